@@ -1,0 +1,1 @@
+"""Subcommands of the ``yinling`` command, one module each (see :mod:`assessment.cli`)."""

@@ -1,0 +1,187 @@
+"""The contract of the local store: what the desktop client, the CLI and sync may call.
+
+:class:`WorkspaceApi` is the one facade over an open (encrypted) database (DESIGN.md §3.3).
+Every write is one transaction that also appends to the change log (sync outbox) and the
+hash-chained audit log. Reads return frozen dataclasses, never ORM objects, so nothing above
+the store holds a session. The implementation is :class:`assessment.records.workspace.Workspace`.
+
+Answers of an assessment are one dict keyed by the standard's field keys (``"A.1.3"``,
+``"B.1.1"``, ``"B.3.9.state"``, ``"A.4.1"`` …) plus the sign-off keys of spec §2
+(``"sign.place"``, ``"sign.assessor_1"``, ``"sign.assessor_2"``, ``"sign.assessor_date"``,
+``"sign.provider_date"``). B items hold ints, single choices the option text, multi choices a
+list of option texts, dates ``YYYY-MM-DD`` strings.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Any, Protocol
+
+
+class StoreError(Exception):
+    """An environment problem with the store (damaged file, disk full, missing keyring).
+
+    ``str(error)`` is a Chinese message meant for the user.
+    """
+
+
+class SignInFailed(StoreError):
+    """Wrong username or password (one message for both, on purpose)."""
+
+    def __init__(self, message: str = "用户名或密码错误，无法打开数据库") -> None:
+        super().__init__(message)
+
+
+class RecordNotFound(LookupError):
+    """No elder / assessment / account with that id in this store."""
+
+    def __init__(self, kind: str, record_id: str) -> None:
+        self.kind = kind
+        self.record_id = record_id
+        super().__init__(f"找不到{kind}记录：{record_id}")
+
+
+class AssessmentStatus(StrEnum):
+    """Lifecycle of an assessment (spec §11.2)."""
+
+    DRAFT = "draft"
+    FINALIZED = "finalized"
+    SUPERSEDED = "superseded"
+
+
+class RosterSort(StrEnum):
+    """Sort orders of the roster."""
+
+    NAME = "name"
+    VILLAGE = "village"
+    GRADE = "grade"
+    DUE = "due"
+    AGE = "age"
+
+
+@dataclass(frozen=True, slots=True)
+class RosterFilter:
+    """What the roster shows: a search text plus filters (all optional)."""
+
+    text: str = ""  # name, pinyin initials (zs), full pinyin (zhangsan), ID tail, village
+    village: str | None = None
+    grade: int | None = None  # current final grade; -1 = never assessed
+    due_only: bool = False  # re-assessment due on ``as_of``
+    as_of: date | None = None  # default today
+    sort: RosterSort = RosterSort.NAME
+    descending: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class RosterRow:
+    """One line of the roster (cheap to fetch by the page)."""
+
+    elder_id: str
+    name: str
+    sex: str | None
+    age: int | None
+    id_masked: str | None
+    village: str | None
+    grade: int | None  # current final grade, None when never assessed
+    last_assessed: date | None
+    due_on: date | None
+    has_draft: bool
+
+
+@dataclass(frozen=True, slots=True)
+class ElderProfile:
+    """An elder: the person's Appendix A fields and the service-list attributes.
+
+    ``info`` holds the Appendix A person fields (A.2.*, A.3.*, A.4.*, A.5.*) by key;
+    ``attributes`` the service-list attributes of spec/service-lists.md §3 by name (unknown =
+    absent or None).
+    """
+
+    elder_id: str
+    name: str
+    id_number: str | None
+    sex: str | None
+    birth_date: date | None
+    township: str | None
+    village: str | None
+    address: str | None
+    phone: str | None
+    info: Mapping[str, Any] = field(default_factory=dict)
+    attributes: Mapping[str, Any] = field(default_factory=dict)
+    version: int = 1
+    updated_at: datetime | None = None
+    household_id: str | None = None  # elders of one household share it (address, phone)
+
+
+@dataclass(frozen=True, slots=True)
+class AssessmentRecord:
+    """One assessment with its raw answers and, once complete, its pinned results."""
+
+    assessment_id: str
+    elder_id: str
+    status: AssessmentStatus
+    answers: Mapping[str, Any]
+    form_version: str  # "gbt42195-2022@1"
+    rules_hash: str
+    reference_date: date | None  # A.1.2
+    reason: str | None  # A.1.3
+    supersedes: str | None
+    superseded_by: str | None
+    subtotals: Mapping[str, int] | None  # {"B.1": 27, …} when all 26 items answered
+    total: int | None
+    initial_grade: int | None
+    reasons: tuple[str, ...]  # C.4 codes
+    final_grade: int | None
+    certificate_no: str | None
+    created_at: datetime
+    updated_at: datetime
+    finalized_at: datetime | None
+    assessor_1: str | None
+    assessor_2: str | None
+    assessment_no: str | None = None  # A.1.1 as generated, e.g. "K7Q2MX-A000042"
+    version: int = 1  # record version, as in the change log
+
+
+@dataclass(frozen=True, slots=True)
+class Assessor:
+    """A user account of this laptop (an assessor or supervisor)."""
+
+    username: str
+    display_name: str
+    role: str  # "assessor" | "supervisor"
+    active: bool = True
+
+
+class WorkspaceApi(Protocol):
+    """What callers may do with an open store. Writes raise InputRejected on bad input."""
+
+    device_id: str
+    current_user: Assessor
+
+    # Roster and elders
+    def roster_count(self, flt: RosterFilter) -> int: ...
+    def roster_page(self, flt: RosterFilter, offset: int, limit: int) -> Sequence[RosterRow]: ...
+    def villages(self) -> Sequence[str]: ...
+    def get_elder(self, elder_id: str) -> ElderProfile: ...
+    def save_elder(self, profile: ElderProfile) -> ElderProfile: ...
+    def create_elder(self, profile: ElderProfile) -> ElderProfile: ...
+
+    # Assessments
+    def assessments_for(self, elder_id: str) -> Sequence[AssessmentRecord]: ...
+    def get_assessment(self, assessment_id: str) -> AssessmentRecord: ...
+    def start_assessment(self, elder_id: str, reason: str,
+                         supersedes: str | None = None) -> AssessmentRecord: ...
+    def autosave(self, assessment_id: str, answers: Mapping[str, Any]) -> AssessmentRecord: ...
+    def finalize(self, assessment_id: str) -> AssessmentRecord: ...
+    def correct(self, assessment_id: str) -> AssessmentRecord: ...
+    def open_drafts(self) -> Sequence[AssessmentRecord]: ...
+    def discard_draft(self, assessment_id: str) -> None: ...
+
+    # Accounts and settings
+    def assessors(self) -> Sequence[Assessor]: ...
+    def get_setting(self, key: str, default: Any = None) -> Any: ...
+    def set_setting(self, key: str, value: Any) -> None: ...
+    def close(self) -> None: ...
