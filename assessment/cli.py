@@ -17,6 +17,16 @@ from assessment import __version__
 # Subcommand modules, in the order ``--help`` lists them.
 COMMAND_MODULES: tuple[str, ...] = (
     "assessment.commands.score",
+    "assessment.commands.match",
+    "assessment.commands.roster",
+    "assessment.commands.lists",
+    "assessment.commands.sync",
+    "assessment.commands.serve",
+    "assessment.commands.county",
+    "assessment.commands.import_bundle",
+    "assessment.commands.demo",
+    "assessment.commands.certificate",
+    "assessment.commands.stats",
 )
 
 

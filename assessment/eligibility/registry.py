@@ -1,0 +1,162 @@
+"""Installed list versions: the bundled ones plus those installed into the user data folder.
+
+A county administrator replaces the provisional list by installing a new list file (validated
+first); older versions stay installed and readable, so a match "as of" an earlier date uses
+the version that was in force then. The user folder is ``$YINLING_DATA_DIR/service_lists``
+when that variable is set, else the platform's user data folder (``platformdirs``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import re
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import platformdirs
+import yaml
+
+from assessment.eligibility.listfiles import ServiceList, load_list_file
+from assessment.eligibility.vocabulary import Vocabulary, load_vocabulary
+from assessment.errors import FormFileError
+from assessment.paths import resources_dir
+
+DATA_DIR_ENV = "YINLING_DATA_DIR"
+
+
+def bundled_lists_dir() -> Path:
+    """The list files shipped with the program (``resources/service_lists``)."""
+    return resources_dir() / "service_lists"
+
+
+def user_lists_dir() -> Path:
+    """The folder where installed list versions are kept."""
+    base = os.environ.get(DATA_DIR_ENV)
+    root = Path(base) if base else Path(platformdirs.user_data_dir("yinling", appauthor=False))
+    return root / "service_lists"
+
+
+def _version_key(version: str) -> tuple[tuple[int, str], ...]:
+    return tuple((int(p), "") if p.isdigit() else (-1, p) for p in re.split(r"[.\-_]", version))
+
+
+def _is_list_file(path: Path) -> bool:
+    try:
+        head = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError):
+        return True  # let the loader report it properly
+    return isinstance(head, dict) and head.get("kind") != "vocabulary"
+
+
+@dataclass(frozen=True, slots=True)
+class ListRegistry:
+    """Every installed list version, and the choice of the version in force on a date."""
+
+    vocabulary: Vocabulary
+    versions: tuple[ServiceList, ...]
+
+    def list_ids(self) -> tuple[str, ...]:
+        """The installed list ids, in first-installed order."""
+        return tuple(dict.fromkeys(v.list_id for v in self.versions))
+
+    def versions_of(self, list_id: str) -> tuple[ServiceList, ...]:
+        """All versions of one list, oldest first."""
+        found = [v for v in self.versions if v.list_id == list_id]
+        return tuple(
+            sorted(found, key=lambda v: (v.period.start or dt.date.min, _version_key(v.version)))
+        )
+
+    def version_on(self, list_id: str, as_of: dt.date) -> ServiceList:
+        """The version of ``list_id`` in force on ``as_of``.
+
+        When several are in force the one that started last wins. When none is, the latest
+        that started before ``as_of`` (else the earliest) is returned, and its items then
+        explain that the list is not in force on that date.
+        """
+        versions = self.versions_of(list_id)
+        if not versions:
+            raise KeyError(list_id)
+        in_force = [v for v in versions if v.period.contains(as_of)]
+        if in_force:
+            return in_force[-1]
+        started = [v for v in versions if v.period.start is None or v.period.start <= as_of]
+        return started[-1] if started else versions[0]
+
+    def in_force(self, as_of: dt.date) -> tuple[ServiceList, ...]:
+        """One version of every installed list, as chosen by :meth:`version_on`.
+
+        Lists without a scope (provincial) come first, then city lists.
+        """
+        chosen = [self.version_on(list_id, as_of) for list_id in self.list_ids()]
+        return tuple(sorted(chosen, key=lambda v: v.scope is not None))
+
+    def get(self, ref: str) -> ServiceList:
+        """The version named ``<list>@<version>``."""
+        for version in self.versions:
+            if version.ref == ref:
+                return version
+        raise KeyError(ref)
+
+
+def _load_dir(folder: Path, vocabulary: Vocabulary) -> list[ServiceList]:
+    if not folder.is_dir():
+        return []
+    return [
+        load_list_file(path, vocabulary)
+        for path in sorted(folder.glob("*.yaml"))
+        if _is_list_file(path)
+    ]
+
+
+def load_registry(
+    user_dir: Path | None = None, vocabulary: Vocabulary | None = None
+) -> ListRegistry:
+    """Load the bundled list versions and those installed in ``user_dir``.
+
+    Raises :class:`FormFileError` if any file is bad or two files claim the same version
+    with different contents.
+    """
+    vocabulary = vocabulary or load_vocabulary()
+    found: dict[str, ServiceList] = {}
+    for version in _load_dir(bundled_lists_dir(), vocabulary) + _load_dir(
+        user_dir or user_lists_dir(), vocabulary
+    ):
+        other = found.get(version.ref)
+        if other is not None and other.digest != version.digest:
+            raise FormFileError(
+                version.file, "version", f"版本 {version.ref} 已存在且内容不同：{other.file}"
+            )
+        found.setdefault(version.ref, version)
+    return ListRegistry(vocabulary, tuple(found.values()))
+
+
+def install_list_file(path: Path, user_dir: Path | None = None) -> ServiceList:
+    """Validate a list file and install it as a new version; return the installed version.
+
+    The file is refused (:class:`FormFileError`) if it is malformed, or if the same
+    ``<list>@<version>`` is already installed with different contents; reinstalling an
+    identical file is harmless. Earlier versions are never touched.
+    """
+    folder = user_dir or user_lists_dir()
+    registry = load_registry(folder)
+    new = load_list_file(path, registry.vocabulary)
+    for version in registry.versions:
+        if version.ref == new.ref:
+            if version.digest != new.digest:
+                raise FormFileError(
+                    str(path), "version", f"版本 {new.ref} 已安装且内容不同，请使用新的版本号"
+                )
+            return version
+    folder.mkdir(parents=True, exist_ok=True)
+    target = folder / f"{new.ref}.yaml"
+    with tempfile.NamedTemporaryFile(dir=folder, suffix=".tmp", delete=False) as handle:
+        temp = Path(handle.name)
+    try:
+        shutil.copyfile(path, temp)
+        os.replace(temp, target)
+    finally:
+        temp.unlink(missing_ok=True)
+    return load_list_file(target, registry.vocabulary)

@@ -1,0 +1,1 @@
+"""Tests of the basic-service list matching engine (assessment.eligibility)."""
