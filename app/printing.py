@@ -1,0 +1,413 @@
+"""Certificate preview, printing, PDF saving and batch output for the desktop client.
+
+The core lays a certificate out once as drawing operations (:mod:`assessment.documents.layout`);
+the PDF is the reportlab rendering of that layout, and printing paints the same operations
+with QPainter onto the QPrinter (vector text and QR code at the printer's resolution, in the
+same TrueType font, registered with Qt). So no PDF rasteriser is needed (the installed Qt
+wheels ship no QtPdf) and the paper matches the saved PDF.
+
+Entry points for the main window:
+
+* :func:`print_certificate` — preview (QPrintPreviewDialog) and print one certificate;
+* :func:`save_certificate_pdf` — save one certificate as PDF;
+* :func:`batch_certificates` — many certificates (a village, a filter) to one PDF, to one PDF
+  each in a folder, or to the printer, off the GUI thread with a progress bar and 取消.
+
+A certificate printed or exported before is marked 补打 and its reprint is written to the audit
+log (``Workspace.log_access(…, "reprint_certificate")``); first prints log
+``print_certificate`` or ``export_certificate_pdf``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QPointF, QRectF, Qt
+from PySide6.QtGui import (
+    QColor,
+    QFont,
+    QFontDatabase,
+    QFontMetricsF,
+    QPageLayout,
+    QPageSize,
+    QPainter,
+    QPainterPath,
+    QPen,
+)
+from PySide6.QtPrintSupport import QPrintDialog, QPrinter, QPrintPreviewDialog
+from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
+
+from app.background import BackgroundTask, Cancelled, CancelToken, ProgressDialog, ProgressFn
+from assessment.documents.certificate import (
+    CertificateLayout,
+    CertificateSigner,
+    ReprintMark,
+    certificate_document,
+)
+from assessment.documents.fonts import FontChoice, find_cjk_font
+from assessment.documents.layout import (
+    CheckBox,
+    Color,
+    Document,
+    Line,
+    Page,
+    QrCode,
+    Rect,
+    TextRun,
+)
+from assessment.documents.pdf import write_pages, write_pdf
+from assessment.documents.sources import (
+    certificate_data,
+    log_print,
+    was_printed,
+    workspace_signer,
+)
+from assessment.errors import InputRejected
+
+FALLBACK_FAMILIES = ("SimSun", "宋体", "Microsoft YaHei", "Songti SC", "AR PL UMing CN",
+                     "WenQuanYi Zen Hei", "Noto Serif CJK SC", "Noto Sans CJK SC")
+_families: dict[str, str] = {}
+
+
+def qt_font_family(font: FontChoice) -> str:
+    """The Qt family drawing the same glyphs as the PDF (the font file registered with Qt)."""
+    key = str(font.path)
+    if key in _families:
+        return _families[key]
+    family = ""
+    if font.path is not None:
+        font_id = QFontDatabase.addApplicationFont(str(font.path))
+        families = QFontDatabase.applicationFontFamilies(font_id) if font_id >= 0 else []
+        if families:
+            family = families[min(font.subfont_index, len(families) - 1)]
+    if not family:
+        installed = set(QFontDatabase.families())
+        family = next((f for f in FALLBACK_FAMILIES if f in installed), QFont().family())
+    _families[key] = family
+    return family
+
+
+def _qcolor(color: Color) -> QColor:
+    return QColor.fromRgbF(*color)
+
+
+class PagePainter:
+    """Paints laid-out pages with QPainter: points → device pixels at ``dpi``."""
+
+    def __init__(self, painter: QPainter, family: str, dpi: float) -> None:
+        self.painter = painter
+        self.family = family
+        self.scale = dpi / 72.0
+
+    def _font(self, size: float, bold: bool) -> QFont:
+        font = QFont(self.family)
+        font.setPixelSize(max(1, round(size * self.scale)))
+        font.setBold(bold)
+        font.setHintingPreference(QFont.HintingPreference.PreferNoHinting)
+        return font
+
+    def paint(self, page: Page) -> None:
+        """Paint one page with its top-left corner at the device origin."""
+        p = self.painter
+        s = self.scale
+        p.save()
+        p.setRenderHint(QPainter.RenderHint.Antialiasing, True)
+        p.setRenderHint(QPainter.RenderHint.TextAntialiasing, True)
+        for op in page.ops:
+            if isinstance(op, TextRun):
+                if op.invisible:
+                    continue
+                font = self._font(op.size, False)
+                color = _qcolor(op.color)
+                x = op.x * s
+                if op.align != "left":
+                    width = QFontMetricsF(font, p.device()).horizontalAdvance(op.text)
+                    x -= width / 2 if op.align == "center" else width
+                if op.bold:
+                    # Bold as in the PDF: the regular glyphs filled and stroked, so the
+                    # advance widths (and the layout) stay those of the regular face.
+                    path = QPainterPath()
+                    path.addText(QPointF(x, op.y * s), font, op.text)
+                    p.fillPath(path, color)
+                    p.strokePath(path, QPen(color, op.size * 0.035 * s))
+                else:
+                    p.setFont(font)
+                    p.setPen(color)
+                    p.drawText(QPointF(x, op.y * s), op.text)
+            elif isinstance(op, Line):
+                pen = QPen(_qcolor(op.color), op.width * s)
+                if op.dash:
+                    pen.setDashPattern([d / op.width for d in op.dash])
+                p.setPen(pen)
+                p.drawLine(QPointF(op.x1 * s, op.y1 * s), QPointF(op.x2 * s, op.y2 * s))
+            elif isinstance(op, Rect):
+                rect = QRectF(op.x * s, op.y * s, op.width * s, op.height * s)
+                if op.fill is not None:
+                    p.fillRect(rect, _qcolor(op.fill))
+                if op.stroke is not None:
+                    p.setPen(QPen(_qcolor(op.stroke), op.stroke_width * s))
+                    p.setBrush(Qt.BrushStyle.NoBrush)
+                    p.drawRect(rect)
+            elif isinstance(op, CheckBox):
+                self._checkbox(op)
+            else:
+                self._qr(op)
+        p.restore()
+
+    def _checkbox(self, op: CheckBox) -> None:
+        p, s = self.painter, self.scale
+        size = op.size * s
+        x, y = op.x * s, op.y * s
+        p.setPen(QPen(QColor(0, 0, 0), max(0.5, op.size * 0.07) * s))
+        p.setBrush(Qt.BrushStyle.NoBrush)
+        p.drawRect(QRectF(x, y, size, size))
+        if op.ticked:
+            pen = QPen(QColor(0, 0, 0), op.size * 0.14 * s)
+            pen.setCapStyle(Qt.PenCapStyle.RoundCap)
+            pen.setJoinStyle(Qt.PenJoinStyle.RoundJoin)
+            p.setPen(pen)
+            p.drawPolyline([QPointF(x + size * 0.2, y + size * 0.48),
+                            QPointF(x + size * 0.42, y + size * 0.75),
+                            QPointF(x + size * 0.82, y + size * 0.2)])
+
+    def _qr(self, op: QrCode) -> None:
+        p, s = self.painter, self.scale
+        module = op.size / op.modules * s
+        path = QPainterPath()
+        for row, col, length in op.runs:
+            path.addRect(QRectF(op.x * s + col * module, op.y * s + row * module,
+                                length * module, module))
+        p.setRenderHint(QPainter.RenderHint.Antialiasing, False)
+        p.fillPath(path, QColor(0, 0, 0))
+        p.setRenderHint(QPainter.RenderHint.Antialiasing, True)
+
+
+def a4_printer() -> QPrinter:
+    """A high-resolution printer set to A4 portrait, full page (the layout has its margins)."""
+    printer = QPrinter(QPrinter.PrinterMode.HighResolution)
+    printer.setPageSize(QPageSize(QPageSize.PageSizeId.A4))
+    printer.setPageOrientation(QPageLayout.Orientation.Portrait)
+    printer.setFullPage(True)
+    return printer
+
+
+def paint_pages(printer: QPrinter, pages: Sequence[Page], font: FontChoice | None = None,
+                progress: Callable[[int], bool] | None = None) -> int:
+    """Paint ``pages`` on ``printer``; ``progress(done)`` returning False stops early.
+
+    Returns the number of pages painted.
+    """
+    painter = QPainter()
+    if not painter.begin(printer):
+        return 0
+    family = qt_font_family(font or find_cjk_font())
+    drawer = PagePainter(painter, family, printer.resolution())
+    done = 0
+    try:
+        for index, page in enumerate(pages):
+            if index:
+                printer.newPage()
+            drawer.paint(page)
+            done += 1
+            if progress is not None and not progress(done):
+                break
+    finally:
+        painter.end()
+    return done
+
+
+@dataclass
+class _Prepared:
+    """A certificate ready to show: its document and whether it is a reprint."""
+
+    document: Document
+    reprint: bool
+
+
+def prepare_certificate(workspace: Any, assessment_id: str,
+                        signer: CertificateSigner | None = None,
+                        layout: CertificateLayout | None = None) -> _Prepared:
+    """Lay out one certificate, marked 补打 when it was printed or exported before."""
+    data = certificate_data(workspace, assessment_id)
+    reprint = was_printed(workspace, assessment_id)
+    mark = ReprintMark(date.today()) if reprint else None
+    document = certificate_document(data, signer or workspace_signer(workspace), layout, mark)
+    return _Prepared(document, reprint)
+
+
+def _refused(parent: QWidget | None, error: Exception) -> None:
+    if isinstance(error, InputRejected):
+        message = "\n".join(p.message for p in error.problems)
+    else:
+        message = str(error)
+    QMessageBox.warning(parent, "无法生成评估报告", message)
+
+
+def print_certificate(parent: QWidget | None, workspace: Any, assessment_id: str) -> bool:
+    """Preview one certificate and print it from the preview; True when it was printed.
+
+    The print (or the 补打 reprint) is written to the audit log only once it happened.
+    """
+    try:
+        prepared = prepare_certificate(workspace, assessment_id)
+    except Exception as error:  # refused input or a store problem: tell the user
+        _refused(parent, error)
+        return False
+    printer = a4_printer()
+    dialog = QPrintPreviewDialog(printer, parent)
+    title = "补打评估报告" if prepared.reprint else "打印评估报告"
+    dialog.setWindowTitle(f"{title}预览 — {prepared.document.title}")
+    pages = prepared.document.pages
+    dialog.paintRequested.connect(lambda target: paint_pages(target, pages))
+    printed = dialog.exec() == QPrintPreviewDialog.DialogCode.Accepted
+    if printed:
+        log_print(workspace, assessment_id, reprint=prepared.reprint)
+    return printed
+
+
+def save_certificate_pdf(parent: QWidget | None, workspace: Any, assessment_id: str,
+                         path: Path | None = None) -> Path | None:
+    """Save one certificate as PDF (asking where when ``path`` is None); the saved path."""
+    try:
+        prepared = prepare_certificate(workspace, assessment_id)
+    except Exception as error:  # refused input or a store problem: tell the user
+        _refused(parent, error)
+        return None
+    if path is None:
+        chosen, _ = QFileDialog.getSaveFileName(parent, "保存评估报告",
+                                                f"{prepared.document.title}.pdf",
+                                                "PDF 文件 (*.pdf)")
+        if not chosen:
+            return None
+        path = Path(chosen)
+    try:
+        write_pdf(prepared.document, path)
+    except OSError as error:
+        QMessageBox.critical(parent, "无法保存", f"无法写入 {path}：{error.strerror}")
+        return None
+    log_print(workspace, assessment_id, reprint=prepared.reprint,
+              action="export_certificate_pdf")
+    return path
+
+
+@dataclass
+class BatchOutcome:
+    """What a batch produced: files written (PDF modes), pages (print mode), refusals."""
+
+    files: list[Path] = field(default_factory=list)
+    pages: list[Page] = field(default_factory=list)
+    printed_ids: list[tuple[str, bool]] = field(default_factory=list)  # (id, reprint)
+    refused: list[tuple[str, str]] = field(default_factory=list)  # (id, reason)
+
+
+def batch_job(workspace: Any, assessment_ids: Sequence[str], mode: str,
+              target: Path | None) -> Callable[[ProgressFn, CancelToken], BatchOutcome]:
+    """The background job of a batch. ``mode``: ``"one_pdf"`` (``target`` is the file),
+    ``"pdf_per_certificate"`` (``target`` is a folder) or ``"print"`` (pages are returned
+    for the GUI thread to paint). Qt-free, so it is tested without a display."""
+
+    def job(progress: ProgressFn, token: CancelToken) -> BatchOutcome:
+        outcome = BatchOutcome()
+        signer = workspace_signer(workspace)
+        layout = CertificateLayout()
+        total = len(assessment_ids)
+        pages: list[Page] = []
+        for done, assessment_id in enumerate(assessment_ids, start=1):
+            if token.cancelled:
+                raise Cancelled
+            try:
+                prepared = prepare_certificate(workspace, assessment_id, signer, layout)
+            except InputRejected as error:
+                outcome.refused.append((assessment_id, "；".join(p.message
+                                                                for p in error.problems)))
+                continue
+            if mode == "pdf_per_certificate" and target is not None:
+                path = target / f"{prepared.document.title.replace(' ', '_')}.pdf"
+                write_pdf(prepared.document, path)
+                outcome.files.append(path)
+                log_print(workspace, assessment_id, reprint=prepared.reprint,
+                          action="export_certificate_pdf")
+            else:
+                pages.extend(prepared.document.pages)
+            outcome.printed_ids.append((assessment_id, prepared.reprint))
+            progress(done, total, f"正在生成评估报告（{done}/{total}）")
+        if mode == "one_pdf" and target is not None:
+            if token.cancelled:
+                raise Cancelled
+            progress(total, total, "正在写入 PDF 文件……")
+            write_pages(pages, target, title="老年人能力评估报告（批量）")
+            outcome.files.append(target)
+            for assessment_id, reprint in outcome.printed_ids:
+                log_print(workspace, assessment_id, reprint=reprint,
+                          action="export_certificate_pdf")
+        if mode == "print":
+            outcome.pages = pages
+        return outcome
+
+    return job
+
+
+def batch_certificates(parent: QWidget | None, workspace: Any, assessment_ids: Sequence[str],
+                       mode: str = "one_pdf", target: Path | None = None,
+                       ) -> BatchTaskHandle | None:
+    """Start a batch for many certificates with a progress dialog; returns the running task.
+
+    When ``target`` is None for a PDF mode, the user picks the file or folder. In ``print``
+    mode the print dialog is shown first and the pages are painted once generated; each
+    printed certificate is then logged (reprints as 补打).
+    """
+    printer: QPrinter | None = None
+    if mode == "print":
+        printer = a4_printer()
+        if QPrintDialog(printer, parent).exec() != QPrintDialog.DialogCode.Accepted:
+            return None
+    elif target is None:
+        if mode == "one_pdf":
+            chosen, _ = QFileDialog.getSaveFileName(parent, "批量导出评估报告",
+                                                    "评估报告.pdf", "PDF 文件 (*.pdf)")
+        else:
+            chosen = QFileDialog.getExistingDirectory(parent, "选择保存评估报告的文件夹")
+        if not chosen:
+            return None
+        target = Path(chosen)
+    task = BackgroundTask(batch_job(workspace, list(assessment_ids), mode, target), parent)
+    handle = BatchTaskHandle(task, parent, workspace, printer)
+    dialog = ProgressDialog(task, "批量生成评估报告", parent)
+    task.start()
+    dialog.open()
+    return handle
+
+
+class BatchTaskHandle:
+    """Keeps a running batch alive and finishes it on the GUI thread (print, summary)."""
+
+    def __init__(self, task: BackgroundTask, parent: QWidget | None, workspace: Any,
+                 printer: QPrinter | None) -> None:
+        self.task = task
+        self.parent = parent
+        self.workspace = workspace
+        self.printer = printer
+        self.outcome: BatchOutcome | None = None
+        self.error: object | None = None
+        task.succeeded.connect(self._done)
+        task.failed.connect(self._failed)
+
+    def _done(self, outcome: object) -> None:
+        assert isinstance(outcome, BatchOutcome)
+        self.outcome = outcome
+        if self.printer is not None and outcome.pages:
+            painted = paint_pages(self.printer, outcome.pages)
+            for assessment_id, reprint in outcome.printed_ids[:painted]:
+                log_print(self.workspace, assessment_id, reprint=reprint)
+        if outcome.refused and self.parent is not None:
+            lines = [f"{aid}：{why}" for aid, why in outcome.refused[:10]]
+            QMessageBox.information(self.parent, "部分评估未生成报告", "\n".join(lines))
+
+    def _failed(self, error: object) -> None:
+        self.error = error
+        if self.parent is not None:
+            QMessageBox.critical(self.parent, "批量生成失败", str(error))

@@ -1,0 +1,153 @@
+"""Certificate data from a workspace: the finalized record, the elder, the assessors, and the
+service-list items the elder is eligible for; plus the print log in the audit trail.
+
+This is the only module of :mod:`assessment.documents` that knows the store and the
+eligibility engine; the certificate itself takes plain :class:`CertificateData`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date
+from functools import cache
+from typing import Any
+
+from assessment.devicekeys import load_or_create_device_keys
+from assessment.documents.certificate import (
+    CertificateData,
+    CertificateSigner,
+    ServiceLine,
+    ServicesBlock,
+)
+from assessment.documents.certificate_code import load_or_create_id_key
+from assessment.errors import InputRejected, Problem
+from assessment.forms import Form, default_form
+
+PRINT_ACTIONS = ("print_certificate", "export_certificate_pdf")
+REPRINT_ACTION = "reprint_certificate"
+
+
+def _date(value: Any) -> date | None:
+    if isinstance(value, date):
+        return value
+    if isinstance(value, str) and value:
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            return None
+    return None
+
+
+def _text(answers: Mapping[str, Any], key: str) -> str:
+    value = answers.get(key)
+    return "" if value is None else str(value)
+
+
+@cache
+def default_lists() -> Any:
+    """The installed service lists, loaded once per process (batches print many)."""
+    from assessment.eligibility import load_lists
+
+    return load_lists()
+
+
+def services_for(attributes: Mapping[str, Any], as_of: date,
+                 lists: Any | None = None) -> ServicesBlock | None:
+    """The eligible items of the lists in force on ``as_of`` (None when matching fails)."""
+    from assessment.eligibility import match_profile
+
+    registry = lists if lists is not None else default_lists()
+    profile = {k: v for k, v in attributes.items() if v is not None}
+    try:
+        result = match_profile(profile, as_of, registry)
+    except InputRejected:
+        return None
+    eligible = [item for item in result.items if item.result == "eligible"]
+    refs = tuple(dict.fromkeys([result.list, *(item.list for item in eligible)]))
+    try:
+        title = registry.get(result.list).title
+    except KeyError:
+        title = result.list
+    provisional = any(item.provisional for item in result.items)
+    return ServicesBlock(
+        list_name=title, list_version="、".join(r for r in refs if r),
+        provisional=provisional, as_of=as_of,
+        items=tuple(ServiceLine(item.id, item.name) for item in eligible))
+
+
+def certificate_data(workspace: Any, assessment_id: str, *, form: Form | None = None,
+                     lists: Any | None = None, printed_on: date | None = None,
+                     with_services: bool = True) -> CertificateData:
+    """Everything printed on the certificate of a finalized assessment.
+
+    Refused (:class:`InputRejected`) for a draft: only finalized (or superseded) assessments
+    have an official result and a certificate number (spec §11.2).
+    """
+    form = form or getattr(workspace, "form", None) or default_form()
+    record = workspace.get_assessment(assessment_id)
+    if record.status == "draft" or record.final_grade is None or not record.certificate_no:
+        raise InputRejected([Problem("assessment", "not_finalized",
+                                     "评估尚未完成（未定稿），不能打印评估报告")])
+    elder = workspace.get_elder(record.elder_id)
+    answers = record.answers
+    names = {a.username: a.display_name for a in workspace.assessors()}
+
+    def person(key: str, fallback: str | None) -> str:
+        value = _text(answers, key) or (fallback or "")
+        return str(names.get(value, value))
+
+    subtotals = record.subtotals or {}
+    reference = record.reference_date or _date(answers.get("A.1.2")) or date.today()
+    services = None
+    if with_services:
+        attributes = dict(elder.attributes)
+        attributes.setdefault("birth_date", elder.birth_date.isoformat()
+                              if elder.birth_date else None)
+        attributes.setdefault("sex", elder.sex)
+        attributes["capability_grade"] = record.final_grade
+        attributes["capability_assessed_on"] = reference.isoformat()
+        services = services_for(attributes, reference, lists)
+    return CertificateData(
+        certificate_no=record.certificate_no,
+        assessment_id=record.assessment_id,
+        assessment_no=_text(answers, "A.1.1"),
+        reference_date=reference,
+        reason=record.reason or _text(answers, "A.1.3"),
+        name=elder.name,
+        sex=elder.sex or _text(answers, "A.2.2"),
+        birth_date=elder.birth_date,
+        id_number=elder.id_number or _text(answers, "A.2.8"),
+        subtotals=tuple(int(subtotals.get(d.key, 0)) for d in form.dimensions),
+        total=int(record.total or 0),
+        initial_grade=int(record.initial_grade if record.initial_grade is not None else 0),
+        reasons=tuple(record.reasons),
+        final_grade=int(record.final_grade),
+        place=_text(answers, "sign.place"),
+        assessors=(person("sign.assessor_1", record.assessor_1),
+                   person("sign.assessor_2", record.assessor_2)),
+        assessor_date=_date(answers.get("sign.assessor_date")),
+        provider_name=_text(answers, "A.3.1"),
+        provider_relation=_text(answers, "A.3.2"),
+        provider_date=_date(answers.get("sign.provider_date")),
+        services=services,
+        printed_on=printed_on or date.today(),
+    )
+
+
+def workspace_signer(workspace: Any) -> CertificateSigner:
+    """The device's certificate signer (keys made on first use, kept in the settings)."""
+    keys = load_or_create_device_keys(workspace.get_setting, workspace.set_setting)
+    id_key = load_or_create_id_key(workspace.get_setting, workspace.set_setting)
+    return CertificateSigner(keys, id_key)
+
+
+def was_printed(workspace: Any, assessment_id: str) -> bool:
+    """True when the audit trail shows this certificate printed or exported before."""
+    actions = {*PRINT_ACTIONS, REPRINT_ACTION}
+    return any(entry.action in actions for entry in workspace.audit_trail(assessment_id))
+
+
+def log_print(workspace: Any, assessment_id: str, *, reprint: bool,
+              action: str = "print_certificate") -> None:
+    """Record a print (or 补打 reprint) of a certificate in the audit log."""
+    workspace.log_access("assessment", assessment_id, REPRINT_ACTION if reprint else action)

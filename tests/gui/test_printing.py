@@ -1,0 +1,150 @@
+"""Printing through Qt: the layout painted by QPainter, batches, reprint marking and audit."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PySide6.QtGui import QImage, QPainter
+from PySide6.QtPrintSupport import QPrinter, QPrintPreviewDialog
+from pytestqt.qtbot import QtBot
+
+from app.background import BackgroundTask, Cancelled, CancelToken
+from app.printing import (
+    BatchOutcome,
+    PagePainter,
+    a4_printer,
+    batch_job,
+    paint_pages,
+    prepare_certificate,
+    print_certificate,
+    qt_font_family,
+)
+from assessment.documents.fonts import find_cjk_font
+from assessment.documents.verification import verify_certificate_text
+from assessment.records.api import RosterFilter
+from assessment.records.workspace import Workspace
+
+
+def finalized_ids(workspace: Workspace, count: int = 3) -> list[str]:
+    ids = []
+    for row in workspace.roster_page(RosterFilter(), 0, 60):
+        current = workspace.current_assessment(row.elder_id)
+        if current is not None:
+            ids.append(current.assessment_id)
+        if len(ids) == count:
+            break
+    assert len(ids) == count
+    return ids
+
+
+def actions(workspace: Workspace, assessment_id: str) -> list[str]:
+    return [entry.action for entry in workspace.audit_trail(assessment_id)]
+
+
+def test_qt_painted_page_carries_a_verifiable_qr(qtbot: QtBot, workspace: Workspace) -> None:
+    pyzbar = pytest.importorskip("pyzbar.pyzbar")
+    from PIL import Image
+
+    prepared = prepare_certificate(workspace, finalized_ids(workspace, 1)[0])
+    page = prepared.document.pages[0]
+    dpi = 200
+    image = QImage(int(page.width * dpi / 72), int(page.height * dpi / 72),
+                   QImage.Format.Format_Grayscale8)
+    image.fill(255)
+    painter = QPainter(image)
+    PagePainter(painter, qt_font_family(find_cjk_font()), dpi).paint(page)
+    painter.end()
+    pixels = np.array(image.constBits(), dtype=np.uint8).reshape(
+        image.height(), image.bytesPerLine())[:, :image.width()]
+    assert (pixels < 128).mean() > 0.01  # text and lines were painted
+    try:
+        found = pyzbar.decode(Image.fromarray(pixels.copy()))
+    except ImportError:  # pragma: no cover - libzbar missing
+        pytest.skip("libzbar 未安装")
+    assert len(found) == 1
+    from assessment.documents.sources import workspace_signer
+
+    result = verify_certificate_text(found[0].data.decode("ascii"),
+                                     [workspace_signer(workspace).keys.public])
+    assert result.valid
+
+
+@pytest.mark.skipif(shutil.which("pdftotext") is None, reason="pdftotext 未安装")
+def test_qt_pdf_output_has_the_text(qtbot: QtBot, workspace: Workspace, tmp_path: Path) -> None:
+    prepared = prepare_certificate(workspace, finalized_ids(workspace, 1)[0])
+    printer = a4_printer()
+    printer.setOutputFormat(QPrinter.OutputFormat.PdfFormat)
+    printer.setOutputFileName(str(tmp_path / "qt.pdf"))
+    assert paint_pages(printer, prepared.document.pages) == 1
+    text = subprocess.run(["pdftotext", str(tmp_path / "qt.pdf"), "-"], check=True,
+                          capture_output=True, text=True).stdout
+    flat = "".join(text.split())
+    assert prepared.document.subject in flat  # the elder's name
+    assert "能力完全丧失（完全失能）" in flat
+
+
+def test_batch_to_one_pdf_then_reprint(workspace: Workspace, tmp_path: Path) -> None:
+    ids = finalized_ids(workspace)
+    target = tmp_path / "batch.pdf"
+    progress: list[tuple[int, int]] = []
+    job = batch_job(workspace, ids, "one_pdf", target)
+    outcome = job(lambda done, total, text="": progress.append((done, total)), CancelToken())
+    assert isinstance(outcome, BatchOutcome)
+    assert outcome.files == [target]
+    assert target.stat().st_size > 10_000
+    assert [reprint for _, reprint in outcome.printed_ids] == [False] * len(ids)
+    assert progress[-1] == (len(ids), len(ids))
+    assert all("export_certificate_pdf" in actions(workspace, i) for i in ids)
+    again = batch_job(workspace, ids[:1], "pdf_per_certificate", tmp_path)(
+        lambda done, total, text="": None, CancelToken())
+    assert again.printed_ids == [(ids[0], True)]
+    assert "reprint_certificate" in actions(workspace, ids[0])
+    assert prepare_certificate(workspace, ids[0]).reprint
+
+
+def test_batch_cancel(workspace: Workspace, tmp_path: Path) -> None:
+    token = CancelToken()
+    token.cancel()
+    with pytest.raises(Cancelled):
+        batch_job(workspace, finalized_ids(workspace), "one_pdf", tmp_path / "x.pdf")(
+            lambda done, total, text="": None, token)
+    assert not (tmp_path / "x.pdf").exists()
+
+
+def test_batch_runs_off_the_gui_thread(qtbot: QtBot, workspace: Workspace,
+                                       tmp_path: Path) -> None:
+    ids = finalized_ids(workspace, 2)
+    task = BackgroundTask(batch_job(workspace, ids, "print", None))
+    with qtbot.waitSignal(task.succeeded, timeout=60_000) as blocker:
+        task.start()
+    outcome = blocker.args[0]
+    assert isinstance(outcome, BatchOutcome)
+    assert len(outcome.pages) == 2
+    assert not outcome.files
+
+
+def test_print_from_preview_logs_the_print(qtbot: QtBot, workspace: Workspace,
+                                           monkeypatch: pytest.MonkeyPatch,
+                                           tmp_path: Path) -> None:
+    assessment_id = finalized_ids(workspace, 1)[0]
+    painted: list[int] = []
+
+    def fake_exec(dialog: QPrintPreviewDialog) -> int:
+        printer = a4_printer()
+        printer.setOutputFormat(QPrinter.OutputFormat.PdfFormat)
+        printer.setOutputFileName(str(tmp_path / "preview.pdf"))
+        dialog.paintRequested.emit(printer)
+        painted.append(1)
+        return int(QPrintPreviewDialog.DialogCode.Accepted.value)
+
+    monkeypatch.setattr(QPrintPreviewDialog, "exec", fake_exec)
+    assert print_certificate(None, workspace, assessment_id)
+    assert painted
+    assert (tmp_path / "preview.pdf").stat().st_size > 5_000
+    assert actions(workspace, assessment_id)[-1] == "print_certificate"
+    assert print_certificate(None, workspace, assessment_id)
+    assert actions(workspace, assessment_id)[-1] == "reprint_certificate"
