@@ -491,6 +491,17 @@ def _parse_grades(r: _Reader, raw: object, max_total: int) -> tuple[GradeBand, .
     return tuple(bands)
 
 
+def _condition_data(cond: Condition) -> object:
+    """A canonical, process-independent encoding of a condition (sets sorted)."""
+    if isinstance(cond, Equals):
+        return ["equals", cond.field, cond.value]
+    if isinstance(cond, ContainsAny):
+        return ["contains_any", cond.field, sorted(cond.values)]
+    if isinstance(cond, CountAtLeast):
+        return ["count_at_least", list(cond.fields), cond.at_least]
+    return ["any", [_condition_data(part) for part in cond.conditions]]
+
+
 def _rules_hash(dimensions: Sequence[Dimension], grades: Sequence[GradeBand],
                 rules: Sequence[ChangeRule]) -> str:
     """Hash of exactly what decides a grade, pinned with every assessment (DESIGN.md §4)."""
@@ -500,7 +511,8 @@ def _rules_hash(dimensions: Sequence[Dimension], grades: Sequence[GradeBand],
             for d in dimensions
         ],
         "grades": [[g.grade, g.min_total, g.max_total] for g in grades],
-        "rules": [[c.code, c.box, repr(c.condition), c.set_grade, c.raise_by] for c in rules],
+        "rules": [[c.code, c.box, _condition_data(c.condition), c.set_grade, c.raise_by]
+                  for c in rules],
     }
     blob = json.dumps(canonical, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(blob.encode("utf-8")).hexdigest()

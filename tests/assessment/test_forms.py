@@ -131,3 +131,17 @@ def test_unreadable_and_malformed_files(tmp_path: Path) -> None:
     bad.write_text("form: [unclosed", encoding="utf-8")
     with pytest.raises(FormFileError, match="YAML"):
         load_form(bad)
+
+
+def test_rules_hash_is_the_same_in_every_process() -> None:
+    import os
+    import subprocess
+    import sys
+
+    code = "from assessment.forms import default_form; print(default_form().rules_hash)"
+    hashes = {
+        subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                       env={**os.environ, "PYTHONHASHSEED": seed}).stdout.strip()
+        for seed in ("1", "2", "3")
+    }
+    assert hashes == {default_form().rules_hash}

@@ -1,0 +1,99 @@
+"""The narrow contract between sync and the local store (the change log, or *outbox*).
+
+The HTTP client (:mod:`assessment.sync.client`) and the bundle codec
+(:mod:`assessment.sync.bundle`) only ever talk to an :class:`Outbox`; the Workspace implements
+it over its change-log table, and :class:`assessment.sync.local_outbox.LocalOutbox` is a small
+reference implementation (plain SQLite) used by tests, benchmarks and the command line until
+the Workspace provides one.
+
+Rules every implementation keeps:
+
+* Changes are numbered 1, 2, 3 … per device with no holes, each chained to the one before by
+  ``prev_hash`` (:func:`assessment.sync.changes.make_change`); a change is written in the same
+  transaction as the data it describes.
+* ``mark_acked`` never moves backwards and never deletes anything the server has not
+  confirmed; acknowledged changes may be pruned later, but ``pending_changes`` must still
+  return every change after the acknowledged sequence.
+* ``apply_incoming`` applies changes pulled from other devices of the township in one
+  transaction together with the new pull cursor: elder profiles merge field by field with
+  :func:`assessment.sync.merge.merge_elder` (the same rule the server uses), assessments are
+  append-only (the highest version wins). Applying a change a second time is a no-op.
+* No method is called from two threads at once; the client calls them from its worker thread.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from assessment.sync.changes import Change
+
+
+@dataclass(frozen=True, slots=True)
+class SyncState:
+    """Where this device stands: its last change, what the county confirmed, and the pull cursor.
+
+    ``acked_seq`` is the highest sequence the county confirmed, every change up to it included;
+    ``last_seq`` the newest change written; ``pull_cursor`` the county feed position already
+    applied (0 before the first pull).
+    """
+
+    device_id: str
+    last_seq: int
+    acked_seq: int
+    pull_cursor: int
+
+    @property
+    def pending(self) -> int:
+        """How many changes still wait for the county's confirmation."""
+        return self.last_seq - self.acked_seq
+
+
+@dataclass(frozen=True, slots=True)
+class ListVersion:
+    """A service-list version the county publishes (content fetched separately)."""
+
+    list_id: str
+    version: int
+    sha256: str
+    published_at: str
+
+
+@dataclass(frozen=True, slots=True)
+class CountyNotices:
+    """What a pull brings besides records: list versions and revoked devices and accounts."""
+
+    list_versions: tuple[ListVersion, ...] = ()
+    revoked_devices: tuple[str, ...] = ()
+    revoked_accounts: tuple[str, ...] = ()
+    extra: dict[str, object] = field(default_factory=dict)
+
+
+class Outbox(Protocol):
+    """What sync needs from the local store. See the module docstring for the rules."""
+
+    @property
+    def device_id(self) -> str:
+        """This laptop's device id (the one enrolled with the county)."""
+        ...
+
+    def sync_state(self) -> SyncState:
+        """Current sequence numbers and pull cursor."""
+        ...
+
+    def pending_changes(self, after_seq: int, limit: int) -> Sequence[Change]:
+        """Up to ``limit`` own changes with ``seq > after_seq``, in sequence order."""
+        ...
+
+    def mark_acked(self, up_to_seq: int) -> None:
+        """Record that the county holds every own change up to ``up_to_seq`` (never backwards)."""
+        ...
+
+    def apply_incoming(self, changes: Sequence[Change], cursor: int) -> None:
+        """Apply other devices' changes and store ``cursor``, in one transaction."""
+        ...
+
+    def note_county(self, notices: CountyNotices) -> None:
+        """Remember list versions and revocations the county announced."""
+        ...

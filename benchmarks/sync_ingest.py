@@ -1,0 +1,166 @@
+"""County ingest: 10,000 finalized assessments pushed over loopback HTTP into PostgreSQL.
+
+Workloads (one JSON line each):
+
+* ``sync_push_ingest``: a laptop pushes ``size`` finalized assessments (batches of 1,000) to
+  a real ``python -m server`` on a throw-away PostgreSQL cluster; the server verifies every
+  hash and the chain, grades every assessment again and writes the change and the record
+  head. Floor: inserting the same rows (the ``received_changes`` and ``record_heads`` rows
+  the server wrote) with SQLAlchemy Core ``executemany`` in one transaction on the same
+  cluster. Goal: ratio ≤ 3.
+* ``sync_push_repeat``: pushing the same changes again (a laptop that lost every
+  acknowledgement). Floor: the first push. Goal: ratio ≤ 0.2.
+* ``sync_bundle_roundtrip``: export the same assessments to one bundle (seal and sign) and
+  import it on the county (verify, decrypt, apply, sign the receipt), in records per second.
+  Goal: ≥ 5,000 records/s.
+"""
+
+from __future__ import annotations
+
+import random
+import shutil
+import tempfile
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import insert, select
+
+from assessment.ids import new_id
+from assessment.scoring import Grader
+from assessment.sync.bundle import export_bundle
+from assessment.sync.client import SyncClient
+from assessment.sync.device import DeviceKeys
+from assessment.sync.enrolment import build_request, enrol_online, profile_from_response
+from assessment.sync.local_outbox import LocalOutbox
+from assessment.sync.synthetic import assessment_payload
+from benchmarks.harness import record
+from server import county
+from server.bundles import import_bundle
+from server.config import Settings
+from server.context import ServerContext
+from server.db.engine import make_engine, upgrade
+from server.db.tables import accounts, devices, received_changes, record_heads, townships
+from server.enrolment import enrol
+from server.pgtemp import TempPostgres
+from tests.server.support import ServerProcess
+
+
+def _fill(outbox: LocalOutbox, size: int, rules_hash: str) -> None:
+    rng, grader = random.Random(42), Grader()
+    elder_ids = [new_id() for _ in range(max(size // 4, 1))]
+    outbox.record_many(("assessment", new_id(),
+                        assessment_payload(grader, rng, rng.choice(elder_ids),
+                                           rules_hash=rules_hash))
+                       for _ in range(size))
+
+
+def _floor(cluster: TempPostgres, source_url: str, device_id: str) -> float:
+    """Insert the rows the server wrote, into a fresh database, in one transaction."""
+    source = make_engine(source_url)
+    target = make_engine(cluster.create_database(f"floor_{uuid.uuid4().hex[:8]}"))
+    try:
+        upgrade(target)
+        with source.connect() as conn:
+            changes = [dict(r) for r in conn.execute(
+                select(received_changes).where(received_changes.c.device_id == device_id)
+            ).mappings()]
+            heads = [dict(r) for r in conn.execute(
+                select(record_heads).where(record_heads.c.device_id == device_id)).mappings()]
+            device = dict(conn.execute(select(devices).where(
+                devices.c.device_id == device_id)).mappings().one())
+            township = dict(conn.execute(select(townships)).mappings().first() or {})
+            account = dict(conn.execute(select(accounts).where(
+                accounts.c.id == device["account_id"])).mappings().one())
+        with target.begin() as conn:
+            conn.execute(insert(townships), [township])
+            conn.execute(insert(accounts), [account])
+            conn.execute(insert(devices), [device])
+        for row in changes:
+            row.pop("id")
+        start = time.perf_counter()
+        with target.begin() as conn:
+            conn.execute(insert(received_changes), changes)
+            conn.execute(insert(record_heads), heads)
+        return time.perf_counter() - start
+    finally:
+        source.dispose()
+        target.dispose()
+
+
+def run(size: int = 10_000) -> list[dict[str, object]]:
+    """Run the three workloads; return their benchmark lines."""
+    work = Path(tempfile.mkdtemp(prefix="yinling-bench-"))
+    cluster = TempPostgres().start()
+    lines: list[dict[str, object]] = []
+    try:
+        url = cluster.create_database("ingest")
+        server = ServerProcess(work / "county", url).start()
+        try:
+            admin = server.admin()
+            admin.setup_township("bench", ["bench"])
+            keys = DeviceKeys.generate()
+            enrol_online(server.url, keys, admin.code("bench"), "bench")
+            outbox_path = work / "outbox.sqlite3"
+            with LocalOutbox(outbox_path, keys.device_id) as outbox:
+                _fill(outbox, size, server.rules_hash())
+            shutil.copy(outbox_path, work / "copy.sqlite3")
+            with LocalOutbox(outbox_path, keys.device_id) as outbox, \
+                    SyncClient(server.url, keys, outbox, batch_size=1000) as client:
+                start = time.perf_counter()
+                pushed = client.push()
+                first = time.perf_counter() - start
+            assert pushed.applied == size, pushed
+            with LocalOutbox(work / "copy.sqlite3", keys.device_id) as outbox, \
+                    SyncClient(server.url, keys, outbox, batch_size=1000) as client:
+                start = time.perf_counter()
+                again = client.push()
+                repeat = time.perf_counter() - start
+            assert again.duplicates == size, again
+            assert again.applied == 0, again
+        finally:
+            server.stop()
+        floor = _floor(cluster, url, keys.device_id)
+        lines.append(record("sync_push_ingest", first, "s", floor, "ratio <= 3", size=size,
+                            records_per_s=round(size / first)))
+        lines.append(record("sync_push_repeat", repeat, "s", first, "ratio <= 0.2", size=size))
+        lines.append(_bundle(cluster, work, size))
+    finally:
+        cluster.stop()
+        shutil.rmtree(work, ignore_errors=True)
+    return lines
+
+
+def _bundle(cluster: TempPostgres, work: Path, size: int) -> dict[str, object]:
+    ctx = ServerContext.open(Settings(data_dir=work / "county2",
+                                      db_url=cluster.create_database("bundle")))
+    try:
+        with ctx.engine.begin() as conn:
+            county.add_township(conn, "bb", "bb", "bench")
+            county.add_account(conn, "bb", "bb", "bb", "bench")
+            code = county.new_enrolment_code(conn, "bb", "bench")
+            keys = DeviceKeys.generate()
+            profile = profile_from_response(enrol(conn, build_request(keys, code, "b"),
+                                                  ctx.keys, "bench"))
+        with LocalOutbox(work / "bundle-outbox.sqlite3", keys.device_id) as outbox:
+            _fill(outbox, size, ctx.grader.rules_hash)
+            start = time.perf_counter()
+            path = work / "visits.ylb"
+            export_bundle(outbox, keys, profile.county_box_key(), path)
+            outcome = import_bundle(ctx, path.read_bytes(), "bench")
+            elapsed = time.perf_counter() - start
+        assert outcome.result.applied == size
+        info: dict[str, Any] = {"size": size, "seconds": round(elapsed, 3),
+                                "bundle_bytes": path.stat().st_size}
+        return record("sync_bundle_roundtrip", size / elapsed, "records/s", None,
+                      ">= 5000 records/s", **info)
+    finally:
+        ctx.close()
+
+
+if __name__ == "__main__":
+    import json
+
+    for line in run():
+        print(json.dumps(line, ensure_ascii=False))

@@ -1,0 +1,170 @@
+"""The county side of the ``yinling`` command: ``serve``, ``county …`` and ``import-bundle``.
+
+The argument parsers live in :mod:`assessment.commands` (so ``yinling --help`` lists them on
+every install); they call :func:`run_county`, :func:`run_import_bundle` and :func:`run_serve`
+here, by name, so that the Qt-free core never imports the server package. Exit codes: 0 done,
+1 input refused (nothing written), 3 environment error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.exc import OperationalError
+
+from assessment.errors import InputRejected
+from assessment.sync.bundle import BundleRejected
+from server import county, review
+from server.bundles import import_bundle, write_receipt
+from server.config import Settings
+from server.context import ServerContext
+from server.db.tables import receipts
+from server.enrolment import enrol
+from server.errors import NotFound, ServerError
+from server.run import serve
+from server.stats import county_statistics
+
+ACTOR = "county-cli"
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    return Settings(data_dir=Path(args.data_dir), db_url=args.db or "",
+                    max_bundle_bytes=int(getattr(args, "max_bundle_mb", 512)) * 1024 * 1024)
+
+
+def _print(value: Any) -> None:
+    print(json.dumps(value, ensure_ascii=False, indent=2))
+
+
+def _fail(message: str, code: int = 1) -> int:
+    print(f"错误：{message}", file=sys.stderr)
+    return code
+
+
+def run_serve(args: argparse.Namespace) -> int:
+    """``yinling serve``."""
+    return serve(Settings(data_dir=Path(args.data_dir), db_url=args.db or "", host=args.host,
+                          port=args.port, max_bundle_bytes=args.max_bundle_mb * 1024 * 1024))
+
+
+def run_import_bundle(args: argparse.Namespace) -> int:
+    """``yinling import-bundle FILE``: verify, apply, write the signed receipt."""
+    path = Path(args.file)
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        return _fail(f"无法读取数据包 {path}：{exc.strerror}", 3)
+    try:
+        with ServerContext.open(_settings(args)) as ctx:
+            outcome = import_bundle(ctx, data, ACTOR)
+            folder = Path(args.receipt_dir) if args.receipt_dir else ctx.settings.receipts_dir()
+            receipt_path = write_receipt(outcome, folder)
+    except BundleRejected as exc:
+        return _fail(f"数据包被拒绝，未导入任何记录：{exc.reason}")
+    except OperationalError:
+        return _fail("无法连接数据库", 3)
+    r = outcome.result
+    print(f"已导入设备 {outcome.receipt.device_id} 序号 {outcome.receipt.seq_from}–"
+          f"{outcome.receipt.seq_to}：新增 {r.applied}，重复 {r.duplicates}，隔离 {r.quarantined}；"
+          f"已确认至序号 {r.acked_seq}")
+    print(f"回执：{receipt_path}（请拷回笔记本，运行 yinling sync import-receipt）")
+    return 0
+
+
+def run_county(args: argparse.Namespace) -> int:
+    """``yinling county …``: dispatch to the chosen action inside one transaction."""
+    try:
+        with ServerContext.open(_settings(args)) as ctx:
+            if args.county_action == "admin-token":
+                print(ctx.keys.admin_token)
+                return 0
+            with ctx.engine.begin() as conn:
+                result = _COUNTY_ACTIONS[args.county_action](conn, ctx, args)
+    except InputRejected as exc:
+        return _fail(str(exc))
+    except ServerError as exc:
+        return _fail(exc.message)
+    except OperationalError:
+        return _fail("无法连接数据库", 3)
+    if result is not None:
+        _print(result)
+    return 0
+
+
+def _township(conn: Any, ctx: ServerContext, args: argparse.Namespace) -> Any:
+    if args.verb == "add":
+        county.add_township(conn, args.code, args.name, ACTOR)
+        return {"township": args.code}
+    return county.list_townships(conn)
+
+
+def _account(conn: Any, ctx: ServerContext, args: argparse.Namespace) -> Any:
+    if args.verb == "add":
+        county.add_account(conn, args.username, args.name, args.township, ACTOR, args.role)
+        return {"account": args.username}
+    county.revoke_account(conn, args.username, ACTOR)
+    return {"revoked": args.username}
+
+
+def _code(conn: Any, ctx: ServerContext, args: argparse.Namespace) -> Any:
+    return {"username": args.username,
+            "code": county.new_enrolment_code(conn, args.username, ACTOR, args.hours)}
+
+
+def _device(conn: Any, ctx: ServerContext, args: argparse.Namespace) -> Any:
+    if args.verb == "revoke":
+        county.revoke_device(conn, args.device_id, ACTOR)
+        return {"revoked": args.device_id}
+    return county.list_devices(conn)
+
+
+def _enrol_device(conn: Any, ctx: ServerContext, args: argparse.Namespace) -> Any:
+    try:
+        request = json.loads(Path(args.request).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise NotFound(f"无法读取登记申请文件：{args.request}") from exc
+    answer = enrol(conn, request, ctx.keys, ACTOR)
+    Path(args.out).write_text(json.dumps(answer, ensure_ascii=False, indent=2),
+                              encoding="utf-8")
+    return {"device_id": answer["device_id"], "township": answer["township_code"],
+            "response": str(args.out)}
+
+
+def _list(conn: Any, ctx: ServerContext, args: argparse.Namespace) -> Any:
+    content = Path(args.file).read_text(encoding="utf-8")
+    return {"sha256": county.publish_list(conn, args.list_id, args.version, content, ACTOR)}
+
+
+def _review(conn: Any, ctx: ServerContext, args: argparse.Namespace) -> Any:
+    if args.verb == "list":
+        return review.list_queue(conn, args.queue, open_only=not args.all,
+                                 township=args.township)
+    if args.verb == "counts":
+        return review.counts(conn)
+    review.resolve(conn, args.queue, args.id, args.action, args.note, ACTOR)
+    return {"resolved": args.id}
+
+
+def _stats(conn: Any, ctx: ServerContext, args: argparse.Namespace) -> Any:
+    return {"townships": county_statistics(conn), "open": review.counts(conn)}
+
+
+def _receipt(conn: Any, ctx: ServerContext, args: argparse.Namespace) -> Any:
+    body = conn.execute(select(receipts.c.body).where(
+        receipts.c.bundle_id == args.bundle_id)).scalar()
+    if body is None:
+        raise NotFound("没有该数据包的回执")
+    Path(args.out).write_text(body, encoding="utf-8")
+    return {"receipt": str(args.out)}
+
+
+_COUNTY_ACTIONS = {
+    "township": _township, "account": _account, "code": _code, "device": _device,
+    "enrol-device": _enrol_device, "list": _list, "review": _review, "stats": _stats,
+    "receipt": _receipt,
+}

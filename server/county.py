@@ -1,0 +1,163 @@
+"""County administration: townships, assessor accounts, enrolment codes, devices, lists.
+
+Shared by the admin endpoints and the ``yinling county`` command; every function works inside
+the caller's transaction and writes an audit entry.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import Connection, insert, select, update
+from sqlalchemy.exc import IntegrityError
+
+from assessment.errors import InputRejected, Problem
+from assessment.sync.changes import canonical_json
+from server import audit
+from server.db.tables import accounts, devices, enrolment_codes, list_versions, townships
+from server.errors import Conflict, NotFound
+from server.timeutil import iso, utcnow
+
+_CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I
+_USERNAME = re.compile(r"^[A-Za-z0-9_.-]{2,64}$")
+ROLES = frozenset({"assessor", "supervisor"})
+
+
+def _reject(field: str, message: str) -> InputRejected:
+    return InputRejected([Problem(field, "value", message)])
+
+
+def code_hash(code: str) -> str:
+    """Enrolment codes are stored hashed (normalised: upper case, no dashes or blanks)."""
+    normal = re.sub(r"[\s-]", "", code).upper()
+    return hashlib.sha256(normal.encode("ascii", "ignore")).hexdigest()
+
+
+def add_township(conn: Connection, code: str, name: str, actor: str) -> int:
+    """Create a township; its code is the 9-or-12-digit division code or any short key."""
+    if not re.fullmatch(r"[0-9A-Za-z_-]{2,32}", code):
+        raise _reject("code", "乡镇编码只能由字母、数字组成（2–32 位）")
+    if not name.strip() or len(name) > 100:
+        raise _reject("name", "乡镇名称不能为空")
+    try:
+        with conn.begin_nested():
+            new_id = conn.execute(insert(townships).values(
+                code=code, name=name.strip(), created_at=utcnow())).inserted_primary_key
+    except IntegrityError as exc:
+        raise Conflict(f"乡镇编码 {code} 已存在") from exc
+    assert new_id is not None
+    audit.record(conn, actor, "township.add", {"code": code})
+    return int(new_id[0])
+
+
+def township_id(conn: Connection, code: str) -> int:
+    """The id of a township by code."""
+    found = conn.execute(select(townships.c.id).where(townships.c.code == code)).scalar()
+    if found is None:
+        raise NotFound(f"没有编码为 {code} 的乡镇")
+    return int(found)
+
+
+def list_townships(conn: Connection) -> list[dict[str, Any]]:
+    """Every township."""
+    return [{"code": r.code, "name": r.name} for r in
+            conn.execute(select(townships).order_by(townships.c.code))]
+
+
+def add_account(conn: Connection, username: str, display_name: str, township: str,
+                actor: str, role: str = "assessor") -> None:
+    """Create an assessor (or supervisor) account in a township."""
+    if not _USERNAME.fullmatch(username):
+        raise _reject("username", "用户名只能由字母、数字、下划线组成（2–64 位）")
+    if role not in ROLES:
+        raise _reject("role", "角色应为 assessor 或 supervisor")
+    if not display_name.strip():
+        raise _reject("display_name", "姓名不能为空")
+    tid = township_id(conn, township)
+    try:
+        with conn.begin_nested():
+            conn.execute(insert(accounts).values(
+                username=username, display_name=display_name.strip(), role=role,
+                township_id=tid, created_at=utcnow()))
+    except IntegrityError as exc:
+        raise Conflict(f"用户名 {username} 已存在") from exc
+    audit.record(conn, actor, "account.add", {"username": username, "township": township})
+
+
+def revoke_account(conn: Connection, username: str, actor: str) -> None:
+    """Revoke an account: every device enrolled under it is refused from now on."""
+    done = conn.execute(update(accounts).where(accounts.c.username == username,
+                                               accounts.c.revoked_at.is_(None))
+                        .values(revoked_at=utcnow())).rowcount
+    if not done:
+        raise NotFound(f"没有可停用的账号 {username}")
+    audit.record(conn, actor, "account.revoke", {"username": username})
+
+
+def new_enrolment_code(conn: Connection, username: str, actor: str,
+                       valid_hours: int = 72) -> str:
+    """A one-time enrolment code for a laptop of this account (shown once, stored hashed)."""
+    account = conn.execute(select(accounts.c.id, accounts.c.revoked_at)
+                           .where(accounts.c.username == username)).first()
+    if account is None:
+        raise NotFound(f"没有账号 {username}")
+    if account.revoked_at is not None:
+        raise Conflict(f"账号 {username} 已停用")
+    raw = "".join(secrets.choice(_CODE_ALPHABET) for _ in range(12))
+    now = utcnow()
+    conn.execute(insert(enrolment_codes).values(
+        code_hash=code_hash(raw), account_id=account.id, created_at=now,
+        expires_at=now + timedelta(hours=valid_hours)))
+    audit.record(conn, actor, "enrolment_code.add", {"username": username})
+    return "-".join(raw[i:i + 4] for i in range(0, 12, 4))
+
+
+def revoke_device(conn: Connection, device_id: str, actor: str) -> None:
+    """Revoke one laptop (lost or retired); its requests and bundles are refused."""
+    done = conn.execute(update(devices).where(devices.c.device_id == device_id,
+                                              devices.c.revoked_at.is_(None))
+                        .values(revoked_at=utcnow())).rowcount
+    if not done:
+        raise NotFound(f"没有可停用的设备 {device_id}")
+    audit.record(conn, actor, "device.revoke", {"device_id": device_id})
+
+
+def list_devices(conn: Connection) -> list[dict[str, Any]]:
+    """Every enrolled device with its scope and sync position."""
+    rows = conn.execute(
+        select(devices, accounts.c.username, townships.c.code.label("township"))
+        .join(accounts, accounts.c.id == devices.c.account_id)
+        .join(townships, townships.c.id == devices.c.township_id)
+        .order_by(devices.c.enrolled_at)).mappings()
+    return [{"device_id": r["device_id"], "label": r["label"], "account": r["username"],
+             "township": r["township"], "acked_seq": r["acked_seq"], "max_seq": r["max_seq"],
+             "enrolled_at": iso(r["enrolled_at"]), "revoked": r["revoked_at"] is not None,
+             "last_seen_at": iso(r["last_seen_at"])} for r in rows]
+
+
+def publish_list(conn: Connection, list_id: str, version: int, content: str,
+                 actor: str) -> str:
+    """Publish a service-list version for laptops to pull; return its SHA-256."""
+    if not re.fullmatch(r"[a-z0-9_.-]{2,64}", list_id) or version < 1:
+        raise _reject("list_id", "清单编号或版本无效")
+    digest = hashlib.sha256(content.encode("utf-8")).hexdigest()
+    try:
+        with conn.begin_nested():
+            conn.execute(insert(list_versions).values(
+                list_id=list_id, version=version, sha256=digest, content=content,
+                published_at=utcnow()))
+    except IntegrityError as exc:
+        raise Conflict(f"清单 {list_id} 版本 {version} 已发布") from exc
+    audit.record(conn, actor, "list.publish", {"list_id": list_id, "version": version})
+    return digest
+
+
+def county_public(keys_box: str, keys_sign: str) -> dict[str, str]:
+    """The county's public keys as published at ``GET /county``."""
+    return {"county_box_public": keys_box, "county_sign_public": keys_sign,
+            "fingerprint": hashlib.sha256(canonical_json([keys_box, keys_sign]))
+            .hexdigest()[:16]}

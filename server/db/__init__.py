@@ -1,0 +1,1 @@
+"""The county server's database: schema (SQLAlchemy Core), engine set-up and migrations."""

@@ -1,0 +1,234 @@
+"""The county server's own schema, as SQLAlchemy Core tables (SQLite and PostgreSQL alike).
+
+Ingest is written against Core rather than the ORM so that one batch costs a few
+``executemany`` statements. JSON travels as canonical text (``Text``), identical on both
+back ends. ``received_changes.id`` is the township feed cursor.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+metadata = MetaData(naming_convention=NAMING)
+_BigId = BigInteger().with_variant(Integer(), "sqlite")  # SQLite autoincrements INTEGER only
+
+townships = Table(
+    "townships", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("code", String(32), nullable=False, unique=True),
+    Column("name", String(100), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+accounts = Table(
+    "accounts", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("username", String(64), nullable=False, unique=True),
+    Column("display_name", String(100), nullable=False),
+    Column("role", String(16), nullable=False),
+    Column("township_id", ForeignKey("townships.id"), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("revoked_at", DateTime(timezone=True)),
+)
+
+devices = Table(
+    "devices", metadata,
+    Column("device_id", String(64), primary_key=True),
+    Column("account_id", ForeignKey("accounts.id"), nullable=False),
+    Column("township_id", ForeignKey("townships.id"), nullable=False),
+    Column("sign_public_key", String(64), nullable=False, unique=True),
+    Column("box_public_key", String(64), nullable=False),
+    Column("label", String(100), nullable=False),
+    Column("enrolled_at", DateTime(timezone=True), nullable=False),
+    Column("revoked_at", DateTime(timezone=True)),
+    # The contiguous prefix of this device's chain the county holds (what it acknowledges).
+    Column("acked_seq", BigInteger, nullable=False),
+    Column("acked_hash", String(64), nullable=False),
+    Column("max_seq", BigInteger, nullable=False),
+    Column("last_seen_at", DateTime(timezone=True)),
+)
+
+enrolment_codes = Table(
+    "enrolment_codes", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("code_hash", String(64), nullable=False, unique=True),
+    Column("account_id", ForeignKey("accounts.id"), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("expires_at", DateTime(timezone=True), nullable=False),
+    Column("used_at", DateTime(timezone=True)),
+    Column("used_by", String(64)),
+)
+
+received_changes = Table(
+    "received_changes", metadata,
+    Column("id", _BigId, primary_key=True, autoincrement=True),
+    Column("device_id", ForeignKey("devices.device_id"), nullable=False),
+    Column("seq", BigInteger, nullable=False),
+    Column("record_type", String(32), nullable=False),
+    Column("record_id", String(64), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("hlc", BigInteger, nullable=False),
+    Column("payload", Text, nullable=False),
+    Column("prev_hash", String(64), nullable=False),
+    Column("hash", String(64), nullable=False),
+    Column("township_id", ForeignKey("townships.id"), nullable=False),
+    Column("source", String(16), nullable=False),  # push | bundle
+    Column("status", String(16), nullable=False),  # applied | quarantined
+    Column("received_at", DateTime(timezone=True), nullable=False),
+    UniqueConstraint("device_id", "seq", name="uq_received_changes_device_seq"),
+    Index("ix_received_changes_feed", "township_id", "id"),
+    Index("ix_received_changes_record", "record_type", "record_id", "version"),
+)
+
+record_heads = Table(
+    "record_heads", metadata,
+    Column("record_type", String(32), primary_key=True),
+    Column("record_id", String(64), primary_key=True),
+    Column("version", Integer, nullable=False),
+    Column("device_id", String(64), nullable=False),
+    Column("seq", BigInteger, nullable=False),
+    Column("hlc", BigInteger, nullable=False),
+    Column("township_id", ForeignKey("townships.id"), nullable=False),
+    Column("payload", Text, nullable=False),
+    Column("grade", Integer),  # assessments: the server's recomputed final grade
+    Column("status", String(16)),  # assessments: draft | finalized | superseded
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+
+elder_fields = Table(
+    "elder_fields", metadata,
+    Column("record_id", String(64), primary_key=True),
+    Column("field", String(128), primary_key=True),
+    Column("value", Text, nullable=False),
+    Column("hlc", BigInteger, nullable=False),
+    Column("device_id", String(64), nullable=False),
+    Column("version", Integer, nullable=False),
+)
+
+conflicts = Table(
+    "conflicts", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("township_id", ForeignKey("townships.id"), nullable=False),
+    Column("record_id", String(64), nullable=False),
+    Column("field", String(128), nullable=False),
+    Column("winner_value", Text, nullable=False),
+    Column("winner_device", String(64), nullable=False),
+    Column("winner_hlc", BigInteger, nullable=False),
+    Column("loser_value", Text, nullable=False),
+    Column("loser_device", String(64), nullable=False),
+    Column("loser_hlc", BigInteger, nullable=False),
+    Column("review_required", Boolean, nullable=False),
+    Column("status", String(16), nullable=False),  # open | auto | resolved
+    Column("resolution", Text),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("resolved_at", DateTime(timezone=True)),
+)
+
+quarantine = Table(
+    "quarantine", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("township_id", ForeignKey("townships.id"), nullable=False),
+    Column("device_id", String(64), nullable=False),
+    Column("seq", BigInteger, nullable=False),
+    Column("record_type", String(32), nullable=False),
+    Column("record_id", String(64), nullable=False),
+    Column("code", String(32), nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("change_json", Text, nullable=False),
+    Column("status", String(16), nullable=False),  # open | released | dismissed
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("resolved_at", DateTime(timezone=True)),
+)
+
+grade_mismatches = Table(
+    "grade_mismatches", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("township_id", ForeignKey("townships.id"), nullable=False),
+    Column("device_id", String(64), nullable=False),
+    Column("seq", BigInteger, nullable=False),
+    Column("assessment_id", String(64), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("claimed", Text, nullable=False),
+    Column("computed", Text, nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("status", String(16), nullable=False),  # open | resolved
+    Column("resolution", Text),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("resolved_at", DateTime(timezone=True)),
+)
+
+chain_gaps = Table(
+    "chain_gaps", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("device_id", String(64), nullable=False),
+    Column("kind", String(16), nullable=False),  # gap | link | fork
+    Column("from_seq", BigInteger, nullable=False),
+    Column("to_seq", BigInteger, nullable=False),
+    Column("detail", Text, nullable=False),
+    Column("status", String(16), nullable=False),  # open | closed
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("resolved_at", DateTime(timezone=True)),
+)
+
+receipts = Table(
+    "receipts", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("receipt_id", String(64), nullable=False, unique=True),
+    Column("bundle_id", String(64), nullable=False, unique=True),
+    Column("bundle_sha256", String(64), nullable=False),
+    Column("device_id", String(64), nullable=False),
+    Column("seq_from", BigInteger, nullable=False),
+    Column("seq_to", BigInteger, nullable=False),
+    Column("acked_seq", BigInteger, nullable=False),
+    Column("body", Text, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+list_versions = Table(
+    "list_versions", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("list_id", String(64), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("sha256", String(64), nullable=False),
+    Column("content", Text, nullable=False),
+    Column("published_at", DateTime(timezone=True), nullable=False),
+    UniqueConstraint("list_id", "version", name="uq_list_versions_list_version"),
+)
+
+audit = Table(
+    "audit", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("actor", String(100), nullable=False),
+    Column("action", String(64), nullable=False),
+    Column("detail", Text, nullable=False),  # never personal data: ids and counts only
+    Column("prev_hash", String(64), nullable=False),
+    Column("hash", String(64), nullable=False),
+)
+
+request_nonces = Table(
+    "request_nonces", metadata,
+    Column("device_id", String(64), primary_key=True),
+    Column("nonce", String(64), primary_key=True),
+    Column("seen_at", BigInteger, nullable=False, index=True),
+)

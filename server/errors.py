@@ -1,0 +1,43 @@
+"""Errors the server turns into HTTP answers with a Chinese ``detail``."""
+
+from __future__ import annotations
+
+
+class ServerError(Exception):
+    """A refusal with an HTTP status and a message for people."""
+
+    status = 400
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class NotAuthenticated(ServerError):
+    """The request is not (validly) signed or the device is unknown."""
+
+    status = 401
+
+
+class Forbidden(ServerError):
+    """The caller is known but may not do this (revoked, other township)."""
+
+    status = 403
+
+
+class NotFound(ServerError):
+    """No such thing."""
+
+    status = 404
+
+
+class Conflict(ServerError):
+    """The request contradicts what the server holds (already enrolled, replayed bundle)."""
+
+    status = 409
+
+
+class TooLarge(ServerError):
+    """The request or bundle is over the configured limit."""
+
+    status = 413

@@ -1,0 +1,351 @@
+"""Ingest: apply one batch of a device's changes in one transaction (push and bundle alike).
+
+Idempotent by (device, seq): a change the county already holds with the same hash is a no-op;
+the same sequence with a different hash is a *fork* (quarantined, reported as a chain break).
+By record version: a record's head only moves forward, so an old or repeated version changes
+nothing. Assessments are graded again (:mod:`server.grading`); elder profiles merge field by
+field (:mod:`assessment.sync.merge`) with conflicts kept for review; a change that cannot be
+applied is quarantined with its reason while the rest of the batch flows. The device's
+acknowledged sequence is the contiguous prefix of its chain the county holds; changes beyond a
+hole are kept and the hole is reported as a chain gap until it fills.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, and_, bindparam, insert, select, update
+
+from assessment.sync.changes import Change, canonical_json
+from assessment.sync.merge import FieldState, changed_fields, merge_elder, snapshot
+from server.db.engine import lock_township
+from server.db.tables import (
+    chain_gaps,
+    conflicts,
+    devices,
+    elder_fields,
+    grade_mismatches,
+    quarantine,
+    received_changes,
+    record_heads,
+)
+from server.grading import ServerGrader
+from server.timeutil import utcnow
+
+
+@dataclass(frozen=True, slots=True)
+class IngestResult:
+    """What a batch did; ``acked_seq`` is what the device may mark acknowledged."""
+
+    acked_seq: int
+    acked_hash: str
+    applied: int
+    duplicates: int
+    quarantined: int
+    gaps: tuple[tuple[int, int], ...] = ()
+
+    def to_json(self) -> dict[str, Any]:
+        """The push answer."""
+        return {"acked_seq": self.acked_seq, "acked_hash": self.acked_hash,
+                "applied": self.applied, "duplicates": self.duplicates,
+                "quarantined": self.quarantined, "gaps": [list(g) for g in self.gaps]}
+
+
+@dataclass(slots=True)
+class _Batch:
+    """Rows collected while processing, written with a few executemany calls at the end."""
+
+    now: datetime
+    township_id: int
+    source: str
+    received: list[dict[str, Any]] = field(default_factory=list)
+    quarantined: list[dict[str, Any]] = field(default_factory=list)
+    mismatches: list[dict[str, Any]] = field(default_factory=list)
+    conflicts: list[dict[str, Any]] = field(default_factory=list)
+    gaps: list[dict[str, Any]] = field(default_factory=list)
+    heads: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
+    heads_existing: set[tuple[str, str]] = field(default_factory=set)
+    fields_new: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
+    fields_existing: set[tuple[str, str]] = field(default_factory=set)
+    elder_versions: dict[tuple[str, int], dict[str, dict[str, Any]]] = \
+        field(default_factory=dict)  # (record id, version) -> device id -> payload
+
+    def quarantine(self, change: Change, code: str, reason: str) -> None:
+        self.quarantined.append({
+            "township_id": self.township_id, "device_id": change.device_id, "seq": change.seq,
+            "record_type": change.record_type, "record_id": change.record_id, "code": code,
+            "reason": reason, "change_json": canonical_json(change.to_json()).decode("utf-8"),
+            "status": "open", "created_at": self.now,
+        })
+
+
+def _json(value: object) -> str:
+    return canonical_json(dict(value) if isinstance(value, Mapping) else value).decode("utf-8")
+
+
+def ingest(conn: Connection, *, device_id: str, township_id: int, changes: Sequence[Change],
+           grader: ServerGrader, source: str = "push",
+           known_duplicates: int = 0) -> IngestResult:
+    """Apply ``changes`` of one device inside the caller's transaction.
+
+    ``known_duplicates`` counts changes the caller already found held (not passed again).
+    """
+    lock_township(conn, township_id)
+    dev = conn.execute(select(devices.c.acked_seq, devices.c.acked_hash, devices.c.max_seq)
+                       .where(devices.c.device_id == device_id)).one()
+    batch = _Batch(utcnow(), township_id, source)
+    ordered = sorted(changes, key=lambda c: c.seq)
+    fresh, duplicates = _split_known(conn, device_id, ordered, batch)
+    _load_heads(conn, fresh, batch)
+    elder_state = _load_elder_fields(conn, fresh, batch)
+    applied = 0
+    for change in fresh:
+        payload_text = _json(change.payload)
+        status = _apply(conn, change, payload_text, grader, batch, elder_state)
+        applied += status == "applied"
+        batch.received.append({
+            "device_id": device_id, "seq": change.seq, "record_type": change.record_type,
+            "record_id": change.record_id, "version": change.version, "hlc": change.hlc,
+            "payload": payload_text, "prev_hash": change.prev_hash,
+            "hash": change.hash, "township_id": township_id, "source": source,
+            "status": status, "received_at": batch.now,
+        })
+    _write(conn, batch)
+    acked_seq, acked_hash, gaps = _advance_chain(conn, device_id, int(dev.acked_seq),
+                                                 str(dev.acked_hash), int(dev.max_seq), fresh,
+                                                 batch.now)
+    max_seq = max([int(dev.max_seq), *(c.seq for c in fresh)])
+    conn.execute(update(devices).where(devices.c.device_id == device_id).values(
+        acked_seq=acked_seq, acked_hash=acked_hash, max_seq=max_seq, last_seen_at=batch.now))
+    return IngestResult(acked_seq, acked_hash, applied, duplicates + known_duplicates,
+                        len(batch.quarantined), gaps)
+
+
+def _split_known(conn: Connection, device_id: str, ordered: Sequence[Change],
+                 batch: _Batch) -> tuple[list[Change], int]:
+    """Drop changes the county already holds; quarantine forks (same seq, other content)."""
+    if not ordered:
+        return [], 0
+    known = {int(seq): str(digest) for seq, digest in conn.execute(
+        select(received_changes.c.seq, received_changes.c.hash).where(
+            received_changes.c.device_id == device_id,
+            received_changes.c.seq.between(ordered[0].seq, ordered[-1].seq)))}
+    fresh: list[Change] = []
+    duplicates = 0
+    for change in ordered:
+        held = known.get(change.seq)
+        if held is None:
+            fresh.append(change)
+        elif held == change.hash:
+            duplicates += 1
+        else:
+            batch.quarantine(change, "fork", "同一序号已收到内容不同的变更（设备记录被改写）")
+            batch.gaps.append({"device_id": device_id, "kind": "fork", "from_seq": change.seq,
+                               "to_seq": change.seq, "detail": "同一序号的变更内容不同",
+                               "status": "open", "created_at": batch.now})
+    return fresh, duplicates
+
+
+def _load_heads(conn: Connection, fresh: Sequence[Change], batch: _Batch) -> None:
+    by_type: dict[str, set[str]] = {}
+    for change in fresh:
+        by_type.setdefault(change.record_type, set()).add(change.record_id)
+    for record_type, ids in by_type.items():
+        rows = conn.execute(select(record_heads).where(
+            record_heads.c.record_type == record_type,
+            record_heads.c.record_id.in_(sorted(ids)))).mappings().all()
+        for row in rows:
+            key = (record_type, str(row["record_id"]))
+            batch.heads[key] = dict(row)
+            batch.heads_existing.add(key)
+
+
+def _load_elder_fields(conn: Connection, fresh: Sequence[Change],
+                       batch: _Batch) -> dict[str, dict[str, FieldState]]:
+    ids = sorted({c.record_id for c in fresh if c.record_type == "elder"})
+    state: dict[str, dict[str, FieldState]] = {i: {} for i in ids}
+    if not ids:
+        return state
+    for row in conn.execute(select(elder_fields).where(elder_fields.c.record_id.in_(ids))):
+        state[row.record_id][row.field] = FieldState(json.loads(row.value), row.hlc,
+                                                     row.device_id, row.version)
+        batch.fields_existing.add((row.record_id, row.field))
+    return state
+
+
+def _apply(conn: Connection, change: Change, payload_text: str, grader: ServerGrader,
+           batch: _Batch, elder_state: dict[str, dict[str, FieldState]]) -> str:
+    """Process one new change; return its stored status (applied | quarantined)."""
+    grade: int | None = None
+    status: str | None = None
+    merged: dict[str, Any] | None = None
+    if change.record_type == "assessment":
+        check = grader.check(change.payload)
+        if check.quarantine is not None:
+            batch.quarantine(change, *check.quarantine)
+            return "quarantined"
+        status, grade = check.status, check.final_grade
+        if check.mismatches:
+            batch.mismatches.append({
+                "township_id": batch.township_id, "device_id": change.device_id,
+                "seq": change.seq, "assessment_id": change.record_id, "version": change.version,
+                "claimed": _json(check.claimed), "computed": _json(check.computed),
+                "reason": "；".join(check.mismatches), "status": "open",
+                "created_at": batch.now,
+            })
+    elif change.record_type == "elder":
+        if not _elder_payload_ok(change.payload):
+            batch.quarantine(change, "payload", "老年人档案格式不符（info/attributes 应为对象）")
+            return "quarantined"
+        merged = _merge_elder(change, batch, elder_state, _elder_base(conn, change, batch))
+    key = (change.record_type, change.record_id)
+    head = batch.heads.get(key)
+    if change.record_type != "elder" and head is not None and head["version"] >= change.version:
+        return "applied"  # an older or repeated version: stored, head unchanged
+    batch.heads[key] = {
+        "record_type": change.record_type, "record_id": change.record_id,
+        "version": max(change.version, head["version"] if head else 0),
+        "device_id": change.device_id, "seq": change.seq, "hlc": change.hlc,
+        "township_id": batch.township_id if head is None else head["township_id"],
+        "payload": payload_text if merged is None else _json(merged), "grade": grade,
+        "status": status, "updated_at": batch.now,
+    }
+    return "applied"
+
+
+def _elder_payload_ok(payload: Any) -> bool:
+    return all(isinstance(payload.get(k, {}), dict) for k in ("info", "attributes")) and \
+        isinstance(payload.get("changed", []), list)
+
+
+def _elder_base(conn: Connection, change: Change, batch: _Batch) -> dict[str, Any] | None:
+    """The previous version the device edited (v-1; its own if several), to diff against
+    when the change does not list its changed fields."""
+    if isinstance(change.payload.get("changed"), list) or change.version <= 1:
+        return None
+    local = batch.elder_versions.get((change.record_id, change.version - 1), {})
+    if local:
+        return local.get(change.device_id) or next(iter(local.values()))
+    rc = received_changes.c
+    rows = conn.execute(select(rc.device_id, rc.payload).where(
+        rc.record_type == "elder", rc.record_id == change.record_id,
+        rc.version == change.version - 1).order_by(rc.id)).all()
+    if not rows:
+        return None
+    own = [r for r in rows if r.device_id == change.device_id]
+    base: dict[str, Any] = json.loads((own or rows)[0].payload)
+    return base
+
+
+def _merge_elder(change: Change, batch: _Batch, elder_state: dict[str, dict[str, FieldState]],
+                 base: dict[str, Any] | None) -> dict[str, Any]:
+    current = elder_state[change.record_id]
+    batch.elder_versions.setdefault((change.record_id, change.version), {})[
+        change.device_id] = dict(change.payload)
+    if base is None and not isinstance(change.payload.get("changed"), list) and current:
+        head = batch.heads.get(("elder", change.record_id))
+        base = json.loads(head["payload"]) if head is not None and change.version > 1 else None
+    result = merge_elder(current, change.payload, changed_fields(change.payload, base),
+                         hlc=change.hlc, device_id=change.device_id, version=change.version)
+    for path in result.updated:
+        state = result.fields[path]
+        batch.fields_new[(change.record_id, path)] = {
+            "record_id": change.record_id, "field": path, "value": _json(state.value),
+            "hlc": state.hlc, "device_id": state.device_id, "version": state.version,
+        }
+    for c in result.conflicts:
+        batch.conflicts.append({
+            "township_id": batch.township_id, "record_id": change.record_id, "field": c.field,
+            "winner_value": _json(c.winner.value), "winner_device": c.winner.device_id,
+            "winner_hlc": c.winner.hlc, "loser_value": _json(c.loser.value),
+            "loser_device": c.loser.device_id, "loser_hlc": c.loser.hlc,
+            "review_required": c.review_required,
+            "status": "open" if c.review_required else "auto", "created_at": batch.now,
+        })
+    elder_state[change.record_id] = result.fields
+    return {**snapshot(result.fields), "id": change.record_id}
+
+
+def _write(conn: Connection, batch: _Batch) -> None:
+    """Write everything collected, a few statements in all."""
+    if batch.received:
+        conn.execute(insert(received_changes), batch.received)
+    for table, rows in ((quarantine, batch.quarantined), (grade_mismatches, batch.mismatches),
+                        (conflicts, batch.conflicts), (chain_gaps, batch.gaps)):
+        if rows:
+            conn.execute(insert(table), rows)
+    new_heads = [h for k, h in batch.heads.items() if k not in batch.heads_existing]
+    old_heads = [h for k, h in batch.heads.items() if k in batch.heads_existing]
+    if new_heads:
+        conn.execute(insert(record_heads), new_heads)
+    if old_heads:
+        _update_many(conn, record_heads, ("record_type", "record_id"), old_heads)
+    new_fields = [r for k, r in batch.fields_new.items() if k not in batch.fields_existing]
+    old_fields = [r for k, r in batch.fields_new.items() if k in batch.fields_existing]
+    if new_fields:
+        conn.execute(insert(elder_fields), new_fields)
+    if old_fields:
+        _update_many(conn, elder_fields, ("record_id", "field"), old_fields)
+
+
+def _update_many(conn: Connection, table: Any, keys: tuple[str, ...],
+                 rows: Iterable[dict[str, Any]]) -> None:
+    rows = list(rows)
+    columns = [c for c in rows[0] if c not in keys]
+    stmt = update(table).where(and_(*(table.c[k] == bindparam(f"k_{k}") for k in keys))) \
+        .values({c: bindparam(f"v_{c}") for c in columns})
+    params = [{**{f"k_{k}": r[k] for k in keys}, **{f"v_{c}": r[c] for c in columns}}
+              for r in rows]
+    conn.execute(stmt, params)
+
+
+def _advance_chain(conn: Connection, device_id: str, acked_seq: int, acked_hash: str,
+                   max_seq: int, fresh: Sequence[Change],
+                   now: datetime) -> tuple[int, str, tuple[tuple[int, int], ...]]:
+    """Extend the acknowledged prefix over new (and earlier stranded) changes; report holes."""
+    if not fresh:
+        return acked_seq, acked_hash, ()
+    if max_seq > acked_seq:  # changes beyond an earlier hole are waiting in the database
+        links = [(int(r.seq), str(r.prev_hash), str(r.hash)) for r in conn.execute(
+            select(received_changes.c.seq, received_changes.c.prev_hash,
+                   received_changes.c.hash)
+            .where(received_changes.c.device_id == device_id,
+                   received_changes.c.seq > acked_seq)
+            .order_by(received_changes.c.seq))]
+    else:
+        links = [(c.seq, c.prev_hash, c.hash) for c in fresh if c.seq > acked_seq]
+    breaks: list[dict[str, Any]] = []
+    seq, digest = acked_seq, acked_hash
+    for link_seq, prev_hash, link_hash in links:
+        if link_seq != seq + 1:
+            break
+        if prev_hash != digest:
+            breaks.append({"device_id": device_id, "kind": "link", "from_seq": link_seq,
+                           "to_seq": link_seq, "detail": "前序哈希不符：设备记录链被改写",
+                           "status": "open", "created_at": now})
+        seq, digest = link_seq, link_hash
+    beyond = [s for s, _, _ in links if s > seq + 1]
+    gaps: tuple[tuple[int, int], ...] = ()
+    if beyond:
+        gaps = ((seq + 1, min(beyond) - 1),)
+        already = conn.execute(select(chain_gaps.c.id).where(
+            chain_gaps.c.device_id == device_id, chain_gaps.c.kind == "gap",
+            chain_gaps.c.status == "open", chain_gaps.c.from_seq == seq + 1,
+            chain_gaps.c.to_seq == min(beyond) - 1)).first()
+        if already is None:
+            breaks.append({"device_id": device_id, "kind": "gap", "from_seq": seq + 1,
+                           "to_seq": min(beyond) - 1,
+                           "detail": f"缺少序号 {seq + 1}–{min(beyond) - 1}",
+                           "status": "open", "created_at": now})
+    if seq > acked_seq:
+        conn.execute(update(chain_gaps).where(
+            chain_gaps.c.device_id == device_id, chain_gaps.c.kind == "gap",
+            chain_gaps.c.status == "open", chain_gaps.c.to_seq <= seq)
+            .values(status="closed", resolved_at=now))
+    if breaks:
+        conn.execute(insert(chain_gaps), breaks)
+    return seq, digest, gaps

@@ -1,0 +1,1 @@
+"""HTTP routes of the county server, one module per audience."""

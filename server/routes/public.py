@@ -1,0 +1,46 @@
+"""Endpoints without device signatures: health, the county's public keys, enrolment."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from fastapi import APIRouter, Request
+from starlette.concurrency import run_in_threadpool
+
+from assessment.errors import InputRejected, Problem
+from server.county import county_public
+from server.deps import ContextDep, read_body
+from server.enrolment import enrol
+
+router = APIRouter(tags=["public"])
+
+
+@router.get("/health")
+async def health() -> dict[str, str]:
+    """Liveness probe."""
+    return {"status": "ok"}
+
+
+@router.get("/county")
+async def county(ctx: ContextDep) -> dict[str, str]:
+    """The county's public keys (laptops also receive them, signed, at enrolment) and the
+    form version and scoring-rules hash it grades under."""
+    return {**county_public(ctx.keys.box_public, ctx.keys.sign_public),
+            "form_version": ctx.grader.form_version, "rules_hash": ctx.grader.rules_hash}
+
+
+@router.post("/enrol")
+async def enrol_device(request: Request, ctx: ContextDep) -> dict[str, Any]:
+    """Enrol a laptop with a one-time code; answer with the county's signed profile."""
+    body = await read_body(request, 64 * 1024)
+    try:
+        data = json.loads(body)
+    except ValueError as exc:
+        raise InputRejected([Problem("body", "json", "请求内容不是有效的 JSON")]) from exc
+
+    def work() -> dict[str, Any]:
+        with ctx.engine.begin() as conn:
+            return enrol(conn, data, ctx.keys, "enrol")
+
+    return await run_in_threadpool(work)

@@ -1,0 +1,45 @@
+"""Running the server under uvicorn (``yinling serve`` and ``python -m server``)."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import uvicorn
+
+from server.app import create_app
+from server.config import DEFAULT_PORT, Settings
+from server.logconfig import log_config
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """The options shared by ``yinling serve`` and ``python -m server``."""
+    parser.add_argument("--db", default="", help="数据库 URL（默认：数据目录中的 SQLite 文件；"
+                        "生产环境用 postgresql+psycopg://用户@主机/库名）")
+    parser.add_argument("--host", default="127.0.0.1", help="监听地址（默认 127.0.0.1，"
+                        "对外请经 nginx 等 TLS 反向代理）")
+    parser.add_argument("--port", type=int, default=DEFAULT_PORT, help="监听端口")
+    parser.add_argument("--data-dir", type=Path, default=Path("county-data"),
+                        help="数据目录：县级密钥、管理员令牌、回执、SQLite 数据库")
+    parser.add_argument("--max-bundle-mb", type=int, default=512, help="数据包大小上限（MB）")
+
+
+def settings_from(args: argparse.Namespace) -> Settings:
+    """Settings from parsed options."""
+    return Settings(data_dir=args.data_dir, db_url=args.db, host=args.host, port=args.port,
+                    max_bundle_bytes=args.max_bundle_mb * 1024 * 1024)
+
+
+def serve(settings: Settings) -> int:
+    """Run uvicorn until stopped; access log without query strings or bodies."""
+    app = create_app(settings)
+    uvicorn.run(app, host=settings.host, port=settings.port, log_config=log_config(),
+                server_header=False, timeout_graceful_shutdown=10)
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m server``."""
+    parser = argparse.ArgumentParser(prog="python -m server", description="银龄评估县级服务器")
+    add_arguments(parser)
+    return serve(settings_from(parser.parse_args(argv)))
