@@ -11,6 +11,7 @@ import traceback
 # module name -> (full size, quick size)
 WORKLOADS: dict[str, tuple[int, int]] = {
     "grading": (100_000, 2_000),
+    "store_search": (100_000, 2_000),
     "eligibility_batch": (1_000_000, 2_000),
     "certificates": (1_000, 20),
     "sync_ingest": (10_000, 300),

@@ -5,6 +5,14 @@ Every write is one transaction that also appends to the change log (sync outbox)
 hash-chained audit log. Reads return frozen dataclasses, never ORM objects, so nothing above
 the store holds a session. The implementation is :class:`assessment.records.workspace.Workspace`.
 
+Lifecycle (spec §11): ``autosave`` replaces a draft's whole answer dict (A.1.1 stays the
+generated number); ``finalize`` refuses with :class:`~assessment.errors.InputRejected` naming
+each missing field; finalized records are immutable (writes refused with code
+``"immutable"``); ``correct`` opens a draft that supersedes a finalized assessment, and the old
+one becomes ``superseded`` only when that draft is finalized. ``sign.assessor_1/2`` hold
+usernames of this laptop's accounts (or a visiting assessor's name) and must differ. Settings
+``device.*`` / ``local.*`` never leave the laptop.
+
 Answers of an assessment are one dict keyed by the standard's field keys (``"A.1.3"``,
 ``"B.1.1"``, ``"B.3.9.state"``, ``"A.4.1"`` …) plus the sign-off keys of spec §2
 (``"sign.place"``, ``"sign.assessor_1"``, ``"sign.assessor_2"``, ``"sign.assessor_date"``,
@@ -185,3 +193,14 @@ class WorkspaceApi(Protocol):
     def get_setting(self, key: str, default: Any = None) -> Any: ...
     def set_setting(self, key: str, value: Any) -> None: ...
     def close(self) -> None: ...
+
+    # Added with the implementation (issue 3)
+    def current_assessment(self, elder_id: str) -> AssessmentRecord | None: ...
+    def find_elder_by_id_number(self, id_number: str) -> ElderProfile | None: ...
+    def log_access(self, record_type: str, record_id: str,
+                   action: str = "view_certificate") -> None: ...
+    def add_account(self, username: str, password: str, display_name: str,
+                    role: str = "assessor") -> Assessor: ...
+    def change_password(self, old_password: str, new_password: str) -> None: ...
+    def set_account_active(self, username: str, active: bool,
+                           password: str | None = None) -> None: ...

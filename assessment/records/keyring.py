@@ -1,0 +1,157 @@
+"""Per-account wrapping of the database key: several assessors share one laptop.
+
+The database is encrypted with one random 32-byte key. That key is never stored in clear: for
+each account a key-encryption key is derived from the account's password with scrypt and
+wraps the database key with AES-256-GCM. The wrapped copies live in a small JSON sidecar file
+beside the database (``yinling.keys.json``). It holds no personal data: accounts are named by
+an HMAC of the username under a per-file salt, and there is nothing else in it but salts,
+nonces, cost parameters and ciphertext.
+
+Signing in is unwrapping: a wrong username or password fails the GCM tag check and becomes
+:class:`~assessment.records.api.SignInFailed` (one message for both, so that the file does not
+tell which usernames exist). Adding an account wraps the same key again; removing one deletes
+its wrap, after which that password opens nothing.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import os
+import unicodedata
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
+
+from assessment.errors import InputRejected, Problem
+from assessment.records.api import SignInFailed, StoreError
+
+FORMAT = "yinling-keyring/1"
+KEY_BYTES = 32
+# scrypt cost: N=2**15, r=8 needs 32 MiB and about 0.1 s on a field laptop: slow enough to
+# make guessing expensive, quick enough for sign-in. Stored per wrap, so it can be raised.
+SCRYPT_N = 2**15
+SCRYPT_R = 8
+SCRYPT_P = 1
+MIN_PASSWORD_LENGTH = 6
+_AAD_PREFIX = b"yinling-db-key/1:"
+
+
+def _b64(data: bytes) -> str:
+    return base64.b64encode(data).decode("ascii")
+
+
+def _unb64(text: object) -> bytes:
+    if not isinstance(text, str):
+        raise ValueError("not base64 text")
+    return base64.b64decode(text.encode("ascii"), validate=True)
+
+
+def normalise_username(username: str) -> str:
+    """Usernames compare case-insensitively and ignore surrounding blanks (NFKC)."""
+    return unicodedata.normalize("NFKC", username).strip().casefold()
+
+
+def _derive(password: str, salt: bytes, n: int, r: int, p: int) -> bytes:
+    kdf = Scrypt(salt=salt, length=KEY_BYTES, n=n, r=r, p=p)
+    return kdf.derive(password.encode("utf-8"))
+
+
+@dataclass
+class Keyring:
+    """The wrapped copies of one database key, one per account."""
+
+    user_salt: bytes
+    wraps: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    @classmethod
+    def new(cls) -> Keyring:
+        """An empty keyring with a fresh username salt."""
+        return cls(user_salt=os.urandom(16))
+
+    @classmethod
+    def load(cls, path: Path) -> Keyring:
+        """Read a keyring file; a missing or damaged file is a :class:`StoreError`."""
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError as exc:
+            raise StoreError(f"找不到密钥文件 {path}，无法打开数据库") from exc
+        except (OSError, ValueError) as exc:
+            raise StoreError(f"密钥文件 {path} 无法读取或已损坏") from exc
+        try:
+            if data.get("format") != FORMAT:
+                raise ValueError(data.get("format"))
+            wraps = data["accounts"]
+            if not isinstance(wraps, Mapping):
+                raise ValueError("accounts")
+            return cls(user_salt=_unb64(data["user_salt"]),
+                       wraps={str(k): dict(v) for k, v in wraps.items()})
+        except (KeyError, ValueError, TypeError, AttributeError) as exc:
+            raise StoreError(f"密钥文件 {path} 格式不正确") from exc
+
+    def save(self, path: Path) -> None:
+        """Write the keyring atomically (temporary file, flush to disk, rename)."""
+        data = {"format": FORMAT, "user_salt": _b64(self.user_salt), "accounts": self.wraps}
+        text = json.dumps(data, indent=1, sort_keys=True)
+        tmp = path.with_name(path.name + ".tmp")
+        with open(tmp, "w", encoding="utf-8") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+
+    def _slot(self, username: str) -> str:
+        name = normalise_username(username).encode("utf-8")
+        return hmac.new(self.user_salt, name, hashlib.sha256).hexdigest()
+
+    def has(self, username: str) -> bool:
+        """True when this username has a wrap."""
+        return self._slot(username) in self.wraps
+
+    def add(self, username: str, password: str, db_key: bytes, *, scrypt_n: int = SCRYPT_N) -> None:
+        """Wrap ``db_key`` under this account's password (replacing an earlier wrap)."""
+        if len(password) < MIN_PASSWORD_LENGTH:
+            raise InputRejected([Problem("password", "too_short",
+                                         f"密码至少需要 {MIN_PASSWORD_LENGTH} 个字符")])
+        if len(db_key) != KEY_BYTES:
+            raise ValueError("database key must be 32 bytes")
+        slot = self._slot(username)
+        salt, nonce = os.urandom(16), os.urandom(12)
+        kek = _derive(password, salt, scrypt_n, SCRYPT_R, SCRYPT_P)
+        wrapped = AESGCM(kek).encrypt(nonce, db_key, _AAD_PREFIX + slot.encode("ascii"))
+        self.wraps[slot] = {
+            "kdf": "scrypt", "n": scrypt_n, "r": SCRYPT_R, "p": SCRYPT_P,
+            "salt": _b64(salt), "nonce": _b64(nonce), "wrapped": _b64(wrapped),
+        }
+
+    def remove(self, username: str) -> None:
+        """Delete this account's wrap (its password then opens nothing)."""
+        self.wraps.pop(self._slot(username), None)
+
+    def unlock(self, username: str, password: str) -> bytes:
+        """Unwrap the database key; a wrong username or password raises :class:`SignInFailed`."""
+        slot = self._slot(username)
+        wrap = self.wraps.get(slot)
+        if wrap is None:
+            raise SignInFailed()
+        try:
+            kek = _derive(password, _unb64(wrap["salt"]), int(wrap["n"]), int(wrap["r"]),
+                          int(wrap["p"]))
+            return AESGCM(kek).decrypt(_unb64(wrap["nonce"]), _unb64(wrap["wrapped"]),
+                                       _AAD_PREFIX + slot.encode("ascii"))
+        except InvalidTag:
+            raise SignInFailed() from None
+        except (KeyError, ValueError, TypeError) as exc:
+            raise StoreError("密钥文件中该账户的记录已损坏") from exc
+
+
+def new_database_key() -> bytes:
+    """A fresh random database key."""
+    return os.urandom(KEY_BYTES)

@@ -1,0 +1,1 @@
+"""Alembic migrations of the local store (run at open by assessment.records.migrate)."""

@@ -1,0 +1,844 @@
+"""The one facade over an open, encrypted store: :class:`Workspace` implements
+:class:`~assessment.records.api.WorkspaceApi`.
+
+Signing in *is* opening: :meth:`Workspace.open` unwraps the database key with the account's
+password (:mod:`assessment.records.keyring`), opens the SQLCipher database and runs the
+migrations. Every write is one ``BEGIN IMMEDIATE`` transaction that changes the record, appends
+its new version to the change log (sync outbox) and appends an audit entry (itself also a
+change): all three are committed together or not at all.
+
+Lifecycle choices (spec §11, decision D4):
+
+* ``autosave`` replaces the draft's whole answer dict (the caller sends what the form shows);
+  A.1.1 stays the generated number. Identical saves are not written again.
+* ``finalize`` pins the results, issues the certificate number ``<device code>-000123``, and
+  updates the elder's current grade, last assessment and due date in the same transaction.
+* A correction (``correct`` or ``start_assessment(…, supersedes=…)``) is a new draft copying
+  the answers. The old assessment stays *finalized and current* until the correction is
+  finalized; only then does it become ``superseded``. A discarded correction leaves the old one
+  untouched, so there is never a moment without a current assessment. One open correction per
+  assessment: asking again returns the open draft.
+* The current assessment is the finalized, not superseded one with the latest A.1.2 (then the
+  latest finalization).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from datetime import date
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+from sqlalchemy import Engine, delete, func, insert, select, text, update
+from sqlalchemy.orm import Session
+
+from assessment.errors import InputRejected, Problem
+from assessment.forms import Form, default_form
+from assessment.ids import new_id
+from assessment.records import bulkload, changelog, lifecycle, roster
+from assessment.records.accounts import check_display_name, check_role, check_username
+from assessment.records.api import (
+    AssessmentRecord,
+    AssessmentStatus,
+    Assessor,
+    ElderProfile,
+    RecordNotFound,
+    RosterFilter,
+    RosterRow,
+    SignInFailed,
+    StoreError,
+)
+from assessment.records.auditlog import AuditBreak, AuditRecord, append_audit, read_audit
+from assessment.records.auditlog import verify_audit as _verify_audit
+from assessment.records.convert import (
+    account_payload,
+    assessment_payload,
+    assessment_record,
+    assessor,
+    elder_payload,
+    elder_profile,
+)
+from assessment.records.database import checkpoint, open_engine, writer
+from assessment.records.datadir import database_path, keyring_path, workspace_exists
+from assessment.records.keyring import Keyring, new_database_key
+from assessment.records.migrate import upgrade_to_head
+from assessment.records.profiles import COLUMN_ATTRIBUTES, check_profile, clean_attributes
+from assessment.records.profiles import stored_info as _stored_info
+from assessment.records.schema import (
+    Account,
+    Assessment,
+    DeviceState,
+    Elder,
+    ElderDetail,
+    SearchTerm,
+    Setting,
+    Village,
+)
+from assessment.records.search import elder_terms, sort_key, village_keys
+from assessment.records.settings import DEFAULTS, check_setting, grading_settings, is_local
+from assessment.scoring import Grader
+from assessment.sync.changes import GENESIS_HASH, ChainBreak, Change, verify_chain
+from assessment.sync.hlc import HybridClock
+
+_CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+_UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+_DEVICE_CODE = re.compile(r"^[0-9A-Z]{2,10}$")
+_BAD_DEVICE_CODE = Problem("device_code", "shape", "设备代码应为 2–10 位大写字母或数字")
+
+
+def new_device_code() -> str:
+    """Six random Crockford base-32 characters (30 bits): the device's number prefix.
+
+    The county may assign its own code at enrolment (:meth:`Workspace.set_device_code`); the
+    sequence continues, so numbers already issued stay unique.
+    """
+    value = int.from_bytes(os.urandom(4), "big") >> 2
+    return "".join(_CROCKFORD[(value >> (5 * i)) & 31] for i in range(5, -1, -1))
+
+
+class Workspace:
+    """An open store, signed in as one account (see the module docstring)."""
+
+    def __init__(self, engine: Engine, key: bytes, data_dir: Path, user: Assessor,
+                 device_id: str, device_code: str, form: Form | None = None) -> None:
+        """Use :meth:`open` or :meth:`create`; this wraps an already migrated engine.
+
+        ``key`` is the unwrapped database key, kept for the session so that a supervisor can
+        wrap it for a new account.
+        """
+        self._engine = engine
+        self._key = key
+        self._writer = writer(engine)
+        self.data_dir = data_dir
+        self.current_user = user
+        self.device_id = device_id
+        self.device_code = device_code
+        self.form = form if form is not None else default_form()
+        self._clock = HybridClock()
+        self._graders: dict[str, Grader] = {}
+        self._closed = False
+
+    # ------------------------------------------------------------------ opening and closing
+
+    @classmethod
+    def create(cls, data_dir: Path, *, username: str, password: str, display_name: str,
+               role: str = "supervisor", device_code: str | None = None,
+               settings: Mapping[str, Any] | None = None) -> Workspace:
+        """Create a new encrypted workspace in ``data_dir`` with its first account."""
+        data_dir = Path(data_dir)
+        if workspace_exists(data_dir) or database_path(data_dir).exists():
+            raise StoreError(f"目录 {data_dir} 中已有数据库，不能重复创建")
+        name = check_username(username)
+        check_role(role)
+        shown = check_display_name(display_name)
+        code = device_code or new_device_code()
+        if not _DEVICE_CODE.match(code):
+            raise InputRejected([_BAD_DEVICE_CODE])
+        for setting, value in (settings or {}).items():
+            check_setting(setting, value)
+        data_dir.mkdir(parents=True, exist_ok=True)
+        key = new_database_key()
+        ring = Keyring.new()
+        ring.add(name, password, key)
+        ring.save(keyring_path(data_dir))
+        engine: Engine | None = None
+        try:
+            engine = open_engine(database_path(data_dir), key)
+            upgrade_to_head(engine)
+            device_id = new_id()
+            now = changelog.utc_now()
+            with Session(writer(engine)) as session, session.begin():
+                session.add(DeviceState(
+                    id=1, device_id=device_id, device_code=code, last_seq=0,
+                    last_hash=GENESIS_HASH, acked_seq=0, hlc=0, audit_seq=0,
+                    audit_hash=GENESIS_HASH, assessment_counter=0, certificate_counter=0,
+                ))
+                session.add(Account(username=name, display_name=shown, role=role, active=True,
+                                    created_at=now, version=1))
+            workspace = cls(engine, key, data_dir, Assessor(name, shown, role), device_id, code)
+        except BaseException:
+            if engine is not None:
+                engine.dispose()
+            for path in (database_path(data_dir), keyring_path(data_dir)):
+                for suffix in ("", "-wal", "-shm"):
+                    Path(str(path) + suffix).unlink(missing_ok=True)
+            raise
+        with workspace._writing() as (session, state):
+            row = session.get_one(Account, name)
+            workspace._log(session, state, "assessor", name, 1, account_payload(row),
+                           "create_workspace", {"device_code": code})
+            for setting, value in {**DEFAULTS, **(settings or {})}.items():
+                workspace._put_setting(session, state, setting, value)
+        return workspace
+
+    @classmethod
+    def open(cls, data_dir: Path, username: str, password: str) -> Workspace:
+        """Sign in: unwrap the key with this account's password and open the store.
+
+        Raises :class:`SignInFailed` (Chinese message) on a wrong username or password, or
+        for a deactivated account; :class:`StoreError` when the files are missing or damaged.
+        """
+        data_dir = Path(data_dir)
+        if not database_path(data_dir).is_file():
+            raise StoreError(f"目录 {data_dir} 中没有数据库")
+        ring = Keyring.load(keyring_path(data_dir))
+        key = ring.unlock(username, password)
+        return cls.open_with_key(data_dir, key, username)
+
+    @classmethod
+    def open_with_key(cls, data_dir: Path, key: bytes, username: str) -> Workspace:
+        """Open with a key already unwrapped by a sign-in (a worker process of that session,
+        recovery tools, tests). The account must still exist and be active."""
+        data_dir = Path(data_dir)
+        if not database_path(data_dir).is_file():
+            raise StoreError(f"目录 {data_dir} 中没有数据库")
+        engine = open_engine(database_path(data_dir), key)
+        try:
+            upgrade_to_head(engine)
+            with Session(engine) as session:
+                account = session.get(Account, check_username(username))
+                state = session.get(DeviceState, 1)
+                if account is None or not account.active:
+                    raise SignInFailed("该账户不存在或已停用，请联系管理员")
+                if state is None:
+                    raise StoreError("数据库未完成初始化（缺少设备信息）")
+                user = assessor(account)
+                device_id, code = state.device_id, state.device_code
+        except BaseException:
+            engine.dispose()
+            raise
+        return cls(engine, key, data_dir, user, device_id, code)
+
+    def close(self) -> None:
+        """Fold the WAL into the database and release every connection."""
+        if self._closed:
+            return
+        self._closed = True
+        try:
+            checkpoint(self._engine)
+        finally:
+            self._engine.dispose()
+
+    def __enter__(self) -> Workspace:
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.close()
+
+    @property
+    def engine(self) -> Engine:
+        """The engine (for read-only tools such as exports and benchmarks)."""
+        return self._engine
+
+    # ------------------------------------------------------------------ transactions
+
+    @contextmanager
+    def _reading(self) -> Iterator[Session]:
+        if self._closed:
+            raise StoreError("数据库已关闭")
+        with Session(self._engine, expire_on_commit=False) as session, session.begin():
+            yield session
+
+    @contextmanager
+    def _writing(self) -> Iterator[tuple[Session, DeviceState]]:
+        if self._closed:
+            raise StoreError("数据库已关闭")
+        with Session(self._writer, expire_on_commit=False) as session, session.begin():
+            yield session, changelog.device_state(session)
+
+    def _log(self, session: Session, state: DeviceState, record_type: str, record_id: str,
+             version: int, payload: Mapping[str, Any], action: str,
+             detail: Mapping[str, Any] | None = None) -> None:
+        changelog.append_change(session, state, self._clock, record_type=record_type,
+                                record_id=record_id, version=version, payload=payload)
+        append_audit(session, state, self._clock, username=self.current_user.username,
+                     action=action, record_type=record_type, record_id=record_id,
+                     detail=detail)
+
+    # ------------------------------------------------------------------ roster and elders
+
+    def roster_count(self, flt: RosterFilter) -> int:
+        """How many elders the filter shows."""
+        with self._reading() as session:
+            return roster.roster_count(session, flt)
+
+    def roster_page(self, flt: RosterFilter, offset: int, limit: int) -> Sequence[RosterRow]:
+        """One page of the filtered, sorted roster (for a lazily fetching table model)."""
+        with self._reading() as session:
+            return roster.roster_page(session, flt, offset, limit)
+
+    def villages(self) -> Sequence[str]:
+        """The villages in use, in pinyin order."""
+        with self._reading() as session:
+            return roster.village_names(session)
+
+    def get_elder(self, elder_id: str) -> ElderProfile:
+        """One elder's profile (derived attributes filled in)."""
+        with self._reading() as session:
+            return elder_profile(self._elder(session, elder_id))
+
+    def find_elder_by_id_number(self, id_number: str) -> ElderProfile | None:
+        """The elder with this resident ID number, if registered."""
+        with self._reading() as session:
+            row = session.scalars(
+                select(Elder).where(Elder.id_number == id_number.strip().upper())
+            ).first()
+            return elder_profile(row) if row is not None else None
+
+    @staticmethod
+    def _find_elder(session: Session, elder_id: str) -> Elder | None:
+        return session.scalars(select(Elder).where(Elder.id == elder_id)).first()
+
+    def _elder(self, session: Session, elder_id: str) -> Elder:
+        row = self._find_elder(session, elder_id)
+        if row is None:
+            raise RecordNotFound("老人", elder_id)
+        return row
+
+    def _validated(self, session: Session, profile: ElderProfile,
+                   own_id: str | None) -> tuple[dict[str, Any], dict[str, Any]]:
+        """Check a profile; return the column values and the detail values."""
+        resident, problems = check_profile(profile, self.form)
+        id_number = resident.number if resident is not None else None
+        if id_number is not None:
+            other = session.scalars(
+                select(Elder.id).where(Elder.id_number == id_number, Elder.id != (own_id or ""))
+            ).first()
+            if other is not None:
+                problems.append(Problem("A.2.8", "duplicate", "该公民身份号码已登记为另一位老人"))
+        if problems:
+            raise InputRejected(problems)
+        attributes, _ = clean_attributes(profile.attributes)
+        sex = resident.sex if resident is not None else profile.sex
+        birth = resident.birth_date if resident is not None else profile.birth_date
+        name = profile.name.strip()
+        columns: dict[str, Any] = {
+            "name": name, "name_pinyin": sort_key(name), "id_number": id_number, "sex": sex,
+            "birth_date": birth, "township": _blank_none(profile.township),
+            "village": _blank_none(profile.village), "address": _blank_none(profile.address),
+            "phone": _blank_none(profile.phone.replace(" ", "") if profile.phone else None),
+            "household_id": profile.household_id,
+        }
+        for attr in COLUMN_ATTRIBUTES:
+            columns[attr] = attributes.get(attr)
+        return columns, {"info": _stored_info(profile, id_number, sex, birth),
+                         "attributes": attributes}
+
+    def _index_elder(self, session: Session, row: Elder) -> None:
+        """(Re)write the search terms of an elder and register its village."""
+        session.execute(delete(SearchTerm).where(SearchTerm.elder_num == row.num))
+        terms = elder_terms(row.name, row.id_number)
+        if terms:
+            session.execute(insert(SearchTerm), [{"term": t, "elder_num": row.num} for t in terms])
+        if row.village and session.get(Village, row.village) is None:
+            keys = village_keys(row.village)
+            session.add(Village(name=row.village, township=row.township, pinyin=keys.pinyin,
+                                initials=keys.initials))
+
+    def create_elder(self, profile: ElderProfile) -> ElderProfile:
+        """Register a new elder; refused whole when any field is wrong or the ID is taken."""
+        with self._writing() as (session, state):
+            columns, detail = self._validated(session, profile, None)
+            elder_id = profile.elder_id if _UUID.match(profile.elder_id or "") else new_id()
+            if self._find_elder(session, elder_id) is not None:
+                elder_id = new_id()
+            now = changelog.utc_now()
+            row = Elder(id=elder_id, version=1, created_at=now, updated_at=now, draft_count=0,
+                        detail=ElderDetail(**detail), **columns)
+            session.add(row)
+            session.flush()
+            self._index_elder(session, row)
+            self._log(session, state, "elder", row.id, 1, elder_payload(row), "create_elder")
+            return elder_profile(row)
+
+    def save_elder(self, profile: ElderProfile) -> ElderProfile:
+        """Save an edited profile; refused when another save came first (stale version)."""
+        with self._writing() as (session, state):
+            row = self._elder(session, profile.elder_id)
+            if profile.version != row.version:
+                raise InputRejected([Problem("version", "stale",
+                                             "该老人信息已在别处被修改，请重新打开后再保存")])
+            columns, detail = self._validated(session, profile, row.id)
+            before = elder_payload(row)
+            for name, value in columns.items():
+                setattr(row, name, value)
+            row.detail.info, row.detail.attributes = detail["info"], detail["attributes"]
+            row.version += 1
+            row.updated_at = changelog.utc_now()
+            session.flush()
+            after = elder_payload(row)
+            changed = sorted(k for k in after if k != "version" and after[k] != before[k])
+            if before["info"] != after["info"]:
+                changed += [f"info.{k}" for k in sorted(set(before["info"]) | set(after["info"]))
+                            if before["info"].get(k) != after["info"].get(k)]
+            self._index_elder(session, row)
+            self._log(session, state, "elder", row.id, row.version, after, "save_elder",
+                      {"changed": changed})
+            return elder_profile(row)
+
+    # ------------------------------------------------------------------ assessments
+
+    def _grader(self) -> Grader:
+        settings = grading_settings({"grade_raise_mode": self.get_setting("grade_raise_mode")})
+        grader = self._graders.get(settings.grade_raise_mode.value)
+        if grader is None:
+            grader = Grader(self.form, settings)
+            self._graders[settings.grade_raise_mode.value] = grader
+        return grader
+
+    @staticmethod
+    def _assessment(session: Session, assessment_id: str) -> Assessment:
+        row = session.get(Assessment, assessment_id)
+        if row is None:
+            raise RecordNotFound("评估", assessment_id)
+        return row
+
+    @staticmethod
+    def _require_draft(row: Assessment) -> None:
+        if row.status != AssessmentStatus.DRAFT:
+            raise InputRejected([Problem("status", "immutable",
+                                         "该评估已定稿，不能再修改；如需更正请新建更正评估")])
+
+    def assessments_for(self, elder_id: str) -> Sequence[AssessmentRecord]:
+        """Every assessment of an elder, newest reference date first."""
+        with self._reading() as session:
+            self._elder(session, elder_id)
+            rows = session.scalars(
+                select(Assessment).where(Assessment.elder_id == elder_id)
+                .order_by(Assessment.reference_date.desc().nulls_first(),
+                          Assessment.created_at.desc())
+            )
+            return [assessment_record(row) for row in rows]
+
+    def get_assessment(self, assessment_id: str) -> AssessmentRecord:
+        """One assessment."""
+        with self._reading() as session:
+            return assessment_record(self._assessment(session, assessment_id))
+
+    def current_assessment(self, elder_id: str) -> AssessmentRecord | None:
+        """The elder's current assessment (latest finalized, not superseded), if any."""
+        with self._reading() as session:
+            elder = self._elder(session, elder_id)
+            if elder.current_assessment_id is None:
+                return None
+            return assessment_record(self._assessment(session, elder.current_assessment_id))
+
+    def start_assessment(self, elder_id: str, reason: str,
+                         supersedes: str | None = None) -> AssessmentRecord:
+        """Open a new draft for an elder: A.1.1 generated, A.1.2 today, A.1.3 ``reason``.
+
+        The person's standing A fields are copied from the elder. With ``supersedes`` the
+        draft is a correction of that finalized assessment and copies its answers (an open
+        correction of it is returned instead of opening a second one).
+        """
+        lifecycle.check_reason(reason)
+        with self._writing() as (session, state):
+            elder = self._elder(session, elder_id)
+            answers: dict[str, Any]
+            if supersedes is not None:
+                old = self._assessment(session, supersedes)
+                open_draft = self._open_correction(session, supersedes)
+                if open_draft is not None:
+                    return assessment_record(open_draft)
+                if old.elder_id != elder_id:
+                    raise InputRejected([Problem("supersedes", "elder",
+                                                 "被更正的评估不属于这位老人")])
+                if old.status != AssessmentStatus.FINALIZED:
+                    raise InputRejected([Problem("supersedes", "status",
+                                                 "只能更正已定稿且未被取代的评估")])
+                answers = dict(old.answers)
+            else:
+                answers = lifecycle.prefill_from_elder(elder.detail.info)
+                answers["A.1.2"] = date.today().isoformat()
+            state.assessment_counter += 1
+            number = f"{state.device_code}-A{state.assessment_counter:06d}"
+            answers["A.1.1"] = number
+            answers["A.1.3"] = reason
+            now = changelog.utc_now()
+            row = Assessment(
+                id=new_id(), elder_id=elder_id, status=AssessmentStatus.DRAFT.value,
+                assessment_no=number, answers={}, form_version=self.form.version_tag,
+                rules_hash=self.form.rules_hash, supersedes=supersedes, reasons=[],
+                created_by=self.current_user.username, created_at=now, updated_at=now,
+                version=1,
+            )
+            self._apply_answers(row, answers)
+            session.add(row)
+            elder.draft_count += 1
+            session.flush()
+            self._log(session, state, "assessment", row.id, 1, assessment_payload(row),
+                      "start_assessment",
+                      {"elder_id": elder_id, "assessment_no": number, "supersedes": supersedes})
+            return assessment_record(row)
+
+    @staticmethod
+    def _open_correction(session: Session, supersedes: str) -> Assessment | None:
+        return session.scalars(
+            select(Assessment).where(Assessment.supersedes == supersedes,
+                                     Assessment.status == AssessmentStatus.DRAFT.value)
+        ).first()
+
+    def _apply_answers(self, row: Assessment, answers: Mapping[str, Any]) -> None:
+        """Store answers and what is derived from them (columns, preview results)."""
+        clean = {k: (list(v) if isinstance(v, tuple) else v) for k, v in answers.items()
+                 if v is not None}
+        row.answers = clean
+        row.reference_date = lifecycle.parse_date(clean.get("A.1.2"))
+        row.reason = _text(clean.get("A.1.3"))
+        row.assessor_1 = _text(clean.get("sign.assessor_1"))
+        row.assessor_2 = _text(clean.get("sign.assessor_2"))
+        result = lifecycle.preview(self.form, self._grader(), clean)
+        if result is None:
+            row.subtotals, row.total, row.initial_grade = None, None, None
+            row.reasons, row.final_grade = [], None
+        else:
+            row.subtotals = dict(zip(result.dimension_keys, result.subtotals, strict=True))
+            row.total, row.initial_grade = result.total, result.initial_grade
+            row.reasons, row.final_grade = list(result.reasons), result.final_grade
+
+    def autosave(self, assessment_id: str, answers: Mapping[str, Any]) -> AssessmentRecord:
+        """Replace a draft's answers (one durable transaction); finalized ones are refused."""
+        problems = lifecycle.answer_problems(self.form, answers)
+        if problems:
+            raise InputRejected(problems)
+        with self._writing() as (session, state):
+            row = self._assessment(session, assessment_id)
+            self._require_draft(row)
+            merged = {k: v for k, v in answers.items() if v is not None}
+            merged["A.1.1"] = row.assessment_no
+            before = dict(row.answers)
+            if merged == before:
+                return assessment_record(row)
+            self._apply_answers(row, merged)
+            row.version += 1
+            row.updated_at = changelog.utc_now()
+            changed = sorted(k for k in set(before) | set(row.answers)
+                             if before.get(k) != row.answers.get(k))
+            self._log(session, state, "assessment", row.id, row.version,
+                      assessment_payload(row), "autosave", {"changed": changed})
+            return assessment_record(row)
+
+    def finalize(self, assessment_id: str) -> AssessmentRecord:
+        """Finalize a complete draft: pin results, issue the certificate number.
+
+        Refused (:class:`InputRejected`, every missing field named) unless all 26 B items,
+        A.1.1–A.1.3, A.3.1, A.3.2 and two distinct assessors are recorded.
+        """
+        with self._writing() as (session, state):
+            row = self._assessment(session, assessment_id)
+            self._require_draft(row)
+            grader = self._grader()
+            problems = lifecycle.finalize_problems(self.form, grader, row.answers)
+            old: Assessment | None = None
+            if row.supersedes is not None:
+                old = self._assessment(session, row.supersedes)
+                if old.status != AssessmentStatus.FINALIZED:
+                    problems.append(Problem("supersedes", "status",
+                                            "被更正的评估已被另一次更正取代"))
+            if problems:
+                raise InputRejected(problems)
+            self._apply_answers(row, row.answers)
+            if row.final_grade is None:  # pragma: no cover - finalize_problems guarantees it
+                raise InputRejected([Problem("B", "incomplete", "评估未完成，无法评定等级")])
+            state.certificate_counter += 1
+            now = changelog.utc_now()
+            row.certificate_no = f"{state.device_code}-{state.certificate_counter:06d}"
+            row.status = AssessmentStatus.FINALIZED.value
+            row.finalized_at = now
+            row.updated_at = now
+            row.version += 1
+            session.flush()
+            self._log(session, state, "assessment", row.id, row.version, assessment_payload(row),
+                      "finalize", {"certificate_no": row.certificate_no,
+                                   "final_grade": row.final_grade})
+            if old is not None:
+                old.status = AssessmentStatus.SUPERSEDED.value
+                old.superseded_by = row.id
+                old.updated_at = now
+                old.version += 1
+                session.flush()
+                self._log(session, state, "assessment", old.id, old.version,
+                          assessment_payload(old), "supersede", {"superseded_by": row.id})
+            elder = self._elder(session, row.elder_id)
+            elder.draft_count = max(0, elder.draft_count - 1)
+            self._refresh_current(session, elder)
+            return assessment_record(row)
+
+    def _refresh_current(self, session: Session, elder: Elder) -> None:
+        """Recompute the elder's denormalised current grade, last assessment and due date."""
+        session.flush()
+        current = session.scalars(
+            select(Assessment)
+            .where(Assessment.elder_id == elder.id,
+                   Assessment.status == AssessmentStatus.FINALIZED.value)
+            .order_by(Assessment.reference_date.desc(), Assessment.finalized_at.desc())
+            .limit(1)
+        ).first()
+        if current is None:
+            elder.current_assessment_id = elder.current_grade = None
+            elder.last_assessed = elder.due_on = None
+            return
+        elder.current_assessment_id = current.id
+        elder.current_grade = current.final_grade
+        elder.last_assessed = current.reference_date
+        interval = int(self.get_setting("routine_interval_months"))
+        elder.due_on = (lifecycle.due_date(current.reference_date, interval)
+                        if current.reference_date else None)
+
+    def correct(self, assessment_id: str) -> AssessmentRecord:
+        """Open a correction of a finalized assessment (see the module docstring)."""
+        with self._reading() as session:
+            old = self._assessment(session, assessment_id)
+            elder_id, reason = old.elder_id, old.reason or "其他"
+        return self.start_assessment(elder_id, reason, supersedes=assessment_id)
+
+    def open_drafts(self) -> Sequence[AssessmentRecord]:
+        """Every draft on this laptop, most recently saved first (resume after a crash)."""
+        with self._reading() as session:
+            rows = session.scalars(
+                select(Assessment).where(Assessment.status == AssessmentStatus.DRAFT.value)
+                .order_by(Assessment.updated_at.desc())
+            )
+            return [assessment_record(row) for row in rows]
+
+    def discard_draft(self, assessment_id: str) -> None:
+        """Delete a draft (finalized assessments are never deleted)."""
+        with self._writing() as (session, state):
+            row = self._assessment(session, assessment_id)
+            self._require_draft(row)
+            elder = self._elder(session, row.elder_id)
+            elder.draft_count = max(0, elder.draft_count - 1)
+            payload = {"id": row.id, "elder_id": row.elder_id, "status": "discarded",
+                       "assessment_no": row.assessment_no, "version": row.version + 1}
+            session.delete(row)
+            self._log(session, state, "assessment", assessment_id, row.version + 1, payload,
+                      "discard_draft", {"assessment_no": row.assessment_no})
+
+    def bulk_load(self, profiles: Sequence[ElderProfile],
+                  assessments: Sequence[bulkload.LoadAssessment] = (), *,
+                  action: str = "bulk_load",
+                  progress: Callable[[int, int], None] | None = None) -> dict[str, int]:
+        """Load many elders and assessments in one transaction (demo data, roster imports);
+        validated like single writes and refused whole. Returns the counts loaded."""
+        interval = int(self.get_setting("routine_interval_months"))
+        grader = self._grader()
+        with self._writing() as (session, state):
+            ctx = bulkload.LoadContext(self.form, grader, self._clock,
+                                       self.current_user.username, interval)
+            return bulkload.bulk_load(session, state, ctx, profiles, assessments,
+                                      action=action, progress=progress)
+
+    def log_access(self, record_type: str, record_id: str,
+                   action: str = "view_certificate") -> None:
+        """Record a read that the audit trail must show (a certificate viewed or printed)."""
+        with self._writing() as (session, state):
+            append_audit(session, state, self._clock, username=self.current_user.username,
+                         action=action, record_type=record_type, record_id=record_id)
+
+    # ------------------------------------------------------------------ accounts
+
+    def assessors(self) -> Sequence[Assessor]:
+        """Every account of this laptop, active first, by display name."""
+        with self._reading() as session:
+            rows = session.scalars(select(Account).order_by(Account.active.desc(),
+                                                            Account.display_name))
+            return [assessor(row) for row in rows]
+
+    def _require_supervisor(self) -> None:
+        if self.current_user.role != "supervisor":
+            raise InputRejected([Problem("role", "forbidden", "只有管理员可以管理账户")])
+
+    def add_account(self, username: str, password: str, display_name: str,
+                    role: str = "assessor") -> Assessor:
+        """Add an account (supervisors only): the same database key, wrapped for it."""
+        self._require_supervisor()
+        name = check_username(username)
+        check_role(role)
+        shown = check_display_name(display_name)
+        ring = Keyring.load(keyring_path(self.data_dir))
+        with self._writing() as (session, state):
+            if session.get(Account, name) is not None:
+                raise InputRejected([Problem("username", "duplicate", "该用户名已存在")])
+            row = Account(username=name, display_name=shown, role=role, active=True,
+                          created_at=changelog.utc_now(), version=1)
+            session.add(row)
+            session.flush()
+            self._log(session, state, "assessor", name, 1, account_payload(row), "add_account")
+            # The wrap is written last, inside the transaction: if it fails, nothing commits.
+            ring.add(name, password, self._key)
+            ring.save(keyring_path(self.data_dir))
+            return assessor(row)
+
+    def change_password(self, old_password: str, new_password: str) -> None:
+        """Re-wrap the key under a new password for the signed-in account."""
+        ring = Keyring.load(keyring_path(self.data_dir))
+        key = ring.unlock(self.current_user.username, old_password)
+        ring.add(self.current_user.username, new_password, key)
+        with self._writing() as (session, state):
+            append_audit(session, state, self._clock, username=self.current_user.username,
+                         action="change_password", record_type="assessor",
+                         record_id=self.current_user.username)
+            ring.save(keyring_path(self.data_dir))
+
+    def set_account_active(self, username: str, active: bool, password: str | None = None) -> None:
+        """Deactivate an account (its key wrap is deleted) or reactivate it with a password."""
+        self._require_supervisor()
+        name = check_username(username)
+        if name == self.current_user.username and not active:
+            raise InputRejected([Problem("username", "self", "不能停用当前登录的账户")])
+        ring = Keyring.load(keyring_path(self.data_dir))
+        if active:
+            if password is None:
+                raise InputRejected([Problem("password", "missing", "重新启用账户须设置新密码")])
+            ring.add(name, password, self._key)
+        else:
+            ring.remove(name)
+        with self._writing() as (session, state):
+            row = session.get(Account, name)
+            if row is None:
+                raise RecordNotFound("账户", name)
+            row.active = active
+            row.version += 1
+            self._log(session, state, "assessor", name, row.version, account_payload(row),
+                      "activate_account" if active else "deactivate_account")
+            ring.save(keyring_path(self.data_dir))
+
+    # ------------------------------------------------------------------ settings
+
+    def get_setting(self, key: str, default: Any = None) -> Any:
+        """A setting's value (its documented default when never set)."""
+        with self._reading() as session:
+            row = session.get(Setting, key)
+            if row is not None:
+                return row.value
+        return DEFAULTS.get(key, default) if default is None else default
+
+    def _put_setting(self, session: Session, state: DeviceState, key: str, value: Any) -> None:
+        row = session.get(Setting, key)
+        if row is None:
+            row = Setting(key=key, value=value, version=1, updated_at=changelog.utc_now())
+            session.add(row)
+        else:
+            row.value = value
+            row.version += 1
+            row.updated_at = changelog.utc_now()
+        session.flush()
+        if is_local(key):  # device secrets and local preferences: audited, never synced
+            append_audit(session, state, self._clock, username=self.current_user.username,
+                         action="set_setting", record_type="setting", record_id=key,
+                         detail={"key": key, "local": True})
+            return
+        self._log(session, state, "setting", key, row.version, {"key": key, "value": value},
+                  "set_setting", {"key": key})
+
+    def set_setting(self, key: str, value: Any) -> None:
+        """Change a setting; a new ``routine_interval_months`` recomputes every due date.
+
+        ``device.*`` and ``local.*`` settings stay on this laptop (not in the change log)."""
+        check_setting(key, value)
+        with self._writing() as (session, state):
+            self._put_setting(session, state, key, value)
+            if key == "routine_interval_months":
+                dates = session.scalars(
+                    select(Elder.last_assessed).where(Elder.last_assessed.is_not(None))
+                    .distinct()
+                ).all()
+                for day in dates:
+                    if day is None:
+                        continue
+                    session.execute(update(Elder).where(Elder.last_assessed == day)
+                                    .values(due_on=lifecycle.due_date(day, int(value))))
+
+    def set_device_code(self, code: str) -> None:
+        """Adopt the code the county assigned at enrolment (numbers issued so far stay)."""
+        if not _DEVICE_CODE.match(code):
+            raise InputRejected([_BAD_DEVICE_CODE])
+        with self._writing() as (session, state):
+            state.device_code = code
+            append_audit(session, state, self._clock, username=self.current_user.username,
+                         action="set_device_code", record_type="setting",
+                         record_id="device_code", detail={"device_code": code})
+        self.device_code = code
+
+    # ------------------------------------------------------------------ sync and audit
+
+    def changes_after(self, after_seq: int = 0, limit: int | None = None) -> list[Change]:
+        """Outbox changes above ``after_seq`` in sequence order (for push and bundles)."""
+        with self._reading() as session:
+            return changelog.changes_after(session, after_seq, limit)
+
+    def pending_changes(self, limit: int | None = None) -> list[Change]:
+        """Changes the server has not confirmed yet."""
+        with self._reading() as session:
+            return changelog.unacked(session, limit)
+
+    def acknowledge(self, up_to_seq: int) -> int:
+        """Mark changes up to ``up_to_seq`` confirmed by the server (sync bookkeeping only:
+        no change or audit entry is written for it). Returns how many were newly marked."""
+        with self._writing() as (session, state):
+            return changelog.mark_acked(session, state, up_to_seq)
+
+    def chain_head(self) -> tuple[int, str, int]:
+        """(last sequence, last hash, last acknowledged sequence) of this device's chain."""
+        with self._reading() as session:
+            state = changelog.device_state(session)
+            return state.last_seq, state.last_hash, state.acked_seq
+
+    def verify_changes(self) -> list[ChainBreak]:
+        """Breaks in the stored change chain (empty when intact)."""
+        with self._reading() as session:
+            return verify_chain(changelog.stored_chain(session))
+
+    def audit_trail(self, record_id: str | None = None, after_seq: int = 0,
+                    limit: int | None = None) -> list[AuditRecord]:
+        """Audit entries in order (of one record when ``record_id`` is given)."""
+        with self._reading() as session:
+            return read_audit(session, record_id=record_id, after_seq=after_seq, limit=limit)
+
+    def verify_audit(self) -> list[AuditBreak]:
+        """Breaks in the audit chain (empty when intact)."""
+        with self._reading() as session:
+            return _verify_audit(session)
+
+    def integrity_check(self) -> str:
+        """SQLite's ``PRAGMA integrity_check`` (``"ok"`` when the file is sound)."""
+        with self._engine.connect() as conn:
+            rows = conn.execute(text("PRAGMA integrity_check")).scalars().all()
+            return "\n".join(str(r) for r in rows)
+
+    def counts(self) -> dict[str, int]:
+        """Row counts of the main tables (status bar, diagnostics)."""
+        with self._reading() as session:
+            return {
+                "elders": int(session.scalar(select(func.count()).select_from(Elder)) or 0),
+                "assessments": int(session.scalar(select(func.count())
+                                                  .select_from(Assessment)) or 0),
+                "changes": changelog.device_state(session).last_seq,
+            }
+
+
+def _text(value: Any) -> str | None:
+    """A stored answer as stripped text (``None`` when absent, blank or not text)."""
+    return _blank_none(value) if isinstance(value, str) else None
+
+
+def _blank_none(value: str | None) -> str | None:
+    if value is None:
+        return None
+    value = value.strip()
+    return value or None
+
+
+def backup_copy(workspace: Workspace, target_dir: Path) -> Path:
+    """Copy the (still encrypted) database and keyring to ``target_dir`` after a checkpoint."""
+    checkpoint(workspace.engine)
+    target_dir.mkdir(parents=True, exist_ok=True)
+    for path in (database_path(workspace.data_dir), keyring_path(workspace.data_dir)):
+        shutil.copy2(path, target_dir / path.name)
+    return target_dir / database_path(workspace.data_dir).name

@@ -1,0 +1,98 @@
+"""The demo township: accounts, realistic content, valid chains, the CLI and first run."""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from assessment.cli import main
+from assessment.errors import Problem
+from assessment.identity import parse_resident_id
+from assessment.records.api import AssessmentStatus, RosterFilter
+from assessment.records.datadir import ENV_DATA_DIR, default_data_dir, workspace_exists
+from assessment.records.demo import (
+    DEMO_COUNTY,
+    DEMO_PASSWORD,
+    demo_accounts,
+    ensure_demo_workspace,
+    generate,
+)
+from assessment.records.workspace import Workspace
+
+
+@pytest.fixture(scope="module")
+def demo_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A 300-elder demo workspace built once for this module."""
+    return ensure_demo_workspace(tmp_path_factory.mktemp("demo") / "data", elders=300)
+
+
+def test_every_demo_account_signs_in(demo_dir: Path) -> None:
+    for username, password, role in demo_accounts():
+        with Workspace.open(demo_dir, username, password) as ws:
+            assert ws.current_user.role == role
+    assert {a for a, _, _ in demo_accounts()} == {"guanli", "pinggu1", "pinggu2"}
+    assert DEMO_PASSWORD == "yinling123"
+
+
+def test_demo_content_is_realistic(demo_dir: Path) -> None:
+    with Workspace.open(demo_dir, "pinggu1", DEMO_PASSWORD) as ws:
+        rows = ws.roster_page(RosterFilter(), 0, 1000)
+        assert len(rows) == 300
+        grades = Counter(r.grade for r in rows)
+        assert None in grades
+        assert len([g for g in grades if g is not None]) >= 4
+        assert len(ws.villages()) >= 2
+        statuses: Counter[AssessmentStatus] = Counter()
+        issuing: Counter[str] = Counter()
+        for row in rows:
+            profile = ws.get_elder(row.elder_id)
+            assert profile.id_number is not None
+            parsed = parse_resident_id(profile.id_number)
+            assert not isinstance(parsed, Problem)
+            issuing[profile.id_number[:6]] += 1
+            assert row.age is not None
+            assert row.age >= 60
+            for record in ws.assessments_for(row.elder_id):
+                statuses[record.status] += 1
+                if record.status is not AssessmentStatus.DRAFT:
+                    assert record.final_grade is not None
+                    assert record.certificate_no
+        assert issuing["140421"] > issuing[DEMO_COUNTY] > 0  # mostly the legacy code
+        assert statuses[AssessmentStatus.FINALIZED] > 100
+        assert ws.verify_changes() == []
+        assert ws.verify_audit() == []
+        assert ws.audit_trail()[-1].action == "demo_generate"
+        assert ws.roster_count(RosterFilter(text="w")) > 0
+
+
+def test_demo_is_reproducible() -> None:
+    first, _ = generate(20, seed=5)
+    second, _ = generate(20, seed=5)
+    assert [p.name for p in first] == [p.name for p in second]
+    assert [p.id_number for p in first] == [p.id_number for p in second]
+
+
+def test_ensure_leaves_an_existing_workspace(demo_dir: Path) -> None:
+    before = demo_dir.joinpath("yinling.keys.json").read_bytes()
+    assert ensure_demo_workspace(demo_dir) == demo_dir
+    assert demo_dir.joinpath("yinling.keys.json").read_bytes() == before
+
+
+def test_cli_demo(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    target = tmp_path / "cli"
+    assert main(["demo", "--elders", "25", "--data-dir", str(target), "--seed", "3"]) == 0
+    out = capsys.readouterr().out
+    assert "pinggu1" in out
+    assert "yinling123" in out
+    assert workspace_exists(target)
+    assert main(["demo", "--elders", "25", "--data-dir", str(target)]) == 3  # never overwrite
+    assert main(["demo", "--elders", "0", "--data-dir", str(tmp_path / "x")]) == 1
+
+
+def test_data_dir_override(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv(ENV_DATA_DIR, str(tmp_path / "elsewhere"))
+    assert default_data_dir() == tmp_path / "elsewhere"
+    monkeypatch.delenv(ENV_DATA_DIR)
+    assert default_data_dir().name == "yinling"

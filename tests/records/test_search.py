@@ -1,0 +1,130 @@
+"""Search as you type and the roster: pinyin, name, ID tail, village, filters, sort, paging."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import date
+
+import pytest
+
+from assessment.records.api import RosterFilter, RosterSort
+from assessment.records.search import elder_terms, name_readings, parse_search_text
+from assessment.records.workspace import Workspace
+from tests.records.conftest import complete_answers, elder
+
+
+@pytest.fixture
+def township(workspace: Workspace) -> Workspace:
+    """Five elders in two villages, two of them assessed."""
+    people = [
+        elder("张三", sequence=11, birth=date(1940, 5, 6), village="李家庄村"),
+        elder("张三丰", sequence=13, birth=date(1950, 1, 2), village="李家庄村"),
+        elder("王秀英", sequence=12, male=False, birth=date(1938, 7, 8), village="东沟村"),
+        elder("单雄信", sequence=15, birth=date(1955, 3, 4), village="东沟村"),
+        elder("欧阳秀兰", sequence=14, male=False, birth=date(1960, 9, 9), village="东沟村"),
+    ]
+    created = [workspace.create_elder(p) for p in people]
+    for person, score in ((created[0], "max"), (created[2], "min")):
+        draft = workspace.start_assessment(person.elder_id, "首次评估")
+        workspace.autosave(draft.assessment_id, complete_answers(draft.answers, score=score))
+        workspace.finalize(draft.assessment_id)
+    return workspace
+
+
+def names(ws: Workspace, flt: RosterFilter) -> list[str]:
+    """The names the roster shows, in order."""
+    rows = ws.roster_page(flt, 0, 100)
+    assert len(rows) == ws.roster_count(flt)
+    return [r.name for r in rows]
+
+
+def test_pinyin_initials_and_full(township: Workspace) -> None:
+    assert names(township, RosterFilter(text="zs")) == ["张三", "张三丰"]
+    assert names(township, RosterFilter(text="zsf")) == ["张三丰"]
+    assert names(township, RosterFilter(text="zhangsan")) == ["张三", "张三丰"]
+    assert names(township, RosterFilter(text="ZhangSanF")) == ["张三丰"]
+    assert names(township, RosterFilter(text="xy")) == ["王秀英"]
+    assert names(township, RosterFilter(text="xiuying")) == ["王秀英"]
+    assert names(township, RosterFilter(text="oyxl")) == ["欧阳秀兰"]
+
+
+def test_surname_readings(township: Workspace) -> None:
+    assert names(township, RosterFilter(text="shanxiongxin")) == ["单雄信"]
+    assert names(township, RosterFilter(text="sxx")) == ["单雄信"]
+    assert names(township, RosterFilter(text="danxiong")) == ["单雄信"]  # common reading too
+    assert name_readings("曾国藩")[0][0] == "zeng"
+
+
+def test_chinese_prefix_and_substring(township: Workspace) -> None:
+    assert names(township, RosterFilter(text="张")) == ["张三", "张三丰"]
+    assert names(township, RosterFilter(text="三丰")) == ["张三丰"]
+    assert names(township, RosterFilter(text="秀")) == ["欧阳秀兰", "王秀英"]
+
+
+def test_id_tail(township: Workspace) -> None:
+    person = next(r for r in township.roster_page(RosterFilter(text="单雄信"), 0, 1))
+    profile = township.get_elder(person.elder_id)
+    assert profile.id_number is not None
+    for tail in (profile.id_number[-4:], profile.id_number[-6:], profile.id_number):
+        assert names(township, RosterFilter(text=tail)) == ["单雄信"]
+    assert person.id_masked == profile.id_number[:6] + "********" + profile.id_number[-4:]
+
+
+def test_id_tail_with_x() -> None:
+    query = parse_search_text("123x")
+    assert query is not None
+    assert query.is_id_tail
+    assert any(t.startswith(query.prefix) for t in elder_terms("某", "14042119450301123X"))
+
+
+def test_village_search_and_filter(township: Workspace) -> None:
+    assert names(township, RosterFilter(text="东沟")) == ["欧阳秀兰", "单雄信", "王秀英"]
+    assert names(township, RosterFilter(text="donggou")) == ["欧阳秀兰", "单雄信", "王秀英"]
+    assert names(township, RosterFilter(village="李家庄村")) == ["张三", "张三丰"]
+    assert names(township, RosterFilter(text="zs", village="东沟村")) == []
+    assert township.villages() == ["东沟村", "李家庄村"]
+
+
+def test_grade_filter_due_and_sorts(township: Workspace) -> None:
+    assert names(township, RosterFilter(grade=0)) == ["张三"]
+    assert names(township, RosterFilter(grade=4)) == ["王秀英"]
+    assert len(names(township, RosterFilter(grade=-1))) == 3
+    assert names(township, RosterFilter(due_only=True, as_of=date(2999, 1, 1))) == [
+        "王秀英", "张三"]
+    by_age = names(township, RosterFilter(sort=RosterSort.AGE, descending=True))
+    assert by_age[0] == "王秀英"  # the oldest first
+    by_grade = names(township, RosterFilter(sort=RosterSort.GRADE))
+    assert by_grade == ["欧阳秀兰", "单雄信", "张三丰", "张三", "王秀英"]  # never assessed first
+    by_grade_desc = names(township, RosterFilter(sort=RosterSort.GRADE, descending=True))
+    assert by_grade_desc[:2] == ["王秀英", "张三"]
+    by_name_desc = names(township, RosterFilter(descending=True))
+    assert by_name_desc == list(reversed(names(township, RosterFilter())))
+
+
+def test_paging_and_row_fields(township: Workspace) -> None:
+    everyone = names(township, RosterFilter())
+    assert everyone == ["欧阳秀兰", "单雄信", "王秀英", "张三", "张三丰"]  # pinyin order
+    flt = RosterFilter()
+    pages = [r.name for off in (0, 2, 4) for r in township.roster_page(flt, off, 2)]
+    assert pages == everyone
+    row = township.roster_page(RosterFilter(text="zsf"), 0, 1)[0]
+    assert (row.sex, row.age, row.village, row.grade) == ("男", _age(date(1950, 1, 2)),
+                                                           "李家庄村", None)
+
+
+def _age(birth: date) -> int:
+    today = date.today()
+    return today.year - birth.year - ((today.month, today.day) < (birth.month, birth.day))
+
+
+def test_nothing_matches(township: Workspace) -> None:
+    assert township.roster_count(RosterFilter(text="qqq")) == 0
+    assert township.roster_page(RosterFilter(text="   "), 0, 10) != []
+
+
+def test_search_follows_edits(township: Workspace) -> None:
+    row = township.roster_page(RosterFilter(text="张三丰"), 0, 1)[0]
+    profile = township.get_elder(row.elder_id)
+    township.save_elder(replace(profile, name="李四"))
+    assert names(township, RosterFilter(text="zsf")) == []
+    assert names(township, RosterFilter(text="ls")) == ["李四"]
