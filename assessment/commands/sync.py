@@ -1,16 +1,21 @@
-"""``yinling sync …``: the laptop side of sync from the command line.
+"""``yinling sync …``: the laptop side of sync from the command line, on the real workspace.
 
-Works on a sync folder holding the device keys (``device-keys.json``), the county profile
-(``sync-profile.json``) and, until the Workspace implements the outbox protocol itself, the
-reference change log (``outbox.sqlite3``, :class:`assessment.sync.local_outbox.LocalOutbox`).
+Everything lives in the encrypted workspace: the device identity (its id and keys, as
+``device.*`` settings), the enrolment (``local.sync.*`` settings), the outbox (the change log),
+the pull cursor and what other laptops sent. Sign in as for every workspace command:
+``--data-dir`` (or ``$YINLING_DATA_DIR``), ``--user`` (or ``$YINLING_USER``), the password from
+``$YINLING_PASSWORD`` or asked for.
 
-    yinling sync enrol --server URL --code CODE     online enrolment
-    yinling sync enrol-request --code CODE --out F  offline enrolment: request file …
-    yinling sync enrol-import F [--server URL]      … and the county's answer
-    yinling sync push | pull | run                  online sync (progress on stderr)
-    yinling sync export-bundle --out F              offline: every unacknowledged change
-    yinling sync import-receipt F                   the county's receipt for a bundle
-    yinling sync status
+    yinling sync [--data-dir D] [--user U] enrol --server URL --code CODE   online enrolment
+    yinling sync … enrol-request --code CODE --out F     offline enrolment: request file …
+    yinling sync … enrol-import F [--server URL]         … and the county's answer
+    yinling sync … push | pull | run [--batch N]         online sync (progress on stderr)
+    yinling sync … export-bundle --out F                 offline: every unacknowledged change
+    yinling sync … import-receipt F                      the county's receipt for a bundle
+    yinling sync … status                                where this laptop stands (JSON)
+
+Exit codes: 0 done, 1 refused (bad input, not enrolled, device revoked), 3 environment (no
+workspace, wrong password, county unreachable or refusing).
 """
 
 from __future__ import annotations
@@ -20,28 +25,25 @@ import json
 import sys
 import threading
 from pathlib import Path
+from typing import TYPE_CHECKING
 
+from assessment.commands.workspace_args import add_workspace_arguments, open_workspace
 from assessment.errors import InputRejected
-from assessment.records.datadir import default_data_dir
-from assessment.sync.bundle import export_bundle
-from assessment.sync.client import SyncClient, SyncError
-from assessment.sync.device import DeviceKeys
-from assessment.sync.enrolment import build_request, enrol_online, profile_from_response
-from assessment.sync.local_outbox import LocalOutbox
-from assessment.sync.profile import SyncProfile
-from assessment.sync.receipt import import_receipt
+from assessment.records.api import StoreError
+from assessment.records.countynotes import REVOKED, SyncRefused, revoked_message
 
-KEYS_FILE = "device-keys.json"
-PROFILE_FILE = "sync-profile.json"
-OUTBOX_FILE = "outbox.sqlite3"
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PublicKey
+
+    from assessment.records.workspace import Workspace
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add the ``sync`` subcommand and its actions."""
     parser = subparsers.add_parser("sync", help="与县级服务器同步（联网或离线数据包）",
-                                   description="笔记本端同步：设备登记、推送、拉取、离线数据包与回执。")
-    parser.add_argument("--dir", type=Path, default=None,
-                        help="同步目录（默认：数据目录下的 sync 文件夹）")
+                                   description="笔记本端同步：设备登记、推送、拉取、离线数据包与回执。"
+                                   "所有内容保存在加密的本机数据库中。")
+    add_workspace_arguments(parser)
     actions = parser.add_subparsers(dest="sync_action", metavar="ACTION", required=True)
     enrol = actions.add_parser("enrol", help="联网登记本机")
     enrol.add_argument("--server", required=True, help="县级服务器地址，如 https://county.example")
@@ -50,26 +52,20 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     request = actions.add_parser("enrol-request", help="离线登记：生成登记申请文件")
     request.add_argument("--code", required=True)
     request.add_argument("--label", default="评估笔记本")
-    request.add_argument("--out", type=Path, required=True)
+    request.add_argument("--out", required=True)
     answer = actions.add_parser("enrol-import", help="离线登记：导入县级登记回复文件")
-    answer.add_argument("file", type=Path)
+    answer.add_argument("file")
     answer.add_argument("--server", default="", help="县级服务器地址（以后联网同步时使用）")
     for name, text in (("push", "推送本机变更"), ("pull", "拉取本乡镇其他设备的变更"),
                        ("run", "推送并拉取")):
         sub = actions.add_parser(name, help=text)
         sub.add_argument("--batch", type=int, default=500, help="每批变更数")
     export = actions.add_parser("export-bundle", help="导出离线数据包（全部未确认的变更）")
-    export.add_argument("--out", type=Path, required=True)
+    export.add_argument("--out", required=True)
     receipt = actions.add_parser("import-receipt", help="导入县级回执，标记变更已确认")
-    receipt.add_argument("file", type=Path)
+    receipt.add_argument("file")
     actions.add_parser("status", help="显示同步状态")
     parser.set_defaults(handler=run)
-
-
-def _folder(args: argparse.Namespace) -> Path:
-    folder: Path = args.dir if args.dir is not None else default_data_dir() / "sync"
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
 
 
 def _progress(phase: str, done: int, total: int) -> None:
@@ -79,82 +75,144 @@ def _progress(phase: str, done: int, total: int) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Dispatch one sync action; 0 done, 1 refused, 3 server or environment problem."""
-    folder = _folder(args)
-    keys = DeviceKeys.load_or_create(folder / KEYS_FILE)
+    """Dispatch one sync action (exit codes in the module docstring)."""
+    from assessment.sync.client import SyncError
+
     try:
-        return _run(args, folder, keys)
+        workspace = open_workspace(args)
+    except StoreError as exc:
+        print(f"错误：{exc}", file=sys.stderr)
+        return 3
+    try:
+        return _run(args, workspace)
     except InputRejected as exc:
         print(f"错误：{exc}", file=sys.stderr)
         return 1
+    except SyncRefused as exc:
+        print(f"\n错误：{exc}", file=sys.stderr)
+        return 1
     except SyncError as exc:
+        if exc.status == 403 and "停用" in exc.message:
+            workspace.mark_sync_revoked(exc.message)
+            print(f"\n错误：{revoked_message(exc.message)}", file=sys.stderr)
+            return 1
         print(f"\n同步失败：{exc.message}", file=sys.stderr)
         return 3
+    finally:
+        workspace.close()
 
 
-def _run(args: argparse.Namespace, folder: Path, keys: DeviceKeys) -> int:
+def _run(args: argparse.Namespace, ws: Workspace) -> int:
+    from assessment.sync.enrolment import (
+        build_request,
+        enrol_online,
+        enrolment_settings,
+        profile_from_response,
+        stored_profile,
+    )
+
     action = args.sync_action
+    if action == "status":
+        return _status(ws)
+    revoked = ws.get_setting(REVOKED)
+    if revoked is not None:
+        raise SyncRefused(revoked_message(str(revoked)))
     if action == "enrol":
-        profile = enrol_online(args.server, keys, args.code, args.label)
-        profile.save(folder / PROFILE_FILE)
+        profile = enrol_online(args.server, ws.device_keys(), args.code, args.label)
+        ws.set_local_settings(enrolment_settings(profile))
         print(f"已登记到 {profile.township_name}（{profile.township_code}），"
               f"账号 {profile.account}")
         return 0
     if action == "enrol-request":
-        args.out.write_text(json.dumps(build_request(keys, args.code, args.label),
-                                       ensure_ascii=False, indent=2), encoding="utf-8")
+        text = json.dumps(build_request(ws.device_keys(), args.code, args.label),
+                          ensure_ascii=False, indent=2)
+        Path(args.out).write_text(text, encoding="utf-8")
         print(f"登记申请已写入 {args.out}，请交县级管理员处理")
         return 0
     if action == "enrol-import":
         try:
-            data = json.loads(args.file.read_text(encoding="utf-8"))
+            with open(args.file, encoding="utf-8") as handle:
+                data = json.load(handle)
         except (OSError, ValueError):
             print("错误：无法读取登记回复文件", file=sys.stderr)
             return 1
         profile = profile_from_response(data, args.server)
-        if profile.device_id != keys.device_id:
+        if profile.device_id != ws.device_id:
             print("错误：登记回复不是发给本机的", file=sys.stderr)
             return 1
-        profile.save(folder / PROFILE_FILE)
+        ws.set_local_settings(enrolment_settings(profile))
         print(f"已登记到 {profile.township_name}（{profile.township_code}）")
         return 0
-    profile = SyncProfile.load(folder / PROFILE_FILE)
-    with LocalOutbox(folder / OUTBOX_FILE, keys.device_id) as outbox:
-        if action == "status":
-            state = outbox.sync_state()
-            print(json.dumps({"device_id": state.device_id, "township": profile.township_code,
-                              "last_seq": state.last_seq, "acked_seq": state.acked_seq,
-                              "pending": state.pending, "pull_cursor": state.pull_cursor},
-                             ensure_ascii=False, indent=2))
-            return 0
-        if action == "export-bundle":
-            manifest = export_bundle(outbox, keys, profile.county_box_key(), args.out)
-            if manifest is None:
-                print("没有待上传的变更")
-            else:
-                print(f"已导出序号 {manifest.seq_from}–{manifest.seq_to}（{manifest.count} 条）"
-                      f"到 {args.out}")
-            return 0
-        if action == "import-receipt":
-            receipt = import_receipt(args.file, outbox, profile.county_sign_key())
-            print(f"县级已确认至序号 {receipt.acked_seq}")
-            return 0
-        if not profile.server_url:
-            print("错误：未配置县级服务器地址（请用 enrol 或 enrol-import --server）",
-                  file=sys.stderr)
-            return 1
-        cancel = threading.Event()
-        with SyncClient(profile.server_url, keys, outbox, batch_size=args.batch) as client:
-            try:
-                if action in ("push", "run"):
-                    pushed = client.push(_progress, cancel)
-                    print(f"\n已推送 {pushed.sent} 条，确认至序号 {pushed.acked_seq}",
-                          file=sys.stderr)
-                if action in ("pull", "run"):
-                    pulled = client.pull(_progress, cancel)
-                    print(f"\n已拉取 {pulled.received} 条", file=sys.stderr)
-            except KeyboardInterrupt:
-                cancel.set()
-                print("\n已取消（已确认的部分不会重复发送）", file=sys.stderr)
-                return 3
+    profile = stored_profile(ws.device_id, ws.get_setting)
+    if action == "export-bundle":
+        return _export(ws, profile.county_box_key(), args.out)
+    if action == "import-receipt":
+        from assessment.sync.receipt import import_receipt
+
+        receipt = import_receipt(Path(args.file), ws, profile.county_sign_key())
+        print(f"县级已确认至序号 {receipt.acked_seq}")
+        return 0
+    if not profile.server_url:
+        print("错误：未配置县级服务器地址（请用 enrol 或 enrol-import --server）",
+              file=sys.stderr)
+        return 1
+    return _online(ws, profile.server_url, action, args.batch)
+
+
+def _online(ws: Workspace, server_url: str, action: str, batch: int) -> int:
+    from assessment.sync.client import SyncClient
+    from assessment.sync.workspace_outbox import WorkspaceOutbox, list_fetcher
+
+    outbox = WorkspaceOutbox(ws)
+    cancel = threading.Event()
+    with SyncClient(server_url, ws.device_keys(), outbox, batch_size=batch) as client:
+        outbox.fetch_list = list_fetcher(client)
+        try:
+            if action in ("push", "run"):
+                pushed = client.push(_progress, cancel)
+                print(f"\n已推送 {pushed.sent} 条，确认至序号 {pushed.acked_seq}",
+                      file=sys.stderr)
+            if action in ("pull", "run"):
+                pulled = client.pull(_progress, cancel)
+                print(f"\n已拉取 {pulled.received} 条", file=sys.stderr)
+        except KeyboardInterrupt:
+            cancel.set()
+            print("\n已取消（已确认的部分不会重复发送）", file=sys.stderr)
+            return 3
+    for ref in outbox.installed:
+        print(f"已安装县级发布的服务清单 {ref}", file=sys.stderr)
+    for problem in outbox.list_errors:
+        print(f"清单未能安装：{problem}", file=sys.stderr)
+    return 0
+
+
+def _export(ws: Workspace, county_box: X25519PublicKey, out: str) -> int:
+    from assessment.sync.bundle import export_bundle
+
+    path = Path(out)
+    manifest = export_bundle(ws, ws.device_keys(), county_box, path)
+    if manifest is None:
+        print("没有待上传的变更")
+    else:
+        print(f"已导出序号 {manifest.seq_from}–{manifest.seq_to}（{manifest.count} 条）到 {path}")
+    return 0
+
+
+def _status(ws: Workspace) -> int:
+    from assessment.records import countynotes
+
+    state = ws.sync_state()
+    lists = ws.county_lists()
+    print(json.dumps({
+        "device_id": state.device_id, "device_code": ws.device_code,
+        "enrolled": ws.get_setting(countynotes.ENROLLED) is True,
+        "township": ws.get_setting(countynotes.TOWNSHIP_CODE),
+        "account": ws.get_setting(countynotes.ACCOUNT),
+        "server": ws.get_setting(countynotes.SERVER_URL),
+        "last_seq": state.last_seq, "acked_seq": state.acked_seq, "pending": state.pending,
+        "pull_cursor": state.pull_cursor, "revoked": ws.get_setting(countynotes.REVOKED),
+        "conflicts": len(ws.sync_conflicts()),
+        "lists": [{"list_id": v.list_id, "version": v.version, "status": v.status}
+                  for v in lists],
+    }, ensure_ascii=False, indent=2))
     return 0

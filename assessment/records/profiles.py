@@ -22,6 +22,7 @@ from assessment.errors import Problem
 from assessment.forms import Form
 from assessment.identity import ResidentId, parse_resident_id
 from assessment.records.api import ElderProfile
+from assessment.sync.merge import changed_fields
 
 ASSISTANCE_STATUSES = frozenset({"tekun_dispersed", "tekun_centralized", "dibao", "dibao_edge",
                                  "none"})
@@ -166,6 +167,18 @@ def stored_info(profile: ElderProfile, id_number: str | None, sex: str | None,
         else:
             info[key] = value
     return info
+
+
+def elder_change_payload(after: Mapping[str, Any],
+                         before: Mapping[str, Any] | None) -> dict[str, Any]:
+    """The change-log payload of a new elder version: the snapshot ``after`` plus ``changed``,
+    the field paths (``name``, ``info.A.2.4``, ``attributes.dwelling`` …) that differ from the
+    previous version ``before`` (every field of a new elder). The county and the other laptops
+    merge only these fields (:func:`assessment.sync.merge.merge_elder`)."""
+    payload = {key: value for key, value in after.items() if key != "changed"}
+    base = None if before is None else {k: v for k, v in before.items() if k != "changed"}
+    payload["changed"] = sorted(changed_fields(payload, base))
+    return payload
 
 
 def mask_id(id_number: str | None) -> str | None:

@@ -5,18 +5,21 @@ prove it holds the private half. The county answers with the township, the accou
 own public keys, signed with the county key; the laptop keeps them as its
 :class:`~assessment.sync.profile.SyncProfile`. Offline, the same request travels as a file to
 the county (``yinling county enrol-device``) and the answer comes back as a file
-(``yinling sync enrol-import``).
+(``yinling sync enrol-import``). The profile is kept in the encrypted workspace as device-local
+settings (:func:`enrolment_settings`, :func:`stored_profile`), never in a file of its own.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
 import httpx
 
 from assessment.errors import InputRejected, Problem
+from assessment.records import countynotes
 from assessment.sync.changes import canonical_json
 from assessment.sync.client import tls_context
 from assessment.sync.crypto import (
@@ -115,4 +118,46 @@ def enrol_online(server_url: str, keys: DeviceKeys, code: str, label: str, *,
     profile = profile_from_response(response.json(), server_url)
     if profile.device_id != keys.device_id:
         raise _refuse("登记回复与本机设备编号不符")
+    return profile
+
+
+def enrolment_settings(profile: SyncProfile) -> dict[str, Any]:
+    """The device-local settings (``local.sync.*``) that keep an enrolment in the workspace.
+
+    Only public material: the county's public keys, the server address, the township and
+    the account; the device's own keys are ``device.*`` settings already.
+    """
+    return {
+        countynotes.SERVER_URL: profile.server_url,
+        countynotes.COUNTY_SIGN_PUBLIC: profile.county_sign_public,
+        countynotes.COUNTY_BOX_PUBLIC: profile.county_box_public,
+        countynotes.TOWNSHIP_CODE: profile.township_code,
+        countynotes.TOWNSHIP_NAME: profile.township_name,
+        countynotes.ACCOUNT: profile.account,
+        countynotes.ENROLLED: True,
+    }
+
+
+def stored_profile(device_id: str, get_setting: Callable[[str], Any]) -> SyncProfile:
+    """The enrolment kept in the workspace settings; refused when not enrolled or damaged."""
+    if get_setting(countynotes.ENROLLED) is not True:
+        raise InputRejected([Problem("enrolment", "missing",
+                                     "本机尚未登记到县级服务器，请先完成设备登记")])
+    values = {key: get_setting(key) for key in (
+        countynotes.SERVER_URL, countynotes.COUNTY_SIGN_PUBLIC, countynotes.COUNTY_BOX_PUBLIC,
+        countynotes.TOWNSHIP_CODE, countynotes.TOWNSHIP_NAME, countynotes.ACCOUNT)}
+    if not all(isinstance(v, str) for v in values.values()):
+        raise InputRejected([Problem("enrolment", "format", "本机的登记信息已损坏，请重新登记")])
+    profile = SyncProfile(
+        device_id=device_id, township_code=values[countynotes.TOWNSHIP_CODE],
+        township_name=values[countynotes.TOWNSHIP_NAME], account=values[countynotes.ACCOUNT],
+        county_sign_public=values[countynotes.COUNTY_SIGN_PUBLIC],
+        county_box_public=values[countynotes.COUNTY_BOX_PUBLIC],
+        server_url=values[countynotes.SERVER_URL])
+    try:
+        profile.county_sign_key()
+        profile.county_box_key()
+    except (CryptoError, ValueError) as exc:
+        raise InputRejected([Problem("enrolment", "format",
+                                     "本机保存的县级公钥已损坏，请重新登记")]) from exc
     return profile

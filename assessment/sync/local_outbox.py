@@ -1,7 +1,8 @@
 """A small, complete :class:`~assessment.sync.outbox.Outbox` over plain SQLite.
 
-It is the reference the Workspace's change log is measured against: tests, benchmarks and the
-``yinling sync`` command use it while the Workspace does not implement the protocol itself.
+It is the reference the Workspace's change log is measured against, used by protocol tests,
+server tests and benchmarks that need many light laptops; the product (the ``yinling sync``
+command, the desktop client) syncs the real Workspace, which implements the protocol itself.
 Besides the protocol it can *record* a new version of a record (the only way changes enter
 it), keeping the per-device sequence, the hash chain and the hybrid clock, and it keeps the
 merged heads of every record it saw, so two of them can play two laptops in a test.
@@ -15,7 +16,15 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from assessment.sync.changes import GENESIS_HASH, Change, canonical_json, make_change
+from assessment.sync.changes import (
+    GENESIS_HASH,
+    RECORD_TYPES,
+    Change,
+    WireChange,
+    canonical_json,
+    canonical_text,
+    make_change,
+)
 from assessment.sync.hlc import HybridClock
 from assessment.sync.merge import FieldState, changed_fields, merge_elder, snapshot
 from assessment.sync.outbox import CountyNotices, SyncState
@@ -92,6 +101,15 @@ class LocalOutbox:
         rows = self._db.execute("SELECT body FROM changes WHERE seq > ? ORDER BY seq LIMIT ?",
                                 (after_seq, limit)).fetchall()
         return [_change(json.loads(row[0])) for row in rows]
+
+    def pending_wire(self, after_seq: int, limit: int) -> Sequence[WireChange]:
+        """Own changes after ``after_seq`` as their stored JSON text, unparsed (the few fields
+        sync needs are read off the canonical text, see :func:`wire_fields`)."""
+        rows = self._db.execute("SELECT seq, body FROM changes WHERE seq > ? ORDER BY seq "
+                                "LIMIT ?", (after_seq, limit)).fetchall()
+        prefix = '{"device_id":' + canonical_text(self._device_id) + ',"hash":"'
+        return [wire_fields(int(seq), str(body), self._device_id, prefix)
+                for seq, body in rows]
 
     def mark_acked(self, up_to_seq: int) -> None:
         """Advance the acknowledged sequence (never backwards)."""
@@ -223,3 +241,37 @@ class LocalOutbox:
 def _change(data: Mapping[str, Any]) -> Change:
     return Change(data["device_id"], data["seq"], data["record_type"], data["record_id"],
                   data["version"], data["hlc"], data["payload"], data["prev_hash"], data["hash"])
+
+
+def wire_fields(seq: int, text: str, device_id: str, prefix: str) -> WireChange:
+    """A stored change (the canonical JSON :func:`record_many` wrote) as a :class:`WireChange`,
+    its fields read off the text without parsing it.
+
+    Canonical JSON puts the keys in sorted order: ``device_id``, ``hash``, ``hlc``,
+    ``payload``, ``prev_hash``, ``record_id``, ``record_type``, ``seq``, ``version``. The
+    hash sits right after the (known) device id; ``prev_hash`` and ``record_type`` are the
+    *last* occurrences of their keys, since a quote inside a JSON string is always escaped
+    and only strings and numbers follow the payload; both hashes must be plain hex. Anything
+    that does not fit that shape exactly is parsed instead.
+    """
+    start = len(prefix)
+    found_prev = text.rfind(',"prev_hash":"')
+    found_type = text.rfind(',"record_type":"')
+    end_type = text.find('"', found_type + 16)
+    record_type = text[found_type + 16:end_type]
+    digest = text[start:start + 64]
+    prev_hash = text[found_prev + 14:found_prev + 78]
+    if text.startswith(prefix) and text.startswith('","hlc":', start + 64) and \
+            found_prev > start and text.startswith('","record_id":', found_prev + 78) and \
+            found_type > found_prev and record_type in RECORD_TYPES and \
+            text.startswith(f'","seq":{seq},"version":', end_type) and \
+            _plain_hex(digest) and _plain_hex(prev_hash):
+        return WireChange(device_id, seq, record_type, prev_hash, digest, text)
+    data = json.loads(text)
+    return WireChange(str(data["device_id"]), seq, str(data["record_type"]),
+                      str(data["prev_hash"]), str(data["hash"]), text)
+
+
+def _plain_hex(text: str) -> bool:
+    """64 ASCII letters and digits: a hash written as it is (nothing escaped)."""
+    return len(text) == 64 and text.isascii() and text.isalnum()

@@ -1,99 +1,86 @@
-"""The :class:`~assessment.sync.outbox.Outbox` protocol over the real Workspace change log.
+"""The Workspace as the sync client's outbox, plus the one step that needs the network.
 
-The Workspace keeps the outbox (``changes_after``, ``acknowledge``, ``chain_head``); this
-adapter adds the one piece of sync bookkeeping that must not itself become a synced change:
-the pull cursor, kept in ``sync-state.json`` beside the database. Pulled changes are handed to
-the Workspace's ``apply_incoming(changes)`` once it has one; until then pulling is refused
-with a clear message while push and bundles work.
+:class:`~assessment.records.workspace.Workspace` implements the
+:class:`~assessment.sync.outbox.Outbox` protocol itself (its change log, the pull cursor and the
+applied incoming changes all live in the encrypted database). A pull announces new
+service-list versions by id, version and hash only; their content is fetched from the county
+(``GET /sync/lists/{list}/{version}``) and installed into the workspace's data folder.
+:class:`WorkspaceOutbox` adds that step to ``note_county``: give it a ``fetch_list`` callable
+(normally :func:`list_fetcher` over the :class:`~assessment.sync.client.SyncClient`) and every
+announced version not yet installed is fetched, checked and installed after the pull. A failed
+download leaves the version announced, to be tried again at the next pull.
 """
 
 from __future__ import annotations
 
-import json
-import os
-from collections.abc import Sequence
-from pathlib import Path
-from typing import Any, Protocol
+from collections.abc import Callable, Sequence
 
+from assessment.records.countynotes import ANNOUNCED
+from assessment.records.workspace import Workspace
 from assessment.sync.changes import Change
+from assessment.sync.client import SyncClient, SyncError
 from assessment.sync.outbox import CountyNotices, SyncState
 
-STATE_FILE = "sync-state.json"
+FetchList = Callable[[str, int], str]
+"""(list id, version) → the list file's text as the county published it."""
 
 
-class ChangeLogStore(Protocol):
-    """The Workspace methods this adapter uses."""
+def list_fetcher(client: SyncClient) -> FetchList:
+    """Fetch published list content through a signed request of ``client``."""
+    def fetch(list_id: str, version: int) -> str:
+        answer = client.request("GET", f"/sync/lists/{list_id}/{version}")
+        content = answer.get("content")
+        if not isinstance(content, str):
+            raise SyncError("县级服务器发来的清单内容无效")
+        return content
 
-    device_id: str
-    data_dir: Path
-
-    def changes_after(self, after_seq: int = 0, limit: int | None = None) -> list[Change]:
-        """Outbox changes above ``after_seq``."""
-        ...
-
-    def acknowledge(self, up_to_seq: int) -> int:
-        """Mark changes up to ``up_to_seq`` confirmed."""
-        ...
-
-    def chain_head(self) -> tuple[int, str, int]:
-        """(last seq, last hash, acked seq)."""
-        ...
+    return fetch
 
 
 class WorkspaceOutbox:
-    """Adapts a Workspace to the sync client and the bundle codec."""
+    """The Workspace's own Outbox methods, with service-list installation after a pull."""
 
-    def __init__(self, workspace: ChangeLogStore) -> None:
+    def __init__(self, workspace: Workspace, fetch_list: FetchList | None = None) -> None:
         self._ws = workspace
-        self._state_path = Path(workspace.data_dir) / STATE_FILE
-
-    def _read(self) -> dict[str, Any]:
-        try:
-            data = json.loads(self._state_path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            return {}
-        return data if isinstance(data, dict) else {}
-
-    def _write(self, **values: Any) -> None:
-        data = {**self._read(), **values}
-        tmp = self._state_path.with_suffix(".tmp")
-        tmp.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
-        os.replace(tmp, self._state_path)
+        self.fetch_list = fetch_list
+        self.installed: list[str] = []
+        self.list_errors: list[str] = []
 
     @property
     def device_id(self) -> str:
-        """The workspace's device id."""
+        """The workspace's device id (the enrolled sync device id)."""
         return self._ws.device_id
 
     def sync_state(self) -> SyncState:
-        """From the change log head plus the stored pull cursor."""
-        last_seq, _, acked = self._ws.chain_head()
-        return SyncState(self._ws.device_id, last_seq, acked,
-                         int(self._read().get("pull_cursor", 0)))
+        """See :meth:`Workspace.sync_state`."""
+        return self._ws.sync_state()
 
     def pending_changes(self, after_seq: int, limit: int) -> Sequence[Change]:
-        """Own changes after ``after_seq``."""
-        return self._ws.changes_after(after_seq, limit)
+        """See :meth:`Workspace.pending_changes`."""
+        return self._ws.pending_changes(after_seq, limit)
 
     def mark_acked(self, up_to_seq: int) -> None:
-        """Acknowledge (never backwards, never beyond the log)."""
-        last_seq, _, acked = self._ws.chain_head()
-        target = min(up_to_seq, last_seq)
-        if target > acked:
-            self._ws.acknowledge(target)
+        """See :meth:`Workspace.mark_acked`."""
+        self._ws.mark_acked(up_to_seq)
 
     def apply_incoming(self, changes: Sequence[Change], cursor: int) -> None:
-        """Hand pulled changes to the Workspace, then store the cursor."""
-        apply = getattr(self._ws, "apply_incoming", None)
-        if changes:
-            if apply is None:
-                raise NotImplementedError("本机数据库尚不支持接收其他设备的变更（待实现）")
-            apply(changes)
-        self._write(pull_cursor=cursor)
+        """See :meth:`Workspace.apply_incoming`."""
+        self._ws.apply_incoming(changes, cursor)
 
     def note_county(self, notices: CountyNotices) -> None:
-        """Keep the county's list versions and revocations beside the cursor."""
-        self._write(list_versions=[[v.list_id, v.version, v.sha256]
-                                   for v in notices.list_versions],
-                    revoked_devices=list(notices.revoked_devices),
-                    revoked_accounts=list(notices.revoked_accounts))
+        """Record the notices, then fetch and install announced list versions."""
+        self._ws.note_county(notices)
+        if self.fetch_list is None:
+            return
+        for announced in self._ws.county_lists(ANNOUNCED):
+            try:
+                content = self.fetch_list(announced.list_id, announced.version)
+            except SyncError as exc:
+                self.list_errors.append(f"{announced.list_id} 版本 {announced.version}："
+                                        f"{exc.message}")
+                continue
+            status = self._ws.install_county_list(announced, content)
+            if status == "installed":
+                self.installed.append(f"{announced.list_id}@{announced.version}")
+            else:
+                self.list_errors.append(f"{announced.list_id} 版本 {announced.version} 未安装")

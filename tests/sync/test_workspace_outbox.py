@@ -1,0 +1,270 @@
+"""The Workspace as the sync outbox: chain, acknowledgements, incoming changes, device keys."""
+
+from __future__ import annotations
+
+import base64
+import dataclasses
+import hashlib
+import zlib
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
+from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat
+
+from assessment.errors import InputRejected
+from assessment.records import incoming
+from assessment.records.api import AssessmentStatus, RosterFilter, SignInFailed
+from assessment.records.countynotes import SyncRefused
+from assessment.records.datadir import database_path
+from assessment.records.workspace import Workspace
+from assessment.sync.bundle import encode_bundle, open_bundle
+from assessment.sync.changes import Change, canonical_json, verify_chain
+from assessment.sync.crypto import KEY_BYTES, NONCE_BYTES, b64decode, open_sealed
+from assessment.sync.outbox import CountyNotices, ListVersion, Outbox
+from assessment.sync.workspace_outbox import WorkspaceOutbox
+from tests.records.conftest import PASSWORD, complete_answers, elder
+
+
+def _create(folder: Path, code: str) -> Workspace:
+    return Workspace.create(folder, username="admin", password=PASSWORD, display_name="管理员",
+                            role="supervisor", device_code=code)
+
+
+@pytest.fixture
+def workspace(tmp_path: Path) -> Iterator[Workspace]:
+    """One laptop."""
+    ws = _create(tmp_path / "data", "TEST01")
+    try:
+        yield ws
+    finally:
+        ws.close()
+
+
+@pytest.fixture
+def pair(tmp_path: Path) -> Iterator[tuple[Workspace, Workspace]]:
+    """Two laptops of one township (no server: changes are handed over directly)."""
+    one, two = _create(tmp_path / "one", "ONE001"), _create(tmp_path / "two", "TWO002")
+    try:
+        yield one, two
+    finally:
+        one.close()
+        two.close()
+
+
+def _visit(ws: Workspace, sequence: int = 123) -> tuple[str, str]:
+    """An elder with one finalized assessment; (elder id, assessment id)."""
+    profile = ws.create_elder(elder(sequence=sequence))
+    draft = ws.start_assessment(profile.elder_id, "首次评估")
+    ws.autosave(draft.assessment_id, complete_answers(draft.answers, score="min"))
+    done = ws.finalize(draft.assessment_id)
+    return profile.elder_id, done.assessment_id
+
+
+def _hand_over(source: Workspace, target: Workspace, after: int = 0,
+               cursor: int = 1) -> list[Change]:
+    """Give ``target`` every change of ``source`` above ``after`` (as a pull would)."""
+    changes = list(source.pending_changes(after, 10_000))
+    target.apply_incoming(changes, cursor)
+    return changes
+
+
+def test_workspace_is_an_outbox_and_its_chain_is_continuous(workspace: Workspace) -> None:
+    outbox: Outbox = workspace
+    _visit(workspace)
+    state = outbox.sync_state()
+    assert (state.device_id, state.acked_seq, state.pull_cursor) == (workspace.device_id, 0, 0)
+    changes = list(outbox.pending_changes(0, 10_000))
+    assert [c.seq for c in changes] == list(range(1, state.last_seq + 1))
+    assert verify_chain(changes) == []
+    window = outbox.pending_changes(3, 4)
+    assert [c.seq for c in window] == [4, 5, 6, 7]
+    assert window[0].prev_hash == changes[2].hash
+    elder_changes = [c for c in changes if c.record_type == "elder"]
+    assert elder_changes[0].payload["changed"]  # elder payloads say which fields changed
+
+
+def test_ack_never_moves_backwards_and_deletes_nothing(workspace: Workspace) -> None:
+    _visit(workspace)
+    last = workspace.sync_state().last_seq
+    workspace.mark_acked(6)
+    workspace.mark_acked(3)  # an older acknowledgement changes nothing
+    state = workspace.sync_state()
+    assert (state.acked_seq, state.pending) == (6, last - 6)
+    assert [c.seq for c in workspace.pending_changes()] == list(range(7, last + 1))
+    assert len(workspace.pending_changes(0, 10_000)) == last  # nothing deleted
+    with pytest.raises(InputRejected, match="超出"):
+        workspace.mark_acked(last + 1)
+    assert workspace.sync_state().acked_seq == 6
+
+
+def test_incoming_changes_appear_in_the_roster_and_never_in_the_outbox(
+        pair: tuple[Workspace, Workspace]) -> None:
+    one, two = pair
+    elder_id, assessment_id = _visit(one)
+    before = two.sync_state()
+    report = two.apply_incoming_report(list(one.pending_changes(0, 10_000)), 17)
+    assert report.applied == one.sync_state().last_seq
+    assert two.sync_state() == dataclasses.replace(before, pull_cursor=17)  # no own change
+    profile = two.get_elder(elder_id)
+    assert profile == dataclasses.replace(one.get_elder(elder_id), updated_at=profile.updated_at)
+    shown = two.get_assessment(assessment_id)
+    assert shown.status is AssessmentStatus.FINALIZED
+    assert shown.final_grade == one.get_assessment(assessment_id).final_grade
+    rows = two.roster_page(RosterFilter(), 0, 10)
+    assert [(r.elder_id, r.grade) for r in rows] == [(elder_id, shown.final_grade)]
+    assert two.roster_count(RosterFilter(text="zs")) == 1  # indexed for search
+    assert two.open_drafts() == []
+    # Applying the same batch again, or an older cursor, is a no-op.
+    again = two.apply_incoming_report(list(one.pending_changes(0, 10_000)), 5)
+    assert (again.applied, again.duplicates) == (0, report.applied)
+    assert two.sync_state() == dataclasses.replace(before, pull_cursor=17)
+    assert two.counts() == {"elders": 1, "assessments": 1, "changes": before.last_seq}
+
+
+def test_concurrent_edits_merge_field_by_field_and_keep_the_loser(
+        pair: tuple[Workspace, Workspace]) -> None:
+    one, two = pair
+    elder_id, _ = _visit(one)
+    _hand_over(one, two)
+    mark_one, mark_two = one.sync_state().last_seq, two.sync_state().last_seq
+    base = one.get_elder(elder_id)
+    one.save_elder(dataclasses.replace(
+        base, phone="13900000001",
+        attributes={**base.attributes, "assistance_status": "dibao_edge"}))
+    base_two = two.get_elder(elder_id)
+    two.save_elder(dataclasses.replace(
+        base_two, address="新地址 8 号",
+        attributes={**base_two.attributes, "assistance_status": "tekun_dispersed"}))
+    _hand_over(one, two, mark_one, cursor=2)
+    _hand_over(two, one, mark_two, cursor=2)
+    merged_one, merged_two = one.get_elder(elder_id), two.get_elder(elder_id)
+    assert dataclasses.replace(merged_one, updated_at=None) == \
+        dataclasses.replace(merged_two, updated_at=None)
+    assert (merged_one.phone, merged_one.address) == ("13900000001", "新地址 8 号")
+    for ws in (one, two):
+        conflicts = ws.sync_conflicts(elder_id)
+        assert [(c.field, c.review_required) for c in conflicts] == \
+            [("attributes.assistance_status", True)]
+        assert {conflicts[0].winner_value, conflicts[0].loser_value} == \
+            {"dibao_edge", "tekun_dispersed"}
+        assert merged_one.attributes["assistance_status"] == conflicts[0].winner_value
+    # A later edit on one laptop, after it saw the other's, wins without a conflict.
+    mark_one = one.sync_state().last_seq
+    one.save_elder(dataclasses.replace(one.get_elder(elder_id), phone="13900000003"))
+    _hand_over(one, two, mark_one, cursor=3)
+    assert two.get_elder(elder_id).phone == "13900000003"
+    assert len(two.sync_conflicts(elder_id)) == 1
+
+
+def test_a_failure_mid_batch_applies_nothing(pair: tuple[Workspace, Workspace],
+                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    one, two = pair
+    elder_id, _ = _visit(one)
+    changes = list(one.pending_changes(0, 10_000))
+
+    def broken(ctx: Any, change: Change) -> None:
+        raise RuntimeError("disk trouble")
+
+    monkeypatch.setattr(incoming, "_apply_assessment", broken)
+    with pytest.raises(RuntimeError):
+        two.apply_incoming(changes, 9)
+    assert two.sync_state().pull_cursor == 0
+    assert two.counts()["elders"] == 0
+    monkeypatch.undo()
+    report = two.apply_incoming_report(changes, 9)
+    assert report.applied == len(changes)  # nothing was remembered as applied before
+    assert two.get_elder(elder_id).name == one.get_elder(elder_id).name
+
+
+def _private_forms(ws: Workspace) -> list[bytes]:
+    keys = ws.device_keys()
+    forms: list[bytes] = []
+    for key in (keys.sign_key, keys.box_key):
+        raw = key.private_bytes(Encoding.Raw, PrivateFormat.Raw, NoEncryption())
+        forms += [raw, raw.hex().encode(), base64.b64encode(raw),
+                  base64.b64encode(raw).rstrip(b"=")]
+    return forms
+
+
+def test_device_keys_stay_in_the_encrypted_store(workspace: Workspace) -> None:
+    keys = workspace.device_keys()
+    assert keys.device_id == workspace.device_id
+    assert workspace.device_keys().sign_public == keys.sign_public  # one identity, kept
+    _visit(workspace)
+    secrets = _private_forms(workspace)
+    changes = list(workspace.pending_changes(0, 10_000))
+    wire = canonical_json([c.to_json() for c in changes])
+    assert not any(secret in wire for secret in secrets)
+    # The bundle, opened with the county's key: the plaintext holds no private key either.
+    county = X25519PrivateKey.generate()
+    data, _ = encode_bundle(keys, county.public_key(), changes)
+    opened = open_bundle(data, device_key=lambda _: keys.sign_key.public_key(),
+                         county_box=county)
+    assert opened.changes == tuple(changes)
+    manifest, body = _decrypt(data, county)
+    assert hashlib.sha256(body).hexdigest() == manifest["payload_sha256"]
+    assert not any(secret in body or secret in data for secret in secrets)
+    data_dir = workspace.data_dir
+    workspace.close()
+    raw_files = b"".join(p.read_bytes() for p in data_dir.rglob("*") if p.is_file())
+    assert not any(secret in raw_files for secret in secrets)
+    assert not list(data_dir.rglob("device-keys*"))
+    assert b"SQLite format 3" not in database_path(data_dir).read_bytes()[:16]
+
+
+def _decrypt(data: bytes, county: X25519PrivateKey) -> tuple[dict[str, Any], bytes]:
+    """The manifest and the decompressed plaintext of a bundle (independently of the codec)."""
+    import json
+
+    size = int.from_bytes(data[8:12], "big")
+    manifest_bytes = data[12:12 + size]
+    manifest = json.loads(manifest_bytes)
+    length = int.from_bytes(data[12 + size:20 + size], "big")
+    ciphertext = data[20 + size:20 + size + length]
+    sealed = open_sealed(county, b64decode(manifest["ephemeral_public"], size=KEY_BYTES),
+                         b64decode(manifest["nonce"], size=NONCE_BYTES), ciphertext,
+                         manifest_bytes)
+    return manifest, zlib.decompress(sealed)
+
+
+def test_revocations_from_the_county(workspace: Workspace) -> None:
+    workspace.add_account("pinggu1", PASSWORD, "评估员一")
+    workspace.note_county(CountyNotices(revoked_accounts=("pinggu1", "someone-else")))
+    state = workspace.sync_state()
+    assert [a.active for a in workspace.assessors() if a.username == "pinggu1"] == [False]
+    workspace.note_county(CountyNotices(revoked_accounts=("pinggu1",)))
+    assert workspace.sync_state() == state  # already done: nothing new
+    with pytest.raises(SignInFailed):
+        Workspace.open(workspace.data_dir, "pinggu1", PASSWORD)
+    workspace.note_county(CountyNotices(revoked_devices=(workspace.device_id,)))
+    with pytest.raises(SyncRefused, match="停用"):
+        workspace.pending_changes(0, 10)
+    with pytest.raises(SyncRefused, match="停用"):
+        workspace.apply_incoming([], 1)
+
+
+def test_announced_lists_are_installed_into_the_data_folder(workspace: Workspace) -> None:
+    source = Path(__file__).resolve().parents[2] / "resources" / "service_lists" / "changzhi.yaml"
+    content = source.read_text(encoding="utf-8").replace('version: "2021.1"',
+                                                         'version: "2099.1"')
+    digest = hashlib.sha256(content.encode("utf-8")).hexdigest()
+    notices = CountyNotices(list_versions=(
+        ListVersion("changzhi", 2, digest, "2026-01-01T00:00:00Z"),
+        ListVersion("broken", 1, "0" * 64, "2026-01-01T00:00:00Z")))
+    fetched: list[str] = []
+
+    def fetch(list_id: str, version: int) -> str:
+        fetched.append(list_id)
+        return content
+
+    outbox = WorkspaceOutbox(workspace, fetch)
+    outbox.note_county(notices)
+    assert outbox.installed == ["changzhi@2"]
+    assert (workspace.data_dir / "service_lists" / "changzhi@2099.1.yaml").is_file()
+    status = {v.list_id: v.status for v in workspace.county_lists()}
+    assert status == {"changzhi": "installed", "broken": "rejected"}
+    outbox.note_county(notices)  # nothing left to fetch
+    assert sorted(fetched) == ["broken", "changzhi"]
