@@ -13,6 +13,8 @@ WORKLOADS: dict[str, tuple[int, int]] = {
     "grading": (100_000, 2_000),
     "store_search": (100_000, 2_000),
     "eligibility_batch": (1_000_000, 2_000),
+    "gui_startup": (100_000, 300),
+    "gui_entry": (100_000, 300),
     "certificates": (1_000, 20),
     "sync_ingest": (10_000, 300),
 }

@@ -1,0 +1,418 @@
+"""The elder page: who the elder is, the assessment history, and where to go next.
+
+Basic information (A.2–A.5) is generated from the form; the store checks and saves it and
+its problems are shown beside the fields. The history shows every assessment with its grade
+and a small chart of grades over time; 新建评估 asks for the A.1.3 reason, 继续草稿 resumes
+the open draft, 查看 opens the selected assessment read-only, 更正 starts a superseding draft.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import date
+from typing import Any
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QKeyEvent
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QDialog,
+    QDialogButtonBox,
+    QFrame,
+    QGridLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QRadioButton,
+    QScrollArea,
+    QTableView,
+    QTableWidget,
+    QTableWidgetItem,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.context import AppContext
+from app.grade_chart import GradeChart
+from app.history_model import HistoryModel
+from app.info_section import InfoSectionWidget
+from assessment.errors import InputRejected, Problem
+from assessment.records.api import AssessmentRecord, AssessmentStatus, ElderProfile
+from assessment.records.lifecycle import due_date, parse_date
+from assessment.records.profiles import age_on, mask_id
+
+PERSON_SECTIONS = ("A.2", "A.3", "A.4", "A.5")
+# Appendix A keys that the profile keeps in its own typed fields rather than in ``info``.
+PROFILE_FIELDS = {"A.2.1": "name", "A.2.2": "sex", "A.2.3": "birth_date", "A.2.8": "id_number"}
+CONTACT_FIELDS = (("township", "乡镇（街道）"), ("village", "村（社区）"),
+                  ("address", "详细地址"), ("phone", "本人电话"))
+
+
+class ReasonDialog(QDialog):
+    """新建评估: choose the A.1.3 评估原因 from the form's options."""
+
+    def __init__(self, reasons: tuple[str, ...], default: str,
+                 parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("新建评估")
+        layout = QVBoxLayout(self)
+        layout.addWidget(QLabel("A.1.3 评估原因："))
+        self.buttons: list[QRadioButton] = []
+        for reason in reasons:
+            button = QRadioButton(reason)
+            button.setChecked(reason == default)
+            self.buttons.append(button)
+            layout.addWidget(button)
+        box = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok
+                               | QDialogButtonBox.StandardButton.Cancel)
+        ok = box.button(QDialogButtonBox.StandardButton.Ok)
+        ok.setText("开始评估")
+        box.button(QDialogButtonBox.StandardButton.Cancel).setText("取消")
+        box.accepted.connect(self.accept)
+        box.rejected.connect(self.reject)
+        layout.addWidget(box)
+
+    def reason(self) -> str | None:
+        """The chosen reason."""
+        return next((b.text() for b in self.buttons if b.isChecked()), None)
+
+
+class ElderPage(QWidget):
+    """One elder; ``assessment_opened`` carries the record to show in the entry page."""
+
+    back_requested = Signal()
+    assessment_opened = Signal(object)
+    elder_saved = Signal(str)
+
+    def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.ctx = ctx
+        self.profile: ElderProfile | None = None
+        self.ask_reason = self._ask_reason_dialog
+        back = QPushButton("← 返回花名册")
+        back.clicked.connect(self.back_requested)
+        self.heading = QLabel()
+        self.heading.setObjectName("pageHeading")
+        self.summary = QLabel()
+        self.summary.setObjectName("elderSummary")
+        self.summary.setWordWrap(True)
+        top = QHBoxLayout()
+        top.addWidget(back)
+        top.addWidget(self.heading, 1)
+        self.tabs = QTabWidget()
+        self.tabs.addTab(self._history_tab(), "评估记录")
+        self.tabs.addTab(self._info_tab(), "基本信息（A.2–A.5）")
+        self.tabs.addTab(self._attributes_tab(), "服务清单属性")
+        layout = QVBoxLayout(self)
+        layout.addLayout(top)
+        layout.addWidget(self.summary)
+        layout.addWidget(self.tabs, 1)
+
+    # ---- building -----------------------------------------------------------------------
+
+    def _history_tab(self) -> QWidget:
+        tab = QWidget()
+        self.history = HistoryModel(self.ctx.form.grade_name, self)
+        self.history_view = QTableView()
+        self.history_view.setObjectName("historyTable")
+        self.history_view.setModel(self.history)
+        self.history_view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.history_view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.history_view.verticalHeader().setVisible(False)
+        self.history_view.horizontalHeader().setSectionResizeMode(
+            QHeaderView.ResizeMode.ResizeToContents)
+        self.history_view.horizontalHeader().setStretchLastSection(True)
+        self.history_view.doubleClicked.connect(lambda _i: self.view_selected())
+        self.history_view.selectionModel().selectionChanged.connect(self._update_buttons)
+        self.chart = GradeChart([band.name for band in self.ctx.form.grades])
+        self.new_button = QPushButton("新建评估")
+        self.new_button.setObjectName("newAssessment")
+        self.resume_button = QPushButton("继续草稿")
+        self.view_button = QPushButton("查看")
+        self.correct_button = QPushButton("更正")
+        self.correct_button.setToolTip("新建一份评估取代所选的已完成评估")
+        self.new_button.clicked.connect(self.new_assessment)
+        self.resume_button.clicked.connect(self.resume_draft)
+        self.view_button.clicked.connect(self.view_selected)
+        self.correct_button.clicked.connect(self.correct_selected)
+        buttons = QHBoxLayout()
+        for button in (self.new_button, self.resume_button, self.view_button,
+                       self.correct_button):
+            buttons.addWidget(button)
+        buttons.addStretch(1)
+        self.message = QLabel()
+        self.message.setObjectName("problemBox")
+        self.message.setWordWrap(True)
+        self.message.hide()
+        chart_box = QGroupBox("等级变化（最终等级）")
+        chart_layout = QVBoxLayout(chart_box)
+        chart_layout.addWidget(self.chart)
+        layout = QVBoxLayout(tab)
+        layout.addLayout(buttons)
+        layout.addWidget(self.message)
+        layout.addWidget(self.history_view, 1)
+        layout.addWidget(chart_box)
+        return tab
+
+    def _info_tab(self) -> QWidget:
+        content = QWidget()
+        layout = QVBoxLayout(content)
+        contact = QGroupBox("住址与联系")
+        grid = QGridLayout(contact)
+        self.contact_edits: dict[str, QLineEdit] = {}
+        for row, (name, label) in enumerate(CONTACT_FIELDS):
+            edit = QLineEdit()
+            edit.setObjectName(f"contact-{name}")
+            self.contact_edits[name] = edit
+            grid.addWidget(QLabel(label), row, 0)
+            grid.addWidget(edit, row, 1)
+        self.contact_problem = QLabel()
+        self.contact_problem.setObjectName("fieldProblem")
+        self.contact_problem.hide()
+        grid.addWidget(self.contact_problem, len(CONTACT_FIELDS), 1)
+        self.sections: dict[str, InfoSectionWidget] = {}
+        for section in self.ctx.form.sections:
+            if section.key in PERSON_SECTIONS:
+                widget = InfoSectionWidget(section)
+                self.sections[section.key] = widget
+                layout.addWidget(widget)
+            if section.key == "A.2":
+                layout.addWidget(contact)
+        layout.addStretch(1)
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        scroll.setWidget(content)
+        self.save_button = QPushButton("保存基本信息")
+        self.save_button.setObjectName("saveElder")
+        self.save_button.clicked.connect(self.save_profile)
+        self.save_status = QLabel()
+        self.save_status.setObjectName("savedLabel")
+        bar = QHBoxLayout()
+        bar.addWidget(self.save_status, 1)
+        bar.addWidget(self.save_button)
+        tab = QWidget()
+        outer = QVBoxLayout(tab)
+        outer.addWidget(scroll, 1)
+        outer.addLayout(bar)
+        return tab
+
+    def _attributes_tab(self) -> QWidget:
+        tab = QWidget()
+        self.attributes = QTableWidget(0, 2)
+        self.attributes.setHorizontalHeaderLabels(["属性", "值"])
+        self.attributes.horizontalHeader().setStretchLastSection(True)
+        self.attributes.verticalHeader().setVisible(False)
+        self.attributes.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        note = QLabel("服务清单匹配所用的属性（spec/service-lists.md §3）；"
+                      "未登记的属性显示为“未登记”。")
+        note.setWordWrap(True)
+        layout = QVBoxLayout(tab)
+        layout.addWidget(note)
+        layout.addWidget(self.attributes, 1)
+        return tab
+
+    # ---- showing ------------------------------------------------------------------------
+
+    def open(self, elder_id: str) -> None:
+        """Load an elder and the assessment history."""
+        profile = self.ctx.workspace.get_elder(elder_id)
+        self.profile = profile
+        self.heading.setText(profile.name)
+        self._show_profile(profile)
+        self.reload_history()
+        self.tabs.setCurrentIndex(0)
+        self.message.hide()
+
+    def _answers_of(self, profile: ElderProfile) -> dict[str, Any]:
+        answers: dict[str, Any] = dict(profile.info)
+        for key, attr in PROFILE_FIELDS.items():
+            value = getattr(profile, attr)
+            answers[key] = value.isoformat() if isinstance(value, date) else value
+        return answers
+
+    def _show_profile(self, profile: ElderProfile) -> None:
+        answers = self._answers_of(profile)
+        for widget in self.sections.values():
+            widget.load(answers)
+        for name, edit in self.contact_edits.items():
+            edit.setText(getattr(profile, name) or "")
+        self.contact_problem.hide()
+        self.save_status.setText("")
+        self.attributes.setRowCount(len(profile.attributes))
+        for row, (name, value) in enumerate(sorted(profile.attributes.items())):
+            self.attributes.setItem(row, 0, QTableWidgetItem(name))
+            shown = "未登记" if value is None else (
+                "、".join(map(str, value)) if isinstance(value, (list, tuple, set, frozenset))
+                else str(value))
+            self.attributes.setItem(row, 1, QTableWidgetItem(shown))
+
+    def reload_history(self) -> None:
+        """Re-read the assessments of the shown elder."""
+        if self.profile is None:
+            return
+        records = self.ctx.workspace.assessments_for(self.profile.elder_id)
+        self.history.set_records(records)
+        self.chart.set_records(records)
+        if self.history.rowCount() > 0:
+            self.history_view.selectRow(0)
+        self._update_summary()
+        self._update_buttons()
+
+    def _update_summary(self) -> None:
+        profile = self.profile
+        assert profile is not None
+        age = age_on(profile.birth_date, date.today())
+        parts = [p for p in (profile.sex, f"{age}岁" if age is not None else None,
+                             mask_id(profile.id_number), profile.township, profile.village) if p]
+        grade = profile.attributes.get("capability_grade")
+        if isinstance(grade, int):
+            parts.append(f"当前等级：{self.ctx.form.grade_name(grade)}")
+            assessed = parse_date(profile.attributes.get("capability_assessed_on"))
+            if assessed is not None:
+                due = due_date(assessed, self.ctx.interval_months())
+                parts.append(f"上次评估：{assessed.isoformat()}　复评到期：{due.isoformat()}")
+        else:
+            parts.append("尚未完成评估")
+        self.summary.setText("　".join(parts))
+
+    def draft(self) -> AssessmentRecord | None:
+        """The elder's open draft, if any."""
+        return next((r for r in self.history.records if r.status is AssessmentStatus.DRAFT),
+                    None)
+
+    def selected(self) -> AssessmentRecord | None:
+        """The assessment selected in the history."""
+        rows = self.history_view.selectionModel().selectedRows()
+        return self.history.record(rows[0].row()) if rows else None
+
+    def _update_buttons(self) -> None:
+        selected = self.selected()
+        self.resume_button.setEnabled(self.draft() is not None)
+        self.view_button.setEnabled(selected is not None)
+        self.correct_button.setEnabled(
+            selected is not None and selected.status is AssessmentStatus.FINALIZED)
+
+    # ---- actions ------------------------------------------------------------------------
+
+    def _ask_reason_dialog(self, reasons: tuple[str, ...], default: str) -> str | None:
+        dialog = ReasonDialog(reasons, default, self)
+        if dialog.exec() != QDialog.DialogCode.Accepted:
+            return None
+        return dialog.reason()
+
+    def new_assessment(self) -> None:
+        """新建评估 with an A.1.3 reason (resumes the draft instead when one is open)."""
+        if self.profile is None:
+            return
+        draft = self.draft()
+        if draft is not None:
+            self._show_message([Problem("", "draft", "该老人已有未完成的草稿，已为您打开。")])
+            self.assessment_opened.emit(draft)
+            return
+        reasons = self.ctx.form.info_field("A.1.3").option_texts()
+        has_final = any(r.status is not AssessmentStatus.DRAFT for r in self.history.records)
+        default = reasons[1] if has_final and len(reasons) > 1 else reasons[0]
+        reason = self.ask_reason(reasons, default)
+        if not reason:
+            return
+        try:
+            record = self.ctx.workspace.start_assessment(self.profile.elder_id, reason)
+        except InputRejected as exc:
+            self._show_message(list(exc.problems))
+            return
+        self.reload_history()
+        self.assessment_opened.emit(record)
+
+    def resume_draft(self) -> None:
+        """继续草稿."""
+        draft = self.draft()
+        if draft is not None:
+            self.assessment_opened.emit(self.ctx.workspace.get_assessment(draft.assessment_id))
+
+    def view_selected(self) -> None:
+        """查看 the selected assessment (a draft opens for editing)."""
+        record = self.selected()
+        if record is not None:
+            self.assessment_opened.emit(self.ctx.workspace.get_assessment(record.assessment_id))
+
+    def correct_selected(self) -> None:
+        """更正: a new draft superseding the selected finalized assessment."""
+        record = self.selected()
+        if record is None:
+            return
+        try:
+            new = self.ctx.workspace.correct(record.assessment_id)
+        except InputRejected as exc:
+            self._show_message(list(exc.problems))
+            return
+        self.reload_history()
+        self.assessment_opened.emit(new)
+
+    def _show_message(self, problems: list[Problem]) -> None:
+        self.message.setText("\n".join(p.message for p in problems))
+        self.message.setVisible(bool(problems))
+
+    def save_profile(self) -> None:
+        """保存基本信息 through the store; problems go beside the fields."""
+        if self.profile is None:
+            return
+        answers: dict[str, Any] = {}
+        local: list[Problem] = []
+        for widget in self.sections.values():
+            answers.update(widget.collect())
+            local.extend(widget.local_problems())
+        if local:
+            for widget in self.sections.values():
+                widget.show_problems(local)
+            self.save_status.setText("请先改正标出的字段。")
+            return
+        typed: dict[str, Any] = {}
+        for key, attr in PROFILE_FIELDS.items():
+            value = answers.pop(key, None)
+            if attr == "birth_date" and isinstance(value, str):
+                value = date.fromisoformat(value)
+            typed[attr] = value
+        info = {k: v for k, v in answers.items() if v is not None}
+        contact = {name: edit.text().strip() or None for name, edit in self.contact_edits.items()}
+        profile = replace(
+            self.profile, info=info, name=str(typed["name"] or ""), sex=typed["sex"],
+            birth_date=typed["birth_date"], id_number=typed["id_number"],
+            township=contact["township"], village=contact["village"],
+            address=contact["address"], phone=contact["phone"],
+        )
+        try:
+            saved = self.ctx.workspace.save_elder(profile)
+        except InputRejected as exc:
+            problems = [self._as_field_problem(p) for p in exc.problems]
+            rest = problems
+            for widget in self.sections.values():
+                rest = widget.show_problems(rest)
+            self.contact_problem.setText("\n".join(p.message for p in rest))
+            self.contact_problem.setVisible(bool(rest))
+            self.save_status.setText("未保存：请改正标出的字段。")
+            return
+        self.profile = saved
+        self._show_profile(saved)
+        self.heading.setText(saved.name)
+        self.save_status.setText("已保存。")
+        self.elder_saved.emit(saved.elder_id)
+
+    @staticmethod
+    def _as_field_problem(problem: Problem) -> Problem:
+        """Problems named by profile attribute go to their Appendix A field."""
+        for key, attr in PROFILE_FIELDS.items():
+            if problem.field == attr:
+                return Problem(key, problem.code, problem.message)
+        return problem
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802 - Qt override
+        """Escape goes back to the roster."""
+        if event.key() == Qt.Key.Key_Escape:
+            self.back_requested.emit()
+            return
+        super().keyPressEvent(event)

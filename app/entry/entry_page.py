@@ -1,0 +1,217 @@
+"""The assessment entry page: the generated form, the live result and the lifecycle buttons.
+
+Every change is autosaved through ``workspace.autosave`` at once (a crash loses nothing) and
+the result is recomputed by :mod:`assessment.scoring`. 完成评估 calls ``workspace.finalize``;
+when the store refuses, its problems are shown beside the fields they name. A finalized or
+superseded assessment is shown read-only; 更正 starts a superseding draft
+(``workspace.correct``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QKeyEvent
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
+
+from app.context import AppContext
+from app.entry.form_widget import AssessmentForm
+from app.entry.result_panel import Evaluation, ResultPanel, evaluate
+from app.fields import repolish
+from assessment.errors import InputRejected, Problem
+from assessment.records.api import AssessmentRecord, AssessmentStatus, ElderProfile
+from assessment.scoring import Grader
+
+STATUS_NAMES = {
+    AssessmentStatus.DRAFT: "草稿",
+    AssessmentStatus.FINALIZED: "已完成",
+    AssessmentStatus.SUPERSEDED: "已被更正取代",
+}
+
+
+class EntryPage(QWidget):
+    """Enter, view, finalize or correct one assessment."""
+
+    back_requested = Signal()
+    finalized = Signal(str)
+    correction_started = Signal(str)
+    autosaved = Signal(str)
+
+    def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.ctx = ctx
+        self.grader: Grader = ctx.grader()
+        self.record: AssessmentRecord | None = None
+        self.elder: ElderProfile | None = None
+        self.answers: dict[str, Any] = {}
+        self.evaluation: Evaluation | None = None
+        back = QPushButton("← 返回老人信息")
+        back.clicked.connect(self.back_requested)
+        self.title = QLabel()
+        self.title.setObjectName("pageHeading")
+        self.banner = QLabel()
+        self.banner.setObjectName("banner")
+        self.banner.setWordWrap(True)
+        self.banner.hide()
+        header = QHBoxLayout()
+        header.addWidget(back)
+        header.addWidget(self.title, 1)
+        self.form_widget = AssessmentForm(ctx.form, ctx.workspace.assessors())
+        self.form_widget.answers_changed.connect(self.apply_change)
+        self.panel = ResultPanel(ctx.form)
+        self.panel.finalize_requested.connect(self.finalize)
+        self.panel.correct_requested.connect(self.correct)
+        body = QHBoxLayout()
+        body.addWidget(self.form_widget, 1)
+        body.addWidget(self.panel)
+        layout = QVBoxLayout(self)
+        layout.addLayout(header)
+        layout.addWidget(self.banner)
+        layout.addLayout(body, 1)
+
+    # ---- opening ------------------------------------------------------------------------
+
+    def open(self, record: AssessmentRecord, elder: ElderProfile | None = None) -> None:
+        """Show an assessment: editable when a draft, read-only otherwise."""
+        self.grader = self.ctx.grader()
+        self.record = record
+        if elder is not None:
+            self.elder = elder
+        elif self.elder is None or self.elder.elder_id != record.elder_id:
+            self.elder = self.ctx.workspace.get_elder(record.elder_id)
+        self.answers = {k: v for k, v in record.answers.items() if v is not None}
+        self.form_widget.load(self.answers)
+        self.form_widget.clear_problems()
+        self.panel.show_messages([])
+        self.panel.saved.setText("")
+        editable = record.status is AssessmentStatus.DRAFT
+        self.form_widget.set_read_only(not editable)
+        name = self.elder.name if self.elder else ""
+        reason = record.reason or self.answers.get("A.1.3") or ""
+        self.title.setText(f"{name} · {reason} · {STATUS_NAMES[record.status]}")
+        self._show_banner(record)
+        self.recompute()
+        if editable:
+            self.form_widget.show_page("B.1" if self.answers.get("A.1.3") else "A.1")
+            self.form_widget.focus_first_unanswered()
+        else:
+            self.form_widget.show_page("B.1")
+
+    def _show_banner(self, record: AssessmentRecord) -> None:
+        if record.status is AssessmentStatus.FINALIZED:
+            cert = f"，证书编号 {record.certificate_no}" if record.certificate_no else ""
+            text = f"本评估已完成（只读）{cert}。如需修改，请点“更正”新建一份取代它的评估。"
+        elif record.status is AssessmentStatus.SUPERSEDED:
+            text = "本评估已被更正取代（只读），仅供查看与重印。"
+        elif record.supersedes:
+            text = "这是一份更正评估：完成后将取代原评估。"
+        else:
+            text = ""
+        self.banner.setText(text)
+        self.banner.setVisible(bool(text))
+        self.banner.setProperty("kind", record.status.value)
+        repolish(self.banner)
+
+    # ---- changes ------------------------------------------------------------------------
+
+    def apply_change(self, update: Mapping[str, Any]) -> None:
+        """Take changed answers from the form: store them, autosave, recompute."""
+        if self.record is None or self.record.status is not AssessmentStatus.DRAFT:
+            return
+        for key, value in update.items():
+            if value is None:
+                self.answers.pop(key, None)
+            else:
+                self.answers[key] = value
+        self.autosave()
+        self.recompute()
+
+    def autosave(self) -> None:
+        """Write the draft through the store (one transaction per change)."""
+        assert self.record is not None
+        try:
+            self.record = self.ctx.workspace.autosave(self.record.assessment_id, self.answers)
+        except InputRejected as exc:
+            rest = self.form_widget.show_problems(exc.problems)
+            self.panel.show_messages(rest, "未能自动保存：")
+            return
+        except Exception as exc:  # environment trouble: disk full, database locked
+            self.panel.saved.setText(f"自动保存失败：{exc}")
+            return
+        self.panel.saved.setText(f"已自动保存 {datetime.now():%H:%M:%S}")
+        self.autosaved.emit(self.record.assessment_id)
+
+    def recompute(self) -> Evaluation:
+        """Re-grade the current answers and refresh the result panel and the progress."""
+        evaluation = evaluate(self.grader, self.answers)
+        self.evaluation = evaluation
+        self.panel.show_evaluation(evaluation)
+        self.form_widget.update_progress(self.answers)
+        record = self.record
+        editable = record is not None and record.status is AssessmentStatus.DRAFT
+        self.panel.set_state(
+            editable=editable,
+            can_finalize=evaluation.result is not None,
+            correctable=record is not None and record.status is AssessmentStatus.FINALIZED,
+        )
+        return evaluation
+
+    # ---- lifecycle ----------------------------------------------------------------------
+
+    def finalize(self) -> None:
+        """完成评估: the store decides; its refusal is shown beside the fields."""
+        if self.record is None:
+            return
+        local: list[Problem] = []
+        for section in self.form_widget.sections.values():
+            local.extend(section.local_problems())
+        if local:
+            rest = self.form_widget.show_problems(local)
+            self.panel.show_messages(rest, "请先改正标出的字段。")
+            return
+        try:
+            record = self.ctx.workspace.finalize(self.record.assessment_id)
+        except InputRejected as exc:
+            rest = self.form_widget.show_problems(exc.problems)
+            shown = len(exc.problems) - len(rest)
+            title = "无法完成评估：" + (f"{shown} 处已在字段旁标出。" if shown else "")
+            self.panel.show_messages(rest, title)
+            first = next((p for p in exc.problems if p.field), None)
+            if first is not None:
+                self._reveal(first.field)
+            return
+        self.open(record)
+        self.finalized.emit(record.assessment_id)
+
+    def _reveal(self, key: str) -> None:
+        item_key = key[: -len(".state")] if key.endswith(".state") else key
+        if item_key in self.form_widget.items:
+            self.form_widget.focus_item(item_key)
+            return
+        if key.startswith("sign."):
+            self.form_widget.show_page("sign")
+            return
+        section = ".".join(key.split(".")[:2])
+        self.form_widget.show_page(section)
+
+    def correct(self) -> None:
+        """更正: a new draft that supersedes this finalized assessment."""
+        if self.record is None:
+            return
+        try:
+            record = self.ctx.workspace.correct(self.record.assessment_id)
+        except InputRejected as exc:
+            self.panel.show_messages(exc.problems, "无法更正：")
+            return
+        self.open(record)
+        self.correction_started.emit(record.assessment_id)
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802 - Qt override
+        """Escape goes back to the elder page."""
+        if event.key() == Qt.Key.Key_Escape:
+            self.back_requested.emit()
+            return
+        super().keyPressEvent(event)

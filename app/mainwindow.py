@@ -1,0 +1,204 @@
+"""The main window: roster → elder → assessment entry, with a toolbar and a status bar.
+
+The pages are made on first use so that the window appears quickly on a large roster.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtWidgets import QLabel, QMainWindow, QStackedWidget, QToolBar, QWidget
+
+from app.context import AppContext
+from app.drafts_dialog import DraftsDialog
+from app.elder_page import ElderPage
+from app.entry.entry_page import EntryPage
+from app.roster_view import RosterPage
+from app.settings_dialog import SettingsDialog
+from assessment.records.api import AssessmentRecord, RecordNotFound
+
+
+@dataclass(frozen=True, slots=True)
+class NavigationState:
+    """Where the user was (ids only, no personal data): restored after unlocking."""
+
+    elder_id: str | None = None
+    assessment_id: str | None = None
+
+
+class MainWindow(QMainWindow):
+    """The signed-in window."""
+
+    lock_requested = Signal()
+    sign_out_requested = Signal()
+    settings_changed = Signal()
+
+    def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.ctx = ctx
+        user = ctx.workspace.current_user
+        self.setWindowTitle(f"银龄评估 — {user.display_name}")
+        self.resize(1360, 860)
+        self.stack = QStackedWidget()
+        self.setCentralWidget(self.stack)
+        self.roster = RosterPage(ctx)
+        self.roster.elder_opened.connect(self.open_elder)
+        self.roster.count_changed.connect(self._show_count)
+        self.stack.addWidget(self.roster)
+        self._elder_page: ElderPage | None = None
+        self._entry_page: EntryPage | None = None
+        self._build_toolbar()
+        self.user_label = QLabel(f"评估员：{user.display_name}（{user.username}）")
+        self.count_label = QLabel()
+        self.save_label = QLabel()
+        status = self.statusBar()
+        status.addWidget(self.user_label)
+        status.addWidget(self.count_label)
+        status.addPermanentWidget(self.save_label)
+        status.addPermanentWidget(QLabel(f"设备 {ctx.workspace.device_id[:8]}"))
+        self._show_count(self.roster.model.rowCount(), self.roster.total)
+        self.drafts_dialog: DraftsDialog | None = None
+
+    def _build_toolbar(self) -> None:
+        bar = QToolBar("主工具栏")
+        bar.setObjectName("mainToolbar")
+        bar.setMovable(False)
+        bar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+        self.addToolBar(bar)
+        actions = (
+            ("花名册", "Ctrl+1", self.show_roster),
+            ("查找", "Ctrl+F", self._find),
+            ("设置", "Ctrl+,", self.open_settings),
+            ("锁定", "Ctrl+L", self.lock_requested.emit),
+            ("退出登录", "", self.sign_out_requested.emit),
+        )
+        for text, shortcut, slot in actions:
+            action = QAction(text, self)
+            if shortcut:
+                action.setShortcut(QKeySequence(shortcut))
+            action.triggered.connect(slot)
+            bar.addAction(action)
+
+    # ---- pages --------------------------------------------------------------------------
+
+    @property
+    def elder_page(self) -> ElderPage:
+        """The elder page (made on first use)."""
+        if self._elder_page is None:
+            page = ElderPage(self.ctx)
+            page.back_requested.connect(self.show_roster)
+            page.assessment_opened.connect(self.open_assessment)
+            page.elder_saved.connect(lambda _id: self.roster.refresh())
+            self.stack.addWidget(page)
+            self._elder_page = page
+        return self._elder_page
+
+    @property
+    def entry_page(self) -> EntryPage:
+        """The assessment entry page (made on first use: it holds the whole form)."""
+        if self._entry_page is None:
+            page = EntryPage(self.ctx)
+            page.back_requested.connect(self._back_to_elder)
+            page.finalized.connect(self._on_finalized)
+            page.autosaved.connect(
+                lambda _id: self.save_label.setText(page.panel.saved.text()))
+            self.stack.addWidget(page)
+            self._entry_page = page
+        return self._entry_page
+
+    def show_roster(self) -> None:
+        """Back to the roster."""
+        self.stack.setCurrentWidget(self.roster)
+        self.roster.search.setFocus()
+
+    def _find(self) -> None:
+        self.show_roster()
+        self.roster.focus_search()
+
+    def open_elder(self, elder_id: str) -> None:
+        """Show one elder."""
+        page = self.elder_page
+        page.open(elder_id)
+        self.stack.setCurrentWidget(page)
+
+    def open_assessment(self, record: AssessmentRecord) -> None:
+        """Show an assessment in the entry page."""
+        page = self.entry_page
+        elder = self._elder_page.profile if self._elder_page is not None else None
+        if elder is not None and elder.elder_id != record.elder_id:
+            elder = None
+        page.open(record, elder)
+        self.stack.setCurrentWidget(page)
+
+    def open_assessment_id(self, assessment_id: str) -> None:
+        """Open an assessment by id (a resumed draft), with its elder page behind it."""
+        record = self.ctx.workspace.get_assessment(assessment_id)
+        self.open_elder(record.elder_id)
+        self.open_assessment(record)
+
+    def _back_to_elder(self) -> None:
+        record = self.entry_page.record
+        if record is not None:
+            self.open_elder(record.elder_id)
+        else:
+            self.show_roster()
+
+    def _on_finalized(self, _assessment_id: str) -> None:
+        self.roster.refresh()
+        self.statusBar().showMessage("评估已完成并保存。", 5000)
+
+    def _show_count(self, shown: int, total: int) -> None:
+        self.count_label.setText(f"共 {total} 位老人，当前显示 {shown} 位")
+
+    # ---- state --------------------------------------------------------------------------
+
+    def navigation_state(self) -> NavigationState:
+        """Where the user is now."""
+        current = self.stack.currentWidget()
+        if current is self._entry_page and self._entry_page is not None \
+                and self._entry_page.record is not None:
+            record = self._entry_page.record
+            return NavigationState(record.elder_id, record.assessment_id)
+        if current is self._elder_page and self._elder_page is not None \
+                and self._elder_page.profile is not None:
+            return NavigationState(self._elder_page.profile.elder_id)
+        return NavigationState()
+
+    def restore(self, state: NavigationState) -> None:
+        """Go back to where the user was (ignoring records that are gone)."""
+        try:
+            if state.assessment_id:
+                self.open_assessment_id(state.assessment_id)
+            elif state.elder_id:
+                self.open_elder(state.elder_id)
+        except RecordNotFound:
+            self.show_roster()
+
+    def open_settings(self) -> None:
+        """The settings dialog."""
+        dialog = SettingsDialog(self.ctx, self)
+        if dialog.exec():
+            self.settings_changed.emit()
+            self.roster.refresh()
+
+    def offer_drafts(self) -> None:
+        """If drafts are open (e.g. after a crash), offer to continue one."""
+        drafts = list(self.ctx.workspace.open_drafts())
+        if not drafts:
+            return
+        names = {}
+        for record in drafts:
+            try:
+                names[record.elder_id] = self.ctx.workspace.get_elder(record.elder_id).name
+            except RecordNotFound:
+                names[record.elder_id] = ""
+        dialog = DraftsDialog(drafts, names, self)
+        dialog.resume.connect(self.open_assessment_id)
+        self.drafts_dialog = dialog
+        QTimer.singleShot(0, dialog.open)
+
+    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt override
+        """Everything is autosaved; closing just closes."""
+        event.accept()

@@ -1,0 +1,223 @@
+"""The roster as a lazy table model over ``roster_count`` and ``roster_page``.
+
+Only the row count is asked for up front; rows are read a page at a time when the view first
+asks for one of them and kept in a small page cache (least recently used pages are dropped),
+so a roster of 100,000 elders costs a count query and a few pages. With ``deferred`` on (the
+roster view), a page that is not cached yet shows "…" and is read a moment later, once the
+scroll bar rests: dragging through 100,000 rows reads only the pages it stops on. Sorting is
+done by the store (``RosterFilter.sort``); columns it cannot sort by keep the current order.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Callable, Sequence
+from dataclasses import replace
+from datetime import date
+from typing import Any
+
+from PySide6.QtCore import (
+    QAbstractTableModel,
+    QModelIndex,
+    QObject,
+    QPersistentModelIndex,
+    Qt,
+    QTimer,
+    Signal,
+)
+from PySide6.QtGui import QBrush, QColor
+
+from assessment.records.api import RosterFilter, RosterRow, RosterSort, WorkspaceApi
+
+PAGE_SIZE = 200
+MAX_PAGES = 40
+FETCH_DELAY_MS = 40
+PLACEHOLDER = "…"
+
+ELDER_ID_ROLE = Qt.ItemDataRole.UserRole + 1
+
+_Index = QModelIndex | QPersistentModelIndex
+
+
+def _text(value: object) -> str:
+    return "" if value is None else str(value)
+
+
+def _date(value: date | None) -> str:
+    return value.isoformat() if value else ""
+
+
+class RosterColumn:
+    """One column: header, how to show a row, the store's sort key (None: not sortable)."""
+
+    def __init__(self, header: str, show: Callable[[RosterRow], str],
+                 sort: RosterSort | None) -> None:
+        self.header = header
+        self.show = show
+        self.sort = sort
+
+
+class RosterModel(QAbstractTableModel):
+    """Rows of the roster for the current :class:`RosterFilter`, fetched by the page."""
+
+    count_changed = Signal(int)
+
+    def __init__(self, workspace: WorkspaceApi, grade_name: Callable[[int], str],
+                 parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._workspace = workspace
+        self._grade_name = grade_name
+        self._filter = RosterFilter()
+        self._count = 0
+        self._pages: OrderedDict[int, Sequence[RosterRow]] = OrderedDict()
+        self.columns: tuple[RosterColumn, ...] = (
+            RosterColumn("姓名", lambda r: r.name, RosterSort.NAME),
+            RosterColumn("性别", lambda r: _text(r.sex), None),
+            RosterColumn("年龄", lambda r: _text(r.age), RosterSort.AGE),
+            RosterColumn("公民身份号码", lambda r: _text(r.id_masked), None),
+            RosterColumn("村（社区）", lambda r: _text(r.village), RosterSort.VILLAGE),
+            RosterColumn("当前等级", self._grade_text, RosterSort.GRADE),
+            RosterColumn("上次评估", lambda r: _date(r.last_assessed), None),
+            RosterColumn("复评到期", lambda r: _date(r.due_on), RosterSort.DUE),
+            RosterColumn("草稿", lambda r: "有草稿" if r.has_draft else "", None),
+        )
+        self._count = workspace.roster_count(self._filter)
+        self.deferred = False
+        self._wanted: list[int] = []
+        self._timer = QTimer(self)
+        self._timer.setSingleShot(True)
+        self._timer.setInterval(FETCH_DELAY_MS)
+        self._timer.timeout.connect(self._fetch_wanted)
+
+    def _grade_text(self, row: RosterRow) -> str:
+        return "未评估" if row.grade is None else self._grade_name(row.grade)
+
+    # ---- filter -------------------------------------------------------------------------
+
+    @property
+    def roster_filter(self) -> RosterFilter:
+        """The filter the rows are shown for."""
+        return self._filter
+
+    def set_filter(self, flt: RosterFilter) -> None:
+        """Show the rows for another filter (a new count, an empty page cache)."""
+        self.beginResetModel()
+        self._filter = flt
+        self._pages.clear()
+        self._wanted.clear()
+        self._count = self._workspace.roster_count(flt)
+        self.endResetModel()
+        self.count_changed.emit(self._count)
+
+    def refresh(self) -> None:
+        """Re-read after a change in the store (a finalized assessment, an edited elder)."""
+        self.set_filter(self._filter)
+
+    # ---- Qt model -----------------------------------------------------------------------
+
+    def rowCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: N802, B008 - Qt API
+        """Number of elders matching the filter (0 under any valid parent: a flat table)."""
+        return 0 if parent.isValid() else self._count
+
+    def columnCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: N802, B008 - Qt API
+        """Number of columns (0 under any valid parent)."""
+        return 0 if parent.isValid() else len(self.columns)
+
+    def row_at(self, row: int) -> RosterRow | None:
+        """The roster row at ``row``, reading its page when needed."""
+        if not 0 <= row < self._count:
+            return None
+        number = row // PAGE_SIZE
+        page = self._pages.get(number)
+        if page is None:
+            page = self._workspace.roster_page(self._filter, number * PAGE_SIZE, PAGE_SIZE)
+            self._pages[number] = page
+            while len(self._pages) > MAX_PAGES:
+                self._pages.popitem(last=False)
+        else:
+            self._pages.move_to_end(number)
+        offset = row - number * PAGE_SIZE
+        return page[offset] if offset < len(page) else None
+
+    def _cached(self, row: int) -> bool:
+        return row // PAGE_SIZE in self._pages
+
+    def _want(self, row: int) -> None:
+        number = row // PAGE_SIZE
+        if number in self._wanted:
+            return  # asked again while waiting: keep the timer running
+        self._wanted.append(number)
+        self._timer.start()  # a new page: wait until the view rests
+
+    def _fetch_wanted(self) -> None:
+        """Read the pages the view asked for last (those it is resting on) and repaint them."""
+        wanted, self._wanted = self._wanted[-3:], []
+        for number in wanted:
+            first = number * PAGE_SIZE
+            if first >= self._count:
+                continue
+            self.row_at(first)
+            last = min(first + PAGE_SIZE, self._count) - 1
+            self.dataChanged.emit(self.index(first, 0),
+                                  self.index(last, len(self.columns) - 1))
+
+    def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        """Display text, the elder id (``ELDER_ID_ROLE``), colours and alignment."""
+        if not index.isValid() or index.parent().isValid():
+            return None
+        if role not in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole,
+                        ELDER_ID_ROLE, Qt.ItemDataRole.ForegroundRole,
+                        Qt.ItemDataRole.TextAlignmentRole):
+            return None
+        if self.deferred and role != ELDER_ID_ROLE and not self._cached(index.row()):
+            self._want(index.row())
+            return PLACEHOLDER if role == Qt.ItemDataRole.DisplayRole else None
+        row = self.row_at(index.row())
+        if row is None:
+            return None
+        column = self.columns[index.column()]
+        if role == ELDER_ID_ROLE:
+            return row.elder_id
+        if role == Qt.ItemDataRole.ForegroundRole:
+            if column.sort is RosterSort.DUE and row.due_on is not None:
+                today = self._filter.as_of or date.today()
+                if row.due_on <= today:
+                    return QBrush(QColor("#b03a2e"))
+            if column.header == "草稿" and row.has_draft:
+                return QBrush(QColor("#9a6700"))
+            return None
+        if role == Qt.ItemDataRole.TextAlignmentRole:
+            if column.sort is RosterSort.AGE:
+                return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+            return None
+        return column.show(row)
+
+    def headerData(self, section: int, orientation: Qt.Orientation,  # noqa: N802 - Qt API
+                   role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        """Column headers; row numbers on the vertical header."""
+        if role != Qt.ItemDataRole.DisplayRole:
+            return None
+        if orientation == Qt.Orientation.Horizontal:
+            if 0 <= section < len(self.columns):
+                return self.columns[section].header
+            return None
+        return str(section + 1) if 0 <= section < self._count else None
+
+    def flags(self, index: _Index) -> Qt.ItemFlag:
+        """Rows are selectable, never editable."""
+        if not index.isValid():
+            return Qt.ItemFlag.NoItemFlags
+        return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable | \
+            Qt.ItemFlag.ItemNeverHasChildren
+
+    def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
+        """Ask the store for another order (columns it cannot sort by are ignored)."""
+        if not 0 <= column < len(self.columns):
+            return
+        key = self.columns[column].sort
+        if key is None:
+            return
+        wanted = replace(self._filter, sort=key,
+                         descending=order == Qt.SortOrder.DescendingOrder)
+        if wanted != self._filter:
+            self.set_filter(wanted)

@@ -1,0 +1,101 @@
+"""Sign-in, idle lock and unlock, resuming drafts, settings: through the app controller."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import Qt
+from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QApplication
+from pytestqt.qtbot import QtBot
+
+from app.context import SETTING_IDLE_MINUTES, SETTING_RAISE_MODE, AppContext
+from app.main import AppController
+from app.settings_dialog import SettingsDialog
+from app.signin import SignInWindow
+from app.store import demo_hint, opener_for
+from assessment.records.api import AssessmentStatus, RosterFilter
+from assessment.records.workspace import Workspace
+from tests.gui.conftest import PASSWORD, USERNAME
+
+
+def sign_in(qtbot: QtBot, window: SignInWindow, username: str, password: str) -> None:
+    window.username.setText(username)
+    window.password.setText(password)
+    QTest.mouseClick(window.button, Qt.MouseButton.LeftButton)
+
+
+def test_wrong_password_is_shown_beside_the_field(qtbot: QtBot, data_dir: Path) -> None:
+    window = SignInWindow(opener_for(data_dir), hint=demo_hint(data_dir))
+    qtbot.addWidget(window)
+    window.show()
+    assert USERNAME in window.hint.text()
+    assert PASSWORD in window.hint.text()
+    with qtbot.assertNotEmitted(window.signed_in):
+        sign_in(qtbot, window, USERNAME, "not-the-password")
+    assert not window.password_problem.isHidden()
+    assert "密码错误" in window.password_problem.text()
+    with qtbot.waitSignal(window.signed_in) as signal:
+        sign_in(qtbot, window, USERNAME, PASSWORD)
+    workspace = signal.args[0]
+    assert workspace.current_user.username == USERNAME
+    workspace.close()
+
+
+def test_idle_lock_closes_the_store_and_unlock_returns(qtbot: QtBot, data_dir: Path) -> None:
+    app = QApplication.instance()
+    assert isinstance(app, QApplication)
+    with Workspace.open(data_dir, USERNAME, PASSWORD) as workspace:  # a draft left behind
+        elder = workspace.roster_page(RosterFilter(), 0, 1)[0]
+        workspace.start_assessment(elder.elder_id, "即时评估")
+    controller = AppController(app, data_dir, opener_for(data_dir), demo_hint(data_dir))
+    controller.start()
+    qtbot.addWidget(controller.signin)
+    sign_in(qtbot, controller.signin, USERNAME, PASSWORD)
+    window = controller.window
+    assert window is not None
+    assert controller.ctx is not None
+    dialog = window.drafts_dialog  # open drafts are offered at start
+    assert dialog is not None
+    assert dialog.list.count() > 0
+    draft_id = controller.ctx.workspace.open_drafts()[0].assessment_id
+    dialog.list.setCurrentRow(0)
+    dialog._resume()
+    assert window.stack.currentWidget() is window.entry_page
+    assert window.entry_page.record is not None
+    assert window.entry_page.record.assessment_id == draft_id
+
+    assert controller.watcher is not None
+    controller.watcher.set_interval_ms(50)
+    qtbot.waitUntil(lambda: controller.window is None, timeout=3000)
+    assert controller.ctx is None  # store closed, nothing personal kept while locked
+    signin = controller.signin
+    assert signin.locked
+    assert signin.username.text() == USERNAME
+    assert signin.username.isReadOnly()
+    assert "锁定" in signin.title.text()
+
+    sign_in(qtbot, signin, USERNAME, "wrong-password")
+    assert controller.window is None
+    assert not signin.password_problem.isHidden()
+    sign_in(qtbot, signin, USERNAME, PASSWORD)
+    window = controller.window
+    assert window is not None
+    assert window.stack.currentWidget() is window.entry_page
+    assert window.entry_page.record is not None
+    assert window.entry_page.record.assessment_id == draft_id
+    assert window.entry_page.record.status is AssessmentStatus.DRAFT
+    controller.shutdown()
+
+
+def test_settings_are_saved_in_the_workspace(qtbot: QtBot, ctx: AppContext) -> None:
+    dialog = SettingsDialog(ctx)
+    qtbot.addWidget(dialog)
+    assert dialog.interval.value() == 12
+    dialog.idle.setValue(3)
+    dialog.raise_mode.setCurrentIndex(1)
+    dialog.save()
+    assert ctx.workspace.get_setting(SETTING_IDLE_MINUTES) == 3
+    assert ctx.workspace.get_setting(SETTING_RAISE_MODE) == "cumulative"
+    assert ctx.idle_minutes() == 3
+    assert ctx.grading_settings().grade_raise_mode.value == "cumulative"
