@@ -9,6 +9,7 @@ wheels ship no QtPdf) and the paper matches the saved PDF.
 Entry points for the main window:
 
 * :func:`print_certificate` — preview (QPrintPreviewDialog) and print one certificate;
+* :func:`print_certificate_now` — print one certificate through the print dialog;
 * :func:`save_certificate_pdf` — save one certificate as PDF;
 * :func:`batch_certificates` — many certificates (a village, a filter) to one PDF, to one PDF
   each in a folder, or to the printer, off the GUI thread with a progress bar and 取消.
@@ -267,6 +268,25 @@ def print_certificate(parent: QWidget | None, workspace: Any, assessment_id: str
     if printed:
         log_print(workspace, assessment_id, reprint=prepared.reprint)
     return printed
+
+
+def print_certificate_now(parent: QWidget | None, workspace: Any, assessment_id: str) -> bool:
+    """Print one certificate through the print dialog (no preview); True when printed."""
+    try:
+        prepared = prepare_certificate(workspace, assessment_id)
+    except Exception as error:  # refused input or a store problem: tell the user
+        _refused(parent, error)
+        return False
+    printer = a4_printer()
+    dialog = QPrintDialog(printer, parent)
+    dialog.setWindowTitle("补打评估报告" if prepared.reprint else "打印评估报告")
+    if dialog.exec() != QPrintDialog.DialogCode.Accepted:
+        return False
+    if paint_pages(printer, prepared.document.pages) == 0:
+        QMessageBox.warning(parent, "无法打印", "打印机无法开始打印，请检查打印机设置。")
+        return False
+    log_print(workspace, assessment_id, reprint=prepared.reprint)
+    return True
 
 
 def save_certificate_pdf(parent: QWidget | None, workspace: Any, assessment_id: str,

@@ -11,12 +11,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
+from app import printing
 from app.context import AppContext
 from app.entry.form_widget import AssessmentForm
 from app.entry.result_panel import Evaluation, ResultPanel, evaluate
@@ -59,6 +61,17 @@ class EntryPage(QWidget):
         header = QHBoxLayout()
         header.addWidget(back)
         header.addWidget(self.title, 1)
+        # Documents of a finalized (or superseded) assessment: shown read-only only.
+        self.preview_button = QPushButton("打印预览")
+        self.preview_button.clicked.connect(self.preview_certificate)
+        self.print_button = QPushButton("打印")
+        self.print_button.clicked.connect(self.print_certificate)
+        self.pdf_button = QPushButton("另存为PDF")
+        self.pdf_button.clicked.connect(lambda: self.save_pdf())
+        for button in (self.preview_button, self.print_button, self.pdf_button):
+            button.setToolTip("评估报告（已打印过的将标注“补打”并记入审计日志）")
+            button.hide()
+            header.addWidget(button)
         self.form_widget = AssessmentForm(ctx.form, ctx.workspace.assessors())
         self.form_widget.answers_changed.connect(self.apply_change)
         self.panel = ResultPanel(ctx.form)
@@ -89,6 +102,8 @@ class EntryPage(QWidget):
         self.panel.saved.setText("")
         editable = record.status is AssessmentStatus.DRAFT
         self.form_widget.set_read_only(not editable)
+        for button in (self.preview_button, self.print_button, self.pdf_button):
+            button.setVisible(not editable)
         name = self.elder.name if self.elder else ""
         reason = record.reason or self.answers.get("A.1.3") or ""
         self.title.setText(f"{name} · {reason} · {STATUS_NAMES[record.status]}")
@@ -208,6 +223,28 @@ class EntryPage(QWidget):
             return
         self.open(record)
         self.correction_started.emit(record.assessment_id)
+
+    # ---- documents ----------------------------------------------------------------------
+
+    def preview_certificate(self) -> bool:
+        """打印预览: the certificate in the print preview, printable from there."""
+        if self.record is None or self.record.status is AssessmentStatus.DRAFT:
+            return False
+        return printing.print_certificate(self, self.ctx.workspace, self.record.assessment_id)
+
+    def print_certificate(self) -> bool:
+        """打印: the print dialog, then the printer."""
+        if self.record is None or self.record.status is AssessmentStatus.DRAFT:
+            return False
+        return printing.print_certificate_now(self, self.ctx.workspace,
+                                              self.record.assessment_id)
+
+    def save_pdf(self, path: Path | None = None) -> Path | None:
+        """另存为PDF (asking where when ``path`` is None); the saved file."""
+        if self.record is None or self.record.status is AssessmentStatus.DRAFT:
+            return None
+        return printing.save_certificate_pdf(self, self.ctx.workspace,
+                                             self.record.assessment_id, path)
 
     def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802 - Qt override
         """Escape goes back to the elder page."""

@@ -8,11 +8,16 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QImage, QPainter
 from PySide6.QtPrintSupport import QPrinter, QPrintPreviewDialog
+from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QFileDialog
 from pytestqt.qtbot import QtBot
 
 from app.background import BackgroundTask, Cancelled, CancelToken
+from app.context import AppContext
+from app.mainwindow import MainWindow
 from app.printing import (
     BatchOutcome,
     PagePainter,
@@ -148,3 +153,53 @@ def test_print_from_preview_logs_the_print(qtbot: QtBot, workspace: Workspace,
     assert actions(workspace, assessment_id)[-1] == "print_certificate"
     assert print_certificate(None, workspace, assessment_id)
     assert actions(workspace, assessment_id)[-1] == "reprint_certificate"
+
+
+@pytest.mark.skipif(shutil.which("pdftotext") is None, reason="pdftotext 未安装")
+def test_save_pdf_from_the_assessment_view(qtbot: QtBot, ctx: AppContext, workspace: Workspace,
+                                           tmp_path: Path,
+                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    window = MainWindow(ctx)
+    qtbot.addWidget(window)
+    window.show()
+    qtbot.waitExposed(window)
+    assessment_id = finalized_ids(workspace, 1)[0]
+    name = workspace.get_elder(workspace.get_assessment(assessment_id).elder_id).name
+    window.open_assessment_id(assessment_id)
+    page = window.entry_page
+    assert page.pdf_button.isVisible()
+    assert page.print_button.isVisible()
+    assert page.preview_button.isVisible()
+    page.grab().save("/tmp/yinling_entry_finalized_buttons.png")
+    target = tmp_path / "证书.pdf"
+    monkeypatch.setattr(QFileDialog, "getSaveFileName",
+                        lambda *args, **kwargs: (str(target), "PDF 文件 (*.pdf)"))
+    QTest.mouseClick(page.pdf_button, Qt.MouseButton.LeftButton)
+    assert target.exists()
+    text = subprocess.run(["pdftotext", str(target), "-"], check=True, capture_output=True,
+                          text=True).stdout
+    assert name in "".join(text.split())
+    assert "补打" not in "".join(text.split())
+    assert actions(workspace, assessment_id)[-1] == "export_certificate_pdf"
+    # Saved again: a reprint, marked 补打 on the paper and in the audit log.
+    again = page.save_pdf(tmp_path / "again.pdf")
+    assert again is not None
+    text = subprocess.run(["pdftotext", str(again), "-"], check=True, capture_output=True,
+                          text=True).stdout
+    assert "补打" in "".join(text.split())
+    assert actions(workspace, assessment_id)[-1] == "reprint_certificate"
+
+
+def test_draft_has_no_document_buttons(qtbot: QtBot, ctx: AppContext,
+                                       workspace: Workspace) -> None:
+    window = MainWindow(ctx)
+    qtbot.addWidget(window)
+    window.show()
+    qtbot.waitExposed(window)
+    elder_id = workspace.get_assessment(finalized_ids(workspace, 1)[0]).elder_id
+    draft = workspace.start_assessment(elder_id, "常规评估")
+    window.open_elder(elder_id)
+    window.open_assessment(draft)
+    page = window.entry_page
+    assert not page.pdf_button.isVisible()
+    assert page.save_pdf(Path("/nonexistent/x.pdf")) is None

@@ -1,0 +1,166 @@
+"""The 同步 menu, the 同步 toolbar button and the sync status line of the main window.
+
+:func:`install_sync` is the one call the main window makes; everything else about sync lives
+in :class:`~app.sync_panel.SyncController` and :mod:`app.sync_dialogs`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import QObject, QTimer
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import QFileDialog, QMainWindow, QMessageBox, QToolBar, QWidget
+
+from app.sync_dialogs import EnrolDialog
+from app.sync_panel import SyncController, SyncOutcome, sync_error_message
+from assessment.records.workspace import Workspace
+
+STATUS_REFRESH_MS = 20_000
+
+
+class SyncMenu(QObject):
+    """The 同步 menu's actions over one :class:`SyncController`."""
+
+    def __init__(self, window: QMainWindow, controller: SyncController) -> None:
+        super().__init__(window)
+        self.window = window
+        self.controller = controller
+        self.enrol_dialog: EnrolDialog | None = None
+        menu = window.menuBar().addMenu("同步(&S)")
+        menu.setObjectName("syncMenu")
+        self.menu = menu
+        self.sync_action = self._add("立即同步", self.sync_now, "F5")
+        menu.addSeparator()
+        self.enrol_action = self._add("登记本机…", self.open_enrolment)
+        self.export_action = self._add("导出离线数据包…", self.export_bundle)
+        self.receipt_action = self._add("导入回执…", self.import_receipt)
+        menu.addSeparator()
+        self.auto_action = QAction("自动同步（每 5 分钟，联网时）", self)
+        self.auto_action.setCheckable(True)
+        self.auto_action.setChecked(controller.auto_enabled())
+        self.auto_action.toggled.connect(controller.set_auto_enabled)
+        menu.addAction(self.auto_action)
+        menu.aboutToShow.connect(self._update_actions)
+        self._update_actions()
+
+    def _add(self, text: str, slot: object, shortcut: str = "") -> QAction:
+        action = QAction(text, self)
+        if shortcut:
+            action.setShortcut(QKeySequence(shortcut))
+        action.triggered.connect(slot)
+        self.menu.addAction(action)
+        return action
+
+    def _update_actions(self) -> None:
+        enrolled = self.controller.enrolled()
+        revoked = self.controller.revoked() is not None
+        self.sync_action.setEnabled(enrolled and not revoked and not self.controller.running())
+        self.export_action.setEnabled(enrolled and not revoked)
+        self.receipt_action.setEnabled(enrolled)
+        self.enrol_action.setEnabled(not revoked)
+        self.controller.refresh_status()
+
+    def _message(self, text: str) -> None:
+        self.window.statusBar().showMessage(text, 8000)
+
+    def _error(self, title: str, error: object) -> None:
+        QMessageBox.warning(self.window, title, sync_error_message(error))
+
+    # ---- actions ------------------------------------------------------------------------
+
+    def sync_now(self) -> None:
+        """立即同步 with a progress dialog (or say why it cannot start)."""
+        if not self.controller.enrolled() and self.controller.revoked() is None:
+            QMessageBox.information(self.window, "尚未登记",
+                                    "本机尚未登记到县级服务器，请先在“同步 → 登记本机…”中登记。")
+            return
+        self.controller.start_sync(interactive=True)
+
+    def open_enrolment(self) -> EnrolDialog:
+        """The 登记本机 dialog (non-blocking)."""
+        dialog = EnrolDialog(self.controller, self.window)
+        dialog.finished.connect(lambda _result: self._update_actions())
+        self.enrol_dialog = dialog
+        dialog.open()
+        return dialog
+
+    def export_bundle(self, path: Path | None = None) -> Path | None:
+        """Export every unacknowledged change to a file the user picks (a USB stick)."""
+        if path is None:
+            device = self.controller.workspace.device_id[:8]
+            chosen, _ = QFileDialog.getSaveFileName(
+                self.window, "导出离线数据包", f"银龄数据包-{device}.ylb", "银龄数据包 (*.ylb)")
+            if not chosen:
+                return None
+            path = Path(chosen)
+        try:
+            manifest = self.controller.export_bundle(path)
+        except Exception as exc:  # refused, revoked, unwritable: one sentence
+            self._error("无法导出离线数据包", exc)
+            return None
+        if manifest is None:
+            QMessageBox.information(self.window, "无需导出", "没有待上传的变更。")
+            return None
+        self._message(f"已导出 {manifest.count} 条变更（序号 {manifest.seq_from}–"
+                      f"{manifest.seq_to}）到 {path}。请交县级导入，并带回回执文件。")
+        return path
+
+    def import_receipt(self, path: Path | None = None) -> bool:
+        """Import the county's receipt file: the changes it confirms become acknowledged."""
+        if path is None:
+            chosen, _ = QFileDialog.getOpenFileName(self.window, "导入回执", "",
+                                                    "银龄回执 (*.json);;所有文件 (*)")
+            if not chosen:
+                return False
+            path = Path(chosen)
+        try:
+            receipt = self.controller.import_receipt(path)
+        except Exception as exc:  # refused file: one sentence
+            self._error("无法导入回执", exc)
+            return False
+        self._message(f"县级已确认至序号 {receipt.acked_seq}（新增 {receipt.applied} 条，"
+                      f"重复 {receipt.duplicates} 条）。")
+        return True
+
+
+def install_sync(window: QMainWindow, workspace: object) -> SyncController | None:
+    """Add the 同步 menu, the toolbar button and the status line to ``window``.
+
+    Returns None (and adds nothing) when the store cannot sync (not a real workspace).
+    Views refresh after a pull through ``window.roster.refresh`` when the window has one.
+    """
+    if not isinstance(workspace, Workspace):
+        return None
+    controller = SyncController(workspace, window)
+    menu = SyncMenu(window, controller)
+    window.statusBar().addPermanentWidget(controller.label)
+    toolbar = window.findChild(QToolBar, "mainToolbar")
+    if isinstance(toolbar, QToolBar):
+        toolbar.addSeparator()
+        button = QAction("同步", window)
+        button.setToolTip("立即与县级服务器同步（F5）")
+        button.triggered.connect(menu.sync_now)
+        toolbar.addAction(button)
+    roster = getattr(window, "roster", None)
+    refresh = getattr(roster, "refresh", None)
+    if callable(refresh):
+        controller.pulled.connect(refresh)
+    controller.synced.connect(lambda outcome: _synced(window, outcome))
+    controller.failed.connect(lambda text: window.statusBar().showMessage(text, 8000))
+    # Pending counts change with every autosave; re-read them now and then (cheap).
+    ticker = QTimer(controller)
+    ticker.setInterval(STATUS_REFRESH_MS)
+    ticker.timeout.connect(controller.refresh_status)
+    ticker.start()
+    signal = getattr(window, "sign_out_requested", None)
+    if signal is not None:
+        signal.connect(controller.stop)
+    controller.setObjectName("syncController")
+    controller.menu = menu
+    return controller
+
+
+def _synced(window: QWidget, outcome: object) -> None:
+    if isinstance(outcome, SyncOutcome) and isinstance(window, QMainWindow):
+        window.statusBar().showMessage(outcome.summary(), 8000)
