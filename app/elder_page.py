@@ -28,19 +28,22 @@ from PySide6.QtWidgets import (
     QPushButton,
     QRadioButton,
     QScrollArea,
+    QSplitter,
     QTableView,
-    QTableWidget,
-    QTableWidgetItem,
     QTabWidget,
     QVBoxLayout,
     QWidget,
 )
 
+from app.attributes_editor import AttributesEditor
 from app.context import AppContext
+from app.eligibility_panel import EligibilityPanel
 from app.grade_chart import GradeChart
 from app.history_model import HistoryModel
 from app.info_section import InfoSectionWidget
-from assessment.errors import InputRejected, Problem
+from app.lists_install import load_app_lists
+from assessment.eligibility import ListRegistry
+from assessment.errors import FormFileError, InputRejected, Problem
 from assessment.records.api import AssessmentRecord, AssessmentStatus, ElderProfile
 from assessment.records.lifecycle import due_date, parse_date
 from assessment.records.profiles import age_on, mask_id
@@ -106,7 +109,7 @@ class ElderPage(QWidget):
         self.tabs = QTabWidget()
         self.tabs.addTab(self._history_tab(), "评估记录")
         self.tabs.addTab(self._info_tab(), "基本信息（A.2–A.5）")
-        self.tabs.addTab(self._attributes_tab(), "服务清单属性")
+        self.tabs.addTab(self._attributes_tab(), "服务清单")
         layout = QVBoxLayout(self)
         layout.addLayout(top)
         layout.addWidget(self.summary)
@@ -202,19 +205,67 @@ class ElderPage(QWidget):
         return tab
 
     def _attributes_tab(self) -> QWidget:
+        """服务清单: the attributes editor beside the live eligibility panel."""
+        registry: ListRegistry | None = None
+        problem = ""
+        try:
+            registry = load_app_lists(self.ctx.data_dir)
+        except FormFileError as exc:
+            problem = f"服务清单文件有误，无法匹配：{exc.file}：{exc.key}：{exc.reason}"
+        self.eligibility = EligibilityPanel(registry, load_problem=problem)
+        self.attribute_editor: AttributesEditor | None = None
+        left = QWidget()
+        left_layout = QVBoxLayout(left)
+        left_layout.setContentsMargins(0, 0, 0, 0)
+        self.attributes_status = QLabel()
+        self.attributes_status.setObjectName("savedLabel")
+        self.attributes_status.setWordWrap(True)
+        self.save_attributes_button = QPushButton("保存服务清单属性")
+        self.save_attributes_button.setObjectName("saveAttributes")
+        self.save_attributes_button.clicked.connect(self.save_attributes)
+        self.revert_attributes_button = QPushButton("撤销修改")
+        self.revert_attributes_button.clicked.connect(self._revert_attributes)
+        if registry is not None:
+            editor = AttributesEditor(registry.vocabulary)
+            editor.changed.connect(self._on_attributes_edited)
+            self.attribute_editor = editor
+            scroll = QScrollArea()
+            scroll.setWidgetResizable(True)
+            scroll.setFrameShape(QFrame.Shape.NoFrame)
+            scroll.setWidget(editor)
+            scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+            heading = QLabel("服务清单属性（未登记的请向老人或家属核实）")
+            heading.setObjectName("panelCaption")
+            left_layout.addWidget(heading)
+            left_layout.addWidget(scroll, 1)
+        else:
+            self.save_attributes_button.setEnabled(False)
+        bar = QHBoxLayout()
+        bar.addWidget(self.attributes_status, 1)
+        bar.addWidget(self.revert_attributes_button)
+        bar.addWidget(self.save_attributes_button)
+        left_layout.addLayout(bar)
+        splitter = QSplitter(Qt.Orientation.Horizontal)
+        splitter.addWidget(left)
+        splitter.addWidget(self.eligibility)
+        splitter.setStretchFactor(0, 2)
+        splitter.setStretchFactor(1, 3)
+        splitter.setSizes([520, 780])
         tab = QWidget()
-        self.attributes = QTableWidget(0, 2)
-        self.attributes.setHorizontalHeaderLabels(["属性", "值"])
-        self.attributes.horizontalHeader().setStretchLastSection(True)
-        self.attributes.verticalHeader().setVisible(False)
-        self.attributes.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        note = QLabel("服务清单匹配所用的属性（spec/service-lists.md §3）；"
-                      "未登记的属性显示为“未登记”。")
-        note.setWordWrap(True)
         layout = QVBoxLayout(tab)
-        layout.addWidget(note)
-        layout.addWidget(self.attributes, 1)
+        layout.addWidget(splitter, 1)
         return tab
+
+    def reload_lists(self) -> None:
+        """Re-read the installed list versions (after an install) and match again."""
+        try:
+            registry = load_app_lists(self.ctx.data_dir)
+        except FormFileError as exc:
+            self.eligibility.problem.setText(f"服务清单文件有误：{exc.file}：{exc.key}：{exc.reason}")
+            self.eligibility.problem.show()
+            return
+        self.eligibility.set_registry(registry)
+        self._match_shown()
 
     # ---- showing ------------------------------------------------------------------------
 
@@ -243,18 +294,16 @@ class ElderPage(QWidget):
             edit.setText(getattr(profile, name) or "")
         self.contact_problem.hide()
         self.save_status.setText("")
-        self.attributes.setRowCount(len(profile.attributes))
-        for row, (name, value) in enumerate(sorted(profile.attributes.items())):
-            self.attributes.setItem(row, 0, QTableWidgetItem(name))
-            shown = "未登记" if value is None else (
-                "、".join(map(str, value)) if isinstance(value, (list, tuple, set, frozenset))
-                else str(value))
-            self.attributes.setItem(row, 1, QTableWidgetItem(shown))
+        if self.attribute_editor is not None:
+            self.attribute_editor.load(profile.attributes)
+        self.attributes_status.setText("")
+        self.eligibility.show_attributes(profile.attributes)
 
     def reload_history(self) -> None:
-        """Re-read the assessments of the shown elder."""
+        """Re-read the assessments of the shown elder (and the grade they give the profile)."""
         if self.profile is None:
             return
+        self.refresh_profile()
         records = self.ctx.workspace.assessments_for(self.profile.elder_id)
         self.history.set_records(records)
         self.chart.set_records(records)
@@ -262,6 +311,70 @@ class ElderPage(QWidget):
             self.history_view.selectRow(0)
         self._update_summary()
         self._update_buttons()
+
+    def refresh_profile(self) -> None:
+        """Re-read the profile: a finalized assessment changes ``capability_grade`` at once.
+
+        Unsaved attribute edits are kept (and matched together with the new grade).
+        """
+        if self.profile is None:
+            return
+        fresh = self.ctx.workspace.get_elder(self.profile.elder_id)
+        if fresh == self.profile:
+            return
+        editor = self.attribute_editor
+        keep = editor.values() if editor is not None and editor.is_dirty() else None
+        self.profile = fresh
+        if editor is not None:
+            editor.load(fresh.attributes)
+            if keep is not None:
+                for name, value in keep.items():
+                    editor.editors[name].set_value(value)
+        self._match_shown()
+
+    def _match_shown(self) -> None:
+        """Match the shown profile with the editor's current values."""
+        if self.profile is None:
+            return
+        editor = self.attribute_editor
+        if editor is None:
+            self.eligibility.show_attributes(self.profile.attributes)
+            return
+        self.eligibility.show_attributes(editor.merged(self.profile.attributes),
+                                         unsaved=editor.is_dirty())
+
+    def _on_attributes_edited(self) -> None:
+        self._match_shown()
+        dirty = self.attribute_editor is not None and self.attribute_editor.is_dirty()
+        self.attributes_status.setText("有未保存的修改。" if dirty else "")
+
+    def _revert_attributes(self) -> None:
+        if self.profile is not None and self.attribute_editor is not None:
+            self.attribute_editor.load(self.profile.attributes)
+            self.attributes_status.setText("")
+            self._match_shown()
+
+    def save_attributes(self) -> None:
+        """保存服务清单属性 through ``save_elder`` (one transaction); problems beside fields."""
+        editor = self.attribute_editor
+        if self.profile is None or editor is None:
+            return
+        if editor.local_problems():
+            self.attributes_status.setText("未保存：请先改正标出的字段。")
+            return
+        profile = replace(self.profile, attributes=editor.merged(self.profile.attributes))
+        try:
+            saved = self.ctx.workspace.save_elder(profile)
+        except InputRejected as exc:
+            rest = editor.show_problems(list(exc.problems))
+            self.attributes_status.setText(
+                "未保存：" + ("；".join(p.message for p in rest) if rest else "请改正标出的字段。"))
+            return
+        self.profile = saved
+        editor.load(saved.attributes)
+        self._match_shown()
+        self.attributes_status.setText("服务清单属性已保存。")
+        self.elder_saved.emit(saved.elder_id)
 
     def _update_summary(self) -> None:
         profile = self.profile

@@ -15,6 +15,9 @@ from app.context import AppContext
 from app.drafts_dialog import DraftsDialog
 from app.elder_page import ElderPage
 from app.entry.entry_page import EntryPage
+from app.menus_documents import install_documents
+from app.menus_eligibility import install_eligibility_menu
+from app.menus_sync import install_sync
 from app.roster_view import RosterPage
 from app.settings_dialog import SettingsDialog
 from assessment.records.api import AssessmentRecord, RecordNotFound
@@ -60,6 +63,9 @@ class MainWindow(QMainWindow):
         status.addPermanentWidget(QLabel(f"设备 {ctx.workspace.device_id[:8]}"))
         self._show_count(self.roster.model.rowCount(), self.roster.total)
         self.drafts_dialog: DraftsDialog | None = None
+        self.documents = install_documents(self, ctx.workspace)
+        self.sync = install_sync(self, ctx.workspace)
+        self.eligibility_menu = install_eligibility_menu(self, ctx)
 
     def _build_toolbar(self) -> None:
         bar = QToolBar("主工具栏")

@@ -1,0 +1,299 @@
+"""Qt table models of the service-list screens: one elder's results, item counts, rosters.
+
+The models only show what the core computed (:mod:`assessment.eligibility`); result words
+are the core's own labels (``符合`` / ``不符合`` / ``待核实``) so that the screen, the roster
+exports and the statistics say the same thing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, Qt
+from PySide6.QtGui import QBrush, QColor
+
+from assessment.eligibility import RESULT_LABELS, ItemResult, ServiceList
+
+_Index = QModelIndex | QPersistentModelIndex
+
+# (background, text) per result: green = 符合, grey = 不符合, amber = 待核实.
+RESULT_COLOURS = {
+    "eligible": ("#dafbe1", "#116329"),
+    "not_eligible": ("#f0f2f4", "#57606a"),
+    "undetermined": ("#fff1c2", "#7a4d00"),
+}
+SOURCE_PREFIX = "依据"  # the reason line citing the source document (shown as a tooltip)
+RESULT_MARKS = {"eligible": "✓", "not_eligible": "✗", "undetermined": "?"}
+
+
+def result_text(result: str) -> str:
+    """``✓ 符合`` / ``✗ 不符合`` / ``? 待核实`` (a mark as well as a colour)."""
+    return f"{RESULT_MARKS.get(result, '')} {RESULT_LABELS.get(result, result)}".strip()
+
+
+def _brush(colour: str) -> QBrush:
+    return QBrush(QColor(colour))
+
+
+class EligibilityModel(QAbstractTableModel):
+    """Every item of every applicable list for one elder, with result, reasons and what to ask."""
+
+    HEADERS = ("编号", "服务项目", "结果", "判断依据", "需核实", "标准", "清单版本")
+    ID, NAME, RESULT, REASONS, MISSING, STANDARD, LIST = range(7)
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._items: tuple[ItemResult, ...] = ()
+        self._missing: tuple[str, ...] = ()
+
+    def set_results(self, items: Sequence[ItemResult],
+                    missing_labels: Sequence[str] | None = None) -> None:
+        """Show new results; ``missing_labels`` holds the Chinese question per item."""
+        self.beginResetModel()
+        self._items = tuple(items)
+        labels = tuple(missing_labels) if missing_labels is not None else ()
+        self._missing = labels if len(labels) == len(self._items) else ("",) * len(self._items)
+        self.endResetModel()
+
+    def item(self, row: int) -> ItemResult:
+        """The result shown on ``row``."""
+        return self._items[row]
+
+    def rowCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: N802, B008
+        return 0 if parent.isValid() else len(self._items)
+
+    def columnCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: N802, B008
+        return 0 if parent.isValid() else len(self.HEADERS)
+
+    def _text(self, row: int, column: int) -> str:
+        item = self._items[row]
+        if column == self.ID:
+            return item.id
+        if column == self.NAME:
+            return item.name
+        if column == self.RESULT:
+            return result_text(item.result)
+        if column == self.REASONS:
+            return "\n".join(r for r in item.reasons if not r.startswith(SOURCE_PREFIX))
+        if column == self.MISSING:
+            return self._missing[row]
+        if column == self.STANDARD:
+            return item.standard
+        return f"{item.list}（暂行）" if item.provisional else item.list
+
+    def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid() or not 0 <= index.row() < len(self._items) \
+                or not 0 <= index.column() < len(self.HEADERS):
+            return None
+        item = self._items[index.row()]
+        if role == Qt.ItemDataRole.ToolTipRole and index.column() == self.REASONS:
+            return "\n".join(item.reasons)
+        if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole):
+            return self._text(index.row(), index.column())
+        if role == Qt.ItemDataRole.UserRole:
+            return item.result
+        colours = RESULT_COLOURS.get(item.result)
+        if colours is not None and index.column() == self.RESULT:
+            if role == Qt.ItemDataRole.BackgroundRole:
+                return _brush(colours[0])
+            if role == Qt.ItemDataRole.ForegroundRole:
+                return _brush(colours[1])
+        if role == Qt.ItemDataRole.ForegroundRole and item.result == "not_eligible":
+            return _brush("#6e7781")
+        if role == Qt.ItemDataRole.TextAlignmentRole:
+            vertical = Qt.AlignmentFlag.AlignTop
+            if index.column() == self.RESULT:
+                return int(Qt.AlignmentFlag.AlignHCenter | vertical)
+            return int(Qt.AlignmentFlag.AlignLeft | vertical)
+        return None
+
+    def headerData(self, section: int, orientation: Qt.Orientation,  # noqa: N802
+                   role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if role != Qt.ItemDataRole.DisplayRole:
+            return None
+        if orientation == Qt.Orientation.Horizontal:
+            return self.HEADERS[section] if 0 <= section < len(self.HEADERS) else None
+        return str(section + 1)
+
+
+@dataclass(frozen=True, slots=True)
+class ItemCount:
+    """One item of the township view: how many elders are eligible / undetermined."""
+
+    item_id: str
+    name: str
+    type: str
+    list_ref: str
+    provisional: bool
+    eligible: int
+    undetermined: int
+
+
+class ItemCountsModel(QAbstractTableModel):
+    """The items of the lists in force with their counts over the whole registry."""
+
+    HEADERS = ("编号", "服务项目", "类型", "符合人数", "待核实人数", "清单版本")
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._rows: tuple[ItemCount, ...] = ()
+
+    def set_counts(self, rows: Sequence[ItemCount]) -> None:
+        """Show new counts."""
+        self.beginResetModel()
+        self._rows = tuple(rows)
+        self.endResetModel()
+
+    def count(self, row: int) -> ItemCount:
+        """The counts shown on ``row``."""
+        return self._rows[row]
+
+    def rowCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: N802, B008
+        return 0 if parent.isValid() else len(self._rows)
+
+    def columnCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: N802, B008
+        return 0 if parent.isValid() else len(self.HEADERS)
+
+    def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid() or not 0 <= index.row() < len(self._rows) \
+                or not 0 <= index.column() < len(self.HEADERS):
+            return None
+        row = self._rows[index.row()]
+        column = index.column()
+        if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole):
+            ref = f"{row.list_ref}（暂行）" if row.provisional else row.list_ref
+            values = (row.item_id, row.name, row.type, row.eligible, row.undetermined, ref)
+            return str(values[column])
+        if role == Qt.ItemDataRole.UserRole:
+            return row.item_id
+        if role == Qt.ItemDataRole.TextAlignmentRole and column in (3, 4):
+            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        if role == Qt.ItemDataRole.ForegroundRole and column == 3 and row.eligible:
+            return _brush(RESULT_COLOURS["eligible"][1])
+        if role == Qt.ItemDataRole.ForegroundRole and column == 4 and row.undetermined:
+            return _brush(RESULT_COLOURS["undetermined"][1])
+        return None
+
+    def headerData(self, section: int, orientation: Qt.Orientation,  # noqa: N802
+                   role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if role != Qt.ItemDataRole.DisplayRole:
+            return None
+        if orientation == Qt.Orientation.Horizontal:
+            return self.HEADERS[section] if 0 <= section < len(self.HEADERS) else None
+        return str(section + 1)
+
+
+class RosterTableModel(QAbstractTableModel):
+    """One item's roster table (from :func:`assessment.eligibility.rosters.roster_tables`).
+
+    Rows whose ``结果`` column says ``待核实`` are tinted amber, ``符合`` green.
+    """
+
+    RESULT_COLUMN = "结果"
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._columns: tuple[str, ...] = ()
+        self._values: list[list[Any]] = []
+        self._result_at = -1
+
+    def set_frame(self, frame: pd.DataFrame) -> None:
+        """Show another table."""
+        self.beginResetModel()
+        self._columns = tuple(str(c) for c in frame.columns)
+        self._values = frame.to_numpy(dtype=object).tolist()
+        self._result_at = (self._columns.index(self.RESULT_COLUMN)
+                           if self.RESULT_COLUMN in self._columns else -1)
+        self.endResetModel()
+
+    def column_names(self) -> tuple[str, ...]:
+        """The table's column headings."""
+        return self._columns
+
+    def rowCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: N802, B008
+        return 0 if parent.isValid() else len(self._values)
+
+    def columnCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: N802, B008
+        return 0 if parent.isValid() else len(self._columns)
+
+    def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid() or not 0 <= index.row() < len(self._values) \
+                or not 0 <= index.column() < len(self._columns):
+            return None
+        row = self._values[index.row()]
+        if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole):
+            value = row[index.column()]
+            if value is None or (isinstance(value, float) and value != value):
+                return ""
+            return str(value)
+        if role == Qt.ItemDataRole.BackgroundRole and self._result_at >= 0:
+            result = row[self._result_at]
+            code = next((k for k, v in RESULT_LABELS.items() if v == result), None)
+            if code in ("eligible", "undetermined"):
+                return _brush(RESULT_COLOURS[code][0])
+        return None
+
+    def headerData(self, section: int, orientation: Qt.Orientation,  # noqa: N802
+                   role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if role != Qt.ItemDataRole.DisplayRole:
+            return None
+        if orientation == Qt.Orientation.Horizontal:
+            return self._columns[section] if 0 <= section < len(self._columns) else None
+        return str(section + 1)
+
+
+class ListVersionsModel(QAbstractTableModel):
+    """The installed list versions (bundled and installed), newest last per list."""
+
+    HEADERS = ("清单", "版本", "名称", "状态", "生效期", "文件")
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._rows: tuple[ServiceList, ...] = ()
+        self._in_force: frozenset[str] = frozenset()
+
+    def set_versions(self, versions: Sequence[ServiceList], in_force: Sequence[str]) -> None:
+        """Show the versions; ``in_force`` names the refs in force today."""
+        self.beginResetModel()
+        self._rows = tuple(versions)
+        self._in_force = frozenset(in_force)
+        self.endResetModel()
+
+    def version(self, row: int) -> ServiceList:
+        """The version shown on ``row``."""
+        return self._rows[row]
+
+    def rowCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: N802, B008
+        return 0 if parent.isValid() else len(self._rows)
+
+    def columnCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: N802, B008
+        return 0 if parent.isValid() else len(self.HEADERS)
+
+    def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid() or not 0 <= index.row() < len(self._rows) \
+                or not 0 <= index.column() < len(self.HEADERS):
+            return None
+        version = self._rows[index.row()]
+        if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole):
+            state = "现行" if version.ref in self._in_force else "历史版本"
+            if version.provisional:
+                state += "（暂行）"
+            start = version.period.start.isoformat() if version.period.start else "不限"
+            end = version.period.end.isoformat() if version.period.end else "长期"
+            values = (version.list_id, version.version, version.title, state,
+                      f"{start} 至 {end}", version.file)
+            return values[index.column()]
+        if role == Qt.ItemDataRole.ForegroundRole and version.ref not in self._in_force:
+            return _brush("#6e7781")
+        return None
+
+    def headerData(self, section: int, orientation: Qt.Orientation,  # noqa: N802
+                   role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if role != Qt.ItemDataRole.DisplayRole:
+            return None
+        if orientation == Qt.Orientation.Horizontal:
+            return self.HEADERS[section] if 0 <= section < len(self.HEADERS) else None
+        return str(section + 1)
