@@ -9,13 +9,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, Qt
 from PySide6.QtGui import QBrush, QColor
 
 from assessment.eligibility import RESULT_LABELS, ItemResult, ServiceList
+
+if TYPE_CHECKING:
+    import pandas as pd  # only the township view (made on demand) hands frames in
 
 _Index = QModelIndex | QPersistentModelIndex
 

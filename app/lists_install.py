@@ -28,16 +28,22 @@ from PySide6.QtWidgets import (
 )
 
 from app.eligibility_model import ListVersionsModel
-from assessment.eligibility import ListRegistry, ServiceList, install_list_file, load_lists
+from assessment.eligibility import (
+    ListRegistry,
+    ServiceList,
+    install_list_file,
+    load_lists,
+    workspace_lists_dir,
+)
 from assessment.errors import FormFileError
 
-LISTS_FOLDER = "service_lists"
 INSTALL_ROLE = "supervisor"
 
 
 def lists_dir(data_dir: Path) -> Path:
-    """Where this workspace keeps installed list versions."""
-    return data_dir / LISTS_FOLDER
+    """Where this workspace keeps installed list versions (the core's one folder, also used
+    by sync, certificates and statistics)."""
+    return workspace_lists_dir(data_dir)
 
 
 def load_app_lists(data_dir: Path) -> ListRegistry:

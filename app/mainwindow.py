@@ -153,6 +153,8 @@ class MainWindow(QMainWindow):
 
     def _on_finalized(self, _assessment_id: str) -> None:
         self.roster.refresh()
+        if self._elder_page is not None:  # the new grade re-matches the eligibility panel now
+            self._elder_page.reload_history()
         self.statusBar().showMessage("评估已完成并保存。", 5000)
 
     def _show_count(self, shown: int, total: int) -> None:

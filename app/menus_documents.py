@@ -9,7 +9,7 @@ by :mod:`app.printing`.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject
 from PySide6.QtGui import QAction
@@ -27,8 +27,10 @@ from PySide6.QtWidgets import (
 )
 
 from app.printing import BatchTaskHandle, batch_certificates
-from app.statistics_view import StatisticsView, open_statistics
 from assessment.records.api import RosterFilter
+
+if TYPE_CHECKING:  # pandas and the charts load when the statistics window first opens
+    from app.statistics_view import StatisticsView
 
 PAGE = 500
 MODES = (("one_pdf", "合并为一个 PDF 文件"), ("pdf_per_certificate", "每份报告一个 PDF 文件"),
@@ -158,6 +160,8 @@ class DocumentsMenu(QObject):
 
     def open_statistics(self) -> StatisticsView:
         """The statistics window (computed in the background)."""
+        from app.statistics_view import open_statistics
+
         self.statistics = open_statistics(self.window, self.workspace)
         return self.statistics
 

@@ -17,11 +17,11 @@ from app.context import AppContext
 from app.elder_page import ElderPage
 from app.lists_install import ListsDialog, load_app_lists, may_install
 from app.new_elder_dialog import NewElderDialog
-from app.township_rosters import TownshipRostersView
 from assessment.errors import FormFileError
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # pandas loads when the township view first opens
     from app.mainwindow import MainWindow
+    from app.township_rosters import TownshipRostersView
 
 
 class EligibilityMenu(QObject):
@@ -72,6 +72,8 @@ class EligibilityMenu(QObject):
 
     def open_township_rosters(self) -> TownshipRostersView | None:
         """乡镇服务名单, computed at once in the background."""
+        from app.township_rosters import TownshipRostersView
+
         try:
             registry = load_app_lists(self.ctx.data_dir)
         except FormFileError as exc:

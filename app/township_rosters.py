@@ -1,8 +1,8 @@
 """乡镇服务名单: per-item rosters of the whole registry, matched in one vectorized pass.
 
 The job runs off the GUI thread (:mod:`app.background`): it reads every elder once through
-the core's read-only frame reader (:func:`assessment.documents.frames.
-elder_and_assessment_frames`), builds the registry frame (:func:`registry_frame`), matches it
+the core's registry-frame reader (:func:`assessment.documents.frames.eligibility_input`,
+shared with the statistics), matches it
 with :func:`assessment.eligibility.match_frame` and makes the roster tables with
 :mod:`assessment.eligibility.rosters`. The view lists every item with its counts (符合,
 待核实), shows the selected item's roster with what is missing, and exports Excel or CSV
@@ -37,13 +37,10 @@ from PySide6.QtWidgets import (
 
 from app.background import BackgroundTask, Cancelled, CancelToken, ProgressDialog, ProgressFn
 from app.eligibility_model import ItemCount, ItemCountsModel, RosterTableModel
-from assessment.eligibility import BatchResult, ListRegistry, match_frame, parse_profile
-from assessment.eligibility import profiles_to_frame as eligibility_frame_of
+from assessment.eligibility import BatchResult, ListRegistry, match_frame
 from assessment.eligibility.rosters import ITEM_ID, ITEM_NAME, LIST, roster_tables, write_roster
 from assessment.eligibility.values import TRUE, UNKNOWN
-from assessment.errors import InputRejected
 
-CHUNK = 2000
 # Roster columns not shown on screen (the item is already selected; ids are internal).
 HIDDEN_COLUMNS = (ITEM_ID, ITEM_NAME, LIST, "人员编号")
 
@@ -71,51 +68,18 @@ class TownshipRosters:
 def registry_frame(workspace: Any, registry: ListRegistry,
                    progress: ProgressFn | None = None,
                    token: CancelToken | None = None) -> RegistryFrame:
-    """Read every elder of the workspace into a frame of flat attributes and identity columns.
+    """Every elder of the workspace as the batch engine reads it (the core's one reader,
+    :func:`assessment.documents.frames.eligibility_input`), with progress and 取消."""
+    from assessment.documents.frames import eligibility_input
 
-    Birth date, sex and capability grade come from the elder's columns (the grade of the
-    current finalized assessment); the rest from the stored service-list attributes.
-    """
-    from assessment.documents.frames import elder_and_assessment_frames
+    def step(done: int, total: int) -> None:
+        if token is not None and token.cancelled:
+            raise Cancelled()
+        if progress is not None:
+            progress(done, total, f"正在读取老人档案（{done}/{total}）")
 
-    elders, _, attributes = elder_and_assessment_frames(workspace)
-    vocabulary = registry.vocabulary
-    total = len(elders)
-    births: list[Any] = elders["birth_date"].tolist()
-    sexes: list[Any] = elders["sex"].tolist()
-    grades: list[Any] = pd.to_numeric(elders["current_grade"], errors="coerce").tolist()
-    names: list[Any] = elders["name"].tolist()
-    profiles = []
-    keep: list[int] = []
-    skipped: list[str] = []
-    for index, attrs in enumerate(attributes):
-        if index % CHUNK == 0:
-            if token is not None and token.cancelled:
-                raise Cancelled()
-            if progress is not None:
-                progress(index, total, f"正在读取老人档案（{index}/{total}）")
-        data = {k: v for k, v in attrs.items() if v is not None}
-        if isinstance(births[index], date):
-            data["birth_date"] = births[index].isoformat()[:10]
-        if isinstance(sexes[index], str):
-            data["sex"] = sexes[index]
-        grade = grades[index]
-        if isinstance(grade, float) and grade == grade:
-            data["capability_grade"] = int(grade)
-        try:
-            profiles.append(parse_profile(data, vocabulary))
-        except InputRejected:
-            skipped.append(str(names[index]))
-            continue
-        keep.append(index)
-    frame = eligibility_frame_of(profiles, vocabulary)
-    rows = np.array(keep, dtype=np.intp)
-    identity = {"person_id": "elder_id", "name": "name", "residence_township": "township",
-                "residence_village": "village"}
-    for column, source in identity.items():
-        if column in vocabulary.attributes:
-            frame[column] = elders[source].to_numpy(dtype=object)[rows]
-    return RegistryFrame(frame.reset_index(drop=True), tuple(skipped))
+    frame = eligibility_input(workspace, registry.vocabulary, step)
+    return RegistryFrame(frame, tuple(frame.attrs.get("skipped", ())))
 
 
 def item_counts(batch: BatchResult) -> tuple[ItemCount, ...]:

@@ -2,14 +2,18 @@
 
 Uses the workspace's engine for one bulk read of the elders and assessments tables (the
 facade sanctions read-only tools on :attr:`Workspace.engine`), then matches every elder
-against the service lists in force with the vectorized eligibility engine.
+against the service lists in force with the vectorized eligibility engine. The lists are the
+workspace's (bundled plus ``<data dir>/service_lists``). :func:`eligibility_input` is the one
+registry-frame reader: statistics and the desktop's township rosters both use it.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 from typing import Any
 
+import numpy as np
 import pandas as pd
 from sqlalchemy import select
 
@@ -43,22 +47,36 @@ def elder_and_assessment_frames(workspace: Any) -> tuple[pd.DataFrame, pd.DataFr
     return elders, assessments, attributes
 
 
-def eligibility_frame(elders: pd.DataFrame, attributes: list[dict[str, Any]], as_of: date,
-                      lists: Any | None = None) -> tuple[pd.DataFrame | None, dict[str, str]]:
-    """Every elder's result per service item (``BatchResult.results_frame``) and item names.
+#: Registry-frame columns filled from the elder's own columns (identity, not for rules).
+IDENTITY_COLUMNS = {"person_id": "elder_id", "name": "name", "residence_township": "township",
+                    "residence_village": "village"}
+CHUNK = 2000
 
-    An elder whose stored attributes the engine refuses is left out (all items missing);
-    ``(None, {})`` when the lists cannot be loaded.
+
+def profiles_frame(elders: pd.DataFrame, attributes: list[dict[str, Any]], vocabulary: Any,
+                   step: Callable[[int, int], None] | None = None) -> pd.DataFrame:
+    """The registry as the batch engine reads it: one row per elder the engine accepts.
+
+    Birth date, sex and capability grade come from the elder's columns (the grade of the
+    current finalized assessment), the rest from the stored service-list attributes; the
+    identity columns (``person_id`` = elder id, name, township, village) are added. Elders
+    whose stored attributes the engine refuses are left out; their names are in
+    ``frame.attrs["skipped"]``. ``step(done, total)`` is called every :data:`CHUNK` rows
+    (progress; it may raise to cancel).
     """
-    from assessment.eligibility import load_lists, match_frame, parse_profile, profiles_to_frame
+    from assessment.eligibility import parse_profile, profiles_to_frame
 
-    registry = lists if lists is not None else load_lists()
-    profiles = []
-    keep = []
+    total = len(elders)
     births: list[Any] = elders["birth_date"].tolist()
     sexes: list[Any] = elders["sex"].tolist()
     grades: list[Any] = pd.to_numeric(elders["current_grade"], errors="coerce").tolist()
+    names: list[Any] = elders["name"].tolist()
+    profiles = []
+    keep: list[int] = []
+    skipped: list[str] = []
     for index, attrs in enumerate(attributes):
+        if step is not None and index % CHUNK == 0:
+            step(index, total)
         data = {k: v for k, v in attrs.items() if v is not None}
         birth, sex, grade = births[index], sexes[index], grades[index]
         if isinstance(birth, date):
@@ -68,16 +86,52 @@ def eligibility_frame(elders: pd.DataFrame, attributes: list[dict[str, Any]], as
         if isinstance(grade, float) and grade == grade:
             data["capability_grade"] = int(grade)
         try:
-            profiles.append(parse_profile(data, registry.vocabulary))
+            profiles.append(parse_profile(data, vocabulary))
         except InputRejected:
+            skipped.append(str(names[index]))
             continue
         keep.append(index)
-    if not profiles:
+    frame = profiles_to_frame(profiles, vocabulary)
+    rows = np.array(keep, dtype=np.intp)
+    for column, source in IDENTITY_COLUMNS.items():
+        if column in vocabulary.attributes:
+            frame[column] = elders[source].to_numpy(dtype=object)[rows]
+    frame = frame.reset_index(drop=True)
+    frame.attrs["skipped"] = tuple(skipped)
+    return frame
+
+
+def eligibility_input(workspace: Any, vocabulary: Any | None = None,
+                      step: Callable[[int, int], None] | None = None) -> pd.DataFrame:
+    """Every elder of an open workspace as one registry frame (see :func:`profiles_frame`):
+    the one reader behind statistics and the township rosters. ``vocabulary`` defaults to
+    that of the workspace's lists."""
+    from assessment.documents.sources import workspace_lists
+
+    if vocabulary is None:
+        vocabulary = workspace_lists(workspace).vocabulary
+    elders, _, attributes = elder_and_assessment_frames(workspace)
+    return profiles_frame(elders, attributes, vocabulary, step)
+
+
+def eligibility_frame(elders: pd.DataFrame, attributes: list[dict[str, Any]], as_of: date,
+                      lists: Any | None = None) -> tuple[pd.DataFrame | None, dict[str, str]]:
+    """Every elder's result per service item (``BatchResult.results_frame``) and item names.
+
+    An elder whose stored attributes the engine refuses is left out (all items missing);
+    ``(None, {})`` when nobody can be matched. ``lists`` defaults to the command line's list
+    folder; with a workspace pass its lists (:func:`statistics_input` does).
+    """
+    from assessment.documents.sources import default_lists
+    from assessment.eligibility import match_frame
+
+    registry = lists if lists is not None else default_lists()
+    frame = profiles_frame(elders, attributes, registry.vocabulary)
+    if not len(frame):
         return None, {}
-    frame = profiles_to_frame(profiles, registry.vocabulary)
     batch = match_frame(frame, as_of, registry)
     results = batch.results_frame()
-    results.index = pd.Index(elders["elder_id"].to_numpy()[keep], name="elder_id")
+    results.index = pd.Index(frame["person_id"].to_numpy(dtype=object), name="elder_id")
     names = {c.plan.item.id: c.plan.item.name for c in batch.items}
     return results, names
 
@@ -89,5 +143,9 @@ def statistics_input(workspace: Any, as_of: date, *, with_eligibility: bool = Tr
     eligibility: pd.DataFrame | None = None
     names: dict[str, str] = {}
     if with_eligibility and len(elders):
+        if lists is None:
+            from assessment.documents.sources import workspace_lists
+
+            lists = workspace_lists(workspace)
         eligibility, names = eligibility_frame(elders, attributes, as_of, lists)
     return StatisticsInput(elders, assessments, eligibility, names)

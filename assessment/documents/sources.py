@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import date
-from functools import cache
+from pathlib import Path
 from typing import Any
 
 from assessment.devicekeys import load_or_create_device_keys
@@ -43,12 +43,30 @@ def _text(answers: Mapping[str, Any], key: str) -> str:
     return "" if value is None else str(value)
 
 
-@cache
-def default_lists() -> Any:
-    """The installed service lists, loaded once per process (batches print many)."""
-    from assessment.eligibility import load_lists
+def default_lists(lists_dir: Path | None = None) -> Any:
+    """The bundled lists plus the versions installed in ``lists_dir``, loaded once per folder
+    state (batches print many; installing a version is seen at once).
 
-    return load_lists()
+    ``lists_dir`` defaults to :func:`~assessment.eligibility.user_lists_dir` — only for the
+    command line when no workspace is open; with a workspace use :func:`workspace_lists`.
+    """
+    from assessment.eligibility.registry import cached_registry
+
+    return cached_registry(lists_dir)
+
+
+def workspace_lists(workspace: Any) -> Any:
+    """The lists of an open workspace: bundled plus ``<data dir>/service_lists``.
+
+    The one list folder per workspace: the GUI installs there, sync installs the county's
+    versions there, and certificates and statistics read from there.
+    """
+    from assessment.eligibility.registry import load_workspace_lists
+
+    data_dir = getattr(workspace, "data_dir", None)
+    if data_dir is None:
+        return default_lists()
+    return load_workspace_lists(Path(data_dir))
 
 
 def services_for(attributes: Mapping[str, Any], as_of: date,
@@ -56,7 +74,7 @@ def services_for(attributes: Mapping[str, Any], as_of: date,
     """The eligible items of the lists in force on ``as_of`` (None when matching fails)."""
     from assessment.eligibility import match_profile
 
-    registry = lists if lists is not None else default_lists()
+    registry = lists if lists is not None else default_lists()  # CLI without a workspace
     profile = {k: v for k, v in attributes.items() if v is not None}
     try:
         result = match_profile(profile, as_of, registry)
@@ -75,13 +93,33 @@ def services_for(attributes: Mapping[str, Any], as_of: date,
         items=tuple(ServiceLine(item.id, item.name) for item in eligible))
 
 
+def services_from_pinned(pinned: Mapping[str, Any]) -> ServicesBlock | None:
+    """The service block from the match pinned on a finalized assessment (the list versions
+    in force on its A.1.2); ``None`` when the pin is unusable."""
+    try:
+        as_of = _date(pinned.get("as_of"))
+        items = [item for item in pinned["items"] if item.get("result") == "eligible"]
+        refs = tuple(dict.fromkeys([str(pinned.get("list") or ""),
+                                    *(str(item.get("list") or "") for item in items)]))
+        return ServicesBlock(
+            list_name=str(pinned.get("title") or pinned.get("list") or ""),
+            list_version="、".join(r for r in refs if r),
+            provisional=any(bool(item.get("provisional")) for item in pinned["items"]),
+            as_of=as_of or date.today(),
+            items=tuple(ServiceLine(str(item["id"]), str(item["name"])) for item in items))
+    except (KeyError, TypeError, AttributeError):
+        return None
+
+
 def certificate_data(workspace: Any, assessment_id: str, *, form: Form | None = None,
                      lists: Any | None = None, printed_on: date | None = None,
                      with_services: bool = True) -> CertificateData:
     """Everything printed on the certificate of a finalized assessment.
 
     Refused (:class:`InputRejected`) for a draft: only finalized (or superseded) assessments
-    have an official result and a certificate number (spec §11.2).
+    have an official result and a certificate number (spec §11.2). The service block is the
+    match pinned at finalize when the record has one (unless ``lists`` is given), else a
+    match against the workspace's lists as of A.1.2.
     """
     form = form or getattr(workspace, "form", None) or default_form()
     record = workspace.get_assessment(assessment_id)
@@ -99,14 +137,18 @@ def certificate_data(workspace: Any, assessment_id: str, *, form: Form | None = 
     subtotals = record.subtotals or {}
     reference = record.reference_date or _date(answers.get("A.1.2")) or date.today()
     services = None
-    if with_services:
+    pinned = getattr(record, "eligibility", None)
+    if with_services and pinned and lists is None:
+        services = services_from_pinned(pinned)
+    if with_services and services is None:
         attributes = dict(elder.attributes)
         attributes.setdefault("birth_date", elder.birth_date.isoformat()
                               if elder.birth_date else None)
         attributes.setdefault("sex", elder.sex)
         attributes["capability_grade"] = record.final_grade
         attributes["capability_assessed_on"] = reference.isoformat()
-        services = services_for(attributes, reference, lists)
+        services = services_for(attributes, reference,
+                                lists if lists is not None else workspace_lists(workspace))
     return CertificateData(
         certificate_no=record.certificate_no,
         assessment_id=record.assessment_id,

@@ -16,6 +16,7 @@ birthday; someone born on 29 February turns a year older on 1 March in common ye
 Public API::
 
     lists = load_lists()                                    # bundled + installed versions
+    lists = load_workspace_lists(data_dir)                  # + <data_dir>/service_lists
     result = match_profile({"birth_date": "1944-05-01", "assistance_status": "dibao"},
                            dt.date(2026, 11, 22), lists)    # -> MatchResult (< 1 ms)
     result.item("N02").result, result.to_json()             # "eligible", the CLI's JSON
@@ -41,12 +42,9 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from assessment.eligibility.batch import match_frame, match_plan_frame
-from assessment.eligibility.batchresult import BatchResult, ItemColumns
 from assessment.eligibility.evaluate import ItemResult, MatchResult, evaluate_profile
-from assessment.eligibility.frames import profiles_to_frame
 from assessment.eligibility.listfiles import Item, ServiceList, load_list_file
 from assessment.eligibility.plan import RESULT_LABELS, MatchPlan, make_plan
 from assessment.eligibility.profile import Profile, check_birth_date, parse_profile
@@ -54,10 +52,27 @@ from assessment.eligibility.registry import (
     ListRegistry,
     install_list_file,
     load_registry,
+    load_workspace_lists,
     user_lists_dir,
+    workspace_lists_dir,
 )
 from assessment.eligibility.values import age_on
 from assessment.eligibility.vocabulary import Vocabulary, load_vocabulary
+
+if TYPE_CHECKING:
+    from assessment.eligibility.batch import match_frame, match_plan_frame
+    from assessment.eligibility.batchresult import BatchResult, ItemColumns
+    from assessment.eligibility.frames import profiles_to_frame
+
+# The vectorized engine needs pandas/numpy, which the desktop client must not import at
+# start-up: these names are imported on first use (PEP 562).
+_LAZY = {
+    "match_frame": "assessment.eligibility.batch",
+    "match_plan_frame": "assessment.eligibility.batch",
+    "BatchResult": "assessment.eligibility.batchresult",
+    "ItemColumns": "assessment.eligibility.batchresult",
+    "profiles_to_frame": "assessment.eligibility.frames",
+}
 
 __all__ = [
     "RESULT_LABELS",
@@ -76,6 +91,7 @@ __all__ = [
     "load_list_file",
     "load_lists",
     "load_vocabulary",
+    "load_workspace_lists",
     "make_plan",
     "match_frame",
     "match_plan_frame",
@@ -83,7 +99,19 @@ __all__ = [
     "parse_profile",
     "profiles_to_frame",
     "user_lists_dir",
+    "workspace_lists_dir",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
 
 
 def load_lists(user_dir: Path | None = None) -> ListRegistry:

@@ -14,6 +14,7 @@ import re
 import shutil
 import tempfile
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 import platformdirs
@@ -25,6 +26,8 @@ from assessment.errors import FormFileError
 from assessment.paths import resources_dir
 
 DATA_DIR_ENV = "YINLING_DATA_DIR"
+#: Installed list versions live in this folder of a workspace's data folder.
+LISTS_FOLDER = "service_lists"
 
 
 def bundled_lists_dir() -> Path:
@@ -32,11 +35,24 @@ def bundled_lists_dir() -> Path:
     return resources_dir() / "service_lists"
 
 
+def workspace_lists_dir(data_dir: Path) -> Path:
+    """Where the workspace in ``data_dir`` keeps its installed list versions.
+
+    One folder per workspace: the GUI's installs, the county's versions fetched on sync,
+    certificate printing and statistics all use it.
+    """
+    return data_dir / LISTS_FOLDER
+
+
 def user_lists_dir() -> Path:
-    """The folder where installed list versions are kept."""
+    """The command line's default list folder when no workspace is open.
+
+    ``$YINLING_DATA_DIR/service_lists`` (or the platform's user data folder), i.e. the
+    list folder of the workspace in the default data folder.
+    """
     base = os.environ.get(DATA_DIR_ENV)
     root = Path(base) if base else Path(platformdirs.user_data_dir("yinling", appauthor=False))
-    return root / "service_lists"
+    return workspace_lists_dir(root)
 
 
 def _version_key(version: str) -> tuple[tuple[int, str], ...]:
@@ -131,6 +147,40 @@ def load_registry(
             )
         found.setdefault(version.ref, version)
     return ListRegistry(vocabulary, tuple(found.values()))
+
+
+def _folder_stamp(folder: Path) -> tuple[tuple[str, int, int], ...]:
+    """What changes when a list version is installed into ``folder`` (cheap to compute)."""
+    try:
+        entries = sorted(folder.iterdir())
+    except OSError:
+        return ()
+    stamp = []
+    for path in entries:
+        try:
+            info = path.stat()
+        except OSError:
+            continue
+        stamp.append((path.name, info.st_mtime_ns, info.st_size))
+    return tuple(stamp)
+
+
+@lru_cache(maxsize=8)
+def _cached_registry(folder: Path, _stamp: tuple[tuple[str, int, int], ...]) -> ListRegistry:
+    return load_registry(folder)
+
+
+def cached_registry(user_dir: Path | None = None) -> ListRegistry:
+    """:func:`load_registry`, loaded once per state of the folder: repeated callers (batch
+    printing, every finalize) share one load, and a newly installed version is seen at once."""
+    folder = user_dir if user_dir is not None else user_lists_dir()
+    return _cached_registry(folder, _folder_stamp(folder))
+
+
+def load_workspace_lists(data_dir: Path) -> ListRegistry:
+    """The lists of the workspace in ``data_dir``: bundled plus ``<data_dir>/service_lists``
+    (cached, see :func:`cached_registry`)."""
+    return cached_registry(workspace_lists_dir(data_dir))
 
 
 def install_list_file(path: Path, user_dir: Path | None = None) -> ServiceList:

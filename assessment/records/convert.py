@@ -63,6 +63,7 @@ def assessment_record(row: Assessment) -> AssessmentRecord:
         updated_at=_aware(row.updated_at), finalized_at=aware(row.finalized_at),
         assessor_1=row.assessor_1, assessor_2=row.assessor_2,
         assessment_no=row.assessment_no, version=row.version,
+        eligibility=copy.deepcopy(row.eligibility) if row.eligibility is not None else None,
     )
 
 

@@ -96,9 +96,9 @@ def install_content(data_dir: Path, announced: CountyListState, content: str) ->
     raw = content.encode("utf-8")
     if hashlib.sha256(raw).hexdigest() != announced.sha256:
         return REJECTED, "清单内容与县级公布的哈希不符"
-    from assessment.eligibility.registry import install_list_file
+    from assessment.eligibility.registry import install_list_file, workspace_lists_dir
 
-    folder = data_dir / LISTS_FOLDER
+    folder = workspace_lists_dir(data_dir)
     folder.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=data_dir) as temp:
         path = Path(temp) / f"{announced.list_id}-{announced.version}.yaml"

@@ -3,7 +3,11 @@
 An :class:`~assessment.records.api.ElderProfile` is refused whole, with every problem named,
 when its name is empty, its ID number invalid or inconsistent with the stated sex or birth
 date, its phone malformed, or an attribute unknown or of the wrong kind
-(spec/service-lists.md §3; every attribute may be unknown, i.e. absent or ``None``).
+(spec/service-lists.md §3; every attribute may be unknown, i.e. absent or ``None``). The
+attributes, their types and allowed values come from the vocabulary file
+(``resources/service_lists/vocabulary.yaml``) through the eligibility engine's loader, so the
+store, the engine and the attributes editor agree; ``disability_cert`` is ``"none"`` (known:
+no certificate), ``{"category": …, "grade": …}`` or unknown.
 
 The real columns (name, ID number, sex, birth date) are authoritative; their Appendix A keys
 inside ``info`` (A.2.1, A.2.2, A.2.3, A.2.8) are rewritten from them. Derived attributes
@@ -16,31 +20,25 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping
 from datetime import date
+from functools import cache
+from types import MappingProxyType
 from typing import Any
 
+from assessment.eligibility.vocabulary import Attribute, Record, Vocabulary, load_vocabulary
 from assessment.errors import Problem
 from assessment.forms import Form
 from assessment.identity import ResidentId, parse_resident_id
 from assessment.records.api import ElderProfile
 from assessment.sync.merge import changed_fields
 
-ASSISTANCE_STATUSES = frozenset({"tekun_dispersed", "tekun_centralized", "dibao", "dibao_edge",
-                                 "none"})
-AREA_TYPES = frozenset({"urban", "rural"})
-DWELLINGS = frozenset({"community", "community_bed", "institution"})
-FP_FAMILIES = frozenset({"none", "shidu", "shangcan"})
-DISABILITY_CATEGORIES = frozenset({"视力", "听力", "言语", "肢体", "智力", "精神", "多重"})
-LIVING = frozenset({"独居", "与配偶居住", "与子女居住", "与父母居住", "与兄弟姐妹居住",
-                    "与其他亲属居住", "与非亲属关系的人居住", "养老机构"})
-MARITAL = frozenset({"未婚", "已婚", "丧偶", "离婚", "未说明的婚姻状况"})
-VETERAN = frozenset({"优抚对象", "残疾军人", "烈士遗属", "因公牺牲军人遗属", "病故军人遗属",
-                     "在乡复员军人", "带病回乡退伍军人", "参战参试退役人员"})
 DERIVED_ATTRIBUTES = frozenset({"birth_date", "sex", "capability_grade",
                                 "capability_assessed_on"})
 # Attributes that also have a real column (for roster filters).
 COLUMN_ATTRIBUTES = ("hukou_code", "residence_code", "area_type", "assistance_status",
                      "dwelling")
 _CODE = re.compile(r"^[1-9][0-9]{5}$")
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+Check = tuple[Callable[[Any], bool], str]
 _PHONE = re.compile(r"^(1[3-9][0-9]{9}|0[1-9][0-9]{1,3}-?[0-9]{7,8})$")
 PERSON_FIELD_KEYS = {"A.2.1": "name", "A.2.2": "sex", "A.2.3": "birth_date", "A.2.8": "id_number"}
 
@@ -49,47 +47,80 @@ def _is_code(value: Any) -> bool:
     return isinstance(value, str) and bool(_CODE.match(value))
 
 
-def _one_of(options: frozenset[str]) -> Callable[[Any], bool]:
-    return lambda value: isinstance(value, str) and value in options
+def _is_int_in(low: int | None, high: int | None) -> Callable[[Any], bool]:
+    return lambda value: (isinstance(value, int) and not isinstance(value, bool)
+                          and (low is None or value >= low) and (high is None or value <= high))
 
 
-def _set_of(options: frozenset[str]) -> Callable[[Any], bool]:
-    return lambda value: (isinstance(value, list | tuple) and
-                          all(isinstance(v, str) and v in options for v in value))
+def _is_date(value: Any) -> bool:
+    if not isinstance(value, str) or not _DATE.match(value):
+        return False
+    try:
+        date.fromisoformat(value)
+    except ValueError:
+        return False
+    return True
 
 
-def _is_bool(value: Any) -> bool:
-    return isinstance(value, bool)
+def _options(attr: Attribute) -> str:
+    return "、".join(f"{code}（{label}）" if code != label else code
+                    for code, label in attr.values)
 
 
-def _is_count(value: Any) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= 30
+def _flat_check(attr: Attribute) -> Check:
+    """The store's check of one flat attribute, from its vocabulary type and values."""
+    kind = attr.kind
+    if kind == "enum":
+        codes = frozenset(attr.codes)
+        return (lambda v: isinstance(v, str) and v in codes), f"应为{_options(attr)}之一"
+    if kind == "set":
+        codes = frozenset(attr.codes)
+        return ((lambda v: isinstance(v, list | tuple)
+                 and all(isinstance(x, str) and x in codes for x in v)),
+                f"应为以下选项的列表（可为空）：{_options(attr)}")
+    if kind == "bool":
+        return (lambda v: isinstance(v, bool)), "应为是/否"
+    if kind == "int":
+        return (_is_int_in(attr.minimum, attr.maximum),
+                f"应为 {attr.minimum}–{attr.maximum} 的整数")
+    if kind == "division":
+        return _is_code, "应为 6 位县级区划代码"
+    if kind == "date":
+        return _is_date, "应为 YYYY-MM-DD 格式的日期"
+    return (lambda v: isinstance(v, str)), "应为文字"
 
 
-def _is_disability(value: Any) -> bool:
-    return (isinstance(value, Mapping) and set(value) == {"category", "grade"}
-            and value["category"] in DISABILITY_CATEGORIES
-            and value["grade"] in (1, 2, 3, 4) and not isinstance(value["grade"], bool))
+def _record_check(record: Record, vocabulary: Vocabulary) -> Check:
+    """A certificate: its "none" code (known: not held), or an object with every field."""
+    fields = {name.split(".", 1)[1]: _flat_check(vocabulary.attributes[name])[0]
+              for name in record.fields}
+    labels = "、".join(vocabulary.attributes[name].label for name in record.fields)
+
+    def check(value: Any) -> bool:
+        if value == record.none_code:
+            return True
+        return (isinstance(value, Mapping) and set(value) == set(fields)
+                and all(ok(value[key]) for key, ok in fields.items()))
+
+    return check, f"应为“{record.none_code}”（{record.none_label}）或含{labels}的对象"
 
 
-ATTRIBUTE_CHECKS: dict[str, tuple[Callable[[Any], bool], str]] = {
-    "hukou_code": (_is_code, "应为 6 位县级区划代码"),
-    "residence_code": (_is_code, "应为 6 位县级区划代码"),
-    "area_type": (_one_of(AREA_TYPES), "应为 urban（城镇）或 rural（农村）"),
-    "assistance_status": (_one_of(ASSISTANCE_STATUSES), "应为 tekun_dispersed、tekun_centralized、"
-                          "dibao、dibao_edge 或 none"),
-    "econ_hardship_local": (_is_bool, "应为是/否"),
-    "disability_cert": (_is_disability,
-                        "应为残疾类别（视力/听力/言语/肢体/智力/精神/多重）和等级 1–4"),
-    "living": (_set_of(LIVING), "应为 A.2.10 居住情况的选项列表"),
-    "children_count": (_is_count, "应为 0–30 的整数"),
-    "children_away": (_is_bool, "应为是/否"),
-    "marital": (_one_of(MARITAL), "应为 A.2.11 婚姻状况的选项"),
-    "fp_special_family": (_one_of(FP_FAMILIES), "应为 none、shidu（失独）或 shangcan（伤残）"),
-    "veteran_status": (_set_of(VETERAN), "应为优抚类别列表"),
-    "ltc_insured": (_is_bool, "应为是/否"),
-    "dwelling": (_one_of(DWELLINGS), "应为 community、community_bed 或 institution"),
-}
+@cache
+def attribute_checks() -> Mapping[str, Check]:
+    """Attribute name → (check, Chinese message): every attribute of the vocabulary file that
+    the store keeps (not derived, not an identity attribute with a real column)."""
+    vocabulary = load_vocabulary()
+    checks: dict[str, Check] = {}
+    for name in vocabulary.profile_keys:
+        if name in DERIVED_ATTRIBUTES:
+            continue
+        if name in vocabulary.records:
+            checks[name] = _record_check(vocabulary.records[name], vocabulary)
+            continue
+        attr = vocabulary.attributes[name]
+        if attr.role != "identity":
+            checks[name] = _flat_check(attr)
+    return MappingProxyType(checks)
 
 
 def clean_attributes(attributes: Mapping[str, Any]) -> tuple[dict[str, Any], list[Problem]]:
@@ -99,7 +130,7 @@ def clean_attributes(attributes: Mapping[str, Any]) -> tuple[dict[str, Any], lis
     for key, value in attributes.items():
         if key in DERIVED_ATTRIBUTES:
             continue
-        check = ATTRIBUTE_CHECKS.get(key)
+        check = attribute_checks().get(key)
         if check is None:
             problems.append(Problem(f"attributes.{key}", "unknown", "未知的服务清单属性"))
             continue

@@ -37,7 +37,8 @@ from typing import Any
 from sqlalchemy import Engine, delete, func, insert, select, text, update
 from sqlalchemy.orm import Session
 
-from assessment.errors import InputRejected, Problem
+from assessment.eligibility import load_workspace_lists, match_profile
+from assessment.errors import FormFileError, InputRejected, Problem
 from assessment.forms import Form, default_form
 from assessment.ids import new_id
 from assessment.records import bulkload, changelog, countynotes, incoming, lifecycle, roster
@@ -537,6 +538,10 @@ class Workspace:
     def finalize(self, assessment_id: str) -> AssessmentRecord:
         """Finalize a complete draft: pin results, issue the certificate number.
 
+        The pinned results include the elder's service-list match as of A.1.2 with the new
+        grade: the list versions used and every item's result
+        (:attr:`AssessmentRecord.eligibility`), so the certificate cites what was in force.
+
         Refused (:class:`InputRejected`, every missing field named) unless all 26 B items,
         A.1.1–A.1.3, A.3.1, A.3.2 and two distinct assessors are recorded.
         """
@@ -556,6 +561,7 @@ class Workspace:
             self._apply_answers(row, row.answers)
             if row.final_grade is None:  # pragma: no cover - finalize_problems guarantees it
                 raise InputRejected([Problem("B", "incomplete", "评估未完成，无法评定等级")])
+            row.eligibility = self._pinned_match(session, row)
             state.certificate_counter += 1
             now = changelog.utc_now()
             row.certificate_no = f"{state.device_code}-{state.certificate_counter:06d}"
@@ -579,6 +585,35 @@ class Workspace:
             elder.draft_count = max(0, elder.draft_count - 1)
             self._refresh_current(session, elder)
             return assessment_record(row)
+
+    def _pinned_match(self, session: Session, row: Assessment) -> dict[str, Any] | None:
+        """The elder's service-list match as of A.1.2 with this assessment's grade, to pin on
+        the record: the list versions used and every item's result (spec service-lists §2).
+
+        ``None`` when the workspace's lists cannot be loaded or the stored attributes are
+        refused by the engine: finalizing never fails because of a list file.
+        """
+        elder = self._elder(session, row.elder_id)
+        as_of = row.reference_date or date.today()
+        profile = {k: v for k, v in (elder.detail.attributes or {}).items() if v is not None}
+        if elder.birth_date is not None:
+            profile["birth_date"] = elder.birth_date.isoformat()
+        if elder.sex is not None:
+            profile["sex"] = elder.sex
+        profile["capability_grade"] = row.final_grade
+        profile["capability_assessed_on"] = as_of.isoformat()
+        try:
+            lists = load_workspace_lists(self.data_dir)
+            result = match_profile(profile, as_of, lists)
+        except (InputRejected, FormFileError):
+            return None
+        pinned = result.to_json()
+        try:
+            pinned["title"] = lists.get(result.list).title
+        except KeyError:
+            pinned["title"] = result.list
+        pinned["capability_grade"] = row.final_grade
+        return pinned
 
     def _refresh_current(self, session: Session, elder: Elder) -> None:
         """Recompute the elder's denormalised current grade, last assessment and due date."""

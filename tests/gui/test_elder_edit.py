@@ -108,6 +108,29 @@ def test_attributes_editor_round_trips(qtbot: QtBot, ctx: AppContext) -> None:
     page.grab().save("/tmp/elig/test_attributes.png")
 
 
+def test_attributes_editor_offers_no_certificate(qtbot: QtBot, ctx: AppContext) -> None:
+    """The store accepts ``"none"`` (vocabulary data), so the editor offers 无残疾证 by itself."""
+    elder = ctx.workspace.find_elder_by_id_number(KNOWN_ID)
+    assert elder is not None
+    page = open_page(qtbot, ctx, elder.elder_id)
+    assert page.attribute_editor is not None
+    cert = page.attribute_editor.editors["disability_cert"]
+    assert isinstance(cert, RecordEditor)
+    index = cert.state.findData("none")
+    assert index >= 0
+    assert cert.state.itemText(index) == "无残疾证"
+    cert.state.setCurrentIndex(index)
+    page.save_attributes()
+    assert page.attributes_status.text() == "服务清单属性已保存。"
+    assert ctx.workspace.get_elder(elder.elder_id).attributes["disability_cert"] == "none"
+    assert page.eligibility.result is not None
+    reasons = page.eligibility.result.item("N11").reasons
+    assert not any("残疾证：未登记" in line for line in reasons)
+    again = open_page(qtbot, ctx, elder.elder_id)
+    assert again.attribute_editor is not None
+    assert again.attribute_editor.values()["disability_cert"] == "none"
+
+
 def test_new_elder_refused_then_created(qtbot: QtBot, ctx: AppContext) -> None:
     before = ctx.workspace.roster_count(RosterFilter())
     dialog = NewElderDialog(ctx.workspace)
