@@ -44,7 +44,7 @@ from server.db.engine import make_engine, upgrade
 from server.db.tables import accounts, devices, received_changes, record_heads, townships
 from server.enrolment import enrol
 from server.pgtemp import TempPostgres
-from tests.server.support import ServerProcess
+from server.process import ServerProcess
 
 
 def _fill(outbox: LocalOutbox, size: int, rules_hash: str) -> None:

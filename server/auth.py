@@ -12,8 +12,9 @@ import hmac
 import random
 from dataclasses import dataclass
 
-from sqlalchemy import Connection, delete, insert, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import Connection, delete, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from assessment.sync.crypto import CryptoError, b64decode, load_sign_public, verify
 from assessment.sync.requestsig import (
@@ -23,6 +24,7 @@ from assessment.sync.requestsig import (
     HEADER_TIMESTAMP,
     signing_message,
 )
+from server.db.engine import is_sqlite
 from server.db.tables import accounts, devices, request_nonces, townships
 from server.errors import Forbidden, NotAuthenticated
 from server.timeutil import utcnow
@@ -80,12 +82,12 @@ def authenticate(conn: Connection, *, method: str, path_qs: str, headers: dict[s
     if not verify(public, raw_signature,
                   signing_message(method, path_qs, int(stamp), nonce, body)):
         raise NotAuthenticated("请求签名无效")
-    try:
-        with conn.begin_nested():
-            conn.execute(insert(request_nonces).values(device_id=device_id, nonce=nonce,
-                                                       seen_at=int(stamp)))
-    except IntegrityError as exc:
-        raise NotAuthenticated("重复的请求（疑似重放），已拒绝") from exc
+    # One statement, no savepoint: a nonce already seen inserts nothing.
+    insert_nonce = (sqlite_insert if is_sqlite(conn) else pg_insert)(request_nonces) \
+        .values(device_id=device_id, nonce=nonce, seen_at=int(stamp)) \
+        .on_conflict_do_nothing().returning(request_nonces.c.nonce)
+    if conn.execute(insert_nonce).first() is None:
+        raise NotAuthenticated("重复的请求（疑似重放），已拒绝")
     if random.random() < 0.01:  # housekeeping: expired nonces can never be accepted again
         conn.execute(delete(request_nonces)
                      .where(request_nonces.c.seen_at < now_ms - 2 * skew_ms))

@@ -23,7 +23,7 @@ from server.auth import device_context
 from server.context import ServerContext
 from server.db.tables import receipts
 from server.errors import ServerError
-from server.ingest import IngestResult, ingest
+from server.ingest import IngestResult, gc_paused, ingest
 from server.timeutil import utcnow
 
 
@@ -55,10 +55,11 @@ def import_bundle(ctx: ServerContext, data: bytes, actor: str) -> ImportOutcome:
         except CryptoError as exc:
             raise BundleRejected("device", "设备公钥无效") from exc
 
-    opened = open_bundle(data, device_key=device_key, county_box=ctx.keys.box,
-                         max_bytes=ctx.settings.max_bundle_bytes)
-    with ctx.engine.begin() as conn:
-        return _apply(conn, ctx, opened, township["id"], actor)
+    with gc_paused():
+        opened = open_bundle(data, device_key=device_key, county_box=ctx.keys.box,
+                             max_bytes=ctx.settings.max_bundle_bytes)
+        with ctx.engine.begin() as conn:
+            return _apply(conn, ctx, opened, township["id"], actor)
 
 
 def _apply(conn: Connection, ctx: ServerContext, opened: OpenedBundle, township_id: int,

@@ -63,29 +63,37 @@ class ServerGrader:
             return GradeCheck(str(status))
         if payload.get("form_version") != self.form_version:
             return _refuse("form", "评估表版本无法识别，服务器不能重新评分")
-        keys = self._item_keys  # split_answers() without rebuilding the key set each time
-        scores = {k: v for k, v in answers.items() if k in keys}
-        facts = {k: v for k, v in answers.items() if k not in keys and v is not None}
+        # split_answers() without rebuilding the key set each time; answers that are item
+        # scores only (the usual finalized form without state facts) are used as they are.
+        extra = answers.keys() - self._item_keys
+        scores: Mapping[str, Any] = answers
+        facts: dict[str, Any] = {}
+        if extra:
+            scores = {k: v for k, v in answers.items() if k not in extra}
+            facts = {k: answers[k] for k in extra if answers[k] is not None}
         try:
             result = self._grader.grade(scores, facts)
         except InputRejected as exc:
             fields = "、".join(sorted({p.field for p in exc.problems}))
             return _refuse("ungradable", f"已定稿评估的答案无法评分（{fields}）")
         computed = result.as_dict()
-        claimed = {k: payload.get(k) for k in ("final_grade", "initial_grade", "total")}
+        get = payload.get
+        claimed: dict[str, object] = {"final_grade": get("final_grade"),
+                                      "initial_grade": get("initial_grade"),
+                                      "total": get("total")}
         mismatches: list[str] = []
-        if payload.get("rules_hash") != self.rules_hash:
+        if get("rules_hash") != self.rules_hash:
             mismatches.append("评分规则哈希与服务器不同")
         for key in ("final_grade", "initial_grade", "total"):
             if claimed[key] != computed[key]:
                 mismatches.append(f"{key} 上报 {claimed[key]}，服务器计算为 {computed[key]}")
-        subtotals = payload.get("subtotals")
+        subtotals = get("subtotals")
         if isinstance(subtotals, Mapping):
             claimed["subtotals"] = dict(subtotals)
-            for dim in result.dimension_keys:
-                if subtotals.get(dim) != result.subtotal(dim):
+            for dim, value in zip(result.dimension_keys, result.subtotals, strict=True):
+                if subtotals.get(dim) != value:
                     mismatches.append(f"{dim} 小计不符")
-        reasons = payload.get("reasons")
+        reasons = get("reasons")
         if isinstance(reasons, list):
             claimed["reasons"] = list(reasons)
             if sorted(map(str, reasons)) != sorted(result.reasons):

@@ -12,8 +12,11 @@ hole are kept and the hole is reported as a chain gap until it fills.
 
 from __future__ import annotations
 
+import gc
 import json
-from collections.abc import Iterable, Mapping, Sequence
+import threading
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -22,6 +25,7 @@ from sqlalchemy import Connection, and_, bindparam, insert, select, update
 
 from assessment.sync.changes import Change, canonical_json
 from assessment.sync.merge import FieldState, changed_fields, merge_elder, snapshot
+from server.db.bulk import among, insert_rows, streamed_rows
 from server.db.engine import lock_township
 from server.db.tables import (
     chain_gaps,
@@ -35,6 +39,34 @@ from server.db.tables import (
 )
 from server.grading import ServerGrader
 from server.timeutil import utcnow
+
+_gc_lock = threading.Lock()
+_gc_holders = 0
+_gc_was_enabled = True
+
+
+@contextmanager
+def gc_paused() -> Iterator[None]:
+    """Pause Python's cyclic garbage collector while a batch is parsed and applied.
+
+    A batch allocates hundreds of thousands of small containers (parsed changes, rows) that
+    all stay alive until it is written, so the collector would walk them again and again to
+    find nothing; reference counting still frees them all afterwards. The collector is
+    process-wide: holders are counted and it runs again when the last one leaves.
+    """
+    global _gc_holders, _gc_was_enabled
+    with _gc_lock:
+        if _gc_holders == 0:
+            _gc_was_enabled = gc.isenabled()
+            gc.disable()
+        _gc_holders += 1
+    try:
+        yield
+    finally:
+        with _gc_lock:
+            _gc_holders -= 1
+            if _gc_holders == 0 and _gc_was_enabled:
+                gc.enable()
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,12 +89,11 @@ class IngestResult:
 
 @dataclass(slots=True)
 class _Batch:
-    """Rows collected while processing, written with a few executemany calls at the end."""
+    """Rows collected while processing, written with a few bulk statements at the end."""
 
     now: datetime
     township_id: int
     source: str
-    received: list[dict[str, Any]] = field(default_factory=list)
     quarantined: list[dict[str, Any]] = field(default_factory=list)
     mismatches: list[dict[str, Any]] = field(default_factory=list)
     conflicts: list[dict[str, Any]] = field(default_factory=list)
@@ -78,7 +109,7 @@ class _Batch:
         self.quarantined.append({
             "township_id": self.township_id, "device_id": change.device_id, "seq": change.seq,
             "record_type": change.record_type, "record_id": change.record_id, "code": code,
-            "reason": reason, "change_json": canonical_json(change.to_json()).decode("utf-8"),
+            "reason": reason, "change_json": change.wire_text(),
             "status": "open", "created_at": self.now,
         })
 
@@ -94,7 +125,8 @@ def ingest(conn: Connection, *, device_id: str, township_id: int, changes: Seque
 
     ``known_duplicates`` counts changes the caller already found held (not passed again).
     """
-    lock_township(conn, township_id)
+    if changes:  # nothing to insert, nothing to serialise (a repeated batch)
+        lock_township(conn, township_id)
     dev = conn.execute(select(devices.c.acked_seq, devices.c.acked_hash, devices.c.max_seq)
                        .where(devices.c.device_id == device_id)).one()
     batch = _Batch(utcnow(), township_id, source)
@@ -102,18 +134,18 @@ def ingest(conn: Connection, *, device_id: str, township_id: int, changes: Seque
     fresh, duplicates = _split_known(conn, device_id, ordered, batch)
     _load_heads(conn, fresh, batch)
     elder_state = _load_elder_fields(conn, fresh, batch)
+    bases = _load_elder_bases(conn, fresh)
     applied = 0
-    for change in fresh:
-        payload_text = _json(change.payload)
-        status = _apply(conn, change, payload_text, grader, batch, elder_state)
-        applied += status == "applied"
-        batch.received.append({
-            "device_id": device_id, "seq": change.seq, "record_type": change.record_type,
-            "record_id": change.record_id, "version": change.version, "hlc": change.hlc,
-            "payload": payload_text, "prev_hash": change.prev_hash,
-            "hash": change.hash, "township_id": township_id, "source": source,
-            "status": status, "received_at": batch.now,
-        })
+    # Each change's row streams to the database (COPY on PostgreSQL) while the next one is
+    # graded, so the database works in parallel; nothing else uses the connection meanwhile.
+    with streamed_rows(conn, received_changes, _RECEIVED, bool(fresh)) as write:
+        for change in fresh:
+            payload_text = change.payload_text()  # encoded once, when its hash was checked
+            status = _apply(change, payload_text, grader, batch, elder_state, bases)
+            applied += status == "applied"
+            write((device_id, change.seq, change.record_type, change.record_id,
+                   change.version, change.hlc, payload_text, change.prev_hash, change.hash,
+                   township_id, source, status, batch.now))
     _write(conn, batch)
     acked_seq, acked_hash, gaps = _advance_chain(conn, device_id, int(dev.acked_seq),
                                                  str(dev.acked_hash), int(dev.max_seq), fresh,
@@ -123,6 +155,26 @@ def ingest(conn: Connection, *, device_id: str, township_id: int, changes: Seque
         acked_seq=acked_seq, acked_hash=acked_hash, max_seq=max_seq, last_seen_at=batch.now))
     return IngestResult(acked_seq, acked_hash, applied, duplicates + known_duplicates,
                         len(batch.quarantined), gaps)
+
+
+_RECEIVED = ("device_id", "seq", "record_type", "record_id", "version", "hlc", "payload",
+             "prev_hash", "hash", "township_id", "source", "status", "received_at")
+
+Bases = dict[tuple[str, int], list[tuple[str, str]]]
+"""(elder id, version) -> (device id, payload text) of the stored changes, in arrival order."""
+
+
+def held_changes(conn: Connection, device_id: str,
+                 pairs: Sequence[tuple[int, str]]) -> set[int]:
+    """The seqs among ``pairs`` (seq, hash) the county already holds with that very hash (one
+    indexed range lookup)."""
+    if not pairs:
+        return set()
+    rc = received_changes.c
+    seqs = [seq for seq, _ in pairs]
+    stored: dict[int, str] = dict(conn.execute(select(rc.seq, rc.hash).where(
+        rc.device_id == device_id, rc.seq.between(min(seqs), max(seqs)))).all())
+    return {seq for seq, digest in pairs if stored.get(seq) == digest}
 
 
 def _split_known(conn: Connection, device_id: str, ordered: Sequence[Change],
@@ -157,7 +209,7 @@ def _load_heads(conn: Connection, fresh: Sequence[Change], batch: _Batch) -> Non
     for record_type, ids in by_type.items():
         rows = conn.execute(select(record_heads).where(
             record_heads.c.record_type == record_type,
-            record_heads.c.record_id.in_(sorted(ids)))).mappings().all()
+            among(conn, record_heads.c.record_id, sorted(ids)))).mappings().all()
         for row in rows:
             key = (record_type, str(row["record_id"]))
             batch.heads[key] = dict(row)
@@ -170,15 +222,16 @@ def _load_elder_fields(conn: Connection, fresh: Sequence[Change],
     state: dict[str, dict[str, FieldState]] = {i: {} for i in ids}
     if not ids:
         return state
-    for row in conn.execute(select(elder_fields).where(elder_fields.c.record_id.in_(ids))):
+    for row in conn.execute(select(elder_fields).where(
+            among(conn, elder_fields.c.record_id, ids))):
         state[row.record_id][row.field] = FieldState(json.loads(row.value), row.hlc,
                                                      row.device_id, row.version)
         batch.fields_existing.add((row.record_id, row.field))
     return state
 
 
-def _apply(conn: Connection, change: Change, payload_text: str, grader: ServerGrader,
-           batch: _Batch, elder_state: dict[str, dict[str, FieldState]]) -> str:
+def _apply(change: Change, payload_text: str, grader: ServerGrader, batch: _Batch,
+           elder_state: dict[str, dict[str, FieldState]], bases: Bases) -> str:
     """Process one new change; return its stored status (applied | quarantined)."""
     grade: int | None = None
     status: str | None = None
@@ -201,7 +254,7 @@ def _apply(conn: Connection, change: Change, payload_text: str, grader: ServerGr
         if not _elder_payload_ok(change.payload):
             batch.quarantine(change, "payload", "老年人档案格式不符（info/attributes 应为对象）")
             return "quarantined"
-        merged = _merge_elder(change, batch, elder_state, _elder_base(conn, change, batch))
+        merged = _merge_elder(change, batch, elder_state, _elder_base(change, batch, bases))
     key = (change.record_type, change.record_id)
     head = batch.heads.get(key)
     if change.record_type != "elder" and head is not None and head["version"] >= change.version:
@@ -222,22 +275,42 @@ def _elder_payload_ok(payload: Any) -> bool:
         isinstance(payload.get("changed", []), list)
 
 
-def _elder_base(conn: Connection, change: Change, batch: _Batch) -> dict[str, Any] | None:
+def _needs_base(change: Change) -> bool:
+    return change.record_type == "elder" and change.version > 1 and \
+        not isinstance(change.payload.get("changed"), list)
+
+
+def _load_elder_bases(conn: Connection, fresh: Sequence[Change]) -> Bases:
+    """The stored versions v-1 of the elder changes that may need one to diff against (one
+    query, before anything of this batch is written)."""
+    wanted = {(c.record_id, c.version - 1) for c in fresh if _needs_base(c)}
+    bases: Bases = {}
+    if not wanted:
+        return bases
+    rc = received_changes.c
+    rows = conn.execute(select(rc.record_id, rc.version, rc.device_id, rc.payload).where(
+        rc.record_type == "elder", among(conn, rc.record_id, sorted({r for r, _ in wanted})))
+        .order_by(rc.id))
+    for row in rows:
+        key = (str(row.record_id), int(row.version))
+        if key in wanted:
+            bases.setdefault(key, []).append((str(row.device_id), str(row.payload)))
+    return bases
+
+
+def _elder_base(change: Change, batch: _Batch, bases: Bases) -> dict[str, Any] | None:
     """The previous version the device edited (v-1; its own if several), to diff against
     when the change does not list its changed fields."""
-    if isinstance(change.payload.get("changed"), list) or change.version <= 1:
+    if not _needs_base(change):
         return None
     local = batch.elder_versions.get((change.record_id, change.version - 1), {})
     if local:
         return local.get(change.device_id) or next(iter(local.values()))
-    rc = received_changes.c
-    rows = conn.execute(select(rc.device_id, rc.payload).where(
-        rc.record_type == "elder", rc.record_id == change.record_id,
-        rc.version == change.version - 1).order_by(rc.id)).all()
+    rows = bases.get((change.record_id, change.version - 1))
     if not rows:
         return None
-    own = [r for r in rows if r.device_id == change.device_id]
-    base: dict[str, Any] = json.loads((own or rows)[0].payload)
+    own = [payload for device, payload in rows if device == change.device_id]
+    base: dict[str, Any] = json.loads((own or [rows[0][1]])[0])
     return base
 
 
@@ -272,22 +345,17 @@ def _merge_elder(change: Change, batch: _Batch, elder_state: dict[str, dict[str,
 
 def _write(conn: Connection, batch: _Batch) -> None:
     """Write everything collected, a few statements in all."""
-    if batch.received:
-        conn.execute(insert(received_changes), batch.received)
     for table, rows in ((quarantine, batch.quarantined), (grade_mismatches, batch.mismatches),
                         (conflicts, batch.conflicts), (chain_gaps, batch.gaps)):
-        if rows:
-            conn.execute(insert(table), rows)
+        insert_rows(conn, table, rows)
     new_heads = [h for k, h in batch.heads.items() if k not in batch.heads_existing]
     old_heads = [h for k, h in batch.heads.items() if k in batch.heads_existing]
-    if new_heads:
-        conn.execute(insert(record_heads), new_heads)
+    insert_rows(conn, record_heads, new_heads)
     if old_heads:
         _update_many(conn, record_heads, ("record_type", "record_id"), old_heads)
     new_fields = [r for k, r in batch.fields_new.items() if k not in batch.fields_existing]
     old_fields = [r for k, r in batch.fields_new.items() if k in batch.fields_existing]
-    if new_fields:
-        conn.execute(insert(elder_fields), new_fields)
+    insert_rows(conn, elder_fields, new_fields)
     if old_fields:
         _update_many(conn, elder_fields, ("record_id", "field"), old_fields)
 

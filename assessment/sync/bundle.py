@@ -34,7 +34,13 @@ from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X
 
 from assessment.errors import InputRejected, Problem
 from assessment.ids import new_id
-from assessment.sync.changes import Change, canonical_json, change_from_json, verify_chain
+from assessment.sync.changes import (
+    Change,
+    WireChange,
+    canonical_json,
+    change_from_json,
+    verify_chain,
+)
 from assessment.sync.crypto import (
     KEY_BYTES,
     NONCE_BYTES,
@@ -49,7 +55,7 @@ from assessment.sync.crypto import (
     verify,
 )
 from assessment.sync.device import DeviceKeys
-from assessment.sync.outbox import Outbox
+from assessment.sync.outbox import Outbox, pending_wire
 
 MAGIC = b"YINLINGB"
 FORMAT = "yinling-bundle"
@@ -105,20 +111,27 @@ class OpenedBundle:
     file_sha256: str
 
 
-def encode_bundle(keys: DeviceKeys, county_box: X25519PublicKey, changes: Sequence[Change],
-                  *, created_at: datetime | None = None, bundle_id: str | None = None,
+def encode_bundle(keys: DeviceKeys, county_box: X25519PublicKey,
+                  changes: Sequence[Change] | Sequence[WireChange], *,
+                  created_at: datetime | None = None, bundle_id: str | None = None,
                   format_version: int = FORMAT_VERSION) -> tuple[bytes, BundleManifest]:
-    """Seal and sign ``changes`` (own, contiguous, chained) into bundle bytes."""
+    """Seal and sign ``changes`` (own, contiguous, chained) into bundle bytes.
+
+    Changes given in wire form (:func:`assessment.sync.outbox.pending_wire`) are copied into
+    the payload as they are, without being parsed or encoded again.
+    """
     if not changes:
         raise InputRejected([Problem("bundle", "empty", "没有待上传的变更")])
-    if any(c.device_id != keys.device_id for c in changes):
+    wires = [c if isinstance(c, WireChange) else WireChange.of(c) for c in changes]
+    if any(c.device_id != keys.device_id for c in wires):
         raise InputRejected([Problem("bundle", "device", "只能导出本机的变更")])
-    first = changes[0]
-    if verify_chain(changes, after_seq=first.seq - 1, after_hash=first.prev_hash):
+    first = wires[0]
+    if verify_chain(wires, after_seq=first.seq - 1, after_hash=first.prev_hash):
         raise InputRejected([Problem("bundle", "chain", "本机变更记录不连续，无法导出")])
-    plaintext = canonical_json({"changes": [c.to_json() for c in changes]})
+    # The canonical JSON of {"changes": [...]}, assembled from each change's JSON.
+    plaintext = b'{"changes":[' + b",".join(c.raw for c in wires) + b"]}"
     compressed = zlib.compress(plaintext, 1)
-    counts = dict(sorted(Counter(c.record_type for c in changes).items()))
+    counts = dict(sorted(Counter(c.record_type for c in wires).items()))
     created = (created_at or datetime.now(UTC)).astimezone(UTC)
     ephemeral = X25519PrivateKey.generate()
     nonce = os.urandom(NONCE_BYTES)
@@ -145,7 +158,7 @@ def export_bundle(outbox: Outbox, keys: DeviceKeys, county_box: X25519PublicKey,
                   *, max_changes: int = DEFAULT_MAX_CHANGES) -> BundleManifest | None:
     """Write every unacknowledged change to ``path``; None when there is nothing to send."""
     state = outbox.sync_state()
-    changes = list(outbox.pending_changes(state.acked_seq, max_changes))
+    changes = pending_wire(outbox, state.acked_seq, max_changes)
     if not changes:
         return None
     data, manifest = encode_bundle(keys, county_box, changes)

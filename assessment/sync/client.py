@@ -4,7 +4,10 @@ Every request is signed with the device key (:mod:`assessment.sync.requestsig`).
 the changes after the acknowledged sequence in batches; after each batch the outbox records
 what the county acknowledged, so a push interrupted anywhere (lost connection, closed lid,
 county restart) resumes from the last acknowledged batch, and re-sending a batch the county
-already holds is a no-op there. Long work reports progress through a callback and stops
+already holds is a no-op there. A batch travels as change lines
+(:data:`~assessment.sync.changes.CHANGE_LINES`): the outbox's stored JSON as it is, each line
+led by its sequence and hash, so the county answers a repeated batch from one lookup without
+parsing it. Long work reports progress through a callback and stops
 between batches when the cancel flag is set (DESIGN.md §3.5). Failures become
 :class:`SyncError` with a Chinese message.
 """
@@ -23,9 +26,9 @@ from urllib.parse import urlencode
 import httpx
 
 from assessment.errors import InputRejected
-from assessment.sync.changes import Change, change_from_json
+from assessment.sync.changes import CHANGE_LINES, Change, change_from_json, change_lines
 from assessment.sync.device import DeviceKeys
-from assessment.sync.outbox import CountyNotices, ListVersion, Outbox
+from assessment.sync.outbox import CountyNotices, ListVersion, Outbox, pending_wire
 from assessment.sync.requestsig import sign_request
 
 Progress = Callable[[str, int, int], None]
@@ -121,15 +124,21 @@ class SyncClient:
     # -- transport ---------------------------------------------------------------------------
 
     def request(self, method: str, path: str, *, params: Mapping[str, str | int] | None = None,
-                payload: object = None) -> dict[str, Any]:
-        """One signed request with retries on transient failures; the JSON answer."""
+                payload: object = None, content: bytes | None = None,
+                content_type: str = "application/json") -> dict[str, Any]:
+        """One signed request with retries on transient failures; the JSON answer.
+
+        The body is ``payload`` as JSON, or ``content`` as given (of ``content_type``)."""
         path_qs = path + ("?" + urlencode(params) if params else "")
-        body = b"" if payload is None else json.dumps(payload, ensure_ascii=False).encode()
+        if content is not None:
+            body = content
+        else:
+            body = b"" if payload is None else json.dumps(payload, ensure_ascii=False).encode()
         attempt = 0
         while True:
             headers = sign_request(self._keys.device_id, self._keys.sign_key, method, path_qs,
                                    body)
-            headers["Content-Type"] = "application/json"
+            headers["Content-Type"] = content_type
             try:
                 response = self._http.request(method, path_qs, content=body, headers=headers)
             except httpx.TimeoutException as exc:
@@ -166,11 +175,12 @@ class SyncClient:
         while True:
             if cancel is not None and cancel.is_set():
                 return PushReport(sent, acked, applied, duplicates, quarantined, batches, True)
-            batch = list(self._outbox.pending_changes(after, self.batch_size))
+            # The stored JSON goes out as it is, one line per change (no parse, no re-encode).
+            batch = pending_wire(self._outbox, after, self.batch_size)
             if not batch:
                 break
-            answer = self.request("POST", "/sync/push",
-                                  payload={"changes": [c.to_json() for c in batch]})
+            answer = self.request("POST", "/sync/push", content=change_lines(batch),
+                                  content_type=CHANGE_LINES)
             batches += 1
             sent += len(batch)
             applied += int(answer.get("applied", 0))

@@ -103,13 +103,13 @@ class LocalOutbox:
         return [_change(json.loads(row[0])) for row in rows]
 
     def pending_wire(self, after_seq: int, limit: int) -> Sequence[WireChange]:
-        """Own changes after ``after_seq`` as their stored JSON text, unparsed (the few fields
-        sync needs are read off the canonical text, see :func:`wire_fields`)."""
-        rows = self._db.execute("SELECT seq, body FROM changes WHERE seq > ? ORDER BY seq "
-                                "LIMIT ?", (after_seq, limit)).fetchall()
-        prefix = '{"device_id":' + canonical_text(self._device_id) + ',"hash":"'
-        return [wire_fields(int(seq), str(body), self._device_id, prefix)
-                for seq, body in rows]
+        """Own changes after ``after_seq`` as their stored JSON, unparsed and not even decoded
+        (the few fields sync needs are read off the canonical bytes, see
+        :func:`wire_fields`)."""
+        rows = self._db.execute("SELECT seq, CAST(body AS BLOB) FROM changes WHERE seq > ? "
+                                "ORDER BY seq LIMIT ?", (after_seq, limit)).fetchall()
+        prefix = ('{"device_id":' + canonical_text(self._device_id) + ',"hash":"').encode()
+        return [wire_fields(int(seq), raw, self._device_id, prefix) for seq, raw in rows]
 
     def mark_acked(self, up_to_seq: int) -> None:
         """Advance the acknowledged sequence (never backwards)."""
@@ -243,35 +243,31 @@ def _change(data: Mapping[str, Any]) -> Change:
                   data["version"], data["hlc"], data["payload"], data["prev_hash"], data["hash"])
 
 
-def wire_fields(seq: int, text: str, device_id: str, prefix: str) -> WireChange:
-    """A stored change (the canonical JSON :func:`record_many` wrote) as a :class:`WireChange`,
-    its fields read off the text without parsing it.
+def wire_fields(seq: int, raw: bytes, device_id: str, prefix: bytes) -> WireChange:
+    """A stored change (the canonical JSON :meth:`LocalOutbox.record_many` wrote, as UTF-8) as
+    a :class:`WireChange`, its fields read off the bytes without parsing them.
 
     Canonical JSON puts the keys in sorted order: ``device_id``, ``hash``, ``hlc``,
     ``payload``, ``prev_hash``, ``record_id``, ``record_type``, ``seq``, ``version``. The
-    hash sits right after the (known) device id; ``prev_hash`` and ``record_type`` are the
-    *last* occurrences of their keys, since a quote inside a JSON string is always escaped
-    and only strings and numbers follow the payload; both hashes must be plain hex. Anything
-    that does not fit that shape exactly is parsed instead.
+    hash sits right after the (known) device id, ``prefix``; ``prev_hash`` and
+    ``record_type`` are the *last* occurrences of their keys, since a quote inside a JSON
+    string is always escaped and only strings and numbers follow the payload; both hashes
+    must be plain hex. Anything that does not fit that shape exactly is parsed instead.
     """
     start = len(prefix)
-    found_prev = text.rfind(',"prev_hash":"')
-    found_type = text.rfind(',"record_type":"')
-    end_type = text.find('"', found_type + 16)
-    record_type = text[found_type + 16:end_type]
-    digest = text[start:start + 64]
-    prev_hash = text[found_prev + 14:found_prev + 78]
-    if text.startswith(prefix) and text.startswith('","hlc":', start + 64) and \
-            found_prev > start and text.startswith('","record_id":', found_prev + 78) and \
-            found_type > found_prev and record_type in RECORD_TYPES and \
-            text.startswith(f'","seq":{seq},"version":', end_type) and \
-            _plain_hex(digest) and _plain_hex(prev_hash):
-        return WireChange(device_id, seq, record_type, prev_hash, digest, text)
-    data = json.loads(text)
+    digest = raw[start:start + 64]
+    found_prev = raw.rfind(b',"prev_hash":"')
+    prev_hash = raw[found_prev + 14:found_prev + 78]
+    found_type = raw.rfind(b',"record_type":"', found_prev)
+    end_type = raw.find(b'"', found_type + 16)
+    record_type = raw[found_type + 16:end_type].decode("utf-8", "replace")
+    if raw.startswith(prefix) and raw.startswith(b'","hlc":', start + 64) and \
+            found_prev > start and raw.startswith(b'","record_id":', found_prev + 78) and \
+            found_type > 0 and record_type in RECORD_TYPES and \
+            raw.startswith(b'","seq":%d,"version":' % seq, end_type) and \
+            len(digest) == len(prev_hash) == 64 and (digest + prev_hash).isalnum():
+        return WireChange(device_id, seq, record_type, prev_hash.decode("ascii"),
+                          digest.decode("ascii"), raw)
+    data = json.loads(raw)
     return WireChange(str(data["device_id"]), seq, str(data["record_type"]),
-                      str(data["prev_hash"]), str(data["hash"]), text)
-
-
-def _plain_hex(text: str) -> bool:
-    """64 ASCII letters and digits: a hash written as it is (nothing escaped)."""
-    return len(text) == 64 and text.isascii() and text.isalnum()
+                      str(data["prev_hash"]), str(data["hash"]), raw)

@@ -25,9 +25,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
-from assessment.sync.changes import Change
+from assessment.sync.changes import Change, WireChange
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,3 +97,20 @@ class Outbox(Protocol):
     def note_county(self, notices: CountyNotices) -> None:
         """Remember list versions and revocations the county announced."""
         ...
+
+
+@runtime_checkable
+class WireOutbox(Protocol):
+    """An outbox that can hand out pending changes as stored JSON text, unparsed (optional:
+    :func:`pending_wire` encodes :meth:`Outbox.pending_changes` for the others)."""
+
+    def pending_wire(self, after_seq: int, limit: int) -> Sequence[WireChange]:
+        """Like :meth:`Outbox.pending_changes`, as :class:`WireChange` items."""
+        ...
+
+
+def pending_wire(outbox: Outbox, after_seq: int, limit: int) -> list[WireChange]:
+    """Up to ``limit`` own changes after ``after_seq`` in wire form, in sequence order."""
+    if isinstance(outbox, WireOutbox):
+        return list(outbox.pending_wire(after_seq, limit))
+    return [WireChange.of(c) for c in outbox.pending_changes(after_seq, limit)]

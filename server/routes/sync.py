@@ -3,25 +3,28 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from functools import partial
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
-from sqlalchemy import select
+from fastapi import APIRouter, Header, Query
+from sqlalchemy import Connection, select
 from starlette.concurrency import run_in_threadpool
 
 from assessment.errors import InputRejected, Problem
-from assessment.sync.changes import Change, change_from_json
-from server.db.tables import list_versions, received_changes
+from assessment.sync.changes import CHANGE_LINES, Change, change_from_json, split_change_lines
+from server.db.engine import is_sqlite
+from server.db.tables import list_versions
 from server.deps import ContextDep, SignedDep
 from server.errors import NotFound
 from server.feed import device_state, pull
-from server.ingest import ingest
+from server.ingest import gc_paused, held_changes, ingest
 
 router = APIRouter(prefix="/sync", tags=["sync"])
 
 
-Held = Callable[[int, int], dict[int, str]]
+Held = Callable[[Sequence[tuple[int, str]]], set[int]]
+"""Given (seq, hash) pairs, the seqs the county already holds with that very hash."""
 
 
 def parse_push(body: bytes, device_id: str, max_batch: int,
@@ -45,19 +48,58 @@ def parse_push(body: bytes, device_id: str, max_batch: int,
     seqs = [item.get("seq") if isinstance(item, dict) else None for item in items]
     if any(item.get("device_id") != device_id for item in items if isinstance(item, dict)):
         raise InputRejected([Problem("changes", "device", "只能推送本设备的变更")])
-    known: dict[int, str] = {}
-    numeric = [q for q in seqs if isinstance(q, int) and not isinstance(q, bool)]
-    if held is not None and numeric and len(numeric) == len(seqs):
-        known = held(min(numeric), max(numeric))
+    known: set[int] = set()
+    pairs = [(seq, item["hash"]) for item, seq in zip(items, seqs, strict=True)
+             if type(seq) is int and isinstance(item, dict) and isinstance(item.get("hash"), str)]
+    if held is not None and pairs and len(pairs) == len(seqs):
+        known = held(pairs)
     fresh: list[Change] = []
     duplicates = 0
     for i, (item, seq) in enumerate(zip(items, seqs, strict=True)):
-        if isinstance(seq, int) and seq in known and known[seq] == item.get("hash"):
+        if seq in known:
             duplicates += 1
             continue
         fresh.append(change_from_json(item, f"changes[{i}]"))
     if len(set(seqs)) != len(seqs):
         raise InputRejected([Problem("changes", "seq", "同一批中序号重复")])
+    return fresh, duplicates
+
+
+def parse_push_lines(body: bytes, device_id: str, max_batch: int,
+                     held: Held | None = None) -> tuple[list[Change], int]:
+    """:func:`parse_push` for a :data:`~assessment.sync.changes.CHANGE_LINES` body.
+
+    Every line's (seq, hash) is looked up at once; a line the county already holds with that
+    hash is counted without parsing its JSON (its content is ignored either way). Every other
+    line is parsed and verified in full and must carry its own seq and hash; anything
+    malformed refuses the whole batch.
+    """
+    lines = split_change_lines(body)
+    if len(lines) > max_batch:
+        raise InputRejected([Problem("changes", "size", f"每批最多 {max_batch} 条变更")])
+    seqs = [seq for seq, _, _ in lines]
+    if len(set(seqs)) != len(seqs):
+        raise InputRejected([Problem("changes", "seq", "同一批中序号重复")])
+    known = held([(seq, digest) for seq, digest, _ in lines]) \
+        if held is not None and lines else set()
+    fresh: list[Change] = []
+    duplicates = 0
+    for i, (seq, digest, text) in enumerate(lines):
+        if seq in known:
+            duplicates += 1
+            continue
+        try:
+            item = json.loads(text)
+        except ValueError as exc:
+            raise InputRejected([Problem(f"changes[{i}]", "json",
+                                         "变更内容不是有效的 JSON")]) from exc
+        if isinstance(item, dict) and item.get("device_id") != device_id:
+            raise InputRejected([Problem("changes", "device", "只能推送本设备的变更")])
+        change = change_from_json(item, f"changes[{i}]")
+        if change.seq != seq or change.hash != digest:
+            raise InputRejected([Problem(f"changes[{i}]", "line",
+                                         "推送行的序号或哈希与变更内容不符")])
+        fresh.append(change)
     return fresh, duplicates
 
 
@@ -72,24 +114,39 @@ async def state(req: SignedDep, ctx: ContextDep) -> dict[str, Any]:
 
 
 @router.post("/push")
-async def push(req: SignedDep, ctx: ContextDep) -> dict[str, Any]:
-    """Apply one batch in one transaction; answer with the acknowledged sequence."""
-    device_id = req.device.device_id
+async def push(req: SignedDep, ctx: ContextDep,
+               content_type: Annotated[str | None, Header()] = None) -> dict[str, Any]:
+    """Apply one batch in one transaction; answer with the acknowledged sequence.
 
-    def held(first: int, last: int) -> dict[int, str]:
-        rc = received_changes.c
+    The body is ``{"changes": [...]}`` (JSON) or change lines (``CHANGE_LINES``)."""
+    device_id = req.device.device_id
+    lines = (content_type or "").split(";")[0].strip().lower() == CHANGE_LINES
+    parse = parse_push_lines if lines else parse_push
+    max_batch = ctx.settings.max_batch
+
+    def apply(conn: Connection, changes: list[Change], duplicates: int) -> dict[str, Any]:
+        return ingest(conn, device_id=device_id, township_id=req.device.township_id,
+                      changes=changes, grader=ctx.grader, source="push",
+                      known_duplicates=duplicates).to_json()
+
+    def held_apart(pairs: Sequence[tuple[int, str]]) -> set[int]:
         with ctx.engine.connect() as conn:
-            return {int(q): str(h) for q, h in conn.execute(
-                select(rc.seq, rc.hash).where(rc.device_id == device_id,
-                                              rc.seq.between(first, last)))}
+            return held_changes(conn, device_id, pairs)
 
     def work() -> dict[str, Any]:
-        changes, duplicates = parse_push(req.body, device_id, ctx.settings.max_batch, held)
-        with ctx.engine.begin() as conn:
-            result = ingest(conn, device_id=device_id, township_id=req.device.township_id,
-                            changes=changes, grader=ctx.grader, source="push",
-                            known_duplicates=duplicates)
-        return result.to_json()
+        with gc_paused():
+            if is_sqlite(ctx.engine):
+                # SQLite takes its one writer lock at BEGIN: the held changes are looked up
+                # in a short read of their own, and the rest parsed, before it is taken.
+                changes, duplicates = parse(req.body, device_id, max_batch, held_apart)
+                with ctx.engine.begin() as conn:
+                    return apply(conn, changes, duplicates)
+            # PostgreSQL: one transaction for the lookup, the parse and the ingest (which
+            # takes the township lock only then).
+            with ctx.engine.begin() as conn:
+                changes, duplicates = parse(req.body, device_id, max_batch,
+                                            partial(held_changes, conn, device_id))
+                return apply(conn, changes, duplicates)
 
     return await run_in_threadpool(work)
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from server.pgtemp import TempPostgres, find_bin_dir
-from tests.server.support import ServerProcess
+from server.process import ServerProcess
 
 
 @pytest.fixture(scope="session")

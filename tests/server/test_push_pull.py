@@ -17,7 +17,8 @@ from assessment.sync.changes import make_change
 from assessment.sync.client import SyncError
 from assessment.sync.requestsig import sign_request
 from assessment.sync.synthetic import assessment_payload, elder_payload
-from tests.server.support import Laptop, ServerProcess
+from server.process import ServerProcess
+from tests.server.support import Laptop
 
 
 def visits(laptop: Laptop, count: int, seed: int, rules_hash: str | None = None

@@ -14,9 +14,10 @@ from assessment.ids import new_id
 from assessment.scoring import Grader
 from assessment.sync.client import SyncError
 from assessment.sync.synthetic import assessment_payload, elder_payload
+from server.process import ServerProcess
 from tests.server.conftest import ServerFactory
 from tests.server.proxy import CuttingProxy
-from tests.server.support import Laptop, ServerProcess
+from tests.server.support import Laptop
 
 
 def record(laptop: Laptop, visits: int, rules_hash: str) -> None:

@@ -1,0 +1,162 @@
+"""Ingest's bulk paths (COPY on PostgreSQL) and the push-lines parser, in process."""
+
+from __future__ import annotations
+
+import gc
+import json
+import random
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from assessment.errors import InputRejected
+from assessment.scoring import Grader
+from assessment.sync.changes import Change, WireChange, change_lines, make_change
+from assessment.sync.device import DeviceKeys
+from assessment.sync.enrolment import build_request
+from assessment.sync.synthetic import assessment_payload
+from server import county
+from server.config import Settings
+from server.context import ServerContext
+from server.db.tables import devices, record_heads
+from server.enrolment import enrol
+from server.ingest import IngestResult, gc_paused, held_changes, ingest
+from server.routes.sync import parse_push_lines
+
+
+@pytest.fixture
+def ctx(db_url: str, tmp_path: Path) -> Iterator[ServerContext]:
+    """A county on each database kind with township t1 and two enrolled devices."""
+    context = ServerContext.open(Settings(data_dir=tmp_path / "county", db_url=db_url))
+    with context.engine.begin() as conn:
+        county.add_township(conn, "t1", "一镇", "test")
+        county.add_account(conn, "ua", "甲", "t1", "test")
+        for _ in range(2):
+            code = county.new_enrolment_code(conn, "ua", "test")
+            enrol(conn, build_request(DeviceKeys.generate(), code, "测试"), context.keys,
+                  "test")
+    yield context
+    context.close()
+
+
+def _devices(ctx: ServerContext) -> list[tuple[str, int]]:
+    with ctx.engine.connect() as conn:
+        return [(str(d), int(t)) for d, t in conn.execute(
+            select(devices.c.device_id, devices.c.township_id).order_by(devices.c.device_id))]
+
+
+class Chain:
+    """One device's changes, chained."""
+
+    def __init__(self, device_id: str) -> None:
+        self.device_id = device_id
+        self.changes: list[Change] = []
+
+    def add(self, record_type: str, record_id: str, version: int,
+            payload: dict[str, Any]) -> Change:
+        prev = self.changes[-1].hash if self.changes else "0" * 64
+        change = make_change(device_id=self.device_id, seq=len(self.changes) + 1,
+                             record_type=record_type, record_id=record_id, version=version,
+                             hlc=1000 + len(self.changes), payload=payload, prev_hash=prev)
+        self.changes.append(change)
+        return change
+
+
+def _ingest(ctx: ServerContext, device: tuple[str, int],
+            changes: Sequence[Change]) -> IngestResult:
+    with ctx.engine.begin() as conn:
+        return ingest(conn, device_id=device[0], township_id=device[1], changes=changes,
+                      grader=ctx.grader)
+
+
+def _head(ctx: ServerContext, record_type: str, record_id: str) -> dict[str, Any]:
+    with ctx.engine.connect() as conn:
+        row = conn.execute(select(record_heads).where(
+            record_heads.c.record_type == record_type,
+            record_heads.c.record_id == record_id)).mappings().one()
+    return dict(row)
+
+
+def test_bulk_ingest_grades_stores_and_recognises_repeats(ctx: ServerContext) -> None:
+    device = _devices(ctx)[0]
+    chain, rng, grader = Chain(device[0]), random.Random(5), Grader()
+    for i in range(300):
+        chain.add("assessment", f"a{i}", 1,
+                  assessment_payload(grader, rng, "e1", rules_hash=ctx.grader.rules_hash))
+    chain.add("assessment", "a0", 2, {**chain.changes[0].payload, "total": -1})  # mismatch
+    first = _ingest(ctx, device, chain.changes)
+    assert (first.applied, first.duplicates, first.acked_seq) == (301, 0, 301)
+    head = _head(ctx, "assessment", "a0")
+    assert head["version"] == 2
+    assert head["grade"] == chain.changes[0].payload["final_grade"]
+    assert json.loads(head["payload"])["total"] == -1
+    assert head["payload"] == chain.changes[-1].payload_text()
+    again = _ingest(ctx, device, chain.changes)
+    assert (again.applied, again.duplicates, again.acked_seq) == (0, 301, 301)
+    with ctx.engine.connect() as conn:
+        pairs = [(c.seq, c.hash) for c in chain.changes[:5]] + [(1, "f" * 64), (999, "0" * 64)]
+        assert held_changes(conn, device[0], pairs) == {1, 2, 3, 4, 5}
+
+
+def test_elder_edits_without_a_field_list_diff_against_the_stored_version(
+        ctx: ServerContext) -> None:
+    (dev_a, township), (dev_b, _) = _devices(ctx)
+    a, b = Chain(dev_a), Chain(dev_b)
+    base = {"name": "王秀英", "phone": "1", "info": {}, "attributes": {}}
+    _ingest(ctx, (dev_a, township), [a.add("elder", "e1", 1, base)])
+    # Each device edits one field of version 1 without listing it: the county finds the
+    # field by diffing against the stored version 1, so neither edit undoes the other.
+    _ingest(ctx, (dev_b, township), [b.add("elder", "e1", 2, {**base, "phone": "2"})])
+    _ingest(ctx, (dev_a, township), [a.add("elder", "e1", 2, {**base, "name": "王秀兰"})])
+    merged = json.loads(_head(ctx, "elder", "e1")["payload"])
+    assert (merged["name"], merged["phone"]) == ("王秀兰", "2")
+
+
+def _held(known: dict[int, str]) -> Any:
+    return lambda pairs: {seq for seq, digest in pairs if known.get(seq) == digest}
+
+
+def test_push_lines_skip_held_changes_unparsed_and_verify_the_rest() -> None:
+    chain = Chain("dev-1")
+    for i in range(3):
+        chain.add("elder", f"e{i}", 1, {"info": {}, "attributes": {}, "n": i})
+    wires = [WireChange.of(c) for c in chain.changes]
+    body = change_lines(wires)
+    fresh, duplicates = parse_push_lines(body, "dev-1", 10, _held({}))
+    assert (fresh, duplicates) == (chain.changes, 0)
+    # Held lines are answered from the lookup alone (their content is ignored either way).
+    junk = change_lines([wires[0]._replace(raw=b"not json"), *wires[1:]])
+    fresh, duplicates = parse_push_lines(junk, "dev-1", 10,
+                                         _held({1: chain.changes[0].hash}))
+    assert (fresh, duplicates) == (chain.changes[1:], 1)
+    # A fork (same seq, other hash) is not held: it is parsed and verified in full.
+    with pytest.raises(InputRejected):
+        parse_push_lines(junk, "dev-1", 10, _held({1: "0" * 64}))
+    wrong_prefix = change_lines([wires[1]._replace(seq=1), wires[2]])
+    with pytest.raises(InputRejected, match="序号或哈希"):
+        parse_push_lines(wrong_prefix, "dev-1", 10, _held({}))
+    with pytest.raises(InputRejected, match="本设备"):
+        parse_push_lines(body, "dev-2", 10, _held({}))
+    with pytest.raises(InputRejected, match="序号重复"):
+        parse_push_lines(change_lines([wires[0], wires[0]]), "dev-1", 10, _held({}))
+    with pytest.raises(InputRejected, match="每批最多"):
+        parse_push_lines(body, "dev-1", 2, _held({}))
+
+
+def test_gc_pause_nests_and_restores() -> None:
+    assert gc.isenabled()
+    with gc_paused():
+        with gc_paused():
+            assert not gc.isenabled()
+        assert not gc.isenabled()
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        with gc_paused():
+            pass
+        assert not gc.isenabled()  # left as it was found
+    finally:
+        gc.enable()
