@@ -11,12 +11,12 @@ computed, and every record gets its change in the outbox. The load itself is one
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Connection, func, select
 from sqlalchemy.orm import Session
 
 from assessment.errors import InputRejected, Problem
@@ -26,7 +26,6 @@ from assessment.records import changelog, lifecycle
 from assessment.records.api import AssessmentStatus, ElderProfile
 from assessment.records.auditlog import append_audit
 from assessment.records.convert import assessment_payload, elder_payload
-from assessment.records.database import fast_insert
 from assessment.records.profiles import (
     COLUMN_ATTRIBUTES,
     check_profile,
@@ -38,7 +37,6 @@ from assessment.records.schema import (
     DeviceState,
     Elder,
     ElderDetail,
-    SearchTerm,
     Village,
 )
 from assessment.records.search import elder_terms, sort_key, village_keys
@@ -46,6 +44,10 @@ from assessment.scoring import Grader
 from assessment.sync.hlc import HybridClock
 
 _CHUNK = 5000
+# Page cache of the loading connection while a large load runs (KiB, as PRAGMA cache_size
+# takes it when negative): the search index grows by ~30 rows per elder in random order.
+_LOAD_CACHE_KIB = 262_144
+_LARGE_LOAD = 20_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -205,6 +207,14 @@ def _denormalise(elders: Sequence[dict[str, Any]], assessments: Sequence[dict[st
             elder["due_on"] = lifecycle.due_date(current["reference_date"], interval_months)
 
 
+def _insert_terms(connection: Connection, elders: Sequence[Mapping[str, Any]]) -> None:
+    """The search terms and prefix keys of new elders, in index order (fewer page splits)."""
+    rows = sorted((term, elder["num"]) for elder in elders
+                  for term in elder_terms(elder["name"], elder["id_number"]))
+    connection.exec_driver_sql(
+        "INSERT INTO search_terms (term, elder_num) VALUES (?, ?)", rows)
+
+
 def bulk_load(session: Session, state: DeviceState, ctx: LoadContext,
               profiles: Sequence[ElderProfile], assessments: Sequence[LoadAssessment], *,
               action: str = "bulk_load",
@@ -223,16 +233,29 @@ def bulk_load(session: Session, state: DeviceState, ctx: LoadContext,
         elder["num"] = elder["elder_num"] = num
     _denormalise(elders, rows, ctx.interval_months)
     connection = session.connection()
+    cache = None
+    if len(elders) + len(rows) > _LARGE_LOAD:
+        cache = connection.exec_driver_sql("PRAGMA cache_size").scalar()
+        connection.exec_driver_sql(f"PRAGMA cache_size = -{_LOAD_CACHE_KIB}")
+    try:
+        counts = _load(session, state, ctx, elders, rows, action, progress)
+    finally:
+        if cache is not None:
+            connection.exec_driver_sql(f"PRAGMA cache_size = {int(cache)}")
+    return counts
+
+
+def _load(session: Session, state: DeviceState, ctx: LoadContext,
+          elders: list[dict[str, Any]], rows: list[dict[str, Any]], action: str,
+          progress: Callable[[int, int], None] | None) -> dict[str, int]:
+    connection = session.connection()
     total = len(elders) + len(rows)
     done = 0
     for start in range(0, len(elders), _CHUNK):
         chunk = elders[start:start + _CHUNK]
-        fast_insert(connection, Elder.__table__, chunk)
-        fast_insert(connection, ElderDetail.__table__, chunk)
-        fast_insert(connection, SearchTerm.__table__, [
-            {"term": term, "elder_num": e["num"]} for e in chunk
-            for term in elder_terms(e["name"], e["id_number"])
-        ])
+        changelog.insert_rows(connection, Elder.__table__, chunk)
+        changelog.insert_rows(connection, ElderDetail.__table__, chunk)
+        _insert_terms(connection, chunk)
         done += len(chunk)
         if progress is not None:
             progress(done, total)
@@ -241,7 +264,7 @@ def bulk_load(session: Session, state: DeviceState, ctx: LoadContext,
         village = elder["village"]
         if village and village not in known:
             keys = village_keys(village)
-            fast_insert(connection, Village.__table__, [{
+            changelog.insert_rows(connection, Village.__table__, [{
                 "name": village, "township": elder["township"], "pinyin": keys.pinyin,
                 "initials": keys.initials}])
             known.add(village)
@@ -249,7 +272,7 @@ def bulk_load(session: Session, state: DeviceState, ctx: LoadContext,
     rows.sort(key=lambda a: (a["supersedes"] is not None, a["created_at"]))
     for start in range(0, len(rows), _CHUNK):
         chunk = rows[start:start + _CHUNK]
-        fast_insert(connection, Assessment.__table__, chunk)
+        changelog.insert_rows(connection, Assessment.__table__, chunk)
         done += len(chunk)
         if progress is not None:
             progress(done, total)

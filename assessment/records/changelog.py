@@ -17,13 +17,15 @@ import hashlib
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
+from json.encoder import encode_basestring
+from operator import itemgetter
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import Connection as SAConnection
+from sqlalchemy import Table, select, update
 from sqlalchemy.orm import Session
 
 from assessment.errors import InputRejected, Problem
-from assessment.records.database import fast_insert
 from assessment.records.schema import ChangeEntry, DeviceState
 from assessment.sync.changes import RECORD_TYPES, Change, canonical_json, make_change
 from assessment.sync.hlc import HybridClock
@@ -78,7 +80,8 @@ def body_hash(*, device_id: str, seq: int, record_type: str, record_id: str, ver
     already canonical JSON: the body's canonical form is assembled around it instead of
     encoding the payload a second time (bulk loads; a test checks both agree)."""
     def text(value: str) -> bytes:
-        return canonical_json(value)
+        # What the canonical encoder emits for a string, without its dispatch.
+        return encode_basestring(value).encode("utf-8")
 
     body = b"".join((
         b'{"device_id":', text(device_id), b',"hlc":', str(hlc).encode(),
@@ -124,7 +127,36 @@ def append_many(session: Session, state: DeviceState, clock: HybridClock,
 
 
 def _insert(session: Session, batch: list[dict[str, Any]]) -> None:
-    fast_insert(session.connection(), ChangeEntry.__table__, batch)
+    insert_rows(session.connection(), ChangeEntry.__table__, batch)
+
+
+def insert_rows(connection: SAConnection, table: Any, rows: Sequence[Mapping[str, Any]]) -> None:
+    """``INSERT`` many rows through the driver's ``executemany``, converting values with the
+    column types' own bind processors (as :func:`~assessment.records.database.fast_insert`
+    does) but column-wise: one C call takes a row's values, and only the columns whose type
+    converts (JSON, dates, booleans) are touched. ``None`` stays SQL ``NULL``."""
+    if not rows:
+        return
+    if not isinstance(table, Table):
+        raise TypeError("insert_rows needs a Table")
+    columns = list(table.columns)
+    names = [column.key for column in columns]
+    convert = [(i, proc) for i, column in enumerate(columns)
+               if (proc := column.type.bind_processor(connection.dialect)) is not None]
+    take = itemgetter(*names)
+    params: list[tuple[Any, ...]] = []
+    for row in rows:
+        try:
+            values = list(take(row)) if len(names) > 1 else [take(row)]
+        except KeyError:
+            values = [row.get(name) for name in names]
+        for i, proc in convert:
+            if values[i] is not None:
+                values[i] = proc(values[i])
+        params.append(tuple(values))
+    sql = (f"INSERT INTO {table.name} ({', '.join(c.name for c in columns)}) "
+           f"VALUES ({', '.join('?' for _ in columns)})")
+    connection.exec_driver_sql(sql, params)
 
 
 def to_change(entry: ChangeEntry) -> Change:

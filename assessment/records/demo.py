@@ -30,6 +30,7 @@ import random
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from itertools import accumulate
 from pathlib import Path
 from typing import Any
 
@@ -135,7 +136,8 @@ class _Generator:
                     if d.level in {"county", "district", "county_city"}]
         self.elsewhere = counties + list(legacy)
         self.surnames = [s for s, _ in SURNAMES]
-        self.surname_weights = [w for _, w in SURNAMES]
+        # Cumulative weights, as ``choices`` would accumulate them on every call.
+        self.surname_weights = list(accumulate(w for _, w in SURNAMES))
         self.items = [(item.key, max(item.scores)) for item in form.items]
         self.used_ids: set[str] = set()
         self.used_phones: set[str] = set()
@@ -155,7 +157,7 @@ class _Generator:
         return [(townships[i % len(townships)], name) for i, name in enumerate(names)]
 
     def name(self, male: bool) -> str:
-        surname = self.rng.choices(self.surnames, self.surname_weights)[0]
+        surname = self.rng.choices(self.surnames, cum_weights=self.surname_weights)[0]
         return surname + self.rng.choice(MALE_GIVEN if male else FEMALE_GIVEN)
 
     def birth(self) -> date:

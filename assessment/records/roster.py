@@ -1,21 +1,29 @@
 """The roster query: search as you type plus filters, counted and fetched by the page.
 
-One SQL statement per call over the narrow ``elders`` table (grade, last assessment, due date
+Few SQL statements per call over the narrow ``elders`` table (grade, last assessment, due date
 and draft count are denormalised there), with the typed text resolved through the indexed
 ``search_terms`` table (see :mod:`assessment.records.search`) and the small villages table
 (a typed village name or its pinyin also lists the village's elders).
 
-Query plans are chosen here rather than left to chance, because the two kinds of search need
+Query plans are chosen here rather than left to chance, because the kinds of search need
 opposite plans:
 
-* a *broad* text (``w``, ``zh``: thousands of matches) walks the index of the sort order and
-  checks each row against the match set (built once, with a Bloom filter), stopping after one
-  page; this stays fast even when the matches cluster at the end of the order (``王``);
-* a *narrow* text (``zs``, an ID tail: a handful of matches) looks the matches up by rowid and
-  sorts them.
+* a *short* text (``w``, ``zh``, ``zhang``, ``王``: up to tens of thousands of matches) has a
+  prefix key: its key rows are the matching elders, each once, in name order. The count is an
+  index range count; the first page in name order is the first rows of the range, whatever
+  part of the order the matches cluster in (``王`` all sort under ``wang``);
+* a *broad* text without a key (the last digit of an ID number) walks the index of the sort
+  order and checks each row against the terms, stopping after one page;
+* a *narrow* text (``zhangsan``, ``王秀``, two digits of an ID tail: up to a few thousand
+  matches) looks up the matches' sort keys in the small ``ix_elders_num_pinyin`` and sorts
+  them (or, for other orders, their rows by rowid).
 
-The match count that decides it is an index-only count of the term range. The SQL is built
-from fixed fragments (sort keys, index names); every value is a bound parameter.
+Elders of a matching village are merged into a page in name order from
+``ix_elders_village_pinyin``, village by village, and counted as keys + villagers − both.
+
+Other sort orders and filters use the key rows (or terms) as a membership test. The match
+count that decides the plan is an index-only count of the range. The SQL is built from fixed
+fragments (sort keys, index names); every value is a bound parameter.
 
 Sort orders end in the rowid so that pages never overlap. ``NULL`` (never assessed, no due
 date) sorts first ascending and last descending, as SQLite orders it, so that an index can
@@ -34,14 +42,10 @@ from sqlalchemy.orm import Session
 from assessment.records.api import RosterFilter, RosterRow, RosterSort
 from assessment.records.profiles import age_on, mask_id
 from assessment.records.schema import Village
-from assessment.records.search import (
-    SearchText,
-    parse_search_text,
-    village_keys,
-    village_matches,
-)
+from assessment.records.search import SearchText, key_range, parse_search_text
 
-BROAD = 3000  # term rows above which the sort index drives the query
+BROAD = 3000  # matches above which the sort index drives the query
+_VILLAGE_ARMS = 60  # matching villages read one by one in name order (a compound SELECT)
 _COLUMNS = ("num, id, name, sex, birth_date, id_number, village, current_grade, "
             "last_assessed, due_on, draft_count")
 # sort → (columns in order, index that serves them, whether "ascending" means DESC)
@@ -53,44 +57,50 @@ _ORDERS: dict[RosterSort, tuple[tuple[str, ...], str, bool]] = {
     # Youngest first = latest birth date first.
     RosterSort.AGE: (("birth_date", "name_pinyin"), "ix_elders_birth_pinyin", True),
 }
+_KEY_ROWS = "SELECT elder_num FROM search_terms WHERE term >= :klo AND term < :khi"
+_TERM_ROWS = "SELECT elder_num FROM search_terms WHERE term >= :lo AND term < :hi"
+# One elder's key row of the typed prefix, found by primary key (the key embeds the sort key).
+_HAS_KEY = ("EXISTS (SELECT 1 FROM search_terms "
+            "WHERE term = :klo || elders.name_pinyin AND elder_num = elders.num)")
+_HAS_TERM = ("EXISTS (SELECT 1 FROM search_terms "
+             "WHERE elder_num = elders.num AND term >= :lo AND term < :hi)")
 
 
 def matching_villages(session: Session, query: SearchText) -> list[str]:
-    """Villages whose name, pinyin or initials match the typed text (two letters or more)."""
+    """Villages whose name, pinyin or initials match the typed text (two letters or more);
+    the same test as :func:`~assessment.records.search.village_matches`, over the keys
+    stored with each village."""
     if query.is_id_tail or len(query.prefix) < 2:
         return []
-    names = session.scalars(select(Village.name)).all()
-    return [name for name in names if village_matches(name, village_keys(name), query)]
-
-
+    return list(session.scalars(text(
+        "SELECT name FROM villages WHERE instr(name, :q) > 0 OR substr(pinyin, 1, :n) = :q "
+        "OR substr(initials, 1, :n) = :q ORDER BY name"), {"q": query.prefix,
+                                                          "n": len(query.prefix)}))
 
 
 class _Where:
-    """The WHERE clause of a filter, its parameters and the size estimate of its text."""
+    """The filters of a roster query, the typed text's match set and their parameters."""
 
     def __init__(self, session: Session, flt: RosterFilter, as_of: date) -> None:
+        self.session = session
         self.filters: list[str] = []
         self.params: dict[str, Any] = {}
-        self.estimate: int | None = None
-        self.has_text = False
+        self.query = parse_search_text(flt.text)
+        self.keyed = False
         self.village_list = ""
-        query = parse_search_text(flt.text)
-        if flt.text.strip() and query is None:
+        if flt.text.strip() and self.query is None:
             self.filters.append("0")
-        if query is not None:
-            self.has_text = True
-            self.params.update(lo=query.prefix, hi=query.upper)
-            self.estimate = int(session.execute(text(
-                "SELECT count(*) FROM search_terms WHERE term >= :lo AND term < :hi"),
-                self.params).scalar_one())
-            villages = matching_villages(session, query)
+        if self.query is not None:
+            key = self.query.key
+            if key is not None:
+                self.keyed = True
+                self.params["klo"], self.params["khi"] = key_range(key)
+            else:
+                self.params.update(lo=self.query.prefix, hi=self.query.upper)
+            villages = matching_villages(session, self.query)
             for i, village in enumerate(villages):
                 self.params[f"v{i}"] = village
             self.village_list = ", ".join(f":v{i}" for i in range(len(villages)))
-            if villages:
-                self.estimate += int(session.execute(text(
-                    f"SELECT count(*) FROM elders WHERE village IN ({self.village_list})"),
-                    self.params).scalar_one())
         if flt.village is not None:
             self.filters.append("village = :village")
             self.params["village"] = flt.village
@@ -104,31 +114,111 @@ class _Where:
             self.filters.append("due_on <= :as_of")
             self.params["as_of"] = as_of.isoformat()
 
+    def scalar(self, sql: str) -> int:
+        """One integer from a statement over this query's parameters."""
+        return int(self.session.execute(text(sql), self.params).scalar_one())
+
     @property
-    def sql(self) -> str:
-        """The clause; a text is membership in the set of matches (materialised once per
-        statement, with a Bloom filter in front of it)."""
+    def has_text(self) -> bool:
+        """Whether a typed text restricts the roster."""
+        return self.query is not None
+
+    @property
+    def rows(self) -> str:
+        """The statement listing the elder numbers of the matching terms (or key rows)."""
+        return _KEY_ROWS if self.keyed else _TERM_ROWS
+
+    @property
+    def in_villages(self) -> str:
+        """The village test of a text that names villages (empty when none match)."""
+        return f"village IN ({self.village_list})" if self.village_list else ""
+
+    def estimate(self) -> int:
+        """How many elders the text matches at most (index-only counts)."""
+        total = self.scalar(f"SELECT count(*) FROM ({self.rows})")
+        if self.village_list:
+            total += self.scalar(f"SELECT count(*) FROM elders WHERE {self.in_villages}")
+        return total
+
+    def sql(self, probe: bool) -> str:
+        """The WHERE clause: the filters and membership in the text's matches, tested either
+        per row (``probe``: an index seek per elder, for plans that stop after a page) or
+        against the set of matches (materialised once per statement)."""
         parts = list(self.filters)
-        if self.has_text:
-            matches = "SELECT elder_num FROM search_terms WHERE term >= :lo AND term < :hi"
-            if self.village_list:
-                matches += f" UNION SELECT num FROM elders WHERE village IN ({self.village_list})"
-            parts.append(f"num IN ({matches})")
+        if self.query is not None:
+            if probe:
+                member = _HAS_KEY if self.keyed else _HAS_TERM
+                if self.village_list:
+                    member = f"({member} OR {self.in_villages})"
+            else:
+                matches = self.rows
+                if self.village_list:
+                    matches += f" UNION ALL SELECT num FROM elders WHERE {self.in_villages}"
+                member = f"num IN ({matches})"
+            parts.append(member)
         return " AND ".join(parts) if parts else "1"
 
 
 def roster_count(session: Session, flt: RosterFilter) -> int:
     """How many elders the filter shows."""
     where = _Where(session, flt, flt.as_of or date.today())
-    if where.has_text and not where.filters:
-        # Index-only: distinct elders in the term range (plus whole matching villages).
-        matches = "SELECT elder_num FROM search_terms WHERE term >= :lo AND term < :hi"
-        if where.village_list:
-            matches += f" UNION SELECT num FROM elders WHERE village IN ({where.village_list})"
-        sql = f"SELECT count(DISTINCT elder_num) FROM ({matches})"
+    query = where.query
+    if query is None or where.filters:
+        # A filter narrows by the row; village = … is a few hundred rows, probe them.
+        return where.scalar(f"SELECT count(*) FROM elders WHERE "
+                            f"{where.sql(probe=flt.village is not None)}")
+    if where.keyed:
+        # One key row per matching elder; villages add their elders without one.
+        keyed = _KEY_ROWS.replace("elder_num", "count(*)", 1)
+        if not where.village_list:
+            return where.scalar(keyed)
+        # |keys| + |villages| - |both|: two sequential range reads and a set, rather than a
+        # random primary-key probe per village elder (``+`` keeps SQLite on the key range).
+        villagers = f"SELECT num FROM elders WHERE {where.in_villages}"
+        return where.scalar(f"SELECT ({keyed}) + ({villagers.replace('num', 'count(*)', 1)}) "
+                            f"- ({keyed} AND +elder_num IN ({villagers}))")
+    if where.village_list:
+        return where.scalar(f"SELECT count(*) FROM ({_TERM_ROWS} UNION "
+                            f"SELECT num FROM elders WHERE {where.in_villages})")
+    if query.distinct_terms:
+        return where.scalar(_TERM_ROWS.replace("elder_num", "count(*)", 1))
+    return where.scalar(_TERM_ROWS.replace("elder_num", "count(DISTINCT elder_num)", 1))
+
+
+def _name_page(where: _Where, descending: bool) -> str:
+    """The statement of a page in name order of a text without filters: the elders of the
+    text's matches in name order (the first rows of its key range, or the sort index walked
+    and probed for a broad text, or the few matches sorted by ``ix_elders_num_pinyin``), merged
+    with the elders of matching villages (from ``ix_elders_village_pinyin``)."""
+    direction = "DESC" if descending else "ASC"
+    order = f"ORDER BY sort {direction}, num {direction}"
+    if where.keyed:
+        where.params["sort_at"] = len(where.params["klo"]) + 1
+        matches = (f"SELECT substr(term, :sort_at) AS sort, elder_num AS num FROM search_terms "
+                   f"WHERE term >= :klo AND term < :khi "
+                   f"ORDER BY term {direction}, elder_num {direction}")
+    elif where.scalar(_TERM_ROWS.replace("elder_num", "count(*)", 1)) > BROAD:
+        matches = (f"SELECT name_pinyin AS sort, num FROM elders "
+                   f"INDEXED BY ix_elders_name_pinyin WHERE {_HAS_TERM} {order}")
     else:
-        sql = f"SELECT count(*) FROM elders WHERE {where.sql}"
-    return int(session.execute(text(sql), where.params).scalar_one())
+        matches = (f"SELECT name_pinyin AS sort, num FROM elders "
+                   f"INDEXED BY ix_elders_num_pinyin WHERE num IN ({_TERM_ROWS}) {order}")
+    if where.village_list:
+        village_params = where.village_list.split(", ")
+        if len(village_params) <= _VILLAGE_ARMS:
+            # Each village's first rows come in order from (village, name_pinyin): no sort
+            # of all their elders.
+            villages = " UNION ".join(
+                f"SELECT * FROM (SELECT name_pinyin AS sort, num FROM elders "
+                f"WHERE village = {v} {order} LIMIT :upto)" for v in village_params)
+        else:
+            villages = (f"SELECT * FROM (SELECT name_pinyin AS sort, num FROM elders "
+                        f"WHERE {where.in_villages} {order} LIMIT :upto)")
+        matches = (f"SELECT sort, num FROM (SELECT * FROM ({matches} LIMIT :upto) "
+                   f"UNION {villages}) {order}")
+    return (f"SELECT {_COLUMNS} FROM elders WHERE num IN ("
+            f"SELECT num FROM ({matches} LIMIT :limit OFFSET :offset)) "
+            f"ORDER BY name_pinyin {direction}, num {direction}")
 
 
 def roster_page(session: Session, flt: RosterFilter, offset: int, limit: int) -> list[RosterRow]:
@@ -136,28 +226,37 @@ def roster_page(session: Session, flt: RosterFilter, offset: int, limit: int) ->
     as_of = flt.as_of or date.today()
     where = _Where(session, flt, as_of)
     keys, index, flipped = _ORDERS[flt.sort]
-    direction = "DESC" if flt.descending != flipped else "ASC"
+    descending = flt.descending != flipped
+    direction = "DESC" if descending else "ASC"
     order = ", ".join(f"{key} {direction}" for key in (*keys, "num"))
-    if where.estimate is None:
-        hint = ""  # filters only: SQLite's own choice among the indexes is good
-    elif where.estimate > BROAD:
-        if flt.village is not None and flt.sort is RosterSort.NAME:
-            index = "ix_elders_village_pinyin"  # (village, name_pinyin) serves the order
-        hint = f" INDEXED BY {index}"
+    offset, limit = max(offset, 0), max(limit, 0)
+    if where.has_text and not where.filters and flt.sort is RosterSort.NAME:
+        sql = _name_page(where, descending)
     else:
-        hint = " NOT INDEXED"  # rowid look-ups of the few matches, then a small sort
-    sql = (f"SELECT {_COLUMNS} FROM elders{hint} WHERE {where.sql} "
-           f"ORDER BY {order} LIMIT :limit OFFSET :offset")
-    params = {**where.params, "limit": max(limit, 0), "offset": max(offset, 0)}
+        probe = False
+        if not where.has_text:
+            hint = ""  # filters only: SQLite's own choice among the indexes is good
+        elif where.estimate() > BROAD:
+            if flt.village is not None and flt.sort is RosterSort.NAME:
+                index = "ix_elders_village_pinyin"  # (village, name_pinyin) serves the order
+            hint = f" INDEXED BY {index}"
+            probe = True  # stops after a page: an index seek per row beats building the set
+        else:
+            hint = " NOT INDEXED"  # rowid look-ups of the few matches, then a small sort
+        sql = (f"SELECT {_COLUMNS} FROM elders{hint} WHERE {where.sql(probe)} "
+               f"ORDER BY {order} LIMIT :limit OFFSET :offset")
+    params = {**where.params, "limit": limit, "offset": offset, "upto": offset + limit}
     rows = []
-    for row in session.execute(text(sql), params):
-        birth = date.fromisoformat(row.birth_date) if row.birth_date else None
+    # Positional unpacking: a Row's attribute access costs more than the query's own work.
+    for (_, elder_id, name, sex, birth_date, id_number, village, grade, last_assessed, due_on,
+         drafts) in session.execute(text(sql), params).all():
+        birth = date.fromisoformat(birth_date) if birth_date else None
         rows.append(RosterRow(
-            elder_id=row.id, name=row.name, sex=row.sex, age=age_on(birth, as_of),
-            id_masked=mask_id(row.id_number), village=row.village, grade=row.current_grade,
-            last_assessed=date.fromisoformat(row.last_assessed) if row.last_assessed else None,
-            due_on=date.fromisoformat(row.due_on) if row.due_on else None,
-            has_draft=row.draft_count > 0,
+            elder_id=elder_id, name=name, sex=sex, age=age_on(birth, as_of),
+            id_masked=mask_id(id_number), village=village, grade=grade,
+            last_assessed=date.fromisoformat(last_assessed) if last_assessed else None,
+            due_on=date.fromisoformat(due_on) if due_on else None,
+            has_draft=drafts > 0,
         ))
     return rows
 

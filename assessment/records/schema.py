@@ -108,8 +108,11 @@ class Elder(Base):
     )
 
     # One index per roster sort order (each ends in the rowid), so that a broad search walks
-    # the index in order and stops after one page.
+    # the index in order and stops after one page. ``ix_elders_num_pinyin`` gives the name
+    # order of elders found by number (the matches of a narrow search) from a small index
+    # instead of the wide rows.
     __table_args__ = (
+        Index("ix_elders_num_pinyin", "num", "name_pinyin"),
         Index("ix_elders_village_pinyin", "village", "name_pinyin"),
         Index("ix_elders_grade_pinyin", "current_grade", "name_pinyin"),
         Index("ix_elders_due_pinyin", "due_on", "name_pinyin"),
@@ -170,6 +173,7 @@ class Assessment(Base):
     updated_at: Mapped[datetime] = mapped_column(DateTime)
     finalized_at: Mapped[datetime | None] = mapped_column(DateTime)
     version: Mapped[int] = mapped_column(Integer, default=1)
+    eligibility: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # 0003: pinned match
 
     __table_args__ = (Index("ix_assessments_elder_status", "elder_id", "status"),)
 

@@ -9,6 +9,18 @@ typed text is answered by an index range scan (``term >= q AND term < q + U+FFFF
   ``feng``) and of the initials (``zsf``, ``sf``): ``zs`` finds 张三, ``sf`` finds 三丰;
 * ``#`` + the reversed ID number: the last digits typed become a prefix (``1234`` → ``#4321``).
 
+Short texts (``w``, ``zh``, ``zhang``, ``王``) match tens of thousands of people, and a range
+over the terms above meets each of them several times (``zhangsan``, ``zs``, ``sanfeng`` …), so
+counting them needs a ``DISTINCT`` and paging them a sort of all matches. Such texts are
+answered from *prefix keys* instead: one row per elder and short prefix,
+``KEY_MARK + prefix + KEY_SORT + sort_key(name)``. Every prefix of up to ``KEY_MAX`` characters
+of a term's leading ASCII (pinyin) characters gets one, and the first character of every term.
+The rows of one prefix are then distinct elders (a count is an index range count) and lie in
+roster name order (the first page is the first rows of the range). :func:`prefix_key` says
+whether a typed text is answered that way; :func:`key_range` gives the range. Terms that start
+with ``#`` (the ID number) are not keyed: an elder has one such term, so an ID range is
+already distinct.
+
 Readings: the given name takes pypinyin's phrase-aware common reading. Surnames often read
 differently from the character's common reading (单 shàn, 曾 zēng, 解 xiè, 仇 qiú …), so a
 surname with a special reading gets terms for both readings: typing either finds the person.
@@ -22,7 +34,10 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 ID_MARK = "#"
-TERM_END = "\uffff"
+TERM_END = "\U0010ffff"  # above every character, so ``q + TERM_END`` bounds every term after q
+KEY_MARK = "\x02"  # first character of a prefix key (sorts before anything that can be typed)
+KEY_SORT = "\x01"  # between a key's prefix and the sort key (below every prefix character)
+KEY_MAX = 5  # Latin prefixes of up to this many letters are keyed (``zhang`` matches ~8 %)
 
 # Surname readings that differ from (or are ambiguous with) the character's common reading.
 SURNAME_READINGS: dict[str, tuple[str, ...]] = {
@@ -48,6 +63,7 @@ COMPOUND_SURNAMES: dict[str, tuple[str, ...]] = {
 _LATIN = re.compile(r"[a-z]+")
 _ID_QUERY = re.compile(r"^[0-9]+[xX]?$|^[xX]$")
 _BLANKS = re.compile(r"[\s'’·•.\-_]+")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]+")
 
 
 @lru_cache(maxsize=65536)
@@ -78,27 +94,75 @@ def name_readings(name: str) -> list[tuple[str, ...]]:
     return unique or [given]
 
 
+@lru_cache(maxsize=16384)
 def sort_key(name: str) -> str:
     """The roster's name order: pinyin syllables of the preferred reading, then the name."""
     return " ".join(name_readings(name)[0]) + "\t" + name
 
 
 def elder_terms(name: str, id_number: str | None) -> set[str]:
-    """Every search term of one elder."""
+    """Every search term of one elder, with the prefix keys of its short prefixes.
+
+    ``name`` is the stored (stripped) name: the keys embed :func:`sort_key` of it, which is
+    also the elder's ``name_pinyin``.
+    """
+    terms = set(_name_terms(name))
+    if id_number:
+        terms.add(ID_MARK + id_number.upper()[::-1].lower())
+    return terms
+
+
+@lru_cache(maxsize=4096)
+def _name_terms(name: str) -> frozenset[str]:
+    """The terms and prefix keys of a name (names repeat: cached for bulk loads)."""
     terms: set[str] = set()
-    compact = _BLANKS.sub("", name)
+    compact = _CONTROL.sub("", _BLANKS.sub("", name))
     for i in range(len(compact)):
-        terms.add(compact[i:].lower())
+        if compact[i] != ID_MARK:  # only the ID number's term starts with the ID mark
+            terms.add(compact[i:].lower())
     for syllables in name_readings(name):
         for i in range(len(syllables)):
             terms.add("".join(syllables[i:]))
             initials = "".join(s[0] for s in syllables[i:])
             if len(initials) > 1:
                 terms.add(initials)
-    if id_number:
-        terms.add(ID_MARK + id_number.upper()[::-1].lower())
     terms.discard("")
-    return terms
+    prefixes: set[str] = set()
+    for term in terms:
+        prefixes.update(term[:n] for n in range(1, _keyed_length(term) + 1))
+    sort = sort_key(name)
+    terms.update(KEY_MARK + prefix + KEY_SORT + sort for prefix in prefixes)
+    return frozenset(terms)
+
+
+def _keyed_length(term: str) -> int:
+    """How many leading characters of a term get prefix keys: its leading ASCII characters
+    (at most ``KEY_MAX``), and at least the first character."""
+    latin = 0
+    for char in term[:KEY_MAX]:
+        if not char.isascii():
+            break
+        latin += 1
+    return max(1, latin)
+
+
+def prefix_key(prefix: str) -> str | None:
+    """The key (``KEY_MARK + prefix + KEY_SORT``) that answers a typed prefix, or ``None``
+    when the prefix is not keyed (longer texts, Chinese after the first character, ID tails).
+
+    Keyed means: every elder with a term starting with ``prefix`` has exactly one key row
+    starting with this key, and no other elder has one.
+    """
+    if not prefix or prefix.startswith(ID_MARK):
+        return None
+    if len(prefix) == 1 or (prefix.isascii() and len(prefix) <= KEY_MAX):
+        return KEY_MARK + prefix + KEY_SORT
+    return None
+
+
+def key_range(key: str) -> tuple[str, str]:
+    """The term range ``[low, high)`` of a prefix key's rows."""
+    return key, key[:-1] + chr(ord(KEY_SORT) + 1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,10 +177,20 @@ class SearchText:
         """The exclusive upper bound of the prefix range."""
         return self.prefix + TERM_END
 
+    @property
+    def key(self) -> str | None:
+        """The prefix key that answers this text (see :func:`prefix_key`)."""
+        return prefix_key(self.prefix)
+
+    @property
+    def distinct_terms(self) -> bool:
+        """True when no elder has two terms in the prefix range (ID-number ranges)."""
+        return self.prefix.startswith(ID_MARK)
+
 
 def parse_search_text(text: str) -> SearchText | None:
     """Normalise what the user typed; ``None`` when there is nothing to search for."""
-    compact = _BLANKS.sub("", text).lower()
+    compact = _CONTROL.sub("", _BLANKS.sub("", text)).lower()
     if not compact:
         return None
     if _ID_QUERY.match(compact) and compact != "x":

@@ -19,6 +19,7 @@ from assessment.records.demo import (
     ensure_demo_workspace,
     generate,
 )
+from assessment.records.search import KEY_MARK, elder_terms, parse_search_text, sort_key
 from assessment.records.workspace import Workspace
 
 
@@ -96,3 +97,24 @@ def test_data_dir_override(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> N
     assert default_data_dir() == tmp_path / "elsewhere"
     monkeypatch.delenv(ENV_DATA_DIR)
     assert default_data_dir().name == "yinling"
+
+
+def test_bulk_loaded_search_index(demo_dir: Path) -> None:
+    """The bulk load indexes exactly what a single write would, and search finds by it."""
+    with Workspace.open(demo_dir, "pinggu1", DEMO_PASSWORD) as ws, ws.engine.connect() as conn:
+        stored: dict[int, set[str]] = {}
+        for term, num in conn.exec_driver_sql("SELECT term, elder_num FROM search_terms"):
+            stored.setdefault(num, set()).add(term)
+        people = conn.exec_driver_sql(
+            "SELECT num, name, id_number, name_pinyin FROM elders").all()
+        assert len(people) == len(stored) == 300
+        for num, name, id_number, pinyin in people:
+            assert stored[num] == elder_terms(name, id_number)
+            assert pinyin == sort_key(name)
+        for text in ("w", "l", "zh", "wang", "王", "1"):
+            query = parse_search_text(text)
+            assert query is not None
+            expected = {num for num, terms in stored.items()
+                        if any(t.startswith(query.prefix) for t in terms
+                               if not t.startswith(KEY_MARK))}
+            assert ws.roster_count(RosterFilter(text=text)) == len(expected)

@@ -7,8 +7,19 @@ from datetime import date
 
 import pytest
 
+from assessment.records import roster
 from assessment.records.api import RosterFilter, RosterSort
-from assessment.records.search import elder_terms, name_readings, parse_search_text
+from assessment.records.search import (
+    KEY_MARK,
+    KEY_SORT,
+    elder_terms,
+    name_readings,
+    parse_search_text,
+    prefix_key,
+    sort_key,
+    village_keys,
+    village_matches,
+)
 from assessment.records.workspace import Workspace
 from tests.records.conftest import complete_answers, elder
 
@@ -128,3 +139,95 @@ def test_search_follows_edits(township: Workspace) -> None:
     township.save_elder(replace(profile, name="李四"))
     assert names(township, RosterFilter(text="zsf")) == []
     assert names(township, RosterFilter(text="ls")) == ["李四"]
+
+
+def test_prefix_keys_of_an_elder() -> None:
+    terms = elder_terms("王秀英", "14042119450301123X")
+    keys = {t for t in terms if t.startswith(KEY_MARK)}
+    assert {t for t in terms - keys if not t.startswith("#")} >= {"wangxiuying", "wxy", "秀英"}
+    sort = sort_key("王秀英")
+    for prefix in ("w", "wa", "wan", "wang", "wangx", "x", "xiu", "xy", "王", "秀", "英"):
+        assert KEY_MARK + prefix + KEY_SORT + sort in keys
+    assert len(keys) == len({k.split(KEY_SORT)[0] for k in keys})  # one row per prefix
+    assert not any(k.startswith((KEY_MARK + "wangxi", KEY_MARK + "王秀")) for k in keys)
+    assert prefix_key("wangx") is not None
+    assert prefix_key("wangxi") is None
+    assert prefix_key("王秀") is None
+    assert prefix_key("#321") is None
+
+
+# Names that stress the keys: shared prefixes, repeated characters, two surname readings,
+# compound surnames, Latin letters, the same name twice (ties broken by the row number).
+_NAMES = ("王秀英", "王秀英", "汪秀英", "王王", "万贵", "王家庄", "张三", "张三丰", "章山",
+          "单雄信", "曾国藩", "欧阳秀兰", "秀秀", "李四", "李家宝", "Anna李", "万福", "娃娜",
+          "长孙无忌", "乐乐", "杨扬", "英")
+
+
+@pytest.fixture
+def crowd(workspace: Workspace) -> Workspace:
+    """Many elders with overlapping names in villages whose names overlap the names."""
+    villages = ("王家庄村", "李家沟村", "万安村")
+    for i, name in enumerate(_NAMES):
+        workspace.create_elder(elder(name, sequence=100 + i, birth=date(1940 + i, 1, 2),
+                                     village=villages[i % 3], male=i % 2 == 0))
+    return workspace
+
+
+def _matches(profile_terms: set[str], village: str | None, typed: str) -> bool:
+    query = parse_search_text(typed)
+    assert query is not None
+    if any(t.startswith(query.prefix) for t in profile_terms if not t.startswith(KEY_MARK)):
+        return True
+    if village is None or query.is_id_tail or len(query.prefix) < 2:
+        return False
+    return village_matches(village, village_keys(village), query)
+
+
+@pytest.mark.parametrize("broad", [3000, 0])
+def test_every_plan_agrees_with_the_terms(crowd: Workspace, monkeypatch: pytest.MonkeyPatch,
+                                          broad: int) -> None:
+    monkeypatch.setattr(roster, "BROAD", broad)  # 0: the sort-index plans for every text
+    monkeypatch.setattr(roster, "_VILLAGE_ARMS", 60 if broad else 0)  # one sorted village read
+    everyone = crowd.roster_page(RosterFilter(), 0, 1000)
+    profiles = {r.elder_id: crowd.get_elder(r.elder_id) for r in everyone}
+    terms = {i: elder_terms(p.name, p.id_number) for i, p in profiles.items()}
+    typed: set[str] = {"家", "家庄", "lj", "ljg", "wjz", "wan", "zh", "秀秀", "xx", "anna",
+                       "d", "dan", "shan", "zeng", "zhangsun", "w", "x"}
+    step = 1 if broad else 2  # every other length is enough to exercise the other plans
+    for t in set().union(*terms.values()):
+        if not t.startswith(KEY_MARK):
+            typed.update(t[:n] for n in range(1, min(len(t), 7) + 1, step))
+    for profile in profiles.values():
+        assert profile.id_number is not None
+        typed.update(profile.id_number[-n:] for n in (1, 2, 4))
+    for text in sorted(typed):
+        if text.startswith("#"):
+            continue
+        for descending in (False, True):
+            flt = RosterFilter(text=text, descending=descending)
+            order = everyone[::-1] if descending else everyone
+            expected = [r.elder_id for r in order
+                        if _matches(terms[r.elder_id], r.village, text)]
+            assert crowd.roster_count(flt) == len(expected), text
+            assert [r.elder_id for r in crowd.roster_page(flt, 0, 100)] == expected, text
+            pages = [r.elder_id for off in range(0, len(expected) + 4, 4)
+                     for r in crowd.roster_page(flt, off, 4)]
+            assert pages == expected, text
+        for flt in (RosterFilter(text=text, village="万安村"),
+                    RosterFilter(text=text, sort=RosterSort.AGE),
+                    RosterFilter(text=text, grade=-1, sort=RosterSort.VILLAGE)):
+            expected_ids = {r.elder_id for r in everyone
+                            if _matches(terms[r.elder_id], r.village, text)
+                            and (flt.village is None or r.village == flt.village)}
+            shown = crowd.roster_page(flt, 0, 100)
+            assert {r.elder_id for r in shown} == expected_ids, (text, flt)
+            assert crowd.roster_count(flt) == len(expected_ids), (text, flt)
+
+
+def test_keys_follow_renames(crowd: Workspace) -> None:
+    row = crowd.roster_page(RosterFilter(text="zhangsanf"), 0, 1)[0]
+    before = crowd.roster_count(RosterFilter(text="z"))
+    crowd.save_elder(replace(crowd.get_elder(row.elder_id), name="阿三丰"))
+    assert crowd.roster_count(RosterFilter(text="z")) == before - 1
+    assert "阿三丰" in [r.name for r in crowd.roster_page(RosterFilter(text="a"), 0, 100)]
+    assert crowd.roster_count(RosterFilter(text="sf")) == 1

@@ -115,6 +115,7 @@ def upgrade() -> None:
                               unique=False)
         batch_op.create_index(batch_op.f('ix_elders_household_id'), ['household_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_elders_name_pinyin'), ['name_pinyin'], unique=False)
+        batch_op.create_index('ix_elders_num_pinyin', ['num', 'name_pinyin'], unique=False)
         batch_op.create_index('ix_elders_village_pinyin', ['village', 'name_pinyin'], unique=False)
 
     op.create_table('settings',
@@ -203,6 +204,7 @@ def downgrade() -> None:
     op.drop_table('settings')
     with op.batch_alter_table('elders', schema=None) as batch_op:
         batch_op.drop_index('ix_elders_village_pinyin')
+        batch_op.drop_index('ix_elders_num_pinyin')
         batch_op.drop_index(batch_op.f('ix_elders_name_pinyin'))
         batch_op.drop_index(batch_op.f('ix_elders_household_id'))
         batch_op.drop_index('ix_elders_grade_pinyin')
