@@ -53,7 +53,8 @@ def connect_raw(path: Path, key: bytes) -> Any:
         conn.execute("PRAGMA foreign_keys = ON")
         conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         conn.execute("PRAGMA temp_store = MEMORY")
-        conn.execute("PRAGMA cache_size = -32000")
+        # 64 MB of decrypted pages: the search index of a 100,000-elder township stays warm.
+        conn.execute("PRAGMA cache_size = -64000")
         # Reading the schema is the first access that needs the key: a wrong key fails here.
         conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
         mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()
