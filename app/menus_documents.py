@@ -26,10 +26,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.printing import BatchTaskHandle, batch_certificates
 from assessment.records.api import RosterFilter
 
-if TYPE_CHECKING:  # pandas and the charts load when the statistics window first opens
+if TYPE_CHECKING:  # pandas, charts and reportlab load when first used, not at start-up
+    from app.printing import BatchTaskHandle
     from app.statistics_view import StatisticsView
 
 PAGE = 500
@@ -155,6 +155,8 @@ class DocumentsMenu(QObject):
             QMessageBox.information(self.window, "没有可打印的报告",
                                     "所选范围内没有已完成评估的老人。")
             return None
+        from app.printing import batch_certificates  # reportlab loads on first use
+
         self.batch = batch_certificates(self.window, self.workspace, ids, dialog.mode())
         return self.batch
 

@@ -18,7 +18,6 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
-from app import printing
 from app.context import AppContext
 from app.entry.form_widget import AssessmentForm
 from app.entry.result_panel import Evaluation, ResultPanel, evaluate
@@ -230,12 +229,16 @@ class EntryPage(QWidget):
         """打印预览: the certificate in the print preview, printable from there."""
         if self.record is None or self.record.status is AssessmentStatus.DRAFT:
             return False
+        from app import printing  # reportlab loads on first print, not at start-up
+
         return printing.print_certificate(self, self.ctx.workspace, self.record.assessment_id)
 
     def print_certificate(self) -> bool:
         """打印: the print dialog, then the printer."""
         if self.record is None or self.record.status is AssessmentStatus.DRAFT:
             return False
+        from app import printing
+
         return printing.print_certificate_now(self, self.ctx.workspace,
                                               self.record.assessment_id)
 
@@ -243,6 +246,8 @@ class EntryPage(QWidget):
         """另存为PDF (asking where when ``path`` is None); the saved file."""
         if self.record is None or self.record.status is AssessmentStatus.DRAFT:
             return None
+        from app import printing
+
         return printing.save_certificate_pdf(self, self.ctx.workspace,
                                              self.record.assessment_id, path)
 
