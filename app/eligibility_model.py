@@ -40,7 +40,36 @@ def _brush(colour: str) -> QBrush:
     return QBrush(QColor(colour))
 
 
-class EligibilityModel(QAbstractTableModel):
+class _TableModel(QAbstractTableModel):
+    """Shared plumbing of the models below: counts, bounds checks and numbered row headers."""
+
+    def _headers(self) -> Sequence[str]:
+        raise NotImplementedError
+
+    def _row_total(self) -> int:
+        raise NotImplementedError
+
+    def _in_range(self, index: _Index) -> bool:
+        return (index.isValid() and 0 <= index.row() < self._row_total()
+                and 0 <= index.column() < len(self._headers()))
+
+    def rowCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: N802, B008
+        return 0 if parent.isValid() else self._row_total()
+
+    def columnCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: N802, B008
+        return 0 if parent.isValid() else len(self._headers())
+
+    def headerData(self, section: int, orientation: Qt.Orientation,  # noqa: N802
+                   role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if role != Qt.ItemDataRole.DisplayRole:
+            return None
+        if orientation == Qt.Orientation.Horizontal:
+            headers = self._headers()
+            return headers[section] if 0 <= section < len(headers) else None
+        return str(section + 1)
+
+
+class EligibilityModel(_TableModel):
     """Every item of every applicable list for one elder, with result, reasons and what to ask."""
 
     HEADERS = ("编号", "服务项目", "结果", "判断依据", "需核实", "标准", "清单版本")
@@ -64,11 +93,11 @@ class EligibilityModel(QAbstractTableModel):
         """The result shown on ``row``."""
         return self._items[row]
 
-    def rowCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: N802, B008
-        return 0 if parent.isValid() else len(self._items)
+    def _headers(self) -> Sequence[str]:
+        return self.HEADERS
 
-    def columnCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: N802, B008
-        return 0 if parent.isValid() else len(self.HEADERS)
+    def _row_total(self) -> int:
+        return len(self._items)
 
     def _text(self, row: int, column: int) -> str:
         item = self._items[row]
@@ -87,8 +116,7 @@ class EligibilityModel(QAbstractTableModel):
         return f"{item.list}（暂行）" if item.provisional else item.list
 
     def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid() or not 0 <= index.row() < len(self._items) \
-                or not 0 <= index.column() < len(self.HEADERS):
+        if not self._in_range(index):
             return None
         item = self._items[index.row()]
         if role == Qt.ItemDataRole.ToolTipRole and index.column() == self.REASONS:
@@ -112,13 +140,6 @@ class EligibilityModel(QAbstractTableModel):
             return int(Qt.AlignmentFlag.AlignLeft | vertical)
         return None
 
-    def headerData(self, section: int, orientation: Qt.Orientation,  # noqa: N802
-                   role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if role != Qt.ItemDataRole.DisplayRole:
-            return None
-        if orientation == Qt.Orientation.Horizontal:
-            return self.HEADERS[section] if 0 <= section < len(self.HEADERS) else None
-        return str(section + 1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,7 +155,7 @@ class ItemCount:
     undetermined: int
 
 
-class ItemCountsModel(QAbstractTableModel):
+class ItemCountsModel(_TableModel):
     """The items of the lists in force with their counts over the whole registry."""
 
     HEADERS = ("编号", "服务项目", "类型", "符合人数", "待核实人数", "清单版本")
@@ -153,15 +174,14 @@ class ItemCountsModel(QAbstractTableModel):
         """The counts shown on ``row``."""
         return self._rows[row]
 
-    def rowCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: N802, B008
-        return 0 if parent.isValid() else len(self._rows)
+    def _headers(self) -> Sequence[str]:
+        return self.HEADERS
 
-    def columnCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: N802, B008
-        return 0 if parent.isValid() else len(self.HEADERS)
+    def _row_total(self) -> int:
+        return len(self._rows)
 
     def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid() or not 0 <= index.row() < len(self._rows) \
-                or not 0 <= index.column() < len(self.HEADERS):
+        if not self._in_range(index):
             return None
         row = self._rows[index.row()]
         column = index.column()
@@ -179,16 +199,8 @@ class ItemCountsModel(QAbstractTableModel):
             return _brush(RESULT_COLOURS["undetermined"][1])
         return None
 
-    def headerData(self, section: int, orientation: Qt.Orientation,  # noqa: N802
-                   role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if role != Qt.ItemDataRole.DisplayRole:
-            return None
-        if orientation == Qt.Orientation.Horizontal:
-            return self.HEADERS[section] if 0 <= section < len(self.HEADERS) else None
-        return str(section + 1)
 
-
-class RosterTableModel(QAbstractTableModel):
+class RosterTableModel(_TableModel):
     """One item's roster table (from :func:`assessment.eligibility.rosters.roster_tables`).
 
     Rows whose ``结果`` column says ``待核实`` are tinted amber, ``符合`` green.
@@ -215,15 +227,14 @@ class RosterTableModel(QAbstractTableModel):
         """The table's column headings."""
         return self._columns
 
-    def rowCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: N802, B008
-        return 0 if parent.isValid() else len(self._values)
+    def _headers(self) -> Sequence[str]:
+        return self._columns
 
-    def columnCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: N802, B008
-        return 0 if parent.isValid() else len(self._columns)
+    def _row_total(self) -> int:
+        return len(self._values)
 
     def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid() or not 0 <= index.row() < len(self._values) \
-                or not 0 <= index.column() < len(self._columns):
+        if not self._in_range(index):
             return None
         row = self._values[index.row()]
         if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole):
@@ -238,16 +249,8 @@ class RosterTableModel(QAbstractTableModel):
                 return _brush(RESULT_COLOURS[code][0])
         return None
 
-    def headerData(self, section: int, orientation: Qt.Orientation,  # noqa: N802
-                   role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if role != Qt.ItemDataRole.DisplayRole:
-            return None
-        if orientation == Qt.Orientation.Horizontal:
-            return self._columns[section] if 0 <= section < len(self._columns) else None
-        return str(section + 1)
 
-
-class ListVersionsModel(QAbstractTableModel):
+class ListVersionsModel(_TableModel):
     """The installed list versions (bundled and installed), newest last per list."""
 
     HEADERS = ("清单", "版本", "名称", "状态", "生效期", "文件")
@@ -268,15 +271,14 @@ class ListVersionsModel(QAbstractTableModel):
         """The version shown on ``row``."""
         return self._rows[row]
 
-    def rowCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: N802, B008
-        return 0 if parent.isValid() else len(self._rows)
+    def _headers(self) -> Sequence[str]:
+        return self.HEADERS
 
-    def columnCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: N802, B008
-        return 0 if parent.isValid() else len(self.HEADERS)
+    def _row_total(self) -> int:
+        return len(self._rows)
 
     def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid() or not 0 <= index.row() < len(self._rows) \
-                or not 0 <= index.column() < len(self.HEADERS):
+        if not self._in_range(index):
             return None
         version = self._rows[index.row()]
         if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole):
@@ -291,11 +293,3 @@ class ListVersionsModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.ForegroundRole and version.ref not in self._in_force:
             return _brush("#6e7781")
         return None
-
-    def headerData(self, section: int, orientation: Qt.Orientation,  # noqa: N802
-                   role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if role != Qt.ItemDataRole.DisplayRole:
-            return None
-        if orientation == Qt.Orientation.Horizontal:
-            return self.HEADERS[section] if 0 <= section < len(self.HEADERS) else None
-        return str(section + 1)
