@@ -8,7 +8,7 @@ that must change on the laptops is changed there by a new edit, which syncs like
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, Table, select, update
 
@@ -17,6 +17,9 @@ from server import audit
 from server.db.tables import chain_gaps, conflicts, grade_mismatches, quarantine, townships
 from server.errors import NotFound
 from server.timeutil import iso, utcnow
+
+if TYPE_CHECKING:
+    from server.context import ServerContext
 
 QUEUES: dict[str, Table] = {
     "conflicts": conflicts, "quarantine": quarantine, "mismatches": grade_mismatches,
@@ -81,6 +84,14 @@ def resolve(conn: Connection, queue: str, item_id: int, action: str, note: str,
     if not done:
         raise NotFound(f"{QUEUE_NAMES[queue]} 第 {item_id} 项不存在或已处理")
     audit.record(conn, actor, f"review.{queue}", {"id": item_id, "action": action})
+
+
+def resolve_item(ctx: ServerContext, queue: str, item_id: int, action: str, note: str,
+                 actor: str) -> None:
+    """Resolve one review item in a transaction of its own (the admin API, the review pages
+    and the county CLI all come through here)."""
+    with ctx.engine.begin() as conn:
+        resolve(conn, queue, item_id, action, note, actor)
 
 
 def counts(conn: Connection) -> dict[str, int]:

@@ -149,8 +149,7 @@ def review_list(queue: str, ctx: ContextDep, actor: AdminDep,
 def review_resolve(queue: str, item_id: int, body: ResolveIn, ctx: ContextDep,
                          actor: AdminDep) -> dict[str, str]:
     """Resolve one review item."""
-    with ctx.engine.begin() as conn:
-        review.resolve(conn, queue, item_id, body.action, body.note, actor)
+    review.resolve_item(ctx, queue, item_id, body.action, body.note, actor)
     return {"status": "resolved"}
 
 
