@@ -61,7 +61,7 @@ def sync_error_message(error: object) -> str:
     if isinstance(error, countynotes.SyncRefused):
         return str(error)
     if isinstance(error, SyncError):
-        if error.status == 403 and "停用" in error.message:
+        if error.revoked:
             return countynotes.revoked_message(error.message)
         if error.status == 401:
             return f"县级服务器不认可本机（{error.message}），请重新登记本机"
@@ -135,7 +135,7 @@ def sync_job(workspace: Workspace, profile: SyncProfile, *, batch_size: int = 50
                 if pulled.cancelled:
                     raise Cancelled
             except SyncError as exc:
-                if exc.status == 403 and "停用" in exc.message:
+                if exc.revoked:
                     workspace.mark_sync_revoked(exc.message)
                 raise
         return SyncOutcome(pushed, pulled, tuple(outbox.installed), tuple(outbox.list_errors))

@@ -26,7 +26,7 @@ from assessment.sync.requestsig import (
 )
 from server.db.engine import is_sqlite
 from server.db.tables import accounts, devices, request_nonces, townships
-from server.errors import Forbidden, NotAuthenticated
+from server.errors import NotAuthenticated, Revoked
 from server.timeutil import utcnow
 
 
@@ -52,9 +52,9 @@ def device_context(conn: Connection, device_id: str) -> tuple[DeviceContext, str
     if row is None:
         raise NotAuthenticated("设备未在县级服务器登记")
     if row.revoked_at is not None:
-        raise Forbidden("该设备已被县级管理员停用")
+        raise Revoked("该设备已被县级管理员停用")
     if row.acc_rev is not None:
-        raise Forbidden("该设备所属账号已被停用")
+        raise Revoked("该设备所属账号已被停用")
     return (DeviceContext(row.device_id, row.township_id, row.code, row.username),
             str(row.sign_public_key))
 

@@ -7,6 +7,8 @@ class ServerError(Exception):
     """A refusal with an HTTP status and a message for people."""
 
     status = 400
+    code = "refused"
+    """A stable machine-readable reason, sent beside the message (clients branch on it)."""
 
     def __init__(self, message: str) -> None:
         super().__init__(message)
@@ -23,6 +25,12 @@ class Forbidden(ServerError):
     """The caller is known but may not do this (revoked, other township)."""
 
     status = 403
+
+
+class Revoked(Forbidden):
+    """The device, or the account it was enrolled under, was revoked by the county."""
+
+    code = "revoked"
 
 
 class NotFound(ServerError):

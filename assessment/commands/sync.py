@@ -92,7 +92,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"\n错误：{exc}", file=sys.stderr)
         return 1
     except SyncError as exc:
-        if exc.status == 403 and "停用" in exc.message:
+        if exc.revoked:
             workspace.mark_sync_revoked(exc.message)
             print(f"\n错误：{revoked_message(exc.message)}", file=sys.stderr)
             return 1

@@ -55,11 +55,18 @@ class CancelFlag(Protocol):
 class SyncError(Exception):
     """Sync could not complete; ``message`` is for people, ``retryable`` says whether to retry."""
 
-    def __init__(self, message: str, *, retryable: bool = False, status: int | None = None):
+    def __init__(self, message: str, *, retryable: bool = False, status: int | None = None,
+                 code: str | None = None):
         super().__init__(message)
         self.message = message
         self.retryable = retryable
         self.status = status
+        self.code = code
+
+    @property
+    def revoked(self) -> bool:
+        """The county refused because this device or its account was revoked."""
+        return self.code == "revoked"
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,14 +92,17 @@ class PullReport:
     cancelled: bool = False
 
 
-def _error_message(response: httpx.Response) -> str:
+def _refusal(response: httpx.Response) -> tuple[str, str | None]:
+    """The county's Chinese reason for a refused request and its machine-readable code."""
     try:
-        detail = response.json().get("detail")
-    except (ValueError, AttributeError):
-        detail = None
-    if isinstance(detail, str):
-        return detail
-    return f"县级服务器拒绝了请求（HTTP {response.status_code}）"
+        answer = response.json()
+    except ValueError:
+        answer = None
+    detail = answer.get("detail") if isinstance(answer, dict) else None
+    code = answer.get("code") if isinstance(answer, dict) else None
+    message = detail if isinstance(detail, str) else \
+        f"县级服务器拒绝了请求（HTTP {response.status_code}）"
+    return message, code if isinstance(code, str) else None
 
 
 class SyncClient:
@@ -151,9 +161,9 @@ class SyncClient:
                 if response.status_code < 400:
                     result: dict[str, Any] = response.json()
                     return result
-                error = SyncError(_error_message(response),
-                                  retryable=response.status_code in _RETRYABLE_STATUS,
-                                  status=response.status_code)
+                message, code = _refusal(response)
+                error = SyncError(message, retryable=response.status_code in _RETRYABLE_STATUS,
+                                  status=response.status_code, code=code)
                 cause = error
             attempt += 1
             if not error.retryable or attempt > self._retries:

@@ -2,9 +2,9 @@
 
 The HTTP client (:mod:`assessment.sync.client`) and the bundle codec
 (:mod:`assessment.sync.bundle`) only ever talk to an :class:`Outbox`; the Workspace implements
-it over its change-log table, and :class:`assessment.sync.local_outbox.LocalOutbox` is a small
-reference implementation (plain SQLite) used by tests, benchmarks and the command line until
-the Workspace provides one.
+it over its change-log table (:mod:`assessment.sync.workspace_outbox`), and
+:class:`assessment.sync.local_outbox.LocalOutbox` is a small reference implementation (plain
+SQLite) that the protocol tests and the ingest benchmarks use to stand in for many laptops.
 
 Rules every implementation keeps:
 

@@ -225,8 +225,10 @@ def test_requests_are_authenticated_and_scoped(
     with one.client(retries=0) as client, pytest.raises(SyncError, match="停用") as info:
         client.push()
     assert info.value.status == 403
-    with two.client(retries=0) as client, pytest.raises(SyncError, match="账号已被停用"):
+    assert info.value.revoked  # the machine-readable code, not the wording, says so
+    with two.client(retries=0) as client, pytest.raises(SyncError, match="账号已被停用") as acc:
         client.pull()
+    assert acc.value.revoked
     with three.client() as client:
         pulled = client.pull()
     assert pulled.notices.revoked_devices == ()  # revocations of other townships stay there
