@@ -15,14 +15,14 @@ from assessment.sync.bundle import BundleRejected
 from server.config import Settings
 from server.context import ServerContext
 from server.errors import ServerError
-from server.routes import admin, public, sync
+from server.routes import admin, pages, public, sync
 
 log = logging.getLogger("server")
 
 
 async def _server_error(_request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, ServerError)
-    return JSONResponse({"detail": exc.message}, status_code=exc.status)
+    return JSONResponse({"detail": exc.message, "code": exc.code}, status_code=exc.status)
 
 
 async def _rejected(_request: Request, exc: Exception) -> JSONResponse:
@@ -57,4 +57,5 @@ def create_app(settings: Settings | None = None, ctx: ServerContext | None = Non
     app.include_router(public.router)
     app.include_router(sync.router)
     app.include_router(admin.router)
+    app.include_router(pages.router)
     return app

@@ -1,0 +1,316 @@
+"""The county operator's web pages under ``/admin/ui``: sign-in, dashboard, review queues,
+bundle upload and devices.
+
+Every page needs a session (see :mod:`server.web.session`); every form post carries the
+session's CSRF token. The work itself goes through the same functions as the admin API and
+the county command: :func:`server.review.resolve_item`, :func:`server.bundles.import_bundle`,
+:func:`server.county.revoke_device`.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, Request
+from starlette.concurrency import run_in_threadpool
+from starlette.responses import Response
+
+from assessment.errors import InputRejected
+from assessment.sync.bundle import BundleRejected
+from server import county, review
+from server.auth import check_admin
+from server.bundles import ImportOutcome, import_bundle, write_receipt
+from server.deps import ContextDep
+from server.errors import NotAuthenticated, NotFound, ServerError
+from server.stats import county_statistics
+from server.web import (
+    bundle_view,
+    dashboard_view,
+    device_view,
+    lookups,
+    review_view,
+    signin_view,
+)
+from server.web.forms import read_form, read_upload
+from server.web.html import Html
+from server.web.labels import ACTION_LABELS, ACTOR, UI, queue_title
+from server.web.layout import page
+from server.web.responses import (
+    CsrfRejected,
+    PageRoute,
+    SignInRequired,
+    html,
+    problem_text,
+    redirect,
+)
+from server.web.session import (
+    CSRF_FIELD,
+    LIFETIME_S,
+    SESSION_COOKIE,
+    SIGNIN_COOKIE,
+    SIGNIN_LIFETIME_S,
+    Session,
+    clear_cookie,
+    new_signin_token,
+    set_cookie,
+    signin_token_ok,
+    store_of,
+)
+from server.web.style import STYLESHEET
+
+log = logging.getLogger("server.pages")
+router = APIRouter(prefix=UI, route_class=PageRoute, include_in_schema=False)
+_TOWNSHIP = re.compile(r"^[0-9A-Za-z_-]{1,32}$")
+_SIGNIN_NOTES = {"out": ("ok", "已退出登录。")}
+
+
+async def current_session(request: Request) -> Session:
+    """The operator's live session, or off to the sign-in page."""
+    session = store_of(request).get(request.cookies.get(SESSION_COOKIE))
+    if session is None:
+        raise SignInRequired
+    return session
+
+
+SessionDep = Annotated[Session, Depends(current_session)]
+
+
+def check_csrf(session: Session, fields: dict[str, str]) -> None:
+    """Refuse a form post that does not carry this session's CSRF token."""
+    if not session.csrf_ok(fields.get(CSRF_FIELD)):
+        raise CsrfRejected
+
+
+def _page(session: Session, title: str, body: Html, here: str = "", status: int = 200
+          ) -> Response:
+    return html(page(title, body, here=here, csrf=session.csrf,
+                     messages=session.take_flashes()), status)
+
+
+@router.get("/static/style.css")
+async def stylesheet() -> Response:
+    """The pages' stylesheet (the only style source the CSP allows)."""
+    return Response(STYLESHEET, media_type="text/css; charset=utf-8",
+                    headers={"Cache-Control": "max-age=3600"})
+
+
+# --- signing in and out ----------------------------------------------------------------------
+
+def _signin_page(request: Request, messages: list[tuple[str, str]], status: int = 200
+                 ) -> Response:
+    token = new_signin_token()
+    response = html(page("登录", signin_view.signin(token), messages=messages), status)
+    set_cookie(response, request, SIGNIN_COOKIE, token, SIGNIN_LIFETIME_S)
+    return response
+
+
+@router.get("/login")
+async def signin_form(request: Request, m: str = "") -> Response:
+    """The sign-in form (signed-in operators go straight to the dashboard)."""
+    if store_of(request).get(request.cookies.get(SESSION_COOKIE)) is not None:
+        return redirect(UI)
+    note = _SIGNIN_NOTES.get(m)
+    return _signin_page(request, [note] if note else [])
+
+
+@router.post("/login")
+async def signin(request: Request, ctx: ContextDep) -> Response:
+    """Check the admin token; on success start a session."""
+    fields = await read_form(request)
+    if not signin_token_ok(request.cookies.get(SIGNIN_COOKIE), fields.get("signin")):
+        return _signin_page(request, [("error", "登录页面已过期，请重新输入令牌。")], 403)
+    try:
+        check_admin(fields.get("token", "").strip(), ctx.keys.admin_token)
+    except NotAuthenticated:
+        log.warning("县级页面登录失败：管理员令牌不正确")
+        return _signin_page(request, [("error", "管理员令牌不正确，未登录。")], 401)
+    store = store_of(request)
+    store.drop(request.cookies.get(SESSION_COOKIE))
+    cookie, _session = store.create()
+    log.info("县级页面：管理员已登录")
+    response = redirect(UI)
+    set_cookie(response, request, SESSION_COOKIE, cookie, LIFETIME_S)
+    clear_cookie(response, request, SIGNIN_COOKIE)
+    return response
+
+
+@router.post("/logout")
+async def signout(request: Request, session: SessionDep) -> Response:
+    """End the session."""
+    check_csrf(session, await read_form(request))
+    store_of(request).drop(request.cookies.get(SESSION_COOKIE))
+    response = redirect(f"{UI}/login?m=out")
+    clear_cookie(response, request, SESSION_COOKIE)
+    return response
+
+
+# --- dashboard and review --------------------------------------------------------------------
+
+@router.get("")
+def dashboard(ctx: ContextDep, session: SessionDep) -> Response:
+    """Open review items per queue and the statistics per township."""
+    with ctx.engine.connect() as conn:
+        counts, stats = review.counts(conn), county_statistics(conn)
+    return _page(session, "首页", dashboard_view.render(counts, stats), "dashboard")
+
+
+def _queue(queue: str) -> str:
+    if queue not in review.QUEUES:
+        raise NotFound("没有这个审核队列")
+    return queue
+
+
+@router.get("/review/{queue}")
+def queue_page(queue: str, ctx: ContextDep, session: SessionDep, township: str = "",
+               all_items: Annotated[str, Query(alias="all")] = "") -> Response:
+    """The items of one review queue, filtered by township, open ones unless asked."""
+    queue = _queue(queue)
+    township, show_all = township.strip(), all_items == "1"
+    with ctx.engine.connect() as conn:
+        names = lookups.names(conn)
+        if township and township not in {code for code, _ in names.townships.values()}:
+            session.flash("error", f"没有编码为 {township} 的乡镇，已显示全部乡镇。")
+            township = ""
+        items = review.list_queue(conn, queue, open_only=not show_all,
+                                  township=township or None)
+        elder_ids = [str(i["record_id"]) for i in items
+                     if queue == "conflicts" or i.get("record_type") == "elder"]
+        of_assessment = (lookups.assessment_elders(conn, [str(i["assessment_id"]) for i in items])
+                         if queue == "mismatches" else {})
+        elder_names = lookups.elder_names(conn, [*elder_ids, *of_assessment.values()])
+    view = review_view.QueueView(queue, items, names, session.csrf, township, show_all,
+                                 elder_names=elder_names, assessment_elders=of_assessment)
+    return _page(session, queue_title(queue), review_view.render(view), f"review:{queue}")
+
+
+@router.post("/review/{queue}/{item_id}")
+async def resolve(queue: str, item_id: int, request: Request, ctx: ContextDep,
+                  session: SessionDep) -> Response:
+    """Record one decision, then back to the queue with a message."""
+    fields = await read_form(request)
+    check_csrf(session, fields)
+    queue = _queue(queue)
+    township = fields.get("township", "")
+    back = review_view.queue_url(queue, township if _TOWNSHIP.fullmatch(township) else "",
+                                 fields.get("all") == "1")
+    action, note = fields.get("action", ""), fields.get("note", "").strip()
+    allowed = review.ACTIONS[queue]
+    if action not in allowed:
+        labels = "、".join(ACTION_LABELS.get(a, a) for a in sorted(allowed))
+        session.flash("error", f"第 {item_id} 项未处理：请选择处理方式（{labels}）。")
+        return redirect(back)
+    if len(note) > review_view.NOTE_MAX:
+        session.flash("error", f"第 {item_id} 项未处理：处理说明不能超过 "
+                      f"{review_view.NOTE_MAX} 字。")
+        return redirect(back)
+    try:
+        await run_in_threadpool(review.resolve_item, ctx, queue, item_id, action, note, ACTOR)
+    except ServerError as exc:
+        session.flash("error", exc.message)
+    except InputRejected as exc:
+        session.flash("error", f"第 {item_id} 项未处理：{problem_text(exc)}")
+    else:
+        session.flash("ok", f"已处理{queue_title(queue)}第 {item_id} 项："
+                      f"{ACTION_LABELS.get(action, action)}。")
+    return redirect(back)
+
+
+# --- bundles ---------------------------------------------------------------------------------
+
+@router.get("/bundles")
+def bundles_page(ctx: ContextDep, session: SessionDep) -> Response:
+    """The upload form and the latest receipts."""
+    with ctx.engine.connect() as conn:
+        recent, names = lookups.recent_receipts(conn), lookups.names(conn)
+    body = bundle_view.upload_form(session.csrf, ctx.settings.max_bundle_bytes, recent, names)
+    return _page(session, "导入数据包", body, "bundles")
+
+
+@router.post("/bundles")
+async def upload_bundle(request: Request, ctx: ContextDep, session: SessionDep) -> Response:
+    """Import an uploaded bundle exactly like ``yinling import-bundle``; show the result."""
+    upload = await read_upload(request, ctx.settings.max_bundle_bytes)
+    check_csrf(session, upload.fields)
+    data = upload.data
+    if not data:
+        session.flash("error", "请选择要导入的数据包文件（.ylb）。")
+        return redirect(f"{UI}/bundles")
+
+    def work() -> tuple[ImportOutcome, lookups.Names]:
+        outcome = import_bundle(ctx, data, ACTOR)
+        write_receipt(outcome, ctx.settings.receipts_dir())
+        with ctx.engine.connect() as conn:
+            return outcome, lookups.names(conn)
+
+    try:
+        outcome, names = await run_in_threadpool(work)
+    except BundleRejected as exc:
+        log.warning("网页导入数据包被拒绝（%s）", exc.code)
+        return _page(session, "数据包未导入", bundle_view.refused(exc.reason, upload.filename),
+                     "bundles", 400)
+    result = outcome.result
+    log.info("网页导入数据包：新增 %d 条，重复 %d 条，隔离 %d 条",
+             result.applied, result.duplicates, result.quarantined)
+    return _page(session, "数据包已导入", bundle_view.result(outcome, names), "bundles")
+
+
+@router.get("/receipts/{bundle_id}")
+def receipt_file(bundle_id: str, ctx: ContextDep, session: SessionDep) -> Response:
+    """The signed receipt of an imported bundle, byte for byte as signed."""
+    del session
+    with ctx.engine.connect() as conn:
+        data = lookups.receipt_bytes(conn, bundle_id)
+    if data is None:
+        raise NotFound("没有该数据包的回执")
+    return Response(data, media_type="application/json", headers={
+        "Content-Disposition": f'attachment; filename="receipt-{bundle_id}.json"'})
+
+
+# --- devices ---------------------------------------------------------------------------------
+
+@router.get("/devices")
+def devices_page(ctx: ContextDep, session: SessionDep) -> Response:
+    """Every enrolled device."""
+    with ctx.engine.connect() as conn:
+        devices = county.list_devices(conn)
+        townships = {t["code"]: t["name"] for t in county.list_townships(conn)}
+    return _page(session, "设备", device_view.listing(devices, townships), "devices")
+
+
+@router.get("/devices/{device_id}/revoke")
+def revoke_confirm(device_id: str, ctx: ContextDep, session: SessionDep) -> Response:
+    """The confirmation step before a device is revoked."""
+    with ctx.engine.connect() as conn:
+        device = next((d for d in county.list_devices(conn) if d["device_id"] == device_id),
+                      None)
+    if device is None:
+        raise NotFound("没有这台设备")
+    if device["revoked"]:
+        session.flash("error", f"设备“{device['label']}”已经停用。")
+        return redirect(f"{UI}/devices")
+    return _page(session, "停用设备", device_view.confirm(device, session.csrf), "devices")
+
+
+@router.post("/devices/{device_id}/revoke")
+async def revoke(device_id: str, request: Request, ctx: ContextDep,
+                 session: SessionDep) -> Response:
+    """Revoke one device (after the confirmation step)."""
+    fields = await read_form(request)
+    check_csrf(session, fields)
+    if fields.get("confirm") != "yes":
+        session.flash("error", "请在确认页面上确认停用。")
+        return redirect(device_view.revoke_url(device_id))
+
+    def work() -> None:
+        with ctx.engine.begin() as conn:
+            county.revoke_device(conn, device_id, ACTOR)
+
+    try:
+        await run_in_threadpool(work)
+    except ServerError as exc:
+        session.flash("error", exc.message)
+    else:
+        session.flash("ok", "设备已停用：此后该设备的请求和数据包一律拒绝。")
+    return redirect(f"{UI}/devices")
