@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta, timezone
+from functools import cache
 
+from assessment.eligibility.vocabulary import Attribute, Vocabulary, load_vocabulary
 from server.review import QUEUE_NAMES
 
 UI = "/admin/ui"
@@ -59,10 +61,42 @@ def field_label(field: str) -> str:
     if field in FIELD_LABELS:
         return f"{FIELD_LABELS[field]}（{field}）"
     if field.startswith(ATTRIBUTE_PREFIX):
-        return f"档案属性 {field.removeprefix(ATTRIBUTE_PREFIX)}"
+        name = field.removeprefix(ATTRIBUTE_PREFIX)
+        attribute = _attribute(name)
+        label = attribute.label if attribute is not None else _record_label(name)
+        return f"档案属性 {label}（{name}）" if label else f"档案属性 {name}"
     if field.startswith(INFO_PREFIX):
         return f"基本信息 {field.removeprefix(INFO_PREFIX)}"
     return field
+
+
+@cache
+def _vocabulary() -> Vocabulary:
+    """The service-list vocabulary shipped with the server (labels of attributes and values)."""
+    return load_vocabulary()
+
+
+def _attribute(name: str) -> Attribute | None:
+    return _vocabulary().attributes.get(name)
+
+
+def _record_label(name: str) -> str:
+    record = _vocabulary().records.get(name)
+    return record.label if record is not None else ""
+
+
+def value_text(field: str, value: object) -> object:
+    """A conflict value as the reviewer reads it: an enum or set attribute's codes become their
+    Chinese labels (with the code), anything else is returned as it is."""
+    attribute = _attribute(field.removeprefix(ATTRIBUTE_PREFIX)) \
+        if field.startswith(ATTRIBUTE_PREFIX) else None
+    if attribute is None or not attribute.values:
+        return value
+    if isinstance(value, str):
+        return f"{attribute.value_label(value)}（{value}）"
+    if isinstance(value, list) and all(isinstance(v, str) for v in value):
+        return "、".join(attribute.value_label(v) for v in value) or value
+    return value
 
 
 def when(value: object) -> str:

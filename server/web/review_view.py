@@ -20,6 +20,7 @@ from server.web.labels import (
     UI,
     field_label,
     queue_title,
+    value_text,
     when,
 )
 from server.web.layout import csrf_field
@@ -120,12 +121,15 @@ def _form(view: QueueView, item: Mapping[str, Any]) -> Html:
 def _conflict(view: QueueView, c: Mapping[str, Any]) -> list[object]:
     required = Html('<span class="tag bad">须审核</span>') if c.get("review_required") else \
         Html("")
+    name = str(c.get("field"))
     return [c.get("id"), view.names.township(c.get("township_id")),
-            _elder(view, c.get("record_id")), fmt("{} {}", field_label(str(c.get("field"))),
+            _elder(view, c.get("record_id")), fmt("{} {}", field_label(name),
                                                   required),
-            fmt("{}<br><span class=\"muted\">{}</span>", show_value(c.get("winner_value")),
+            fmt("{}<br><span class=\"muted\">{}</span>",
+                show_value(value_text(name, c.get("winner_value"))),
                 view.names.device(c.get("winner_device"))),
-            fmt("{}<br><span class=\"muted\">{}</span>", show_value(c.get("loser_value")),
+            fmt("{}<br><span class=\"muted\">{}</span>",
+                show_value(value_text(name, c.get("loser_value"))),
                 view.names.device(c.get("loser_device"))),
             _when(c.get("created_at")), _status(view, c)]
 
