@@ -4,6 +4,8 @@ Basic information (A.2–A.5) is generated from the form; the store checks and s
 its problems are shown beside the fields. The history shows every assessment with its grade
 and a small chart of grades over time; 新建评估 asks for the A.1.3 reason, 继续草稿 resumes
 the open draft, 查看 opens the selected assessment read-only, 更正 starts a superseding draft.
+An elder the county moved to another township shows "已迁出至 …" and gets no new assessment
+or correction here (the store refuses; the page says why).
 """
 
 from __future__ import annotations
@@ -45,7 +47,7 @@ from app.lists_install import load_app_lists
 from assessment.eligibility import ListRegistry
 from assessment.errors import FormFileError, InputRejected, Problem
 from assessment.records.api import AssessmentRecord, AssessmentStatus, ElderProfile
-from assessment.records.lifecycle import due_date, parse_date
+from assessment.records.lifecycle import check_not_transferred, due_date, parse_date
 from assessment.records.profiles import age_on, mask_id
 
 PERSON_SECTIONS = ("A.2", "A.3", "A.4", "A.5")
@@ -382,6 +384,8 @@ class ElderPage(QWidget):
         age = age_on(profile.birth_date, date.today())
         parts = [p for p in (profile.sex, f"{age}岁" if age is not None else None,
                              mask_id(profile.id_number), profile.township, profile.village) if p]
+        if profile.transferred_to:
+            parts.insert(0, f"已迁出至{profile.transferred_to}")
         grade = profile.attributes.get("capability_grade")
         if isinstance(grade, int):
             parts.append(f"当前等级：{self.ctx.form.grade_name(grade)}")
@@ -426,6 +430,11 @@ class ElderPage(QWidget):
         if draft is not None:
             self._show_message([Problem("", "draft", "该老人已有未完成的草稿，已为您打开。")])
             self.assessment_opened.emit(draft)
+            return
+        try:
+            check_not_transferred(self.profile.transferred_to)
+        except InputRejected as exc:
+            self._show_message(list(exc.problems))
             return
         reasons = self.ctx.form.info_field("A.1.3").option_texts()
         has_final = any(r.status is not AssessmentStatus.DRAFT for r in self.history.records)

@@ -27,7 +27,13 @@ from PySide6.QtCore import (
 )
 from PySide6.QtGui import QBrush, QColor
 
-from assessment.records.api import RosterFilter, RosterRow, RosterSort, WorkspaceApi
+from assessment.records.api import (
+    RosterFilter,
+    RosterRow,
+    RosterSort,
+    StoreError,
+    WorkspaceApi,
+)
 
 PAGE_SIZE = 200
 MAX_PAGES = 40
@@ -45,6 +51,11 @@ def _text(value: object) -> str:
 
 def _date(value: date | None) -> str:
     return value.isoformat() if value else ""
+
+
+def transferred_text(row: RosterRow) -> str:
+    """"已迁出至 …" for an elder the county moved to another township, else empty."""
+    return f"已迁出至{row.transferred_to}" if row.transferred_to else ""
 
 
 class RosterColumn:
@@ -80,6 +91,7 @@ class RosterModel(QAbstractTableModel):
             RosterColumn("上次评估", lambda r: _date(r.last_assessed), None),
             RosterColumn("复评到期", lambda r: _date(r.due_on), RosterSort.DUE),
             RosterColumn("草稿", lambda r: "有草稿" if r.has_draft else "", None),
+            RosterColumn("备注", transferred_text, None),
         )
         self._count = workspace.roster_count(self._filter)
         self.deferred = False
@@ -156,7 +168,10 @@ class RosterModel(QAbstractTableModel):
             first = number * PAGE_SIZE
             if first >= self._count:
                 continue
-            self.row_at(first)
+            try:
+                self.row_at(first)
+            except StoreError:
+                return  # the store was closed (sign-out, lock) while the fetch waited
             last = min(first + PAGE_SIZE, self._count) - 1
             self.dataChanged.emit(self.index(first, 0),
                                   self.index(last, len(self.columns) - 1))
@@ -185,6 +200,8 @@ class RosterModel(QAbstractTableModel):
                     return QBrush(QColor("#b03a2e"))
             if column.header == "草稿" and row.has_draft:
                 return QBrush(QColor("#9a6700"))
+            if column.header == "备注" and row.transferred_to:
+                return QBrush(QColor("#6e7781"))
             return None
         if role == Qt.ItemDataRole.TextAlignmentRole:
             if column.sort is RosterSort.AGE:

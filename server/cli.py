@@ -23,11 +23,13 @@ from server import county, review
 from server.bundles import import_bundle, write_receipt
 from server.config import Settings
 from server.context import ServerContext
+from server.county_device import CountyAuthor
 from server.db.tables import receipts
 from server.enrolment import enrol
 from server.errors import NotFound, ServerError
 from server.run import serve
 from server.stats import county_statistics
+from server.transfers import transfer_elder
 
 ACTOR = "county-cli"
 
@@ -146,8 +148,13 @@ def _review(conn: Any, ctx: ServerContext, args: argparse.Namespace) -> Any:
                                  township=args.township)
     if args.verb == "counts":
         return review.counts(conn)
-    review.resolve(conn, args.queue, args.id, args.action, args.note, ACTOR)
+    review.resolve(conn, args.queue, args.id, args.action, args.note, ACTOR,
+                   author=CountyAuthor.of(ctx))
     return {"resolved": args.id}
+
+
+def _transfer(conn: Any, ctx: ServerContext, args: argparse.Namespace) -> Any:
+    return transfer_elder(conn, CountyAuthor.of(ctx), args.elder_id, args.to, args.note, ACTOR)
 
 
 def _stats(conn: Any, ctx: ServerContext, args: argparse.Namespace) -> Any:
@@ -166,5 +173,5 @@ def _receipt(conn: Any, ctx: ServerContext, args: argparse.Namespace) -> Any:
 _COUNTY_ACTIONS = {
     "township": _township, "account": _account, "code": _code, "device": _device,
     "enrol-device": _enrol_device, "list": _list, "review": _review, "stats": _stats,
-    "receipt": _receipt,
+    "receipt": _receipt, "transfer": _transfer,
 }

@@ -4,6 +4,13 @@ The feed is every applied change of the township from *other* devices, in ``rece
 id order (ingest is serialised per township, so ids are handed out in commit order and a
 cursor never skips a late commit). Each answer also carries the published service-list
 versions and the revoked devices and accounts of the township.
+
+A change's township is that of the elder it is about, which is not always the sender's: the
+county re-assigns elders (:mod:`server.transfers`). The re-assignments themselves travel in
+the feeds as the county's own changes (:mod:`server.county_device`): a transfer notice to the
+old township, the elder's profile and assessment history to the new one; so does a review
+decision that sets a value (:mod:`server.decisions`). Writers of another township's feed take
+its lock too, so the commit-order guarantee holds for them.
 """
 
 from __future__ import annotations

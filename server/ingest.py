@@ -7,7 +7,10 @@ nothing. Assessments are graded again (:mod:`server.grading`); elder profiles me
 field (:mod:`assessment.sync.merge`) with conflicts kept for review; a change that cannot be
 applied is quarantined with its reason while the rest of the batch flows. The device's
 acknowledged sequence is the contiguous prefix of its chain the county holds; changes beyond a
-hole are kept and the hole is reported as a chain gap until it fills.
+hole are kept and the hole is reported as a chain gap until it fills. A change about an elder
+(its profile or an assessment) goes to the feed of the elder's current township, which the
+county may have changed (:mod:`server.transfers`); ``source="transfer"`` marks the county's
+copies that only fill a feed.
 """
 
 from __future__ import annotations
@@ -104,6 +107,8 @@ class _Batch:
     fields_existing: set[tuple[str, str]] = field(default_factory=set)
     elder_versions: dict[tuple[str, int], dict[str, dict[str, Any]]] = \
         field(default_factory=dict)  # (record id, version) -> device id -> payload
+    routes: dict[str, int] = field(default_factory=dict)  # elder id -> its township
+    route: int = 0  # the township (feed) of the change being applied
 
     def quarantine(self, change: Change, code: str, reason: str) -> None:
         self.quarantined.append({
@@ -135,6 +140,7 @@ def ingest(conn: Connection, *, device_id: str, township_id: int, changes: Seque
     _load_heads(conn, fresh, batch)
     elder_state = _load_elder_fields(conn, fresh, batch)
     bases = _load_elder_bases(conn, fresh)
+    batch.routes = _load_routes(conn, fresh, batch)
     applied = 0
     # Each change's row streams to the database (COPY on PostgreSQL) while the next one is
     # graded, so the database works in parallel; nothing else uses the connection meanwhile.
@@ -145,7 +151,7 @@ def ingest(conn: Connection, *, device_id: str, township_id: int, changes: Seque
             applied += status == "applied"
             write((device_id, change.seq, change.record_type, change.record_id,
                    change.version, change.hlc, payload_text, change.prev_hash, change.hash,
-                   township_id, source, status, batch.now))
+                   batch.route, source, status, batch.now))
     _write(conn, batch)
     acked_seq, acked_hash, gaps = _advance_chain(conn, device_id, int(dev.acked_seq),
                                                  str(dev.acked_hash), int(dev.max_seq), fresh,
@@ -233,6 +239,9 @@ def _load_elder_fields(conn: Connection, fresh: Sequence[Change],
 def _apply(change: Change, payload_text: str, grader: ServerGrader, batch: _Batch,
            elder_state: dict[str, dict[str, FieldState]], bases: Bases) -> str:
     """Process one new change; return its stored status (applied | quarantined)."""
+    batch.route = _route(change, batch)
+    if batch.source == "transfer":
+        return "applied"  # a county copy of what it holds, for a feed: its state stays
     grade: int | None = None
     status: str | None = None
     merged: dict[str, Any] | None = None
@@ -244,7 +253,7 @@ def _apply(change: Change, payload_text: str, grader: ServerGrader, batch: _Batc
         status, grade = check.status, check.final_grade
         if check.mismatches:
             batch.mismatches.append({
-                "township_id": batch.township_id, "device_id": change.device_id,
+                "township_id": batch.route, "device_id": change.device_id,
                 "seq": change.seq, "assessment_id": change.record_id, "version": change.version,
                 "claimed": _json(check.claimed), "computed": _json(check.computed),
                 "reason": "；".join(check.mismatches), "status": "open",
@@ -263,11 +272,47 @@ def _apply(change: Change, payload_text: str, grader: ServerGrader, batch: _Batc
         "record_type": change.record_type, "record_id": change.record_id,
         "version": max(change.version, head["version"] if head else 0),
         "device_id": change.device_id, "seq": change.seq, "hlc": change.hlc,
-        "township_id": batch.township_id if head is None else head["township_id"],
+        "township_id": batch.route if head is None else head["township_id"],
         "payload": payload_text if merged is None else _json(merged), "grade": grade,
         "status": status, "updated_at": batch.now,
     }
     return "applied"
+
+
+def _elder_of(change: Change) -> str | None:
+    """The elder a change is about (elders and assessments), else None."""
+    if change.record_type == "elder":
+        return change.record_id
+    elder_id = change.payload.get("elder_id") if change.record_type == "assessment" else None
+    return elder_id if isinstance(elder_id, str) else None
+
+
+def _route(change: Change, batch: _Batch) -> int:
+    """The feed a change goes to: its elder's current township when the county holds the
+    elder (it may have been transferred), else the sending device's."""
+    elder_id = _elder_of(change)
+    return batch.township_id if elder_id is None else \
+        batch.routes.get(elder_id, batch.township_id)
+
+
+def _load_routes(conn: Connection, fresh: Sequence[Change], batch: _Batch) -> dict[str, int]:
+    """The townships of the elders the batch is about whose record the county holds (the
+    elder heads already loaded, one query for elders only its assessments name). A change
+    about an elder transferred to another township goes to that township's feed, whose lock
+    is taken too (after the device's own, in ascending order)."""
+    routes = {record_id: int(head["township_id"])
+              for (record_type, record_id), head in batch.heads.items()
+              if record_type == "elder"}
+    looked_up = {c.record_id for c in fresh if c.record_type == "elder"}
+    ids = {elder_id for c in fresh if (elder_id := _elder_of(c)) is not None} - looked_up
+    if ids:
+        rows = conn.execute(select(record_heads.c.record_id, record_heads.c.township_id).where(
+            record_heads.c.record_type == "elder",
+            among(conn, record_heads.c.record_id, sorted(ids))))
+        routes.update((str(record_id), int(township)) for record_id, township in rows)
+    for township in sorted(set(routes.values()) - {batch.township_id}):
+        lock_township(conn, township)
+    return routes
 
 
 def _elder_payload_ok(payload: Any) -> bool:
@@ -332,7 +377,7 @@ def _merge_elder(change: Change, batch: _Batch, elder_state: dict[str, dict[str,
         }
     for c in result.conflicts:
         batch.conflicts.append({
-            "township_id": batch.township_id, "record_id": change.record_id, "field": c.field,
+            "township_id": batch.route, "record_id": change.record_id, "field": c.field,
             "winner_value": _json(c.winner.value), "winner_device": c.winner.device_id,
             "winner_hlc": c.winner.hlc, "loser_value": _json(c.loser.value),
             "loser_device": c.loser.device_id, "loser_hlc": c.loser.hlc,

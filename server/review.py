@@ -1,8 +1,22 @@
 """The county's review queues: conflicts, quarantined changes, grade mismatches, chain gaps.
 
 Listing shows what a reviewer needs to decide; resolving records the decision (with a note)
-and an audit entry. Resolutions are decisions about the record on the county side; a value
-that must change on the laptops is changed there by a new edit, which syncs like any other.
+and an audit entry. What each decision does:
+
+* **conflicts** ``keep``: the winning value stays; only the decision is recorded.
+  ``prefer_other``: the losing value becomes the field's value everywhere. The county writes
+  an elder change of its own into the elder's township feed (:mod:`server.decisions`), which
+  every laptop of the township pulls and merges so that the county's value wins, and which
+  closes the laptops' own copies of the conflict. The other open conflicts of that field are
+  closed with it. Refused when the field was written again after the conflict.
+* **quarantine** ``dismiss``, **gaps** ``close``: bookkeeping of the county only.
+* **mismatches** ``accept_server`` / ``accept_device``: decisions only, recorded here. An
+  assessment is never changed by the county: finalized means immutable, and a grade is
+  corrected only by a 更正 on a laptop (a new assessment superseding the old one), which
+  syncs like any other.
+
+:func:`resolve_item` is the one entry point (admin API, review pages, county CLI); a decision
+and everything it writes are one transaction.
 """
 
 from __future__ import annotations
@@ -14,7 +28,9 @@ from sqlalchemy import Connection, Table, select, update
 
 from assessment.errors import InputRejected, Problem
 from server import audit
+from server.county_device import CountyAuthor
 from server.db.tables import chain_gaps, conflicts, grade_mismatches, quarantine, townships
+from server.decisions import close_superseded, prefer_other
 from server.errors import NotFound
 from server.timeutil import iso, utcnow
 
@@ -34,6 +50,7 @@ ACTIONS: dict[str, frozenset[str]] = {
     "mismatches": frozenset({"accept_server", "accept_device"}),
     "gaps": frozenset({"close"}),
 }
+NOTE_LIMIT = 500
 _CLOSED = {"conflicts": "resolved", "quarantine": "dismissed", "mismatches": "resolved",
            "gaps": "closed"}
 
@@ -68,22 +85,42 @@ def list_queue(conn: Connection, queue: str, *, open_only: bool = True,
 
 
 def resolve(conn: Connection, queue: str, item_id: int, action: str, note: str,
-            actor: str) -> None:
-    """Close one open item with a decision."""
+            actor: str, *, author: CountyAuthor) -> None:
+    """Close one open item with a decision, inside the caller's transaction (see the module
+    docstring for what each decision writes; ``author`` writes the county's changes)."""
     table = _table(queue)
     if action not in ACTIONS[queue]:
         raise InputRejected([Problem("action", "value",
                                      f"可选的处理方式：{'、'.join(sorted(ACTIONS[queue]))}")])
-    values: dict[str, Any] = {"status": _CLOSED[queue], "resolved_at": utcnow()}
+    if not isinstance(note, str) or len(note) > NOTE_LIMIT:
+        raise InputRejected([Problem("note", "value", f"处理说明最多 {NOTE_LIMIT} 个字符")])
+    if isinstance(item_id, bool) or not isinstance(item_id, int):
+        raise InputRejected([Problem("id", "value", "编号应为整数")])
+    found = conn.execute(select(table).where(table.c.id == item_id,
+                                             table.c.status.in_(("open", "auto")))
+                         ).mappings().first()
+    if found is None:
+        raise NotFound(f"{QUEUE_NAMES[queue]} 第 {item_id} 项不存在或已处理")
+    open_item = dict(found)
+    now = utcnow()
+    decision: dict[str, Any] = {"action": action, "note": note, "by": actor}
+    detail: dict[str, Any] = {"id": item_id, "action": action}
+    if queue == "conflicts" and action == "prefer_other":
+        change = prefer_other(conn, author, open_item)
+        decision["change"] = {"device_id": change.device_id, "seq": change.seq}
+        closed = close_superseded(conn, open_item, json.dumps(
+            {"action": "superseded", "by": actor, "note": f"随第 {item_id} 项的处理一并解决"},
+            ensure_ascii=False), now)
+        detail.update(seq=change.seq, closed=closed)
+    values: dict[str, Any] = {"status": _CLOSED[queue], "resolved_at": now}
     if "resolution" in table.c:
-        values["resolution"] = json.dumps({"action": action, "note": note, "by": actor},
-                                          ensure_ascii=False)
+        values["resolution"] = json.dumps(decision, ensure_ascii=False)
     done = conn.execute(update(table).where(table.c.id == item_id,
                                             table.c.status.in_(("open", "auto")))
                         .values(values)).rowcount
     if not done:
         raise NotFound(f"{QUEUE_NAMES[queue]} 第 {item_id} 项不存在或已处理")
-    audit.record(conn, actor, f"review.{queue}", {"id": item_id, "action": action})
+    audit.record(conn, actor, f"review.{queue}", detail)
 
 
 def resolve_item(ctx: ServerContext, queue: str, item_id: int, action: str, note: str,
@@ -91,7 +128,7 @@ def resolve_item(ctx: ServerContext, queue: str, item_id: int, action: str, note
     """Resolve one review item in a transaction of its own (the admin API, the review pages
     and the county CLI all come through here)."""
     with ctx.engine.begin() as conn:
-        resolve(conn, queue, item_id, action, note, actor)
+        resolve(conn, queue, item_id, action, note, actor, author=CountyAuthor.of(ctx))
 
 
 def counts(conn: Connection) -> dict[str, int]:

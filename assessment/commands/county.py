@@ -2,8 +2,9 @@
 
 Townships, assessor accounts, one-time enrolment codes, devices (list, revoke, offline
 enrolment by file), service-list publication, the review queues (conflicts, quarantined
-changes, grade mismatches, chain gaps) and county statistics. Works directly on the county
-database (the server may be running at the same time).
+changes, grade mismatches, chain gaps), elder transfers between townships and county
+statistics. Works directly on the county database (the server may be running at the same
+time).
 """
 
 from __future__ import annotations
@@ -71,6 +72,11 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     resolve.add_argument("action", help="conflicts: keep|prefer_other；quarantine: dismiss；"
                          "mismatches: accept_server|accept_device；gaps: close")
     resolve.add_argument("--note", default="", help="处理说明")
+
+    transfer = actions.add_parser("transfer", help="将老人（连同评估记录）迁至另一乡镇")
+    transfer.add_argument("elder_id", help="老人编号（档案 ID）")
+    transfer.add_argument("--to", required=True, help="迁入乡镇编码")
+    transfer.add_argument("--note", default="", help="迁移说明")
 
     actions.add_parser("stats", help="全县统计（按乡镇和等级）")
     receipt = actions.add_parser("receipt", help="重新签发已导入数据包的回执")

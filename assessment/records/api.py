@@ -97,6 +97,7 @@ class RosterRow:
     last_assessed: date | None
     due_on: date | None
     has_draft: bool
+    transferred_to: str | None = None  # the township the county moved the elder to
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,6 +123,9 @@ class ElderProfile:
     version: int = 1
     updated_at: datetime | None = None
     household_id: str | None = None  # elders of one household share it (address, phone)
+    # Read only: the township (name) the county moved the elder to; None while it is here.
+    # A transferred elder gets no new assessment on this laptop.
+    transferred_to: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

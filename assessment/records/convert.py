@@ -43,7 +43,7 @@ def elder_profile(row: Elder) -> ElderProfile:
         birth_date=row.birth_date, township=row.township, village=row.village,
         address=row.address, phone=row.phone, info=copy.deepcopy(dict(row.detail.info or {})),
         attributes=attributes, version=row.version, updated_at=aware(row.updated_at),
-        household_id=row.household_id,
+        household_id=row.household_id, transferred_to=row.transferred_to,
     )
 
 

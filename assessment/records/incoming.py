@@ -20,6 +20,14 @@ pull (or the same change in two batches) is recognised by (device, sequence) and
 * **Audit entries** of other laptops are kept in ``remote_audit``; accounts, settings and
   other record types are remembered as heads only (another laptop's accounts cannot sign in
   here, its settings are its own).
+* **The county's own changes** (its pseudo-device, :mod:`assessment.sync.countydevice`, known
+  from the enrolment key) merge like any elder change, and their mark says what else to do: a
+  conflict the county resolved with the other value closes this laptop's copies of conflicts
+  of that field (both writes older than the county's); a *transfer notice* changes no field
+  and records where the elder went: ``Elder.transferred_to`` holds the new township's name
+  when that is not this laptop's township (no new assessment is started for it here), and is
+  cleared when the elder comes back. An elder transferred *into* this township arrives as
+  the county's copies of its profile and assessments, applied like any others.
 """
 
 from __future__ import annotations
@@ -30,7 +38,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -50,6 +58,7 @@ from assessment.records.sync_schema import (
     SyncStateRow,
 )
 from assessment.sync.changes import Change, canonical_json
+from assessment.sync.countydevice import PREFER_OTHER, TRANSFER, county_action
 from assessment.sync.hlc import HybridClock
 from assessment.sync.merge import (
     FieldConflict,
@@ -80,6 +89,15 @@ class IncomingReport:
     cursor: int
 
 
+@dataclass(frozen=True, slots=True)
+class CountyIdentity:
+    """How this laptop knows the county's own changes and which township it serves (both
+    None before enrolment)."""
+
+    device_id: str | None = None
+    township_code: str | None = None
+
+
 @dataclass(slots=True)
 class _Context:
     session: Session
@@ -87,6 +105,7 @@ class _Context:
     interval_months: int
     index_elder: IndexElder
     now: datetime
+    county: CountyIdentity
     refresh: set[str] = field(default_factory=set)
     conflicts: int = 0
 
@@ -109,13 +128,15 @@ def pull_cursor(session: Session) -> int:
 
 def apply_changes(session: Session, state: DeviceState, clock: HybridClock,
                   changes: Sequence[Change], cursor: int, *, interval_months: int,
-                  index_elder: IndexElder) -> IncomingReport:
+                  index_elder: IndexElder,
+                  county: CountyIdentity = CountyIdentity()) -> IncomingReport:
     """Apply other devices' changes and store ``cursor``, inside the caller's transaction.
 
     ``state`` is the locked device-state row (its hybrid clock moves past every change seen);
-    ``index_elder`` rewrites an elder's search terms (the Workspace's own indexer).
+    ``index_elder`` rewrites an elder's search terms (the Workspace's own indexer); ``county``
+    tells the county's own changes apart.
     """
-    ctx = _Context(session, state, interval_months, index_elder, utc_now())
+    ctx = _Context(session, state, interval_months, index_elder, utc_now(), county)
     clock.last = max(clock.last, state.hlc)
     applied = duplicates = own = 0
     for change in changes:
@@ -148,7 +169,13 @@ def apply_changes(session: Session, state: DeviceState, clock: HybridClock,
 
 def _apply_one(ctx: _Context, change: Change) -> None:
     if change.record_type == "elder":
+        action = _county_action(ctx, change)
+        if action == TRANSFER:
+            _apply_transfer(ctx, change)
+            return
         _apply_elder(ctx, change)
+        if action == PREFER_OTHER:
+            _settle_conflicts(ctx, change)
     elif change.record_type == "assessment":
         _apply_assessment(ctx, change)
     elif change.record_type == "audit":
@@ -335,6 +362,46 @@ def _note_problem(ctx: _Context, change: Change, kind: str, reason: str) -> None
     ctx.conflicts += 1
 
 
+# ---------------------------------------------------------------------------------- county
+
+
+def _county_action(ctx: _Context, change: Change) -> str | None:
+    """The action of a change the county wrote, None for any other device's change."""
+    if ctx.county.device_id is None or change.device_id != ctx.county.device_id:
+        return None
+    found = county_action(change.payload)
+    return None if found is None else found[0]
+
+
+def _apply_transfer(ctx: _Context, change: Change) -> None:
+    """Record where the county moved an elder (see the module docstring)."""
+    found = county_action(change.payload)
+    mark = {} if found is None else found[1]
+    to, to_name = mark.get("to"), mark.get("to_name")
+    if not isinstance(to, str) or not isinstance(to_name, str):
+        _note_problem(ctx, change, "invalid_payload", "迁移通知格式不符，未应用")
+        return
+    row = _find_elder(ctx.session, change.record_id)
+    if row is None:
+        return  # never held here: nothing to mark
+    row.transferred_to = None if to == ctx.county.township_code else (to_name or to)[:100]
+    row.version = max(row.version, change.version)
+
+
+def _settle_conflicts(ctx: _Context, change: Change) -> None:
+    """Close this laptop's conflicts of the fields the county decided (both writes older)."""
+    changed = change.payload.get("changed")
+    fields = [f for f in changed if isinstance(f, str)] if isinstance(changed, list) else []
+    if not fields:
+        return
+    ctx.session.execute(update(SyncConflict).where(
+        SyncConflict.kind == "field", SyncConflict.record_type == "elder",
+        SyncConflict.record_id == change.record_id, SyncConflict.field.in_(fields),
+        SyncConflict.resolved_at.is_(None), SyncConflict.winner_hlc <= change.hlc,
+        SyncConflict.loser_hlc <= change.hlc).values(resolved_at=ctx.now,
+                                                    resolved_by=change.device_id))
+
+
 # ---------------------------------------------------------------------------------- heads
 
 
@@ -501,15 +568,20 @@ class LocalConflict:
     loser_device: str
     review_required: bool
     created_at: datetime
+    resolved_at: datetime | None = None  # when the county's decision on it arrived
 
 
-def read_conflicts(session: Session, record_id: str | None = None) -> list[LocalConflict]:
-    """Every kept conflict, oldest first (of one record when ``record_id`` is given)."""
+def read_conflicts(session: Session, record_id: str | None = None, *,
+                   include_resolved: bool = False) -> list[LocalConflict]:
+    """Kept conflicts the county has not settled (all with ``include_resolved``), oldest
+    first (of one record when ``record_id`` is given)."""
     query = select(SyncConflict).order_by(SyncConflict.id)
     if record_id is not None:
         query = query.where(SyncConflict.record_id == record_id)
+    if not include_resolved:
+        query = query.where(SyncConflict.resolved_at.is_(None))
     return [LocalConflict(row.id, row.kind, row.record_type, row.record_id, row.field,
                           json.loads(row.winner_value), row.winner_device,
                           json.loads(row.loser_value), row.loser_device, row.review_required,
-                          row.created_at)
+                          row.created_at, row.resolved_at)
             for row in session.scalars(query)]

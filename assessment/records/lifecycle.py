@@ -235,3 +235,13 @@ def check_reason(reason: str) -> None:
     if reason not in REASONS:
         raise InputRejected([Problem("A.1.3", "option",
                                      f"评估原因应为：{' / '.join(REASONS)}")])
+
+
+def check_not_transferred(transferred_to: str | None) -> None:
+    """Refuse a new assessment (or correction) of an elder the county moved to another
+    township (``transferred_to`` names it): that township's assessors take it on."""
+    if transferred_to is not None:
+        raise InputRejected([Problem(
+            "elder_id", "transferred",
+            f"该老人已迁出至{transferred_to}，本机不能再为其新建评估或更正；"
+            f"请由{transferred_to}的评估员办理")])

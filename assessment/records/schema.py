@@ -5,7 +5,7 @@
   ``info`` and the service-list attributes (spec/service-lists.md §3) in ``attributes``.
   The current grade, last assessment date, due date and open-draft count are kept on the
   elder row too, updated in the same transaction as a finalize, so the roster never joins
-  the assessments.
+  the assessments; so is ``transferred_to``, the township the county moved the elder to.
 * ``search_terms``: the search keys of an elder (name suffixes, pinyin, reversed ID number),
   one indexed row each, so that search as you type is an index range scan.
 * ``villages``: the villages in use, with their pinyin, for the village filter and search.
@@ -96,6 +96,9 @@ class Elder(Base):
     last_assessed: Mapped[date | None] = mapped_column(Date)
     due_on: Mapped[date | None] = mapped_column(Date)
     draft_count: Mapped[int] = mapped_column(Integer, default=0)
+    # The township the county moved this elder to (its name), NULL while the elder belongs
+    # here: set and cleared only by the county's transfer notices (assessment.records.incoming).
+    transferred_to: Mapped[str | None] = mapped_column(String(100))
     version: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[datetime] = mapped_column(DateTime)
     updated_at: Mapped[datetime] = mapped_column(DateTime)

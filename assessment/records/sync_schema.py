@@ -14,7 +14,8 @@ same history the county saw.
   device, version): the state :func:`assessment.sync.merge.merge_elder` merges into.
   ``sync_elder_folds`` remembers up to which own change each elder's own writes were folded in.
 * ``sync_conflicts``: the losing value of every concurrent edit (and other local sync
-  problems, such as an ID number already used by another elder here), kept for review.
+  problems, such as an ID number already used by another elder here), kept for review until
+  the county's decision on that field arrives (``resolved_at``/``resolved_by``).
 * ``remote_audit``: audit entries of other laptops (this device's own chain is ``audit_log``).
 * ``county_lists``: service-list versions the county announced, and whether they are installed.
 """
@@ -107,6 +108,9 @@ class SyncConflict(Base):
     loser_hlc: Mapped[int] = mapped_column(Integer)
     review_required: Mapped[bool] = mapped_column(Boolean)
     created_at: Mapped[datetime] = mapped_column(DateTime)
+    # Set when the county's decision on this field arrived (its device id): no longer shown.
+    resolved_at: Mapped[datetime | None] = mapped_column(DateTime)
+    resolved_by: Mapped[str | None] = mapped_column(String(64))
 
 
 class RemoteAudit(Base):

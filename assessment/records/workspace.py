@@ -443,7 +443,8 @@ class Workspace(WorkspaceSync):
 
         The person's standing A fields are copied from the elder. With ``supersedes`` the
         draft is a correction of that finalized assessment and copies its answers (an open
-        correction of it is returned instead of opening a second one).
+        correction of it is returned instead of opening a second one). Refused for an elder
+        the county transferred to another township (:attr:`ElderProfile.transferred_to`).
         """
         lifecycle.check_reason(reason)
         with self._writing() as (session, state):
@@ -454,6 +455,8 @@ class Workspace(WorkspaceSync):
                 open_draft = self._open_correction(session, supersedes)
                 if open_draft is not None:
                     return assessment_record(open_draft)
+            lifecycle.check_not_transferred(elder.transferred_to)
+            if supersedes is not None:
                 if old.elder_id != elder_id:
                     raise InputRejected([Problem("supersedes", "elder",
                                                  "被更正的评估不属于这位老人")])

@@ -29,6 +29,7 @@ from assessment.records.keyring import Keyring
 from assessment.records.schema import Account, Assessment, DeviceState, Elder, Setting
 from assessment.records.settings import check_setting, is_local
 from assessment.sync.changes import ChainBreak, Change, verify_chain
+from assessment.sync.countydevice import county_device_of
 from assessment.sync.device import DeviceKeys
 from assessment.sync.hlc import HybridClock
 from assessment.sync.outbox import CountyNotices, SyncState
@@ -105,10 +106,13 @@ class WorkspaceSync:
         """:meth:`apply_incoming`, answering what it did."""
         self._require_sync_allowed()
         interval = int(self.get_setting("routine_interval_months"))
+        county = incoming.CountyIdentity(
+            county_device_of(self.get_setting(countynotes.COUNTY_SIGN_PUBLIC)),
+            self.get_setting(countynotes.TOWNSHIP_CODE))
         with self._writing() as (session, state):
             return incoming.apply_changes(session, state, self._clock, changes, cursor,
                                           interval_months=interval,
-                                          index_elder=self._index_elder)
+                                          index_elder=self._index_elder, county=county)
 
     def note_county(self, notices: CountyNotices) -> None:
         """Remember what the county announced (Outbox protocol): new service-list versions
@@ -161,10 +165,13 @@ class WorkspaceSync:
                                   detail)
         return status
 
-    def sync_conflicts(self, record_id: str | None = None) -> list[incoming.LocalConflict]:
-        """Conflicts and other sync problems kept on this laptop, oldest first."""
+    def sync_conflicts(self, record_id: str | None = None, *,
+                       include_resolved: bool = False) -> list[incoming.LocalConflict]:
+        """Conflicts and other sync problems kept on this laptop, oldest first; those the
+        county's decision settled only with ``include_resolved``."""
         with self._reading() as session:
-            return incoming.read_conflicts(session, record_id)
+            return incoming.read_conflicts(session, record_id,
+                                           include_resolved=include_resolved)
 
     def set_local_settings(self, values: Mapping[str, Any]) -> None:
         """Store several device-local settings (``device.*``/``local.*``, such as the

@@ -20,8 +20,9 @@ from typing import Any
 PROFILE_FIELDS = ("name", "id_number", "sex", "birth_date", "township", "village", "address",
                   "phone")
 NESTED_FIELDS = ("info", "attributes")
-# Keys of an elder payload that describe the record or the change rather than the person.
-META_KEYS = frozenset({"changed", "id", "version"})
+# Keys of an elder payload that describe the record or the change rather than the person
+# (``county``: the mark of a change the county authored, see assessment.sync.countydevice).
+META_KEYS = frozenset({"changed", "id", "version", "county"})
 
 
 @dataclass(frozen=True, slots=True)

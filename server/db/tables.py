@@ -54,8 +54,10 @@ accounts = Table(
 devices = Table(
     "devices", metadata,
     Column("device_id", String(64), primary_key=True),
-    Column("account_id", ForeignKey("accounts.id"), nullable=False),
-    Column("township_id", ForeignKey("townships.id"), nullable=False),
+    # Both NULL for the county's own pseudo-device only (server.county_device): it belongs to
+    # no account and writes into every township's feed; it can never sign in.
+    Column("account_id", ForeignKey("accounts.id"), nullable=True),
+    Column("township_id", ForeignKey("townships.id"), nullable=True),
     Column("sign_public_key", String(64), nullable=False, unique=True),
     Column("box_public_key", String(64), nullable=False),
     Column("label", String(100), nullable=False),
@@ -92,7 +94,8 @@ received_changes = Table(
     Column("prev_hash", String(64), nullable=False),
     Column("hash", String(64), nullable=False),
     Column("township_id", ForeignKey("townships.id"), nullable=False),
-    Column("source", String(16), nullable=False),  # push | bundle
+    # push | bundle | county (a county decision) | transfer (a county copy for a feed)
+    Column("source", String(16), nullable=False),
     Column("status", String(16), nullable=False),  # applied | quarantined
     Column("received_at", DateTime(timezone=True), nullable=False),
     UniqueConstraint("device_id", "seq", name="uq_received_changes_device_seq"),
@@ -188,6 +191,18 @@ chain_gaps = Table(
     Column("status", String(16), nullable=False),  # open | closed
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("resolved_at", DateTime(timezone=True)),
+)
+
+transfers = Table(
+    "transfers", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("elder_id", String(64), nullable=False, index=True),
+    Column("from_township_id", ForeignKey("townships.id"), nullable=False),
+    Column("to_township_id", ForeignKey("townships.id"), nullable=False),
+    Column("assessments", Integer, nullable=False),  # assessment heads moved with the elder
+    Column("note", Text, nullable=False),
+    Column("actor", String(100), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
 )
 
 receipts = Table(

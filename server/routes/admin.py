@@ -1,5 +1,5 @@
 """County admin endpoints (bearer admin token): townships, accounts, codes, devices,
-bundles, lists, review queues and statistics."""
+bundles, lists, review queues, elder transfers and statistics."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from server import county, review
 from server.bundles import import_bundle, write_receipt
 from server.deps import AdminDep, ContextDep, read_body
 from server.stats import county_statistics
+from server.transfers import transfer_item
 
 router = APIRouter(prefix="/admin", tags=["admin"])
 
@@ -151,6 +152,20 @@ def review_resolve(queue: str, item_id: int, body: ResolveIn, ctx: ContextDep,
     """Resolve one review item."""
     review.resolve_item(ctx, queue, item_id, body.action, body.note, actor)
     return {"status": "resolved"}
+
+
+class TransferIn(BaseModel):
+    """Where an elder moves to (checked, with Chinese messages, by :mod:`server.transfers`)."""
+
+    to: str = ""
+    note: str = ""
+
+
+@router.post("/elders/{elder_id}/transfer")
+def transfer(elder_id: str, body: TransferIn, ctx: ContextDep,
+             actor: AdminDep) -> dict[str, Any]:
+    """Move an elder and its assessments to another township (one transaction)."""
+    return transfer_item(ctx, elder_id, body.to, body.note, actor)
 
 
 @router.get("/stats")

@@ -1,0 +1,181 @@
+"""The county's "prefer_other" decision reaches the laptops as a change of its own.
+
+Two demo laptops of township A and one of township B, a real county server (SQLite and
+PostgreSQL). Laptops of A edit one elder concurrently; the county resolves the review conflict
+with the losing value through the admin API. After the next sync both A laptops hold that
+value, their local copies of the conflict are closed, and the county's field state agrees;
+"keep" writes nothing; a decision over a field written again since is refused; B sees none of
+it; repeated syncs change nothing.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import uuid
+from pathlib import Path
+
+import httpx
+import pytest
+
+from assessment.records.api import RosterFilter
+from assessment.records.demo import DEMO_PASSWORD
+from assessment.sync.countydevice import county_device_id
+from server.process import ServerProcess
+from tests.server.townships import Fleet, feed_counts
+
+FIELD = "attributes.assistance_status"
+
+
+@pytest.fixture
+def fleet(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+          monkeypatch: pytest.MonkeyPatch) -> Fleet:
+    """Laptops one and two (township A) and three (township B)."""
+    monkeypatch.setenv("YINLING_PASSWORD", DEMO_PASSWORD)
+    laptops = Fleet(tmp_path, capsys)
+    for seed, name in enumerate(("one", "two", "three"), start=31):
+        laptops.add(name, seed)
+    return laptops
+
+
+def _resolve(admin_url: str, token: str, item: int, action: str) -> httpx.Response:
+    with httpx.Client(base_url=admin_url, timeout=60) as http:
+        return http.post(f"/admin/review/conflicts/{item}",
+                         headers={"Authorization": f"Bearer {token}"},
+                         json={"action": action, "note": "已电话核实"})
+
+
+def test_prefer_other_reaches_every_laptop_of_the_township(shared_server: ServerProcess,
+                                                            fleet: Fleet) -> None:
+    server = shared_server
+    admin = server.admin()
+    tag = uuid.uuid4().hex[:8]
+    town_a, town_b = f"a{tag}", f"b{tag}"
+    admin.setup_township(town_a, [f"a1{tag}", f"a2{tag}"])
+    admin.setup_township(town_b, [f"b1{tag}"])
+    fleet.enrol("one", server, admin, f"a1{tag}")
+    fleet.enrol("two", server, admin, f"a2{tag}")
+    fleet.enrol("three", server, admin, f"b1{tag}")
+    for name in ("one", "two", "three", "one"):
+        fleet.ok(name, "run")
+
+    # Both A laptops change one elder's list attribute (reviewed) and phone (automatic).
+    with fleet.open("one") as one:
+        elder_id = one.roster_page(RosterFilter(), 0, 1)[0].elder_id
+        base = one.get_elder(elder_id)
+        one.save_elder(dataclasses.replace(
+            base, phone="13900000001",
+            attributes={**base.attributes, "assistance_status": "dibao_edge"}))
+    with fleet.open("two") as two:
+        base = two.get_elder(elder_id)
+        two.save_elder(dataclasses.replace(
+            base, phone="13900000002",
+            attributes={**base.attributes, "assistance_status": "tekun_centralized"}))
+    for name in ("one", "two", "one"):
+        fleet.ok(name, "run")
+    with fleet.open("one") as one, fleet.open("two") as two:
+        assert one.get_elder(elder_id).attributes["assistance_status"] == \
+            two.get_elder(elder_id).attributes["assistance_status"]
+        assert FIELD in [c.field for c in one.sync_conflicts(elder_id)]
+        assert FIELD in [c.field for c in two.sync_conflicts(elder_id)]
+
+    listed = admin.call("GET", "/admin/review/conflicts",
+                        params={"township": town_a, "all": "true"})
+    by_field = {c["field"]: c for c in listed}
+    reviewed, automatic = by_field[FIELD], by_field["phone"]
+    assert (reviewed["status"], automatic["status"]) == ("open", "auto")
+    loser = reviewed["loser_value"]
+    assert loser != reviewed["winner_value"]
+
+    # "keep" decides and writes nothing for the laptops.
+    held = feed_counts(server)
+    assert _resolve(server.url, admin.token, automatic["id"], "keep").status_code == 200
+    after_keep = feed_counts(server)
+    assert after_keep[0] == held[0]  # no new change
+    assert after_keep[2] == held[2] + 1  # one audit entry
+
+    # "prefer_other" becomes a county change in A's feed.
+    answer = _resolve(server.url, admin.token, reviewed["id"], "prefer_other")
+    assert answer.status_code == 200, answer.text
+    county = county_device_id(
+        httpx.get(server.url + "/county").json()["county_sign_public"])
+    rows = server.query(
+        "SELECT c.seq, c.source, c.hlc, t.code, c.payload FROM received_changes c "
+        "JOIN townships t ON t.id = c.township_id WHERE c.device_id = :d AND c.record_id = :r",
+        d=county, r=elder_id)
+    assert len(rows) == 1
+    seq, source, hlc, township, payload = rows[0]
+    assert (source, township) == ("county", town_a)
+    assert json.loads(payload)["changed"] == [FIELD]
+    stamps = server.query("SELECT winner_hlc, loser_hlc FROM conflicts WHERE record_id = :r "
+                          "AND field = :f", r=elder_id, f=FIELD)
+    assert all(int(hlc) > max(int(w), int(lo)) for w, lo in stamps)
+    value, device = server.query("SELECT value, device_id FROM elder_fields "
+                                 "WHERE record_id = :r AND field = :f", r=elder_id, f=FIELD)[0]
+    assert (json.loads(value), device) == (loser, county)
+    head = json.loads(server.scalar("SELECT payload FROM record_heads WHERE record_type = "
+                                    "'elder' AND record_id = :r", r=elder_id))
+    assert head["attributes"]["assistance_status"] == loser
+    resolution = json.loads(server.scalar("SELECT resolution FROM conflicts WHERE id = :i",
+                                          i=reviewed["id"]))
+    assert resolution["change"] == {"device_id": county, "seq": seq}
+    # The same item again is refused.
+    assert _resolve(server.url, admin.token, reviewed["id"], "prefer_other").status_code == 404
+
+    # Both A laptops take the county's value and close their copies of the conflict.
+    for name in ("one", "two"):
+        assert "已拉取 1 条" in fleet.ok(name, "run")
+    for name in ("one", "two"):
+        with fleet.open(name) as ws:
+            assert ws.get_elder(elder_id).attributes["assistance_status"] == loser
+            assert FIELD not in [c.field for c in ws.sync_conflicts(elder_id)]
+            settled = [c for c in ws.sync_conflicts(elder_id, include_resolved=True)
+                       if c.field == FIELD]
+            assert settled
+            assert all(c.resolved_at is not None for c in settled)
+    # Township B saw nothing of it.
+    with fleet.open("three") as three:
+        assert elder_id not in {r.elder_id for r in three.roster_page(RosterFilter(), 0, 1000)}
+
+    # Repeated syncs change nothing anywhere.
+    before = {name: fleet.status(name) for name in ("one", "two", "three")}
+    counts = feed_counts(server)
+    for name in ("one", "two", "three", "one"):
+        report = fleet.ok(name, "run")
+        assert "已推送 0 条" in report
+        assert "已拉取 0 条" in report
+    assert {name: fleet.status(name) for name in ("one", "two", "three")} == before
+    assert feed_counts(server) == counts
+
+
+def test_prefer_other_over_a_newer_write_is_refused(shared_server: ServerProcess,
+                                                    fleet: Fleet) -> None:
+    server = shared_server
+    admin = server.admin()
+    tag = uuid.uuid4().hex[:8]
+    town = f"s{tag}"
+    admin.setup_township(town, [f"s1{tag}", f"s2{tag}"])
+    fleet.enrol("one", server, admin, f"s1{tag}")
+    fleet.enrol("two", server, admin, f"s2{tag}")
+    for name in ("one", "two", "one"):
+        fleet.ok(name, "run")
+    with fleet.open("one") as one:
+        elder_id = one.roster_page(RosterFilter(), 0, 1)[0].elder_id
+        one.save_elder(dataclasses.replace(one.get_elder(elder_id), phone="13900000011"))
+    with fleet.open("two") as two:
+        two.save_elder(dataclasses.replace(two.get_elder(elder_id), phone="13900000012"))
+    for name in ("one", "two", "one"):
+        fleet.ok(name, "run")
+    conflict = next(c for c in admin.call("GET", "/admin/review/conflicts",
+                                          params={"township": town, "all": "true"})
+                    if c["field"] == "phone")
+    # The phone is written again after the conflict: the decision no longer applies.
+    with fleet.open("one") as one:
+        one.save_elder(dataclasses.replace(one.get_elder(elder_id), phone="13900000013"))
+    fleet.ok("one", "push")
+    held = feed_counts(server)
+    refused = _resolve(server.url, admin.token, conflict["id"], "prefer_other")
+    assert refused.status_code == 409
+    assert "又被修改过" in refused.json()["detail"]
+    assert feed_counts(server) == held
+    assert _resolve(server.url, admin.token, conflict["id"], "keep").status_code == 200
