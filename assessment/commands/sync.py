@@ -69,9 +69,17 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 
 def _progress(phase: str, done: int, total: int) -> None:
+    """A progress line redrawn in place on a terminal; nothing in a log or a pipe."""
+    if not sys.stderr.isatty():
+        return
     label = "推送" if phase == "push" else "拉取"
     print(f"\r{label}：{done}/{total}" if total else f"\r{label}：{done}", end="",
           file=sys.stderr, flush=True)
+
+
+def _line_end() -> str:
+    """What ends the progress line before a result (a newline on a terminal only)."""
+    return "\n" if sys.stderr.isatty() else ""
 
 
 def run(args: argparse.Namespace) -> int:
@@ -89,14 +97,14 @@ def run(args: argparse.Namespace) -> int:
         print(f"错误：{exc}", file=sys.stderr)
         return 1
     except SyncRefused as exc:
-        print(f"\n错误：{exc}", file=sys.stderr)
+        print(f"{_line_end()}错误：{exc}", file=sys.stderr)
         return 1
     except SyncError as exc:
         if exc.revoked:
             workspace.mark_sync_revoked(exc.message)
-            print(f"\n错误：{revoked_message(exc.message)}", file=sys.stderr)
+            print(f"{_line_end()}错误：{revoked_message(exc.message)}", file=sys.stderr)
             return 1
-        print(f"\n同步失败：{exc.message}", file=sys.stderr)
+        print(f"{_line_end()}同步失败：{exc.message}", file=sys.stderr)
         return 3
     finally:
         workspace.close()
@@ -170,14 +178,14 @@ def _online(ws: Workspace, server_url: str, action: str, batch: int) -> int:
         try:
             if action in ("push", "run"):
                 pushed = client.push(_progress, cancel)
-                print(f"\n已推送 {pushed.sent} 条，确认至序号 {pushed.acked_seq}",
+                print(f"{_line_end()}已推送 {pushed.sent} 条，确认至序号 {pushed.acked_seq}",
                       file=sys.stderr)
             if action in ("pull", "run"):
                 pulled = client.pull(_progress, cancel)
-                print(f"\n已拉取 {pulled.received} 条", file=sys.stderr)
+                print(f"{_line_end()}已拉取 {pulled.received} 条", file=sys.stderr)
         except KeyboardInterrupt:
             cancel.set()
-            print("\n已取消（已确认的部分不会重复发送）", file=sys.stderr)
+            print(f"{_line_end()}已取消（已确认的部分不会重复发送）", file=sys.stderr)
             return 3
     for ref in outbox.installed:
         print(f"已安装县级发布的服务清单 {ref}", file=sys.stderr)
