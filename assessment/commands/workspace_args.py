@@ -9,6 +9,8 @@ from __future__ import annotations
 import argparse
 import getpass
 import os
+import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -35,8 +37,21 @@ def open_workspace(args: argparse.Namespace) -> Any:
     data_dir = args.data_dir or default_data_dir()
     if not workspace_exists(data_dir):
         raise StoreError(f"数据目录 {data_dir} 中没有工作区")
-    user = args.user or os.environ.get("YINLING_USER") or input("账户：")
+    user = args.user or os.environ.get("YINLING_USER") or _ask("账户：", "--user 或环境变量 "
+                                                                 "YINLING_USER", input)
     password = os.environ.get("YINLING_PASSWORD")
     if password is None:
-        password = getpass.getpass("密码：")
+        password = _ask("密码：", "环境变量 YINLING_PASSWORD", getpass.getpass)
     return Workspace.open(data_dir, user, password)
+
+
+def _ask(prompt: str, instead: str, read: Callable[[str], str]) -> str:
+    """Ask on the terminal; without one (a script, a scheduled task) say what to set."""
+    from assessment.records.api import StoreError
+
+    if not sys.stdin.isatty():
+        raise StoreError(f"没有可供输入的终端：请用 {instead} 给出{prompt.rstrip('：')}")
+    try:
+        return read(prompt)
+    except EOFError as exc:
+        raise StoreError(f"未输入{prompt.rstrip('：')}") from exc

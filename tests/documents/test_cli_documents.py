@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -109,3 +110,23 @@ def test_help_lists_the_commands() -> None:
                          capture_output=True, text=True).stdout
     assert "verify-certificate" in out
     assert "stats" in out
+
+
+def test_without_a_terminal_missing_credentials_are_named(demo_dir: Path,
+                                                          tmp_path: Path) -> None:
+    """A scheduled task with no account or password set is told what to set, not asked."""
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("YINLING_USER", "YINLING_PASSWORD")}
+    env["YINLING_DATA_DIR"] = str(demo_dir)
+    command = [sys.executable, "-m", "assessment", "stats", "--out", str(tmp_path / "s.xlsx")]
+    no_user = subprocess.run(command, env=env, stdin=subprocess.DEVNULL, capture_output=True,
+                             text=True)
+    assert no_user.returncode == 3
+    assert "YINLING_USER" in no_user.stderr
+    assert "Traceback" not in no_user.stderr
+    env["YINLING_USER"] = demo.DEMO_SUPERVISOR
+    no_password = subprocess.run(command, env=env, stdin=subprocess.DEVNULL,
+                                 capture_output=True, text=True)
+    assert no_password.returncode == 3
+    assert "YINLING_PASSWORD" in no_password.stderr
+    assert not (tmp_path / "s.xlsx").exists()
