@@ -395,6 +395,10 @@ class ElderPage(QWidget):
                 parts.append(f"上次评估：{assessed.isoformat()}　复评到期：{due.isoformat()}")
         else:
             parts.append("尚未完成评估")
+        conflicts = getattr(self.ctx.workspace, "sync_conflicts", None)  # a syncing store only
+        count = len(conflicts(profile.elder_id)) if callable(conflicts) else 0
+        if count:
+            parts.append(f"本档案有 {count} 项同步冲突（见“同步 → 同步冲突…”）")
         self.summary.setText("　".join(parts))
 
     def draft(self) -> AssessmentRecord | None:

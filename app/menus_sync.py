@@ -12,8 +12,11 @@ from PySide6.QtCore import QObject, QTimer
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QFileDialog, QMainWindow, QMessageBox, QToolBar, QWidget
 
+from app.conflicts_dialog import ConflictsDialog
+from app.conflicts_model import open_review_count
 from app.sync_dialogs import EnrolDialog
 from app.sync_panel import SyncController, SyncOutcome, sync_error_message
+from assessment.records.api import StoreError
 from assessment.records.workspace import Workspace
 
 STATUS_REFRESH_MS = 20_000
@@ -27,6 +30,7 @@ class SyncMenu(QObject):
         self.window = window
         self.controller = controller
         self.enrol_dialog: EnrolDialog | None = None
+        self.conflicts_dialog: ConflictsDialog | None = None
         menu = window.menuBar().addMenu("同步(&S)")
         menu.setObjectName("syncMenu")
         self.menu = menu
@@ -35,6 +39,9 @@ class SyncMenu(QObject):
         self.enrol_action = self._add("登记本机…", self.open_enrolment)
         self.export_action = self._add("导出离线数据包…", self.export_bundle)
         self.receipt_action = self._add("导入回执…", self.import_receipt)
+        menu.addSeparator()
+        self.conflicts_action = self._add("同步冲突…", self.open_conflicts)
+        controller.synced.connect(self._conflicts_synced)
         menu.addSeparator()
         self.auto_action = QAction("自动同步（每 5 分钟，联网时）", self)
         self.auto_action.setCheckable(True)
@@ -60,6 +67,23 @@ class SyncMenu(QObject):
         self.receipt_action.setEnabled(enrolled)
         self.enrol_action.setEnabled(not revoked)
         self.controller.refresh_status()
+        self.refresh_conflicts()
+
+    def _conflicts_synced(self, _outcome: object) -> None:
+        self.refresh_conflicts()
+        if self.conflicts_dialog is not None and self.conflicts_dialog.isVisible():
+            self.conflicts_dialog.refresh()
+
+    def refresh_conflicts(self) -> None:
+        """同步冲突（N）…: N conflicts wait for the county's review (after each sync)."""
+        try:
+            conflicts = self.controller.workspace.sync_conflicts()
+        except StoreError:  # a closed store while signing out: keep the last text
+            return
+        count = open_review_count(conflicts)
+        self.conflicts_action.setText(f"同步冲突（{count}）…" if count else "同步冲突…")
+        self.conflicts_action.setToolTip(
+            f"待县级审核 {count} 项，已自动处理 {len(conflicts) - count} 项")
 
     def _message(self, text: str) -> None:
         self.window.statusBar().showMessage(text, 8000)
@@ -83,6 +107,23 @@ class SyncMenu(QObject):
         dialog.finished.connect(lambda _result: self._update_actions())
         self.enrol_dialog = dialog
         dialog.open()
+        return dialog
+
+    def open_conflicts(self) -> ConflictsDialog:
+        """The 同步冲突 dialog (non-modal); a row opens its elder in the main window."""
+        dialog = self.conflicts_dialog
+        if dialog is None:
+            dialog = ConflictsDialog(self.controller.workspace, self.window)
+            open_elder = getattr(self.window, "open_elder", None)
+            if callable(open_elder):
+                dialog.elder_opened.connect(open_elder)
+            self.conflicts_dialog = dialog
+        else:
+            dialog.refresh()
+        if dialog.isVisible():  # already open behind the main window: bring it forward
+            dialog.raise_()
+            dialog.activateWindow()
+        dialog.show()
         return dialog
 
     def export_bundle(self, path: Path | None = None) -> Path | None:
