@@ -1,5 +1,5 @@
-"""Review decisions that change a value on the laptops: a field conflict resolved with the
-other (losing) value.
+"""Review decisions on field conflicts that the laptops must hear of: the other (losing) value
+chosen, or the current value kept.
 
 The county writes one elder change of its own (:mod:`server.county_device`): the elder's
 current profile with that field set to the losing value, ``changed`` listing only that field,
@@ -12,6 +12,11 @@ own copies of the conflict.
 
 Refused when the field has been written again since the conflict (the current value is no
 longer the conflict's winner): the reviewer decided between two values, not over a newer one.
+
+Keeping the current value changes nothing, but the laptops still list the conflict as waiting
+for the county; so the county writes an elder change that changes no field (``changed`` empty,
+the elder's version unchanged) marked ``{"county": {"action": "keep", "field": …}}``, stamped
+above both writes of the conflict, and each laptop closes its copies of that field's conflicts.
 """
 
 from __future__ import annotations
@@ -24,7 +29,7 @@ from typing import Any
 from sqlalchemy import Connection, func, select, update
 
 from assessment.sync.changes import Change
-from assessment.sync.countydevice import MARK, PREFER_OTHER
+from assessment.sync.countydevice import KEEP, MARK, PREFER_OTHER
 from assessment.sync.merge import flatten, unflatten
 from server.county_device import CountyAuthor, Draft, emit, lock_feeds, next_hlc
 from server.db.tables import conflicts, elder_fields, record_heads
@@ -74,6 +79,21 @@ def prefer_other(conn: Connection, author: CountyAuthor, item: Mapping[str, Any]
                MARK: {"action": PREFER_OTHER, "conflict": int(item["id"])}}
     change, = emit(conn, author, int(head.township_id),
                    [Draft("elder", elder_id, version, next_hlc(conn, author, floor), payload)],
+                   source="county")
+    return change
+
+
+def keep(conn: Connection, author: CountyAuthor, item: Mapping[str, Any]) -> Change:
+    """Tell the laptops that conflict ``item`` was decided for the current value; return the
+    county change written (see the module docstring)."""
+    elder_id, path = str(item["record_id"]), str(item["field"])
+    head = _locked_head(conn, elder_id)
+    floor = max(int(item["winner_hlc"]), int(item["loser_hlc"]))
+    payload = {**json.loads(head.payload), "id": elder_id, "version": int(head.version),
+               "changed": [], MARK: {"action": KEEP, "field": path, "conflict": int(item["id"])}}
+    change, = emit(conn, author, int(head.township_id),
+                   [Draft("elder", elder_id, int(head.version),
+                          next_hlc(conn, author, floor), payload)],
                    source="county")
     return change
 

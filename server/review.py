@@ -3,7 +3,9 @@
 Listing shows what a reviewer needs to decide; resolving records the decision (with a note)
 and an audit entry. What each decision does:
 
-* **conflicts** ``keep``: the winning value stays; only the decision is recorded.
+* **conflicts** ``keep``: the winning value stays; the county writes an elder change that
+  changes no field but tells the laptops of the township to close their copies of the
+  conflict (:func:`server.decisions.keep`).
   ``prefer_other``: the losing value becomes the field's value everywhere. The county writes
   an elder change of its own into the elder's township feed (:mod:`server.decisions`), which
   every laptop of the township pulls and merges so that the county's value wins, and which
@@ -30,7 +32,7 @@ from assessment.errors import InputRejected, Problem
 from server import audit
 from server.county_device import CountyAuthor
 from server.db.tables import chain_gaps, conflicts, grade_mismatches, quarantine, townships
-from server.decisions import close_superseded, prefer_other
+from server.decisions import close_superseded, keep, prefer_other
 from server.errors import NotFound
 from server.timeutil import iso, utcnow
 
@@ -112,6 +114,10 @@ def resolve(conn: Connection, queue: str, item_id: int, action: str, note: str,
             {"action": "superseded", "by": actor, "note": f"随第 {item_id} 项的处理一并解决"},
             ensure_ascii=False), now)
         detail.update(seq=change.seq, closed=closed)
+    elif queue == "conflicts" and action == "keep":
+        change = keep(conn, author, open_item)
+        decision["change"] = {"device_id": change.device_id, "seq": change.seq}
+        detail.update(seq=change.seq)
     values: dict[str, Any] = {"status": _CLOSED[queue], "resolved_at": now}
     if "resolution" in table.c:
         values["resolution"] = json.dumps(decision, ensure_ascii=False)

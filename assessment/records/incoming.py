@@ -22,8 +22,9 @@ pull (or the same change in two batches) is recognised by (device, sequence) and
   here, its settings are its own).
 * **The county's own changes** (its pseudo-device, :mod:`assessment.sync.countydevice`, known
   from the enrolment key) merge like any elder change, and their mark says what else to do: a
-  conflict the county resolved with the other value closes this laptop's copies of conflicts
-  of that field (both writes older than the county's); a *transfer notice* changes no field
+  conflict the county resolved (with the other value, or keeping the current one: a change
+  of no field) closes this laptop's copies of conflicts of that field (both writes older
+  than the county's); a *transfer notice* changes no field
   and records where the elder went: ``Elder.transferred_to`` holds the new township's name
   when that is not this laptop's township (no new assessment is started for it here), and is
   cleared when the elder comes back. An elder transferred *into* this township arrives as
@@ -58,7 +59,7 @@ from assessment.records.sync_schema import (
     SyncStateRow,
 )
 from assessment.sync.changes import Change, canonical_json
-from assessment.sync.countydevice import PREFER_OTHER, TRANSFER, county_action
+from assessment.sync.countydevice import KEEP, PREFER_OTHER, TRANSFER, county_action
 from assessment.sync.hlc import HybridClock
 from assessment.sync.merge import (
     FieldConflict,
@@ -174,7 +175,7 @@ def _apply_one(ctx: _Context, change: Change) -> None:
             _apply_transfer(ctx, change)
             return
         _apply_elder(ctx, change)
-        if action == PREFER_OTHER:
+        if action in (PREFER_OTHER, KEEP):
             _settle_conflicts(ctx, change)
     elif change.record_type == "assessment":
         _apply_assessment(ctx, change)
@@ -390,8 +391,13 @@ def _apply_transfer(ctx: _Context, change: Change) -> None:
 
 def _settle_conflicts(ctx: _Context, change: Change) -> None:
     """Close this laptop's conflicts of the fields the county decided (both writes older)."""
-    changed = change.payload.get("changed")
-    fields = [f for f in changed if isinstance(f, str)] if isinstance(changed, list) else []
+    found = county_action(change.payload)
+    if found is not None and found[0] == KEEP:  # the decided field is named by the mark
+        kept = found[1].get("field")
+        fields = [kept] if isinstance(kept, str) else []
+    else:
+        changed = change.payload.get("changed")
+        fields = [f for f in changed if isinstance(f, str)] if isinstance(changed, list) else []
     if not fields:
         return
     ctx.session.execute(update(SyncConflict).where(

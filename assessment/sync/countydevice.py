@@ -1,9 +1,10 @@
 """The county server's own device id, derived alike by the county and by every laptop.
 
-The county authors a few changes itself: a review decision whose value must reach the laptops
-(a field conflict resolved with the other value) and the changes that carry an elder from one
-township to another. They travel in the township feeds like any laptop's changes, under a
-pseudo-device whose id is derived from the county's signing key. A laptop holds that key from
+The county authors a few changes itself: its review decisions on field conflicts (the other
+value, which must reach the laptops, or the current one kept, which closes the laptops' copies
+of the conflict) and the changes that carry an elder from one township to another. They
+travel in the township feeds like any laptop's changes, under a pseudo-device whose id is
+derived from the county's signing key. A laptop holds that key from
 its enrolment, so it recognises the county's changes exactly; and no laptop can push under that
 id, because the county accepts only a device's own changes from it.
 
@@ -20,9 +21,11 @@ from assessment.sync.crypto import KEY_BYTES, CryptoError, b64decode, key_id
 
 PREFIX = "county-"
 MARK = "county"
-"""Payload key of a county change: ``{"action": "prefer_other" | "transfer" | "copy", …}``."""
+"""Payload key of a county change: ``{"action": "prefer_other" | "keep" | "transfer" | "copy",
+…}``."""
 
 PREFER_OTHER = "prefer_other"  # a conflict resolved with the losing value
+KEEP = "keep"  # a conflict resolved by keeping the current value (changes no field)
 TRANSFER = "transfer"  # the notice that an elder moved to another township
 COPY = "copy"  # a record re-sent to the township an elder moved to
 

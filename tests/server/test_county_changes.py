@@ -4,8 +4,8 @@ Two demo laptops of township A and one of township B, a real county server (SQLi
 PostgreSQL). Laptops of A edit one elder concurrently; the county resolves the review conflict
 with the losing value through the admin API. After the next sync both A laptops hold that
 value, their local copies of the conflict are closed, and the county's field state agrees;
-"keep" writes nothing; a decision over a field written again since is refused; B sees none of
-it; repeated syncs change nothing.
+"keep" changes no value but closes the laptops' copies of that conflict too; a decision over
+a field written again since is refused; B sees none of it; repeated syncs change nothing.
 """
 
 from __future__ import annotations
@@ -87,12 +87,16 @@ def test_prefer_other_reaches_every_laptop_of_the_township(shared_server: Server
     loser = reviewed["loser_value"]
     assert loser != reviewed["winner_value"]
 
-    # "keep" decides and writes nothing for the laptops.
+    # "keep" changes no value: one county change of no field, in A's feed.
     held = feed_counts(server)
+    phone_before = server.scalar("SELECT value FROM elder_fields WHERE record_id = :r AND "
+                                 "field = 'phone'", r=elder_id)
     assert _resolve(server.url, admin.token, automatic["id"], "keep").status_code == 200
     after_keep = feed_counts(server)
-    assert after_keep[0] == held[0]  # no new change
+    assert after_keep[0] == held[0] + 1  # the county's change telling the laptops
     assert after_keep[2] == held[2] + 1  # one audit entry
+    assert server.scalar("SELECT value FROM elder_fields WHERE record_id = :r AND "
+                         "field = 'phone'", r=elder_id) == phone_before
 
     # "prefer_other" becomes a county change in A's feed.
     answer = _resolve(server.url, admin.token, reviewed["id"], "prefer_other")
@@ -103,8 +107,12 @@ def test_prefer_other_reaches_every_laptop_of_the_township(shared_server: Server
         "SELECT c.seq, c.source, c.hlc, t.code, c.payload FROM received_changes c "
         "JOIN townships t ON t.id = c.township_id WHERE c.device_id = :d AND c.record_id = :r",
         d=county, r=elder_id)
-    assert len(rows) == 1
-    seq, source, hlc, township, payload = rows[0]
+    rows = sorted(rows, key=lambda r: int(r[0]))
+    assert len(rows) == 2  # the "keep", then the "prefer_other"
+    kept = json.loads(rows[0][4])
+    assert (kept["changed"], kept["county"]["action"], kept["county"]["field"]) == \
+        ([], "keep", "phone")
+    seq, source, hlc, township, payload = rows[1]
     assert (source, township) == ("county", town_a)
     assert json.loads(payload)["changed"] == [FIELD]
     stamps = server.query("SELECT winner_hlc, loser_hlc FROM conflicts WHERE record_id = :r "
@@ -122,13 +130,13 @@ def test_prefer_other_reaches_every_laptop_of_the_township(shared_server: Server
     # The same item again is refused.
     assert _resolve(server.url, admin.token, reviewed["id"], "prefer_other").status_code == 404
 
-    # Both A laptops take the county's value and close their copies of the conflict.
+    # Both A laptops take the county's value and close their copies of both conflicts.
     for name in ("one", "two"):
-        assert "已拉取 1 条" in fleet.ok(name, "run")
+        assert "已拉取 2 条" in fleet.ok(name, "run")
     for name in ("one", "two"):
         with fleet.open(name) as ws:
             assert ws.get_elder(elder_id).attributes["assistance_status"] == loser
-            assert FIELD not in [c.field for c in ws.sync_conflicts(elder_id)]
+            assert ws.sync_conflicts(elder_id) == []
             settled = [c for c in ws.sync_conflicts(elder_id, include_resolved=True)
                        if c.field == FIELD]
             assert settled
