@@ -11,13 +11,16 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
 
-from assessment.errors import InputRejected
+from assessment.documents.exports import write_statistics_xlsx
+from assessment.documents.statistics import TOTAL, TOWNSHIP
+from assessment.errors import InputRejected, Problem
 from assessment.sync.bundle import BundleRejected
 from server import county, review
 from server.bundles import import_bundle, write_receipt
@@ -25,13 +28,15 @@ from server.config import Settings
 from server.context import ServerContext
 from server.county_device import CountyAuthor
 from server.db.tables import receipts
+from server.elder_lookup import find_elders, resolve_elder
 from server.enrolment import enrol
 from server.errors import NotFound, ServerError
 from server.run import serve
-from server.stats import county_statistics
+from server.stats import check_period, county_summary, county_workbook, parse_day
 from server.transfers import transfer_elder
 
 ACTOR = "county-cli"
+FIND_LIMIT = 500
 
 
 def _settings(args: argparse.Namespace) -> Settings:
@@ -154,11 +159,42 @@ def _review(conn: Any, ctx: ServerContext, args: argparse.Namespace) -> Any:
 
 
 def _transfer(conn: Any, ctx: ServerContext, args: argparse.Namespace) -> Any:
-    return transfer_elder(conn, CountyAuthor.of(ctx), args.elder_id, args.to, args.note, ACTOR)
+    """The elder is named by record id or by resident ID number (exactly one elder)."""
+    elder_id = resolve_elder(conn, args.elder_id)
+    return transfer_elder(conn, CountyAuthor.of(ctx), elder_id, args.to, args.note, ACTOR)
+
+
+def _elders(conn: Any, ctx: ServerContext, args: argparse.Namespace) -> Any:
+    """``elders find``: matches by ID number or name, the ID numbers masked."""
+    if not 1 <= args.limit <= FIND_LIMIT:
+        raise InputRejected([Problem("--limit", "range", f"--limit 应在 1–{FIND_LIMIT} 之间")])
+    return find_elders(conn, args.query, args.limit).as_dict()
 
 
 def _stats(conn: Any, ctx: ServerContext, args: argparse.Namespace) -> Any:
-    return {"townships": county_statistics(conn), "open": review.counts(conn)}
+    """The per-township summary as JSON, or with ``--out`` the laptops' Excel workbook over
+    the whole county (per township and village)."""
+    as_of = parse_day(args.as_of, "--as-of") or date.today()
+    if args.out is None:
+        if args.start or args.end or args.no_eligibility:
+            raise InputRejected([Problem("--out", "needs_out",
+                                         "--from、--to 和 --no-eligibility 只用于导出（--out）")])
+        return {**county_summary(conn, as_of), "open": review.counts(conn)}
+    out = Path(args.out)
+    if out.suffix.lower() != ".xlsx":
+        raise InputRejected([Problem("--out", "suffix", "输出文件应为 .xlsx")])
+    start, end = parse_day(args.start, "--from"), parse_day(args.end, "--to")
+    check_period(start, end)
+    stats = county_workbook(conn, as_of=as_of, start=start, end=end,
+                            with_eligibility=not args.no_eligibility)
+    try:
+        write_statistics_xlsx(stats, out)
+    except OSError as exc:
+        raise ServerError(f"无法写入 {out}：{exc.strerror or exc}") from exc
+    villages = stats.grades.iloc[:-1]
+    print(f"已导出：{out}（老年人 {stats.grades.iloc[-1][TOTAL]} 人，"
+          f"{villages[TOWNSHIP].nunique()} 个乡镇，{len(villages)} 个村（社区））")
+    return None
 
 
 def _receipt(conn: Any, ctx: ServerContext, args: argparse.Namespace) -> Any:
@@ -173,5 +209,5 @@ def _receipt(conn: Any, ctx: ServerContext, args: argparse.Namespace) -> Any:
 _COUNTY_ACTIONS = {
     "township": _township, "account": _account, "code": _code, "device": _device,
     "enrol-device": _enrol_device, "list": _list, "review": _review, "stats": _stats,
-    "receipt": _receipt, "transfer": _transfer,
+    "receipt": _receipt, "transfer": _transfer, "elders": _elders,
 }

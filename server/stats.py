@@ -1,35 +1,152 @@
-"""County-wide statistics: elders and finalized assessments by township and grade.
+"""County-wide statistics over the synced records, computed by the laptops' own code.
 
-Grades are the server's own recomputation (``record_heads.grade``), counted over the current
-version of every finalized assessment.
+:mod:`server.stats_frames` reads the records into the frames
+:func:`assessment.documents.statistics.compute_statistics` takes, so the county's numbers
+are the laptops' numbers over more records: grades are counted per *elder* (the grade of its
+current assessment, as the server recomputed it), not per assessment, and an elder counts in
+the township the county holds it in.
+
+* :func:`county_summary` — one row per township for ``GET /admin/stats``, the dashboard and
+  ``yinling county stats``: elders, elders per current grade and never assessed,
+  assessments in the reporting period (the calendar year to the as-of date, as in
+  :func:`~assessment.documents.statistics.default_period`), re-assessments due.
+* :func:`county_workbook` — every statistics table per township and village (the workbook
+  ``yinling stats`` writes on a laptop), with service-list eligibility against the bundled
+  and published lists.
 """
 
 from __future__ import annotations
 
+import tempfile
+from datetime import date
+from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, func, select
+import pandas as pd
+from sqlalchemy import Connection
 
-from server.db.tables import record_heads, townships
+from assessment.documents.exports import write_statistics_xlsx
+from assessment.documents.statistics import (
+    DUE_NOW,
+    DUE_SOON,
+    NEVER,
+    TOTAL,
+    TOWNSHIP,
+    Statistics,
+    StatisticsInput,
+    compute_statistics,
+    default_period,
+)
+from assessment.errors import InputRejected, Problem
+from assessment.forms import default_form
+from assessment.records.settings import DEFAULTS
+from server.county_lists import county_lists
+from server.stats_frames import Township, county_statistics_input, county_townships
+
+#: The laptops' default routine re-assessment interval (decision D4); the county keeps no
+#: setting of its own.
+INTERVAL_MONTHS = int(DEFAULTS["routine_interval_months"])
 
 
-def county_statistics(conn: Connection) -> list[dict[str, Any]]:
-    """One row per township: elders, finalized assessments, and counts per grade 0–4."""
-    names = {r.id: (r.code, r.name) for r in conn.execute(select(townships))}
-    rows: dict[int, dict[str, Any]] = {
-        tid: {"township": code, "name": name, "elders": 0, "assessments": 0,
-              "grades": {str(g): 0 for g in range(5)}}
-        for tid, (code, name) in names.items()
-    }
-    h = record_heads.c
-    for tid, count in conn.execute(select(h.township_id, func.count())
-                                   .where(h.record_type == "elder").group_by(h.township_id)):
-        rows[tid]["elders"] = int(count)
-    for tid, grade, count in conn.execute(
-            select(h.township_id, h.grade, func.count())
-            .where(h.record_type == "assessment", h.status == "finalized")
-            .group_by(h.township_id, h.grade)):
-        rows[tid]["assessments"] += int(count)
-        if grade is not None:
-            rows[tid]["grades"][str(grade)] = int(count)
-    return [rows[tid] for tid in sorted(rows, key=lambda t: rows[t]["township"])]
+def _per_township(table: pd.DataFrame) -> pd.DataFrame:
+    """A per-village table summed per township (the 合计 row dropped), indexed by code."""
+    rows = table[table[TOWNSHIP] != TOTAL]
+    numbers = rows.drop(columns=[c for c in rows.columns if not pd.api.types.is_numeric_dtype(
+        rows[c])])
+    return numbers.groupby(rows[TOWNSHIP].astype(str)).sum()
+
+
+def _value(table: pd.DataFrame, code: str, column: str) -> int:
+    if code not in table.index or column not in table.columns:
+        return 0
+    value: Any = table.at[code, column]
+    return int(value)
+
+
+def _finalized_heads(source: StatisticsInput, places: list[Township]) -> dict[str, int]:
+    """Finalized assessments (current versions, superseded ones not) per township code."""
+    frame = source.assessments
+    counts: dict[Any, Any] = (frame.loc[frame["status"] == "finalized", "township_id"]
+                              .value_counts().to_dict())
+    codes = {t.id: t.code for t in places}
+    return {codes[int(tid)]: int(n) for tid, n in counts.items() if int(tid) in codes}
+
+
+def _rows(stats: Statistics, source: StatisticsInput, places: list[Township],
+          ) -> list[dict[str, Any]]:
+    bands = [band.name for band in default_form().grades]
+    grades = _per_township(stats.grades)
+    period = _per_township(stats.assessments)
+    due = _per_township(stats.due)
+    finalized = _finalized_heads(source, places)
+    rows = []
+    for place in places:
+        elders = _value(grades, place.code, TOTAL)
+        never = _value(grades, place.code, NEVER)
+        rows.append({
+            "township": place.code, "name": place.name, "elders": elders,
+            "assessed": elders - never, "never": never,
+            "grades": {str(g): _value(grades, place.code, name) for g, name in enumerate(bands)},
+            "assessments": finalized.get(place.code, 0),
+            "period_assessments": _value(period, place.code, TOTAL),
+            "due": _value(due, place.code, DUE_NOW),
+            "due_soon": _value(due, place.code, DUE_SOON),
+        })
+    return rows
+
+
+def county_summary(conn: Connection, as_of: date | None = None) -> dict[str, Any]:
+    """The as-of date, the reporting period and one row per township (by code): ``elders``,
+    ``assessed`` / ``never`` (with / without a current grade), ``grades`` (elders per current
+    grade "0"–"4"), ``assessments`` (finalized assessments held, superseded ones not),
+    ``period_assessments`` (finalized or superseded assessments dated in the period),
+    ``due`` / ``due_soon`` (routine re-assessment overdue / due within 30 days)."""
+    as_of = as_of or date.today()
+    start, end = default_period(as_of)
+    places = county_townships(conn)
+    source = county_statistics_input(conn, as_of, with_profiles=False)
+    by_code = StatisticsInput(source.elders.assign(township=source.elders["township_code"]),
+                              source.assessments)
+    stats = compute_statistics(by_code, as_of=as_of, start=start, end=end,
+                               interval_months=INTERVAL_MONTHS)
+    return {"as_of": as_of.isoformat(), "period": [start.isoformat(), end.isoformat()],
+            "townships": _rows(stats, source, places)}
+
+
+def county_statistics(conn: Connection, as_of: date | None = None) -> list[dict[str, Any]]:
+    """One row per township, by code (see :func:`county_summary`)."""
+    rows: list[dict[str, Any]] = county_summary(conn, as_of)["townships"]
+    return rows
+
+
+def county_workbook(conn: Connection, *, as_of: date, start: date | None = None,
+                    end: date | None = None, with_eligibility: bool = True) -> Statistics:
+    """Every statistics table per township (by name) and village, over the whole county."""
+    lists = county_lists(conn) if with_eligibility else None
+    source = county_statistics_input(conn, as_of, lists=lists)
+    return compute_statistics(source, as_of=as_of, start=start, end=end,
+                              interval_months=INTERVAL_MONTHS)
+
+
+def workbook_bytes(stats: Statistics) -> bytes:
+    """The Excel workbook of ``stats`` (as ``yinling stats`` writes it), in memory."""
+    with tempfile.TemporaryDirectory(prefix="yinling-stats-") as folder:
+        path = write_statistics_xlsx(stats, Path(folder) / "stats.xlsx")
+        return path.read_bytes()
+
+
+def parse_day(value: str | None, name: str) -> date | None:
+    """A ``YYYY-MM-DD`` option (None when not given); refused with a Chinese message."""
+    if value is None or not value.strip():
+        return None
+    try:
+        return date.fromisoformat(value.strip())
+    except ValueError as exc:
+        raise InputRejected([Problem(name, "date", f"{name} 应为 YYYY-MM-DD 格式的日期："
+                                                   f"{value}")]) from exc
+
+
+def check_period(start: date | None, end: date | None) -> None:
+    """Refuse a period that ends before it starts."""
+    if start is not None and end is not None and start > end:
+        raise InputRejected([Problem("--from", "period", "期间起始日晚于截止日")])

@@ -2,9 +2,9 @@
 
 Townships, assessor accounts, one-time enrolment codes, devices (list, revoke, offline
 enrolment by file), service-list publication, the review queues (conflicts, quarantined
-changes, grade mismatches, chain gaps), elder transfers between townships and county
-statistics. Works directly on the county database (the server may be running at the same
-time).
+changes, grade mismatches, chain gaps), finding elders by resident ID number or name, elder
+transfers between townships and county statistics. Works directly on the county database (the
+server may be running at the same time).
 """
 
 from __future__ import annotations
@@ -73,12 +73,38 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
                          "mismatches: accept_server|accept_device；gaps: close")
     resolve.add_argument("--note", default="", help="处理说明")
 
-    transfer = actions.add_parser("transfer", help="将老人（连同评估记录）迁至另一乡镇")
-    transfer.add_argument("elder_id", help="老人编号（档案 ID）")
+    transfer = actions.add_parser(
+        "transfer", help="将老人（连同评估记录）迁至另一乡镇",
+        description=("按老人编号（档案 ID）或 18 位身份证号指定老人。身份证号须恰好对应"
+                     "一份老年人档案；找不到或对应多份时拒绝，不做任何更改"
+                     "（可先用 elders find 查找）。"))
+    transfer.add_argument("elder_id", metavar="ELDER", help="老人编号（档案 ID）或 18 位身份证号")
     transfer.add_argument("--to", required=True, help="迁入乡镇编码")
     transfer.add_argument("--note", default="", help="迁移说明")
 
-    actions.add_parser("stats", help="全县统计（按乡镇和等级）")
+    elders = actions.add_parser("elders", help="查找老年人档案（按身份证号或姓名）")
+    verbs = elders.add_subparsers(dest="verb", required=True)
+    find = verbs.add_parser(
+        "find", help="按身份证号或姓名查找老人",
+        description=("输入完整的 18 位身份证号（精确查找），或姓名（全名或开头几个字，如姓氏）。"
+                     "输出 JSON：老人编号、姓名、身份证号（只显示前 6 位和后 4 位）、性别、"
+                     "出生年份、所属乡镇、村（社区）和最近一次已定稿评估的等级。"))
+    find.add_argument("query", metavar="身份证号或姓名")
+    find.add_argument("--limit", type=int, default=50, metavar="N",
+                      help="最多列出的条数（1–500，默认 50）")
+
+    stats = actions.add_parser(
+        "stats", help="全县统计（按乡镇；--out 导出按乡镇和村的 Excel 统计表）",
+        description=("不加 --out 时输出各乡镇汇总（JSON）：老年人数、按当前能力等级的人数、"
+                     "本年度评估次数和复评到期人数。加 --out 时导出与笔记本 yinling stats "
+                     "相同的 Excel 统计表（按乡镇和村）。"))
+    stats.add_argument("--out", default=None, help="输出 .xlsx 文件（如 全县统计.xlsx）")
+    stats.add_argument("--from", dest="start", default=None,
+                       help="期间起始日 YYYY-MM-DD（仅 --out）")
+    stats.add_argument("--to", dest="end", default=None, help="期间截止日 YYYY-MM-DD（仅 --out）")
+    stats.add_argument("--as-of", default=None, help="统计日期 YYYY-MM-DD（默认今天）")
+    stats.add_argument("--no-eligibility", action="store_true",
+                       help="不统计服务项目（仅 --out）")
     receipt = actions.add_parser("receipt", help="重新签发已导入数据包的回执")
     receipt.add_argument("bundle_id")
     receipt.add_argument("--out", required=True)

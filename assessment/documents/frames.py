@@ -123,13 +123,22 @@ def eligibility_frame(elders: pd.DataFrame, attributes: list[dict[str, Any]], as
     folder; with a workspace pass its lists (:func:`statistics_input` does).
     """
     from assessment.documents.sources import default_lists
-    from assessment.eligibility import match_frame
 
     registry = lists if lists is not None else default_lists()
-    frame = profiles_frame(elders, attributes, registry.vocabulary)
+    return registry_results(profiles_frame(elders, attributes, registry.vocabulary), as_of,
+                            registry)
+
+
+def registry_results(frame: pd.DataFrame, as_of: date, lists: Any,
+                     ) -> tuple[pd.DataFrame | None, dict[str, str]]:
+    """Match a registry frame (:func:`profiles_frame`, possibly built in parts) against
+    ``lists``: every elder's result per item, indexed by elder id, and the item names;
+    ``(None, {})`` for an empty frame."""
+    from assessment.eligibility import match_frame
+
     if not len(frame):
         return None, {}
-    batch = match_frame(frame, as_of, registry)
+    batch = match_frame(frame, as_of, lists)
     results = batch.results_frame()
     results.index = pd.Index(frame["person_id"].to_numpy(dtype=object), name="elder_id")
     names = {c.plan.item.id: c.plan.item.name for c in batch.items}

@@ -13,7 +13,7 @@ from starlette.concurrency import run_in_threadpool
 from server import county, review
 from server.bundles import import_bundle, write_receipt
 from server.deps import AdminDep, ContextDep, read_body
-from server.stats import county_statistics
+from server.stats import county_summary, parse_day
 from server.transfers import transfer_item
 
 router = APIRouter(prefix="/admin", tags=["admin"])
@@ -169,8 +169,10 @@ def transfer(elder_id: str, body: TransferIn, ctx: ContextDep,
 
 
 @router.get("/stats")
-def stats(ctx: ContextDep, actor: AdminDep) -> dict[str, Any]:
-    """County statistics and open review counts."""
+def stats(ctx: ContextDep, actor: AdminDep, as_of: str | None = None) -> dict[str, Any]:
+    """County statistics per township (see :func:`server.stats.county_summary`; ``as_of``
+    YYYY-MM-DD, default today) and open review counts."""
     del actor
+    day = parse_day(as_of, "as_of")
     with ctx.engine.connect() as conn:
-        return {"townships": county_statistics(conn), "open": review.counts(conn)}
+        return {**county_summary(conn, day), "open": review.counts(conn)}

@@ -1,34 +1,47 @@
-"""The county operator's web pages under ``/admin/ui``: sign-in, dashboard, review queues,
-bundle upload and devices.
+"""The county operator's web pages under ``/admin/ui``: sign-in, dashboard (with the
+statistics workbook), review queues, bundle upload, devices, and finding an elder to move to
+another township.
 
 Every page needs a session (see :mod:`server.web.session`); every form post carries the
 session's CSRF token. The work itself goes through the same functions as the admin API and
 the county command: :func:`server.review.resolve_item`, :func:`server.bundles.import_bundle`,
-:func:`server.county.revoke_device`.
+:func:`server.county.revoke_device`, :func:`server.transfers.transfer_item`.
 """
 
 from __future__ import annotations
 
 import logging
 import re
+from datetime import date
 from typing import Annotated
+from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Query, Request
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
+from assessment.documents.statistics import default_period
 from assessment.errors import InputRejected
 from assessment.sync.bundle import BundleRejected
 from server import county, review
 from server.auth import check_admin
 from server.bundles import ImportOutcome, import_bundle, write_receipt
 from server.deps import ContextDep
+from server.elder_lookup import ElderMatch, Found, elder_by_id, find_elders
 from server.errors import NotAuthenticated, NotFound, ServerError
-from server.stats import county_statistics
+from server.stats import (
+    check_period,
+    county_summary,
+    county_workbook,
+    parse_day,
+    workbook_bytes,
+)
+from server.transfers import transfer_item
 from server.web import (
     bundle_view,
     dashboard_view,
     device_view,
+    elders_view,
     lookups,
     review_view,
     signin_view,
@@ -64,6 +77,7 @@ log = logging.getLogger("server.pages")
 router = APIRouter(prefix=UI, route_class=PageRoute, include_in_schema=False)
 _TOWNSHIP = re.compile(r"^[0-9A-Za-z_-]{1,32}$")
 _SIGNIN_NOTES = {"out": ("ok", "已退出登录。")}
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 async def current_session(request: Request) -> Session:
@@ -152,8 +166,28 @@ async def signout(request: Request, session: SessionDep) -> Response:
 def dashboard(ctx: ContextDep, session: SessionDep) -> Response:
     """Open review items per queue and the statistics per township."""
     with ctx.engine.connect() as conn:
-        counts, stats = review.counts(conn), county_statistics(conn)
+        counts, stats = review.counts(conn), county_summary(conn)
     return _page(session, "首页", dashboard_view.render(counts, stats), "dashboard")
+
+
+@router.get("/stats.xlsx")
+def stats_workbook(ctx: ContextDep, session: SessionDep, as_of: str = "",
+                   start: Annotated[str, Query(alias="from")] = "", to: str = "") -> Response:
+    """The county's statistics workbook (``yinling county stats --out``): every table per
+    township and village; the period defaults to the calendar year, as on the dashboard."""
+    del session
+    day = parse_day(as_of, "统计日期") or date.today()
+    first, last = parse_day(start, "期间起始日"), parse_day(to, "期间截止日")
+    if first is None and last is None:
+        first, last = default_period(day)
+    check_period(first, last)
+    with ctx.engine.connect() as conn:
+        data = workbook_bytes(county_workbook(conn, as_of=day, start=first, end=last))
+    log.info("县级页面：已导出全县统计表")
+    name = f"全县统计-{day.isoformat()}.xlsx"
+    return Response(data, media_type=XLSX, headers={
+        "Content-Disposition": (f'attachment; filename="county-stats-{day.isoformat()}.xlsx"; '
+                                f"filename*=UTF-8''{quote(name)}")})
 
 
 def _queue(queue: str) -> str:
@@ -314,3 +348,72 @@ async def revoke(device_id: str, request: Request, ctx: ContextDep,
     else:
         session.flash("ok", "设备已停用：此后该设备的请求和数据包一律拒绝。")
     return redirect(f"{UI}/devices")
+
+
+# --- elders: finding one, moving it to another township --------------------------------------
+
+@router.get("/elders")
+def elders_page(session: SessionDep) -> Response:
+    """The search form (the search itself posts, so an ID number never lands in a URL)."""
+    return _page(session, "查找老人", elders_view.search(session.csrf), "elders")
+
+
+@router.post("/elders")
+async def elders_search(request: Request, ctx: ContextDep, session: SessionDep) -> Response:
+    """Elders by resident ID number or name, their numbers masked; the term is not logged."""
+    fields = await read_form(request)
+    check_csrf(session, fields)
+
+    def work() -> Found:
+        with ctx.engine.connect() as conn:
+            return find_elders(conn, fields.get("q", ""))
+
+    try:
+        found = await run_in_threadpool(work)
+    except InputRejected as exc:
+        body = elders_view.search(session.csrf, problem=elders_view.refusal_text(exc))
+        return _page(session, "查找老人", body, "elders", 400)
+    log.info("县级页面：查找老人（按%s），找到 %d 位",
+             "身份证号" if found.query.by == "id_number" else "姓名", found.total)
+    return _page(session, "查找老人", elders_view.search(session.csrf, found), "elders")
+
+
+def _elder_and_townships(ctx: ContextDep, elder_id: str
+                         ) -> tuple[ElderMatch, list[dict[str, str]]]:
+    with ctx.engine.connect() as conn:
+        match = elder_by_id(conn, elder_id)
+        if match is None:
+            raise NotFound("县级没有这位老人的档案，请重新查找")
+        return match, county.list_townships(conn)
+
+
+@router.get("/elders/{elder_id}/transfer")
+def elder_transfer_confirm(elder_id: str, ctx: ContextDep, session: SessionDep) -> Response:
+    """The confirmation step of moving an elder: its facts and the township to choose."""
+    match, towns = _elder_and_townships(ctx, elder_id)
+    return _page(session, "迁移老人", elders_view.transfer_form(match, towns, session.csrf),
+                 "elders")
+
+
+@router.post("/elders/{elder_id}/transfer")
+async def elder_transfer(elder_id: str, request: Request, ctx: ContextDep,
+                         session: SessionDep) -> Response:
+    """Move the elder and its assessments exactly like ``yinling county transfer``."""
+    fields = await read_form(request)
+    check_csrf(session, fields)
+    to, note = fields.get("to", "").strip(), fields.get("note", "").strip()
+    match, towns = await run_in_threadpool(_elder_and_townships, ctx, elder_id)
+    try:
+        done = await run_in_threadpool(transfer_item, ctx, elder_id, to, note, ACTOR)
+    except InputRejected as exc:
+        body = elders_view.transfer_form(match, towns, session.csrf, chosen=to, note=note,
+                                         problem="未迁移：" + elders_view.refusal_text(exc))
+        return _page(session, "迁移老人", body, "elders", 400)
+    except ServerError as exc:
+        session.flash("error", f"未迁移：{exc.message}")
+        return redirect(elders_view.transfer_url(elder_id))
+    log.info("县级页面：老人已迁移（迁移记录 %s，评估 %s 份）", done["transfer"],
+             done["assessments"])
+    session.flash("ok", elders_view.transferred_text(
+        match, done, {t["code"]: t["name"] for t in towns}))
+    return redirect(elders_view.SEARCH_URL)

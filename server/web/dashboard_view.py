@@ -1,4 +1,5 @@
-"""The dashboard: open review items per queue and the county's statistics per township."""
+"""The dashboard: open review items per queue, the county's statistics per township and the
+link to the statistics workbook."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from server.review import QUEUES
+from server.stats import INTERVAL_MONTHS
 from server.web.html import Html, fmt, join, table
 from server.web.labels import GRADE_LABELS, QUEUE_HINTS, UI, queue_title
 
@@ -18,9 +20,11 @@ def _cards(counts: Mapping[str, int]) -> Html:
 
 
 def _stats(rows: Sequence[Mapping[str, Any]]) -> Html:
-    headers = ["乡镇编码", "乡镇名称", "老年人", "已定稿评估", *GRADE_LABELS]
-    body = [[row["township"], row["name"], row["elders"], row["assessments"],
-             *(row["grades"].get(str(g), 0) for g in range(len(GRADE_LABELS)))]
+    headers = ["乡镇编码", "乡镇名称", "老年人", "已评估", *GRADE_LABELS, "未评估",
+               "本期评估（次）", "复评已到期", "30天内到期"]
+    body = [[row["township"], row["name"], row["elders"], row["assessed"],
+             *(row["grades"].get(str(g), 0) for g in range(len(GRADE_LABELS))),
+             row["never"], row["period_assessments"], row["due"], row["due_soon"]]
             for row in rows]
     if body:
         totals: list[object] = ["合计", f"{len(body)} 个乡镇"]
@@ -30,16 +34,27 @@ def _stats(rows: Sequence[Mapping[str, Any]]) -> Html:
                  numeric=frozenset(range(2, len(headers))))
 
 
-def render(counts: Mapping[str, int], stats: Sequence[Mapping[str, Any]]) -> Html:
-    """The dashboard body."""
+def _stats_hint(summary: Mapping[str, Any]) -> Html:
+    start, end = summary["period"]
+    return fmt('<p class="hint">统计日期 {}。老年人按县级记录的所属乡镇统计（迁移后计入迁入乡镇）；'
+               '能力等级按每位老年人当前的评估（最近一次定稿且未被更正取代的评估）计，'
+               '等级为服务器按原始答案重新计算的结果。本期评估为评估基准日期在 {} 至 {} '
+               '的已定稿评估次数（含后来被更正的）；复评按 {} 个月的常规评估周期计算。</p>',
+               summary["as_of"], start, end, INTERVAL_MONTHS)
+
+
+def render(counts: Mapping[str, int], summary: Mapping[str, Any]) -> Html:
+    """The dashboard body; ``summary`` is :func:`server.stats.county_summary`."""
     waiting = sum(counts.values())
-    summary = "所有审核队列均无待处理项。" if waiting == 0 else f"共有 {waiting} 项待县级审核。"
+    text = "所有审核队列均无待处理项。" if waiting == 0 else f"共有 {waiting} 项待县级审核。"
     hints = join(fmt("<li><strong>{}</strong>：{}</li>", queue_title(q), QUEUE_HINTS[q])
                  for q in QUEUES)
     return fmt('<h1>县级首页</h1><h2>待处理的审核项</h2><p>{}</p>{}'
                '<details class="noprint"><summary>各队列说明</summary><ul>{}</ul></details>'
-               '<h2>各乡镇统计</h2><p class="hint">等级为服务器按原始答案重新计算的结果，'
-               '只计已定稿评估的当前版本。</p>{}'
+               '<h2>各乡镇统计</h2>{}{}'
+               '<p class="noprint"><a href="{}/stats.xlsx">下载全县统计表（Excel，按乡镇和村，'
+               '含年龄性别、服务项目、复评到期名单）</a></p>'
                '<p class="noprint"><a href="{}/bundles">导入离线数据包</a> · '
                '<a href="{}/devices">已登记设备</a></p>',
-               summary, _cards(counts), hints, _stats(stats), UI, UI)
+               text, _cards(counts), hints, _stats_hint(summary),
+               _stats(summary["townships"]), UI, UI, UI)

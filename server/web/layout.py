@@ -32,7 +32,8 @@ def csrf_field(token: str) -> Html:
 def _nav(here: str, csrf: str) -> Html:
     items = [("dashboard", f"{UI}", "首页")]
     items += [(f"review:{q}", f"{UI}/review/{q}", queue_title(q)) for q in QUEUES]
-    items += [("bundles", f"{UI}/bundles", "导入数据包"), ("devices", f"{UI}/devices", "设备")]
+    items += [("elders", f"{UI}/elders", "查找老人"),
+              ("bundles", f"{UI}/bundles", "导入数据包"), ("devices", f"{UI}/devices", "设备")]
     links = join(fmt('<a href="{}"{}>{}</a>', href,
                      Html(' class="here" aria-current="page"') if key == here else Html(""),
                      text) for key, href, text in items)
