@@ -17,13 +17,15 @@ the township the county holds it in.
 
 from __future__ import annotations
 
+import copy
 import tempfile
+import threading
 from datetime import date
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import Connection
+from sqlalchemy import Connection, func, select
 
 from assessment.documents.exports import write_statistics_xlsx
 from assessment.documents.statistics import (
@@ -41,6 +43,7 @@ from assessment.errors import InputRejected, Problem
 from assessment.forms import default_form
 from assessment.records.settings import DEFAULTS
 from server.county_lists import county_lists
+from server.db.tables import list_versions, received_changes, townships
 from server.stats_frames import Township, county_statistics_input, county_townships
 
 #: The laptops' default routine re-assessment interval (decision D4); the county keeps no
@@ -95,13 +98,46 @@ def _rows(stats: Statistics, source: StatisticsInput, places: list[Township],
     return rows
 
 
+_SUMMARIES: dict[tuple[object, ...], dict[str, Any]] = {}
+_SUMMARIES_LOCK = threading.Lock()
+_SUMMARIES_KEPT = 8
+
+
+def _data_version(conn: Connection) -> tuple[object, ...]:
+    """What a summary depends on, read cheaply: the newest received change (every push,
+    bundle, decision and transfer adds one), the published lists and the townships."""
+    newest = conn.execute(select(func.max(received_changes.c.id))).scalar()
+    lists = conn.execute(select(func.count(), func.max(list_versions.c.id))).one()
+    places = tuple(tuple(row) for row in conn.execute(
+        select(townships.c.id, townships.c.code, townships.c.name).order_by(townships.c.id)))
+    return newest, tuple(lists), places
+
+
 def county_summary(conn: Connection, as_of: date | None = None) -> dict[str, Any]:
     """The as-of date, the reporting period and one row per township (by code): ``elders``,
     ``assessed`` / ``never`` (with / without a current grade), ``grades`` (elders per current
     grade "0"–"4"), ``assessments`` (finalized assessments held, superseded ones not),
     ``period_assessments`` (finalized or superseded assessments dated in the period),
-    ``due`` / ``due_soon`` (routine re-assessment overdue / due within 30 days)."""
+    ``due`` / ``due_soon`` (routine re-assessment overdue / due within 30 days).
+
+    Reading every record takes seconds in a large county, and the dashboard asks on every
+    visit: a summary is kept per database, date and data version and computed again only
+    when something arrived since."""
     as_of = as_of or date.today()
+    key = (conn.engine.url.render_as_string(hide_password=True), as_of, _data_version(conn))
+    with _SUMMARIES_LOCK:
+        kept = _SUMMARIES.get(key)
+    if kept is not None:
+        return copy.deepcopy(kept)
+    summary = _compute_summary(conn, as_of)
+    with _SUMMARIES_LOCK:
+        while len(_SUMMARIES) >= _SUMMARIES_KEPT:
+            _SUMMARIES.pop(next(iter(_SUMMARIES)))
+        _SUMMARIES[key] = copy.deepcopy(summary)
+    return summary
+
+
+def _compute_summary(conn: Connection, as_of: date) -> dict[str, Any]:
     start, end = default_period(as_of)
     places = county_townships(conn)
     source = county_statistics_input(conn, as_of, with_profiles=False)

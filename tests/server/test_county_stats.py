@@ -116,7 +116,6 @@ def test_each_elder_counts_once_with_the_server_grade_of_its_latest_finalized_as
     laptop.outbox.record_many(changes)
     with laptop.client() as client:
         report = client.push()
-    laptop.close()
     assert (report.applied, report.quarantined) == (len(changes), 0)
 
     summary = admin.call("GET", "/admin/stats", params={"as_of": "2025-12-31"})
@@ -136,6 +135,16 @@ def test_each_elder_counts_once_with_the_server_grade_of_its_latest_finalized_as
     out, _ = capsys.readouterr()
     assert code_cli == 0
     assert row_of(json.loads(out), code) == row
+
+    # The summary is kept between visits, but a new arrival shows at once.
+    assert row_of(admin.call("GET", "/admin/stats", params={"as_of": "2025-12-31"}),
+                  code) == row
+    laptop.outbox.record("elder", new_id(), elder_payload(rng))
+    with laptop.client() as client:
+        assert client.push().applied == 1
+    laptop.close()
+    after = row_of(admin.call("GET", "/admin/stats", params={"as_of": "2025-12-31"}), code)
+    assert (after["elders"], after["assessed"], after["never"]) == (5, 3, 2)
 
 
 # --- laptops, a correction, a re-assessment and a transfer -----------------------------------
