@@ -22,6 +22,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
+from operator import attrgetter
 from typing import Any
 
 from sqlalchemy import Connection, and_, bindparam, insert, select, update
@@ -135,7 +136,7 @@ def ingest(conn: Connection, *, device_id: str, township_id: int, changes: Seque
     dev = conn.execute(select(devices.c.acked_seq, devices.c.acked_hash, devices.c.max_seq)
                        .where(devices.c.device_id == device_id)).one()
     batch = _Batch(utcnow(), township_id, source)
-    ordered = sorted(changes, key=lambda c: c.seq)
+    ordered = sorted(changes, key=_SEQ)
     fresh, duplicates = _split_known(conn, device_id, ordered, batch)
     _load_heads(conn, fresh, batch)
     elder_state = _load_elder_fields(conn, fresh, batch)
@@ -144,14 +145,15 @@ def ingest(conn: Connection, *, device_id: str, township_id: int, changes: Seque
     applied = 0
     # Each change's row streams to the database (COPY on PostgreSQL) while the next one is
     # graded, so the database works in parallel; nothing else uses the connection meanwhile.
-    with streamed_rows(conn, received_changes, _RECEIVED, bool(fresh)) as write:
+    with streamed_rows(conn, received_changes, _RECEIVED, bool(fresh),
+                       same={"source": source, "received_at": batch.now}) as write:
         for change in fresh:
             payload_text = change.payload_text()  # encoded once, when its hash was checked
             status = _apply(change, payload_text, grader, batch, elder_state, bases)
             applied += status == "applied"
             write((device_id, change.seq, change.record_type, change.record_id,
                    change.version, change.hlc, payload_text, change.prev_hash, change.hash,
-                   batch.route, source, status, batch.now))
+                   batch.route, status))
     _write(conn, batch)
     acked_seq, acked_hash, gaps = _advance_chain(conn, device_id, int(dev.acked_seq),
                                                  str(dev.acked_hash), int(dev.max_seq), fresh,
@@ -163,8 +165,9 @@ def ingest(conn: Connection, *, device_id: str, township_id: int, changes: Seque
                         len(batch.quarantined), gaps)
 
 
+_SEQ = attrgetter("seq")
 _RECEIVED = ("device_id", "seq", "record_type", "record_id", "version", "hlc", "payload",
-             "prev_hash", "hash", "township_id", "source", "status", "received_at")
+             "prev_hash", "hash", "township_id", "status")  # and source, received_at
 
 Bases = dict[tuple[str, int], list[tuple[str, str]]]
 """(elder id, version) -> (device id, payload text) of the stored changes, in arrival order."""

@@ -26,6 +26,7 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from operator import attrgetter
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +37,7 @@ from assessment.errors import InputRejected, Problem
 from assessment.ids import new_id
 from assessment.sync.changes import (
     Change,
+    Link,
     WireChange,
     canonical_json,
     change_from_json,
@@ -123,15 +125,16 @@ def encode_bundle(keys: DeviceKeys, county_box: X25519PublicKey,
     if not changes:
         raise InputRejected([Problem("bundle", "empty", "没有待上传的变更")])
     wires = [c if isinstance(c, WireChange) else WireChange.of(c) for c in changes]
+    first = wires[0]
     if any(c.device_id != keys.device_id for c in wires):
         raise InputRejected([Problem("bundle", "device", "只能导出本机的变更")])
-    first = wires[0]
-    if verify_chain(wires, after_seq=first.seq - 1, after_hash=first.prev_hash):
+    if not _chained(wires) and verify_chain(wires, after_seq=first.seq - 1,
+                                            after_hash=first.prev_hash):
         raise InputRejected([Problem("bundle", "chain", "本机变更记录不连续，无法导出")])
     # The canonical JSON of {"changes": [...]}, assembled from each change's JSON.
-    plaintext = b'{"changes":[' + b",".join(c.raw for c in wires) + b"]}"
+    plaintext = b'{"changes":[' + b",".join([c.raw for c in wires]) + b"]}"
     compressed = zlib.compress(plaintext, 1)
-    counts = dict(sorted(Counter(c.record_type for c in wires).items()))
+    counts = dict(sorted(Counter(map(_record_type, wires)).items()))
     created = (created_at or datetime.now(UTC)).astimezone(UTC)
     ephemeral = X25519PrivateKey.generate()
     nonce = os.urandom(NONCE_BYTES)
@@ -152,6 +155,20 @@ def encode_bundle(keys: DeviceKeys, county_box: X25519PublicKey,
                      _LEN.pack(len(ciphertext)), ciphertext))
     signature = keys.sign_key.sign(body)
     return body + signature, _manifest_from_json(manifest)
+
+
+_record_type = attrgetter("record_type")
+
+
+def _chained(changes: Sequence[Link]) -> bool:
+    """True when ``changes`` are in sequence order, each the one after the one before (the
+    usual case, checked in one pass; :func:`verify_chain` says what is wrong otherwise)."""
+    seq, digest = changes[0].seq, changes[0].prev_hash
+    for change in changes:
+        if change.seq != seq or change.prev_hash != digest:
+            return False
+        seq, digest = seq + 1, change.hash
+    return True
 
 
 def export_bundle(outbox: Outbox, keys: DeviceKeys, county_box: X25519PublicKey, path: Path,
@@ -303,21 +320,33 @@ def _parse_changes(plaintext: bytes, manifest: dict[str, Any]) -> tuple[Change, 
     if not isinstance(body, dict) or set(body) != {"changes"} or \
             not isinstance(body["changes"], list):
         raise BundleRejected("payload", "数据包内容格式不符")
+    items = body["changes"]
     try:
-        changes = tuple(change_from_json(item, f"changes[{i}]")
-                        for i, item in enumerate(body["changes"]))
+        changes = tuple(map(change_from_json, items))
     except InputRejected as exc:
-        raise BundleRejected("change", f"数据包中的变更记录无效：{exc}") from exc
+        problem = exc
+        for i, item in enumerate(items):  # again, to name the position of the invalid one
+            try:
+                change_from_json(item, f"changes[{i}]")
+            except InputRejected as located:
+                problem = located
+                break
+        raise BundleRejected("change", f"数据包中的变更记录无效：{problem}") from problem
     if len(changes) != manifest["count"]:
         raise BundleRejected("payload", "数据包记录数与清单不符")
-    if any(c.device_id != manifest["device_id"] for c in changes):
+    device_id = manifest["device_id"]
+    if any(c.device_id != device_id for c in changes):
         raise BundleRejected("payload", "数据包中含有其他设备的变更")
-    seqs = [c.seq for c in changes]
-    if seqs != list(range(manifest["seq_from"], manifest["seq_to"] + 1)):
-        raise BundleRejected("payload", "数据包中的序号与清单不符")
-    counts = dict(Counter(c.record_type for c in changes))
-    if counts != manifest["counts"]:
+    if changes[0].seq != manifest["seq_from"] or changes[-1].seq != manifest["seq_to"] or \
+            not _chained(changes):
+        seqs = [c.seq for c in changes]
+        if seqs != list(range(manifest["seq_from"], manifest["seq_to"] + 1)):
+            raise BundleRejected("payload", "数据包中的序号与清单不符")
+        chain_ok = False  # the sequence is right, so a link is wrong
+    else:
+        chain_ok = True
+    if dict(Counter(map(_record_type, changes))) != manifest["counts"]:
         raise BundleRejected("payload", "数据包中各类记录数与清单不符")
-    if verify_chain(changes, after_seq=changes[0].seq - 1, after_hash=changes[0].prev_hash):
+    if not chain_ok:
         raise BundleRejected("chain", "数据包中的变更哈希链不连续")
     return changes

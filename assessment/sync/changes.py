@@ -260,7 +260,8 @@ def _check_fields(data: object, where: str) -> Mapping[str, Any]:
 
 
 def change_from_json(data: object, where: str = "change") -> Change:
-    """Parse and verify a change from its wire form; refuse anything malformed or altered."""
+    """Parse and verify a change from its wire form; refuse anything malformed or altered
+    (also a payload no canonical JSON can hold: NaN, infinity, a lone surrogate)."""
     fields: Mapping[str, Any]
     if type(data) is dict and data.keys() == _FIELD_NAMES and \
             type(data["payload"]) is dict and type(data["hash"]) is str and \
@@ -275,10 +276,14 @@ def change_from_json(data: object, where: str = "change") -> Change:
         raise InputRejected([Problem(f"{where}.seq", "value", "序号和版本须为正整数")])
     # Every field is a str, an int (not bool) or a dict, so the canonical body can be
     # assembled around the payload's one encoding (the same bytes compute_hash would hash).
-    text = _payload_text(fields["payload"])
-    digest = _body_digest(fields["device_id"], fields["seq"], fields["record_type"],
-                          fields["record_id"], fields["version"], fields["hlc"], text,
-                          fields["prev_hash"])
+    try:
+        text = _payload_text(fields["payload"])
+        digest = _body_digest(fields["device_id"], fields["seq"], fields["record_type"],
+                              fields["record_id"], fields["version"], fields["hlc"], text,
+                              fields["prev_hash"])
+    except ValueError as exc:  # NaN or infinity (allow_nan=False), a lone surrogate (UTF-8)
+        raise InputRejected([Problem(f"{where}.payload", "value",
+                                     "变更内容含有无法规范编码的值")]) from exc
     if digest != fields["hash"]:
         raise InputRejected([Problem(f"{where}.hash", "hash", "哈希不符：记录已被篡改或损坏")])
     change = Change(fields["device_id"], fields["seq"], fields["record_type"],
