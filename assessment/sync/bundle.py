@@ -124,7 +124,8 @@ def encode_bundle(keys: DeviceKeys, county_box: X25519PublicKey,
     """
     if not changes:
         raise InputRejected([Problem("bundle", "empty", "没有待上传的变更")])
-    wires = [c if isinstance(c, WireChange) else WireChange.of(c) for c in changes]
+    wires = sorted((c if isinstance(c, WireChange) else WireChange.of(c) for c in changes),
+                   key=lambda c: c.seq)  # the county reads them in sequence order
     first = wires[0]
     if any(c.device_id != keys.device_id for c in wires):
         raise InputRejected([Problem("bundle", "device", "只能导出本机的变更")])
@@ -140,7 +141,7 @@ def encode_bundle(keys: DeviceKeys, county_box: X25519PublicKey,
     nonce = os.urandom(NONCE_BYTES)
     manifest: dict[str, Any] = {
         "format": FORMAT, "format_version": format_version, "bundle_id": bundle_id or new_id(),
-        "device_id": keys.device_id, "seq_from": first.seq, "seq_to": changes[-1].seq,
+        "device_id": keys.device_id, "seq_from": first.seq, "seq_to": wires[-1].seq,
         "count": len(changes), "counts": counts,
         "payload_sha256": hashlib.sha256(plaintext).hexdigest(),
         "payload_bytes": len(plaintext), "compression": "zlib",
@@ -223,7 +224,7 @@ def _split(data: bytes) -> tuple[dict[str, Any], bytes, bytes, bytes, bytes]:
     signature = data[pos + ct_len:]
     try:
         manifest = json.loads(manifest_bytes.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError) as exc:
+    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
         raise BundleRejected("manifest", "数据包清单无法解析，文件已损坏") from exc
     _check_manifest(manifest, manifest_bytes)
     return manifest, manifest_bytes, ciphertext, signed, signature
@@ -315,7 +316,7 @@ def _inflate(compressed: bytes, expected: int) -> bytes:
 def _parse_changes(plaintext: bytes, manifest: dict[str, Any]) -> tuple[Change, ...]:
     try:
         body = json.loads(plaintext.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError) as exc:
+    except (UnicodeDecodeError, ValueError, RecursionError) as exc:  # nesting too deep too
         raise BundleRejected("payload", "数据包内容无法解析") from exc
     if not isinstance(body, dict) or set(body) != {"changes"} or \
             not isinstance(body["changes"], list):

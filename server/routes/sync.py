@@ -37,7 +37,7 @@ def parse_push(body: bytes, device_id: str, max_batch: int,
     """
     try:
         data = json.loads(body)
-    except ValueError as exc:
+    except (ValueError, RecursionError) as exc:  # RecursionError: nested absurdly deep
         raise InputRejected([Problem("body", "json", "请求内容不是有效的 JSON")]) from exc
     if not isinstance(data, dict) or set(data) != {"changes"} or \
             not isinstance(data["changes"], list):
@@ -90,7 +90,7 @@ def parse_push_lines(body: bytes, device_id: str, max_batch: int,
             continue
         try:
             item = json.loads(text)
-        except ValueError as exc:
+        except (ValueError, RecursionError) as exc:
             raise InputRejected([Problem(f"changes[{i}]", "json",
                                          "变更内容不是有效的 JSON")]) from exc
         if isinstance(item, dict) and item.get("device_id") != device_id:

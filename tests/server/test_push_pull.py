@@ -215,6 +215,12 @@ def test_requests_are_authenticated_and_scoped(
         assert http.post("/sync/push", content=body, headers=stale).status_code == 401
         other = sign_request(three.keys.device_id, one.keys.sign_key, "POST", "/sync/push", body)
         assert http.post("/sync/push", content=body, headers=other).status_code == 401
+        # Absurd nesting is a bad request, not a server error.
+        deep = b'{"changes": ' + b"[" * 5000 + b"]" * 5000 + b"}"
+        signed = sign_request(one.keys.device_id, one.keys.sign_key, "POST", "/sync/push", deep)
+        refused = http.post("/sync/push", content=deep, headers=signed)
+        assert refused.status_code == 400
+        assert "JSON" in refused.json()["detail"]
     # Pushing someone else's changes is refused whole.
     with two.client() as client, pytest.raises(SyncError, match="本设备"):
         client.request("POST", "/sync/push", payload={
