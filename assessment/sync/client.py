@@ -1,7 +1,10 @@
 """The laptop's HTTP sync client: push the outbox in batches, pull the township's feed.
 
-Every request is signed with the device key (:mod:`assessment.sync.requestsig`). A push sends
-the changes after the acknowledged sequence in batches; after each batch the outbox records
+Every request is signed with the device key (:mod:`assessment.sync.requestsig`). A push first
+asks the county what it holds of this device's chain, so acknowledgements a laptop lost (a
+crash between the county's commit and its answer, a restored backup) cost one request instead
+of sending everything again; then it sends the changes after the acknowledged sequence in
+batches; after each batch the outbox records
 what the county acknowledged, so a push interrupted anywhere (lost connection, closed lid,
 county restart) resumes from the last acknowledged batch, and re-sending a batch the county
 already holds is a no-op there. A batch travels as change lines
@@ -28,7 +31,7 @@ import httpx
 from assessment.errors import InputRejected
 from assessment.sync.changes import CHANGE_LINES, Change, change_from_json, change_lines
 from assessment.sync.device import DeviceKeys
-from assessment.sync.outbox import CountyNotices, ListVersion, Outbox, pending_wire
+from assessment.sync.outbox import CountyNotices, ListVersion, Outbox, SyncState, pending_wire
 from assessment.sync.requestsig import sign_request
 
 Progress = Callable[[str, int, int], None]
@@ -80,6 +83,9 @@ class PushReport:
     quarantined: int
     batches: int
     cancelled: bool = False
+    already_held: int = 0
+    """Changes the county confirmed it held before any was sent (acknowledgements this laptop
+    had lost, to a crash or a restore): marked acknowledged without sending them again."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -174,8 +180,18 @@ class SyncClient:
 
     def push(self, progress: Progress | None = None,
              cancel: CancelFlag | None = None) -> PushReport:
-        """Send every unacknowledged change; resume-safe and idempotent."""
+        """Send every unacknowledged change; resume-safe and idempotent.
+
+        It first asks the county what it holds of this device's chain (one small request,
+        which also learns at once of a revocation): changes the county already confirmed, with
+        the very hash this laptop holds at that sequence, are marked acknowledged without being
+        sent again."""
         state = self._outbox.sync_state()
+        held = self._county_holds(state)
+        already = held - state.acked_seq
+        if already:
+            self._outbox.mark_acked(held)
+            state = self._outbox.sync_state()
         total = state.pending
         after = state.acked_seq
         acked = state.acked_seq
@@ -211,7 +227,22 @@ class SyncClient:
                 after = acked
             if progress:
                 progress("push", min(max(acked - state.acked_seq, 0), total), total)
-        return PushReport(sent, acked, applied, duplicates, quarantined, batches)
+        return PushReport(sent, acked, applied, duplicates, quarantined, batches,
+                          already_held=already)
+
+    def _county_holds(self, state: SyncState) -> int:
+        """The county's acknowledged sequence where it is ahead of this laptop's record and
+        agrees with this laptop's chain there (same hash at that sequence); otherwise this
+        laptop's own acknowledged sequence (a county ahead of everything this laptop holds, or
+        holding another chain, is left to the push and the county's fork report)."""
+        county = self.server_state()
+        seq, digest = county.get("acked_seq"), county.get("acked_hash")
+        if type(seq) is not int or not isinstance(digest, str) or \
+                not state.acked_seq < seq <= state.last_seq:
+            return state.acked_seq
+        mine = pending_wire(self._outbox, seq - 1, 1)
+        return seq if mine and mine[0].seq == seq and mine[0].hash == digest \
+            else state.acked_seq
 
     # -- pull --------------------------------------------------------------------------------
 

@@ -4,6 +4,7 @@ duplicate, on SQLite and PostgreSQL."""
 from __future__ import annotations
 
 import random
+import shutil
 import threading
 import time
 from pathlib import Path
@@ -12,7 +13,8 @@ import pytest
 
 from assessment.ids import new_id
 from assessment.scoring import Grader
-from assessment.sync.client import SyncError
+from assessment.sync.client import SyncClient, SyncError
+from assessment.sync.local_outbox import LocalOutbox
 from assessment.sync.synthetic import assessment_payload, elder_payload
 from server.process import ServerProcess
 from tests.server.conftest import ServerFactory
@@ -68,9 +70,61 @@ def test_push_resumes_after_the_connection_drops_mid_batch(
         report = client.push()
     assert report.acked_seq == 200
     if mode == "response":
-        assert report.duplicates == 40  # the batch applied before the answer was lost
+        # The batch applied before its answer was lost: learned from the county, not re-sent.
+        assert (report.already_held, report.duplicates) == (40, 0)
+    else:
+        assert report.already_held == 0
     proxy.close()
     exactly_once(shared_server, laptop, 200)
+    laptop.close()
+
+
+def test_lost_acknowledgements_cost_one_request_and_a_restored_backup_is_not_trusted(
+        shared_server: ServerProcess, tmp_path: Path) -> None:
+    tag = f"ack{new_id()[-6:]}"
+    laptop = enrolled(shared_server, tmp_path, tag)
+    source = tmp_path / tag / "outbox.sqlite3"  # where Laptop.enrol keeps it
+    rules = shared_server.rules_hash()
+
+    def saved(name: str) -> Path:
+        """A copy of the laptop's outbox file as it is now (closed to copy it whole)."""
+        laptop.outbox.close()
+        shutil.copy(source, tmp_path / name)
+        laptop.outbox = LocalOutbox(source, laptop.keys.device_id)
+        return tmp_path / name
+
+    record(laptop, 3, rules)
+    early = saved("early.sqlite3")  # 6 changes, before the last visits
+    record(laptop, 2, rules)
+    unacked = saved("unacked.sqlite3")  # all 10 changes, none acknowledged
+    with laptop.client() as client:
+        assert client.push().acked_seq == 10
+
+    # Every acknowledgement lost: the county says what it holds; nothing is sent again.
+    with LocalOutbox(unacked, laptop.keys.device_id) as lost, \
+            SyncClient(shared_server.url, laptop.keys, lost) as client:
+        report = client.push()
+        assert (report.already_held, report.sent, report.acked_seq) == (10, 0, 10)
+        assert lost.sync_state().acked_seq == 10
+
+    # An older backup that went on recording: seqs 7–10 now hold other changes. The county's
+    # word is not taken for them (marking them acknowledged unsent would lose them): they are
+    # sent, and the county keeps them in quarantine as forks for review.
+    with LocalOutbox(early, laptop.keys.device_id) as restored:
+        rng, grader = random.Random(99), Grader()
+        elder_id = new_id()
+        restored.record_many([("elder", elder_id, elder_payload(rng))] + [
+            ("assessment", new_id(), assessment_payload(grader, rng, elder_id,
+                                                        rules_hash=rules))
+            for _ in range(3)])
+        with SyncClient(shared_server.url, laptop.keys, restored) as client:
+            report = client.push()
+        assert (report.already_held, report.sent) == (0, 10)
+        assert (report.duplicates, report.quarantined) == (6, 4)
+    forks = shared_server.scalar("SELECT COUNT(*) FROM quarantine WHERE device_id = :d AND "
+                                 "code = 'fork'", d=laptop.keys.device_id)
+    assert forks == 4
+    exactly_once(shared_server, laptop, 10)
     laptop.close()
 
 
