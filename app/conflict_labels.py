@@ -185,11 +185,12 @@ class ConflictLabeller:
     # ---- devices ----------------------------------------------------------------------------
 
     def device_text(self, device_id: str) -> str:
-        """本机 / 县级服务器 / 设备 xxxxxxxx (the short form the status bar shows)."""
+        """本机 / 县级服务器 / 设备 xxxxxxxx: the random tail of the id, as the status bar shows it
+        (device ids are time-ordered, so laptops set up together share their head)."""
         if not device_id:
             return ""
         if device_id == self.county_device or device_id.startswith(COUNTY_PREFIX):
             return COUNTY_NAME
         if device_id == self.own_device:
-            return f"本机（{device_id[:8]}）"
-        return f"设备 {device_id[:8]}"
+            return f"本机（{device_id[-8:]}）"
+        return f"设备 {device_id[-8:]}"

@@ -60,7 +60,7 @@ class MainWindow(QMainWindow):
         status.addWidget(self.user_label)
         status.addWidget(self.count_label)
         status.addPermanentWidget(self.save_label)
-        status.addPermanentWidget(QLabel(f"设备 {ctx.workspace.device_id[:8]}"))
+        status.addPermanentWidget(QLabel(f"设备 {ctx.workspace.device_id[-8:]}"))
         self._show_count(self.roster.model.rowCount(), self.roster.total)
         self.drafts_dialog: DraftsDialog | None = None
         self.documents = install_documents(self, ctx.workspace)

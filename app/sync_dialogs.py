@@ -146,7 +146,7 @@ class EnrolDialog(QDialog):
             self._show("请先填写登记码。", error=True)
             return None
         if path is None:
-            device = self.controller.workspace.device_id[:8]
+            device = self.controller.workspace.device_id[-8:]
             chosen, _ = QFileDialog.getSaveFileName(
                 self, "保存登记申请文件", f"登记申请-{device}.json", "登记申请 (*.json)")
             if not chosen:

@@ -124,11 +124,11 @@ def test_conflicts_read_in_chinese_and_pass_the_modeltester(
         list(HEADERS)
     rows = _rows(model)
     assert set(rows) == {"本人电话", "救助身份（服务清单）"}
-    own = f"本机（{scene.ws.device_id[:8]}）"
-    other = f"设备 {scene.other.device_id[:8]}"
+    own = f"本机（{scene.ws.device_id[-8:]}）"
+    other = f"设备 {scene.other.device_id[-8:]}"
     phone = rows["本人电话"]
-    assert own != "本机（01923c5e）"
-    assert other == "设备 01923c5e"
+    assert own != "本机（2c3d4e5f）"
+    assert other == "设备 2c3d4e5f"
     assert phone[0] == KNOWN_NAME
     assert phone[2:6] == [OTHER_PHONE, other, OWN_PHONE, own]
     assert phone[7] == "已自动处理"
