@@ -29,8 +29,9 @@ from server.context import ServerContext
 from server.county_device import CountyAuthor
 from server.db.tables import receipts
 from server.elder_lookup import find_elders, resolve_elder
-from server.enrolment import enrol
+from server.enrolment import enrol, response_text
 from server.errors import NotFound, ServerError
+from server.list_publishing import publish_checked
 from server.run import serve
 from server.stats import check_period, county_summary, county_workbook, parse_day
 from server.transfers import transfer_elder
@@ -136,15 +137,14 @@ def _enrol_device(conn: Any, ctx: ServerContext, args: argparse.Namespace) -> An
     except (OSError, ValueError) as exc:
         raise NotFound(f"无法读取登记申请文件：{args.request}") from exc
     answer = enrol(conn, request, ctx.keys, ACTOR)
-    Path(args.out).write_text(json.dumps(answer, ensure_ascii=False, indent=2),
-                              encoding="utf-8")
+    Path(args.out).write_text(response_text(answer), encoding="utf-8")
     return {"device_id": answer["device_id"], "township": answer["township_code"],
             "response": str(args.out)}
 
 
 def _list(conn: Any, ctx: ServerContext, args: argparse.Namespace) -> Any:
     content = Path(args.file).read_text(encoding="utf-8")
-    return {"sha256": county.publish_list(conn, args.list_id, args.version, content, ACTOR)}
+    return {"sha256": publish_checked(conn, args.list_id, args.version, content, ACTOR)}
 
 
 def _review(conn: Any, ctx: ServerContext, args: argparse.Namespace) -> Any:

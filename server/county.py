@@ -9,10 +9,10 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, case, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from assessment.errors import InputRejected, Problem
@@ -41,8 +41,10 @@ def add_township(conn: Connection, code: str, name: str, actor: str) -> int:
     """Create a township; its code is the 9-or-12-digit division code or any short key."""
     if not re.fullmatch(r"[0-9A-Za-z_-]{2,32}", code):
         raise _reject("code", "乡镇编码只能由字母、数字组成（2–32 位）")
-    if not name.strip() or len(name) > 100:
+    if not name.strip():
         raise _reject("name", "乡镇名称不能为空")
+    if len(name.strip()) > 100:
+        raise _reject("name", "乡镇名称不能超过 100 字")
     try:
         with conn.begin_nested():
             new_id = conn.execute(insert(townships).values(
@@ -68,6 +70,70 @@ def list_townships(conn: Connection) -> list[dict[str, Any]]:
             conn.execute(select(townships).order_by(townships.c.code))]
 
 
+def _count_if(condition: Any) -> Any:
+    """``SUM(1 if condition)``: how many of a group meet ``condition``."""
+    return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
+
+
+# A device is in use while neither it nor the account it was enrolled under is revoked.
+_DEVICE_IN_USE = devices.c.revoked_at.is_(None) & accounts.c.revoked_at.is_(None)
+
+
+def township_overview(conn: Connection) -> list[dict[str, Any]]:
+    """Every township with its accounts and devices counted: all of them, and those in use
+    (not revoked; a device also not under a revoked account)."""
+    acc = (select(accounts.c.township_id, func.count().label("n"),
+                  _count_if(accounts.c.revoked_at.is_(None)).label("active"))
+           .group_by(accounts.c.township_id).subquery())
+    dev = (select(devices.c.township_id, func.count().label("n"),
+                  _count_if(_DEVICE_IN_USE).label("active"))
+           .join(accounts, accounts.c.id == devices.c.account_id)
+           .group_by(devices.c.township_id).subquery())
+    rows = conn.execute(
+        select(townships.c.code, townships.c.name, townships.c.created_at,
+               acc.c.n.label("accounts"), acc.c.active.label("accounts_active"),
+               dev.c.n.label("devices"), dev.c.active.label("devices_active"))
+        .outerjoin(acc, acc.c.township_id == townships.c.id)
+        .outerjoin(dev, dev.c.township_id == townships.c.id)
+        .order_by(townships.c.code)).mappings()
+    return [{"code": r["code"], "name": r["name"], "created_at": iso(r["created_at"]),
+             "accounts": int(r["accounts"] or 0),
+             "accounts_active": int(r["accounts_active"] or 0),
+             "devices": int(r["devices"] or 0), "devices_active": int(r["devices_active"] or 0)}
+            for r in rows]
+
+
+def _accounts(conn: Connection, *where: Any) -> list[dict[str, Any]]:
+    dev = (select(devices.c.account_id, func.count().label("n"),
+                  _count_if(_DEVICE_IN_USE).label("active"))
+           .join(accounts, accounts.c.id == devices.c.account_id)
+           .group_by(devices.c.account_id).subquery())
+    rows = conn.execute(
+        select(accounts.c.username, accounts.c.display_name, accounts.c.role,
+               accounts.c.created_at, accounts.c.revoked_at,
+               townships.c.code.label("township"), townships.c.name.label("township_name"),
+               dev.c.n.label("devices"), dev.c.active.label("devices_active"))
+        .join(townships, townships.c.id == accounts.c.township_id)
+        .outerjoin(dev, dev.c.account_id == accounts.c.id)
+        .where(*where).order_by(accounts.c.username)).mappings()
+    return [{"username": r["username"], "display_name": r["display_name"], "role": r["role"],
+             "township": r["township"], "township_name": r["township_name"],
+             "created_at": iso(r["created_at"]), "revoked_at": iso(r["revoked_at"]),
+             "revoked": r["revoked_at"] is not None, "devices": int(r["devices"] or 0),
+             "devices_active": int(r["devices_active"] or 0)} for r in rows]
+
+
+def list_accounts(conn: Connection, township: str) -> list[dict[str, Any]]:
+    """The accounts of one township (by code) with their devices counted."""
+    return _accounts(conn, accounts.c.township_id == township_id(conn, township))
+
+
+def account_info(conn: Connection, username: str) -> dict[str, Any] | None:
+    """One account with its township and devices counted, if it exists."""
+    found = _accounts(conn, accounts.c.username == username)
+    return found[0] if found else None
+
+
 def add_account(conn: Connection, username: str, display_name: str, township: str,
                 actor: str, role: str = "assessor") -> None:
     """Create an assessor (or supervisor) account in a township."""
@@ -77,6 +143,8 @@ def add_account(conn: Connection, username: str, display_name: str, township: st
         raise _reject("role", "角色应为 assessor 或 supervisor")
     if not display_name.strip():
         raise _reject("display_name", "姓名不能为空")
+    if len(display_name.strip()) > 100:
+        raise _reject("display_name", "姓名不能超过 100 字")
     tid = township_id(conn, township)
     try:
         with conn.begin_nested():
@@ -114,6 +182,13 @@ def new_enrolment_code(conn: Connection, username: str, actor: str,
         expires_at=now + timedelta(hours=valid_hours)))
     audit.record(conn, actor, "enrolment_code.add", {"username": username})
     return "-".join(raw[i:i + 4] for i in range(0, 12, 4))
+
+
+def enrolment_code_expiry(conn: Connection, code: str) -> str | None:
+    """When an issued enrolment code stops being valid (ISO 8601), if it exists."""
+    found = conn.execute(select(enrolment_codes.c.expires_at)
+                         .where(enrolment_codes.c.code_hash == code_hash(code))).scalar()
+    return iso(found) if isinstance(found, datetime) else None
 
 
 def revoke_device(conn: Connection, device_id: str, actor: str) -> None:

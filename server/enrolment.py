@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+from collections.abc import Mapping
 from typing import Any
 
 from sqlalchemy import Connection, insert, select, update
@@ -63,3 +65,9 @@ def enrol(conn: Connection, request: object, keys: CountyKeys, actor: str) -> di
         "issued_at": now.isoformat(timespec="seconds"),
     }
     return {**answer, "signature": b64encode(keys.sign.sign(canonical_json(answer)))}
+
+
+def response_text(answer: Mapping[str, Any]) -> str:
+    """The enrolment response file a laptop imports (``yinling sync enrol-import``), as
+    ``yinling county enrol-device`` and the offline enrolment page write it."""
+    return json.dumps(dict(answer), ensure_ascii=False, indent=2)

@@ -13,6 +13,7 @@ from starlette.concurrency import run_in_threadpool
 from server import county, review
 from server.bundles import import_bundle, write_receipt
 from server.deps import AdminDep, ContextDep, read_body
+from server.list_publishing import publish_checked
 from server.stats import county_summary, parse_day
 from server.transfers import transfer_item
 
@@ -132,7 +133,7 @@ async def upload_bundle(request: Request, ctx: ContextDep, actor: AdminDep) -> d
 def publish_list(body: ListIn, ctx: ContextDep, actor: AdminDep) -> dict[str, str]:
     """Publish a service-list version."""
     with ctx.engine.begin() as conn:
-        digest = county.publish_list(conn, body.list_id, body.version, body.content, actor)
+        digest = publish_checked(conn, body.list_id, body.version, body.content, actor)
     return {"sha256": digest}
 
 

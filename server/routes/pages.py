@@ -1,19 +1,23 @@
 """The county operator's web pages under ``/admin/ui``: sign-in, dashboard (with the
-statistics workbook), review queues, bundle upload, devices, and finding an elder to move to
-another township.
+statistics workbook), review queues, bundle upload, devices, finding an elder to move to
+another township, and setting up the county: townships, accounts, one-time enrolment codes,
+offline enrolment by file and service-list publication.
 
 Every page needs a session (see :mod:`server.web.session`); every form post carries the
 session's CSRF token. The work itself goes through the same functions as the admin API and
 the county command: :func:`server.review.resolve_item`, :func:`server.bundles.import_bundle`,
-:func:`server.county.revoke_device`, :func:`server.transfers.transfer_item`.
+:func:`server.county.revoke_device`, :func:`server.transfers.transfer_item`, the township,
+account and code functions of :mod:`server.county`, :func:`server.enrolment.enrol` and
+:func:`server.county.publish_list` (through :mod:`server.list_publishing`).
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 from datetime import date
-from typing import Annotated
+from typing import Annotated, Any
 from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -28,7 +32,9 @@ from server.auth import check_admin
 from server.bundles import ImportOutcome, import_bundle, write_receipt
 from server.deps import ContextDep
 from server.elder_lookup import ElderMatch, Found, elder_by_id, find_elders
+from server.enrolment import enrol, response_text
 from server.errors import NotAuthenticated, NotFound, ServerError
+from server.list_publishing import MAX_LIST_BYTES, Published, publish_file, published_versions
 from server.stats import (
     check_period,
     county_summary,
@@ -38,13 +44,17 @@ from server.stats import (
 )
 from server.transfers import transfer_item
 from server.web import (
+    accounts_view,
     bundle_view,
     dashboard_view,
     device_view,
     elders_view,
+    enrol_view,
+    lists_view,
     lookups,
     review_view,
     signin_view,
+    townships_view,
 )
 from server.web.forms import read_form, read_upload
 from server.web.html import Html
@@ -78,6 +88,8 @@ router = APIRouter(prefix=UI, route_class=PageRoute, include_in_schema=False)
 _TOWNSHIP = re.compile(r"^[0-9A-Za-z_-]{1,32}$")
 _SIGNIN_NOTES = {"out": ("ok", "已退出登录。")}
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+ENROL_REQUEST_LIMIT = 64 * 1024  # as ``POST /enrol``; a request file is under 1 KB
+_FILE_TAG = re.compile(r"[^A-Za-z0-9_-]")
 
 
 async def current_session(request: Request) -> Session:
@@ -417,3 +429,265 @@ async def elder_transfer(elder_id: str, request: Request, ctx: ContextDep,
     session.flash("ok", elders_view.transferred_text(
         match, done, {t["code"]: t["name"] for t in towns}))
     return redirect(elders_view.SEARCH_URL)
+
+
+# --- townships, accounts and one-time enrolment codes ----------------------------------------
+
+def _townships_page(ctx: ContextDep, session: Session, *, code: str = "", name: str = "",
+                    problem: str = "", status: int = 200) -> Response:
+    with ctx.engine.connect() as conn:
+        towns = county.township_overview(conn)
+    body = townships_view.listing(towns, session.csrf, code=code, name=name, problem=problem)
+    return _page(session, "乡镇与账号", body, "townships", status)
+
+
+@router.get("/townships")
+def townships_page(ctx: ContextDep, session: SessionDep) -> Response:
+    """Every township with its accounts and devices counted; the form adding one."""
+    return _townships_page(ctx, session)
+
+
+@router.post("/townships")
+async def township_add(request: Request, ctx: ContextDep, session: SessionDep) -> Response:
+    """Add a township exactly like ``yinling county township add``."""
+    fields = await read_form(request)
+    check_csrf(session, fields)
+    code, name = fields.get("code", "").strip(), fields.get("name", "").strip()
+
+    def work() -> None:
+        with ctx.engine.begin() as conn:
+            county.add_township(conn, code, name, ACTOR)
+
+    try:
+        await run_in_threadpool(work)
+    except InputRejected as exc:
+        return await run_in_threadpool(_townships_page, ctx, session, code=code, name=name,
+                                       problem=townships_view.refusal_text(exc), status=400)
+    except ServerError as exc:
+        return await run_in_threadpool(_townships_page, ctx, session, code=code, name=name,
+                                       problem=exc.message, status=exc.status)
+    log.info("县级页面：已新增乡镇 %s", code)
+    session.flash("ok", f"已新增乡镇{name}（{code}）。下一步：为该乡镇的评估员新增账号。")
+    return redirect(townships_view.township_url(code))
+
+
+def _township_page(ctx: ContextDep, session: Session, code: str, *,
+                   typed: dict[str, str] | None = None, problem: str = "",
+                   status: int = 200) -> Response:
+    with ctx.engine.connect() as conn:
+        township = next((t for t in county.township_overview(conn) if t["code"] == code),
+                        None)
+        if township is None:
+            raise NotFound(f"没有编码为 {code} 的乡镇")
+        accounts = county.list_accounts(conn, code)
+    body = accounts_view.township_page(township, accounts, session.csrf, typed=typed,
+                                       problem=problem)
+    return _page(session, f"{township['name']} · 账号", body, "townships", status)
+
+
+@router.get("/townships/{code}")
+def township_page(code: str, ctx: ContextDep, session: SessionDep) -> Response:
+    """One township's accounts, with the forms adding, enrolling and revoking them."""
+    return _township_page(ctx, session, code)
+
+
+@router.post("/townships/{code}/accounts")
+async def account_add(code: str, request: Request, ctx: ContextDep,
+                      session: SessionDep) -> Response:
+    """Add an account exactly like ``yinling county account add``."""
+    fields = await read_form(request)
+    check_csrf(session, fields)
+    typed = {key: fields.get(key, "").strip() for key in ("username", "display_name", "role")}
+
+    def work() -> None:
+        with ctx.engine.begin() as conn:
+            county.add_account(conn, typed["username"], typed["display_name"], code, ACTOR,
+                               typed["role"] or "assessor")
+
+    try:
+        await run_in_threadpool(work)
+    except InputRejected as exc:
+        return await run_in_threadpool(_township_page, ctx, session, code, typed=typed,
+                                       problem=townships_view.refusal_text(exc), status=400)
+    except ServerError as exc:
+        return await run_in_threadpool(_township_page, ctx, session, code, typed=typed,
+                                       problem=exc.message, status=exc.status)
+    log.info("县级页面：已新增账号 %s（乡镇 %s）", typed["username"], code)
+    session.flash("ok", f"已新增账号 {typed['username']}（{typed['display_name']}，"
+                  f"{accounts_view.role_label(typed['role'] or 'assessor')}）。"
+                  "点“生成登记码”即可为其笔记本登记。")
+    return redirect(townships_view.township_url(code))
+
+
+def _account(ctx: ContextDep, username: str) -> dict[str, Any]:
+    with ctx.engine.connect() as conn:
+        account = county.account_info(conn, username)
+    if account is None:
+        raise NotFound(f"没有账号 {username}")
+    return account
+
+
+def _hours(text: str) -> int | None:
+    value = int(text) if text.strip().isdigit() else 0
+    return value if 1 <= value <= accounts_view.MAX_HOURS else None
+
+
+@router.post("/accounts/{username}/code")
+async def code_issue(username: str, request: Request, ctx: ContextDep,
+                     session: SessionDep) -> Response:
+    """Issue a one-time enrolment code like ``yinling county code`` and show it, this once
+    (the code is in no URL and no log; the county keeps its hash)."""
+    fields = await read_form(request)
+    check_csrf(session, fields)
+    account = await run_in_threadpool(_account, ctx, username)
+    back = townships_view.township_url(str(account["township"]))
+    hours = _hours(fields.get("hours", ""))
+    if hours is None:
+        session.flash("error", f"未生成登记码：有效期应为 1–{accounts_view.MAX_HOURS} 小时。")
+        return redirect(back)
+    valid_hours = hours
+
+    def work() -> tuple[str, str | None]:
+        with ctx.engine.begin() as conn:
+            code = county.new_enrolment_code(conn, username, ACTOR, valid_hours)
+            return code, county.enrolment_code_expiry(conn, code)
+
+    try:
+        code, expires = await run_in_threadpool(work)
+    except ServerError as exc:
+        session.flash("error", f"未生成登记码：{exc.message}")
+        return redirect(back)
+    log.info("县级页面：已生成一次性登记码（有效 %d 小时）", hours)
+    body = accounts_view.code_issued(account, code, hours, expires or "")
+    return _page(session, "一次性登记码", body, "townships")
+
+
+@router.get("/accounts/{username}/revoke")
+def account_revoke_confirm(username: str, ctx: ContextDep, session: SessionDep) -> Response:
+    """The confirmation step before an account is revoked."""
+    account = _account(ctx, username)
+    if account["revoked"]:
+        session.flash("error", f"账号 {username} 已经停用。")
+        return redirect(townships_view.township_url(str(account["township"])))
+    return _page(session, "停用账号", accounts_view.revoke_confirm(account, session.csrf),
+                 "townships")
+
+
+@router.post("/accounts/{username}/revoke")
+async def account_revoke(username: str, request: Request, ctx: ContextDep,
+                         session: SessionDep) -> Response:
+    """Revoke an account like ``yinling county account revoke`` (after the confirmation)."""
+    fields = await read_form(request)
+    check_csrf(session, fields)
+    account = await run_in_threadpool(_account, ctx, username)
+    if fields.get("confirm") != "yes":
+        session.flash("error", "请在确认页面上确认停用。")
+        return redirect(accounts_view.account_url(username, "revoke"))
+
+    def work() -> None:
+        with ctx.engine.begin() as conn:
+            county.revoke_account(conn, username, ACTOR)
+
+    try:
+        await run_in_threadpool(work)
+    except ServerError as exc:
+        session.flash("error", exc.message)
+    else:
+        log.info("县级页面：已停用账号 %s", username)
+        session.flash("ok", f"账号 {username} 已停用：该账号登记的设备此后的请求和数据包一律拒绝。")
+    return redirect(townships_view.township_url(str(account["township"])))
+
+
+# --- offline enrolment -----------------------------------------------------------------------
+
+@router.get("/enrol")
+def enrol_page(session: SessionDep) -> Response:
+    """The form taking a laptop's enrolment request file."""
+    return _page(session, "离线登记", enrol_view.form(session.csrf, ENROL_REQUEST_LIMIT),
+                 "townships")
+
+
+def _response_download(answer: dict[str, Any]) -> Response:
+    tag = _FILE_TAG.sub("", str(answer["device_id"]))[:64]
+    name = f"登记回复-{tag}.json"
+    return Response(response_text(answer).encode("utf-8"),
+                    media_type="application/json; charset=utf-8", headers={
+                        "Content-Disposition": (f'attachment; filename="enrolment-{tag}.json"; '
+                                                f"filename*=UTF-8''{quote(name)}")})
+
+
+@router.post("/enrol")
+async def enrol_upload(request: Request, ctx: ContextDep, session: SessionDep) -> Response:
+    """Enrol a laptop from its request file exactly like ``yinling county enrol-device`` and
+    answer with the signed response file; a refused file registers nothing."""
+    upload = await read_upload(request, ENROL_REQUEST_LIMIT)
+    check_csrf(session, upload.fields)
+
+    def refused(reason: str, status: int = 400) -> Response:
+        body = enrol_view.form(session.csrf, ENROL_REQUEST_LIMIT, reason, upload.filename)
+        return _page(session, "未登记", body, "townships", status)
+
+    if not upload.data:
+        return refused("请选择笔记本生成的登记申请文件（.json）。")
+    try:
+        wanted = json.loads(upload.data.decode("utf-8-sig"))
+    except (UnicodeDecodeError, ValueError, RecursionError):
+        return refused("所选文件不是登记申请文件（不是有效的 JSON 文本）。")
+
+    def work() -> dict[str, Any]:
+        with ctx.engine.begin() as conn:
+            return enrol(conn, wanted, ctx.keys, ACTOR)
+
+    try:
+        answer = await run_in_threadpool(work)
+    except InputRejected as exc:
+        return refused(problem_text(exc))
+    except ServerError as exc:
+        return refused(exc.message, exc.status)
+    log.info("县级页面：已离线登记设备 %s", answer["device_id"])
+    return _response_download(answer)
+
+
+# --- service lists ---------------------------------------------------------------------------
+
+def _lists_page(ctx: ContextDep, session: Session, *, problem: str = "", filename: str = "",
+                status: int = 200) -> Response:
+    with ctx.engine.connect() as conn:
+        published = published_versions(conn)
+    body = lists_view.listing(published, session.csrf, MAX_LIST_BYTES, problem=problem,
+                              filename=filename)
+    return _page(session, "服务清单", body, "lists", status)
+
+
+@router.get("/lists")
+def lists_page(ctx: ContextDep, session: SessionDep) -> Response:
+    """The published list versions and the form publishing a new one."""
+    return _lists_page(ctx, session)
+
+
+@router.post("/lists")
+async def list_publish(request: Request, ctx: ContextDep, session: SessionDep) -> Response:
+    """Check an uploaded list file and publish it (``yinling county list`` with the checks a
+    laptop makes before installing); a refused file publishes nothing."""
+    upload = await read_upload(request, MAX_LIST_BYTES)
+    check_csrf(session, upload.fields)
+    data = upload.data
+    if not data:
+        return await run_in_threadpool(_lists_page, ctx, session, problem=(
+            "请选择要发布的清单文件（.yaml）。"), filename=upload.filename, status=400)
+
+    def work() -> Published:
+        with ctx.engine.begin() as conn:
+            return publish_file(conn, data, ACTOR)
+
+    try:
+        done = await run_in_threadpool(work)
+    except InputRejected as exc:
+        return await run_in_threadpool(_lists_page, ctx, session, problem=problem_text(exc),
+                                       filename=upload.filename, status=400)
+    except ServerError as exc:
+        return await run_in_threadpool(_lists_page, ctx, session, problem=exc.message,
+                                       filename=upload.filename, status=exc.status)
+    log.info("县级页面：已发布服务清单 %s 第 %d 版", done.list_id, done.version)
+    session.flash("ok", lists_view.published_text(done))
+    return redirect(lists_view.LISTS_URL)

@@ -1,5 +1,5 @@
-"""Reading the pages' form posts with size limits: small url-encoded forms and the one
-multipart upload (a bundle file)."""
+"""Reading the pages' form posts with size limits: small url-encoded forms and multipart
+uploads of one file (a bundle, an enrolment request, a service-list file)."""
 
 from __future__ import annotations
 
@@ -53,6 +53,8 @@ class Upload:
 
 
 def _mb(limit: int) -> str:
+    if limit < 1024 * 1024:  # an enrolment request or a list file: a few KB
+        return f"{limit // 1024} KB"
     return f"{limit / (1024 * 1024):.0f} MB"
 
 

@@ -33,7 +33,8 @@ def _nav(here: str, csrf: str) -> Html:
     items = [("dashboard", f"{UI}", "首页")]
     items += [(f"review:{q}", f"{UI}/review/{q}", queue_title(q)) for q in QUEUES]
     items += [("elders", f"{UI}/elders", "查找老人"),
-              ("bundles", f"{UI}/bundles", "导入数据包"), ("devices", f"{UI}/devices", "设备")]
+              ("bundles", f"{UI}/bundles", "导入数据包"), ("devices", f"{UI}/devices", "设备"),
+              ("townships", f"{UI}/townships", "乡镇与账号"), ("lists", f"{UI}/lists", "服务清单")]
     links = join(fmt('<a href="{}"{}>{}</a>', href,
                      Html(' class="here" aria-current="page"') if key == here else Html(""),
                      text) for key, href, text in items)

@@ -1,0 +1,115 @@
+"""Publishing a service-list version, checked first the way a laptop checks it.
+
+:func:`server.county.publish_list` stores a text under a publication id and number. Every way
+in — the pages (:func:`publish_file`), the admin API and ``yinling county list``
+(:func:`publish_checked`) — first checks the file as a laptop would before installing it (YAML,
+the list schema and vocabulary, and no second content for a ``<list>@<version>`` already
+held), so the operator learns at once why it would be rejected and nothing is published.
+Laptops still check every version they pull, and the county's statistics leave out any
+version that does not validate (:mod:`server.county_lists`). A file uploaded on the pages is
+published under the list id the file names, as the next publication number of that list.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from typing import Any
+
+import yaml
+from sqlalchemy import Connection, func, select
+
+from assessment.eligibility.listfiles import ServiceList, parse_list
+from assessment.errors import FormFileError, InputRejected, Problem
+from server import county
+from server.county_lists import county_lists
+from server.db.tables import list_versions
+from server.timeutil import iso
+
+MAX_LIST_BYTES = 1024 * 1024  # the shipped lists are a few KB each
+SOURCE = "上传的清单文件"  # the "file" a refusal names
+
+
+@dataclass(frozen=True, slots=True)
+class Published:
+    """A list version just published: its publication key and what the file says."""
+
+    list_id: str
+    version: int
+    ref: str
+    title: str
+    sha256: str
+
+
+def _refuse(message: str) -> InputRejected:
+    return InputRejected([Problem("file", "invalid", message)])
+
+
+def published_versions(conn: Connection) -> list[dict[str, Any]]:
+    """Every published list version, the newest first."""
+    v = list_versions.c
+    return [{"list_id": r.list_id, "version": int(r.version), "sha256": r.sha256,
+             "published_at": iso(r.published_at)}
+            for r in conn.execute(select(v.list_id, v.version, v.sha256, v.published_at)
+                                  .order_by(v.published_at.desc(), v.id.desc()))]
+
+
+def _yaml(content: str) -> object:
+    try:
+        return yaml.safe_load(content)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark
+        where = f"（第 {mark.line + 1} 行第 {mark.column + 1} 列附近）" if mark else ""
+        raise _refuse(f"清单文件不是有效的 YAML{where}") from exc
+    except (yaml.YAMLError, RecursionError) as exc:
+        raise _refuse("清单文件不是有效的 YAML") from exc
+
+
+def check_list_file(conn: Connection, data: bytes) -> tuple[str, ServiceList]:
+    """The file's text and the list it holds, or :class:`InputRejected` saying why a laptop
+    would reject it (or why publishing it again is pointless)."""
+    try:
+        content = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise _refuse("清单文件应为 UTF-8 编码的 YAML 文本") from exc
+    raw = _yaml(content)
+    held = county_lists(conn)
+    try:
+        parsed = parse_list(raw, held.vocabulary, SOURCE, hashlib.sha256(data).hexdigest())
+    except FormFileError as exc:
+        where = f"{exc.key}：" if exc.key else ""
+        raise _refuse(f"清单文件无效：{where}{exc.reason}") from exc
+    except (AttributeError, TypeError, ValueError, RecursionError) as exc:
+        # A shape the schema checks do not expect (a list where a mapping belongs, …).
+        raise _refuse("清单文件的结构无效，不是可用的服务清单") from exc
+    for version in held.versions:
+        if version.ref != parsed.ref:
+            continue
+        if version.digest == parsed.digest:
+            raise _refuse(f"清单 {parsed.ref} 已有完全相同的内容，无需再次发布")
+        raise _refuse(f"清单 {parsed.ref} 已有内容不同的同一版本，"
+                      "请在文件中改用新的版本号（version）后再上传")
+    return content, parsed
+
+
+def next_version(conn: Connection, list_id: str) -> int:
+    """The next publication number of a list (1 for its first)."""
+    last = conn.execute(select(func.max(list_versions.c.version))
+                        .where(list_versions.c.list_id == list_id)).scalar()
+    return int(last or 0) + 1
+
+
+def publish_checked(conn: Connection, list_id: str, version: int, content: str,
+                    actor: str) -> str:
+    """Check a list file given as text and publish it under ``list_id``/``version`` (the admin
+    API and the CLI); its SHA-256."""
+    check_list_file(conn, content.encode("utf-8"))
+    return county.publish_list(conn, list_id, version, content, actor)
+
+
+def publish_file(conn: Connection, data: bytes, actor: str) -> Published:
+    """Check an uploaded list file and publish it (audited by :func:`county.publish_list`)."""
+    content, parsed = check_list_file(conn, data)
+    number = next_version(conn, parsed.list_id)
+    digest = county.publish_list(conn, parsed.list_id, number, content, actor)
+    return Published(parsed.list_id, number, parsed.ref, parsed.title, digest)
