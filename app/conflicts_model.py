@@ -11,10 +11,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, Protocol
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, Qt
+from PySide6.QtCore import QModelIndex, QObject, QPersistentModelIndex, Qt
 from PySide6.QtGui import QBrush, QColor
 
 from app.conflict_labels import ConflictLabeller, ConflictStatus, conflict_status, local_time
+from app.readonly_table import ReadOnlyTableModel
 from assessment.eligibility.vocabulary import Vocabulary, load_vocabulary
 from assessment.errors import FormFileError
 from assessment.forms import Form, default_form
@@ -78,8 +79,10 @@ def open_review_count(conflicts: list[LocalConflict]) -> int:
     return sum(1 for c in conflicts if conflict_status(c) is ConflictStatus.REVIEW)
 
 
-class ConflictsModel(QAbstractTableModel):
+class ConflictsModel(ReadOnlyTableModel):
     """Rows: one kept conflict each; the elder id under ``ELDER_ID_ROLE``."""
+
+    HEADERS = HEADERS
 
     def __init__(self, source: ConflictSource, labeller: ConflictLabeller | None = None,
                  parent: QObject | None = None) -> None:
@@ -195,18 +198,4 @@ class ConflictsModel(QAbstractTableModel):
             return QBrush(QColor(colour)) if colour is not None else None
         return None
 
-    def headerData(self, section: int, orientation: Qt.Orientation,  # noqa: N802 - Qt API
-                   role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        """Column headers."""
-        if (role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal
-                and 0 <= section < len(HEADERS)):
-            return HEADERS[section]
-        return None
-
-    def flags(self, index: _Index) -> Qt.ItemFlag:
-        """Selectable, not editable."""
-        if not index.isValid():
-            return Qt.ItemFlag.NoItemFlags
-        return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable | \
-            Qt.ItemFlag.ItemNeverHasChildren
 

@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, Qt
+from PySide6.QtCore import QModelIndex, QObject, QPersistentModelIndex, Qt
 from PySide6.QtGui import QBrush, QColor
 
+from app.readonly_table import ReadOnlyTableModel
 from assessment.records.api import AssessmentRecord, AssessmentStatus
 
 STATUS_TEXT = {
@@ -21,8 +22,10 @@ HEADERS = ("评估基准日期", "评估原因", "状态", "总分", "最终等�
 _Index = QModelIndex | QPersistentModelIndex
 
 
-class HistoryModel(QAbstractTableModel):
+class HistoryModel(ReadOnlyTableModel):
     """Rows: one assessment each; the record id under ``ASSESSMENT_ID_ROLE``."""
+
+    HEADERS = HEADERS
 
     def __init__(self, grade_name: Callable[[int], str], parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -87,17 +90,3 @@ class HistoryModel(QAbstractTableModel):
                 return QBrush(QColor("#9a6700"))
         return None
 
-    def headerData(self, section: int, orientation: Qt.Orientation,  # noqa: N802 - Qt API
-                   role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        """Column headers."""
-        if (role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal
-                and 0 <= section < len(HEADERS)):
-            return HEADERS[section]
-        return None
-
-    def flags(self, index: _Index) -> Qt.ItemFlag:
-        """Selectable, not editable."""
-        if not index.isValid():
-            return Qt.ItemFlag.NoItemFlags
-        return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable | \
-            Qt.ItemFlag.ItemNeverHasChildren

@@ -11,9 +11,7 @@ own device and settles that conflict on this laptop.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -30,35 +28,16 @@ from app.menus_sync import SyncMenu
 from app.sync_panel import SyncOutcome
 from assessment.records import countynotes
 from assessment.records.workspace import Workspace
-from assessment.sync.changes import GENESIS_HASH, Change, make_change
 from assessment.sync.client import PullReport, PushReport
 from assessment.sync.countydevice import county_device_id
 from assessment.sync.crypto import b64encode, public_bytes
 from assessment.sync.outbox import CountyNotices
 from tests.gui.conftest import KNOWN_ID, KNOWN_NAME
+from tests.sync.authors import Author
 
 OWN_PHONE, OTHER_PHONE = "13900000001", "13900000002"
 # The other laptop of the township, set up months before this one (device ids are UUIDv7).
 OTHER_DEVICE = "01923c5e-7b1a-7c3d-9e4f-0a1b2c3d4e5f"
-
-
-class Author:
-    """Another device writing elder changes for this laptop to pull."""
-
-    def __init__(self, device_id: str) -> None:
-        self.device_id = device_id
-        self.seq = 0
-        self.prev = GENESIS_HASH
-
-    def change(self, record_id: str, version: int, hlc: int,
-               payload: Mapping[str, Any]) -> Change:
-        """The next elder change of this device."""
-        self.seq += 1
-        made = make_change(device_id=self.device_id, seq=self.seq, record_type="elder",
-                           record_id=record_id, version=version, hlc=hlc,
-                           payload=dict(payload), prev_hash=self.prev)
-        self.prev = made.hash
-        return made
 
 
 @dataclasses.dataclass

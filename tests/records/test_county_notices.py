@@ -9,7 +9,6 @@ about it. Applying the same change again changes nothing.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping
 from typing import Any
 
 import pytest
@@ -20,31 +19,12 @@ from assessment.ids import new_id
 from assessment.records import countynotes
 from assessment.records.api import RosterFilter
 from assessment.records.workspace import Workspace
-from assessment.sync.changes import GENESIS_HASH, Change, make_change
 from assessment.sync.countydevice import county_device_id
 from assessment.sync.crypto import b64encode, public_bytes
 from tests.records.conftest import elder
+from tests.sync.authors import Author
 
 HOME = "140421101"
-
-
-class Author:
-    """A device writing a chain of changes for this laptop to pull."""
-
-    def __init__(self, device_id: str) -> None:
-        self.device_id = device_id
-        self.seq = 0
-        self.prev = GENESIS_HASH
-
-    def change(self, record_id: str, version: int, hlc: int,
-               payload: Mapping[str, Any]) -> Change:
-        """The next change of this device (an elder change)."""
-        self.seq += 1
-        made = make_change(device_id=self.device_id, seq=self.seq, record_type="elder",
-                           record_id=record_id, version=version, hlc=hlc,
-                           payload=dict(payload), prev_hash=self.prev)
-        self.prev = made.hash
-        return made
 
 
 @pytest.fixture
