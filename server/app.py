@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
 from assessment import __version__
@@ -16,6 +17,7 @@ from server.config import Settings
 from server.context import ServerContext
 from server.errors import ServerError
 from server.routes import admin, pages, public, sync
+from server.validation import invalid_request
 
 log = logging.getLogger("server")
 
@@ -54,6 +56,7 @@ def create_app(settings: Settings | None = None, ctx: ServerContext | None = Non
                   docs_url=None, redoc_url=None, openapi_url=None)
     app.add_exception_handler(ServerError, _server_error)
     app.add_exception_handler(InputRejected, _rejected)
+    app.add_exception_handler(RequestValidationError, invalid_request)
     app.include_router(public.router)
     app.include_router(sync.router)
     app.include_router(admin.router)
