@@ -28,6 +28,8 @@ VENV = ROOT / ".venv"
 LOCK = ROOT / "requirements.lock"
 STAMP = VENV / ".yinling-lock-sha256"
 
+XCB = "Qt 窗口系统（xcb，桌面窗口必需）"
+
 # Debian packages: (package, file or command that proves it is there, why it is needed).
 RUNTIME_DEBS = [
     ("libegl1", "/usr/lib/x86_64-linux-gnu/libEGL.so.1", "Qt 运行库"),
@@ -36,6 +38,18 @@ RUNTIME_DEBS = [
     ("libfontconfig1", "/usr/lib/x86_64-linux-gnu/libfontconfig.so.1", "Qt 运行库"),
     ("libdbus-1-3", "/usr/lib/x86_64-linux-gnu/libdbus-1.so.3", "Qt 运行库"),
     ("libxcb-cursor0", "/usr/lib/x86_64-linux-gnu/libxcb-cursor.so.0", "Qt 运行库"),
+    ("libxcb-icccm4", "/usr/lib/x86_64-linux-gnu/libxcb-icccm.so.4", XCB),
+    ("libxcb-keysyms1", "/usr/lib/x86_64-linux-gnu/libxcb-keysyms.so.1", XCB),
+    ("libxcb-image0", "/usr/lib/x86_64-linux-gnu/libxcb-image.so.0", XCB),
+    ("libxcb-randr0", "/usr/lib/x86_64-linux-gnu/libxcb-randr.so.0", XCB),
+    ("libxcb-render-util0", "/usr/lib/x86_64-linux-gnu/libxcb-render-util.so.0", XCB),
+    ("libxcb-shape0", "/usr/lib/x86_64-linux-gnu/libxcb-shape.so.0", XCB),
+    ("libxcb-xfixes0", "/usr/lib/x86_64-linux-gnu/libxcb-xfixes.so.0", XCB),
+    ("libxcb-sync1", "/usr/lib/x86_64-linux-gnu/libxcb-sync.so.1", XCB),
+    ("libxcb-shm0", "/usr/lib/x86_64-linux-gnu/libxcb-shm.so.0", XCB),
+    ("libxcb-xkb1", "/usr/lib/x86_64-linux-gnu/libxcb-xkb.so.1", XCB),
+    ("libxkbcommon-x11-0", "/usr/lib/x86_64-linux-gnu/libxkbcommon-x11.so.0", XCB),
+    ("libx11-xcb1", "/usr/lib/x86_64-linux-gnu/libX11-xcb.so.1", XCB),
     ("fonts-noto-cjk", "/usr/share/fonts/opentype/noto", "中文字体"),
     ("fonts-wqy-zenhei", "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc", "中文字体（证书嵌入）"),
 ]
