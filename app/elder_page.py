@@ -413,10 +413,18 @@ class ElderPage(QWidget):
 
     def _update_buttons(self) -> None:
         selected = self.selected()
+        moved = self.profile.transferred_to if self.profile is not None else None
+        self.new_button.setEnabled(not moved)
+        self.new_button.setToolTip(
+            f"该老人已迁出至{moved}，由{moved}的评估员评估" if moved else "为该老人新建一份评估")
         self.resume_button.setEnabled(self.draft() is not None)
         self.view_button.setEnabled(selected is not None)
         self.correct_button.setEnabled(
-            selected is not None and selected.status is AssessmentStatus.FINALIZED)
+            not moved and selected is not None
+            and selected.status is AssessmentStatus.FINALIZED)
+        self.correct_button.setToolTip(
+            f"该老人已迁出至{moved}，本机不能再更正" if moved
+            else "新建一份评估取代所选的已完成评估")
 
     # ---- actions ------------------------------------------------------------------------
 

@@ -55,6 +55,10 @@ def test_roster_and_elder_page_show_the_transfer(qtbot: QtBot, ctx: AppContext,
     page.show()
     page.open(found.elder_id)
     assert "已迁出至西火镇" in page.summary.text()
+    # The buttons say why before anyone clicks; the refusal below still stands behind them.
+    assert not page.new_button.isEnabled()
+    assert "已迁出至西火镇" in page.new_button.toolTip()
+    assert not page.correct_button.isEnabled()
     asked: list[str] = []
 
     def ask(reasons: tuple[str, ...], default: str) -> str:
