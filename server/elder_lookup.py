@@ -2,8 +2,8 @@
 
 A county operator knows the person (name, 身份证号), not the record id that a transfer needs.
 The search runs over the elder record heads: a ``LIKE`` on the canonical JSON text of the
-key narrows the rows in SQL, the parsed payload confirms each one (the same approach as
-:func:`server.transfers._assessment_heads`).
+key narrows the rows in SQL, the parsed payload confirms each one. An elder's latest grade
+comes from its assessment heads, found by the indexed ``record_heads.elder_id``.
 
 * An ID number is matched exactly after normalising it as people type it (blanks removed,
   ``x`` upper-cased, a 15-digit legacy number converted) and validating it (GB 11643), so a
@@ -23,7 +23,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import asdict, dataclass, replace
 from typing import Any, Literal
 
-from sqlalchemy import JSON, ColumnElement, Connection, cast, func, or_, select
+from sqlalchemy import ColumnElement, Connection, or_, select
 
 from assessment.errors import InputRejected, Problem
 from assessment.identity import normalise, parse_resident_id
@@ -181,35 +181,23 @@ def _match(payload: Mapping[str, Any], row: Any, grade: int | None) -> ElderMatc
         village=_text(payload.get("village")), grade=grade)
 
 
-def _elder_id_text(conn: Connection) -> ColumnElement[Any] | None:
-    """SQL for an assessment payload's ``elder_id`` (None on a back end we do not know)."""
-    payload = record_heads.c.payload
-    if conn.dialect.name == "sqlite":
-        return func.json_extract(payload, "$.elder_id")
-    if conn.dialect.name == "postgresql":
-        return func.json_extract_path_text(cast(payload, JSON), "elder_id")
-    return None
-
-
 def latest_grades(conn: Connection, elder_ids: Iterable[str]) -> dict[str, int | None]:
     """The server grade of each elder's newest finalized assessment (by finalization time);
-    elders without one are left out. One pass over the finalized assessment heads."""
+    elders without one are left out. Indexed lookups on ``record_heads.elder_id``."""
     wanted = sorted(set(elder_ids))
-    elder_id = _elder_id_text(conn)
-    if not wanted or elder_id is None:
-        return {}
     h = record_heads.c
     newest: dict[str, tuple[str, str, int | None]] = {}
     for start in range(0, len(wanted), 500):
-        rows = conn.execute(select(h.record_id, h.grade, h.payload, elder_id.label("elder"))
-                            .where(h.record_type == "assessment", h.status == "finalized",
-                                   elder_id.in_(wanted[start:start + 500])))
+        rows = conn.execute(select(h.record_id, h.grade, h.payload, h.elder_id)
+                            .where(h.elder_id.in_(wanted[start:start + 500]),
+                                   h.record_type == "assessment", h.status == "finalized"))
         for row in rows:
             when = str(json.loads(row.payload).get("finalized_at") or "")
             key = (when, str(row.record_id))
-            held = newest.get(str(row.elder))
+            held = newest.get(str(row.elder_id))
             if held is None or key > held[:2]:
-                newest[str(row.elder)] = (*key, None if row.grade is None else int(row.grade))
+                newest[str(row.elder_id)] = (*key, None if row.grade is None
+                                             else int(row.grade))
     return {elder: grade for elder, (_, _, grade) in newest.items()}
 
 

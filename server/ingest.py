@@ -277,7 +277,7 @@ def _apply(change: Change, payload_text: str, grader: ServerGrader, batch: _Batc
         "device_id": change.device_id, "seq": change.seq, "hlc": change.hlc,
         "township_id": batch.route if head is None else head["township_id"],
         "payload": payload_text if merged is None else _json(merged), "grade": grade,
-        "status": status, "updated_at": batch.now,
+        "status": status, "updated_at": batch.now, "elder_id": _head_elder(change),
     }
     return "applied"
 
@@ -288,6 +288,16 @@ def _elder_of(change: Change) -> str | None:
         return change.record_id
     elder_id = change.payload.get("elder_id") if change.record_type == "assessment" else None
     return elder_id if isinstance(elder_id, str) else None
+
+
+ELDER_ID_MAX = 64  # record_heads.elder_id (as long as a record id)
+
+
+def _head_elder(change: Change) -> str | None:
+    """``record_heads.elder_id`` of the head a change writes: its elder when that id fits the
+    column (a longer one cannot name a stored elder), else None."""
+    elder_id = _elder_of(change)
+    return elder_id if elder_id is not None and len(elder_id) <= ELDER_ID_MAX else None
 
 
 def _route(change: Change, batch: _Batch) -> int:

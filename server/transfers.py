@@ -32,7 +32,6 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import Connection, insert, or_, select, update
 
 from assessment.errors import InputRejected, Problem
-from assessment.sync.changes import canonical_text
 from assessment.sync.countydevice import COPY, MARK, TRANSFER
 from server import audit
 from server.county_device import CountyAuthor, Draft, emit, lock_feeds, next_hlc
@@ -91,8 +90,7 @@ def _assessment_heads(conn: Connection, elder_id: str) -> list[Any]:
     """The heads of every assessment of the elder, oldest finalization first."""
     h = record_heads.c
     rows = conn.execute(select(h.record_id, h.version, h.hlc, h.payload, h.status).where(
-        h.record_type == "assessment",
-        h.payload.contains(f'"elder_id":{canonical_text(elder_id)}', autoescape=True))).all()
+        h.elder_id == elder_id, h.record_type == "assessment")).all()
     mine = [(json.loads(r.payload), r) for r in rows]
     mine = [(p, r) for p, r in mine if p.get("elder_id") == elder_id]
     mine.sort(key=lambda pr: (str(pr[0].get("finalized_at") or ""), str(pr[1].record_id)))

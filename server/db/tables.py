@@ -116,6 +116,10 @@ record_heads = Table(
     Column("grade", Integer),  # assessments: the server's recomputed final grade
     Column("status", String(16)),  # assessments: draft | finalized | superseded
     Column("updated_at", DateTime(timezone=True), nullable=False),
+    # The elder a head is about: its own id for an elder, the payload's ``elder_id`` (a
+    # string) for an assessment, else NULL; finds an elder's assessments without a scan.
+    Column("elder_id", String(64)),
+    Index("ix_record_heads_elder", "elder_id", "record_type"),
 )
 
 elder_fields = Table(
