@@ -21,7 +21,7 @@ import threading
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from operator import attrgetter
 from typing import Any
 
@@ -133,7 +133,8 @@ def ingest(conn: Connection, *, device_id: str, township_id: int, changes: Seque
     """
     if changes:  # nothing to insert, nothing to serialise (a repeated batch)
         lock_township(conn, township_id)
-    dev = conn.execute(select(devices.c.acked_seq, devices.c.acked_hash, devices.c.max_seq)
+    dev = conn.execute(select(devices.c.acked_seq, devices.c.acked_hash, devices.c.max_seq,
+                              devices.c.last_seen_at)
                        .where(devices.c.device_id == device_id)).one()
     batch = _Batch(utcnow(), township_id, source)
     ordered = sorted(changes, key=_SEQ)
@@ -159,10 +160,28 @@ def ingest(conn: Connection, *, device_id: str, township_id: int, changes: Seque
                                                  str(dev.acked_hash), int(dev.max_seq), fresh,
                                                  batch.now)
     max_seq = max([int(dev.max_seq), *(c.seq for c in fresh)])
-    conn.execute(update(devices).where(devices.c.device_id == device_id).values(
-        acked_seq=acked_seq, acked_hash=acked_hash, max_seq=max_seq, last_seen_at=batch.now))
+    # A batch the county held whole changes nothing of the device but the time it was seen,
+    # kept to the minute: repeated batches in a row then commit no write at all.
+    if fresh or batch.quarantined or batch.gaps or \
+            _seen_long_ago(dev.last_seen_at, batch.now):
+        conn.execute(update(devices).where(devices.c.device_id == device_id).values(
+            acked_seq=acked_seq, acked_hash=acked_hash, max_seq=max_seq,
+            last_seen_at=batch.now))
     return IngestResult(acked_seq, acked_hash, applied, duplicates + known_duplicates,
                         len(batch.quarantined), gaps)
+
+
+LAST_SEEN_GRAIN = timedelta(minutes=1)
+
+
+def _seen_long_ago(seen: datetime | None, now: datetime) -> bool:
+    """Whether a device's last-seen time is older than :data:`LAST_SEEN_GRAIN` (SQLite hands
+    back naive UTC values)."""
+    if seen is None:
+        return True
+    if seen.tzinfo is None:
+        seen = seen.replace(tzinfo=UTC)
+    return now - seen >= LAST_SEEN_GRAIN
 
 
 _SEQ = attrgetter("seq")

@@ -6,11 +6,12 @@ import gc
 import json
 import random
 from collections.abc import Iterator, Sequence
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from assessment.errors import InputRejected
 from assessment.scoring import Grader
@@ -99,6 +100,38 @@ def test_bulk_ingest_grades_stores_and_recognises_repeats(ctx: ServerContext) ->
     with ctx.engine.connect() as conn:
         pairs = [(c.seq, c.hash) for c in chain.changes[:5]] + [(1, "f" * 64), (999, "0" * 64)]
         assert held_changes(conn, device[0], pairs) == {1, 2, 3, 4, 5}
+
+
+def test_a_batch_held_whole_writes_nothing_but_a_stale_last_seen(ctx: ServerContext) -> None:
+    device = _devices(ctx)[0]
+    chain = Chain(device[0])
+    for i in range(3):
+        chain.add("elder", f"e{i}", 1, {"name": f"老人{i}"})
+    assert _ingest(ctx, device, chain.changes).applied == 3
+
+    def seen() -> Any:
+        with ctx.engine.connect() as conn:
+            return conn.execute(select(devices.c.last_seen_at).where(
+                devices.c.device_id == device[0])).scalar_one()
+
+    def set_seen(value: datetime) -> None:
+        with ctx.engine.begin() as conn:
+            conn.execute(update(devices).where(devices.c.device_id == device[0])
+                         .values(last_seen_at=value))
+
+    just_now = datetime.now(UTC) - timedelta(seconds=5)
+    set_seen(just_now)
+    again = _ingest(ctx, device, chain.changes)
+    assert (again.applied, again.duplicates, again.acked_seq) == (0, 3, 3)
+    assert _aware(seen()) == just_now  # held whole, seen a moment ago: nothing written
+    long_ago = datetime.now(UTC) - timedelta(hours=2)
+    set_seen(long_ago)
+    assert _ingest(ctx, device, chain.changes).duplicates == 3
+    assert _aware(seen()) > long_ago + timedelta(hours=1)  # stale: the time moves on
+
+
+def _aware(value: datetime) -> datetime:
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
 
 
 def test_elder_edits_without_a_field_list_diff_against_the_stored_version(
