@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from assessment.sync.changes import Change, make_change
 from assessment.sync.client import SyncClient
 from assessment.sync.device import DeviceKeys
 from assessment.sync.enrolment import enrol_online
@@ -38,3 +39,21 @@ class Laptop:
     def close(self) -> None:
         """Close the outbox."""
         self.outbox.close()
+
+
+class Chain:
+    """One device's changes, numbered and chained as its change log would write them."""
+
+    def __init__(self, device_id: str) -> None:
+        self.device_id = device_id
+        self.changes: list[Change] = []
+
+    def add(self, record_type: str, record_id: str, version: int,
+            payload: dict[str, Any]) -> Change:
+        """Append the next change (its clock one tick after the last)."""
+        prev = self.changes[-1].hash if self.changes else "0" * 64
+        change = make_change(device_id=self.device_id, seq=len(self.changes) + 1,
+                             record_type=record_type, record_id=record_id, version=version,
+                             hlc=1000 + len(self.changes), payload=payload, prev_hash=prev)
+        self.changes.append(change)
+        return change

@@ -15,7 +15,7 @@ from sqlalchemy import select, update
 
 from assessment.errors import InputRejected
 from assessment.scoring import Grader
-from assessment.sync.changes import Change, WireChange, change_lines, make_change
+from assessment.sync.changes import Change, WireChange, change_lines
 from assessment.sync.device import DeviceKeys
 from assessment.sync.enrolment import build_request
 from assessment.sync.synthetic import assessment_payload
@@ -26,6 +26,7 @@ from server.db.tables import devices, record_heads
 from server.enrolment import enrol
 from server.ingest import IngestResult, gc_paused, held_changes, ingest
 from server.routes.sync import parse_push_lines
+from tests.server.support import Chain
 
 
 @pytest.fixture
@@ -47,23 +48,6 @@ def _devices(ctx: ServerContext) -> list[tuple[str, int]]:
     with ctx.engine.connect() as conn:
         return [(str(d), int(t)) for d, t in conn.execute(
             select(devices.c.device_id, devices.c.township_id).order_by(devices.c.device_id))]
-
-
-class Chain:
-    """One device's changes, chained."""
-
-    def __init__(self, device_id: str) -> None:
-        self.device_id = device_id
-        self.changes: list[Change] = []
-
-    def add(self, record_type: str, record_id: str, version: int,
-            payload: dict[str, Any]) -> Change:
-        prev = self.changes[-1].hash if self.changes else "0" * 64
-        change = make_change(device_id=self.device_id, seq=len(self.changes) + 1,
-                             record_type=record_type, record_id=record_id, version=version,
-                             hlc=1000 + len(self.changes), payload=payload, prev_hash=prev)
-        self.changes.append(change)
-        return change
 
 
 def _ingest(ctx: ServerContext, device: tuple[str, int],

@@ -14,7 +14,7 @@ from alembic import command
 from sqlalchemy import insert, select, text
 
 from assessment.scoring import Grader
-from assessment.sync.changes import Change, make_change
+from assessment.sync.changes import Change
 from assessment.sync.device import DeviceKeys
 from assessment.sync.enrolment import build_request
 from assessment.sync.synthetic import assessment_payload
@@ -26,6 +26,7 @@ from server.db.tables import devices, record_heads, townships
 from server.enrolment import enrol
 from server.ingest import ingest
 from server.timeutil import utcnow
+from tests.server.support import Chain
 
 MANY = 2100  # more assessment heads than one backfill batch (2000)
 
@@ -91,21 +92,6 @@ def ctx(db_url: str, tmp_path: Path) -> Iterator[ServerContext]:
     context.close()
 
 
-class _Chain:
-    def __init__(self, device_id: str) -> None:
-        self.device_id = device_id
-        self.changes: list[Change] = []
-
-    def add(self, record_type: str, record_id: str, version: int,
-            payload: dict[str, Any]) -> Change:
-        prev = self.changes[-1].hash if self.changes else "0" * 64
-        change = make_change(device_id=self.device_id, seq=len(self.changes) + 1,
-                             record_type=record_type, record_id=record_id, version=version,
-                             hlc=1000 + len(self.changes), payload=payload, prev_hash=prev)
-        self.changes.append(change)
-        return change
-
-
 def _elder_ids(ctx: ServerContext) -> dict[tuple[str, str], str | None]:
     with ctx.engine.connect() as conn:
         return {(r.record_type, r.record_id): r.elder_id for r in conn.execute(
@@ -117,7 +103,7 @@ def test_ingest_writes_elder_id_on_new_and_moved_heads(ctx: ServerContext) -> No
     with ctx.engine.connect() as conn:
         device_id, township = conn.execute(
             select(devices.c.device_id, devices.c.township_id)).one()
-    chain, rng, grader = _Chain(str(device_id)), random.Random(7), Grader()
+    chain, rng, grader = Chain(str(device_id)), random.Random(7), Grader()
 
     def push(changes: list[Change]) -> None:
         with ctx.engine.begin() as conn:
