@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import uuid
 from pathlib import Path
 
 import httpx
@@ -49,13 +48,7 @@ def test_prefer_other_reaches_every_laptop_of_the_township(shared_server: Server
                                                             fleet: Fleet) -> None:
     server = shared_server
     admin = server.admin()
-    tag = uuid.uuid4().hex[:8]
-    town_a, town_b = f"a{tag}", f"b{tag}"
-    admin.setup_township(town_a, [f"a1{tag}", f"a2{tag}"])
-    admin.setup_township(town_b, [f"b1{tag}"])
-    fleet.enrol("one", server, admin, f"a1{tag}")
-    fleet.enrol("two", server, admin, f"a2{tag}")
-    fleet.enrol("three", server, admin, f"b1{tag}")
+    town_a = fleet.townships(server, admin, {"a": ["one", "two"], "b": ["three"]})["a"]
     for name in ("one", "two", "three", "one"):
         fleet.ok(name, "run")
 
@@ -160,11 +153,7 @@ def test_prefer_other_over_a_newer_write_is_refused(shared_server: ServerProcess
                                                     fleet: Fleet) -> None:
     server = shared_server
     admin = server.admin()
-    tag = uuid.uuid4().hex[:8]
-    town = f"s{tag}"
-    admin.setup_township(town, [f"s1{tag}", f"s2{tag}"])
-    fleet.enrol("one", server, admin, f"s1{tag}")
-    fleet.enrol("two", server, admin, f"s2{tag}")
+    town = fleet.townships(server, admin, {"s": ["one", "two"]})["s"]
     for name in ("one", "two", "one"):
         fleet.ok(name, "run")
     with fleet.open("one") as one:

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import uuid
 from pathlib import Path
 
 import httpx
@@ -53,13 +52,8 @@ def test_transfer_moves_the_elder_and_its_history(shared_server: ServerProcess, 
                                                   capsys: pytest.CaptureFixture[str]) -> None:
     server = shared_server
     admin = server.admin()
-    tag = uuid.uuid4().hex[:8]
-    town_a, town_b = f"a{tag}", f"b{tag}"
-    admin.setup_township(town_a, [f"a1{tag}", f"a2{tag}"])
-    admin.setup_township(town_b, [f"b1{tag}"])
-    fleet.enrol("one", server, admin, f"a1{tag}")
-    fleet.enrol("two", server, admin, f"a2{tag}")
-    fleet.enrol("three", server, admin, f"b1{tag}")
+    towns = fleet.townships(server, admin, {"a": ["one", "two"], "b": ["three"]})
+    town_a, town_b = towns["a"], towns["b"]
 
     # Laptop one corrects an assessment of an elder: a superseded one and a finalized one.
     with fleet.open("one") as one:

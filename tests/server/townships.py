@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -47,6 +48,18 @@ class Fleet:
         """Enrol online with a fresh one-time code of ``username``."""
         assert "已登记" in self.ok(name, "enrol", "--server", server.url, "--code",
                                  admin.code(username))
+
+    def townships(self, server: ServerProcess, admin: Admin,
+                  layout: dict[str, list[str]]) -> dict[str, str]:
+        """Fresh townships (one per key of ``layout``, the laptops to enrol in it), each laptop
+        enrolled under an account of its own; the township codes by key."""
+        tag = uuid.uuid4().hex[:8]
+        codes = {key: f"{key}{tag}" for key in layout}
+        for key, names in layout.items():
+            admin.setup_township(codes[key], [f"{codes[key]}-{name}" for name in names])
+            for name in names:
+                self.enrol(name, server, admin, f"{codes[key]}-{name}")
+        return codes
 
     def status(self, name: str) -> dict[str, Any]:
         """``yinling sync status`` as JSON."""
