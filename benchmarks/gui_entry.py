@@ -23,10 +23,10 @@ def run(size: int = 100_000) -> list[dict[str, object]]:
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     from PySide6.QtWidgets import QApplication
 
-    from app.context import AppContext
+    from app.common.context import AppContext
     from app.entry.entry_page import EntryPage
-    from app.main import configure
-    from app.store import opener_for
+    from app.shell.main import configure
+    from app.shell.store import opener_for
     from assessment.records.api import RosterFilter
     from assessment.records.demo import DEMO_ASSESSORS, DEMO_PASSWORD
     from assessment.scoring import split_answers

@@ -84,10 +84,10 @@ def child(kind: str, data_dir: str) -> None:
         elapsed = time.time() - started
         print(MARKER, elapsed, _rss_mb(), flush=True)
         os._exit(0)
-    from app.context import AppContext
-    from app.main import configure
-    from app.mainwindow import MainWindow
-    from app.store import opener_for
+    from app.common.context import AppContext
+    from app.shell.main import configure
+    from app.shell.main_window import MainWindow
+    from app.shell.store import opener_for
     from assessment.records.demo import DEMO_ASSESSORS, DEMO_PASSWORD
 
     configure(app)

@@ -23,11 +23,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QWidget
 
-from app.context import AppContext
-from app.main import configure
-from app.mainwindow import MainWindow
-from app.signin import SignInWindow
-from app.store import demo_hint, ensure_demo, opener_for
+from app.common.context import AppContext
+from app.shell.main import configure
+from app.shell.main_window import MainWindow
+from app.shell.sign_in import SignInWindow
+from app.shell.store import demo_hint, ensure_demo, opener_for
 from assessment.records import demo
 from assessment.records.api import AssessmentStatus, RosterFilter
 

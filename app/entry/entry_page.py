@@ -18,10 +18,10 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
-from app.context import AppContext
+from app.common.context import AppContext
+from app.common.fields import repolish
 from app.entry.form_widget import AssessmentForm
 from app.entry.result_panel import Evaluation, ResultPanel, evaluate
-from app.fields import repolish
 from assessment.errors import InputRejected, Problem
 from assessment.records.api import AssessmentRecord, AssessmentStatus, ElderProfile
 from assessment.scoring import Grader
@@ -229,7 +229,7 @@ class EntryPage(QWidget):
         """打印预览: the certificate in the print preview, printable from there."""
         if self.record is None or self.record.status is AssessmentStatus.DRAFT:
             return False
-        from app import printing  # reportlab loads on first print, not at start-up
+        from app.documents import printing  # reportlab loads on first print, not at start-up
 
         return printing.print_certificate(self, self.ctx.workspace, self.record.assessment_id)
 
@@ -237,7 +237,7 @@ class EntryPage(QWidget):
         """打印: the print dialog, then the printer."""
         if self.record is None or self.record.status is AssessmentStatus.DRAFT:
             return False
-        from app import printing
+        from app.documents import printing
 
         return printing.print_certificate_now(self, self.ctx.workspace,
                                               self.record.assessment_id)
@@ -246,7 +246,7 @@ class EntryPage(QWidget):
         """另存为PDF (asking where when ``path`` is None); the saved file."""
         if self.record is None or self.record.status is AssessmentStatus.DRAFT:
             return None
-        from app import printing
+        from app.documents import printing
 
         return printing.save_certificate_pdf(self, self.ctx.workspace,
                                              self.record.assessment_id, path)

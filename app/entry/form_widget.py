@@ -23,9 +23,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.common.fields import FieldRow, SingleEditor
+from app.common.info_section import InfoSectionWidget
 from app.entry.item_widget import ItemWidget
-from app.fields import FieldRow, SingleEditor
-from app.info_section import InfoSectionWidget
 from assessment.errors import Problem
 from assessment.forms import Dimension, Form, InfoField
 from assessment.records.api import Assessor

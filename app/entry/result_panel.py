@@ -15,7 +15,7 @@ from typing import Any
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QFrame, QLabel, QPushButton, QVBoxLayout, QWidget
 
-from app.fields import repolish
+from app.common.fields import repolish
 from assessment.errors import InputRejected, Problem
 from assessment.forms import Form
 from assessment.scoring import Grader, GradeResult, consistency_warnings, is_complete, split_answers

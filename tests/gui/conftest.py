@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from app.context import AppContext
+from app.common.context import AppContext
 from assessment.identity import make_resident_id
 from assessment.records import demo
 from assessment.records.api import ElderProfile

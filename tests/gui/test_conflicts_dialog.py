@@ -20,12 +20,12 @@ from PySide6.QtTest import QTest
 from pytestqt.modeltest import ModelTester
 from pytestqt.qtbot import QtBot
 
-from app.conflicts_dialog import ConflictsDialog
-from app.conflicts_model import CONFLICT_ID_ROLE, ELDER_ID_ROLE, HEADERS, ConflictsModel
-from app.context import AppContext
-from app.mainwindow import MainWindow
-from app.menus_sync import SyncMenu
-from app.sync_panel import SyncOutcome
+from app.common.context import AppContext
+from app.shell.main_window import MainWindow
+from app.sync.conflicts_dialog import ConflictsDialog
+from app.sync.conflicts_model import CONFLICT_ID_ROLE, ELDER_ID_ROLE, HEADERS, ConflictsModel
+from app.sync.controller import SyncOutcome
+from app.sync.menu import SyncMenu
 from assessment.records import countynotes
 from assessment.records.workspace import Workspace
 from assessment.sync.client import PullReport, PushReport

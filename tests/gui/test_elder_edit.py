@@ -7,7 +7,8 @@ from datetime import date
 
 from pytestqt.qtbot import QtBot
 
-from app.attributes_editor import (
+from app.common.context import AppContext
+from app.elder.attributes_editor import (
     BoolEditor,
     ChoiceEditor,
     IntEditor,
@@ -15,9 +16,8 @@ from app.attributes_editor import (
     SetEditor,
     TextEditor,
 )
-from app.context import AppContext
-from app.elder_page import ElderPage
-from app.new_elder_dialog import NewElderDialog
+from app.elder.new_elder_dialog import NewElderDialog
+from app.elder.page import ElderPage
 from assessment.identity import make_resident_id
 from assessment.records.api import RosterFilter
 from tests.gui.conftest import KNOWN_ID

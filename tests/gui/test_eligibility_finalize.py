@@ -9,8 +9,8 @@ from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
 from pytestqt.qtbot import QtBot
 
-from app.context import AppContext
-from app.mainwindow import MainWindow
+from app.common.context import AppContext
+from app.shell.main_window import MainWindow
 from assessment.records.api import AssessmentStatus
 from tests.gui.conftest import KNOWN_ID
 from tests.gui.test_eligibility_panel import shown

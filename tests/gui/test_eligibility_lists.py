@@ -10,9 +10,9 @@ import pytest
 import yaml
 from pytestqt.qtbot import QtBot
 
-from app.context import AppContext
-from app.lists_install import ListsDialog, lists_dir
-from app.mainwindow import MainWindow
+from app.common.context import AppContext
+from app.lists.install import ListsDialog, lists_dir
+from app.shell.main_window import MainWindow
 from assessment.eligibility.registry import bundled_lists_dir
 from assessment.records import demo
 from assessment.records.api import RosterFilter
@@ -45,7 +45,7 @@ def test_install_refuses_a_bad_file_and_accepts_a_good_one(
         qtbot: QtBot, admin_ctx: AppContext, tmp_path: Path) -> None:
     window = MainWindow(admin_ctx)
     qtbot.addWidget(window)
-    menu = window.eligibility_menu
+    menu = window.lists_menu
     assert menu.install.isEnabled()
     row = admin_ctx.workspace.roster_page(RosterFilter(), 0, 1)[0]
     window.open_elder(row.elder_id)
@@ -90,7 +90,7 @@ def test_assessors_cannot_install(qtbot: QtBot, ctx: AppContext) -> None:
     assert ctx.workspace.current_user.role != "supervisor"
     window = MainWindow(ctx)
     qtbot.addWidget(window)
-    assert not window.eligibility_menu.install.isEnabled()
+    assert not window.lists_menu.install.isEnabled()
     dialog = ListsDialog(ctx.data_dir, ctx.workspace.current_user.role)
     qtbot.addWidget(dialog)
     assert not dialog.install_button.isEnabled()

@@ -10,11 +10,11 @@ from PySide6.QtCore import Qt
 from pytestqt.modeltest import ModelTester
 from pytestqt.qtbot import QtBot
 
-from app.attributes_editor import BoolEditor, ChoiceEditor
-from app.context import AppContext
-from app.elder_page import ElderPage
-from app.eligibility_model import EligibilityModel
-from app.lists_install import load_app_lists
+from app.common.context import AppContext
+from app.elder.attributes_editor import BoolEditor, ChoiceEditor
+from app.elder.page import ElderPage
+from app.lists.install import load_app_lists
+from app.lists.models import EligibilityModel
 from assessment.eligibility import match_profile
 from assessment.records.api import ElderProfile
 from tests.gui.conftest import KNOWN_ID, KNOWN_NAME

@@ -10,10 +10,10 @@ import pandas as pd
 from pytestqt.modeltest import ModelTester
 from pytestqt.qtbot import QtBot
 
-from app.context import AppContext
-from app.eligibility_model import ItemCountsModel, ListVersionsModel, RosterTableModel
-from app.lists_install import load_app_lists
-from app.township_rosters import TownshipRostersView, item_counts, registry_frame
+from app.common.context import AppContext
+from app.lists.install import load_app_lists
+from app.lists.models import ItemCountsModel, ListVersionsModel, RosterTableModel
+from app.lists.township_rosters import TownshipRostersView, item_counts, registry_frame
 from assessment.eligibility import match_frame, match_profile
 from assessment.records.api import RosterFilter
 

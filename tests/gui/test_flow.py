@@ -8,9 +8,9 @@ from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
-from app.context import AppContext
+from app.common.context import AppContext
 from app.entry.item_widget import ItemWidget
-from app.mainwindow import MainWindow
+from app.shell.main_window import MainWindow
 from assessment.records.api import AssessmentStatus
 from tests.gui.conftest import KNOWN_NAME
 

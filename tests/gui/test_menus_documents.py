@@ -8,11 +8,11 @@ import pytest
 from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
 from pytestqt.qtbot import QtBot
 
-from app.background import ProgressDialog
-from app.context import AppContext
-from app.mainwindow import MainWindow
-from app.menus_documents import BatchPrintDialog, DocumentsMenu, assessed_ids
-from app.printing import BatchOutcome
+from app.common.background import ProgressDialog
+from app.common.context import AppContext
+from app.documents.menu import BatchPrintDialog, DocumentsMenu, assessed_ids
+from app.documents.printing import BatchOutcome
+from app.shell.main_window import MainWindow
 from assessment.records.api import RosterFilter
 from assessment.records.workspace import Workspace
 

@@ -8,9 +8,9 @@ from PySide6.QtCore import Qt
 from pytestqt.modeltest import ModelTester
 from pytestqt.qtbot import QtBot
 
-from app.context import AppContext
-from app.history_model import HistoryModel
-from app.roster_model import ELDER_ID_ROLE, PLACEHOLDER, RosterModel
+from app.common.context import AppContext
+from app.elder.history_model import HistoryModel
+from app.roster.model import ELDER_ID_ROLE, PLACEHOLDER, RosterModel
 from assessment.records.api import RosterFilter, RosterSort
 from tests.gui.conftest import DEMO_ELDERS
 

@@ -15,10 +15,9 @@ from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QFileDialog
 from pytestqt.qtbot import QtBot
 
-from app.background import BackgroundTask, Cancelled, CancelToken
-from app.context import AppContext
-from app.mainwindow import MainWindow
-from app.printing import (
+from app.common.background import BackgroundTask, Cancelled, CancelToken
+from app.common.context import AppContext
+from app.documents.printing import (
     BatchOutcome,
     PagePainter,
     a4_printer,
@@ -28,6 +27,7 @@ from app.printing import (
     print_certificate,
     qt_font_family,
 )
+from app.shell.main_window import MainWindow
 from assessment.documents.fonts import find_cjk_font
 from assessment.documents.verification import verify_certificate_text
 from assessment.records.api import RosterFilter

@@ -9,11 +9,11 @@ from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
-from app.context import SETTING_IDLE_MINUTES, SETTING_RAISE_MODE, AppContext
-from app.main import AppController
-from app.settings_dialog import SettingsDialog
-from app.signin import SignInWindow
-from app.store import demo_hint, opener_for
+from app.common.context import SETTING_IDLE_MINUTES, SETTING_RAISE_MODE, AppContext
+from app.shell.main import AppController
+from app.shell.settings_dialog import SettingsDialog
+from app.shell.sign_in import SignInWindow
+from app.shell.store import demo_hint, opener_for
 from assessment.records.api import AssessmentStatus, RosterFilter
 from assessment.records.workspace import Workspace
 from tests.gui.conftest import PASSWORD, USERNAME

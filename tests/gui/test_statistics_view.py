@@ -11,8 +11,8 @@ from PySide6.QtCore import QAbstractItemModel
 from pytestqt.modeltest import ModelTester
 from pytestqt.qtbot import QtBot
 
-from app.background import BackgroundTask, CancelToken
-from app.statistics_view import DataFrameModel, StatisticsView, statistics_job
+from app.common.background import BackgroundTask, CancelToken
+from app.statistics.view import DataFrameModel, StatisticsView, statistics_job
 from assessment.documents.exports import read_statistics_xlsx
 from assessment.documents.statistics import TOTAL, Statistics
 from assessment.records.workspace import Workspace

@@ -17,10 +17,10 @@ import pytest
 from PySide6.QtWidgets import QMessageBox, QWidget
 from pytestqt.qtbot import QtBot
 
-from app.context import AppContext
-from app.mainwindow import MainWindow
-from app.menus_sync import SyncMenu
-from app.sync_panel import SyncController
+from app.common.context import AppContext
+from app.shell.main_window import MainWindow
+from app.sync.controller import SyncController
+from app.sync.menu import SyncMenu
 from assessment.cli import main
 from assessment.records import countynotes
 from assessment.records.workspace import Workspace

@@ -7,9 +7,9 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from pytestqt.modeltest import ModelTester
 from pytestqt.qtbot import QtBot
 
-from app.context import AppContext
-from app.elder_page import ElderPage
-from app.roster_model import RosterModel
+from app.common.context import AppContext
+from app.elder.page import ElderPage
+from app.roster.model import RosterModel
 from assessment.records import countynotes
 from assessment.records.workspace import Workspace
 from assessment.sync.changes import GENESIS_HASH, make_change

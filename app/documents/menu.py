@@ -2,13 +2,14 @@
 
 :func:`install_documents` is the one call the main window makes. Batch printing picks the
 elders of one village or of the roster's current filter, and hands their current finalized
-assessments to :func:`app.printing.batch_certificates` (background helper, progress bar,
+assessments to :func:`app.documents.printing.batch_certificates` (background helper, progress bar,
 取消; one PDF, one PDF per certificate, or the printer). Reprints are marked 补打 and logged
-by :mod:`app.printing`.
+by :mod:`app.documents.printing`.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject
@@ -29,8 +30,8 @@ from PySide6.QtWidgets import (
 from assessment.records.api import RosterFilter
 
 if TYPE_CHECKING:  # pandas, charts and reportlab load when first used, not at start-up
-    from app.printing import BatchTaskHandle
-    from app.statistics_view import StatisticsView
+    from app.documents.printing import BatchTaskHandle
+    from app.statistics.view import StatisticsView
 
 PAGE = 500
 MODES = (("one_pdf", "合并为一个 PDF 文件"), ("pdf_per_certificate", "每份报告一个 PDF 文件"),
@@ -103,7 +104,7 @@ class BatchPrintDialog(QDialog):
         return RosterFilter(village=village or None)
 
     def mode(self) -> str:
-        """The chosen output mode (see :func:`app.printing.batch_job`)."""
+        """The chosen output mode (see :func:`app.documents.printing.batch_job`)."""
         return next(key for key, button in self.modes.items() if button.isChecked())
 
     def assessment_ids(self) -> list[str]:
@@ -118,10 +119,12 @@ class BatchPrintDialog(QDialog):
 class DocumentsMenu(QObject):
     """The 文档 menu's actions."""
 
-    def __init__(self, window: QMainWindow, workspace: Any) -> None:
+    def __init__(self, window: QMainWindow, workspace: Any,
+                 roster_filter: Callable[[], RosterFilter | None] = lambda: None) -> None:
         super().__init__(window)
         self.window = window
         self.workspace = workspace
+        self._roster_filter = roster_filter
         self.batch: BatchTaskHandle | None = None
         self.statistics: StatisticsView | None = None
         menu = window.menuBar().addMenu("文档(&D)")
@@ -135,10 +138,8 @@ class DocumentsMenu(QObject):
         self.dialog: BatchPrintDialog | None = None
 
     def roster_filter(self) -> RosterFilter | None:
-        """The roster page's current filter, when the window has a roster."""
-        model = getattr(getattr(self.window, "roster", None), "model", None)
-        flt = getattr(model, "roster_filter", None)
-        return flt if isinstance(flt, RosterFilter) else None
+        """The roster page's current filter (as the window's caller passed it), if any."""
+        return self._roster_filter()
 
     def open_batch(self) -> BatchPrintDialog:
         """Ask for scope and output; the batch starts when the dialog is accepted."""
@@ -155,19 +156,21 @@ class DocumentsMenu(QObject):
             QMessageBox.information(self.window, "没有可打印的报告",
                                     "所选范围内没有已完成评估的老人。")
             return None
-        from app.printing import batch_certificates  # reportlab loads on first use
+        from app.documents.printing import batch_certificates  # reportlab loads on first use
 
         self.batch = batch_certificates(self.window, self.workspace, ids, dialog.mode())
         return self.batch
 
     def open_statistics(self) -> StatisticsView:
         """The statistics window (computed in the background)."""
-        from app.statistics_view import open_statistics
+        from app.statistics.view import open_statistics
 
         self.statistics = open_statistics(self.window, self.workspace)
         return self.statistics
 
 
-def install_documents(window: QMainWindow, workspace: Any) -> DocumentsMenu:
-    """Add the 文档 menu to ``window``."""
-    return DocumentsMenu(window, workspace)
+def install_documents(window: QMainWindow, workspace: Any,
+                      roster_filter: Callable[[], RosterFilter | None] = lambda: None,
+                      ) -> DocumentsMenu:
+    """Add the 文档 menu to ``window``; ``roster_filter`` gives the roster's current filter."""
+    return DocumentsMenu(window, workspace, roster_filter)

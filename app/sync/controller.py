@@ -25,7 +25,7 @@ from typing import Any
 from PySide6.QtCore import QObject, QSettings, QTimer, Signal, Slot
 from PySide6.QtWidgets import QApplication, QLabel, QWidget
 
-from app.background import BackgroundTask, Cancelled, CancelToken, ProgressDialog, ProgressFn
+from app.common.background import BackgroundTask, Cancelled, CancelToken, ProgressDialog, ProgressFn
 from assessment.errors import InputRejected, Problem
 from assessment.records import countynotes
 from assessment.records.workspace import Workspace
@@ -113,7 +113,7 @@ def sync_job(workspace: Workspace, profile: SyncProfile, *, batch_size: int = 50
     """The background job of 立即同步: push, then pull, with progress and cancel.
 
     Qt-free. A cancel stops between batches (what the county acknowledged stays
-    acknowledged) and raises :class:`~app.background.Cancelled`.
+    acknowledged) and raises :class:`~app.common.background.Cancelled`.
     """
 
     def job(progress: ProgressFn, token: CancelToken) -> SyncOutcome:

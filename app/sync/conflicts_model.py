@@ -14,8 +14,8 @@ from typing import Any, Protocol
 from PySide6.QtCore import QModelIndex, QObject, QPersistentModelIndex, Qt
 from PySide6.QtGui import QBrush, QColor
 
-from app.conflict_labels import ConflictLabeller, ConflictStatus, conflict_status, local_time
-from app.readonly_table import ReadOnlyTableModel
+from app.common.readonly_table import ReadOnlyTableModel
+from app.sync.conflict_labels import ConflictLabeller, ConflictStatus, conflict_status, local_time
 from assessment.eligibility.vocabulary import Vocabulary, load_vocabulary
 from assessment.errors import FormFileError
 from assessment.forms import Form, default_form

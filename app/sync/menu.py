@@ -1,21 +1,21 @@
 """The 同步 menu, the 同步 toolbar button and the sync status line of the main window.
 
 :func:`install_sync` is the one call the main window makes; everything else about sync lives
-in :class:`~app.sync_panel.SyncController` and :mod:`app.sync_dialogs`.
+in :class:`~app.sync.controller.SyncController` and :mod:`app.sync.dialogs`.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QObject, QTimer
+from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QFileDialog, QMainWindow, QMessageBox, QToolBar, QWidget
+from PySide6.QtWidgets import QFileDialog, QMainWindow, QMessageBox, QToolBar
 
-from app.conflicts_dialog import ConflictsDialog
-from app.conflicts_model import open_review_count
-from app.sync_dialogs import EnrolDialog
-from app.sync_panel import SyncController, SyncOutcome, sync_error_message
+from app.sync.conflicts_dialog import ConflictsDialog
+from app.sync.conflicts_model import open_review_count
+from app.sync.controller import SyncController, SyncOutcome, sync_error_message
+from app.sync.dialogs import EnrolDialog
 from assessment.records.api import StoreError
 from assessment.records.workspace import Workspace
 
@@ -25,12 +25,16 @@ STATUS_REFRESH_MS = 20_000
 class SyncMenu(QObject):
     """The 同步 menu's actions over one :class:`SyncController`."""
 
+    elder_opened = Signal(str)
+    """A conflict's elder is to be shown (its id)."""
+
     def __init__(self, window: QMainWindow, controller: SyncController) -> None:
         super().__init__(window)
         self.window = window
         self.controller = controller
         self.enrol_dialog: EnrolDialog | None = None
         self.conflicts_dialog: ConflictsDialog | None = None
+        self.toolbar_action: QAction | None = None
         menu = window.menuBar().addMenu("同步(&S)")
         menu.setObjectName("syncMenu")
         self.menu = menu
@@ -114,9 +118,7 @@ class SyncMenu(QObject):
         dialog = self.conflicts_dialog
         if dialog is None:
             dialog = ConflictsDialog(self.controller.workspace, self.window)
-            open_elder = getattr(self.window, "open_elder", None)
-            if callable(open_elder):
-                dialog.elder_opened.connect(open_elder)
+            dialog.elder_opened.connect(self.elder_opened)
             self.conflicts_dialog = dialog
         else:
             dialog.refresh()
@@ -165,28 +167,26 @@ class SyncMenu(QObject):
         return True
 
 
-def install_sync(window: QMainWindow, workspace: object) -> SyncController | None:
-    """Add the 同步 menu, the toolbar button and the status line to ``window``.
+def install_sync(window: QMainWindow, workspace: object, toolbar: QToolBar | None = None
+                 ) -> SyncMenu | None:
+    """Add the 同步 menu, the 同步 button on ``toolbar`` and the status line to ``window``.
 
-    Returns None (and adds nothing) when the store cannot sync (not a real workspace).
-    Views refresh after a pull through ``window.roster.refresh`` when the window has one.
+    Returns None (and adds nothing) when the store cannot sync (not a real workspace). The
+    window connects what it shows to the controller's signals (``pulled``, ``synced``) and the
+    menu's ``elder_opened``; nothing here reaches into the window.
     """
     if not isinstance(workspace, Workspace):
         return None
     controller = SyncController(workspace, window)
     menu = SyncMenu(window, controller)
     window.statusBar().addPermanentWidget(controller.label)
-    toolbar = window.findChild(QToolBar, "mainToolbar")
-    if isinstance(toolbar, QToolBar):
+    if toolbar is not None:
         toolbar.addSeparator()
         button = QAction("同步", window)
         button.setToolTip("立即与县级服务器同步（F5）")
         button.triggered.connect(menu.sync_now)
         toolbar.addAction(button)
-    roster = getattr(window, "roster", None)
-    refresh = getattr(roster, "refresh", None)
-    if callable(refresh):
-        controller.pulled.connect(refresh)
+        menu.toolbar_action = button
     controller.synced.connect(lambda outcome: _synced(window, outcome))
     controller.failed.connect(lambda text: window.statusBar().showMessage(text, 8000))
     # Pending counts change with every autosave; re-read them now and then (cheap).
@@ -194,14 +194,11 @@ def install_sync(window: QMainWindow, workspace: object) -> SyncController | Non
     ticker.setInterval(STATUS_REFRESH_MS)
     ticker.timeout.connect(controller.refresh_status)
     ticker.start()
-    signal = getattr(window, "sign_out_requested", None)
-    if signal is not None:
-        signal.connect(controller.stop)
     controller.setObjectName("syncController")
     controller.menu = menu
-    return controller
+    return menu
 
 
-def _synced(window: QWidget, outcome: object) -> None:
-    if isinstance(outcome, SyncOutcome) and isinstance(window, QMainWindow):
+def _synced(window: QMainWindow, outcome: object) -> None:
+    if isinstance(outcome, SyncOutcome):
         window.statusBar().showMessage(outcome.summary(), 8000)

@@ -37,13 +37,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.attributes_editor import AttributesEditor
-from app.context import AppContext
-from app.eligibility_panel import EligibilityPanel
-from app.grade_chart import GradeChart
-from app.history_model import HistoryModel
-from app.info_section import InfoSectionWidget
-from app.lists_install import load_app_lists
+from app.common.context import AppContext
+from app.common.info_section import InfoSectionWidget
+from app.elder.attributes_editor import AttributesEditor
+from app.elder.grade_chart import GradeChart
+from app.elder.history_model import HistoryModel
+from app.lists.install import load_app_lists
+from app.lists.panel import EligibilityPanel
 from assessment.eligibility import ListRegistry
 from assessment.errors import FormFileError, InputRejected, Problem
 from assessment.records.api import AssessmentRecord, AssessmentStatus, ElderProfile

@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.eligibility_model import RESULT_COLOURS, EligibilityModel, result_text
+from app.lists.models import RESULT_COLOURS, EligibilityModel, result_text
 from assessment.eligibility import ListRegistry, MatchPlan, MatchResult, make_plan, parse_profile
 from assessment.eligibility.evaluate import evaluate_profile
 from assessment.eligibility.explain import missing_labels

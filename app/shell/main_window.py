@@ -11,15 +11,16 @@ from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import QLabel, QMainWindow, QStackedWidget, QToolBar, QWidget
 
-from app.context import AppContext
-from app.drafts_dialog import DraftsDialog
-from app.elder_page import ElderPage
+from app.common.context import AppContext
+from app.documents.menu import install_documents
+from app.elder.menu import ElderMenu
+from app.elder.page import ElderPage
 from app.entry.entry_page import EntryPage
-from app.menus_documents import install_documents
-from app.menus_eligibility import install_eligibility_menu
-from app.menus_sync import install_sync
-from app.roster_view import RosterPage
-from app.settings_dialog import SettingsDialog
+from app.lists.menu import ListsMenu
+from app.roster.view import RosterPage
+from app.shell.drafts_dialog import DraftsDialog
+from app.shell.settings_dialog import SettingsDialog
+from app.sync.menu import install_sync
 from assessment.records.api import AssessmentRecord, RecordNotFound
 
 
@@ -63,9 +64,18 @@ class MainWindow(QMainWindow):
         status.addPermanentWidget(QLabel(f"设备 {ctx.workspace.device_id[-8:]}"))
         self._show_count(self.roster.model.rowCount(), self.roster.total)
         self.drafts_dialog: DraftsDialog | None = None
-        self.documents = install_documents(self, ctx.workspace)
-        self.sync = install_sync(self, ctx.workspace)
-        self.eligibility_menu = install_eligibility_menu(self, ctx)
+        self.documents = install_documents(self, ctx.workspace,
+                                           lambda: self.roster.model.roster_filter)
+        self.sync_menu = install_sync(self, ctx.workspace, self.toolbar)
+        self.sync = self.sync_menu.controller if self.sync_menu is not None else None
+        if self.sync_menu is not None:
+            self.sync_menu.controller.pulled.connect(self.roster.refresh)
+            self.sign_out_requested.connect(self.sync_menu.controller.stop)
+            self.sync_menu.elder_opened.connect(self.open_elder)
+        self.elder_menu = ElderMenu(self, self.menuBar(), ctx.workspace)
+        self.elder_menu.elder_created.connect(self._elder_created)
+        self.lists_menu = ListsMenu(self, self.menuBar(), ctx.workspace, ctx.data_dir)
+        self.lists_menu.lists_changed.connect(self._lists_changed)
 
     def _build_toolbar(self) -> None:
         bar = QToolBar("主工具栏")
@@ -73,6 +83,7 @@ class MainWindow(QMainWindow):
         bar.setMovable(False)
         bar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
         self.addToolBar(bar)
+        self.toolbar = bar
         actions = (
             ("花名册", "Ctrl+1", self.show_roster),
             ("查找", "Ctrl+F", self._find),
@@ -156,6 +167,15 @@ class MainWindow(QMainWindow):
         if self._elder_page is not None:  # the new grade re-matches the eligibility panel now
             self._elder_page.reload_history()
         self.statusBar().showMessage("评估已完成并保存。", 5000)
+
+    def _elder_created(self, elder_id: str, name: str) -> None:
+        self.roster.refresh()
+        self.open_elder(elder_id)
+        self.statusBar().showMessage(f"已建档：{name}", 5000)
+
+    def _lists_changed(self) -> None:
+        if self._elder_page is not None:  # made on first use: maybe not yet
+            self._elder_page.reload_lists()
 
     def _show_count(self, shown: int, total: int) -> None:
         self.count_label.setText(f"共 {total} 位老人，当前显示 {shown} 位")

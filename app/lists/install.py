@@ -27,7 +27,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.eligibility_model import ListVersionsModel
+from app.lists.models import ListVersionsModel
 from assessment.eligibility import (
     ListRegistry,
     ServiceList,

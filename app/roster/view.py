@@ -24,8 +24,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.context import AppContext
-from app.roster_model import ELDER_ID_ROLE, RosterModel
+from app.common.context import AppContext
+from app.roster.model import ELDER_ID_ROLE, RosterModel
 
 SEARCH_DELAY_MS = 150
 NEVER_ASSESSED = -1

@@ -2,7 +2,7 @@
 
 Online, the request runs in the background helper (the window stays responsive while the
 county answers); offline, the dialog writes the signed request file for the county and later
-imports the county's answer file. The work is done by :class:`~app.sync_panel.SyncController`.
+imports the county's answer file. The work is done by :class:`~app.sync.controller.SyncController`.
 """
 
 from __future__ import annotations
@@ -23,8 +23,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.background import BackgroundTask, CancelToken, ProgressFn
-from app.sync_panel import DEFAULT_LABEL, SyncController, sync_error_message
+from app.common.background import BackgroundTask, CancelToken, ProgressFn
+from app.sync.controller import DEFAULT_LABEL, SyncController, sync_error_message
 from assessment.records import countynotes
 from assessment.sync.profile import SyncProfile
 

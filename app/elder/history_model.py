@@ -8,7 +8,7 @@ from typing import Any
 from PySide6.QtCore import QModelIndex, QObject, QPersistentModelIndex, Qt
 from PySide6.QtGui import QBrush, QColor
 
-from app.readonly_table import ReadOnlyTableModel
+from app.common.readonly_table import ReadOnlyTableModel
 from assessment.records.api import AssessmentRecord, AssessmentStatus
 
 STATUS_TEXT = {

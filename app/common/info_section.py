@@ -8,7 +8,7 @@ from typing import Any
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QGroupBox, QLabel, QVBoxLayout, QWidget
 
-from app.fields import FieldRow
+from app.common.fields import FieldRow
 from assessment.errors import Problem
 from assessment.forms import InfoField, InfoSection
 

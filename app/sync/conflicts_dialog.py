@@ -22,8 +22,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.conflict_labels import ConflictStatus, conflict_status
-from app.conflicts_model import ELDER_ID_ROLE, ConflictsModel, ConflictSource
+from app.sync.conflict_labels import ConflictStatus, conflict_status
+from app.sync.conflicts_model import ELDER_ID_ROLE, ConflictsModel, ConflictSource
 
 EXPLANATION = (
     "两台笔记本在离线时修改了同一位老人的同一项信息，就会产生同步冲突。"

@@ -42,7 +42,7 @@ from PySide6.QtGui import (
 from PySide6.QtPrintSupport import QPrintDialog, QPrinter, QPrintPreviewDialog
 from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
 
-from app.background import BackgroundTask, Cancelled, CancelToken, ProgressDialog, ProgressFn
+from app.common.background import BackgroundTask, Cancelled, CancelToken, ProgressDialog, ProgressFn
 from assessment.documents.certificate import (
     CertificateLayout,
     CertificateSigner,

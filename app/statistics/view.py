@@ -46,7 +46,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.background import BackgroundTask, CancelToken, ProgressDialog, ProgressFn
+from app.common.background import BackgroundTask, CancelToken, ProgressDialog, ProgressFn
 from assessment.documents.exports import write_statistics_xlsx
 from assessment.documents.statistics import (
     AGE_BANDS,

@@ -17,13 +17,13 @@ from PySide6.QtCore import QCoreApplication, QEvent, QObject, QTimer
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import QApplication, QMessageBox
 
-from app.background import BackgroundTask, CancelToken, ProgressDialog, ProgressFn
-from app.context import AppContext
-from app.idle_lock import IdleWatcher
-from app.mainwindow import MainWindow, NavigationState
-from app.signin import Opener, SignInWindow
-from app.store import data_dir_from, demo_hint, ensure_demo, opener_for, preload
-from app.style import STYLE_SHEET
+from app.common.background import BackgroundTask, CancelToken, ProgressDialog, ProgressFn
+from app.common.context import AppContext
+from app.shell.idle_lock import IdleWatcher
+from app.shell.main_window import MainWindow, NavigationState
+from app.shell.sign_in import Opener, SignInWindow
+from app.shell.store import data_dir_from, demo_hint, ensure_demo, opener_for, preload
+from app.shell.style import STYLE_SHEET
 from assessment import __version__
 from assessment.records.api import WorkspaceApi
 from assessment.records.datadir import workspace_exists

@@ -12,7 +12,7 @@ import importlib
 from collections.abc import Callable
 from pathlib import Path
 
-from app.signin import Opener
+from app.shell.sign_in import Opener
 from assessment.records.api import StoreError, WorkspaceApi
 from assessment.records.datadir import default_data_dir, keyring_path, workspace_exists
 

@@ -1,7 +1,7 @@
 """The settings dialog: 复评间隔, 空闲锁定, 等级提升方式, printer, data folder.
 
 Values are read and written through ``workspace.get_setting``/``set_setting``; the keys are
-named in :mod:`app.context`.
+named in :mod:`app.common.context`.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.context import (
+from app.common.context import (
     SETTING_IDLE_MINUTES,
     SETTING_INTERVAL_MONTHS,
     SETTING_PRINTER,

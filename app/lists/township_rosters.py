@@ -1,6 +1,6 @@
 """乡镇服务名单: per-item rosters of the whole registry, matched in one vectorized pass.
 
-The job runs off the GUI thread (:mod:`app.background`): it reads every elder once through
+The job runs off the GUI thread (:mod:`app.common.background`): it reads every elder once through
 the core's registry-frame reader (:func:`assessment.documents.frames.eligibility_input`,
 shared with the statistics), matches it
 with :func:`assessment.eligibility.match_frame` and makes the roster tables with
@@ -35,8 +35,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.background import BackgroundTask, Cancelled, CancelToken, ProgressDialog, ProgressFn
-from app.eligibility_model import ItemCount, ItemCountsModel, RosterTableModel
+from app.common.background import BackgroundTask, Cancelled, CancelToken, ProgressDialog, ProgressFn
+from app.lists.models import ItemCount, ItemCountsModel, RosterTableModel
 from assessment.eligibility import BatchResult, ListRegistry, match_frame
 from assessment.eligibility.rosters import ITEM_ID, ITEM_NAME, LIST, roster_tables, write_roster
 from assessment.eligibility.values import TRUE, UNKNOWN

@@ -1,0 +1,1 @@
+"""Widgets and helpers shared by the feature packages: fields, tables, background tasks."""

@@ -1,0 +1,1 @@
+"""Certificates and documents: printing, batch printing and the 文档 menu."""

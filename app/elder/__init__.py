@@ -1,0 +1,1 @@
+"""One elder: the elder page, its attributes, history, grade chart and 新建老人."""

@@ -1,0 +1,1 @@
+"""Statistics (统计报表): the statistics window."""
