@@ -11,6 +11,11 @@ hole are kept and the hole is reported as a chain gap until it fills. A change a
 (its profile or an assessment) goes to the feed of the elder's current township, which the
 county may have changed (:mod:`server.transfers`); ``source="transfer"`` marks the county's
 copies that only fill a feed.
+
+Township scoping (:mod:`server.scope`): a device may change only records its township holds,
+or held when the change was authored (a stale edit made before a transfer is still routed to
+the new township). Any other change is quarantined with code ``foreign_township`` before
+anything of it is merged or applied; bundles come through here and are scoped alike.
 """
 
 from __future__ import annotations
@@ -42,6 +47,7 @@ from server.db.tables import (
     record_heads,
 )
 from server.grading import ServerGrader
+from server.scope import FOREIGN_CODE, FOREIGN_REASON, Holdings, load_holdings
 from server.timeutil import utcnow
 
 _gc_lock = threading.Lock()
@@ -109,6 +115,7 @@ class _Batch:
     elder_versions: dict[tuple[str, int], dict[str, dict[str, Any]]] = \
         field(default_factory=dict)  # (record id, version) -> device id -> payload
     routes: dict[str, int] = field(default_factory=dict)  # elder id -> its township
+    holdings: Holdings | None = None  # township histories of the batch's transferred elders
     route: int = 0  # the township (feed) of the change being applied
 
     def quarantine(self, change: Change, code: str, reason: str) -> None:
@@ -143,6 +150,8 @@ def ingest(conn: Connection, *, device_id: str, township_id: int, changes: Seque
     elder_state = _load_elder_fields(conn, fresh, batch)
     bases = _load_elder_bases(conn, fresh)
     batch.routes = _load_routes(conn, fresh, batch)
+    if source in SCOPED_SOURCES:
+        batch.holdings = load_holdings(conn, _elsewhere(batch))
     applied = 0
     # Each change's row streams to the database (COPY on PostgreSQL) while the next one is
     # graded, so the database works in parallel; nothing else uses the connection meanwhile.
@@ -183,6 +192,10 @@ def _seen_long_ago(seen: datetime | None, now: datetime) -> bool:
         seen = seen.replace(tzinfo=UTC)
     return now - seen >= LAST_SEEN_GRAIN
 
+
+SCOPED_SOURCES = frozenset({"push", "bundle"})
+"""Sources whose changes come from a township's device and are scoped to its township (the
+county's own changes, ``county`` and ``transfer``, are not)."""
 
 _SEQ = attrgetter("seq")
 _RECEIVED = ("device_id", "seq", "record_type", "record_id", "version", "hlc", "payload",
@@ -262,6 +275,10 @@ def _apply(change: Change, payload_text: str, grader: ServerGrader, batch: _Batc
            elder_state: dict[str, dict[str, FieldState]], bases: Bases) -> str:
     """Process one new change; return its stored status (applied | quarantined)."""
     batch.route = _route(change, batch)
+    if batch.holdings is not None and _foreign(change, batch, batch.holdings):
+        batch.route = batch.township_id  # kept with the sender, never in another feed
+        batch.quarantine(change, FOREIGN_CODE, FOREIGN_REASON)
+        return "quarantined"
     if batch.source == "transfer":
         return "applied"  # a county copy of what it holds, for a feed: its state stays
     grade: int | None = None
@@ -299,6 +316,37 @@ def _apply(change: Change, payload_text: str, grader: ServerGrader, batch: _Batc
         "status": status, "updated_at": batch.now, "elder_id": _head_elder(change),
     }
     return "applied"
+
+
+def _elsewhere(batch: _Batch) -> set[str]:
+    """The elders of the batch that another township holds (by their head or the head of a
+    record about them): the only ones whose holding history matters."""
+    sender = batch.township_id
+    ids = {elder for elder, township in batch.routes.items() if township != sender}
+    ids.update(str(h["elder_id"]) for h in batch.heads.values()
+               if h.get("elder_id") and int(h["township_id"]) != sender)
+    return ids
+
+
+def _foreign(change: Change, batch: _Batch, holdings: Holdings) -> bool:
+    """Whether ``change`` is about a record that another township holds and that the sending
+    device's township did not hold when the change was authored (its clock reading).
+
+    Both the record's own head (an assessment keeps its township) and the elder it is about
+    count: an assessment of the sender's may not name another township's elder, nor may a
+    change reuse the id of another township's assessment."""
+    sender = batch.township_id
+    elder_id = _elder_of(change)
+    head = batch.heads.get((change.record_type, change.record_id))
+    holders = [int(head["township_id"])] if head is not None else []
+    if elder_id is not None and elder_id in batch.routes:
+        holders.append(batch.routes[elder_id])
+    if head is not None and head.get("elder_id") and head["elder_id"] != elder_id:
+        holders.append(batch.routes.get(str(head["elder_id"]), int(head["township_id"])))
+    subject = elder_id if elder_id is not None else \
+        (str(head["elder_id"]) if head is not None and head.get("elder_id") else None)
+    return any(holder != sender and not holdings.held_by(subject, sender, change.hlc)
+               for holder in holders)
 
 
 def _elder_of(change: Change) -> str | None:
