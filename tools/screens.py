@@ -100,6 +100,7 @@ def render(out: Path, elders: int) -> None:
                        "sign.assessor_2": demo.DEMO_ASSESSORS[1]}
             entry.apply_change(answers)
             form.load(entry.answers)
+            entry.run_review = lambda dialog: dialog.confirm_button.isEnabled()
             entry.finalize()
             form.show_page("B.4")
             window.statusBar().clearMessage()

@@ -10,6 +10,7 @@ or correction here (the store refuses; the page says why).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import date
 from typing import Any
@@ -42,6 +43,7 @@ from app.common.info_section import InfoSectionWidget
 from app.elder.attributes_editor import AttributesEditor
 from app.elder.grade_chart import GradeChart
 from app.elder.history_model import HistoryModel
+from app.entry.correction_dialog import ask_correction_reason
 from app.lists.install import load_app_lists
 from app.lists.panel import EligibilityPanel
 from assessment.eligibility import ListRegistry
@@ -98,6 +100,8 @@ class ElderPage(QWidget):
         self.ctx = ctx
         self.profile: ElderProfile | None = None
         self.ask_reason = self._ask_reason_dialog
+        self.ask_correction_reason: Callable[[], str | None] = (
+            lambda: ask_correction_reason(self))
         back = QPushButton("← 返回花名册")
         back.clicked.connect(self.back_requested)
         self.heading = QLabel()
@@ -479,8 +483,11 @@ class ElderPage(QWidget):
         record = self.selected()
         if record is None:
             return
+        reason = self.ask_correction_reason()
+        if reason is None:
+            return
         try:
-            new = self.ctx.workspace.correct(record.assessment_id)
+            new = self.ctx.workspace.correct(record.assessment_id, reason)
         except InputRejected as exc:
             self._show_message(list(exc.problems))
             return

@@ -1,27 +1,30 @@
 """The assessment entry page: the generated form, the live result and the lifecycle buttons.
 
 Every change is autosaved through ``workspace.autosave`` at once (a crash loses nothing) and
-the result is recomputed by :mod:`assessment.scoring`. 完成评估 calls ``workspace.finalize``;
-when the store refuses, its problems are shown beside the fields they name. A finalized or
-superseded assessment is shown read-only; 更正 starts a superseding draft
-(``workspace.correct``).
+the result is recomputed by :mod:`assessment.scoring`. 完成评估 first shows the review
+(:class:`~app.entry.review_dialog.ReviewDialog`: result, missing fields, open warnings to fix or
+acknowledge with a reason), then calls ``workspace.finalize``; when the store refuses, its
+problems are shown beside the fields they name. A finalized or superseded assessment is shown
+read-only; 更正 asks for its reason and starts a superseding draft (``workspace.correct``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QKeyEvent
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QDialog, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from app.common.context import AppContext
 from app.common.fields import repolish
+from app.entry.correction_dialog import ask_correction_reason
 from app.entry.form_widget import AssessmentForm
 from app.entry.result_panel import Evaluation, ResultPanel, evaluate
+from app.entry.review_dialog import ReviewDialog
 from assessment.errors import InputRejected, Problem
 from assessment.records.api import AssessmentRecord, AssessmentStatus, ElderProfile
 from assessment.scoring import Grader
@@ -49,6 +52,9 @@ class EntryPage(QWidget):
         self.elder: ElderProfile | None = None
         self.answers: dict[str, Any] = {}
         self.evaluation: Evaluation | None = None
+        # How dialogs are shown (tests drive the real dialogs through these).
+        self.run_review: Callable[[ReviewDialog], bool] = _exec_accepted
+        self.ask_correction_reason: Callable[[], str | None] = lambda: ask_correction_reason(self)
         back = QPushButton("← 返回老人信息")
         back.clicked.connect(self.back_requested)
         self.title = QLabel()
@@ -186,8 +192,22 @@ class EntryPage(QWidget):
             rest = self.form_widget.show_problems(local)
             self.panel.show_messages(rest, "请先改正标出的字段。")
             return
+        review = self.ctx.workspace.review_finalize(self.record.assessment_id)
+        name = self.elder.name if self.elder else ""
+        dialog = ReviewDialog(self.ctx.form, review,
+                              f"{name} · 评估编号 {self.record.assessment_no or ''}", self)
+        confirmed = self.run_review(dialog)
+        if not confirmed:
+            self.form_widget.clear_problems()
+            rest = self.form_widget.show_problems([*review.missing, *review.warnings])
+            self.panel.show_messages(rest, "尚未完成评估：" if review.missing else "")
+            target = dialog.goto_field or next((p.field for p in review.missing if p.field),
+                                               None)
+            if target is not None:
+                self._reveal(target)
+            return
         try:
-            record = self.ctx.workspace.finalize(self.record.assessment_id)
+            record = self.ctx.workspace.finalize(self.record.assessment_id, dialog.acknowledged)
         except InputRejected as exc:
             rest = self.form_widget.show_problems(exc.problems)
             shown = len(exc.problems) - len(rest)
@@ -215,8 +235,11 @@ class EntryPage(QWidget):
         """更正: a new draft that supersedes this finalized assessment."""
         if self.record is None:
             return
+        reason = self.ask_correction_reason()
+        if reason is None:
+            return
         try:
-            record = self.ctx.workspace.correct(self.record.assessment_id)
+            record = self.ctx.workspace.correct(self.record.assessment_id, reason)
         except InputRejected as exc:
             self.panel.show_messages(exc.problems, "无法更正：")
             return
@@ -257,3 +280,8 @@ class EntryPage(QWidget):
             self.back_requested.emit()
             return
         super().keyPressEvent(event)
+
+
+def _exec_accepted(dialog: QDialog) -> bool:
+    """Show a dialog modally; True when it was accepted."""
+    return dialog.exec() == QDialog.DialogCode.Accepted

@@ -7,11 +7,12 @@ the store holds a session. The implementation is :class:`assessment.records.work
 
 Lifecycle (spec §11): ``autosave`` replaces a draft's whole answer dict (A.1.1 stays the
 generated number); ``finalize`` refuses with :class:`~assessment.errors.InputRejected` naming
-each missing field; finalized records are immutable (writes refused with code
-``"immutable"``); ``correct`` opens a draft that supersedes a finalized assessment, and the old
-one becomes ``superseded`` only when that draft is finalized. ``sign.assessor_1/2`` hold
-usernames of this laptop's accounts (or a visiting assessor's name) and must differ. Settings
-``device.*`` / ``local.*`` never leave the laptop.
+each missing field and each open consistency warning not acknowledged with a reason
+(``review_finalize`` shows what the review step needs); finalized records are immutable
+(writes refused with code ``"immutable"``); ``correct`` (with its reason) opens a draft that
+supersedes a finalized assessment, and the old one becomes ``superseded`` only when that draft
+is finalized. ``sign.assessor_1/2`` hold usernames of this laptop's accounts (or a visiting
+assessor's name) and must differ. Settings ``device.*`` / ``local.*`` never leave the laptop.
 
 Answers of an assessment are one dict keyed by the standard's field keys (``"A.1.3"``,
 ``"B.1.1"``, ``"B.3.9.state"``, ``"A.4.1"`` …) plus the sign-off keys of spec §2
@@ -26,7 +27,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:
+    from assessment.records.review import FinalizeReview
 
 
 class StoreError(Exception):
@@ -190,10 +194,13 @@ class WorkspaceApi(Protocol):
     def assessments_for(self, elder_id: str) -> Sequence[AssessmentRecord]: ...
     def get_assessment(self, assessment_id: str) -> AssessmentRecord: ...
     def start_assessment(self, elder_id: str, reason: str,
-                         supersedes: str | None = None) -> AssessmentRecord: ...
+                         supersedes: str | None = None,
+                         correction_reason: str | None = None) -> AssessmentRecord: ...
     def autosave(self, assessment_id: str, answers: Mapping[str, Any]) -> AssessmentRecord: ...
-    def finalize(self, assessment_id: str) -> AssessmentRecord: ...
-    def correct(self, assessment_id: str) -> AssessmentRecord: ...
+    def review_finalize(self, assessment_id: str) -> FinalizeReview: ...
+    def finalize(self, assessment_id: str,
+                 acknowledged: Mapping[str, str] | None = None) -> AssessmentRecord: ...
+    def correct(self, assessment_id: str, reason: str) -> AssessmentRecord: ...
     def open_drafts(self) -> Sequence[AssessmentRecord]: ...
     def discard_draft(self, assessment_id: str) -> None: ...
 

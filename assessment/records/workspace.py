@@ -74,6 +74,13 @@ from assessment.records.profiles import (
     elder_change_payload,
 )
 from assessment.records.profiles import stored_info as _stored_info
+from assessment.records.review import (
+    FinalizeReview,
+    acknowledged_warnings,
+    check_reason,
+    open_warnings,
+    review_answers,
+)
 from assessment.records.schema import (
     Account,
     Assessment,
@@ -438,15 +445,20 @@ class Workspace(WorkspaceSync):
             return assessment_record(self._assessment(session, elder.current_assessment_id))
 
     def start_assessment(self, elder_id: str, reason: str,
-                         supersedes: str | None = None) -> AssessmentRecord:
+                         supersedes: str | None = None,
+                         correction_reason: str | None = None) -> AssessmentRecord:
         """Open a new draft for an elder: A.1.1 generated, A.1.2 today, A.1.3 ``reason``.
 
         The person's standing A fields are copied from the elder. With ``supersedes`` the
         draft is a correction of that finalized assessment and copies its answers (an open
         correction of it is returned instead of opening a second one). Refused for an elder
         the county transferred to another township (:attr:`ElderProfile.transferred_to`).
+        A correction needs ``correction_reason`` (why it is corrected), kept in the audit log.
         """
         lifecycle.check_reason(reason)
+        why: str | None = None
+        if supersedes is not None:
+            why = check_reason("correction_reason", correction_reason, "更正原因")
         with self._writing() as (session, state):
             elder = self._elder(session, elder_id)
             answers: dict[str, Any]
@@ -485,7 +497,8 @@ class Workspace(WorkspaceSync):
             session.flush()
             self._log(session, state, "assessment", row.id, 1, assessment_payload(row),
                       "start_assessment",
-                      {"elder_id": elder_id, "assessment_no": number, "supersedes": supersedes})
+                      {"elder_id": elder_id, "assessment_no": number, "supersedes": supersedes,
+                       **({"correction_reason": why} if why else {})})
             return assessment_record(row)
 
     @staticmethod
@@ -535,8 +548,22 @@ class Workspace(WorkspaceSync):
                       assessment_payload(row), "autosave", {"changed": changed})
             return assessment_record(row)
 
-    def finalize(self, assessment_id: str) -> AssessmentRecord:
+    def review_finalize(self, assessment_id: str) -> FinalizeReview:
+        """The review shown before finalizing a draft: result, open warnings, what is missing
+        (:mod:`assessment.records.review`)."""
+        with self._reading() as session:
+            row = self._assessment(session, assessment_id)
+            self._require_draft(row)
+            return review_answers(self.form, self._grader(), row.answers)
+
+    def finalize(self, assessment_id: str,
+                 acknowledged: Mapping[str, str] | None = None) -> AssessmentRecord:
         """Finalize a complete draft: pin results, issue the certificate number.
+
+        Every open consistency warning must be acknowledged with a reason in
+        ``acknowledged`` (``{warning key: reason}``, see
+        :func:`~assessment.records.review.warning_key`); the reasons are kept in the audit
+        entry of the finalization.
 
         The pinned results include the elder's service-list match as of A.1.2 with the new
         grade: the list versions used and every item's result
@@ -550,6 +577,12 @@ class Workspace(WorkspaceSync):
             self._require_draft(row)
             grader = self._grader()
             problems = lifecycle.finalize_problems(self.form, grader, row.answers)
+            acknowledgements: dict[str, str] = {}
+            try:
+                acknowledgements = acknowledged_warnings(
+                    open_warnings(self.form, row.answers), acknowledged)
+            except InputRejected as exc:
+                problems.extend(exc.problems)
             old: Assessment | None = None
             if row.supersedes is not None:
                 old = self._assessment(session, row.supersedes)
@@ -572,7 +605,9 @@ class Workspace(WorkspaceSync):
             session.flush()
             self._log(session, state, "assessment", row.id, row.version, assessment_payload(row),
                       "finalize", {"certificate_no": row.certificate_no,
-                                   "final_grade": row.final_grade})
+                                   "final_grade": row.final_grade,
+                                   **({"acknowledged": acknowledgements}
+                                      if acknowledgements else {})})
             if old is not None:
                 old.status = AssessmentStatus.SUPERSEDED.value
                 old.superseded_by = row.id
@@ -636,12 +671,14 @@ class Workspace(WorkspaceSync):
         elder.due_on = (lifecycle.due_date(current.reference_date, interval)
                         if current.reference_date else None)
 
-    def correct(self, assessment_id: str) -> AssessmentRecord:
-        """Open a correction of a finalized assessment (see the module docstring)."""
+    def correct(self, assessment_id: str, reason: str) -> AssessmentRecord:
+        """Open a correction of a finalized assessment (see the module docstring); ``reason``
+        says why it is corrected and is kept in the audit log."""
         with self._reading() as session:
             old = self._assessment(session, assessment_id)
-            elder_id, reason = old.elder_id, old.reason or "其他"
-        return self.start_assessment(elder_id, reason, supersedes=assessment_id)
+            elder_id, a13 = old.elder_id, old.reason or "其他"
+        return self.start_assessment(elder_id, a13, supersedes=assessment_id,
+                                     correction_reason=reason)
 
     def open_drafts(self) -> Sequence[AssessmentRecord]:
         """Every draft on this laptop, most recently saved first (resume after a crash)."""

@@ -14,6 +14,7 @@ from app.shell.main_window import MainWindow
 from assessment.records.api import AssessmentStatus
 from tests.gui.conftest import KNOWN_ID
 from tests.gui.test_eligibility_panel import shown
+from tests.gui.test_flow import confirm_if_possible
 
 
 def test_finalize_refreshes_the_open_elder_panel(qtbot: QtBot, ctx: AppContext) -> None:
@@ -41,6 +42,7 @@ def test_finalize_refreshes_the_open_elder_panel(qtbot: QtBot, ctx: AppContext) 
                     "sign.assessor_1": "pinggu1", "sign.assessor_2": "pinggu2"})
     entry.open(ctx.workspace.autosave(entry.record.assessment_id, answers))
 
+    entry.run_review = confirm_if_possible
     QTest.mouseClick(entry.panel.finalize_button, Qt.MouseButton.LeftButton)
 
     assert entry.record.status is AssessmentStatus.FINALIZED

@@ -10,6 +10,7 @@ from pytestqt.qtbot import QtBot
 
 from app.common.context import AppContext
 from app.entry.item_widget import ItemWidget
+from app.entry.review_dialog import ReviewDialog
 from app.shell.main_window import MainWindow
 from assessment.records.api import AssessmentStatus
 from tests.gui.conftest import KNOWN_NAME
@@ -43,6 +44,11 @@ def type_scores(qtbot: QtBot, scores: list[int]) -> None:
         QTest.keyClick(focused, digit_key(score))
 
 
+def confirm_if_possible(dialog: ReviewDialog) -> bool:
+    """The review step as a user who confirms whenever 确认完成评估 is enabled."""
+    return dialog.confirm_button.isEnabled()
+
+
 def start_window(qtbot: QtBot, ctx: AppContext) -> MainWindow:
     window = MainWindow(ctx)
     qtbot.addWidget(window)
@@ -67,6 +73,7 @@ def test_search_enter_finalize_and_correct(qtbot: QtBot, ctx: AppContext) -> Non
     assert first.item.key == "B.1.1"
 
     type_scores(qtbot, E21)
+    entry.run_review = confirm_if_possible
 
     panel = entry.panel
     assert panel.total.text().endswith("73分")
@@ -115,6 +122,7 @@ def test_search_enter_finalize_and_correct(qtbot: QtBot, ctx: AppContext) -> Non
     QTest.keyClick(item, digit_key(0))
     assert item.score == 4
 
+    entry.ask_correction_reason = lambda: "B.1.1 录入错误"
     QTest.mouseClick(panel.correct_button, Qt.MouseButton.LeftButton)
     correction = entry.record
     assert correction is not None

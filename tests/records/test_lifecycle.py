@@ -129,13 +129,14 @@ def test_correction_supersedes_only_when_finalized(workspace: Workspace) -> None
     draft = workspace.start_assessment(person.elder_id, "首次评估")
     workspace.autosave(draft.assessment_id, complete_answers(draft.answers))
     original = workspace.finalize(draft.assessment_id)
-    correction = workspace.correct(original.assessment_id)
+    correction = workspace.correct(original.assessment_id, "核对后更正")
     assert correction.supersedes == original.assessment_id
     assert correction.status is AssessmentStatus.DRAFT
     assert correction.answers["A.1.1"] != original.answers["A.1.1"]
     assert correction.answers["B.1.1"] == 4
     assert correction.reason == "首次评估"
-    assert workspace.correct(original.assessment_id) == correction  # one open correction
+    again = workspace.correct(original.assessment_id, "核对后更正")
+    assert again == correction  # one open correction
     # Until the correction is finalized the original is still current.
     assert workspace.get_assessment(original.assessment_id).status is AssessmentStatus.FINALIZED
     workspace.autosave(correction.assessment_id, dict(correction.answers, **{"B.1.1": 0}))
@@ -149,7 +150,8 @@ def test_correction_supersedes_only_when_finalized(workspace: Workspace) -> None
     assert current.assessment_id == fixed.assessment_id
     assert workspace.roster_page(RosterFilter(), 0, 1)[0].grade == fixed.final_grade == 1
     with pytest.raises(InputRejected):
-        workspace.correct(original.assessment_id)  # a superseded one cannot be corrected
+        # a superseded one cannot be corrected
+        workspace.correct(original.assessment_id, "核对后更正")
     history = workspace.assessments_for(person.elder_id)
     assert {a.status for a in history} == {AssessmentStatus.FINALIZED,
                                            AssessmentStatus.SUPERSEDED}
@@ -160,7 +162,7 @@ def test_discarded_correction_leaves_original(workspace: Workspace) -> None:
     draft = workspace.start_assessment(person.elder_id, "首次评估")
     workspace.autosave(draft.assessment_id, complete_answers(draft.answers))
     original = workspace.finalize(draft.assessment_id)
-    correction = workspace.correct(original.assessment_id)
+    correction = workspace.correct(original.assessment_id, "核对后更正")
     workspace.discard_draft(correction.assessment_id)
     with pytest.raises(RecordNotFound):
         workspace.get_assessment(correction.assessment_id)

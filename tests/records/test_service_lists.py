@@ -136,7 +136,7 @@ def test_finalize_pins_list_versions_and_results(workspace: Workspace, tmp_path:
     assert "T99" not in [line.item_id for line in data.services.items]
     assert "N04" in [line.item_id for line in data.services.items]
     # Drafts have no pin.
-    draft = workspace.correct(assessment_id)
+    draft = workspace.correct(assessment_id, "核对后更正")
     assert draft.eligibility is None
 
 

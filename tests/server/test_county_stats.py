@@ -157,7 +157,7 @@ def _reassess(ws: Workspace, elder_id: str, *, correct: bool) -> AssessmentRecor
     current = ws.current_assessment(elder_id)
     assert current is not None
     assert current.final_grade is not None
-    draft = (ws.correct(current.assessment_id) if correct
+    draft = (ws.correct(current.assessment_id, "核对后更正") if correct
              else ws.start_assessment(elder_id, "常规评估"))
     answers = {k: v for k, v in current.answers.items() if k not in ("A.1.1", "B.3.9.state")}
     answers["A.1.2"], answers["A.1.3"] = draft.answers["A.1.2"], draft.answers["A.1.3"]

@@ -60,7 +60,7 @@ def test_transfer_moves_the_elder_and_its_history(shared_server: ServerProcess, 
         elder_id = graded_elder(one)
         current = one.current_assessment(elder_id)
         assert current is not None
-        correction = one.correct(current.assessment_id)
+        correction = one.correct(current.assessment_id, "核对后更正")
         one.finalize(correction.assessment_id)
         history = shown_assessments(one, elder_id)
         others = [r.elder_id for r in one.roster_page(RosterFilter(), 0, 100)
@@ -131,7 +131,7 @@ def test_transfer_moves_the_elder_and_its_history(shared_server: ServerProcess, 
         current = one.current_assessment(elder_id)
         assert current is not None
         with pytest.raises(InputRejected):
-            one.correct(current.assessment_id)
+            one.correct(current.assessment_id, "核对后更正")
         assert one.start_assessment(others[0], "即时评估").status.value == "draft"
 
     # The edit laptop two made before it heard of the transfer is kept and goes to B.
