@@ -1,7 +1,8 @@
 """The ``yinling`` command: everything a supervisor can do headless, over the same core.
 
 Each subcommand lives in its own module under :mod:`assessment.commands` and exposes
-``register(subparsers)``; this module only collects them. Exit codes: 0 success, 1 bad input
+``register(subparsers)``; this module only collects them, and those of the county server
+(:data:`EXTENSIONS`) when it is installed. Exit codes: 0 success, 1 bad input
 (refused, nothing written or half-printed), 2 usage error, 3 environment error.
 """
 
@@ -21,13 +22,42 @@ COMMAND_MODULES: tuple[str, ...] = (
     "assessment.commands.roster",
     "assessment.commands.lists",
     "assessment.commands.sync",
-    "assessment.commands.serve",
-    "assessment.commands.county",
-    "assessment.commands.import_bundle",
     "assessment.commands.demo",
     "assessment.commands.certificate",
     "assessment.commands.stats",
 )
+
+
+# Shells installed beside the core that add subcommands of their own: the county server's
+# ``serve``, ``county …`` and ``import-bundle`` (its parsers live in that package). They are
+# found by module name, so the core never imports them; without one, its commands still parse
+# and say that the component is not installed (exit code 3).
+EXTENSIONS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("server.commands", ("serve", "county", "import-bundle")),
+)
+MISSING = "错误：本机未安装县级服务器组件（server 包）"
+
+
+def _not_installed(args: argparse.Namespace) -> int:
+    print(MISSING, file=sys.stderr)
+    return 3
+
+
+def _add_extension(subparsers: argparse._SubParsersAction[argparse.ArgumentParser],
+                   module_name: str, commands: tuple[str, ...]) -> None:
+    """Register an installed shell's subcommands, or stand-ins that explain its absence."""
+    try:
+        module = importlib.import_module(module_name)
+    except ModuleNotFoundError as exc:
+        if exc.name is None or module_name.split(".")[0] != exc.name.split(".")[0]:
+            raise
+        for command in commands:
+            stand_in = subparsers.add_parser(command, help="（未安装）", add_help=False,
+                                             prefix_chars="\x00")
+            stand_in.add_argument("rest", nargs="*")
+            stand_in.set_defaults(handler=_not_installed)
+        return
+    module.register(subparsers)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -41,6 +71,8 @@ def build_parser() -> argparse.ArgumentParser:
     for name in COMMAND_MODULES:
         module = importlib.import_module(name)
         module.register(subparsers)
+    for module_name, commands in EXTENSIONS:
+        _add_extension(subparsers, module_name, commands)
     return parser
 
 

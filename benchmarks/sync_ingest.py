@@ -38,14 +38,13 @@ from sqlalchemy import insert, select
 
 from assessment.ids import new_id
 from assessment.scoring import Grader
-from assessment.sync.bundle import export_bundle
-from assessment.sync.changes import CHANGE_LINES, change_lines
 from assessment.sync.client import SyncClient
-from assessment.sync.device import DeviceKeys
-from assessment.sync.enrolment import build_request, enrol_online, profile_from_response
-from assessment.sync.local_outbox import LocalOutbox
-from assessment.sync.outbox import pending_wire
-from assessment.sync.synthetic import assessment_payload
+from assessment.sync.enrolment import enrol_online
+from assessment.wire.bundle import export_bundle
+from assessment.wire.changes import CHANGE_LINES, change_lines
+from assessment.wire.device import DeviceKeys
+from assessment.wire.enrolment import build_request, profile_from_response
+from assessment.wire.outbox import pending_wire
 from benchmarks.harness import record
 from server import county
 from server.bundles import import_bundle
@@ -54,8 +53,10 @@ from server.context import ServerContext
 from server.db.engine import make_engine, upgrade
 from server.db.tables import accounts, devices, received_changes, record_heads, townships
 from server.enrolment import enrol
-from server.pgtemp import TempPostgres
-from server.process import ServerProcess
+from testkit.local_outbox import LocalOutbox
+from testkit.pgtemp import TempPostgres
+from testkit.process import ServerProcess
+from testkit.synthetic import assessment_payload
 
 
 def _fill(outbox: LocalOutbox, size: int, rules_hash: str) -> None:

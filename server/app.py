@@ -12,7 +12,7 @@ from fastapi.responses import JSONResponse
 
 from assessment import __version__
 from assessment.errors import InputRejected
-from assessment.sync.bundle import BundleRejected
+from assessment.wire.bundle import BundleRejected
 from server.config import Settings
 from server.context import ServerContext
 from server.errors import ServerError

@@ -11,7 +11,7 @@ from collections.abc import Mapping
 
 from sqlalchemy import Connection, select, text
 
-from assessment.sync.changes import GENESIS_HASH, canonical_json
+from assessment.wire.changes import GENESIS_HASH, canonical_json
 from server.db.tables import audit
 from server.timeutil import utcnow
 

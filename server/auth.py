@@ -1,6 +1,6 @@
 """Request authentication: signed device requests and the admin bearer token.
 
-See :mod:`assessment.sync.requestsig` for the scheme and why it was chosen over a device
+See :mod:`assessment.wire.requestsig` for the scheme and why it was chosen over a device
 token. Every check happens on every request: the signature against the enrolled key, the
 timestamp window, the nonce (each accepted once, remembered in ``request_nonces`` for twice the
 window), and whether the device or its account has been revoked.
@@ -16,8 +16,8 @@ from sqlalchemy import Connection, delete, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from assessment.sync.crypto import CryptoError, b64decode, load_sign_public, verify
-from assessment.sync.requestsig import (
+from assessment.wire.crypto import CryptoError, b64decode, load_sign_public, verify
+from assessment.wire.requestsig import (
     HEADER_DEVICE,
     HEADER_NONCE,
     HEADER_SIGNATURE,

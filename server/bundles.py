@@ -1,6 +1,6 @@
 """Importing a bundle on the county side: verify, apply exactly like a push, sign a receipt.
 
-Everything is checked before anything is written (:func:`assessment.sync.bundle.open_bundle`),
+Everything is checked before anything is written (:func:`assessment.wire.bundle.open_bundle`),
 then the changes, the receipt row and the audit entry go into the database in one
 transaction: a bundle is applied whole or not at all. A bundle id seen before is a replay and
 is refused.
@@ -15,9 +15,9 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from sqlalchemy import Connection, insert, select
 
 from assessment.ids import new_id
-from assessment.sync.bundle import BundleRejected, OpenedBundle, open_bundle
-from assessment.sync.crypto import CryptoError, load_sign_public
-from assessment.sync.receipt import Receipt, sign_receipt
+from assessment.wire.bundle import BundleRejected, OpenedBundle, open_bundle
+from assessment.wire.crypto import CryptoError, load_sign_public
+from assessment.wire.receipt import Receipt, sign_receipt
 from server import audit
 from server.auth import device_context
 from server.context import ServerContext

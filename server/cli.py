@@ -1,9 +1,9 @@
 """The county side of the ``yinling`` command: ``serve``, ``county …`` and ``import-bundle``.
 
-The argument parsers live in :mod:`assessment.commands` (so ``yinling --help`` lists them on
-every install); they call :func:`run_county`, :func:`run_import_bundle` and :func:`run_serve`
-here, by name, so that the Qt-free core never imports the server package. Exit codes: 0 done,
-1 input refused (nothing written), 3 environment error.
+The argument parsers live in :mod:`server.commands` (added to ``yinling`` when the server is
+installed); they call :func:`run_county`, :func:`run_import_bundle` and :func:`run_serve`
+here, importing this module only when one of them runs. Exit codes: 0 done, 1 input refused
+(nothing written), 3 environment error.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from sqlalchemy.exc import OperationalError
 from assessment.documents.exports import write_statistics_xlsx
 from assessment.documents.statistics import TOTAL, TOWNSHIP
 from assessment.errors import InputRejected, Problem
-from assessment.sync.bundle import BundleRejected
+from assessment.wire.bundle import BundleRejected
 from server import county, review
 from server.bundles import import_bundle, write_receipt
 from server.config import Settings

@@ -16,7 +16,7 @@ from sqlalchemy import Connection, case, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from assessment.errors import InputRejected, Problem
-from assessment.sync.changes import canonical_json
+from assessment.wire.changes import canonical_json
 from server import audit
 from server.db.tables import accounts, devices, enrolment_codes, list_versions, townships
 from server.errors import Conflict, NotFound

@@ -3,7 +3,7 @@
 A review decision that changes a value (a conflict resolved with the other value) and an
 elder's transfer between townships must reach the laptops, and the laptops take in only
 changes. So the county writes changes of its own under the device id
-:func:`assessment.sync.countydevice.county_device_id` derives from its signing key. The device
+:func:`assessment.wire.countydevice.county_device_id` derives from its signing key. The device
 is a ``devices`` row without account or township (registered on first use; it can never sign
 a request), with a per-device sequence and hash chain like a laptop's, kept by the same
 columns (``acked_seq``/``acked_hash``/``max_seq``). Its changes are applied through
@@ -25,9 +25,9 @@ from sqlalchemy import Connection, func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from assessment.sync.changes import GENESIS_HASH, Change, make_change
-from assessment.sync.countydevice import county_device_id
-from assessment.sync.hlc import HybridClock
+from assessment.wire.changes import GENESIS_HASH, Change, make_change
+from assessment.wire.countydevice import county_device_id
+from assessment.wire.hlc import HybridClock
 from server.db.engine import is_sqlite, lock_township
 from server.db.tables import devices, received_changes
 from server.grading import ServerGrader

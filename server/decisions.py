@@ -28,9 +28,9 @@ from typing import Any
 
 from sqlalchemy import Connection, func, select, update
 
-from assessment.sync.changes import Change
-from assessment.sync.countydevice import KEEP, MARK, PREFER_OTHER
-from assessment.sync.merge import flatten, unflatten
+from assessment.wire.changes import Change
+from assessment.wire.countydevice import KEEP, MARK, PREFER_OTHER
+from assessment.wire.merge import flatten, unflatten
 from server.county_device import CountyAuthor, Draft, emit, lock_feeds, next_hlc
 from server.db.tables import conflicts, elder_fields, record_heads
 from server.errors import Conflict, NotFound

@@ -27,7 +27,7 @@ from sqlalchemy import ColumnElement, Connection, or_, select
 
 from assessment.errors import InputRejected, Problem
 from assessment.identity import normalise, parse_resident_id
-from assessment.sync.changes import canonical_text
+from assessment.wire.changes import canonical_text
 from server.db.tables import record_heads, townships
 
 LIMIT = 50

@@ -9,9 +9,9 @@ from typing import Any
 from sqlalchemy import Connection, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from assessment.sync.changes import GENESIS_HASH, canonical_json
-from assessment.sync.crypto import b64encode
-from assessment.sync.enrolment import RESPONSE_FORMAT, verify_request
+from assessment.wire.changes import GENESIS_HASH, canonical_json
+from assessment.wire.crypto import b64encode
+from assessment.wire.enrolment import RESPONSE_FORMAT, verify_request
 from server import audit
 from server.county import code_hash
 from server.db.tables import accounts, devices, enrolment_codes, townships

@@ -4,7 +4,7 @@ Idempotent by (device, seq): a change the county already holds with the same has
 the same sequence with a different hash is a *fork* (quarantined, reported as a chain break).
 By record version: a record's head only moves forward, so an old or repeated version changes
 nothing. Assessments are graded again (:mod:`server.grading`); elder profiles merge field by
-field (:mod:`assessment.sync.merge`) with conflicts kept for review; a change that cannot be
+field (:mod:`assessment.wire.merge`) with conflicts kept for review; a change that cannot be
 applied is quarantined with its reason while the rest of the batch flows. The device's
 acknowledged sequence is the contiguous prefix of its chain the county holds; changes beyond a
 hole are kept and the hole is reported as a chain gap until it fills. A change about an elder
@@ -32,8 +32,8 @@ from typing import Any
 
 from sqlalchemy import Connection, and_, bindparam, insert, select, update
 
-from assessment.sync.changes import Change, canonical_json
-from assessment.sync.merge import FieldState, changed_fields, merge_elder, snapshot
+from assessment.wire.changes import Change, canonical_json
+from assessment.wire.merge import FieldState, changed_fields, merge_elder, snapshot
 from server.db.bulk import among, insert_rows, streamed_rows
 from server.db.engine import lock_township
 from server.db.tables import (

@@ -24,7 +24,7 @@ from cryptography.hazmat.primitives.serialization import (
     load_pem_private_key,
 )
 
-from assessment.sync.crypto import b64encode, key_id, public_bytes
+from assessment.wire.crypto import b64encode, key_id, public_bytes
 
 BOX_FILE = "county_box.key"
 SIGN_FILE = "county_sign.key"

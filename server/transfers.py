@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import Connection, insert, or_, select, update
 
 from assessment.errors import InputRejected, Problem
-from assessment.sync.countydevice import COPY, MARK, TRANSFER
+from assessment.wire.countydevice import COPY, MARK, TRANSFER
 from server import audit
 from server.county_device import CountyAuthor, Draft, emit, lock_feeds, next_hlc
 from server.db.tables import elder_fields, record_heads, townships, transfers

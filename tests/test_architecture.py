@@ -3,9 +3,28 @@
 from __future__ import annotations
 
 import ast
+from collections.abc import Iterator
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+
+# The core's units (its subpackages and top-level modules) from the bottom up: a unit may
+# import units of its own layer or below, never above. ``assessment`` is the package itself
+# (its ``__init__``, the version).
+CORE_LAYERS: tuple[frozenset[str], ...] = (
+    frozenset({"assessment", "errors", "ids", "paths", "jsonio", "identity", "devicekeys"}),
+    frozenset({"forms", "scoring"}),
+    frozenset({"wire", "eligibility"}),  # sync wire format; service-list rules
+    frozenset({"records"}),  # the local store and its Workspace facade
+    frozenset({"documents", "sync"}),  # certificates, statistics; the sync client
+    frozenset({"usecases"}),  # one pipeline per job, called by the app and the CLI
+    frozenset({"commands"}),  # the CLI's subcommands
+    frozenset({"cli", "__main__"}),
+)
+# What the county server may not take from the core: the laptop's store, its sync client
+# and the laptop's job pipelines and command line.
+NOT_FOR_SERVER = frozenset({"sync", "usecases", "commands", "cli", "__main__", "records"})
+SERVER_MAY_USE = frozenset({"assessment.records.settings"})  # synced setting defaults
 
 
 def imported_modules(path: Path) -> set[str]:
@@ -18,6 +37,147 @@ def imported_modules(path: Path) -> set[str]:
         elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
             names.add(node.module.split(".")[0])
     return names
+
+
+def module_name(path: Path) -> str:
+    """Dotted module name of a file under the repository root."""
+    parts = list(path.relative_to(ROOT).with_suffix("").parts)
+    if parts[-1] == "__init__":
+        parts.pop()
+    return ".".join(parts)
+
+
+def is_module(dotted: str) -> bool:
+    """True when ``dotted`` names a module or package of the repository."""
+    base = ROOT.joinpath(*dotted.split("."))
+    return base.with_suffix(".py").is_file() or (base / "__init__.py").is_file()
+
+
+def imported_names(path: Path) -> Iterator[str]:
+    """Every repository module a file imports (anywhere in it, type-checking blocks too)."""
+    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    package = module_name(path).rsplit(".", 1)[0] if path.name != "__init__.py" \
+        else module_name(path)
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            yield from (alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                anchor = package.split(".")[: len(package.split(".")) - node.level + 1]
+                base = ".".join([*anchor, base] if base else anchor)
+            for alias in node.names:
+                full = f"{base}.{alias.name}"
+                yield full if is_module(full) else base
+
+
+def core_unit(dotted: str) -> str | None:
+    """The core unit a module belongs to (``wire`` for ``assessment.wire.changes``)."""
+    parts = dotted.split(".")
+    if parts[0] != "assessment":
+        return None
+    return parts[1] if len(parts) > 1 else "assessment"
+
+
+def core_graph() -> dict[str, dict[str, set[str]]]:
+    """unit → imported unit → the modules of the unit that import it."""
+    graph: dict[str, dict[str, set[str]]] = {}
+    for path in (ROOT / "assessment").rglob("*.py"):
+        source = module_name(path)
+        unit = core_unit(source)
+        assert unit is not None
+        for target in imported_names(path):
+            other = core_unit(target)
+            if other is not None and other != unit:
+                graph.setdefault(unit, {}).setdefault(other, set()).add(source)
+    return graph
+
+
+def layer_of(unit: str) -> int:
+    for index, layer in enumerate(CORE_LAYERS):
+        if unit in layer:
+            return index
+    raise AssertionError(f"assessment.{unit} is in no layer of CORE_LAYERS: place it there")
+
+
+def cycles(graph: dict[str, dict[str, set[str]]]) -> list[list[str]]:
+    """The cycles of a graph, one per strongly connected component with more than one unit."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    found: list[list[str]] = []
+
+    def visit(node: str) -> None:
+        index[node] = low[node] = len(index)
+        stack.append(node)
+        for nxt in graph.get(node, {}):
+            if nxt not in index:
+                visit(nxt)
+                low[node] = min(low[node], low[nxt])
+            elif nxt in stack:
+                low[node] = min(low[node], index[nxt])
+        if low[node] == index[node]:
+            component = []
+            while True:
+                member = stack.pop()
+                component.append(member)
+                if member == node:
+                    break
+            if len(component) > 1:
+                found.append(sorted(component))
+
+    for node in sorted(graph):
+        if node not in index:
+            visit(node)
+    return found
+
+
+def test_core_units_have_no_import_cycles() -> None:
+    assert cycles(core_graph()) == []
+
+
+def test_core_never_imports_upward() -> None:
+    upward = [
+        f"{module} imports assessment.{target}"
+        for unit, targets in core_graph().items()
+        for target, modules in targets.items()
+        if layer_of(target) > layer_of(unit)
+        for module in sorted(modules)
+    ]
+    assert upward == []
+
+
+def test_every_core_unit_has_a_layer() -> None:
+    units = {core_unit(module_name(path)) for path in (ROOT / "assessment").rglob("*.py")}
+    for unit in units:
+        assert unit is not None
+        layer_of(unit)
+
+
+def test_server_uses_the_wire_layer_not_the_laptop_store() -> None:
+    offenders = sorted(
+        f"{module_name(path)} imports {target}"
+        for path in (ROOT / "server").rglob("*.py")
+        for target in imported_names(path)
+        if core_unit(target) in NOT_FOR_SERVER and target not in SERVER_MAY_USE
+    )
+    assert offenders == []
+
+
+def test_product_never_imports_the_test_kit() -> None:
+    offenders = [
+        str(path.relative_to(ROOT))
+        for package in ("assessment", "app", "server")
+        for path in (ROOT / package).rglob("*.py")
+        if {"testkit", "tests"} & imported_modules(path)
+    ]
+    assert offenders == []
+
+
+def test_cycle_detection_finds_a_cycle() -> None:
+    graph = {"a": {"b": {"x"}}, "b": {"c": {"y"}}, "c": {"a": {"z"}}, "d": {"a": {"w"}}}
+    assert cycles(graph) == [["a", "b", "c"]]
+    assert cycles({"a": {"b": {"x"}}}) == []
 
 
 def test_core_and_server_never_import_qt() -> None:
@@ -34,7 +194,7 @@ def test_core_never_imports_the_shells() -> None:
     offenders = [
         str(path.relative_to(ROOT))
         for path in (ROOT / "assessment").rglob("*.py")
-        if {"app", "server"} & imported_modules(path)
+        if {"app", "server", "testkit", "tests"} & imported_modules(path)
     ]
     assert offenders == []
 

@@ -19,7 +19,7 @@ from assessment.eligibility.vocabulary import Vocabulary
 from assessment.forms import Form
 from assessment.records.incoming import LocalConflict
 from assessment.records.profiles import mask_id
-from assessment.sync.countydevice import PREFIX as COUNTY_PREFIX
+from assessment.wire.countydevice import PREFIX as COUNTY_PREFIX
 
 COUNTY_NAME = "县级服务器"
 EMPTY = "（空）"

@@ -22,7 +22,7 @@ from assessment.forms import Form, default_form
 from assessment.records import countynotes
 from assessment.records.api import AssessmentRecord, ElderProfile, RecordNotFound
 from assessment.records.incoming import LocalConflict
-from assessment.sync.countydevice import county_device_of
+from assessment.wire.countydevice import county_device_of
 
 ELDER_ID_ROLE = Qt.ItemDataRole.UserRole + 1
 CONFLICT_ID_ROLE = Qt.ItemDataRole.UserRole + 2

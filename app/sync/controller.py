@@ -29,18 +29,13 @@ from app.common.background import BackgroundTask, Cancelled, CancelToken, Progre
 from assessment.errors import InputRejected, Problem
 from assessment.records import countynotes
 from assessment.records.workspace import Workspace
-from assessment.sync.bundle import BundleManifest, export_bundle
 from assessment.sync.client import PullReport, PushReport, SyncClient, SyncError
-from assessment.sync.enrolment import (
-    build_request,
-    enrol_online,
-    enrolment_settings,
-    profile_from_response,
-    stored_profile,
-)
-from assessment.sync.profile import SyncProfile
-from assessment.sync.receipt import Receipt, import_receipt
-from assessment.sync.workspace_outbox import WorkspaceOutbox, list_fetcher
+from assessment.sync.enrolment import enrol_online, enrolment_settings, stored_profile
+from assessment.sync.lists import install_announced_lists
+from assessment.wire.bundle import BundleManifest, export_bundle
+from assessment.wire.enrolment import build_request, profile_from_response
+from assessment.wire.profile import SyncProfile
+from assessment.wire.receipt import Receipt, import_receipt
 
 UI_SETTINGS_FILE = "client-ui.ini"
 SETTING_LAST_SYNC = "sync/last_sync_at"
@@ -123,10 +118,8 @@ def sync_job(workspace: Workspace, profile: SyncProfile, *, batch_size: int = 50
             text = PHASES.get(phase, "正在同步")
             progress(done, total, f"{text}（{done}/{total}）" if total else f"{text}（{done}）")
 
-        outbox = WorkspaceOutbox(workspace)
-        with SyncClient(profile.server_url, workspace.device_keys(), outbox,
+        with SyncClient(profile.server_url, workspace.device_keys(), workspace,
                         batch_size=batch_size, retries=retries, timeout=timeout) as client:
-            outbox.fetch_list = list_fetcher(client)
             try:
                 pushed = client.push(report, flag)
                 if pushed.cancelled or token.cancelled:
@@ -134,11 +127,12 @@ def sync_job(workspace: Workspace, profile: SyncProfile, *, batch_size: int = 50
                 pulled = client.pull(report, flag)
                 if pulled.cancelled:
                     raise Cancelled
+                lists = install_announced_lists(workspace, client.fetch_list)
             except SyncError as exc:
                 if exc.revoked:
                     workspace.mark_sync_revoked(exc.message)
                 raise
-        return SyncOutcome(pushed, pulled, tuple(outbox.installed), tuple(outbox.list_errors))
+        return SyncOutcome(pushed, pulled, lists.installed, lists.errors)
 
     return job
 

@@ -26,7 +26,7 @@ from PySide6.QtWidgets import (
 from app.common.background import BackgroundTask, CancelToken, ProgressFn
 from app.sync.controller import DEFAULT_LABEL, SyncController, sync_error_message
 from assessment.records import countynotes
-from assessment.sync.profile import SyncProfile
+from assessment.wire.profile import SyncProfile
 
 
 class EnrolDialog(QDialog):

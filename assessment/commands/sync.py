@@ -111,13 +111,8 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace, ws: Workspace) -> int:
-    from assessment.sync.enrolment import (
-        build_request,
-        enrol_online,
-        enrolment_settings,
-        profile_from_response,
-        stored_profile,
-    )
+    from assessment.sync.enrolment import enrol_online, enrolment_settings, stored_profile
+    from assessment.wire.enrolment import build_request, profile_from_response
 
     action = args.sync_action
     if action == "status":
@@ -155,7 +150,7 @@ def _run(args: argparse.Namespace, ws: Workspace) -> int:
     if action == "export-bundle":
         return _export(ws, profile.county_box_key(), args.out)
     if action == "import-receipt":
-        from assessment.sync.receipt import import_receipt
+        from assessment.wire.receipt import import_receipt
 
         receipt = import_receipt(Path(args.file), ws, profile.county_sign_key())
         print(f"县级已确认至序号 {receipt.acked_seq}")
@@ -169,12 +164,11 @@ def _run(args: argparse.Namespace, ws: Workspace) -> int:
 
 def _online(ws: Workspace, server_url: str, action: str, batch: int) -> int:
     from assessment.sync.client import SyncClient
-    from assessment.sync.workspace_outbox import WorkspaceOutbox, list_fetcher
+    from assessment.sync.lists import ListInstall, install_announced_lists
 
-    outbox = WorkspaceOutbox(ws)
+    lists = ListInstall()
     cancel = threading.Event()
-    with SyncClient(server_url, ws.device_keys(), outbox, batch_size=batch) as client:
-        outbox.fetch_list = list_fetcher(client)
+    with SyncClient(server_url, ws.device_keys(), ws, batch_size=batch) as client:
         try:
             if action in ("push", "run"):
                 pushed = client.push(_progress, cancel)
@@ -183,19 +177,21 @@ def _online(ws: Workspace, server_url: str, action: str, batch: int) -> int:
             if action in ("pull", "run"):
                 pulled = client.pull(_progress, cancel)
                 print(f"{_line_end()}已拉取 {pulled.received} 条", file=sys.stderr)
+                if not pulled.cancelled:
+                    lists = install_announced_lists(ws, client.fetch_list)
         except KeyboardInterrupt:
             cancel.set()
             print(f"{_line_end()}已取消（已确认的部分不会重复发送）", file=sys.stderr)
             return 3
-    for ref in outbox.installed:
+    for ref in lists.installed:
         print(f"已安装县级发布的服务清单 {ref}", file=sys.stderr)
-    for problem in outbox.list_errors:
+    for problem in lists.errors:
         print(f"清单未能安装：{problem}", file=sys.stderr)
     return 0
 
 
 def _export(ws: Workspace, county_box: X25519PublicKey, out: str) -> int:
-    from assessment.sync.bundle import export_bundle
+    from assessment.wire.bundle import export_bundle
 
     path = Path(out)
     manifest = export_bundle(ws, ws.device_keys(), county_box, path)

@@ -24,8 +24,8 @@ from sqlalchemy.orm import Session
 from assessment.ids import new_id
 from assessment.records.changelog import append_change, tick, utc_now
 from assessment.records.schema import AuditEntry, DeviceState
-from assessment.sync.changes import GENESIS_HASH, canonical_json
-from assessment.sync.hlc import HybridClock
+from assessment.wire.changes import GENESIS_HASH, canonical_json
+from assessment.wire.hlc import HybridClock
 
 
 @dataclass(frozen=True, slots=True)

@@ -41,7 +41,7 @@ from assessment.records.schema import (
 )
 from assessment.records.search import elder_terms, sort_key, village_keys
 from assessment.scoring import Grader
-from assessment.sync.hlc import HybridClock
+from assessment.wire.hlc import HybridClock
 
 _CHUNK = 5000
 # Page cache of the loading connection while a large load runs (KiB, as PRAGMA cache_size

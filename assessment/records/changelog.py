@@ -1,7 +1,7 @@
 """The change log: this device's sync outbox, appended in the same transaction as each write.
 
-Every write of a record appends one :class:`~assessment.sync.changes.Change` (built with
-:func:`~assessment.sync.changes.make_change`): the next per-device sequence number, a hybrid
+Every write of a record appends one :class:`~assessment.wire.changes.Change` (built with
+:func:`~assessment.wire.changes.make_change`): the next per-device sequence number, a hybrid
 logical clock reading, the record's new version and a snapshot payload, chained to the
 previous change by hash. The head of the chain (last sequence, last hash, clock) lives in the
 ``device_state`` row, which the write transaction holds locked (``BEGIN IMMEDIATE``), so
@@ -27,8 +27,8 @@ from sqlalchemy.orm import Session
 
 from assessment.errors import InputRejected, Problem
 from assessment.records.schema import ChangeEntry, DeviceState
-from assessment.sync.changes import RECORD_TYPES, Change, canonical_json, make_change
-from assessment.sync.hlc import HybridClock
+from assessment.wire.changes import RECORD_TYPES, Change, canonical_json, make_change
+from assessment.wire.hlc import HybridClock
 
 
 def utc_now() -> datetime:
@@ -76,7 +76,7 @@ def append_change(session: Session, state: DeviceState, clock: HybridClock, *,
 
 def body_hash(*, device_id: str, seq: int, record_type: str, record_id: str, version: int,
               hlc: int, payload_json: bytes, prev_hash: str) -> str:
-    """The hash :func:`~assessment.sync.changes.make_change` computes, from a payload that is
+    """The hash :func:`~assessment.wire.changes.make_change` computes, from a payload that is
     already canonical JSON: the body's canonical form is assembled around it instead of
     encoding the payload a second time (bulk loads; a test checks both agree)."""
     def text(value: str) -> bytes:

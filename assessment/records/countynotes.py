@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 from assessment.errors import FormFileError
 from assessment.records.changelog import utc_now
 from assessment.records.sync_schema import CountyList
-from assessment.sync.outbox import ListVersion
+from assessment.wire.outbox import ListVersion
 
 PREFIX = "local.sync."
 SERVER_URL = PREFIX + "server_url"

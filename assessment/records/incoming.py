@@ -5,7 +5,7 @@ pull cursor, so a batch and its cursor are committed together or not at all. It 
 to this device's change log or audit log: what other devices did stays theirs, and a repeated
 pull (or the same change in two batches) is recognised by (device, sequence) and skipped.
 
-* **Elders** merge field by field with :func:`assessment.sync.merge.merge_elder`, the rule the
+* **Elders** merge field by field with :func:`assessment.wire.merge.merge_elder`, the rule the
   county applies: per field the write with the greater (hybrid clock, device id) wins. Before
   an incoming change is merged, this laptop's own writes of that elder (from its change log)
   are folded into the field states, so both sides of a concurrent edit are seen. The losing
@@ -20,7 +20,7 @@ pull (or the same change in two batches) is recognised by (device, sequence) and
 * **Audit entries** of other laptops are kept in ``remote_audit``; accounts, settings and
   other record types are remembered as heads only (another laptop's accounts cannot sign in
   here, its settings are its own).
-* **The county's own changes** (its pseudo-device, :mod:`assessment.sync.countydevice`, known
+* **The county's own changes** (its pseudo-device, :mod:`assessment.wire.countydevice`, known
   from the enrolment key) merge like any elder change, and their mark says what else to do: a
   conflict the county resolved (with the other value, or keeping the current one: a change
   of no field) closes this laptop's copies of conflicts of that field (both writes older
@@ -58,10 +58,10 @@ from assessment.records.sync_schema import (
     SyncIncoming,
     SyncStateRow,
 )
-from assessment.sync.changes import Change, canonical_json
-from assessment.sync.countydevice import KEEP, PREFER_OTHER, TRANSFER, county_action
-from assessment.sync.hlc import HybridClock
-from assessment.sync.merge import (
+from assessment.wire.changes import Change, canonical_json
+from assessment.wire.countydevice import KEEP, PREFER_OTHER, TRANSFER, county_action
+from assessment.wire.hlc import HybridClock
+from assessment.wire.merge import (
     FieldConflict,
     FieldState,
     changed_fields,

@@ -29,7 +29,7 @@ from assessment.errors import Problem
 from assessment.forms import Form
 from assessment.identity import ResidentId, parse_resident_id
 from assessment.records.api import ElderProfile
-from assessment.sync.merge import changed_fields
+from assessment.wire.merge import changed_fields
 
 DERIVED_ATTRIBUTES = frozenset({"birth_date", "sex", "capability_grade",
                                 "capability_assessed_on"})
@@ -205,7 +205,7 @@ def elder_change_payload(after: Mapping[str, Any],
     """The change-log payload of a new elder version: the snapshot ``after`` plus ``changed``,
     the field paths (``name``, ``info.A.2.4``, ``attributes.dwelling`` …) that differ from the
     previous version ``before`` (every field of a new elder). The county and the other laptops
-    merge only these fields (:func:`assessment.sync.merge.merge_elder`)."""
+    merge only these fields (:func:`assessment.wire.merge.merge_elder`)."""
     payload = {key: value for key, value in after.items() if key != "changed"}
     base = None if before is None else {k: v for k, v in before.items() if k != "changed"}
     payload["changed"] = sorted(changed_fields(payload, base))

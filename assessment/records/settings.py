@@ -15,7 +15,7 @@ from typing import Any
 
 from assessment.errors import InputRejected, Problem
 from assessment.scoring import GradeRaiseMode, GradingSettings
-from assessment.sync.changes import canonical_json
+from assessment.wire.changes import canonical_json
 
 LOCAL_PREFIXES = ("device.", "local.")
 

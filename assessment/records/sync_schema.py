@@ -11,7 +11,7 @@ same history the county saw.
   assessments also whether it is shown in the roster yet: drafts of other laptops never are,
   and a record whose elder or superseded assessment has not arrived waits here).
 * ``sync_elder_fields``: per elder field, the write that set the current value (hybrid clock,
-  device, version): the state :func:`assessment.sync.merge.merge_elder` merges into.
+  device, version): the state :func:`assessment.wire.merge.merge_elder` merges into.
   ``sync_elder_folds`` remembers up to which own change each elder's own writes were folded in.
 * ``sync_conflicts``: the losing value of every concurrent edit (and other local sync
   problems, such as an ID number already used by another elder here), kept for review until

@@ -95,8 +95,8 @@ from assessment.records.search import elder_terms, sort_key, village_keys
 from assessment.records.settings import DEFAULTS, check_setting, grading_settings, is_local
 from assessment.records.workspace_sync import WorkspaceSync
 from assessment.scoring import Grader
-from assessment.sync.changes import GENESIS_HASH
-from assessment.sync.hlc import HybridClock
+from assessment.wire.changes import GENESIS_HASH
+from assessment.wire.hlc import HybridClock
 
 _CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 _UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")

@@ -1,6 +1,6 @@
 """The sync and audit half of the :class:`~assessment.records.workspace.Workspace` facade.
 
-These methods implement the :class:`~assessment.sync.outbox.Outbox` protocol over the change
+These methods implement the :class:`~assessment.wire.outbox.Outbox` protocol over the change
 log (push, acknowledgement, pull with field-level merge, county notices), keep the device's one
 identity, and read and verify the hash-chained change and audit logs. They live in a mixin so
 that the facade stays one class while each module keeps to one concept; the transaction and
@@ -28,11 +28,11 @@ from assessment.records.incoming import IncomingReport
 from assessment.records.keyring import Keyring
 from assessment.records.schema import Account, Assessment, DeviceState, Elder, Setting
 from assessment.records.settings import check_setting, is_local
-from assessment.sync.changes import ChainBreak, Change, verify_chain
-from assessment.sync.countydevice import county_device_of
-from assessment.sync.device import DeviceKeys
-from assessment.sync.hlc import HybridClock
-from assessment.sync.outbox import CountyNotices, SyncState
+from assessment.wire.changes import ChainBreak, Change, verify_chain
+from assessment.wire.countydevice import county_device_of
+from assessment.wire.device import DeviceKeys
+from assessment.wire.hlc import HybridClock
+from assessment.wire.outbox import CountyNotices, SyncState
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
@@ -73,12 +73,6 @@ class WorkspaceSync:
             if after_seq is None:
                 return changelog.unacked(session, limit)
             return changelog.changes_after(session, after_seq, limit)
-
-    def acknowledge(self, up_to_seq: int) -> int:
-        """Mark changes up to ``up_to_seq`` confirmed by the server (sync bookkeeping only:
-        no change or audit entry is written for it). Returns how many were newly marked."""
-        with self._writing() as (session, state):
-            return changelog.mark_acked(session, state, up_to_seq)
 
     def mark_acked(self, up_to_seq: int) -> None:
         """The county holds every own change up to ``up_to_seq`` (Outbox protocol).

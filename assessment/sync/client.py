@@ -1,6 +1,6 @@
 """The laptop's HTTP sync client: push the outbox in batches, pull the township's feed.
 
-Every request is signed with the device key (:mod:`assessment.sync.requestsig`). A push first
+Every request is signed with the device key (:mod:`assessment.wire.requestsig`). A push first
 asks the county what it holds of this device's chain, so acknowledgements a laptop lost (a
 crash between the county's commit and its answer, a restored backup) cost one request instead
 of sending everything again; then it sends the changes after the acknowledged sequence in
@@ -8,7 +8,7 @@ batches; after each batch the outbox records
 what the county acknowledged, so a push interrupted anywhere (lost connection, closed lid,
 county restart) resumes from the last acknowledged batch, and re-sending a batch the county
 already holds is a no-op there. A batch travels as change lines
-(:data:`~assessment.sync.changes.CHANGE_LINES`): the outbox's stored JSON as it is, each line
+(:data:`~assessment.wire.changes.CHANGE_LINES`): the outbox's stored JSON as it is, each line
 led by its sequence and hash, so the county answers a repeated batch from one lookup without
 parsing it. Long work reports progress through a callback and stops
 between batches when the cancel flag is set (DESIGN.md §3.5). Failures become
@@ -29,10 +29,10 @@ from urllib.parse import urlencode
 import httpx
 
 from assessment.errors import InputRejected
-from assessment.sync.changes import CHANGE_LINES, Change, change_from_json, change_lines
-from assessment.sync.device import DeviceKeys
-from assessment.sync.outbox import CountyNotices, ListVersion, Outbox, SyncState, pending_wire
-from assessment.sync.requestsig import sign_request
+from assessment.wire.changes import CHANGE_LINES, Change, change_from_json, change_lines
+from assessment.wire.device import DeviceKeys
+from assessment.wire.outbox import CountyNotices, ListVersion, Outbox, SyncState, pending_wire
+from assessment.wire.requestsig import sign_request
 
 Progress = Callable[[str, int, int], None]
 """Progress callback: (phase ``"push"``/``"pull"``, done, total or 0 when unknown)."""
@@ -271,12 +271,13 @@ class SyncClient:
                 self._outbox.note_county(notices)
                 return PullReport(received, cursor, notices)
 
-    def sync(self, progress: Progress | None = None,
-             cancel: CancelFlag | None = None) -> tuple[PushReport, PullReport]:
-        """Push, then pull."""
-        pushed = self.push(progress, cancel)
-        pulled = self.pull(progress, cancel)
-        return pushed, pulled
+    def fetch_list(self, list_id: str, version: int) -> str:
+        """The content of a service-list version the county published (signed request)."""
+        answer = self.request("GET", f"/sync/lists/{list_id}/{version}")
+        content = answer.get("content")
+        if not isinstance(content, str):
+            raise SyncError("县级服务器发来的清单内容无效")
+        return content
 
     def server_state(self) -> dict[str, Any]:
         """The county's view of this device (acknowledged sequence, revoked …)."""

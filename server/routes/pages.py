@@ -26,7 +26,7 @@ from starlette.responses import Response
 
 from assessment.documents.statistics import default_period
 from assessment.errors import InputRejected
-from assessment.sync.bundle import BundleRejected
+from assessment.wire.bundle import BundleRejected
 from server import county, review
 from server.auth import check_admin
 from server.bundles import ImportOutcome, import_bundle, write_receipt

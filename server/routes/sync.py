@@ -12,7 +12,7 @@ from sqlalchemy import Connection, select
 from starlette.concurrency import run_in_threadpool
 
 from assessment.errors import InputRejected, Problem
-from assessment.sync.changes import CHANGE_LINES, Change, change_from_json, split_change_lines
+from assessment.wire.changes import CHANGE_LINES, Change, change_from_json, split_change_lines
 from server.db.engine import is_sqlite
 from server.db.tables import list_versions
 from server.deps import ContextDep, SignedDep
@@ -67,7 +67,7 @@ def parse_push(body: bytes, device_id: str, max_batch: int,
 
 def parse_push_lines(body: bytes, device_id: str, max_batch: int,
                      held: Held | None = None) -> tuple[list[Change], int]:
-    """:func:`parse_push` for a :data:`~assessment.sync.changes.CHANGE_LINES` body.
+    """:func:`parse_push` for a :data:`~assessment.wire.changes.CHANGE_LINES` body.
 
     Every line's (seq, hash) is looked up at once; a line the county already holds with that
     hash is counted without parsing its JSON (its content is ignored either way). Every other

@@ -11,7 +11,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from assessment.errors import InputRejected
-from assessment.sync.bundle import BundleRejected
+from assessment.wire.bundle import BundleRejected
 from server.errors import ServerError
 from server.web.html import fmt
 from server.web.labels import UI

@@ -29,9 +29,9 @@ from app.sync.menu import SyncMenu
 from assessment.records import countynotes
 from assessment.records.workspace import Workspace
 from assessment.sync.client import PullReport, PushReport
-from assessment.sync.countydevice import county_device_id
-from assessment.sync.crypto import b64encode, public_bytes
-from assessment.sync.outbox import CountyNotices
+from assessment.wire.countydevice import county_device_id
+from assessment.wire.crypto import b64encode, public_bytes
+from assessment.wire.outbox import CountyNotices
 from tests.gui.conftest import KNOWN_ID, KNOWN_NAME
 from tests.sync.authors import Author
 

@@ -24,7 +24,7 @@ from app.sync.menu import SyncMenu
 from assessment.cli import main
 from assessment.records import countynotes
 from assessment.records.workspace import Workspace
-from server.process import ServerProcess
+from testkit.process import ServerProcess
 
 
 @pytest.fixture

@@ -12,9 +12,9 @@ from app.elder.page import ElderPage
 from app.roster.model import RosterModel
 from assessment.records import countynotes
 from assessment.records.workspace import Workspace
-from assessment.sync.changes import GENESIS_HASH, make_change
-from assessment.sync.countydevice import county_device_id
-from assessment.sync.crypto import b64encode, public_bytes
+from assessment.wire.changes import GENESIS_HASH, make_change
+from assessment.wire.countydevice import county_device_id
+from assessment.wire.crypto import b64encode, public_bytes
 from tests.gui.conftest import KNOWN_ID
 
 

@@ -10,7 +10,7 @@ from assessment.records.database import connect_raw
 from assessment.records.datadir import database_path, keyring_path
 from assessment.records.keyring import Keyring
 from assessment.records.workspace import Workspace
-from assessment.sync.changes import (
+from assessment.wire.changes import (
     GENESIS_HASH,
     canonical_json,
     change_from_json,
@@ -63,19 +63,22 @@ def test_local_settings_never_enter_the_outbox(workspace: Workspace) -> None:
     assert workspace.audit_trail()[-1].record_id == "device.signing_key"
 
 
-def test_acknowledge_marks_without_deleting(workspace: Workspace) -> None:
+def test_mark_acked_marks_without_deleting(workspace: Workspace) -> None:
     _busy(workspace)
     last, last_hash, acked = workspace.chain_head()
     assert acked == 0
     assert len(workspace.pending_changes()) == last
-    assert workspace.acknowledge(4) == 4
-    assert workspace.acknowledge(4) == 0  # a repeated ack is a no-op
+    workspace.mark_acked(4)
+    assert workspace.sync_state().acked_seq == 4
+    workspace.mark_acked(4)  # a repeated ack is a no-op
+    workspace.mark_acked(2)  # and an older one never moves it back
+    assert workspace.sync_state().acked_seq == 4
     pending = workspace.pending_changes()
     assert [c.seq for c in pending] == list(range(5, last + 1))
     assert len(workspace.changes_after(0)) == last  # nothing deleted
     assert workspace.chain_head() == (last, last_hash, 4)
     with pytest.raises(InputRejected, match="超出"):
-        workspace.acknowledge(last + 1)
+        workspace.mark_acked(last + 1)
 
 
 def test_audit_chain_records_who_what_when(workspace: Workspace) -> None:

@@ -19,8 +19,8 @@ from assessment.ids import new_id
 from assessment.records import countynotes
 from assessment.records.api import RosterFilter
 from assessment.records.workspace import Workspace
-from assessment.sync.countydevice import county_device_id
-from assessment.sync.crypto import b64encode, public_bytes
+from assessment.wire.countydevice import county_device_id
+from assessment.wire.crypto import b64encode, public_bytes
 from tests.records.conftest import elder
 from tests.sync.authors import Author
 

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from server.pgtemp import TempPostgres, find_bin_dir
-from server.process import ServerProcess
+from testkit.pgtemp import TempPostgres, find_bin_dir
+from testkit.process import ServerProcess
 
 
 @pytest.fixture(scope="session")

@@ -6,7 +6,7 @@ import contextlib
 import socket
 import threading
 
-from server.pgtemp import free_port
+from testkit.pgtemp import free_port
 
 
 class CuttingProxy:

@@ -1,5 +1,5 @@
 """Helpers for tests against real servers: simulated laptops (the server process and its
-admin client live in :mod:`server.process`)."""
+admin client live in :mod:`testkit.process`)."""
 
 from __future__ import annotations
 
@@ -7,12 +7,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from assessment.sync.changes import Change, make_change
 from assessment.sync.client import SyncClient
-from assessment.sync.device import DeviceKeys
 from assessment.sync.enrolment import enrol_online
-from assessment.sync.local_outbox import LocalOutbox
-from assessment.sync.profile import SyncProfile
+from assessment.wire.changes import Change, make_change
+from assessment.wire.device import DeviceKeys
+from assessment.wire.profile import SyncProfile
+from testkit.local_outbox import LocalOutbox
 
 
 @dataclass

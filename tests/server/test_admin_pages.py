@@ -18,12 +18,13 @@ import pytest
 from assessment.cli import main
 from assessment.errors import InputRejected
 from assessment.sync.client import SyncError
-from assessment.sync.device import DeviceKeys
-from assessment.sync.enrolment import build_request, enrol_online, profile_from_response
-from assessment.sync.local_outbox import LocalOutbox
-from assessment.sync.outbox import ListVersion
+from assessment.sync.enrolment import enrol_online
+from assessment.wire.device import DeviceKeys
+from assessment.wire.enrolment import build_request, profile_from_response
+from assessment.wire.outbox import ListVersion
 from server.enrolment import response_text
-from server.process import ServerProcess
+from testkit.local_outbox import LocalOutbox
+from testkit.process import ServerProcess
 from tests.server.support import Laptop
 from tests.server.test_pages import ESCAPED, SCRIPT, UI, sign_in, township_with_laptops
 

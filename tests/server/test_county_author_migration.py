@@ -12,7 +12,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import insert, select, text
 from sqlalchemy.exc import IntegrityError
 
-from assessment.sync.changes import GENESIS_HASH
+from assessment.wire.changes import GENESIS_HASH
 from server.db.engine import alembic_config, make_engine, upgrade
 from server.db.tables import accounts, devices, received_changes, townships
 from server.timeutil import utcnow

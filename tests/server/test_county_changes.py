@@ -19,8 +19,8 @@ import pytest
 
 from assessment.records.api import RosterFilter
 from assessment.records.demo import DEMO_PASSWORD
-from assessment.sync.countydevice import county_device_id
-from server.process import ServerProcess
+from assessment.wire.countydevice import county_device_id
+from testkit.process import ServerProcess
 from tests.server.townships import Fleet, feed_counts
 
 FIELD = "attributes.assistance_status"

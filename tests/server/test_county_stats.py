@@ -42,16 +42,16 @@ from assessment.records.api import AssessmentRecord, AssessmentStatus, RosterFil
 from assessment.records.demo import DEMO_PASSWORD
 from assessment.records.workspace import Workspace
 from assessment.scoring import Grader
-from assessment.sync.synthetic import assessment_payload, elder_payload
 from server import county
 from server.config import Settings
 from server.context import ServerContext
 from server.county_lists import county_lists
 from server.db.tables import list_versions
-from server.process import ServerProcess
 from server.stats import county_workbook
 from server.stats_frames import county_statistics_input, county_townships
 from server.web.session import SESSION_COOKIE
+from testkit.process import ServerProcess
+from testkit.synthetic import assessment_payload, elder_payload
 from tests.server.conftest import ServerFactory
 from tests.server.support import Laptop
 from tests.server.test_pages import sign_in

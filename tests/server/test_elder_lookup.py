@@ -26,10 +26,10 @@ from assessment.ids import new_id
 from assessment.records.api import RosterFilter
 from assessment.records.demo import DEMO_PASSWORD
 from assessment.scoring import Grader
-from assessment.sync.synthetic import assessment_payload, elder_payload
 from server.elder_lookup import mask_id_number, parse_query
-from server.process import ServerProcess
 from server.web.labels import GRADE_LABELS
+from testkit.process import ServerProcess
+from testkit.synthetic import assessment_payload, elder_payload
 from tests.server.support import Laptop
 from tests.server.test_pages import sign_in, township_with_laptops
 from tests.server.townships import Fleet, feed_counts, graded_elder, shown_assessments

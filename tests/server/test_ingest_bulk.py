@@ -15,10 +15,9 @@ from sqlalchemy import select, update
 
 from assessment.errors import InputRejected
 from assessment.scoring import Grader
-from assessment.sync.changes import Change, WireChange, change_lines
-from assessment.sync.device import DeviceKeys
-from assessment.sync.enrolment import build_request
-from assessment.sync.synthetic import assessment_payload
+from assessment.wire.changes import Change, WireChange, change_lines
+from assessment.wire.device import DeviceKeys
+from assessment.wire.enrolment import build_request
 from server import county
 from server.config import Settings
 from server.context import ServerContext
@@ -26,6 +25,7 @@ from server.db.tables import devices, record_heads
 from server.enrolment import enrol
 from server.ingest import IngestResult, gc_paused, held_changes, ingest
 from server.routes.sync import parse_push_lines
+from testkit.synthetic import assessment_payload
 from tests.server.support import Chain
 
 

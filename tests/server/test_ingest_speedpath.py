@@ -13,9 +13,8 @@ import pytest
 from sqlalchemy import select
 
 from assessment.scoring import Grader
-from assessment.sync.device import DeviceKeys
-from assessment.sync.enrolment import build_request
-from assessment.sync.synthetic import assessment_payload
+from assessment.wire.device import DeviceKeys
+from assessment.wire.enrolment import build_request
 from server import county
 from server.config import Settings
 from server.context import ServerContext
@@ -23,6 +22,7 @@ from server.db.bulk import among, insert_rows, streamed_rows
 from server.db.tables import devices, received_changes, record_heads
 from server.enrolment import enrol
 from server.grading import ServerGrader
+from testkit.synthetic import assessment_payload
 
 # Strings that stress COPY's text format and JSON: its escapes, separators and NULL marker.
 AWKWARD = ["plain", "tab\there", "line\nbreak", "cr\rhere", "back\\slash", "\\N", "", " ",

@@ -15,10 +15,10 @@ from pathlib import Path
 from assessment.ids import new_id
 from assessment.scoring import Grader
 from assessment.sync.client import SyncClient
-from assessment.sync.device import DeviceKeys
 from assessment.sync.enrolment import enrol_online
-from assessment.sync.local_outbox import LocalOutbox
-from assessment.sync.synthetic import assessment_payload, elder_payload
+from assessment.wire.device import DeviceKeys
+from testkit.local_outbox import LocalOutbox
+from testkit.synthetic import assessment_payload, elder_payload
 from tests.server.conftest import ServerFactory
 
 TOWNSHIPS = 5

@@ -16,11 +16,11 @@ import pytest
 from assessment.errors import InputRejected
 from assessment.ids import new_id
 from assessment.scoring import Grader
-from assessment.sync.bundle import export_bundle
-from assessment.sync.receipt import import_receipt, parse_receipt
-from assessment.sync.synthetic import assessment_payload, elder_payload
-from server.process import Admin, ServerProcess
+from assessment.wire.bundle import export_bundle
+from assessment.wire.receipt import import_receipt, parse_receipt
 from server.web.session import SESSION_COOKIE, SIGNIN_COOKIE
+from testkit.process import Admin, ServerProcess
+from testkit.synthetic import assessment_payload, elder_payload
 from tests.server.support import Laptop
 
 UI = "/admin/ui"

@@ -13,11 +13,11 @@ import pytest
 
 from assessment.ids import new_id
 from assessment.scoring import Grader
-from assessment.sync.changes import make_change
 from assessment.sync.client import SyncError
-from assessment.sync.requestsig import sign_request
-from assessment.sync.synthetic import assessment_payload, elder_payload
-from server.process import ServerProcess
+from assessment.wire.changes import make_change
+from assessment.wire.requestsig import sign_request
+from testkit.process import ServerProcess
+from testkit.synthetic import assessment_payload, elder_payload
 from tests.server.support import Laptop
 
 

@@ -14,10 +14,9 @@ from alembic import command
 from sqlalchemy import insert, select, text
 
 from assessment.scoring import Grader
-from assessment.sync.changes import Change
-from assessment.sync.device import DeviceKeys
-from assessment.sync.enrolment import build_request
-from assessment.sync.synthetic import assessment_payload
+from assessment.wire.changes import Change
+from assessment.wire.device import DeviceKeys
+from assessment.wire.enrolment import build_request
 from server import county
 from server.config import Settings
 from server.context import ServerContext
@@ -26,6 +25,7 @@ from server.db.tables import devices, record_heads, townships
 from server.enrolment import enrol
 from server.ingest import ingest
 from server.timeutil import utcnow
+from testkit.synthetic import assessment_payload
 from tests.server.support import Chain
 
 MANY = 2100  # more assessment heads than one backfill batch (2000)

@@ -14,9 +14,9 @@ import pytest
 from assessment.ids import new_id
 from assessment.scoring import Grader
 from assessment.sync.client import SyncClient, SyncError
-from assessment.sync.local_outbox import LocalOutbox
-from assessment.sync.synthetic import assessment_payload, elder_payload
-from server.process import ServerProcess
+from testkit.local_outbox import LocalOutbox
+from testkit.process import ServerProcess
+from testkit.synthetic import assessment_payload, elder_payload
 from tests.server.conftest import ServerFactory
 from tests.server.proxy import CuttingProxy
 from tests.server.support import Laptop

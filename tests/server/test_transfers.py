@@ -22,7 +22,7 @@ from assessment.cli import main
 from assessment.errors import InputRejected
 from assessment.records.api import RosterFilter
 from assessment.records.demo import DEMO_PASSWORD
-from server.process import ServerProcess
+from testkit.process import ServerProcess
 from tests.server.townships import Fleet, feed_counts, graded_elder, shown_assessments
 
 

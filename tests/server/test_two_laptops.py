@@ -24,7 +24,7 @@ from assessment.records.api import AssessmentStatus, ElderProfile, RosterFilter
 from assessment.records.demo import DEMO_PASSWORD, DEMO_SUPERVISOR, create_demo_workspace
 from assessment.records.profiles import DERIVED_ATTRIBUTES
 from assessment.records.workspace import Workspace
-from server.process import ServerProcess
+from testkit.process import ServerProcess
 
 SHOWN = ("finalized", "superseded")
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import httpx
 
-from server.process import ServerProcess
+from testkit.process import ServerProcess
 
 
 def test_bad_admin_requests_name_their_fields_in_chinese(shared_server: ServerProcess) -> None:

@@ -14,7 +14,7 @@ from assessment.cli import main
 from assessment.records.api import AssessmentStatus, RosterFilter
 from assessment.records.demo import DEMO_PASSWORD, DEMO_SUPERVISOR, create_demo_workspace
 from assessment.records.workspace import Workspace
-from server.process import Admin, ServerProcess
+from testkit.process import Admin, ServerProcess
 
 
 class Fleet:

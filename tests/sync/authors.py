@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from assessment.sync.changes import GENESIS_HASH, Change, make_change
+from assessment.wire.changes import GENESIS_HASH, Change, make_change
 
 
 class Author:

@@ -11,16 +11,16 @@ import pytest
 
 from assessment.ids import new_id
 from assessment.scoring import Grader
-from assessment.sync.changes import Change
-from assessment.sync.device import DeviceKeys
-from assessment.sync.enrolment import build_request, profile_from_response
-from assessment.sync.local_outbox import LocalOutbox
-from assessment.sync.profile import SyncProfile
-from assessment.sync.synthetic import assessment_payload, elder_payload
+from assessment.wire.changes import Change
+from assessment.wire.device import DeviceKeys
+from assessment.wire.enrolment import build_request, profile_from_response
+from assessment.wire.profile import SyncProfile
 from server import county
 from server.config import Settings
 from server.context import ServerContext
 from server.enrolment import enrol
+from testkit.local_outbox import LocalOutbox
+from testkit.synthetic import assessment_payload, elder_payload
 
 
 @dataclass

@@ -9,8 +9,8 @@ import pytest
 from sqlalchemy import func, select
 
 from assessment.errors import InputRejected
-from assessment.sync.bundle import export_bundle, read_manifest
-from assessment.sync.receipt import import_receipt, parse_receipt
+from assessment.wire.bundle import export_bundle, read_manifest
+from assessment.wire.receipt import import_receipt, parse_receipt
 from server.bundles import import_bundle, write_receipt
 from server.context import ServerContext
 from server.db.tables import received_changes, record_heads

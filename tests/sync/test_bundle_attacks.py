@@ -20,11 +20,11 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 from sqlalchemy import Engine, select
 
-from assessment.sync import bundle as codec
-from assessment.sync.bundle import BundleRejected, encode_bundle
-from assessment.sync.changes import canonical_json, make_change
-from assessment.sync.crypto import b64encode, key_id, public_bytes, seal
-from assessment.sync.device import DeviceKeys
+from assessment.wire import bundle as codec
+from assessment.wire.bundle import BundleRejected, encode_bundle
+from assessment.wire.changes import canonical_json, make_change
+from assessment.wire.crypto import b64encode, key_id, public_bytes, seal
+from assessment.wire.device import DeviceKeys
 from server import county
 from server.bundles import import_bundle
 from server.context import ServerContext

@@ -14,10 +14,10 @@ from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 from sqlalchemy import func, select
 
 from assessment.errors import InputRejected
-from assessment.sync import bundle as codec
-from assessment.sync.bundle import BundleRejected, encode_bundle, open_bundle
-from assessment.sync.changes import GENESIS_HASH, Change, canonical_json, change_from_json
-from assessment.sync.crypto import b64encode, public_bytes, seal
+from assessment.wire import bundle as codec
+from assessment.wire.bundle import BundleRejected, encode_bundle, open_bundle
+from assessment.wire.changes import GENESIS_HASH, Change, canonical_json, change_from_json
+from assessment.wire.crypto import b64encode, public_bytes, seal
 from server.bundles import import_bundle
 from server.context import ServerContext
 from server.db.tables import received_changes

@@ -5,7 +5,7 @@ from __future__ import annotations
 import itertools
 from typing import Any
 
-from assessment.sync.merge import (
+from assessment.wire.merge import (
     FieldState,
     changed_fields,
     flatten,

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from assessment.errors import InputRejected
-from assessment.sync.changes import (
+from assessment.wire.changes import (
     RECORD_TYPES,
     WireChange,
     canonical_json,
@@ -20,8 +20,8 @@ from assessment.sync.changes import (
     make_change,
     split_change_lines,
 )
-from assessment.sync.local_outbox import LocalOutbox, wire_fields
-from assessment.sync.outbox import pending_wire
+from assessment.wire.outbox import pending_wire
+from testkit.local_outbox import LocalOutbox, wire_fields
 
 # Pieces that stress the encoders and the text scanner: quotes, escapes, control and
 # non-ASCII characters, and the very keys the scanner looks for.

@@ -20,11 +20,11 @@ from assessment.records.api import AssessmentStatus, RosterFilter, SignInFailed
 from assessment.records.countynotes import SyncRefused
 from assessment.records.datadir import database_path
 from assessment.records.workspace import Workspace
-from assessment.sync.bundle import encode_bundle, open_bundle
-from assessment.sync.changes import Change, canonical_json, verify_chain
-from assessment.sync.crypto import KEY_BYTES, NONCE_BYTES, b64decode, open_sealed
-from assessment.sync.outbox import CountyNotices, ListVersion, Outbox
-from assessment.sync.workspace_outbox import WorkspaceOutbox
+from assessment.sync.lists import install_announced_lists
+from assessment.wire.bundle import encode_bundle, open_bundle
+from assessment.wire.changes import Change, canonical_json, verify_chain
+from assessment.wire.crypto import KEY_BYTES, NONCE_BYTES, b64decode, open_sealed
+from assessment.wire.outbox import CountyNotices, ListVersion, Outbox
 from tests.records.conftest import PASSWORD, complete_answers, elder
 
 
@@ -260,11 +260,11 @@ def test_announced_lists_are_installed_into_the_data_folder(workspace: Workspace
         fetched.append(list_id)
         return content
 
-    outbox = WorkspaceOutbox(workspace, fetch)
-    outbox.note_county(notices)
-    assert outbox.installed == ["changzhi@2"]
+    workspace.note_county(notices)
+    assert install_announced_lists(workspace, fetch).installed == ("changzhi@2",)
     assert (workspace.data_dir / "service_lists" / "changzhi@2099.1.yaml").is_file()
     status = {v.list_id: v.status for v in workspace.county_lists()}
     assert status == {"changzhi": "installed", "broken": "rejected"}
-    outbox.note_county(notices)  # nothing left to fetch
+    workspace.note_county(notices)  # nothing left to fetch
+    assert install_announced_lists(workspace, fetch).installed == ()
     assert sorted(fetched) == ["broken", "changzhi"]

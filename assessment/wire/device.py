@@ -24,7 +24,7 @@ from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption,
 from assessment.devicekeys import load_or_create_device_keys
 from assessment.errors import InputRejected, Problem
 from assessment.ids import new_id
-from assessment.sync.crypto import KEY_BYTES, CryptoError, b64decode, b64encode, public_bytes
+from assessment.wire.crypto import KEY_BYTES, CryptoError, b64decode, b64encode, public_bytes
 
 BOX_SETTING_KEY = "device.box_key"
 

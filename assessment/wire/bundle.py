@@ -9,7 +9,7 @@ The manifest (format version, bundle id, device, sequence range, counts, payload
 size, creation time, the county key it is sealed to, the ephemeral key and nonce) travels in
 clear so the county can see what it is before opening it. The payload — the canonical JSON of
 the changes, zlib-compressed — is sealed to the county's X25519 key with the manifest as
-associated data (:func:`assessment.sync.crypto.seal`), and the device signs every byte before
+associated data (:func:`assessment.wire.crypto.seal`), and the device signs every byte before
 the signature. :func:`open_bundle` refuses a bundle whole, with one Chinese reason, when it is
 oversize, truncated, not a bundle, of an older or unknown format, from an unknown or revoked
 device, badly signed, sealed to another county, or inconsistent with its own manifest.
@@ -35,7 +35,7 @@ from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X
 
 from assessment.errors import InputRejected, Problem
 from assessment.ids import new_id
-from assessment.sync.changes import (
+from assessment.wire.changes import (
     Change,
     Link,
     WireChange,
@@ -43,7 +43,7 @@ from assessment.sync.changes import (
     change_from_json,
     verify_chain,
 )
-from assessment.sync.crypto import (
+from assessment.wire.crypto import (
     KEY_BYTES,
     NONCE_BYTES,
     SIGNATURE_BYTES,
@@ -56,8 +56,8 @@ from assessment.sync.crypto import (
     seal,
     verify,
 )
-from assessment.sync.device import DeviceKeys
-from assessment.sync.outbox import Outbox, pending_wire
+from assessment.wire.device import DeviceKeys
+from assessment.wire.outbox import Outbox, pending_wire
 
 MAGIC = b"YINLINGB"
 FORMAT = "yinling-bundle"
@@ -119,7 +119,7 @@ def encode_bundle(keys: DeviceKeys, county_box: X25519PublicKey,
                   format_version: int = FORMAT_VERSION) -> tuple[bytes, BundleManifest]:
     """Seal and sign ``changes`` (own, contiguous, chained) into bundle bytes.
 
-    Changes given in wire form (:func:`assessment.sync.outbox.pending_wire`) are copied into
+    Changes given in wire form (:func:`assessment.wire.outbox.pending_wire`) are copied into
     the payload as they are, without being parsed or encoded again.
     """
     if not changes:

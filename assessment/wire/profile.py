@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PublicKey
 
-from assessment.sync.crypto import load_box_public, load_sign_public
+from assessment.wire.crypto import load_box_public, load_sign_public
 
 
 @dataclass(frozen=True, slots=True)

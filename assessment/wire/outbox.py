@@ -1,22 +1,22 @@
 """The narrow contract between sync and the local store (the change log, or *outbox*).
 
 The HTTP client (:mod:`assessment.sync.client`) and the bundle codec
-(:mod:`assessment.sync.bundle`) only ever talk to an :class:`Outbox`; the Workspace implements
-it over its change-log table (:mod:`assessment.sync.workspace_outbox`), and
-:class:`assessment.sync.local_outbox.LocalOutbox` is a small reference implementation (plain
-SQLite) that the protocol tests and the ingest benchmarks use to stand in for many laptops.
+(:mod:`assessment.wire.bundle`) only ever talk to an :class:`Outbox`; the Workspace implements
+it over its change-log table (:mod:`assessment.records.workspace_sync`), and the test kit's
+``LocalOutbox`` is a small reference implementation (plain SQLite) that the protocol tests and
+the ingest benchmarks use to stand in for many laptops.
 
 Rules every implementation keeps:
 
 * Changes are numbered 1, 2, 3 … per device with no holes, each chained to the one before by
-  ``prev_hash`` (:func:`assessment.sync.changes.make_change`); a change is written in the same
+  ``prev_hash`` (:func:`assessment.wire.changes.make_change`); a change is written in the same
   transaction as the data it describes.
 * ``mark_acked`` never moves backwards and never deletes anything the server has not
   confirmed; acknowledged changes may be pruned later, but ``pending_changes`` must still
   return every change after the acknowledged sequence.
 * ``apply_incoming`` applies changes pulled from other devices of the township in one
   transaction together with the new pull cursor: elder profiles merge field by field with
-  :func:`assessment.sync.merge.merge_elder` (the same rule the server uses), assessments are
+  :func:`assessment.wire.merge.merge_elder` (the same rule the server uses), assessments are
   append-only (the highest version wins). Applying a change a second time is a no-op.
 * No method is called from two threads at once; the client calls them from its worker thread.
 """
@@ -27,7 +27,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Protocol, runtime_checkable
 
-from assessment.sync.changes import Change, WireChange
+from assessment.wire.changes import Change, WireChange
 
 
 @dataclass(frozen=True, slots=True)

@@ -21,7 +21,7 @@ PROFILE_FIELDS = ("name", "id_number", "sex", "birth_date", "township", "village
                   "phone")
 NESTED_FIELDS = ("info", "attributes")
 # Keys of an elder payload that describe the record or the change rather than the person
-# (``county``: the mark of a change the county authored, see assessment.sync.countydevice).
+# (``county``: the mark of a change the county authored, see assessment.wire.countydevice).
 META_KEYS = frozenset({"changed", "id", "version", "county"})
 
 

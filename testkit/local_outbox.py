@@ -1,4 +1,4 @@
-"""A small, complete :class:`~assessment.sync.outbox.Outbox` over plain SQLite.
+"""A small, complete :class:`~assessment.wire.outbox.Outbox` over plain SQLite.
 
 It is the reference the Workspace's change log is measured against, used by protocol tests,
 server tests and benchmarks that need many light laptops; the product (the ``yinling sync``
@@ -16,7 +16,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from assessment.sync.changes import (
+from assessment.wire.changes import (
     GENESIS_HASH,
     RECORD_TYPES,
     Change,
@@ -25,9 +25,9 @@ from assessment.sync.changes import (
     canonical_text,
     make_change,
 )
-from assessment.sync.hlc import HybridClock
-from assessment.sync.merge import FieldState, changed_fields, merge_elder, snapshot
-from assessment.sync.outbox import CountyNotices, SyncState
+from assessment.wire.hlc import HybridClock
+from assessment.wire.merge import FieldState, changed_fields, merge_elder, snapshot
+from assessment.wire.outbox import CountyNotices, SyncState
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);

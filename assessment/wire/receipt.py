@@ -16,8 +16,8 @@ from typing import Any
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from assessment.errors import InputRejected, Problem
-from assessment.sync.changes import canonical_json
-from assessment.sync.crypto import (
+from assessment.wire.changes import canonical_json
+from assessment.wire.crypto import (
     SIGNATURE_BYTES,
     CryptoError,
     b64decode,
@@ -26,7 +26,7 @@ from assessment.sync.crypto import (
     public_bytes,
     verify,
 )
-from assessment.sync.outbox import Outbox
+from assessment.wire.outbox import Outbox
 
 FORMAT = "yinling-receipt"
 FORMAT_VERSION = 1

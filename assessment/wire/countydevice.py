@@ -9,7 +9,7 @@ its enrolment, so it recognises the county's changes exactly; and no laptop can 
 id, because the county accepts only a device's own changes from it.
 
 Each of those changes marks itself in its payload under :data:`MARK` (``{"action": …}``); the
-field merge ignores that key (:data:`assessment.sync.merge.META_KEYS`).
+field merge ignores that key (:data:`assessment.wire.merge.META_KEYS`).
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from assessment.sync.crypto import KEY_BYTES, CryptoError, b64decode, key_id
+from assessment.wire.crypto import KEY_BYTES, CryptoError, b64decode, key_id
 
 PREFIX = "county-"
 MARK = "county"
@@ -33,7 +33,7 @@ COPY = "copy"  # a record re-sent to the township an elder moved to
 def county_device_id(county_sign_public: str) -> str:
     """``county-`` and the key id (16 hex digits) of the county's Ed25519 public key (base64).
 
-    Raises :class:`~assessment.sync.crypto.CryptoError` for a malformed key."""
+    Raises :class:`~assessment.wire.crypto.CryptoError` for a malformed key."""
     return PREFIX + key_id(b64decode(county_sign_public, size=KEY_BYTES))
 
 

@@ -17,7 +17,7 @@ import time
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from assessment.sync.crypto import b64encode, sign
+from assessment.wire.crypto import b64encode, sign
 
 HEADER_DEVICE = "X-Yinling-Device"
 HEADER_TIMESTAMP = "X-Yinling-Timestamp"

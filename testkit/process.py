@@ -1,7 +1,7 @@
 """``python -m server`` as a child process, and a client of its admin endpoints.
 
 For tests, benchmarks and trial runs against a real server: uvicorn on 127.0.0.1 at a free
-port (:func:`server.pgtemp.free_port`), its log kept in a file beside the data folder.
+port (:func:`testkit.pgtemp.free_port`), its log kept in a file beside the data folder.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ import httpx
 from sqlalchemy import create_engine, text
 
 from assessment.sync.client import tls_context
-from server.pgtemp import free_port
+from testkit.pgtemp import free_port
 
 ROOT = Path(__file__).resolve().parents[1]  # the folder holding the ``server`` package
 

@@ -1,23 +1,68 @@
-"""``yinling county …``: county administration from the command line.
+"""The county side of the ``yinling`` command line: ``serve``, ``county …``, ``import-bundle``.
 
-Townships, assessor accounts, one-time enrolment codes, devices (list, revoke, offline
-enrolment by file), service-list publication, the review queues (conflicts, quarantined
-changes, grade mismatches, chain gaps), finding elders by resident ID number or name, elder
-transfers between townships and county statistics. Works directly on the county database (the
-server may be running at the same time).
+The core's command (:mod:`assessment.cli`) adds these parsers when the server package is
+installed beside it; their work is done by :mod:`server.cli`, imported only when one of them
+runs, so ``yinling --help`` and the laptop's own commands never load the server's
+dependencies. Exit codes: 0 done, 1 input refused (nothing written), 3 environment error.
 """
 
 from __future__ import annotations
 
 import argparse
+import sys
+from pathlib import Path
 
-from assessment.commands.countyside import add_store_options, call
+COMMANDS = ("serve", "county", "import-bundle")
+"""The subcommands this module adds (the core names them when the server is absent)."""
+
+def add_store_options(parser: argparse.ArgumentParser) -> None:
+    """``--data-dir``, ``--db`` and the bundle size limit."""
+    parser.add_argument("--data-dir", type=Path, default=Path("county-data"),
+                        help="县级数据目录：密钥、管理员令牌、回执、默认 SQLite 数据库"
+                        "（默认 ./county-data）")
+    parser.add_argument("--db", default="", help="数据库 URL，例如 "
+                        "postgresql+psycopg://yinling@127.0.0.1/yinling（默认数据目录中的 SQLite）")
+    parser.add_argument("--max-bundle-mb", type=int, default=512,
+                        help="数据包大小上限（MB，默认 512）")
+
+
+
+def _run(function: str, args: argparse.Namespace) -> int:
+    """Run ``server.cli.<function>(args)``; exit code 3 when a server dependency is missing."""
+    try:
+        from server import cli
+    except ModuleNotFoundError:
+        print("错误：本机未安装县级服务器组件（server 包）", file=sys.stderr)
+        return 3
+    code: int = getattr(cli, function)(args)
+    return code
+
+
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Add ``serve``, ``county`` and ``import-bundle`` to the ``yinling`` command."""
+    register_serve(subparsers)
+    register_county(subparsers)
+    register_import_bundle(subparsers)
+
+
+def register_serve(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """``yinling serve``: run the county server (FastAPI on uvicorn)."""
+    parser = subparsers.add_parser(
+        "serve", help="运行县级服务器", description="运行县级服务器（接收笔记本同步与数据包）。"
+        "首次启动时在数据目录中生成县级密钥和管理员令牌。")
+    add_store_options(parser)
+    parser.add_argument("--host", default="127.0.0.1",
+                        help="监听地址（默认 127.0.0.1；对外服务请经 TLS 反向代理）")
+    parser.add_argument("--port", type=int, default=8765, help="监听端口（默认 8765）")
+    parser.set_defaults(handler=lambda args: _run("run_serve", args))
+
 
 QUEUES = ("conflicts", "quarantine", "mismatches", "gaps")
 
 
-def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    """Add the ``county`` subcommand and its actions."""
+def register_county(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """``yinling county …``: county administration (works on the county database directly;
+    the server may be running at the same time)."""
     parser = subparsers.add_parser("county", help="县级管理：乡镇、账号、设备登记、审核、统计",
                                    description="县级服务器管理命令。")
     add_store_options(parser)
@@ -109,4 +154,17 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     receipt.add_argument("bundle_id")
     receipt.add_argument("--out", required=True)
     actions.add_parser("admin-token", help="显示管理员令牌")
-    parser.set_defaults(handler=lambda args: call("run_county", args))
+    parser.set_defaults(handler=lambda args: _run("run_county", args))
+
+
+def register_import_bundle(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """``yinling import-bundle FILE``: verify a laptop's bundle whole, apply it in one
+    transaction like an online push, and write the signed receipt."""
+    parser = subparsers.add_parser(
+        "import-bundle", help="县级：导入笔记本的离线数据包并生成回执",
+        description="校验并导入离线数据包（签名、加密、清单、哈希链、防重放），"
+        "整体成功或整体拒绝，并生成签名回执。")
+    parser.add_argument("file", help="数据包文件（.ylb）")
+    parser.add_argument("--receipt-dir", default="", help="回执输出目录（默认 数据目录/receipts）")
+    add_store_options(parser)
+    parser.set_defaults(handler=lambda args: _run("run_import_bundle", args))

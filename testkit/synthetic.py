@@ -1,7 +1,7 @@
 """Synthetic elders and graded assessments for load tests, benchmarks and demonstrations.
 
 Payloads follow the change-payload conventions the server expects (see
-:mod:`assessment.sync.outbox`): an elder is the whole profile; a finalized assessment carries
+:mod:`assessment.wire.outbox`): an elder is the whole profile; a finalized assessment carries
 its raw answers, form version, rules hash and the grades the laptop computed. Names and ID
 numbers are made up (valid check digits, area code of a test county).
 """
