@@ -5,7 +5,7 @@ authored. The second half keeps the routing of stale edits after a transfer: an 
 the old township who edited the elder before hearing of the transfer still gets that edit to
 the county, which routes it to the new township (:mod:`server.ingest`).
 
-When a change was authored is its hybrid-clock reading (:mod:`assessment.sync.hlc`), which
+When a change was authored is its hybrid-clock reading (:mod:`assessment.wire.hlc`), which
 the device stamps; a device can therefore only ever reach the elders its own township held at
 some time, and only with a clock before they were moved away, never another township's
 elders. Every holding interval comes from the ``transfers`` table: the first transfer's
@@ -20,7 +20,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy import Connection, select
 
-from assessment.sync.hlc import unpack
+from assessment.wire.hlc import unpack
 from server.db.bulk import among
 from server.db.tables import transfers
 

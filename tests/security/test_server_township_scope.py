@@ -22,9 +22,9 @@ import pytest
 from assessment.cli import main
 from assessment.ids import new_id
 from assessment.scoring import Grader
-from assessment.sync.bundle import encode_bundle
-from assessment.sync.synthetic import assessment_payload, elder_payload
-from server.process import ServerProcess
+from assessment.wire.bundle import encode_bundle
+from testkit.process import ServerProcess
+from testkit.synthetic import assessment_payload, elder_payload
 from tests.server.support import Laptop
 from tests.server.test_pages import UI, sign_in
 
