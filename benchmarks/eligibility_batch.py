@@ -94,6 +94,8 @@ def synthetic_frame(size: int, seed: int = 42) -> pd.DataFrame:
             "fp_special_family": _categorical(rng, ["none", "shidu", "shangcan"], size, 0.2),
             "veteran_status": _categorical(rng, _VETERAN, size, 0.2),
             "ltc_insured": _boolean(rng, size, 0.25),
+            "wants_central_care": _boolean(rng, size, 0.5),
+            "wants_public_institution": _boolean(rng, size, 0.5),
             "dwelling": _categorical(rng, ["community", "community_bed", "institution"], size, 0.1),
         }
     )
@@ -112,7 +114,7 @@ def hand_written_frame(df: pd.DataFrame, as_of: dt.date) -> dict[str, pd.Series[
     econ = tekun | status.isin(["dibao", "dibao_edge"]) | df["econ_hardship_local"]
     severe = df["disability_cert.grade"].isin([1, 2])
     alone = living == "独居"
-    empty = living.notna() & ~living.str.contains("与子女居住") & ~living.str.contains("养老机构")
+    empty = living.isin(["独居", "与配偶居住"])  # 空巢: alone or with the spouse only
     left = (df["area_type"] == "rural") & (df["children_count"] > 0) & df["children_away"]
     fp = df["fp_special_family"].isin(["shidu", "shangcan"])
     rules = {
@@ -121,13 +123,18 @@ def hand_written_frame(df: pd.DataFrame, as_of: dt.date) -> dict[str, pd.Series[
         "N03": a60 & econ & (a80 | disabled),
         "N04": a60 & econ & disabled,
         "N05": a60 & tekun,
-        "N06": a60 & tekun & grade.isin([3, 4]),
+        "N06": a60 & tekun & df["wants_central_care"],
         "N07": a60 & (status == "dibao"),
-        "N08": a60 & status.isin(["dibao", "dibao_edge"]) & disabled,
+        "N08": a60
+        & econ
+        & (empty | left | disabled | df["disability_cert.held"] | a80 | fp)
+        & df["wants_public_institution"],
         "N09": a60 & fp,
         "N10": a60 & df["veteran_status"].isin(_VETERAN[1:]),
         "N11": a60 & (alone | empty | left | disabled | severe | fp),
-        "N12": a60 & econ & (disabled | df["disability_cert.held"] | a80),
+        "N12": a60
+        & (status == "tekun_dispersed")
+        & (disabled | df["disability_cert.held"] | a80),
         "N13": a60 & disabled,
         "N14": df["ltc_insured"] & (grade >= 3),
         "N15": a65,
@@ -170,7 +177,7 @@ def hand_written_person(p: dict[str, Any], as_of: dt.date) -> dict[str, bool]:
     disabled = grade >= 1
     tekun = status in ("tekun_dispersed", "tekun_centralized")
     econ = tekun or status in ("dibao", "dibao_edge") or p["econ_hardship_local"]
-    empty = "与子女居住" not in living and "养老机构" not in living
+    empty = bool(living) and living <= {"独居", "与配偶居住"}
     alone = living == {"独居"}
     left = p["area_type"] == "rural" and p["children_count"] > 0 and p["children_away"]
     fp = p["fp_special_family"] != "none"

@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from datetime import date
 from typing import Any
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QModelIndex, Qt, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHBoxLayout,
@@ -25,12 +25,14 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.lists.models import RESULT_COLOURS, EligibilityModel, result_text
+from app.lists.models import RESULT_COLOURS, SOURCE_PREFIX, EligibilityModel, result_text
 from assessment.eligibility import ListRegistry, MatchPlan, MatchResult, make_plan, parse_profile
 from assessment.eligibility.evaluate import evaluate_profile
 from assessment.eligibility.explain import missing_labels
 from assessment.eligibility.profile import check_birth_date
 from assessment.errors import InputRejected, Problem
+
+SOURCE_HINT = "选中一个条目，这里显示它依据的文件和原文。"
 
 
 class ProfileMatcher:
@@ -121,6 +123,13 @@ class EligibilityPanel(QWidget):
             self.view.setColumnWidth(column, width)
         header.setStretchLastSection(True)
         self.view.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        self.source = QLabel(SOURCE_HINT)
+        self.source.setObjectName("itemSource")
+        self.source.setWordWrap(True)
+        self.source.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.source.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
+        self.source.setMinimumHeight(self.source.fontMetrics().lineSpacing() * 4)
+        self.view.selectionModel().currentRowChanged.connect(self._show_source)
         top = QHBoxLayout()
         top.addWidget(title)
         top.addStretch(1)
@@ -134,6 +143,20 @@ class EligibilityPanel(QWidget):
         layout.addWidget(self.summary)
         layout.addWidget(self.ask)
         layout.addWidget(self.view, 1)
+        layout.addWidget(self.source)
+
+    def _show_source(self, current: QModelIndex, _previous: QModelIndex) -> None:
+        """Show the document and the sentence the selected item's rule implements."""
+        if not current.isValid() or current.row() >= self.model.rowCount():
+            self.source.setText(SOURCE_HINT)
+            return
+        item = self.model.item(current.row())
+        cited = next((r for r in reversed(item.reasons) if r.startswith(SOURCE_PREFIX)), "")
+        self.source.setText(f"{item.id} {item.name}　{cited}" if cited else SOURCE_HINT)
+
+    def source_text(self) -> str:
+        """The citation shown under the table."""
+        return self.source.text()
 
     def set_registry(self, registry: ListRegistry) -> None:
         """Use other list versions (after an install)."""
@@ -155,6 +178,7 @@ class EligibilityPanel(QWidget):
         questions = [self.matcher.missing_text(item.missing) if item.result == "undetermined"
                      else "" for item in result.items]
         self.model.set_results(result.items, questions)
+        self.source.setText(SOURCE_HINT)
         self.result = result
         self.problem.hide()
         self._show_header(result)

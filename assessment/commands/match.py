@@ -51,6 +51,8 @@ def match_payload(payload: Any, registry: ListRegistry, today: dt.date) -> Any:
     many = isinstance(payload, list)
     if not many and not isinstance(payload, dict):
         raise InputRejected([Problem("(输入)", "type", "输入应为一个 JSON 对象或对象数组")])
+    if many and not payload:
+        raise InputRejected([Problem("(输入)", "empty", "数组为空，没有要匹配的档案")])
     cases = payload if many else [payload]
     problems: list[Problem] = []
     parsed = []

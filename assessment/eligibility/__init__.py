@@ -8,7 +8,7 @@ evaluates it with Kleene three-valued logic, per person or vectorized over a who
 Every item result is ``eligible`` / ``not_eligible`` / ``undetermined``, with one Chinese
 reason line per condition (``年龄 82 ≥ 80 ✓``, ``救助身份：未登记 ?``, false ones with ✗), the
 missing profile attributes when undetermined, the standard (amount, or ``按当地标准``) and the
-list version used (``shanxi-provisional@2023.1``). City lists (长治, 忻州) apply on top of the
+list version used (``shanxi-provisional@2026.12``). City lists (长治, 忻州) apply on top of the
 provincial list to elders whose ``residence_code`` is in that city; an unknown residence
 leaves their items undetermined. Ages are whole years (周岁) on the as-of date: 80 on the 80th
 birthday; someone born on 29 February turns a year older on 1 March in common years.

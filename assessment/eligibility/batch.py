@@ -27,11 +27,20 @@ from assessment.eligibility.batchresult import (
     group_rows,
 )
 from assessment.eligibility.evaluate import PersonEnv
-from assessment.eligibility.explain import atom_line, predicate_line
+from assessment.eligibility.explain import atom_line, predicate_line, setting_line
 from assessment.eligibility.frames import Column, check_columns, encode_column
 from assessment.eligibility.plan import ItemPlan, MatchPlan, make_plan
 from assessment.eligibility.registry import ListRegistry
-from assessment.eligibility.rules import AllOf, AnyOf, Atom, Negation, PredicateRef, RuleNode
+from assessment.eligibility.rules import (
+    AllOf,
+    AnyOf,
+    Atom,
+    Condition,
+    Negation,
+    PredicateRef,
+    RuleNode,
+    Setting,
+)
 from assessment.eligibility.values import FALSE, TRUE, UNKNOWN, Value
 
 Truths = npt.NDArray[np.int8]
@@ -74,6 +83,8 @@ class BatchEnv:
             result = table[column.codes]
         elif isinstance(node, PredicateRef):
             result = self.truth(node.body)
+        elif isinstance(node, Setting):
+            result = np.full(self.n, node.truth, dtype=np.int8)
         elif isinstance(node, Negation):
             result = (TRUE - self.truth(node.item)).astype(np.int8)
         else:
@@ -107,20 +118,23 @@ class BatchEnv:
             self.missing(node.body, relevant, out)
         elif isinstance(node, Negation):
             self.missing(node.item, relevant, out)
-        else:
+        elif not isinstance(node, Setting):  # a setting is never unknown
             assert isinstance(node, AllOf | AnyOf)
             for item in node.items:
                 child = relevant & self.unknown(item)
                 if child.any():
                     self.missing(item, child, out)
 
-    def condition(self, node: Atom | PredicateRef) -> ConditionCodes:
+    def condition(self, node: Condition) -> ConditionCodes:
         """Explanation line codes of one condition (memoized)."""
         found = self.conditions.get(node.key)
         if found is None:
-            found = (
-                self._atom_lines(node) if isinstance(node, Atom) else self._predicate_lines(node)
-            )
+            if isinstance(node, Atom):
+                found = self._atom_lines(node)
+            elif isinstance(node, Setting):
+                found = ConditionCodes(np.zeros(self.n, dtype=np.intp), (setting_line(node),))
+            else:
+                found = self._predicate_lines(node)
             self.conditions[node.key] = found
         return found
 

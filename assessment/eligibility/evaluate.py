@@ -12,10 +12,10 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from assessment.eligibility.explain import atom_line, predicate_line
+from assessment.eligibility.explain import atom_line, predicate_line, setting_line
 from assessment.eligibility.plan import RESULT_NAMES, ItemPlan, MatchPlan
 from assessment.eligibility.profile import Profile
-from assessment.eligibility.rules import AllOf, Atom, Negation, PredicateRef, RuleNode
+from assessment.eligibility.rules import AllOf, Atom, Negation, PredicateRef, RuleNode, Setting
 from assessment.eligibility.values import FALSE, TRUE, UNKNOWN, Truth, Value, age_on
 
 
@@ -101,6 +101,8 @@ class PersonEnv:
             result = node.truth(self.value(node.attribute))
         elif isinstance(node, PredicateRef):
             result = self.truth(node.body)
+        elif isinstance(node, Setting):
+            result = node.truth
         elif isinstance(node, Negation):
             result = TRUE - self.truth(node.item)
         elif isinstance(node, AllOf):
@@ -120,7 +122,7 @@ class PersonEnv:
             self.missing(node.body, out)
         elif isinstance(node, Negation):
             self.missing(node.item, out)
-        else:
+        elif not isinstance(node, Setting):
             for item in node.items:
                 self.missing(item, out)
 
@@ -142,6 +144,8 @@ def evaluate_item(env: PersonEnv, plan: ItemPlan) -> ItemResult | None:
         outcome = env.truth(condition)
         if isinstance(condition, Atom):
             lines.append(atom_line(vocabulary, condition, env.value(condition.attribute), outcome))
+        elif isinstance(condition, Setting):
+            lines.append(setting_line(condition))
         else:
             lines.append(predicate_line(vocabulary, condition, env.value, outcome))
     lines.append(plan.source_line)

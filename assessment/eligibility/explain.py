@@ -16,7 +16,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 
-from assessment.eligibility.rules import Atom, Period, PredicateRef
+from assessment.eligibility.rules import Atom, Period, PredicateRef, Setting
 from assessment.eligibility.values import ABSENT, FALSE, TRUE, UNKNOWN, Truth, Value
 from assessment.eligibility.vocabulary import Attribute, Vocabulary
 
@@ -58,6 +58,7 @@ def _requirement(atom: Atom) -> str:
         "empty": "需为无",
         "not_empty": "需至少有一项",
         "set_eq": f"需仅为{rhs}",
+        "subset": f"需仅为{rhs}中的情况",
         "within": f"需属于{rhs}",
     }.get(atom.op, "")
 
@@ -89,6 +90,11 @@ def predicate_line(
     return f"{predicate.label}：{details} {MARKS[truth]}"
 
 
+def setting_line(setting: Setting) -> str:
+    """The line of a list setting used as a condition: ``本县…：否 ✗``."""
+    return f"{setting.label}：{'是' if setting.value else '否'} {MARKS[setting.truth]}"
+
+
 def period_line(period: Period, as_of: dt.date, *, list_title: str = "") -> str:
     """The line of an effective period (of an item, or of a whole list when not in force)."""
     start = period.start.isoformat() if period.start else "不限"
@@ -99,9 +105,10 @@ def period_line(period: Period, as_of: dt.date, *, list_title: str = "") -> str:
     return f"{what} {start} 至 {end}，评估日 {as_of.isoformat()} 不在有效期内 ✗"
 
 
-def source_line(source: str, *, provisional: bool) -> str:
-    """The line citing the document an item comes from."""
-    return f"依据{'（暂行清单）' if provisional else ''}：{source}"
+def source_line(source: str, quote: str = "", *, provisional: bool) -> str:
+    """The line citing the document an item comes from, and the sentence it implements."""
+    cited = f"{source}：“{quote}”" if quote else source
+    return f"依据{'（暂行清单）' if provisional else ''}：{cited}"
 
 
 def missing_labels(vocabulary: Vocabulary, names: tuple[str, ...]) -> tuple[str, ...]:

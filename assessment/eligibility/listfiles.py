@@ -51,7 +51,9 @@ _ITEM_KEYS = frozenset(
         "standard",
         "department",
         "source",
+        "quote",
         "rule",
+        "priority",
         "effective_from",
         "effective_to",
     }
@@ -107,6 +109,8 @@ class Item:
     rule_text: str
     rule: RuleNode
     period: Period | None
+    quote: str = ""
+    priority: RuleNode | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -173,9 +177,15 @@ def _settings(raw: Any, vocabulary: Vocabulary, file: str) -> dict[str, SettingV
             file, "settings", "缺少设置（disabled_min_grade、semi_grades、full_grades）"
         )
     settings: dict[str, SettingValue] = {}
+    kinds = {"int": "整数", "int_set": "整数列表", "bool": "true 或 false"}
     for name, kind in vocabulary.settings.items():
         value = raw.get(name)
-        if kind == "int" and isinstance(value, int) and not isinstance(value, bool):
+        if value is None and name in vocabulary.setting_defaults:
+            settings[name] = vocabulary.setting_defaults[name]
+        elif isinstance(value, int) and (kind == "bool") == isinstance(value, bool) and kind in (
+            "int",
+            "bool",
+        ):
             settings[name] = value
         elif (
             kind == "int_set"
@@ -184,9 +194,7 @@ def _settings(raw: Any, vocabulary: Vocabulary, file: str) -> dict[str, SettingV
         ):
             settings[name] = frozenset(value)
         else:
-            raise FormFileError(
-                file, f"settings.{name}", f"应为{'整数' if kind == 'int' else '整数列表'}"
-            )
+            raise FormFileError(file, f"settings.{name}", f"应为{kinds.get(kind, kind)}")
     unknown = set(raw) - set(vocabulary.settings)
     if unknown:
         raise FormFileError(file, "settings", f"未知设置：{'、'.join(sorted(map(str, unknown)))}")
@@ -232,6 +240,12 @@ def _item(raw: Any, n: int, resolver: Resolver, file: str, list_source: str) -> 
         rule = resolver.rule(rule_text)
     except ExpressionError as exc:
         raise FormFileError(file, item_id, f"规则无效：{exc}") from exc
+    priority = None
+    if raw.get("priority") is not None:
+        try:
+            priority = resolver.rule(_text(raw, "priority", file, item_id))
+        except ExpressionError as exc:
+            raise FormFileError(file, item_id, f"优先条件无效：{exc}") from exc
     start = _date(raw.get("effective_from"), file, f"{item_id}.effective_from")
     end = _date(raw.get("effective_to"), file, f"{item_id}.effective_to")
     if start and end and end < start:
@@ -249,6 +263,8 @@ def _item(raw: Any, n: int, resolver: Resolver, file: str, list_source: str) -> 
         rule_text,
         rule,
         Period(start, end) if (start or end) else None,
+        _text(raw, "quote", file, item_id, optional=True),
+        priority,
     )
 
 

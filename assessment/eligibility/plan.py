@@ -82,9 +82,18 @@ def _item_plan(version: ServiceList, item: Item, as_of: dt.date) -> ItemPlan:
         in_period,
         tuple(lines),
         item.rule,
-        tuple(conditions_of(item.rule)),
-        source_line(item.source, provisional=version.provisional),
+        _conditions(item),
+        source_line(item.source, item.quote, provisional=version.provisional),
     )
+
+
+def _conditions(item: Item) -> tuple[Condition, ...]:
+    """The rule's conditions, then those of its priority order (shown, never deciding)."""
+    found = {c.key: c for c in conditions_of(item.rule)}
+    if item.priority is not None:
+        for condition in conditions_of(item.priority):
+            found.setdefault(condition.key, condition)
+    return tuple(found.values())
 
 
 def make_plan(registry: ListRegistry, as_of: dt.date) -> MatchPlan:

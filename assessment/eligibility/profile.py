@@ -21,6 +21,8 @@ from assessment.eligibility.vocabulary import Attribute, Record, Vocabulary
 from assessment.errors import InputRejected, Problem
 
 AS_OF_KEY = "as_of"
+#: Birth dates before this day are refused: nobody alive was born then.
+EARLIEST_BIRTH = dt.date(1900, 1, 1)
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _DIVISION = re.compile(r"^\d{6}$")
 
@@ -76,7 +78,8 @@ def convert(attr: Attribute, value: Any) -> Value:
     if kind == "set":
         if not isinstance(value, list):
             raise _Invalid("type", "应为取值列表（可为空列表）")
-        return frozenset(_code(attr, v) for v in value)
+        codes = frozenset(_code(attr, v) for v in value)
+        return None if attr.empty_unknown and not codes else codes
     if kind == "bool":
         if not isinstance(value, bool):
             raise _Invalid("type", "应为 true 或 false")
@@ -93,6 +96,8 @@ def convert(attr: Attribute, value: Any) -> Value:
         raise _Invalid("type", "应为文字")
     if kind == "division" and not _DIVISION.match(value):
         raise _Invalid("division", "应为6位行政区划代码")
+    if kind == "division" and attr.known_codes and value not in attr.known_codes:
+        raise _Invalid("division", f"“{value}”不是山西省区划表中的县级代码（区、县、县级市）")
     return value
 
 
@@ -141,7 +146,9 @@ def parse_profile(
             if key in vocabulary.records:
                 _record(vocabulary.records[key], vocabulary, value, values)
             else:
-                values[key] = convert(vocabulary.attributes[key], value)
+                converted = convert(vocabulary.attributes[key], value)
+                if converted is not None:  # an empty set that means "not recorded"
+                    values[key] = converted
         except _Invalid as exc:
             problems.append(Problem(field, exc.code, f"{label}（{key}）{exc}"))
     if problems:
@@ -174,14 +181,18 @@ def parse_request(
 def check_birth_date(
     profile: Profile, vocabulary: Vocabulary, as_of: dt.date, *, where: str = ""
 ) -> None:
-    """Refuse a profile whose age source date lies after the as-of date."""
+    """Refuse a profile whose age source date lies after the as-of date or before 1900."""
     for attr in vocabulary.attributes.values():
         if attr.kind != "age":
             continue
         born = profile.get(attr.profile_name)
+        field = f"{where}.{attr.profile_name}" if where else attr.profile_name
+        label = vocabulary.profile_label(attr.profile_name)
         if isinstance(born, dt.date) and born > as_of:
-            field = f"{where}.{attr.profile_name}" if where else attr.profile_name
-            label = vocabulary.profile_label(attr.profile_name)
             raise InputRejected(
                 [Problem(field, "after_as_of", f"{label}晚于评估日期 {as_of.isoformat()}")]
+            )
+        if isinstance(born, dt.date) and born < EARLIEST_BIRTH:
+            raise InputRejected(
+                [Problem(field, "too_early", f"{label}早于 {EARLIEST_BIRTH.isoformat()}，不可能")]
             )

@@ -18,6 +18,7 @@ from assessment.eligibility.rules import (
     Negation,
     PredicateRef,
     RuleNode,
+    Setting,
     leaves_of,
 )
 from assessment.eligibility.syntax import ExpressionError
@@ -28,7 +29,9 @@ _OPS = {"<": "lt", "<=": "le", ">": "gt", ">=": "ge", "==": "eq", "!=": "ne"}
 
 
 def format_setting(value: SettingValue) -> str:
-    """Display a setting value: ``1`` or ``1、2``."""
+    """Display a setting value: ``1``, ``1、2`` or ``是``/``否``."""
+    if isinstance(value, bool):
+        return "是" if value else "否"
     if isinstance(value, frozenset):
         return "、".join(str(v) for v in sorted(value))
     return str(value)
@@ -98,6 +101,12 @@ class Resolver:
     def _bare(self, name: str) -> RuleNode:
         if name in self.predicates:
             return self.predicate(name)
+        if name.startswith("settings."):
+            key = name.removeprefix("settings.")
+            if self.vocabulary.settings.get(key) != "bool":
+                raise ExpressionError(f"设置“{name}”不是是/否设置，不能单独作为条件")
+            value = self._setting(name)
+            return Setting(key, self.vocabulary.setting_labels.get(key, key), bool(value))
         attr = self.vocabulary.attributes.get(name)
         if attr is None:
             raise ExpressionError(f"未知属性或谓词“{name}”")
@@ -117,6 +126,12 @@ class Resolver:
 
     def _compare(self, node: syntax.Compare) -> RuleNode:
         right_attr = self._maybe_set_attribute(node.right)
+        if node.op == "<=" and isinstance(node.left, syntax.Name):
+            left = self.vocabulary.attributes.get(node.left.text)
+            if left is not None and left.kind == "set":
+                values = self._set(left, node.right)
+                label = "、".join(self._label(left, v) for v in left.codes if v in values)
+                return Atom(left.name, "subset", values, label)
         if node.op in ("in", "not in") and right_attr is not None:
             code = self._scalar(right_attr, node.left)
             assert isinstance(code, str)
@@ -137,7 +152,7 @@ class Resolver:
         op = _OPS[node.op]
         if attr.kind == "set":
             if op not in ("eq", "ne"):
-                raise ExpressionError(f"集合属性“{attr.name}”只能用 ==、!=、in、is empty")
+                raise ExpressionError(f"集合属性“{attr.name}”只能用 ==、!=、<=、in、is empty")
             values = self._set(attr, node.right)
             label = "、".join(self._label(attr, v) for v in attr.codes if v in values)
             atom = Atom(attr.name, "set_eq", values, label)

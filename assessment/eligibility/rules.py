@@ -45,7 +45,7 @@ class Atom:
     """One condition on one flat attribute, e.g. ``age >= 80`` or ``living == {独居}``.
 
     ``op`` is one of: lt le gt ge eq ne in not_in contains not_contains empty not_empty
-    set_eq true within. ``operand_label`` is the Chinese display of the right-hand side.
+    set_eq subset true within. ``operand_label`` is the Chinese display of the right-hand side.
     """
 
     attribute: str
@@ -88,6 +88,9 @@ class Atom:
             return truth_of((operand in value) == (op == "contains"))
         if op in ("empty", "not_empty"):
             return truth_of((not value) == (op == "empty"))
+        if op == "subset":
+            assert isinstance(operand, frozenset)
+            return truth_of(value <= operand)
         return truth_of(value == operand)  # set_eq
 
 
@@ -107,6 +110,27 @@ class PredicateRef:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "key", f"<{self.name}:{self.body.key}>")
+
+
+@dataclass(frozen=True, slots=True)
+class Setting:
+    """A yes/no setting of the list version used as a condition (a county option).
+
+    Its truth is fixed per list version; it is shown as its own explanation line.
+    """
+
+    name: str
+    label: str
+    value: bool
+    key: str = field(init=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "key", f"settings.{self.name}={self.value}")
+
+    @property
+    def truth(self) -> Truth:
+        """TRUE or FALSE."""
+        return truth_of(self.value)
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,10 +166,10 @@ class Negation:
         object.__setattr__(self, "key", f"!{self.item.key}")
 
 
-RuleNode = Atom | PredicateRef | AllOf | AnyOf | Negation
+RuleNode = Atom | PredicateRef | Setting | AllOf | AnyOf | Negation
 
 #: A condition shown on its own explanation line.
-Condition = Atom | PredicateRef
+Condition = Atom | PredicateRef | Setting
 
 
 def conditions_of(node: RuleNode) -> list[Condition]:
@@ -156,7 +180,7 @@ def conditions_of(node: RuleNode) -> list[Condition]:
     found: dict[str, Condition] = {}
 
     def walk(n: RuleNode) -> None:
-        if isinstance(n, Atom | PredicateRef):
+        if isinstance(n, Atom | PredicateRef | Setting):
             found.setdefault(n.key, n)
         elif isinstance(n, Negation):
             walk(n.item)
@@ -179,7 +203,7 @@ def leaves_of(node: RuleNode) -> tuple[str, ...]:
             walk(n.body)
         elif isinstance(n, Negation):
             walk(n.item)
-        else:
+        elif not isinstance(n, Setting):
             for item in n.items:
                 walk(item)
 

@@ -16,6 +16,7 @@ from typing import Any, Literal
 
 import yaml
 
+from assessment.divisions import county_codes
 from assessment.errors import FormFileError
 from assessment.paths import resources_dir
 
@@ -42,6 +43,8 @@ class Attribute:
     maximum: int | None = None
     value_labels: Mapping[int, str] = field(default_factory=dict)
     role: str = "rule"
+    empty_unknown: bool = False
+    known_codes: frozenset[str] = frozenset()
 
     def value_label(self, code: str) -> str:
         """Return the Chinese label of an enum or set value code."""
@@ -86,6 +89,7 @@ class Vocabulary:
     settings: Mapping[str, str]
     setting_labels: Mapping[str, str]
     service_types: tuple[str, ...]
+    setting_defaults: Mapping[str, int | bool | frozenset[int]] = field(default_factory=dict)
 
     def profile_label(self, name: str) -> str:
         """Return the Chinese label of a profile attribute (a record or a flat attribute)."""
@@ -131,6 +135,14 @@ def _flat(name: str, spec: Any, file: str, profile_name: str) -> Attribute:
         labels = {int(k): str(v) for k, v in (spec.get("value_labels") or {}).items()}
     if kind == "age":
         profile_name = str(_require(spec, "from", file, name))
+    empty = spec.get("empty")
+    if empty not in (None, "unknown") or (empty is not None and kind != "set"):
+        raise FormFileError(file, name, "“empty”只能用于集合属性，取值 unknown")
+    known: frozenset[str] = frozenset()
+    if spec.get("codes") is not None:
+        if kind != "division" or spec["codes"] != "county":
+            raise FormFileError(file, name, "“codes”只能用于区划代码属性，取值 county")
+        known = county_codes()
     return Attribute(
         name,
         kind,
@@ -141,6 +153,8 @@ def _flat(name: str, spec: Any, file: str, profile_name: str) -> Attribute:
         maximum,
         labels,
         str(spec.get("role", "rule")),
+        empty == "unknown",
+        known,
     )
 
 
@@ -210,6 +224,11 @@ def load_vocabulary(path: Path | None = None) -> Vocabulary:
         str(k): str(_require(v, "type", file, f"settings.{k}")) for k, v in settings_raw.items()
     }
     setting_labels = {str(k): str(v.get("label", k)) for k, v in settings_raw.items()}
+    defaults = {
+        str(k): _setting_default(str(k), settings[str(k)], v["default"], file)
+        for k, v in settings_raw.items()
+        if "default" in v
+    }
     service_types = tuple(str(t) for t in data.get("service_types") or ())
     return Vocabulary(
         file,
@@ -220,4 +239,18 @@ def load_vocabulary(path: Path | None = None) -> Vocabulary:
         settings,
         setting_labels,
         service_types,
+        defaults,
     )
+
+
+def _setting_default(name: str, kind: str, value: Any, file: str) -> int | bool | frozenset[int]:
+    """Check a setting's default against its type."""
+    if kind == "bool" and isinstance(value, bool):
+        return value
+    if kind == "int" and isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if kind == "int_set" and isinstance(value, list) and all(
+        isinstance(v, int) and not isinstance(v, bool) for v in value
+    ):
+        return frozenset(value)
+    raise FormFileError(file, f"settings.{name}", f"默认值与类型 {kind} 不符")

@@ -160,7 +160,7 @@ class AssessmentRecord:
     assessment_no: str | None = None  # A.1.1 as generated, e.g. "K7Q2MX-A000042"
     version: int = 1  # record version, as in the change log
     # The service-list match pinned at finalize (as of A.1.2, with this assessment's grade):
-    # {"as_of", "capability_grade", "list", "lists": ["shanxi-provisional@2023.1", …],
+    # {"as_of", "capability_grade", "list", "lists": ["shanxi-provisional@2026.12", …],
     #  "title", "items": [{"id", "name", "result", "reasons", "missing", "list", …}, …]};
     # None for drafts, for assessments finalized before 0003, or when matching failed.
     eligibility: Mapping[str, Any] | None = None

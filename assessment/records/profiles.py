@@ -83,6 +83,9 @@ def _flat_check(attr: Attribute) -> Check:
     if kind == "int":
         return (_is_int_in(attr.minimum, attr.maximum),
                 f"应为 {attr.minimum}–{attr.maximum} 的整数")
+    if kind == "division" and attr.known_codes:
+        known = attr.known_codes
+        return (lambda v: isinstance(v, str) and v in known), "应为山西省区划表中的县级代码"
     if kind == "division":
         return _is_code, "应为 6 位县级区划代码"
     if kind == "date":

@@ -78,6 +78,8 @@ PROFILE = st.fixed_dictionaries(
         ),
         "ltc_insured": maybe(st.booleans()),
         "dwelling": maybe(st.sampled_from(codes("dwelling"))),
+        "wants_central_care": maybe(st.booleans()),
+        "wants_public_institution": maybe(st.booleans()),
     }
 )
 

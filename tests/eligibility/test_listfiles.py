@@ -63,6 +63,10 @@ def test_bundled_lists_load() -> None:
         ("living >= 1", "集合属性"),
         ("age is empty", "不是集合属性"),
         ("age >= 60 $ 1", "无法识别"),
+        ("age >= 60 and settings.disabled_min_grade", "不是是/否设置"),
+        ("age >= 60 and settings.nothing", "不是是/否设置"),
+        ("living <= {独居, 在月球}", "在月球"),
+        ("age <= {1, 2}", "比较值应为单个值"),
     ],
 )
 def test_bad_rule_is_refused_with_file_item_and_reason(
@@ -89,6 +93,9 @@ def test_bad_rule_is_refused_with_file_item_and_reason(
         (lambda d: d.update(kind="form"), "kind", "service-list"),
         (lambda d: d.update(items=[]), "items", "没有条目"),
         (lambda d: d["items"][15].update(effective_to="2025-01-01"), "V2026", "早于"),
+        (lambda d: d["settings"].update(n12_includes_dibao=1), "settings.n12_includes_dibao",
+         "true 或 false"),
+        (lambda d: d["items"][5].update(priority="agee"), "N06", "优先条件无效"),
     ],
 )
 def test_bad_list_file_is_refused(tmp_path: Path, change: Any, key: str, reason: str) -> None:

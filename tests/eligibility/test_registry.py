@@ -30,13 +30,13 @@ def test_install_new_version_keeps_the_old_one(tmp_path: Path) -> None:
     assert installed.ref == "shanxi-provisional@2027.1"
     assert (user_lists_dir() / "shanxi-provisional@2027.1.yaml").is_file()
     lists = load_lists()
-    assert lists.version_on("shanxi-provisional", dt.date(2026, 12, 31)).version == "2023.1"
+    assert lists.version_on("shanxi-provisional", dt.date(2026, 12, 31)).version == "2026.12"
     assert lists.version_on("shanxi-provisional", dt.date(2027, 1, 1)).version == "2027.1"
-    assert lists.get("shanxi-provisional@2023.1").items
+    assert lists.get("shanxi-provisional@2026.12").items
     profile = {"birth_date": "1950-06-01"}
     before = match_profile(profile, dt.date(2026, 7, 1), lists)
     after = match_profile(profile, dt.date(2027, 7, 1), lists)
-    assert before.list == "shanxi-provisional@2023.1"
+    assert before.list == "shanxi-provisional@2026.12"
     assert before.item("N02").result == "not_eligible"
     assert after.list == "shanxi-provisional@2027.1"
     assert after.item("N02").result == "eligible"
@@ -66,4 +66,4 @@ def test_bad_file_is_not_installed(tmp_path: Path) -> None:
 
 def test_before_any_version_the_earliest_is_used(tmp_path: Path) -> None:
     lists = load_lists()
-    assert lists.version_on("shanxi-provisional", dt.date(2000, 1, 1)).version == "2023.1"
+    assert lists.version_on("shanxi-provisional", dt.date(2000, 1, 1)).version == "2026.12"

@@ -52,7 +52,7 @@ def test_install_refuses_a_bad_file_and_accepts_a_good_one(
     page = window.elder_page
     before = page.eligibility.result
     assert before is not None
-    assert before.list.startswith("shanxi-provisional@2023")
+    assert before.list == "shanxi-provisional@2026.12"
 
     dialog = menu.open_lists(install=False)
     versions = dialog.model.rowCount()
@@ -79,7 +79,7 @@ def test_install_refuses_a_bad_file_and_accepts_a_good_one(
     dialog.grab().save("/tmp/elig/test_lists_good.png")
     # The old version stays; today the new one is in force and the page uses it at once.
     refs = {dialog.model.version(r).ref for r in range(dialog.model.rowCount())}
-    assert "shanxi-provisional@2023.1" in refs
+    assert "shanxi-provisional@2026.12" in refs
     after = page.eligibility.result
     assert after is not None
     assert after.list == "shanxi-provisional@2099.1"

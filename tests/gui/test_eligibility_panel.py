@@ -144,3 +144,17 @@ def test_a_finalized_assessment_updates_the_panel(qtbot: QtBot, ctx: AppContext)
     assert "能力等级" not in page.eligibility.questions()
     assert page.profile is not None
     assert page.profile.attributes["capability_grade"] == 4
+
+
+def test_the_selected_item_shows_the_sentence_it_implements(qtbot: QtBot, ctx: AppContext) -> None:
+    """Seed 003 §21: 对分散供养特困人员中的高龄、失能、残疾老年人家庭实施居家适老化改造."""
+    page = open_page(qtbot, ctx, known_elder(ctx).elder_id)
+    panel = page.eligibility
+    assert "选中一个条目" in panel.source_text()
+    model = panel.model
+    row = next(r for r in range(model.rowCount()) if model.item(r).id == "N12")
+    panel.view.setCurrentIndex(model.index(row, EligibilityModel.NAME))
+    text = panel.source_text()
+    assert text.startswith("N12 居家适老化改造")
+    assert "003_9e25c00274b5eed5.txt" in text
+    assert "对分散供养特困人员中的高龄、失能、残疾老年人家庭实施居家适老化改造" in text

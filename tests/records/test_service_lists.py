@@ -120,7 +120,7 @@ def test_finalize_pins_list_versions_and_results(workspace: Workspace, tmp_path:
     assert pinned["as_of"] == date.today().isoformat()
     assert pinned["lists"]
     assert pinned["lists"][0].startswith("shanxi-provisional@")
-    assert pinned["list"] == "shanxi-provisional@2023.1"
+    assert pinned["list"] == "shanxi-provisional@2026.12"
     assert pinned["capability_grade"] == record.final_grade == 4
     results = {item["id"]: item for item in pinned["items"]}
     assert results["N04"]["result"] == "eligible"  # 低保 and 失能 with the new grade
@@ -131,7 +131,7 @@ def test_finalize_pins_list_versions_and_results(workspace: Workspace, tmp_path:
     install_list_file(new_list_file(tmp_path), workspace_lists_dir(workspace.data_dir))
     data = certificate_data(workspace, assessment_id)
     assert data.services is not None
-    assert data.services.list_version.startswith("shanxi-provisional@2023.1")
+    assert data.services.list_version.startswith("shanxi-provisional@2026.12")
     assert NEW_VERSION not in data.services.list_version
     assert "T99" not in [line.item_id for line in data.services.items]
     assert "N04" in [line.item_id for line in data.services.items]

@@ -393,7 +393,7 @@ def test_published_lists_are_matched_and_a_bad_one_is_left_out(
     assert in_force.ref == "shanxi-provisional@2024.9"
     assert in_force.file == "county:shanxi-provisional/2"
     assert not any(v.file.endswith("/3") for v in lists.versions)
-    assert "shanxi-provisional@2023.1" in {v.ref for v in lists.versions}
+    assert "shanxi-provisional@2026.12" in {v.ref for v in lists.versions}
     summary = stats.eligibility_summary.set_index("项目编号")
     assert summary.at["N02", "服务项目"] == "高龄津贴（县级发布）"
     assert summary.at["N02", "符合"] == 1  # 85 on the as-of date
