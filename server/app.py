@@ -16,7 +16,7 @@ from assessment.wire.bundle import BundleRejected
 from server.config import Settings
 from server.context import ServerContext
 from server.errors import ServerError
-from server.routes import admin, pages, public, sync
+from server.routes import admin, pages, public, sync, verify
 from server.validation import invalid_request
 
 log = logging.getLogger("server")
@@ -61,4 +61,5 @@ def create_app(settings: Settings | None = None, ctx: ServerContext | None = Non
     app.include_router(sync.router)
     app.include_router(admin.router)
     app.include_router(pages.router)
+    app.include_router(verify.router)
     return app

@@ -20,6 +20,7 @@ from sqlalchemy.exc import OperationalError
 
 from assessment.documents.exports import write_statistics_xlsx
 from assessment.documents.statistics import TOTAL, TOWNSHIP
+from assessment.documents.verify_url import check_public_url
 from assessment.errors import InputRejected, Problem
 from assessment.wire.bundle import BundleRejected
 from server import county, review
@@ -42,7 +43,8 @@ FIND_LIMIT = 500
 
 def _settings(args: argparse.Namespace) -> Settings:
     return Settings(data_dir=Path(args.data_dir), db_url=args.db or "",
-                    max_bundle_bytes=int(getattr(args, "max_bundle_mb", 512)) * 1024 * 1024)
+                    max_bundle_bytes=int(getattr(args, "max_bundle_mb", 512)) * 1024 * 1024,
+                    public_url=getattr(args, "public_url", "") or "")
 
 
 def _print(value: Any) -> None:
@@ -56,8 +58,14 @@ def _fail(message: str, code: int = 1) -> int:
 
 def run_serve(args: argparse.Namespace) -> int:
     """``yinling serve``."""
+    if args.public_url:
+        try:
+            check_public_url(args.public_url, "--public-url")
+        except InputRejected as exc:
+            return _fail(str(exc), 2)
     return serve(Settings(data_dir=Path(args.data_dir), db_url=args.db or "", host=args.host,
-                          port=args.port, max_bundle_bytes=args.max_bundle_mb * 1024 * 1024))
+                          port=args.port, max_bundle_bytes=args.max_bundle_mb * 1024 * 1024,
+                          public_url=args.public_url or ""))
 
 
 def run_import_bundle(args: argparse.Namespace) -> int:
@@ -136,7 +144,7 @@ def _enrol_device(conn: Any, ctx: ServerContext, args: argparse.Namespace) -> An
         request = json.loads(Path(args.request).read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
         raise NotFound(f"无法读取登记申请文件：{args.request}") from exc
-    answer = enrol(conn, request, ctx.keys, ACTOR)
+    answer = enrol(conn, request, ctx.keys, ACTOR, ctx.public_url)
     Path(args.out).write_text(response_text(answer), encoding="utf-8")
     return {"device_id": answer["device_id"], "township": answer["township_code"],
             "response": str(args.out)}

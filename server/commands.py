@@ -24,6 +24,9 @@ def add_store_options(parser: argparse.ArgumentParser) -> None:
                         "postgresql+psycopg://yinling@127.0.0.1/yinling（默认数据目录中的 SQLite）")
     parser.add_argument("--max-bundle-mb", type=int, default=512,
                         help="数据包大小上限（MB，默认 512）")
+    parser.add_argument("--public-url", default="",
+                        help="县级公开核验地址，例如 https://yl.example.gov.cn（评估报告二维码"
+                        "指向其 /v/… 页面；设置一次后保存在数据目录中，登记时告知笔记本）")
 
 
 

@@ -21,6 +21,7 @@ class Settings:
     max_bundle_bytes: int = 512 * 1024 * 1024
     clock_skew_ms: int = 10 * 60 * 1000  # accepted request timestamp drift
     pull_limit: int = 1_000
+    public_url: str = ""  # the county's public address (see server.public_address)
 
     @property
     def database_url(self) -> str:

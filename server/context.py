@@ -10,6 +10,7 @@ from server.config import Settings
 from server.db.engine import make_engine, upgrade
 from server.grading import ServerGrader
 from server.keys import CountyKeys, load_or_create
+from server.public_address import resolve_public_url
 
 
 @dataclass(frozen=True, slots=True)
@@ -20,12 +21,14 @@ class ServerContext:
     engine: Engine
     keys: CountyKeys
     grader: ServerGrader
+    public_url: str = ""  # checked, remembered in the data folder (server.public_address)
 
     @classmethod
     def open(cls, settings: Settings, *, migrate: bool = True) -> ServerContext:
         """Create the data folder, keys and engine, and upgrade the schema."""
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         keys = load_or_create(settings.data_dir)
+        public_url = resolve_public_url(settings.data_dir, settings.public_url)
         engine = make_engine(settings.database_url)
         try:
             if migrate:
@@ -33,7 +36,7 @@ class ServerContext:
         except Exception:
             engine.dispose()
             raise
-        return cls(settings, engine, keys, ServerGrader())
+        return cls(settings, engine, keys, ServerGrader(), public_url)
 
     def close(self) -> None:
         """Release every pooled connection."""

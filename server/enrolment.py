@@ -20,8 +20,10 @@ from server.keys import CountyKeys
 from server.timeutil import utcnow
 
 
-def enrol(conn: Connection, request: object, keys: CountyKeys, actor: str) -> dict[str, Any]:
-    """Consume the code, register the device, and return the county's signed answer."""
+def enrol(conn: Connection, request: object, keys: CountyKeys, actor: str,
+          public_url: str = "") -> dict[str, Any]:
+    """Consume the code, register the device, and return the county's signed answer (with
+    the county's public address for certificate QR links, when one is set)."""
     body = verify_request(request)
     now = utcnow()
     code = conn.execute(
@@ -64,6 +66,8 @@ def enrol(conn: Connection, request: object, keys: CountyKeys, actor: str) -> di
         "county_sign_public": keys.sign_public, "county_box_public": keys.box_public,
         "issued_at": now.isoformat(timespec="seconds"),
     }
+    if public_url:
+        answer["public_url"] = public_url
     return {**answer, "signature": b64encode(keys.sign.sign(canonical_json(answer)))}
 
 

@@ -22,12 +22,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--data-dir", type=Path, default=Path("county-data"),
                         help="数据目录：县级密钥、管理员令牌、回执、SQLite 数据库")
     parser.add_argument("--max-bundle-mb", type=int, default=512, help="数据包大小上限（MB）")
+    parser.add_argument("--public-url", default="", help="县级公开核验地址（评估报告二维码指向"
+                        "其 /v/… 页面）")
 
 
 def settings_from(args: argparse.Namespace) -> Settings:
     """Settings from parsed options."""
     return Settings(data_dir=args.data_dir, db_url=args.db, host=args.host, port=args.port,
-                    max_bundle_bytes=args.max_bundle_mb * 1024 * 1024)
+                    max_bundle_bytes=args.max_bundle_mb * 1024 * 1024,
+                    public_url=args.public_url)
 
 
 def serve(settings: Settings) -> int:

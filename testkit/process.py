@@ -11,6 +11,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -26,10 +27,12 @@ ROOT = Path(__file__).resolve().parents[1]  # the folder holding the ``server`` 
 class ServerProcess:
     """``python -m server`` on 127.0.0.1 at a free port, its log kept in a file."""
 
-    def __init__(self, data_dir: Path, db_url: str = "", port: int | None = None) -> None:
+    def __init__(self, data_dir: Path, db_url: str = "", port: int | None = None,
+                 extra_args: Sequence[str] = ()) -> None:
         self.data_dir = data_dir
         self.db_url = db_url
         self.port = port or free_port()
+        self.extra_args = tuple(extra_args)
         self.log_path = data_dir.parent / f"server-{self.port}.log"
         self._process: subprocess.Popen[bytes] | None = None
 
@@ -44,6 +47,7 @@ class ServerProcess:
                 "--port", str(self.port)]
         if self.db_url:
             args += ["--db", self.db_url]
+        args += self.extra_args
         with open(self.log_path, "ab") as log:
             self._process = subprocess.Popen(args, cwd=ROOT, stdout=log, stderr=log,
                                              env={**os.environ, "PYTHONUNBUFFERED": "1"})

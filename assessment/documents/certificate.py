@@ -41,6 +41,7 @@ from assessment.documents.layout import (
     wrap_text,
 )
 from assessment.documents.qr import qr_runs
+from assessment.documents.verify_url import verification_url
 from assessment.forms import Form, default_form
 
 RED: Color = (0.78, 0.08, 0.08)
@@ -112,12 +113,18 @@ class ReprintMark:
 
 
 class CertificateSigner:
-    """Makes the signed QR text of certificates with the device's key and the ID-hash key."""
+    """Makes the signed QR text of certificates with the device's key and the ID-hash key.
 
-    def __init__(self, keys: DeviceSigningKey, id_key: bytes) -> None:
+    With the county's ``public_url`` (known once the laptop is enrolled) the QR holds a link
+    to the county's verification page with the signed code inside
+    (:mod:`assessment.documents.verify_url`); without it, the signed code alone.
+    """
+
+    def __init__(self, keys: DeviceSigningKey, id_key: bytes, public_url: str = "") -> None:
         self.keys = keys
         self.id_key = id_key
         self.device_code = keys.device_code
+        self.public_url = public_url
 
     def claims(self, data: CertificateData) -> CertificateClaims:
         """What the QR code of ``data`` states."""
@@ -131,8 +138,14 @@ class CertificateSigner:
         )
 
     def code_for(self, data: CertificateData) -> str:
-        """The signed QR text of ``data``."""
+        """The signed code of ``data`` (``YL1.…``)."""
         return sign_claims(self.claims(data), self.keys)
+
+    def qr_text(self, data: CertificateData) -> str:
+        """What the QR code holds: the verification link, or the signed code before
+        enrolment."""
+        code = self.code_for(data)
+        return verification_url(self.public_url, code) if self.public_url else code
 
 
 def chinese_date(value: date | None) -> str:
@@ -434,7 +447,7 @@ def certificate_pages(items: Iterable[CertificateData], signer: CertificateSigne
     """Lay out certificates one by one (a generator, so a batch streams)."""
     layout = layout or CertificateLayout()
     for data in items:
-        yield layout.page(data, signer.code_for(data), reprint)
+        yield layout.page(data, signer.qr_text(data), reprint)
 
 
 def certificate_document(data: CertificateData, signer: CertificateSigner,
@@ -442,6 +455,6 @@ def certificate_document(data: CertificateData, signer: CertificateSigner,
                          reprint: ReprintMark | None = None) -> Document:
     """One certificate as a :class:`Document` (for the PDF writer and the print preview)."""
     layout = layout or CertificateLayout()
-    page = layout.page(data, signer.code_for(data), reprint)
+    page = layout.page(data, signer.qr_text(data), reprint)
     return Document(title=f"{layout.report.title} {data.certificate_no}", pages=(page,),
                     subject=data.name)

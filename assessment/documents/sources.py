@@ -177,10 +177,14 @@ def certificate_data(workspace: Any, assessment_id: str, *, form: Form | None = 
 
 
 def workspace_signer(workspace: Any) -> CertificateSigner:
-    """The device's certificate signer (keys made on first use, kept in the settings)."""
+    """The device's certificate signer (keys made on first use, kept in the settings), with
+    the county's public verification address once the laptop is enrolled."""
+    from assessment.records.countynotes import PUBLIC_URL
+
     keys = load_or_create_device_keys(workspace.get_setting, workspace.set_setting)
     id_key = load_or_create_id_key(workspace.get_setting, workspace.set_setting)
-    return CertificateSigner(keys, id_key)
+    public_url = workspace.get_setting(PUBLIC_URL)
+    return CertificateSigner(keys, id_key, public_url if isinstance(public_url, str) else "")
 
 
 def was_printed(workspace: Any, assessment_id: str) -> bool:

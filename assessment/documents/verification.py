@@ -21,6 +21,7 @@ from assessment.documents.certificate_code import (
     id_number_hash,
     parse_code,
 )
+from assessment.documents.verify_url import code_from_text
 from assessment.forms import Form, default_form
 
 
@@ -82,14 +83,15 @@ def _by_code(public_keys: KeySource) -> dict[str, DevicePublicKey]:
 def verify_certificate_text(text: str, public_keys: KeySource, *,
                             id_number: str | None = None,
                             id_key: bytes | None = None) -> VerificationResult:
-    """Verify a certificate's QR text with the enrolled devices' public keys.
+    """Verify a certificate's QR text with the enrolled devices' public keys, offline.
 
+    ``text`` is the bare signed code or the county verification link that holds it.
     ``public_keys`` is any collection of keys (or a mapping from device id to key); the
     code's device code picks the key. When ``id_number`` and ``id_key`` are given, the ID
     number printed on the paper is also checked against the signed hash.
     """
     try:
-        parsed = parse_code(text)
+        parsed = parse_code(code_from_text(text))
     except MalformedCode:
         return VerificationResult(VerificationStatus.MALFORMED,
                                   "不是有效的银龄评估证书二维码内容（格式无法识别），无法核验")

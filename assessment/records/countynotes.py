@@ -27,6 +27,7 @@ from assessment.wire.outbox import ListVersion
 
 PREFIX = "local.sync."
 SERVER_URL = PREFIX + "server_url"
+PUBLIC_URL = PREFIX + "public_url"  # the county's public verification address (QR links)
 COUNTY_SIGN_PUBLIC = PREFIX + "county_sign_public"
 COUNTY_BOX_PUBLIC = PREFIX + "county_box_public"
 TOWNSHIP_CODE = PREFIX + "township_code"

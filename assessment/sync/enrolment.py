@@ -57,6 +57,7 @@ def enrolment_settings(profile: SyncProfile) -> dict[str, Any]:
     """
     return {
         countynotes.SERVER_URL: profile.server_url,
+        countynotes.PUBLIC_URL: profile.public_url,
         countynotes.COUNTY_SIGN_PUBLIC: profile.county_sign_public,
         countynotes.COUNTY_BOX_PUBLIC: profile.county_box_public,
         countynotes.TOWNSHIP_CODE: profile.township_code,
@@ -81,7 +82,9 @@ def stored_profile(device_id: str, get_setting: Callable[[str], Any]) -> SyncPro
         township_name=values[countynotes.TOWNSHIP_NAME], account=values[countynotes.ACCOUNT],
         county_sign_public=values[countynotes.COUNTY_SIGN_PUBLIC],
         county_box_public=values[countynotes.COUNTY_BOX_PUBLIC],
-        server_url=values[countynotes.SERVER_URL])
+        server_url=values[countynotes.SERVER_URL],
+        public_url=public_url if isinstance(public_url := get_setting(countynotes.PUBLIC_URL),
+                                            str) else "")
     try:
         profile.county_sign_key()
         profile.county_box_key()

@@ -14,6 +14,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+from assessment.documents.verify_url import check_public_url
 from assessment.errors import InputRejected, Problem
 from assessment.wire.changes import canonical_json
 from assessment.wire.crypto import (
@@ -33,6 +34,8 @@ REQUEST_FIELDS = ("format", "code", "device_id", "sign_public_key", "box_public_
                   "created_at")
 RESPONSE_FIELDS = ("format", "device_id", "township_code", "township_name", "account",
                    "county_sign_public", "county_box_public", "issued_at")
+# Sent by counties that have a public address (the certificate page ``/v/…``).
+RESPONSE_OPTIONAL = ("public_url",)
 
 
 def refuse(message: str) -> InputRejected:
@@ -74,10 +77,11 @@ def profile_from_response(data: object, server_url: str = "") -> SyncProfile:
     """Verify the county's enrolment answer and turn it into this laptop's profile."""
     if not isinstance(data, dict) or data.get("format") != RESPONSE_FORMAT:
         raise refuse("不是县级服务器的登记回复")
-    if set(data) != {*RESPONSE_FIELDS, "signature"} or \
+    optional = {k for k in RESPONSE_OPTIONAL if k in data}
+    if set(data) != {*RESPONSE_FIELDS, *optional, "signature"} or \
             not all(isinstance(data[k], str) for k in data):
         raise refuse("登记回复字段不符")
-    body = {k: data[k] for k in RESPONSE_FIELDS}
+    body = {k: data[k] for k in (*RESPONSE_FIELDS, *sorted(optional))}
     try:
         public = load_sign_public(body["county_sign_public"])
         signature = b64decode(data["signature"], size=SIGNATURE_BYTES)
@@ -85,7 +89,14 @@ def profile_from_response(data: object, server_url: str = "") -> SyncProfile:
         raise refuse("登记回复中的县级密钥无效") from exc
     if not verify(public, signature, canonical_json(body)):
         raise refuse("登记回复签名无效")
+    public_url = body.get("public_url", "")
+    if public_url:
+        try:
+            public_url = check_public_url(public_url)
+        except InputRejected as exc:
+            raise refuse(f"登记回复中的县级公开核验地址无效：{exc.problems[0].message}") from exc
     return SyncProfile(device_id=body["device_id"], township_code=body["township_code"],
                        township_name=body["township_name"], account=body["account"],
                        county_sign_public=body["county_sign_public"],
-                       county_box_public=body["county_box_public"], server_url=server_url)
+                       county_box_public=body["county_box_public"], server_url=server_url,
+                       public_url=public_url)

@@ -26,6 +26,7 @@ class SyncProfile:
     county_sign_public: str
     county_box_public: str
     server_url: str = ""
+    public_url: str = ""  # the county's public verification address (certificate QR links)
 
     def county_sign_key(self) -> Ed25519PublicKey:
         """The county's receipt-signing key."""

@@ -636,7 +636,7 @@ async def enrol_upload(request: Request, ctx: ContextDep, session: SessionDep) -
 
     def work() -> dict[str, Any]:
         with ctx.engine.begin() as conn:
-            return enrol(conn, wanted, ctx.keys, ACTOR)
+            return enrol(conn, wanted, ctx.keys, ACTOR, ctx.public_url)
 
     try:
         answer = await run_in_threadpool(work)

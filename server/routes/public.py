@@ -41,6 +41,6 @@ async def enrol_device(request: Request, ctx: ContextDep) -> dict[str, Any]:
 
     def work() -> dict[str, Any]:
         with ctx.engine.begin() as conn:
-            return enrol(conn, data, ctx.keys, "enrol")
+            return enrol(conn, data, ctx.keys, "enrol", ctx.public_url)
 
     return await run_in_threadpool(work)

@@ -1,0 +1,26 @@
+"""The public certificate page: ``GET /v/{code}`` (and ``/V/{code}``, the capital form the
+QR uses to stay small), without sign-in; see :mod:`server.certificate_check`."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+from starlette.concurrency import run_in_threadpool
+from starlette.responses import Response
+
+from server.certificate_check import check_certificate
+from server.deps import ContextDep
+from server.web.responses import PageRoute, html
+from server.web.verify_view import verify_page
+
+router = APIRouter(tags=["verify"], route_class=PageRoute)
+
+
+@router.get("/v/{code}")
+@router.get("/V/{code}", include_in_schema=False)
+async def verify_certificate(code: str, ctx: ContextDep) -> Response:
+    """Whether a certificate is valid, with its number, grade, date and township."""
+    def work() -> str:
+        with ctx.engine.connect() as conn:
+            return verify_page(check_certificate(conn, code))
+
+    return html(await run_in_threadpool(work))
