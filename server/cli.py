@@ -20,9 +20,9 @@ from sqlalchemy.exc import OperationalError
 
 from assessment.documents.exports import write_statistics_xlsx
 from assessment.documents.statistics import TOTAL, TOWNSHIP
-from assessment.documents.verify_url import check_public_url
 from assessment.errors import InputRejected, Problem
 from assessment.wire.bundle import BundleRejected
+from assessment.wire.public_url import check_public_url
 from server import county, review
 from server.bundles import import_bundle, write_receipt
 from server.config import Settings

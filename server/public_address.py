@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from assessment.documents.verify_url import check_public_url
+from assessment.wire.public_url import check_public_url
 
 FILE_NAME = "public_url"
 

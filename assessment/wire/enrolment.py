@@ -14,7 +14,6 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from assessment.documents.verify_url import check_public_url
 from assessment.errors import InputRejected, Problem
 from assessment.wire.changes import canonical_json
 from assessment.wire.crypto import (
@@ -27,6 +26,7 @@ from assessment.wire.crypto import (
 )
 from assessment.wire.device import DeviceKeys
 from assessment.wire.profile import SyncProfile
+from assessment.wire.public_url import check_public_url
 
 REQUEST_FORMAT = "yinling-enrolment-request"
 RESPONSE_FORMAT = "yinling-enrolment"

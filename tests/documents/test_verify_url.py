@@ -8,8 +8,9 @@ from assessment.documents.certificate import CertificateSigner
 from assessment.documents.certificate_code import MalformedCode
 from assessment.documents.qr import qr_runs
 from assessment.documents.verification import VerificationStatus, verify_certificate_text
-from assessment.documents.verify_url import check_public_url, code_from_text, verification_url
+from assessment.documents.verify_url import code_from_text, verification_url
 from assessment.errors import InputRejected
+from assessment.wire.public_url import check_public_url
 from tests.documents.conftest import ID_KEY, sample_data
 
 
