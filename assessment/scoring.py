@@ -317,6 +317,22 @@ def split_answers(
     return scores, facts
 
 
+def dimension_subtotals(form: Form, answers: Mapping[str, object]) -> dict[str, int | None]:
+    """Each dimension's subtotal once all its items are answered (None until then).
+
+    These are progress figures for the assessor while entering (a provisional C.1/C.2), not a
+    result: the grade still needs all 26 items (§6.1). Answers that are not an allowed score
+    leave their dimension open.
+    """
+    out: dict[str, int | None] = {}
+    for dimension in form.dimensions:
+        values = [answers.get(item.key) for item in dimension.items]
+        allowed = all(type(value) is int and value in item.scores
+                      for value, item in zip(values, dimension.items, strict=True))
+        out[dimension.key] = sum(v for v in values if isinstance(v, int)) if allowed else None
+    return out
+
+
 def is_complete(form: Form, answers: Mapping[str, object]) -> bool:
     """True when every Appendix B item has an answer (grading is all-or-nothing, §6.1)."""
     return all(answers.get(item.key) is not None for item in form.items)

@@ -16,8 +16,16 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QKeyEvent
-from PySide6.QtWidgets import QDialog, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtGui import QKeyEvent, QResizeEvent
+from PySide6.QtWidgets import (
+    QBoxLayout,
+    QDialog,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
 
 from app.common.context import AppContext
 from app.common.fields import repolish
@@ -28,6 +36,10 @@ from app.entry.review_dialog import ReviewDialog
 from assessment.errors import InputRejected, Problem
 from assessment.records.api import AssessmentRecord, AssessmentStatus, ElderProfile
 from assessment.scoring import Grader
+
+NARROW_WIDTH = 1100
+"""Below this page width the result panel moves below the form, folded to one line."""
+WIDGET_MAX = 16_777_215
 
 STATUS_NAMES = {
     AssessmentStatus.DRAFT: "草稿",
@@ -82,13 +94,14 @@ class EntryPage(QWidget):
         self.panel = ResultPanel(ctx.form)
         self.panel.finalize_requested.connect(self.finalize)
         self.panel.correct_requested.connect(self.correct)
-        body = QHBoxLayout()
-        body.addWidget(self.form_widget, 1)
-        body.addWidget(self.panel)
+        self.body = QBoxLayout(QBoxLayout.Direction.LeftToRight)
+        self.body.addWidget(self.form_widget, 1)
+        self.body.addWidget(self.panel)
+        self.narrow = False
         layout = QVBoxLayout(self)
         layout.addLayout(header)
         layout.addWidget(self.banner)
-        layout.addLayout(body, 1)
+        layout.addLayout(self.body, 1)
 
     # ---- opening ------------------------------------------------------------------------
 
@@ -273,6 +286,24 @@ class EntryPage(QWidget):
 
         return printing.save_certificate_pdf(self, self.ctx.workspace,
                                              self.record.assessment_id, path)
+
+    def set_narrow(self, narrow: bool) -> None:
+        """Narrow: the result panel goes below the form, folded; wide: beside it."""
+        if narrow == self.narrow:
+            return
+        self.narrow = narrow
+        if narrow:
+            self.body.setDirection(QBoxLayout.Direction.TopToBottom)
+            self.panel.setMaximumWidth(WIDGET_MAX)
+        else:
+            self.body.setDirection(QBoxLayout.Direction.LeftToRight)
+            self.panel.setMaximumWidth(420)
+        self.panel.set_foldable(narrow)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 - Qt override
+        """Choose the layout for the width the page has."""
+        super().resizeEvent(event)
+        self.set_narrow(event.size().width() < NARROW_WIDTH)
 
     def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802 - Qt override
         """Escape goes back to the elder page."""

@@ -2,8 +2,13 @@
 boxes and C.5 final grade, with consistency warnings and the finalize button.
 
 Nothing is computed here: :func:`evaluate` asks :mod:`assessment.scoring` and the panel shows
-what it says, with the form's verbatim names and sentences. Until all items are answered no
-subtotal, total or grade is shown (spec §6.1: no partial grading), only the progress.
+what it says, with the form's verbatim names and sentences. While items are open, each
+dimension shows its subtotal as soon as all its items are answered, and the sum of those as a
+provisional total marked 暂计; no grade is shown until all items are answered (spec §6.1: no
+partial grading).
+
+The figures scroll (they never clip on a low screen) while the finalize button stays in view;
+on a narrow window the entry page folds the panel to one summary line (:meth:`set_folded`).
 """
 
 from __future__ import annotations
@@ -12,13 +17,29 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from PySide6.QtCore import Signal
-from PySide6.QtWidgets import QFrame, QLabel, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QScrollArea,
+    QSizePolicy,
+    QVBoxLayout,
+    QWidget,
+)
 
 from app.common.fields import repolish
 from assessment.errors import InputRejected, Problem
 from assessment.forms import Form
-from assessment.scoring import Grader, GradeResult, consistency_warnings, is_complete, split_answers
+from assessment.scoring import (
+    Grader,
+    GradeResult,
+    consistency_warnings,
+    dimension_subtotals,
+    is_complete,
+    split_answers,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,9 +47,15 @@ class Evaluation:
     """What the panel shows for one answer dict."""
 
     answered: Mapping[str, int]  # dimension key -> answered item count
+    subtotals: Mapping[str, int | None]  # dimension key -> subtotal once the dimension is done
     result: GradeResult | None
     problems: tuple[Problem, ...]  # why it cannot be graded yet (beyond missing items)
     warnings: tuple[Problem, ...]
+
+    @property
+    def provisional_total(self) -> int:
+        """The sum of the completed dimensions' subtotals (暂计, not a result)."""
+        return sum(v for v in self.subtotals.values() if v is not None)
 
 
 def evaluate(grader: Grader, answers: Mapping[str, Any]) -> Evaluation:
@@ -48,7 +75,7 @@ def evaluate(grader: Grader, answers: Mapping[str, Any]) -> Evaluation:
         except InputRejected as exc:
             problems = exc.problems
     warnings = tuple(consistency_warnings(scores, facts))
-    return Evaluation(answered, result, problems, warnings)
+    return Evaluation(answered, dimension_subtotals(form, answers), result, problems, warnings)
 
 
 class ResultPanel(QFrame):
@@ -60,14 +87,34 @@ class ResultPanel(QFrame):
     def __init__(self, form: Form, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.form = form
+        self.folded = False
         self.setObjectName("resultPanel")
-        self.setMinimumWidth(330)
+        self.setMinimumWidth(300)
         self.setMaximumWidth(420)
-        layout = QVBoxLayout(self)
-        layout.setSpacing(6)
+        outer = QVBoxLayout(self)
+        outer.setSpacing(6)
+        top = QHBoxLayout()
         heading = QLabel(form.report.title)
         heading.setObjectName("panelTitle")
-        layout.addWidget(heading)
+        heading.setWordWrap(True)
+        top.addWidget(heading, 1)
+        self.fold_button = QPushButton("展开")
+        self.fold_button.setObjectName("foldButton")
+        self.fold_button.setToolTip("显示或收起评估结果的详细内容")
+        self.fold_button.clicked.connect(lambda: self.set_folded(not self.folded))
+        self.fold_button.hide()
+        top.addWidget(self.fold_button)
+        outer.addLayout(top)
+        self.summary = QLabel()
+        self.summary.setObjectName("panelSummary")
+        self.summary.setWordWrap(True)
+        self.summary.hide()
+        outer.addWidget(self.summary)
+        self.details = QWidget()
+        self.details.setObjectName("panelDetails")
+        layout = QVBoxLayout(self.details)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(6)
         self.progress = QLabel()
         self.progress.setObjectName("progressLabel")
         layout.addWidget(self.progress)
@@ -77,10 +124,12 @@ class ResultPanel(QFrame):
         for dimension in form.dimensions:
             label = QLabel()
             label.setObjectName(f"subtotal-{dimension.key}")
+            label.setWordWrap(True)
             self.subtotals[dimension.key] = label
             layout.addWidget(label)
         self.total = QLabel()
         self.total.setObjectName("totalLabel")
+        self.total.setWordWrap(True)
         layout.addWidget(self.total)
         self.initial = QLabel()
         self.initial.setWordWrap(True)
@@ -110,19 +159,41 @@ class ResultPanel(QFrame):
         self.messages.hide()
         layout.addWidget(self.messages)
         layout.addStretch(1)
+        self.details_scroll = QScrollArea()
+        self.details_scroll.setObjectName("panelScroll")
+        self.details_scroll.setWidgetResizable(True)
+        self.details_scroll.setFrameShape(QFrame.Shape.NoFrame)
+        self.details_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.details_scroll.setWidget(self.details)
+        outer.addWidget(self.details_scroll, 1)
         self.saved = QLabel()
         self.saved.setObjectName("savedLabel")
-        layout.addWidget(self.saved)
+        self.saved.setWordWrap(True)
+        outer.addWidget(self.saved)
         self.finalize_button = QPushButton("完成评估")
         self.finalize_button.setObjectName("finalizeButton")
         self.finalize_button.setToolTip("26 项评定完毕、两名评估员与信息提供者填写后可完成；"
                                         "完成后不可修改，只能更正")
         self.finalize_button.clicked.connect(self.finalize_requested)
-        layout.addWidget(self.finalize_button)
+        outer.addWidget(self.finalize_button)
         self.correct_button = QPushButton("更正（新建取代本次的评估）")
         self.correct_button.clicked.connect(self.correct_requested)
         self.correct_button.hide()
-        layout.addWidget(self.correct_button)
+        outer.addWidget(self.correct_button)
+
+    def set_foldable(self, foldable: bool) -> None:
+        """Narrow window: offer 展开/收起 and start folded; wide: always show everything."""
+        self.fold_button.setVisible(foldable)
+        self.set_folded(foldable)
+
+    def set_folded(self, folded: bool) -> None:
+        """Show only the summary line (folded) or all figures."""
+        self.folded = folded
+        self.details_scroll.setVisible(not folded)
+        self.summary.setVisible(folded)
+        self.fold_button.setText("展开" if folded else "收起")
+        self.setSizePolicy(QSizePolicy.Policy.Preferred,
+                           QSizePolicy.Policy.Maximum if folded else QSizePolicy.Policy.Preferred)
 
     @staticmethod
     def _caption(text: str) -> QLabel:
@@ -140,8 +211,11 @@ class ResultPanel(QFrame):
         self.progress.setText(f"已评定 {done}/{total_items} 项")
         for dimension in form.dimensions:
             count = evaluation.answered[dimension.key]
+            subtotal = evaluation.subtotals.get(dimension.key)
             if result is not None:
                 value = f"{result.subtotal(dimension.key)}分"
+            elif subtotal is not None:
+                value = f"{subtotal}分"
             else:
                 value = f"—（已评 {count}/{len(dimension.items)} 项）"
             self.subtotals[dimension.key].setText(
@@ -150,7 +224,13 @@ class ResultPanel(QFrame):
         c3 = form.report.sections.get("C.3", "老年人能力初步等级")
         ticked, unticked = form.report.ticked, form.report.unticked
         if result is None:
-            self.total.setText(f"C.2 {c2}：—")
+            finished = [d for d in form.dimensions
+                        if evaluation.subtotals.get(d.key) is not None]
+            if finished:
+                self.total.setText(f"C.2 {c2}：暂计 {evaluation.provisional_total}分"
+                                   f"（{len(finished)}/{len(form.dimensions)} 个维度已评完）")
+            else:
+                self.total.setText(f"C.2 {c2}：—")
             self.initial.setText(f"C.3 {c3}：—（{total_items} 项全部评定后显示）")
             for rule in form.change_rules:
                 self.reason_labels[rule.code].setText(f"{unticked}{rule.text}")
@@ -169,6 +249,12 @@ class ResultPanel(QFrame):
         notes += [f"{p.field}：{p.message}" for p in evaluation.problems]
         self.warnings.setText("\n".join(f"⚠ {n}" for n in notes))
         self.warnings.setVisible(bool(notes))
+        if result is not None:
+            brief = f"{result.total}分 · {form.grade_name(result.final_grade)}"
+        else:
+            brief = f"暂计 {evaluation.provisional_total}分 · 未定等级"
+        warned = f" · ⚠ {len(notes)} 条提示" if notes else ""
+        self.summary.setText(f"已评定 {done}/{total_items} 项 · {brief}{warned}")
 
     def show_messages(self, problems: Sequence[Problem], title: str = "") -> None:
         """Show problems that belong to no single field (or a summary) under the result."""

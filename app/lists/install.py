@@ -13,7 +13,7 @@ from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import QSize, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QDialog,
@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.common.geometry import fit_window
 from app.lists.models import ListVersionsModel
 from assessment.eligibility import (
     ListRegistry,
@@ -70,7 +71,7 @@ class ListsDialog(QDialog):
     def __init__(self, data_dir: Path, role: str, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle("服务清单版本")
-        self.resize(900, 420)
+        fit_window(self, QSize(900, 420))
         self.data_dir = data_dir
         self.ask_path: Callable[[], Path | None] = self._ask_path_dialog
         self.model = ListVersionsModel(self)

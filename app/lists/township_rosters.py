@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from PySide6.QtCore import QItemSelection, Qt
+from PySide6.QtCore import QItemSelection, QSize, Qt
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QDialog,
@@ -36,6 +36,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.common.background import BackgroundTask, Cancelled, CancelToken, ProgressDialog, ProgressFn
+from app.common.geometry import fit_window
 from app.lists.models import ItemCount, ItemCountsModel, RosterTableModel
 from assessment.eligibility import BatchResult, ListRegistry, match_frame
 from assessment.eligibility.rosters import ITEM_ID, ITEM_NAME, LIST, roster_tables, write_roster
@@ -124,7 +125,7 @@ class TownshipRostersView(QDialog):
                  parent: QWidget | None = None, as_of: date | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle("乡镇服务名单")
-        self.resize(1280, 780)
+        fit_window(self, QSize(1280, 780))
         self.workspace = workspace
         self.registry = registry
         self.as_of = as_of or date.today()

@@ -114,6 +114,7 @@ class AppController(QObject):
             self.watcher.deleteLater()
             self.watcher = None
         if self.window is not None:
+            self.window.save_geometry()
             self.window.hide()
             self.window.deleteLater()
             self.window = None

@@ -7,11 +7,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtCore import QSize, Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QShowEvent
 from PySide6.QtWidgets import QLabel, QMainWindow, QStackedWidget, QToolBar, QWidget
 
 from app.common.context import AppContext
+from app.common.geometry import WindowState, fit_window, keep_inside
 from app.documents.menu import install_documents
 from app.elder.menu import ElderMenu
 from app.elder.page import ElderPage
@@ -22,6 +23,10 @@ from app.shell.drafts_dialog import DraftsDialog
 from app.shell.settings_dialog import SettingsDialog
 from app.sync.menu import install_sync
 from assessment.records.api import AssessmentRecord, RecordNotFound
+
+PREFERRED_SIZE = QSize(1360, 860)
+"""The size on a large screen; smaller screens get their available area."""
+GEOMETRY_NAME = "main"
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,7 +49,8 @@ class MainWindow(QMainWindow):
         self.ctx = ctx
         user = ctx.workspace.current_user
         self.setWindowTitle(f"银龄评估 — {user.display_name}")
-        self.resize(1360, 860)
+        self.window_state = WindowState(ctx.data_dir)
+        self._fit_on_show = not self.window_state.restore(GEOMETRY_NAME, self, PREFERRED_SIZE)
         self.stack = QStackedWidget()
         self.setCentralWidget(self.stack)
         self.roster = RosterPage(ctx)
@@ -227,6 +233,25 @@ class MainWindow(QMainWindow):
         self.drafts_dialog = dialog
         QTimer.singleShot(0, dialog.open)
 
+    def save_geometry(self) -> None:
+        """Remember size and place (restored after unlocking and at the next sign-in)."""
+        self.window_state.save(GEOMETRY_NAME, self)
+
+    def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 - Qt override
+        """Once the frame is known, make sure the whole window is on the screen."""
+        super().showEvent(event)
+        QTimer.singleShot(0, self, self._keep_inside)
+
+    def _keep_inside(self) -> None:
+        if not self.isVisible() or self.isMaximized() or self.isFullScreen():
+            return
+        if self._fit_on_show:  # first start: now that the real frame is known, use the screen
+            self._fit_on_show = False
+            fit_window(self, PREFERRED_SIZE)
+        else:
+            keep_inside(self)
+
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt override
-        """Everything is autosaved; closing just closes."""
+        """Everything is autosaved; closing remembers the geometry and closes."""
+        self.save_geometry()
         event.accept()

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtWidgets import (
     QFormLayout,
     QFrame,
@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.common.geometry import fit_window
 from assessment import __version__
 from assessment.records.api import SignInFailed, StoreError, WorkspaceApi
 
@@ -39,7 +40,7 @@ class SignInWindow(QWidget):
         self.locked = False
         self.setObjectName("signInWindow")
         self.setWindowTitle("银龄评估 · 登录")
-        self.resize(520, 500)
+        fit_window(self, QSize(520, 500))
         card = QFrame()
         card.setObjectName("signInCard")
         self.title = QLabel("银龄评估")

@@ -54,6 +54,8 @@ QLabel#optionText[selected="true"] { font-weight: bold; }
 #keyHint { min-width: 34px; max-width: 60px; border: 1px solid #afb8c1; border-radius: 4px;
            background: #f6f8fa; color: #424a53; font-family: monospace; }
 #resultPanel { background: white; border: 1px solid #d0d7de; border-radius: 8px; }
+#panelScroll, #panelDetails { background: white; }
+#panelSummary { font-weight: bold; }
 #panelTitle { font-size: 16px; font-weight: bold; }
 #panelCaption { font-weight: bold; color: #1f5f99; margin-top: 6px; }
 #progressLabel { color: #57606a; }

@@ -27,6 +27,7 @@ from PySide6.QtCore import (
     QDate,
     QModelIndex,
     QPersistentModelIndex,
+    QSize,
     Qt,
 )
 from PySide6.QtGui import QPainter
@@ -47,6 +48,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.common.background import BackgroundTask, CancelToken, ProgressDialog, ProgressFn
+from app.common.geometry import fit_window
 from assessment.documents.exports import write_statistics_xlsx
 from assessment.documents.statistics import (
     AGE_BANDS,
@@ -196,7 +198,7 @@ class StatisticsView(QDialog):
         self.stats: Statistics | None = None
         self._task: BackgroundTask | None = None
         self.setWindowTitle("统计报表")
-        self.resize(1100, 720)
+        fit_window(self, QSize(1100, 720))
         start, end = default_period(date.today())
         self.start_edit = QDateEdit(QDate(start.year, start.month, start.day))
         self.end_edit = QDateEdit(QDate(end.year, end.month, end.day))

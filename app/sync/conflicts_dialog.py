@@ -7,7 +7,7 @@ carries the elder id of a double-clicked row (or of 打开老人档案) for the 
 
 from __future__ import annotations
 
-from PySide6.QtCore import QItemSelection, QModelIndex, Qt, Signal
+from PySide6.QtCore import QItemSelection, QModelIndex, QSize, Qt, Signal
 from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.common.geometry import fit_window
 from app.sync.conflict_labels import ConflictStatus, conflict_status
 from app.sync.conflicts_model import ELDER_ID_ROLE, ConflictsModel, ConflictSource
 
@@ -43,7 +44,7 @@ class ConflictsDialog(QDialog):
         super().__init__(parent)
         self.setWindowTitle("同步冲突")
         self.setObjectName("conflictsDialog")
-        self.resize(1040, 420)
+        fit_window(self, QSize(1040, 420))
         self.model = model or ConflictsModel(source, parent=self)
         explanation = QLabel(EXPLANATION)
         explanation.setObjectName("fieldHint")

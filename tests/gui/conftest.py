@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import os
-
-os.environ["QT_QPA_PLATFORM"] = "offscreen"  # before any QApplication exists
-
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
@@ -17,6 +14,12 @@ from assessment.identity import make_resident_id
 from assessment.records import demo
 from assessment.records.api import ElderProfile
 from assessment.records.workspace import Workspace
+
+# Offscreen, on one 1280×720 screen (a 1920×1080 laptop at 150 %, or 1366×768 with a taskbar),
+# so that every window is tested at the size assessors have. Set before pytest-qt makes the
+# QApplication (no Qt module above creates one).
+SCREEN_CONFIG = Path(__file__).resolve().parent / "screen_1280x720.json"
+os.environ["QT_QPA_PLATFORM"] = f"offscreen:configfile={SCREEN_CONFIG}"
 
 USERNAME = demo.DEMO_ASSESSORS[0]
 PASSWORD = demo.DEMO_PASSWORD

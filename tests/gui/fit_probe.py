@@ -1,0 +1,131 @@
+"""Walk a signed-in main window through every page and report what does not fit the screen.
+
+Used in-process by ``test_window_fit.py`` and, for other scale factors (which Qt reads only
+before the application starts), as a script in a child process:
+
+    python -m tests.gui.fit_probe DATA_DIR USERNAME PASSWORD
+
+prints one JSON object: the available screen area (logical pixels), the window's frame and the
+problems found (empty when every page fits).
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import sys
+from pathlib import Path
+
+from PySide6.QtCore import QRect
+from PySide6.QtWidgets import QApplication, QLabel, QWidget
+
+from app.common.geometry import available_area, inside_screen
+from app.shell.main_window import MainWindow
+from assessment.records.api import RosterFilter
+
+
+def settle() -> None:
+    """Let pending layouts and deferred calls run."""
+    for _ in range(3):
+        QApplication.processEvents()
+
+
+def global_rect(widget: QWidget) -> QRect:
+    """A widget's rectangle in screen coordinates."""
+    return QRect(widget.mapToGlobal(widget.rect().topLeft()), widget.size())
+
+
+def outside(widget: QWidget, name: str) -> list[str]:
+    """A problem line when ``widget`` is not shown wholly inside the available screen area."""
+    if not widget.isVisible():
+        return [f"{name} 未显示"]
+    if not inside_screen(widget):
+        return [f"{name} 超出屏幕：{global_rect(widget)} 不在 {available_area(widget)} 内"]
+    return []
+
+
+def clipped_labels(container: QWidget, name: str) -> list[str]:
+    """Word-wrapped labels that are shorter than their text needs, or overlap the next one."""
+    problems: list[str] = []
+    labels = [w for w in container.findChildren(QLabel)
+              if w.isVisible() and w.wordWrap() and w.text()]
+    labels.sort(key=lambda w: global_rect(w).top())
+    for label in labels:
+        need = label.heightForWidth(label.width())
+        if need > label.height() + 1:
+            problems.append(f"{name} 文字被截断：{label.text()[:16]}"
+                            f"（需 {need}，实 {label.height()}）")
+    for upper, lower in itertools.pairwise(labels):
+        if global_rect(upper).intersects(global_rect(lower)) \
+                and upper.parentWidget() is lower.parentWidget():
+            problems.append(f"{name} 文字重叠：{upper.text()[:12]} / {lower.text()[:12]}")
+    return problems
+
+
+def walk(window: MainWindow) -> list[str]:
+    """Visit roster, elder page (each tab) and entry page (each form page); collect problems."""
+    problems: list[str] = []
+    settle()
+    problems += outside(window, "主窗口")
+    problems += outside(window.statusBar(), "状态栏")
+    problems += outside(window.roster, "花名册")
+    elder = window.ctx.workspace.roster_page(RosterFilter(), 0, 1)[0]
+    window.open_elder(elder.elder_id)
+    page = window.elder_page
+    for index in range(page.tabs.count()):
+        page.tabs.setCurrentIndex(index)
+        settle()
+        tab = page.tabs.currentWidget()
+        assert tab is not None
+        problems += outside(tab, f"老人页“{page.tabs.tabText(index)}”")
+    page.tabs.setCurrentIndex(0)
+    page.ask_reason = lambda reasons, default: default or reasons[0]
+    page.new_assessment()
+    entry = window.entry_page
+    form = entry.form_widget
+    for row in range(form.nav.count()):
+        form.nav.setCurrentRow(row)
+        settle()
+        title = form.nav.item(row).text()
+        current = form.stack.currentWidget()
+        assert current is not None
+        problems += outside(current, f"评估页“{title}”")
+    problems += outside(entry.panel, "结果栏")
+    problems += outside(entry.panel.finalize_button, "完成评估按钮")
+    if not entry.panel.folded:
+        problems += clipped_labels(entry.panel.details, "结果栏")
+    problems += outside(window.statusBar(), "状态栏（评估页）")
+    return problems
+
+
+def main(argv: list[str]) -> int:
+    """Sign in to ``DATA_DIR`` through the app controller, walk, print JSON."""
+    from app.shell.main import AppController, configure
+    from app.shell.store import opener_for
+
+    data_dir, username, password = Path(argv[0]), argv[1], argv[2]
+    app = QApplication(sys.argv[:1])
+    configure(app)
+    controller = AppController(app, data_dir, opener_for(data_dir))
+    controller.start()
+    controller.signin.username.setText(username)
+    controller.signin.password.setText(password)
+    controller.signin.submit()
+    window = controller.window
+    assert window is not None, "sign-in failed"
+    settle()
+    area = available_area(window)
+    frame = window.frameGeometry()
+    problems = walk(window)
+    print(json.dumps({
+        "screen": [area.x(), area.y(), area.width(), area.height()],
+        "frame": [frame.x(), frame.y(), frame.width(), frame.height()],
+        "scale": window.devicePixelRatio(),
+        "problems": problems,
+    }, ensure_ascii=False))
+    controller.dispose()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
