@@ -121,7 +121,7 @@ def test_result_panel_scrolls_instead_of_clipping_on_a_low_window(
         qtbot: QtBot, ctx: AppContext) -> None:
     window = shown(qtbot, MainWindow(ctx))
     _open_entry(window)
-    for height in (700, 600, 520):
+    for height in (700, 640, 600):
         window.resize(1276, height)
         QApplication.processEvents()
         panel = window.entry_page.panel
