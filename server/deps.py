@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
+from operator import attrgetter
 from typing import Annotated
 
 from fastapi import Depends, Header, Request
 from starlette.concurrency import run_in_threadpool
 
-from server.auth import DeviceContext, authenticate, check_admin
+from server.auth import DeviceContext, authenticate, check_admin, precheck, read_headers
+from server.body import limited_body
+from server.config import Settings
 from server.context import ServerContext
-from server.errors import TooLarge
 
 
 def get_context(request: Request) -> ServerContext:
@@ -23,19 +26,15 @@ def get_context(request: Request) -> ServerContext:
 ContextDep = Annotated[ServerContext, Depends(get_context)]
 
 
-async def read_body(request: Request, limit: int) -> bytes:
-    """The request body, refusing more than ``limit`` bytes before reading it all."""
-    declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > limit:
-        raise TooLarge(f"请求过大（上限 {limit} 字节）")
-    chunks: list[bytes] = []
-    size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise TooLarge(f"请求过大（上限 {limit} 字节）")
-        chunks.append(chunk)
-    return b"".join(chunks)
+async def read_body(request: Request, limit: int) -> bytes | bytearray:
+    """The request body, refusing more than ``limit`` bytes before reading it all (large
+    bodies wait for a slot: :mod:`server.body`)."""
+    async with limited_body(request, limit) as body:
+        return body.data
+
+
+SMALL_BODY_BYTES = 4 * 1024
+"""The body limit of the signed endpoints that carry no data (state, pull, lists)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,24 +42,45 @@ class SignedRequest:
     """An authenticated device request and its raw body."""
 
     device: DeviceContext
-    body: bytes
+    body: bytes | bytearray
 
 
-async def signed_request(request: Request, ctx: ContextDep) -> SignedRequest:
-    """Read the body and check the device signature (every signed endpoint depends on it)."""
-    body = await read_body(request, ctx.settings.max_body_bytes)
-    path_qs = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-    headers = {k.lower(): v for k, v in request.headers.items()}
+def signed(limit: Callable[[Settings], int]) -> Callable[..., AsyncIterator[SignedRequest]]:
+    """A dependency checking a signed request whose body may be up to ``limit(settings)``.
 
-    def check() -> DeviceContext:
-        with ctx.engine.begin() as conn:
-            return authenticate(conn, method=request.method, path_qs=path_qs, headers=headers,
-                                body=body, skew_ms=ctx.settings.clock_skew_ms)
+    Order (every refusal before the body is read costs no memory): the headers' form and
+    timestamp window; the device known, not revoked, the nonce unused; then the body,
+    streamed under the limit; then the signature over it, consuming the nonce. A large body
+    keeps its slot (:mod:`server.body`) until the request is answered."""
 
-    return SignedRequest(await run_in_threadpool(check), body)
+    async def signed_request(request: Request, ctx: ContextDep
+                             ) -> AsyncIterator[SignedRequest]:
+        headers = {k.lower(): v for k, v in request.headers.items()}
+        skew = ctx.settings.clock_skew_ms
+        first = read_headers(headers, skew)
+
+        def check_first() -> None:
+            with ctx.engine.connect() as conn:
+                precheck(conn, first)
+
+        await run_in_threadpool(check_first)
+        path_qs = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        async with limited_body(request, limit(ctx.settings)) as body:
+            def check() -> DeviceContext:
+                with ctx.engine.begin() as conn:
+                    return authenticate(conn, method=request.method, path_qs=path_qs,
+                                        headers=headers, body_sha256=body.sha256,
+                                        skew_ms=skew)
+
+            yield SignedRequest(await run_in_threadpool(check), body.data)
+
+    return signed_request
 
 
-SignedDep = Annotated[SignedRequest, Depends(signed_request)]
+SignedDep = Annotated[SignedRequest, Depends(signed(lambda _: SMALL_BODY_BYTES))]
+"""A signed request without data (a small body limit)."""
+SignedPushDep = Annotated[SignedRequest, Depends(signed(attrgetter("max_body_bytes")))]
+"""A signed push: its body up to ``Settings.max_body_bytes``."""
 
 
 def admin(ctx: ContextDep, authorization: Annotated[str | None, Header()] = None) -> str:

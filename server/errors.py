@@ -49,3 +49,10 @@ class TooLarge(ServerError):
     """The request or bundle is over the configured limit."""
 
     status = 413
+
+
+class Busy(ServerError):
+    """The server is at its bound for this kind of request; the client may retry later."""
+
+    status = 503
+    code = "busy"

@@ -10,6 +10,7 @@ import uvicorn
 from server.app import create_app
 from server.config import DEFAULT_PORT, Settings
 from server.logconfig import log_config
+from server.memory import release_large_blocks
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -35,6 +36,7 @@ def settings_from(args: argparse.Namespace) -> Settings:
 
 def serve(settings: Settings) -> int:
     """Run uvicorn until stopped; access log without query strings or bodies."""
+    release_large_blocks()
     app = create_app(settings)
     uvicorn.run(app, host=settings.host, port=settings.port, log_config=log_config(),
                 server_header=False, timeout_graceful_shutdown=10)

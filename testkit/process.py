@@ -63,6 +63,12 @@ class ServerProcess:
                 raise RuntimeError("服务器未能启动：\n" + self.log())
             time.sleep(0.1)
 
+    @property
+    def pid(self) -> int:
+        """The process id of the running server."""
+        assert self._process is not None, "server not running"
+        return self._process.pid
+
     def kill(self) -> None:
         """SIGKILL: no shutdown, no flushing."""
         if self._process is not None:

@@ -212,18 +212,19 @@ def change_lines(changes: Iterable[WireChange]) -> bytes:
                       for c in changes)
 
 
-def split_change_lines(body: bytes) -> list[tuple[int, str, bytes]]:
+def split_change_lines(body: bytes | bytearray) -> list[tuple[int, str, bytes]]:
     """(seq, hash, JSON bytes) of each line of a :data:`CHANGE_LINES` body."""
     out: list[tuple[int, str, bytes]] = []
     if not body:
         return out
-    for i, line in enumerate(body.split(b"\n")):
-        parts = line.split(b" ", 2)
+    lines: list[bytes] | list[bytearray] = body.split(b"\n")
+    for i in range(len(lines)):
+        parts = lines[i].split(b" ", 2)
         if len(parts) != 3 or not parts[0].isdigit() or len(parts[0]) > 18 or \
                 len(parts[1]) != 64 or not parts[1].isalnum():
             raise InputRejected([Problem(f"changes[{i}]", "format",
                                          "推送行格式应为“序号 哈希 变更JSON”")])
-        out.append((int(parts[0]), parts[1].decode("ascii"), parts[2]))
+        out.append((int(parts[0]), parts[1].decode("ascii"), bytes(parts[2])))
     return out
 
 

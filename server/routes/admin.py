@@ -121,7 +121,7 @@ async def upload_bundle(request: Request, ctx: ContextDep, actor: AdminDep) -> d
     data = await read_body(request, ctx.settings.max_bundle_bytes)
 
     def work() -> dict[str, Any]:
-        outcome = import_bundle(ctx, data, actor)
+        outcome = import_bundle(ctx, bytes(data), actor)
         write_receipt(outcome, ctx.settings.receipts_dir())
         receipt: dict[str, Any] = json.loads(outcome.receipt_bytes)
         return receipt

@@ -30,10 +30,14 @@ async def county(ctx: ContextDep) -> dict[str, str]:
             "form_version": ctx.grader.form_version, "rules_hash": ctx.grader.rules_hash}
 
 
+ENROL_BODY_BYTES = 16 * 1024
+"""An enrolment request: a one-time code, two public keys and a label."""
+
+
 @router.post("/enrol")
 async def enrol_device(request: Request, ctx: ContextDep) -> dict[str, Any]:
     """Enrol a laptop with a one-time code; answer with the county's signed profile."""
-    body = await read_body(request, 64 * 1024)
+    body = await read_body(request, ENROL_BODY_BYTES)
     try:
         data = json.loads(body)
     except ValueError as exc:

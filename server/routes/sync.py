@@ -15,7 +15,7 @@ from assessment.errors import InputRejected, Problem
 from assessment.wire.changes import CHANGE_LINES, Change, change_from_json, split_change_lines
 from server.db.engine import is_sqlite
 from server.db.tables import list_versions
-from server.deps import ContextDep, SignedDep
+from server.deps import ContextDep, SignedDep, SignedPushDep
 from server.errors import NotFound
 from server.feed import device_state, pull
 from server.ingest import gc_paused, held_changes, ingest
@@ -27,7 +27,7 @@ Held = Callable[[Sequence[tuple[int, str]]], set[int]]
 """Given (seq, hash) pairs, the seqs the county already holds with that very hash."""
 
 
-def parse_push(body: bytes, device_id: str, max_batch: int,
+def parse_push(body: bytes | bytearray, device_id: str, max_batch: int,
                held: Held | None = None) -> tuple[list[Change], int]:
     """The changes of a push body, and how many the county already holds.
 
@@ -65,7 +65,7 @@ def parse_push(body: bytes, device_id: str, max_batch: int,
     return fresh, duplicates
 
 
-def parse_push_lines(body: bytes, device_id: str, max_batch: int,
+def parse_push_lines(body: bytes | bytearray, device_id: str, max_batch: int,
                      held: Held | None = None) -> tuple[list[Change], int]:
     """:func:`parse_push` for a :data:`~assessment.wire.changes.CHANGE_LINES` body.
 
@@ -114,7 +114,7 @@ async def state(req: SignedDep, ctx: ContextDep) -> dict[str, Any]:
 
 
 @router.post("/push")
-async def push(req: SignedDep, ctx: ContextDep,
+async def push(req: SignedPushDep, ctx: ContextDep,
                content_type: Annotated[str | None, Header()] = None) -> dict[str, Any]:
     """Apply one batch in one transaction; answer with the acknowledged sequence.
 
