@@ -24,14 +24,14 @@ from pathlib import Path
 import httpx
 import pytest
 
-from assessment.sync.requestsig import (
+from assessment.wire.requestsig import (
     HEADER_DEVICE,
     HEADER_NONCE,
     HEADER_SIGNATURE,
     HEADER_TIMESTAMP,
     sign_request,
 )
-from server.process import ServerProcess
+from testkit.process import ServerProcess
 from tests.server.support import Laptop
 
 ATTACKERS = 48
