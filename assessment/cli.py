@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 from collections.abc import Sequence
 
 from assessment import __version__
+from assessment.errors import InputRejected
 
 # Subcommand modules, in the order ``--help`` lists them.
 COMMAND_MODULES: tuple[str, ...] = (
@@ -81,8 +83,29 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     handler = args.handler
-    code: int = handler(args)
+    try:
+        code: int = handler(args)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        # The reader went away (``yinling … | head``): stop quietly, like other tools.
+        _discard_stdout()
+        return 1
+    except InputRejected as exc:
+        # Every command refuses bad input itself; this is the net under all of them.
+        for problem in exc.problems:
+            print(f"错误：{problem}", file=sys.stderr)
+        return 1
     return code
+
+
+def _discard_stdout() -> None:
+    """Point standard output at the null device so the flush at exit cannot fail again."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError):  # no real file descriptor (tests capture stdout)
+        pass
 
 
 if __name__ == "__main__":

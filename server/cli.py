@@ -20,7 +20,9 @@ from sqlalchemy.exc import OperationalError
 
 from assessment.documents.exports import write_statistics_xlsx
 from assessment.documents.statistics import TOTAL, TOWNSHIP
+from assessment.eligibility.listfiles import LIST_FILE_LIMITS
 from assessment.errors import InputRejected, Problem
+from assessment.inputreader import DEFAULT_LIMITS, read_bytes, read_json
 from assessment.wire.bundle import BundleRejected
 from assessment.wire.public_url import check_public_url
 from server import county, review
@@ -38,6 +40,8 @@ from server.stats import check_period, county_summary, county_workbook, parse_da
 from server.transfers import transfer_elder
 
 ACTOR = "county-cli"
+# An enrolment request is a few hundred bytes.
+ENROL_FILE_LIMITS = DEFAULT_LIMITS.with_max_bytes(64 * 1024)
 FIND_LIMIT = 500
 
 
@@ -140,10 +144,7 @@ def _device(conn: Any, ctx: ServerContext, args: argparse.Namespace) -> Any:
 
 
 def _enrol_device(conn: Any, ctx: ServerContext, args: argparse.Namespace) -> Any:
-    try:
-        request = json.loads(Path(args.request).read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise NotFound(f"无法读取登记申请文件：{args.request}") from exc
+    request = read_json(args.request, ENROL_FILE_LIMITS)
     answer = enrol(conn, request, ctx.keys, ACTOR, ctx.public_url)
     Path(args.out).write_text(response_text(answer), encoding="utf-8")
     return {"device_id": answer["device_id"], "township": answer["township_code"],
@@ -151,7 +152,11 @@ def _enrol_device(conn: Any, ctx: ServerContext, args: argparse.Namespace) -> An
 
 
 def _list(conn: Any, ctx: ServerContext, args: argparse.Namespace) -> Any:
-    content = Path(args.file).read_text(encoding="utf-8")
+    raw = read_bytes(args.file, LIST_FILE_LIMITS.max_bytes)
+    try:
+        content = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise InputRejected([Problem(args.file, "encoding", "清单文件不是 UTF-8 编码")]) from exc
     return {"sha256": publish_checked(conn, args.list_id, args.version, content, ACTOR)}
 
 

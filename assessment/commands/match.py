@@ -21,7 +21,8 @@ from assessment.eligibility.evaluate import evaluate_profile
 from assessment.eligibility.plan import MatchPlan, make_plan
 from assessment.eligibility.profile import parse_request
 from assessment.errors import FormFileError, InputRejected, Problem
-from assessment.jsonio import dump_json, read_json_source
+from assessment.inputreader import read_json
+from assessment.jsonio import dump_json
 
 
 def add_lists_dir(parser: argparse.ArgumentParser) -> None:
@@ -81,7 +82,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"错误：服务清单文件无效：{exc}", file=sys.stderr)
         return 3
     try:
-        output = match_payload(read_json_source(args.file), registry, dt.date.today())
+        output = match_payload(read_json(args.file), registry, dt.date.today())
     except InputRejected as exc:
         for problem in exc.problems:
             print(f"错误：{problem}", file=sys.stderr)

@@ -24,10 +24,13 @@ from typing import Any
 
 from assessment.errors import InputRejected, Problem
 from assessment.forms import Form
-from assessment.jsonio import dump_json, read_json_source
+from assessment.inputreader import DEFAULT_LIMITS, read_json
+from assessment.jsonio import dump_json
 from assessment.scoring import Grader, GradeRaiseMode, GradingSettings
 
 _TOP_KEYS = frozenset({"items", "coma", "diagnoses", "risk_events"})
+# One case is under 1 KB: 8 MB is thousands of cases, and bounds memory whatever is given.
+SCORE_INPUT_LIMITS = DEFAULT_LIMITS.with_max_bytes(8 * 1024 * 1024)
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -153,7 +156,7 @@ def run(args: argparse.Namespace) -> int:
     """Handler of ``yinling score``."""
     grader = Grader(settings=GradingSettings(GradeRaiseMode(args.grade_raise_mode)))
     try:
-        payload = read_json_source(args.file)
+        payload = read_json(args.file, SCORE_INPUT_LIMITS)
         if isinstance(payload, list) and not payload:
             raise InputRejected([Problem("(输入)", "empty", "数组为空，没有要计算的评估")])
         output = grade_cases(payload, grader)

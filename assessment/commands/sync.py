@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING
 
 from assessment.commands.workspace_args import add_workspace_arguments, open_workspace
 from assessment.errors import InputRejected
+from assessment.inputreader import DEFAULT_LIMITS, read_json
 from assessment.records.api import StoreError
 from assessment.records.countynotes import REVOKED, SyncRefused, revoked_message
 
@@ -36,6 +37,9 @@ if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PublicKey
 
     from assessment.records.workspace import Workspace
+
+# An enrolment answer is about a kilobyte.
+ENROL_FILE_LIMITS = DEFAULT_LIMITS.with_max_bytes(64 * 1024)
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -133,12 +137,7 @@ def _run(args: argparse.Namespace, ws: Workspace) -> int:
         print(f"登记申请已写入 {args.out}，请交县级管理员处理")
         return 0
     if action == "enrol-import":
-        try:
-            with open(args.file, encoding="utf-8") as handle:
-                data = json.load(handle)
-        except (OSError, ValueError):
-            print("错误：无法读取登记回复文件", file=sys.stderr)
-            return 1
+        data = read_json(args.file, ENROL_FILE_LIMITS)
         profile = profile_from_response(data, args.server)
         if profile.device_id != ws.device_id:
             print("错误：登记回复不是发给本机的", file=sys.stderr)

@@ -17,13 +17,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from assessment.eligibility.resolve import Resolver, SettingValue
 from assessment.eligibility.rules import Atom, Period, RuleNode
 from assessment.eligibility.syntax import ExpressionError
 from assessment.eligibility.vocabulary import PredicateSource, Vocabulary
-from assessment.errors import FormFileError
+from assessment.errors import FormFileError, InputRejected
+from assessment.inputreader import DEFAULT_LIMITS, parse_yaml, read_bytes
+
+# A list file is tens of kilobytes; the bound keeps hostile files cheap to refuse.
+LIST_FILE_LIMITS = DEFAULT_LIMITS.with_max_bytes(2 * 1024 * 1024)
 
 _LIST_KEYS = frozenset(
     {
@@ -334,8 +336,22 @@ def load_list_file(path: Path, vocabulary: Vocabulary) -> ServiceList:
     """Load and validate one list file; raise :class:`FormFileError` when it is bad."""
     file = str(path)
     try:
-        raw = path.read_bytes()
-        data = yaml.safe_load(raw.decode("utf-8"))
-    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
-        raise FormFileError(file, "", f"无法读取清单文件：{exc}") from exc
+        raw = read_bytes(path, LIST_FILE_LIMITS.max_bytes)
+    except InputRejected as exc:
+        raise _file_error(file, exc) from exc
+    return parse_list_bytes(raw, vocabulary, file)
+
+
+def parse_list_bytes(raw: bytes, vocabulary: Vocabulary, file: str) -> ServiceList:
+    """Parse and validate the bytes of a list file (through the input reader's limits)."""
+    try:
+        data = parse_yaml(raw, LIST_FILE_LIMITS, file)
+    except InputRejected as exc:
+        raise _file_error(file, exc) from exc
     return parse_list(data, vocabulary, file, hashlib.sha256(raw).hexdigest())
+
+
+def _file_error(file: str, exc: InputRejected) -> FormFileError:
+    problem = exc.problems[0]
+    key = "" if problem.field == file else problem.field
+    return FormFileError(file, key, problem.message)

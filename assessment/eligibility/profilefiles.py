@@ -10,14 +10,20 @@ may be UTF-8 with or without BOM (as Excel saves it). Every problem names row an
 from __future__ import annotations
 
 import csv
+import io
+import re
 from pathlib import Path
 from typing import Any
 
 from assessment.eligibility.profile import AS_OF_KEY, Profile, parse_profile
 from assessment.eligibility.vocabulary import Vocabulary
 from assessment.errors import InputRejected, Problem
-from assessment.jsonio import read_json_source
+from assessment.inputreader import DEFAULT_LIMITS, read_bytes, read_json
 
+# A county's roster of some 20,000 elders is about 20 MB as JSON.
+PROFILE_FILE_LIMITS = DEFAULT_LIMITS.with_max_bytes(64 * 1024 * 1024)
+# ASCII digits only ("²".isdigit() is true), and few enough for int().
+_INTEGER = re.compile(r"-?[0-9]{1,18}\Z")
 _TRUE = frozenset({"是", "true", "True", "TRUE", "1", "有"})
 _FALSE = frozenset({"否", "false", "False", "FALSE", "0", "无"})
 
@@ -32,7 +38,7 @@ def _cell(vocabulary: Vocabulary, key: str, text: str) -> Any:
         fields = [name.split(".", 1)[1] for name in record.fields]
         return {
             fields[0]: category.strip() or None,
-            fields[1]: int(grade) if grade.strip().isdigit() else (grade.strip() or None),
+            fields[1]: int(grade) if _INTEGER.match(grade.strip()) else (grade.strip() or None),
         }
     attr = vocabulary.attributes.get(key)
     if attr is None:
@@ -40,7 +46,7 @@ def _cell(vocabulary: Vocabulary, key: str, text: str) -> Any:
     if attr.kind == "bool":
         return True if text in _TRUE else False if text in _FALSE else text
     if attr.kind == "int":
-        return int(text) if text.lstrip("-").isdigit() else text
+        return int(text) if _INTEGER.match(text) else text
     if attr.kind == "set":
         return [] if text == "无" else [part.strip() for part in text.split("、") if part.strip()]
     return text
@@ -48,10 +54,10 @@ def _cell(vocabulary: Vocabulary, key: str, text: str) -> Any:
 
 def read_csv_profiles(path: Path, vocabulary: Vocabulary) -> list[Profile]:
     """Read and validate every row of a CSV file of profiles."""
+    raw = read_bytes(path, PROFILE_FILE_LIMITS.max_bytes)
     try:
-        with path.open(encoding="utf-8-sig", newline="") as handle:
-            rows = list(csv.DictReader(handle))
-    except (OSError, UnicodeDecodeError, csv.Error) as exc:
+        rows = list(csv.DictReader(io.StringIO(raw.decode("utf-8-sig"), newline="")))
+    except (UnicodeDecodeError, csv.Error) as exc:
         raise InputRejected(
             [Problem("", "unreadable", f"无法读取 CSV 文件 {path}：{exc}")]
         ) from exc
@@ -78,7 +84,7 @@ def read_profiles(path: Path, vocabulary: Vocabulary) -> list[Profile]:
     """Read profiles from a ``.csv`` file, or JSON (one object or an array) otherwise."""
     if path.suffix.lower() == ".csv":
         return read_csv_profiles(path, vocabulary)
-    payload = read_json_source(str(path))
+    payload = read_json(path, PROFILE_FILE_LIMITS)
     many = isinstance(payload, list)
     problems: list[Problem] = []
     profiles: list[Profile] = []

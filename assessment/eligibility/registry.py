@@ -18,11 +18,11 @@ from functools import lru_cache
 from pathlib import Path
 
 import platformdirs
-import yaml
 
-from assessment.eligibility.listfiles import ServiceList, load_list_file
+from assessment.eligibility.listfiles import LIST_FILE_LIMITS, ServiceList, load_list_file
 from assessment.eligibility.vocabulary import Vocabulary, load_vocabulary
-from assessment.errors import FormFileError
+from assessment.errors import FormFileError, InputRejected
+from assessment.inputreader import read_yaml
 from assessment.paths import resources_dir
 
 DATA_DIR_ENV = "YINLING_DATA_DIR"
@@ -61,8 +61,8 @@ def _version_key(version: str) -> tuple[tuple[int, str], ...]:
 
 def _is_list_file(path: Path) -> bool:
     try:
-        head = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, yaml.YAMLError):
+        head = read_yaml(path, LIST_FILE_LIMITS)
+    except InputRejected:
         return True  # let the loader report it properly
     return isinstance(head, dict) and head.get("kind") != "vocabulary"
 

@@ -18,7 +18,6 @@ device, badly signed, sealed to another county, or inconsistent with its own man
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import struct
 import zlib
@@ -35,6 +34,7 @@ from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X
 
 from assessment.errors import InputRejected, Problem
 from assessment.ids import new_id
+from assessment.inputreader import DEFAULT_LIMITS, Limits, parse_json
 from assessment.wire.changes import (
     Change,
     Link,
@@ -223,9 +223,10 @@ def _split(data: bytes) -> tuple[dict[str, Any], bytes, bytes, bytes, bytes]:
     signed = data[:pos + ct_len]
     signature = data[pos + ct_len:]
     try:
-        manifest = json.loads(manifest_bytes.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
-        raise BundleRejected("manifest", "数据包清单无法解析，文件已损坏") from exc
+        manifest = parse_json(manifest_bytes, DEFAULT_LIMITS.with_max_bytes(_MAX_MANIFEST),
+                              "manifest")
+    except InputRejected as exc:
+        raise BundleRejected("manifest", f"数据包清单无法解析，文件已损坏（{exc}）") from exc
     _check_manifest(manifest, manifest_bytes)
     return manifest, manifest_bytes, ciphertext, signed, signature
 
@@ -314,10 +315,11 @@ def _inflate(compressed: bytes, expected: int) -> bytes:
 
 
 def _parse_changes(plaintext: bytes, manifest: dict[str, Any]) -> tuple[Change, ...]:
+    limits = Limits(max_bytes=max(len(plaintext), 1), max_string=1024 * 1024)
     try:
-        body = json.loads(plaintext.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError, RecursionError) as exc:  # nesting too deep too
-        raise BundleRejected("payload", "数据包内容无法解析") from exc
+        body = parse_json(plaintext, limits, "payload")
+    except InputRejected as exc:
+        raise BundleRejected("payload", f"数据包内容无法解析（{exc}）") from exc
     if not isinstance(body, dict) or set(body) != {"changes"} or \
             not isinstance(body["changes"], list):
         raise BundleRejected("payload", "数据包内容格式不符")

@@ -121,7 +121,8 @@ def test_a_payload_without_a_canonical_form_is_refused(county_ctx: ServerContext
     plain = _plain(items).replace(b'"__value__"', text.encode())
     with pytest.raises(InputRejected, match="无法规范编码"):
         change_from_json(json.loads(plain)["changes"][1])
-    with pytest.raises(BundleRejected, match=r"changes\[1\].*无法规范编码"):
+    # In a bundle the input reader refuses NaN/Infinity first, naming the same field.
+    with pytest.raises(BundleRejected, match=r"changes\[1\].*(无法规范编码|不是有效的数字)"):
         import_bundle(county_ctx, _sealed(device, plain), "test")
     assert _count(county_ctx) == 0
 
