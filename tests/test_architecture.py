@@ -12,8 +12,8 @@ ROOT = Path(__file__).resolve().parent.parent
 # import units of its own layer or below, never above. ``assessment`` is the package itself
 # (its ``__init__``, the version).
 CORE_LAYERS: tuple[frozenset[str], ...] = (
-    frozenset({"assessment", "errors", "ids", "paths", "jsonio", "identity", "devicekeys",
-               "divisions"}),
+    frozenset({"assessment", "errors", "ids", "paths", "jsonio", "inputreader", "identity",
+               "devicekeys", "divisions"}),
     frozenset({"forms", "scoring"}),
     frozenset({"wire", "eligibility"}),  # sync wire format; service-list rules
     frozenset({"records"}),  # the local store and its Workspace facade
