@@ -1,49 +1,21 @@
 """The one helper for work off the GUI thread, with progress and cancel (DESIGN.md §3.5).
 
-A job is a plain callable ``job(progress, token) -> result`` that knows nothing about Qt: it
-reports progress through ``progress(done, total, text)`` and checks ``token.cancelled`` now and
-then. :class:`BackgroundTask` runs it on the global thread pool and delivers progress, the
-result, a failure or the cancellation back on the GUI thread through signals;
-:class:`ProgressDialog` shows it with a progress bar and a 取消 button.
+A job is a plain callable ``job(progress, token) -> result`` that knows nothing about Qt (the
+core's job types, :mod:`assessment.usecases.progress`): it reports progress through
+``progress(done, total, text)`` and checks ``token.cancelled`` now and then.
+:class:`BackgroundTask` runs it on the global thread pool and delivers progress, the result, a
+failure or the cancellation back on the GUI thread through signals; :class:`ProgressDialog`
+shows it with a progress bar and a 取消 button.
 """
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable
-from typing import Any, Protocol
-
 from PySide6.QtCore import QObject, QRunnable, Qt, QThreadPool, Signal, Slot
 from PySide6.QtWidgets import QDialog, QLabel, QProgressBar, QPushButton, QVBoxLayout, QWidget
 
+from assessment.usecases.progress import Cancelled, CancelToken, Job, ProgressFn
 
-class CancelToken:
-    """Set by the GUI when the user cancels; read by the job."""
-
-    def __init__(self) -> None:
-        self._event = threading.Event()
-
-    def cancel(self) -> None:
-        """Ask the job to stop at its next check."""
-        self._event.set()
-
-    @property
-    def cancelled(self) -> bool:
-        """True once :meth:`cancel` was called."""
-        return self._event.is_set()
-
-
-class Cancelled(Exception):
-    """A job raises this when it stops because its token was cancelled."""
-
-
-class ProgressFn(Protocol):
-    """How a job reports progress: ``done`` of ``total`` steps and a short Chinese text."""
-
-    def __call__(self, done: int, total: int, text: str = "") -> None: ...
-
-
-Job = Callable[[ProgressFn, CancelToken], Any]
+__all__ = ["BackgroundTask", "CancelToken", "Cancelled", "Job", "ProgressDialog", "ProgressFn"]
 
 
 class _Signals(QObject):

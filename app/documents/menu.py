@@ -104,7 +104,7 @@ class BatchPrintDialog(QDialog):
         return RosterFilter(village=village or None)
 
     def mode(self) -> str:
-        """The chosen output mode (see :func:`app.documents.printing.batch_job`)."""
+        """The chosen output mode (:data:`assessment.usecases.certificates.BATCH_MODES`)."""
         return next(key for key, button in self.modes.items() if button.isChecked())
 
     def assessment_ids(self) -> list[str]:

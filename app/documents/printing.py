@@ -14,16 +14,14 @@ Entry points for the main window:
 * :func:`batch_certificates` — many certificates (a village, a filter) to one PDF, to one PDF
   each in a folder, or to the printer, off the GUI thread with a progress bar and 取消.
 
-A certificate printed or exported before is marked 补打 and its reprint is written to the audit
-log (``Workspace.log_access(…, "reprint_certificate")``); first prints log
-``print_certificate`` or ``export_certificate_pdf``.
+What is issued, the 补打 reprint rule and the audit entries are the core's one certificate
+pipeline (:mod:`assessment.usecases.certificates`, also behind ``yinling certificate``); this
+module adds the preview, the print dialogs and painting with QPainter.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
-from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -42,32 +40,26 @@ from PySide6.QtGui import (
 from PySide6.QtPrintSupport import QPrintDialog, QPrinter, QPrintPreviewDialog
 from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
 
-from app.common.background import BackgroundTask, Cancelled, CancelToken, ProgressDialog, ProgressFn
-from assessment.documents.certificate import (
-    CertificateLayout,
-    CertificateSigner,
-    ReprintMark,
-    certificate_document,
-)
+from app.common.background import BackgroundTask, ProgressDialog
 from assessment.documents.fonts import FontChoice, find_cjk_font
 from assessment.documents.layout import (
     CheckBox,
     Color,
-    Document,
     Line,
     Page,
     QrCode,
     Rect,
     TextRun,
 )
-from assessment.documents.pdf import write_pages, write_pdf
-from assessment.documents.sources import (
-    certificate_data,
-    log_print,
-    was_printed,
-    workspace_signer,
-)
 from assessment.errors import InputRejected
+from assessment.usecases.certificates import (
+    BatchOutcome,
+    certificates_job,
+    export_certificate_pdf,
+    prepare_certificate,
+    record_issue,
+    record_printed,
+)
 
 FALLBACK_FAMILIES = ("SimSun", "宋体", "Microsoft YaHei", "Songti SC", "AR PL UMing CN",
                      "WenQuanYi Zen Hei", "Noto Serif CJK SC", "Noto Sans CJK SC")
@@ -221,25 +213,6 @@ def paint_pages(printer: QPrinter, pages: Sequence[Page], font: FontChoice | Non
     return done
 
 
-@dataclass
-class _Prepared:
-    """A certificate ready to show: its document and whether it is a reprint."""
-
-    document: Document
-    reprint: bool
-
-
-def prepare_certificate(workspace: Any, assessment_id: str,
-                        signer: CertificateSigner | None = None,
-                        layout: CertificateLayout | None = None) -> _Prepared:
-    """Lay out one certificate, marked 补打 when it was printed or exported before."""
-    data = certificate_data(workspace, assessment_id)
-    reprint = was_printed(workspace, assessment_id)
-    mark = ReprintMark(date.today()) if reprint else None
-    document = certificate_document(data, signer or workspace_signer(workspace), layout, mark)
-    return _Prepared(document, reprint)
-
-
 def _refused(parent: QWidget | None, error: Exception) -> None:
     if isinstance(error, InputRejected):
         message = "\n".join(p.message for p in error.problems)
@@ -266,7 +239,7 @@ def print_certificate(parent: QWidget | None, workspace: Any, assessment_id: str
     dialog.paintRequested.connect(lambda target: paint_pages(target, pages))
     printed = dialog.exec() == QPrintPreviewDialog.DialogCode.Accepted
     if printed:
-        log_print(workspace, assessment_id, reprint=prepared.reprint)
+        record_printed(workspace, prepared)
     return printed
 
 
@@ -285,7 +258,7 @@ def print_certificate_now(parent: QWidget | None, workspace: Any, assessment_id:
     if paint_pages(printer, prepared.document.pages) == 0:
         QMessageBox.warning(parent, "无法打印", "打印机无法开始打印，请检查打印机设置。")
         return False
-    log_print(workspace, assessment_id, reprint=prepared.reprint)
+    record_printed(workspace, prepared)
     return True
 
 
@@ -305,70 +278,11 @@ def save_certificate_pdf(parent: QWidget | None, workspace: Any, assessment_id: 
             return None
         path = Path(chosen)
     try:
-        write_pdf(prepared.document, path)
+        export_certificate_pdf(workspace, assessment_id, path, prepared=prepared)
     except OSError as error:
         QMessageBox.critical(parent, "无法保存", f"无法写入 {path}：{error.strerror}")
         return None
-    log_print(workspace, assessment_id, reprint=prepared.reprint,
-              action="export_certificate_pdf")
     return path
-
-
-@dataclass
-class BatchOutcome:
-    """What a batch produced: files written (PDF modes), pages (print mode), refusals."""
-
-    files: list[Path] = field(default_factory=list)
-    pages: list[Page] = field(default_factory=list)
-    printed_ids: list[tuple[str, bool]] = field(default_factory=list)  # (id, reprint)
-    refused: list[tuple[str, str]] = field(default_factory=list)  # (id, reason)
-
-
-def batch_job(workspace: Any, assessment_ids: Sequence[str], mode: str,
-              target: Path | None) -> Callable[[ProgressFn, CancelToken], BatchOutcome]:
-    """The background job of a batch. ``mode``: ``"one_pdf"`` (``target`` is the file),
-    ``"pdf_per_certificate"`` (``target`` is a folder) or ``"print"`` (pages are returned
-    for the GUI thread to paint). Qt-free, so it is tested without a display."""
-
-    def job(progress: ProgressFn, token: CancelToken) -> BatchOutcome:
-        outcome = BatchOutcome()
-        signer = workspace_signer(workspace)
-        layout = CertificateLayout()
-        total = len(assessment_ids)
-        pages: list[Page] = []
-        for done, assessment_id in enumerate(assessment_ids, start=1):
-            if token.cancelled:
-                raise Cancelled
-            try:
-                prepared = prepare_certificate(workspace, assessment_id, signer, layout)
-            except InputRejected as error:
-                outcome.refused.append((assessment_id, "；".join(p.message
-                                                                for p in error.problems)))
-                continue
-            if mode == "pdf_per_certificate" and target is not None:
-                path = target / f"{prepared.document.title.replace(' ', '_')}.pdf"
-                write_pdf(prepared.document, path)
-                outcome.files.append(path)
-                log_print(workspace, assessment_id, reprint=prepared.reprint,
-                          action="export_certificate_pdf")
-            else:
-                pages.extend(prepared.document.pages)
-            outcome.printed_ids.append((assessment_id, prepared.reprint))
-            progress(done, total, f"正在生成评估报告（{done}/{total}）")
-        if mode == "one_pdf" and target is not None:
-            if token.cancelled:
-                raise Cancelled
-            progress(total, total, "正在写入 PDF 文件……")
-            write_pages(pages, target, title="老年人能力评估报告（批量）")
-            outcome.files.append(target)
-            for assessment_id, reprint in outcome.printed_ids:
-                log_print(workspace, assessment_id, reprint=reprint,
-                          action="export_certificate_pdf")
-        if mode == "print":
-            outcome.pages = pages
-        return outcome
-
-    return job
 
 
 def batch_certificates(parent: QWidget | None, workspace: Any, assessment_ids: Sequence[str],
@@ -394,7 +308,7 @@ def batch_certificates(parent: QWidget | None, workspace: Any, assessment_ids: S
         if not chosen:
             return None
         target = Path(chosen)
-    task = BackgroundTask(batch_job(workspace, list(assessment_ids), mode, target), parent)
+    task = BackgroundTask(certificates_job(workspace, assessment_ids, mode, target), parent)
     handle = BatchTaskHandle(task, parent, workspace, printer)
     dialog = ProgressDialog(task, "批量生成评估报告", parent)
     task.start()
@@ -422,7 +336,7 @@ class BatchTaskHandle:
         if self.printer is not None and outcome.pages:
             painted = paint_pages(self.printer, outcome.pages)
             for assessment_id, reprint in outcome.printed_ids[:painted]:
-                log_print(self.workspace, assessment_id, reprint=reprint)
+                record_issue(self.workspace, assessment_id, reprint=reprint, exported=False)
         if outcome.refused and self.parent is not None:
             lines = [f"{aid}：{why}" for aid, why in outcome.refused[:10]]
             QMessageBox.information(self.parent, "部分评估未生成报告", "\n".join(lines))

@@ -8,13 +8,13 @@ exports and the statistics say the same thing.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, Qt
 from PySide6.QtGui import QBrush, QColor
 
 from assessment.eligibility import RESULT_LABELS, ItemResult, ServiceList
+from assessment.usecases.rosters import ItemCount
 
 if TYPE_CHECKING:
     import pandas as pd  # only the township view (made on demand) hands frames in
@@ -140,19 +140,6 @@ class EligibilityModel(_TableModel):
             return int(Qt.AlignmentFlag.AlignLeft | vertical)
         return None
 
-
-
-@dataclass(frozen=True, slots=True)
-class ItemCount:
-    """One item of the township view: how many elders are eligible / undetermined."""
-
-    item_id: str
-    name: str
-    type: str
-    list_ref: str
-    provisional: bool
-    eligible: int
-    undetermined: int
 
 
 class ItemCountsModel(_TableModel):

@@ -1,24 +1,20 @@
 """乡镇服务名单: per-item rosters of the whole registry, matched in one vectorized pass.
 
-The job runs off the GUI thread (:mod:`app.common.background`): it reads every elder once through
-the core's registry-frame reader (:func:`assessment.documents.frames.eligibility_input`,
-shared with the statistics), matches it
-with :func:`assessment.eligibility.match_frame` and makes the roster tables with
-:mod:`assessment.eligibility.rosters`. The view lists every item with its counts (符合,
-待核实), shows the selected item's roster with what is missing, and exports Excel or CSV
-(the core's writer, also in the background).
+The work is the core's one pipeline (:mod:`assessment.usecases.rosters`, also behind
+``yinling roster`` without ``--input``), run off the GUI thread (:mod:`app.common.background`):
+it reads every elder once, matches the whole registry in one vectorized pass and makes every
+item's roster. The view lists every item with its counts (符合, 待核实), shows the selected
+item's roster with what is missing, and exports Excel or CSV (the core's writer, also in the
+background).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-import pandas as pd
 from PySide6.QtCore import QItemSelection, QSize, Qt
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -35,87 +31,15 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.common.background import BackgroundTask, Cancelled, CancelToken, ProgressDialog, ProgressFn
+from app.common.background import BackgroundTask, CancelToken, ProgressDialog, ProgressFn
 from app.common.geometry import fit_window
-from app.lists.models import ItemCount, ItemCountsModel, RosterTableModel
-from assessment.eligibility import BatchResult, ListRegistry, match_frame
-from assessment.eligibility.rosters import ITEM_ID, ITEM_NAME, LIST, roster_tables, write_roster
-from assessment.eligibility.values import TRUE, UNKNOWN
+from app.lists.models import ItemCountsModel, RosterTableModel
+from assessment.eligibility import ListRegistry
+from assessment.eligibility.rosters import ITEM_ID, ITEM_NAME, LIST
+from assessment.usecases.rosters import TownshipRosters, export_rosters, township_rosters_job
 
 # Roster columns not shown on screen (the item is already selected; ids are internal).
 HIDDEN_COLUMNS = (ITEM_ID, ITEM_NAME, LIST, "人员编号")
-
-
-@dataclass(frozen=True, slots=True)
-class RegistryFrame:
-    """The registry as the batch engine reads it, plus who had to be left out."""
-
-    frame: pd.DataFrame
-    skipped: tuple[str, ...] = ()  # names of elders whose stored attributes were refused
-
-
-@dataclass(frozen=True, slots=True)
-class TownshipRosters:
-    """Everything the view shows: counts per item, roster tables, and the batch itself."""
-
-    as_of: date
-    batch: BatchResult
-    frame: pd.DataFrame
-    counts: tuple[ItemCount, ...]
-    tables: dict[str, pd.DataFrame] = field(default_factory=dict)
-    skipped: tuple[str, ...] = ()
-
-
-def registry_frame(workspace: Any, registry: ListRegistry,
-                   progress: ProgressFn | None = None,
-                   token: CancelToken | None = None) -> RegistryFrame:
-    """Every elder of the workspace as the batch engine reads it (the core's one reader,
-    :func:`assessment.documents.frames.eligibility_input`), with progress and 取消."""
-    from assessment.documents.frames import eligibility_input
-
-    def step(done: int, total: int) -> None:
-        if token is not None and token.cancelled:
-            raise Cancelled()
-        if progress is not None:
-            progress(done, total, f"正在读取老人档案（{done}/{total}）")
-
-    frame = eligibility_input(workspace, registry.vocabulary, step)
-    return RegistryFrame(frame, tuple(frame.attrs.get("skipped", ())))
-
-
-def item_counts(batch: BatchResult) -> tuple[ItemCount, ...]:
-    """Eligible and undetermined counts of every item, in list order."""
-    counts = []
-    for columns in batch.items:
-        plan = columns.plan
-        counts.append(ItemCount(
-            item_id=plan.item.id, name=plan.item.name, type=plan.item.type,
-            list_ref=plan.list_ref, provisional=plan.service_list.provisional,
-            eligible=int(np.count_nonzero(columns.result == TRUE)),
-            undetermined=int(np.count_nonzero(columns.result == UNKNOWN))))
-    return tuple(counts)
-
-
-def township_rosters_job(workspace: Any, registry: ListRegistry,
-                         as_of: date) -> Callable[[ProgressFn, CancelToken], TownshipRosters]:
-    """The background job: read, match in one pass, make every item's roster."""
-
-    def job(progress: ProgressFn, token: CancelToken) -> TownshipRosters:
-        progress(0, 4, "正在读取老人档案")
-        read = registry_frame(workspace, registry, None, token)
-        if token.cancelled:
-            raise Cancelled()
-        progress(2, 4, f"正在匹配服务清单（{len(read.frame)} 人）")
-        batch = match_frame(read.frame, as_of, registry)
-        if token.cancelled:
-            raise Cancelled()
-        progress(3, 4, "正在生成各项目名单")
-        tables = roster_tables(batch, read.frame)
-        progress(4, 4, "完成")
-        return TownshipRosters(as_of, batch, read.frame, item_counts(batch), tables,
-                               read.skipped)
-
-    return job
 
 
 class TownshipRostersView(QDialog):
@@ -292,7 +216,7 @@ class TownshipRostersView(QDialog):
 
         def job(progress: ProgressFn, token: CancelToken) -> Path:
             progress(0, 1, f"正在导出 {path.name}")
-            write_roster(rosters.batch, rosters.tables, path)
+            export_rosters(rosters, path)
             return path
 
         task = BackgroundTask(job, self)

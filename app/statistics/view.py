@@ -47,17 +47,16 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.common.background import BackgroundTask, CancelToken, ProgressDialog, ProgressFn
+from app.common.background import BackgroundTask, ProgressDialog
 from app.common.geometry import fit_window
-from assessment.documents.exports import write_statistics_xlsx
 from assessment.documents.statistics import (
     AGE_BANDS,
     SEXES,
     TOTAL,
     Statistics,
-    compute_statistics,
     default_period,
 )
+from assessment.usecases.statistics import export_statistics, statistics_job
 
 _Index = QModelIndex | QPersistentModelIndex
 
@@ -272,7 +271,7 @@ class StatisticsView(QDialog):
         """Write the shown statistics to an Excel file."""
         if self.stats is None:
             raise RuntimeError("尚无统计结果")
-        return write_statistics_xlsx(self.stats, path)
+        return export_statistics(self.stats, path)
 
     def export_dialog(self) -> None:
         """Ask for a file and export."""
@@ -298,25 +297,6 @@ class StatisticsView(QDialog):
         task.start()
         dialog.open()
         return task
-
-
-def statistics_job(workspace: Any, start: date | None, end: date | None,
-                   as_of: date | None = None) -> Any:
-    """The background job: read the workspace, match eligibility, compute every table."""
-    from assessment.documents.frames import statistics_input
-
-    def job(progress: ProgressFn, token: CancelToken) -> Statistics:
-        day = as_of or date.today()
-        progress(0, 3, "正在读取档案……")
-        source = statistics_input(workspace, day)
-        progress(1, 3, "正在统计……")
-        interval = int(workspace.get_setting("routine_interval_months") or 12)
-        stats = compute_statistics(source, as_of=day, start=start, end=end,
-                                   interval_months=interval)
-        progress(3, 3, "完成")
-        return stats
-
-    return job
 
 
 def statistics_task(workspace: Any, start: date | None, end: date | None,

@@ -2,10 +2,10 @@
 
 :class:`SyncController` owns everything about sync that the main window shows: the status
 label (未登记 / 已登记·上次同步 … / 待上传 N 条 / 离线), the 同步 button, the automatic sync
-timer and the background sync task. The work itself is done by the core
-(:class:`~assessment.sync.client.SyncClient` over the workspace, the bundle codec and the
-receipt check); :func:`sync_job` wraps it as a Qt-free job for the one background helper
-(DESIGN.md §3.5), so a sync shows a progress bar and can be cancelled between batches. Every
+timer and the background sync task. The work itself is the core's one sync pipeline
+(:mod:`assessment.usecases.sync_now`, also behind ``yinling sync run``), run on the one
+background helper (DESIGN.md §3.5), so a sync shows a progress bar and can be cancelled
+between batches. Every
 batch the county acknowledged and every pulled page is one transaction in the workspace, so a
 cancelled or interrupted sync leaves nothing half-applied and simply resumes next time.
 
@@ -16,8 +16,6 @@ revoked is remembered, and sync is refused from then on.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -25,13 +23,13 @@ from typing import Any
 from PySide6.QtCore import QObject, QSettings, QTimer, Signal, Slot
 from PySide6.QtWidgets import QApplication, QLabel, QWidget
 
-from app.common.background import BackgroundTask, Cancelled, CancelToken, ProgressDialog, ProgressFn
+from app.common.background import BackgroundTask, ProgressDialog
 from assessment.errors import InputRejected, Problem
 from assessment.records import countynotes
 from assessment.records.workspace import Workspace
-from assessment.sync.client import PullReport, PushReport, SyncClient, SyncError
+from assessment.sync.client import SyncError
 from assessment.sync.enrolment import enrol_online, enrolment_settings, stored_profile
-from assessment.sync.lists import install_announced_lists
+from assessment.usecases.sync_now import SyncOutcome, sync_job
 from assessment.wire.bundle import BundleManifest, export_bundle
 from assessment.wire.enrolment import build_request, profile_from_response
 from assessment.wire.profile import SyncProfile
@@ -42,7 +40,6 @@ SETTING_LAST_SYNC = "sync/last_sync_at"
 SETTING_AUTO_SYNC = "sync/auto_sync"
 AUTO_SYNC_MINUTES = 5
 DEFAULT_LABEL = "评估笔记本"
-PHASES = {"push": "正在上传本机变更", "pull": "正在接收本乡镇其他设备的变更"}
 
 
 def _refuse(field: str, code: str, message: str) -> InputRejected:
@@ -71,70 +68,6 @@ def sync_error_message(error: object) -> str:
 def is_unreachable(error: object) -> bool:
     """True when the county could not be reached at all (network down, server stopped)."""
     return isinstance(error, SyncError) and error.status is None and error.retryable
-
-
-class _TokenFlag:
-    """The client's cancel flag over the background helper's token."""
-
-    def __init__(self, token: CancelToken) -> None:
-        self._token = token
-
-    def is_set(self) -> bool:
-        return self._token.cancelled
-
-
-@dataclass(frozen=True, slots=True)
-class SyncOutcome:
-    """What one 立即同步 did."""
-
-    pushed: PushReport
-    pulled: PullReport
-    installed: tuple[str, ...]
-    list_errors: tuple[str, ...]
-
-    def summary(self) -> str:
-        """A short Chinese summary for the status bar."""
-        text = f"同步完成：上传 {self.pushed.sent} 条，接收 {self.pulled.received} 条"
-        if self.pushed.quarantined:
-            text += f"，{self.pushed.quarantined} 条被县级暂存待查"
-        if self.installed:
-            text += f"，已安装服务清单 {'、'.join(self.installed)}"
-        return text
-
-
-def sync_job(workspace: Workspace, profile: SyncProfile, *, batch_size: int = 500,
-             retries: int = 3, timeout: float = 60.0,
-             ) -> Callable[[ProgressFn, CancelToken], SyncOutcome]:
-    """The background job of 立即同步: push, then pull, with progress and cancel.
-
-    Qt-free. A cancel stops between batches (what the county acknowledged stays
-    acknowledged) and raises :class:`~app.common.background.Cancelled`.
-    """
-
-    def job(progress: ProgressFn, token: CancelToken) -> SyncOutcome:
-        flag = _TokenFlag(token)
-
-        def report(phase: str, done: int, total: int) -> None:
-            text = PHASES.get(phase, "正在同步")
-            progress(done, total, f"{text}（{done}/{total}）" if total else f"{text}（{done}）")
-
-        with SyncClient(profile.server_url, workspace.device_keys(), workspace,
-                        batch_size=batch_size, retries=retries, timeout=timeout) as client:
-            try:
-                pushed = client.push(report, flag)
-                if pushed.cancelled or token.cancelled:
-                    raise Cancelled
-                pulled = client.pull(report, flag)
-                if pulled.cancelled:
-                    raise Cancelled
-                lists = install_announced_lists(workspace, client.fetch_list)
-            except SyncError as exc:
-                if exc.revoked:
-                    workspace.mark_sync_revoked(exc.message)
-                raise
-        return SyncOutcome(pushed, pulled, lists.installed, lists.errors)
-
-    return job
 
 
 class SyncController(QObject):
@@ -276,7 +209,7 @@ class SyncController(QObject):
         self.offline = False
         self.last_error = ""
         self.note_synced()
-        if outcome.pulled.received:
+        if outcome.received:
             self.pulled.emit()
         self.synced.emit(outcome)
 

@@ -14,10 +14,11 @@ from PySide6.QtWidgets import QFileDialog, QMainWindow, QMessageBox, QToolBar
 
 from app.sync.conflicts_dialog import ConflictsDialog
 from app.sync.conflicts_model import open_review_count
-from app.sync.controller import SyncController, SyncOutcome, sync_error_message
+from app.sync.controller import SyncController, sync_error_message
 from app.sync.dialogs import EnrolDialog
 from assessment.records.api import StoreError
 from assessment.records.workspace import Workspace
+from assessment.usecases.sync_now import SyncOutcome
 
 STATUS_REFRESH_MS = 20_000
 

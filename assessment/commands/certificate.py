@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-from datetime import date
 from pathlib import Path
 
 from assessment.commands.workspace_args import add_workspace_arguments, open_workspace
@@ -96,15 +95,8 @@ def _own_key(args: argparse.Namespace) -> DevicePublicKey:
 
 def run_certificate(args: argparse.Namespace) -> int:
     """Handler of ``yinling certificate``."""
-    from assessment.documents.certificate import ReprintMark, certificate_document
-    from assessment.documents.pdf import write_pdf
-    from assessment.documents.sources import (
-        certificate_data,
-        log_print,
-        was_printed,
-        workspace_signer,
-    )
     from assessment.records.api import RecordNotFound, StoreError
+    from assessment.usecases.certificates import export_certificate_pdf
 
     if args.out.suffix.lower() != ".pdf":
         print("错误：输出文件应为 .pdf", file=sys.stderr)
@@ -115,13 +107,8 @@ def run_certificate(args: argparse.Namespace) -> int:
         print(f"错误：{exc}", file=sys.stderr)
         return 3
     try:
-        data = certificate_data(workspace, args.assessment_id)
-        reprint = args.reprint or was_printed(workspace, args.assessment_id)
-        mark = ReprintMark(date.today()) if reprint else None
-        document = certificate_document(data, workspace_signer(workspace), reprint=mark)
-        write_pdf(document, args.out)
-        log_print(workspace, args.assessment_id, reprint=reprint,
-                  action="export_certificate_pdf")
+        issued = export_certificate_pdf(workspace, args.assessment_id, args.out,
+                                        reprint=args.reprint)
     except RecordNotFound as exc:
         print(f"错误：{exc}", file=sys.stderr)
         return 1
@@ -134,5 +121,5 @@ def run_certificate(args: argparse.Namespace) -> int:
         return 3
     finally:
         workspace.close()
-    print(f"已生成{'（补打）' if reprint else ''}：{args.out}")
+    print(f"已生成{'（补打）' if issued.reprint else ''}：{args.out}")
     return 0

@@ -38,10 +38,8 @@ def _day(value: str | None, name: str) -> date | None:
 
 def run(args: argparse.Namespace) -> int:
     """Handler of ``yinling stats``."""
-    from assessment.documents.exports import write_statistics_xlsx
-    from assessment.documents.frames import statistics_input
-    from assessment.documents.statistics import compute_statistics
     from assessment.records.api import StoreError
+    from assessment.usecases.statistics import export_statistics, workspace_statistics
 
     if args.out.suffix.lower() != ".xlsx":
         print("错误：输出文件应为 .xlsx", file=sys.stderr)
@@ -61,14 +59,12 @@ def run(args: argparse.Namespace) -> int:
         print(f"错误：{exc}", file=sys.stderr)
         return 3
     try:
-        source = statistics_input(workspace, as_of, with_eligibility=not args.no_eligibility)
-        interval = int(workspace.get_setting("routine_interval_months") or 12)
+        stats = workspace_statistics(workspace, as_of=as_of, start=start, end=end,
+                                     with_eligibility=not args.no_eligibility)
     finally:
         workspace.close()
-    stats = compute_statistics(source, as_of=as_of, start=start, end=end,
-                               interval_months=interval)
     try:
-        write_statistics_xlsx(stats, args.out)
+        export_statistics(stats, args.out)
     except OSError as exc:
         print(f"错误：无法写入 {args.out}：{exc.strerror}", file=sys.stderr)
         return 3

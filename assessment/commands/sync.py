@@ -23,7 +23,6 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-import threading
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -72,13 +71,11 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.set_defaults(handler=run)
 
 
-def _progress(phase: str, done: int, total: int) -> None:
+def _progress(done: int, total: int, text: str = "") -> None:
     """A progress line redrawn in place on a terminal; nothing in a log or a pipe."""
     if not sys.stderr.isatty():
         return
-    label = "推送" if phase == "push" else "拉取"
-    print(f"\r{label}：{done}/{total}" if total else f"\r{label}：{done}", end="",
-          file=sys.stderr, flush=True)
+    print(f"\r{text}", end="", file=sys.stderr, flush=True)
 
 
 def _line_end() -> str:
@@ -104,8 +101,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"{_line_end()}错误：{exc}", file=sys.stderr)
         return 1
     except SyncError as exc:
-        if exc.revoked:
-            workspace.mark_sync_revoked(exc.message)
+        if exc.revoked:  # remembered in the workspace by the sync pipeline
             print(f"{_line_end()}错误：{revoked_message(exc.message)}", file=sys.stderr)
             return 1
         print(f"{_line_end()}同步失败：{exc.message}", file=sys.stderr)
@@ -162,29 +158,24 @@ def _run(args: argparse.Namespace, ws: Workspace) -> int:
 
 
 def _online(ws: Workspace, server_url: str, action: str, batch: int) -> int:
-    from assessment.sync.client import SyncClient
-    from assessment.sync.lists import ListInstall, install_announced_lists
+    from assessment.usecases.progress import CancelToken
+    from assessment.usecases.sync_now import sync_now
 
-    lists = ListInstall()
-    cancel = threading.Event()
-    with SyncClient(server_url, ws.device_keys(), ws, batch_size=batch) as client:
-        try:
-            if action in ("push", "run"):
-                pushed = client.push(_progress, cancel)
-                print(f"{_line_end()}已推送 {pushed.sent} 条，确认至序号 {pushed.acked_seq}",
-                      file=sys.stderr)
-            if action in ("pull", "run"):
-                pulled = client.pull(_progress, cancel)
-                print(f"{_line_end()}已拉取 {pulled.received} 条", file=sys.stderr)
-                if not pulled.cancelled:
-                    lists = install_announced_lists(ws, client.fetch_list)
-        except KeyboardInterrupt:
-            cancel.set()
-            print(f"{_line_end()}已取消（已确认的部分不会重复发送）", file=sys.stderr)
-            return 3
-    for ref in lists.installed:
+    try:
+        outcome = sync_now(ws, server_url, _progress, CancelToken(),
+                           push=action in ("push", "run"), pull=action in ("pull", "run"),
+                           batch_size=batch)
+    except KeyboardInterrupt:
+        print(f"{_line_end()}已取消（已确认的部分不会重复发送）", file=sys.stderr)
+        return 3
+    if outcome.pushed is not None:
+        print(f"{_line_end()}已推送 {outcome.pushed.sent} 条，确认至序号 "
+              f"{outcome.pushed.acked_seq}", file=sys.stderr)
+    if outcome.pulled is not None:
+        print(f"{_line_end()}已拉取 {outcome.pulled.received} 条", file=sys.stderr)
+    for ref in outcome.installed:
         print(f"已安装县级发布的服务清单 {ref}", file=sys.stderr)
-    for problem in lists.errors:
+    for problem in outcome.list_errors:
         print(f"清单未能安装：{problem}", file=sys.stderr)
     return 0
 

@@ -24,11 +24,11 @@ from app.common.context import AppContext
 from app.shell.main_window import MainWindow
 from app.sync.conflicts_dialog import ConflictsDialog
 from app.sync.conflicts_model import CONFLICT_ID_ROLE, ELDER_ID_ROLE, HEADERS, ConflictsModel
-from app.sync.controller import SyncOutcome
 from app.sync.menu import SyncMenu
 from assessment.records import countynotes
 from assessment.records.workspace import Workspace
 from assessment.sync.client import PullReport, PushReport
+from assessment.usecases.sync_now import SyncOutcome
 from assessment.wire.countydevice import county_device_id
 from assessment.wire.crypto import b64encode, public_bytes
 from assessment.wire.outbox import CountyNotices

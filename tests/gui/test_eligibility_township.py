@@ -13,9 +13,10 @@ from pytestqt.qtbot import QtBot
 from app.common.context import AppContext
 from app.lists.install import load_app_lists
 from app.lists.models import ItemCountsModel, ListVersionsModel, RosterTableModel
-from app.lists.township_rosters import TownshipRostersView, item_counts, registry_frame
+from app.lists.township_rosters import TownshipRostersView
 from assessment.eligibility import match_frame, match_profile
 from assessment.records.api import RosterFilter
+from assessment.usecases.rosters import item_counts, registry_frame
 
 AS_OF = date(2026, 6, 1)
 

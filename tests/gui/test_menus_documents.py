@@ -11,10 +11,10 @@ from pytestqt.qtbot import QtBot
 from app.common.background import ProgressDialog
 from app.common.context import AppContext
 from app.documents.menu import BatchPrintDialog, DocumentsMenu, assessed_ids
-from app.documents.printing import BatchOutcome
 from app.shell.main_window import MainWindow
 from assessment.records.api import RosterFilter
 from assessment.records.workspace import Workspace
+from assessment.usecases.certificates import BatchOutcome
 
 
 def start_window(qtbot: QtBot, ctx: AppContext) -> tuple[MainWindow, DocumentsMenu]:

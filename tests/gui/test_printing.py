@@ -18,12 +18,9 @@ from pytestqt.qtbot import QtBot
 from app.common.background import BackgroundTask, Cancelled, CancelToken
 from app.common.context import AppContext
 from app.documents.printing import (
-    BatchOutcome,
     PagePainter,
     a4_printer,
-    batch_job,
     paint_pages,
-    prepare_certificate,
     print_certificate,
     qt_font_family,
 )
@@ -32,6 +29,7 @@ from assessment.documents.fonts import find_cjk_font
 from assessment.documents.verification import verify_certificate_text
 from assessment.records.api import RosterFilter
 from assessment.records.workspace import Workspace
+from assessment.usecases.certificates import BatchOutcome, certificates_job, prepare_certificate
 
 
 def finalized_ids(workspace: Workspace, count: int = 3) -> list[str]:
@@ -96,7 +94,7 @@ def test_batch_to_one_pdf_then_reprint(workspace: Workspace, tmp_path: Path) -> 
     ids = finalized_ids(workspace)
     target = tmp_path / "batch.pdf"
     progress: list[tuple[int, int]] = []
-    job = batch_job(workspace, ids, "one_pdf", target)
+    job = certificates_job(workspace, ids, "one_pdf", target)
     outcome = job(lambda done, total, text="": progress.append((done, total)), CancelToken())
     assert isinstance(outcome, BatchOutcome)
     assert outcome.files == [target]
@@ -104,7 +102,7 @@ def test_batch_to_one_pdf_then_reprint(workspace: Workspace, tmp_path: Path) -> 
     assert [reprint for _, reprint in outcome.printed_ids] == [False] * len(ids)
     assert progress[-1] == (len(ids), len(ids))
     assert all("export_certificate_pdf" in actions(workspace, i) for i in ids)
-    again = batch_job(workspace, ids[:1], "pdf_per_certificate", tmp_path)(
+    again = certificates_job(workspace, ids[:1], "pdf_per_certificate", tmp_path)(
         lambda done, total, text="": None, CancelToken())
     assert again.printed_ids == [(ids[0], True)]
     assert "reprint_certificate" in actions(workspace, ids[0])
@@ -115,7 +113,7 @@ def test_batch_cancel(workspace: Workspace, tmp_path: Path) -> None:
     token = CancelToken()
     token.cancel()
     with pytest.raises(Cancelled):
-        batch_job(workspace, finalized_ids(workspace), "one_pdf", tmp_path / "x.pdf")(
+        certificates_job(workspace, finalized_ids(workspace), "one_pdf", tmp_path / "x.pdf")(
             lambda done, total, text="": None, token)
     assert not (tmp_path / "x.pdf").exists()
 
@@ -123,7 +121,7 @@ def test_batch_cancel(workspace: Workspace, tmp_path: Path) -> None:
 def test_batch_runs_off_the_gui_thread(qtbot: QtBot, workspace: Workspace,
                                        tmp_path: Path) -> None:
     ids = finalized_ids(workspace, 2)
-    task = BackgroundTask(batch_job(workspace, ids, "print", None))
+    task = BackgroundTask(certificates_job(workspace, ids, "print", None))
     with qtbot.waitSignal(task.succeeded, timeout=60_000) as blocker:
         task.start()
     outcome = blocker.args[0]

@@ -12,10 +12,11 @@ from pytestqt.modeltest import ModelTester
 from pytestqt.qtbot import QtBot
 
 from app.common.background import BackgroundTask, CancelToken
-from app.statistics.view import DataFrameModel, StatisticsView, statistics_job
+from app.statistics.view import DataFrameModel, StatisticsView
 from assessment.documents.exports import read_statistics_xlsx
 from assessment.documents.statistics import TOTAL, Statistics
 from assessment.records.workspace import Workspace
+from assessment.usecases.statistics import statistics_job
 from tests.documents.test_statistics import AS_OF, sample_input
 
 
