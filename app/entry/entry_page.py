@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QKeyEvent, QResizeEvent
+from PySide6.QtGui import QKeyEvent, QKeySequence, QResizeEvent, QShortcut
 from PySide6.QtWidgets import (
     QBoxLayout,
     QDialog,
@@ -41,6 +41,9 @@ NARROW_WIDTH = 1100
 """Below this page width the result panel moves below the form, folded to one line."""
 WIDGET_MAX = 16_777_215
 
+UNDO_DEPTH = 200
+"""Changes of one draft that Ctrl+Z can take back, newest last."""
+
 STATUS_NAMES = {
     AssessmentStatus.DRAFT: "草稿",
     AssessmentStatus.FINALIZED: "已完成",
@@ -64,6 +67,10 @@ class EntryPage(QWidget):
         self.elder: ElderProfile | None = None
         self.answers: dict[str, Any] = {}
         self.evaluation: Evaluation | None = None
+        self.undo_stack: list[dict[str, Any]] = []
+        undo = QShortcut(QKeySequence.StandardKey.Undo, self)
+        undo.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        undo.activated.connect(self.undo)
         # How dialogs are shown (tests drive the real dialogs through these).
         self.run_review: Callable[[ReviewDialog], bool] = _exec_accepted
         self.ask_correction_reason: Callable[[], str | None] = lambda: ask_correction_reason(self)
@@ -114,6 +121,7 @@ class EntryPage(QWidget):
         elif self.elder is None or self.elder.elder_id != record.elder_id:
             self.elder = self.ctx.workspace.get_elder(record.elder_id)
         self.answers = {k: v for k, v in record.answers.items() if v is not None}
+        self.undo_stack.clear()
         self.form_widget.load(self.answers)
         self.form_widget.clear_problems()
         self.panel.show_messages([])
@@ -151,9 +159,36 @@ class EntryPage(QWidget):
     # ---- changes ------------------------------------------------------------------------
 
     def apply_change(self, update: Mapping[str, Any]) -> None:
-        """Take changed answers from the form: store them, autosave, recompute."""
+        """Take changed answers from the form: store them, autosave, recompute.
+
+        What the change replaced is kept so that Ctrl+Z (:meth:`undo`) can put it back.
+        """
         if self.record is None or self.record.status is not AssessmentStatus.DRAFT:
             return
+        before = {key: self.answers.get(key) for key in update}
+        if any(before[key] != value for key, value in update.items()):
+            self.undo_stack.append(before)
+            del self.undo_stack[:-UNDO_DEPTH]
+        self._store(update)
+
+    def undo(self) -> bool:
+        """Ctrl+Z: put back what the last change of this draft replaced (saved at once)."""
+        if not self.undo_stack or self.record is None \
+                or self.record.status is not AssessmentStatus.DRAFT:
+            return False
+        previous = self.undo_stack.pop()
+        self._store(previous)
+        self.form_widget.load(self.answers)
+        keys = sorted(previous)
+        item = next((k for k in keys if k in self.form_widget.items), None)
+        if item is not None:
+            self.form_widget.focus_item(item)
+        elif keys:
+            self._reveal(keys[0])
+        self.panel.saved.setText(f"已撤销对 {'、'.join(keys)} 的修改并保存")
+        return True
+
+    def _store(self, update: Mapping[str, Any]) -> None:
         for key, value in update.items():
             if value is None:
                 self.answers.pop(key, None)

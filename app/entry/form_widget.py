@@ -11,21 +11,25 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QFrame,
     QHBoxLayout,
     QLabel,
     QListWidget,
     QListWidgetItem,
+    QMenu,
     QScrollArea,
+    QSizePolicy,
     QStackedWidget,
+    QToolButton,
     QVBoxLayout,
     QWidget,
 )
 
 from app.common.fields import FieldRow, SingleEditor
 from app.common.info_section import InfoSectionWidget
-from app.entry.item_widget import ItemWidget
+from app.entry.item_widget import KEYBOARD_HELP, ItemWidget
 from assessment.errors import Problem
 from assessment.forms import Dimension, Form, InfoField
 from assessment.records.api import Assessor
@@ -137,10 +141,27 @@ class AssessmentForm(QWidget):
         self._order = [self.items[item.key] for item in form.items]
         self.nav.currentRowChanged.connect(self.stack.setCurrentIndex)
         self.nav.setCurrentRow(0)
+        self.jump_menu = QMenu(self)
+        self.jump_menu.setObjectName("unansweredMenu")
+        self.jump_menu.aboutToShow.connect(self._fill_jump_menu)
+        self.jump_button = QToolButton()
+        self.jump_button.setObjectName("unansweredButton")
+        self.jump_button.setToolTip("列出尚未评分的项，选中即跳到该项（Ctrl+J）")
+        self.jump_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        self.jump_button.setMenu(self.jump_menu)
+        self.jump_button.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+        jump = QShortcut(QKeySequence("Ctrl+J"), self)
+        jump.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        jump.activated.connect(self.jump_button.showMenu)
+        side = QVBoxLayout()
+        side.setContentsMargins(0, 0, 0, 0)
+        side.addWidget(self.jump_button)
+        side.addWidget(self.nav, 1)
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(self.nav)
+        layout.addLayout(side)
         layout.addWidget(self.stack, 1)
+        self._show_unanswered_count()
 
     @staticmethod
     def _dimension_title(dimension: Dimension, answered: int | None) -> str:
@@ -160,11 +181,14 @@ class AssessmentForm(QWidget):
     def _dimension_page(self, dimension: Dimension) -> QWidget:
         page = QWidget()
         layout = QVBoxLayout(page)
-        title = QLabel(f"{dimension.key} {dimension.name}（满分 {dimension.max_score} 分）"
-                       "　键盘：数字键选分，回车下一项，退格清除")
+        title = QLabel(f"{dimension.key} {dimension.name}（满分 {dimension.max_score} 分）")
         title.setObjectName("pageTitle")
         title.setWordWrap(True)
         layout.addWidget(title)
+        keys = QLabel(KEYBOARD_HELP)
+        keys.setObjectName("keyboardHelp")
+        keys.setWordWrap(True)
+        layout.addWidget(keys)
         index = len(self._page_keys)
         for item in dimension.items:
             widget = ItemWidget(item)
@@ -234,6 +258,26 @@ class AssessmentForm(QWidget):
             nav_item.setText(self._dimension_title(dimension, done))
             nav_item.setForeground(Qt.GlobalColor.darkGreen if done == len(dimension.items)
                                    else Qt.GlobalColor.black)
+        self._show_unanswered_count()
+
+    # ---- unanswered items ---------------------------------------------------------------
+
+    def unanswered(self) -> list[str]:
+        """The keys of the items without a score, in form order."""
+        return [widget.item.key for widget in self._order if widget.score is None]
+
+    def _show_unanswered_count(self) -> None:
+        count = len(self.unanswered())
+        self.jump_button.setText(f"未评项（{count}）▾" if count else "全部已评分")
+        self.jump_button.setEnabled(bool(count))
+
+    def _fill_jump_menu(self) -> None:
+        self.jump_menu.clear()
+        for key in self.unanswered():
+            widget = self.items[key]
+            action = self.jump_menu.addAction(f"{key} {widget.item.label}")
+            action.setData(key)
+            action.triggered.connect(lambda _checked=False, k=key: self.focus_item(k))
 
     # ---- navigation ---------------------------------------------------------------------
 

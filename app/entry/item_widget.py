@@ -2,10 +2,11 @@
 
 The label is "B.1.1 进食：definition", then the 注 and its footnote, then every option from
 the highest score down as "N分：criterion". With the item focused, a digit chooses the option
-with that score and focus moves on; Enter moves on; Backspace clears. Where one score has more
-than one option (B.3.9: 0 分 is 昏睡 or 昏迷), the first press of the digit chooses the first
-option and a second press the next one; focus then waits for Enter, and the key hints beside
-the options say so.
+with that score and focus moves on to the next item by itself; Enter moves on from an answered
+item only (on an unanswered one it stays and says so: no item is passed silently); Backspace
+clears. Where one score has more than one option (B.3.9: 0 分 is 昏睡 or 昏迷), the first press
+of the digit chooses the first option and a second press the next one; focus then waits for
+Enter, and the key hints beside the options say so.
 """
 
 from __future__ import annotations
@@ -16,6 +17,10 @@ from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from app.common.fields import repolish
 from assessment.forms import Item, ItemOption
+
+UNANSWERED_ENTER = "本项尚未评分，不能跳过：请按数字键选分（或用鼠标点选）"
+KEYBOARD_HELP = ("键盘：数字键选分并自动到下一项；未评分时回车不跳过；退格清除；"
+                 "Ctrl+Z 撤销；Ctrl+J 未评项")
 
 
 class OptionRow(QFrame):
@@ -162,7 +167,7 @@ class ItemWidget(QFrame):
         return True
 
     def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802 - Qt override
-        """Digits choose, Enter moves on, Backspace/Delete clear."""
+        """Digits choose (and move on), Enter moves on when answered, Backspace/Delete clear."""
         key = event.key()
         text = event.text()
         if text.isdigit() and len(text) == 1 and not self.read_only:
@@ -170,7 +175,10 @@ class ItemWidget(QFrame):
             event.accept()
             return
         if key in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
-            self.advance.emit()
+            if self.score is None and not self.read_only:
+                self.status.setText(UNANSWERED_ENTER)
+            else:
+                self.advance.emit()
             event.accept()
             return
         if key in (Qt.Key.Key_Backspace, Qt.Key.Key_Delete) and not self.read_only:
@@ -190,7 +198,7 @@ class ItemWidget(QFrame):
             )
         elif self.score is None:
             keys = "、".join(str(s) for s in sorted(self.item.scores, reverse=True))
-            self.status.setText(f"按数字键 {keys} 选择，回车跳到下一项")
+            self.status.setText(f"按数字键 {keys} 选分，选后自动到下一项")
         else:
             self.status.setText("")
 

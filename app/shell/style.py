@@ -31,6 +31,8 @@ QGroupBox { font-weight: bold; border: 1px solid #d0d7de; border-radius: 6px;
 QGroupBox::title { subcontrol-origin: margin; left: 10px; padding: 0 4px; color: #1f5f99; }
 #pageHeading { font-size: 18px; font-weight: bold; }
 #pageTitle { font-size: 15px; font-weight: bold; color: #1f5f99; padding: 4px 0; }
+#keyboardHelp { color: #57606a; font-size: 12px; padding-bottom: 2px; }
+#unansweredButton { padding: 4px 6px; text-align: left; }
 #elderSummary { color: #424a53; padding: 2px 4px 6px 4px; }
 #banner { background: #fff8c5; border: 1px solid #d4a72c; border-radius: 5px; padding: 6px; }
 #banner[kind="finalized"] { background: #dafbe1; border-color: #4ac26b; }
