@@ -490,16 +490,18 @@ def make_editor(info: InfoField, parent: QWidget | None = None) -> FieldEditor:
 
 
 class FieldRow(QWidget):
-    """A field's label (with its key), its editor and the problem text beside it."""
+    """A field's label (with its key, for the standard's fields), its editor and the problem
+    text beside it. ``editor`` replaces the editor made from the field's type."""
 
-    def __init__(self, info: InfoField, *, required: bool = False,
-                 parent: QWidget | None = None) -> None:
+    def __init__(self, info: InfoField, *, required: bool = False, show_key: bool = True,
+                 editor: FieldEditor | None = None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.info = info
         self.required = required
-        self.editor = make_editor(info)
+        self.editor = editor if editor is not None else make_editor(info)
         star = "<span style='color:#c0392b'>＊</span>" if required else ""
-        self.label = QLabel(f"{star}<b>{info.key}</b> {info.label}")
+        name = f"<b>{info.key}</b> {info.label}" if show_key else f"<b>{info.label}</b>"
+        self.label = QLabel(f"{star}{name}")
         self.label.setObjectName("fieldLabel")
         self.label.setWordWrap(True)
         self.label.setBuddy(self.editor.focus_target())

@@ -27,9 +27,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.common.fields import FieldRow, SingleEditor
+from app.common.fields import FieldEditor, FieldRow, SingleEditor
 from app.common.info_section import InfoSectionWidget
 from app.entry.item_widget import KEYBOARD_HELP, ItemWidget
+from app.entry.signature_pad import SignatureEditor
 from assessment.errors import Problem
 from assessment.forms import Dimension, Form, InfoField
 from assessment.records.api import Assessor
@@ -39,6 +40,7 @@ SIGN_ASSESSOR_1 = "sign.assessor_1"
 SIGN_ASSESSOR_2 = "sign.assessor_2"
 SIGN_ASSESSOR_DATE = "sign.assessor_date"
 SIGN_PROVIDER_DATE = "sign.provider_date"
+SIGN_PROVIDER = "sign.provider"
 
 
 class AssessorEditor(SingleEditor):
@@ -56,7 +58,13 @@ class AssessorEditor(SingleEditor):
 
 
 class SignOffWidget(QFrame):
-    """评估地点, the two assessors and the dates (spec §2, §11.3)."""
+    """评估地点, the two assessors, the dates and the handwritten signatures (spec §2, §11.3).
+
+    Labels are the certificate's own words (no internal keys). A new draft arrives filled by
+    the store as far as it can be (the signed-in assessor, today's dates, the place and the
+    partner of the last visit: :func:`assessment.records.lifecycle.signoff_defaults`); a
+    signature drawn here is printed on the certificate, a blank one is signed on paper.
+    """
 
     changed = Signal(str)
 
@@ -65,16 +73,18 @@ class SignOffWidget(QFrame):
         super().__init__(parent)
         labels = form.report.sign_off
         date_label = labels.get("date", "日期")
-        specs = [
+        signs = labels.get("assessors", "评估员签名")
+        provider = labels.get("provider", "信息提供者签名")
+        specs: list[tuple[InfoField, bool]] = [
             (InfoField(SIGN_PLACE, labels.get("place", "评估地点"), "text"), False),
-            (InfoField(SIGN_ASSESSOR_1, f"{labels.get('assessors', '评估员签名')}（一）",
-                       "single"), True),
-            (InfoField(SIGN_ASSESSOR_2, f"{labels.get('assessors', '评估员签名')}（二）",
-                       "single"), True),
-            (InfoField(SIGN_ASSESSOR_DATE, f"{labels.get('assessors', '评估员签名')} {date_label}",
-                       "date"), False),
-            (InfoField(SIGN_PROVIDER_DATE, f"{labels.get('provider', '信息提供者签名')} "
-                       f"{date_label}", "date"), False),
+            (InfoField(SIGN_ASSESSOR_1, "评估员（一）", "single"), True),
+            (InfoField(SIGN_ASSESSOR_1 + "_signature", f"{signs}（一）（手写）", "text"), False),
+            (InfoField(SIGN_ASSESSOR_2, "评估员（二）", "single"), True),
+            (InfoField(SIGN_ASSESSOR_2 + "_signature", f"{signs}（二）（手写）", "text"), False),
+            (InfoField(SIGN_ASSESSOR_DATE, f"{signs}{date_label}", "date"), False),
+            (InfoField(SIGN_PROVIDER + "_signature", f"{provider}（手写，A.3.1 所填之人）",
+                       "text"), False),
+            (InfoField(SIGN_PROVIDER_DATE, f"{provider}{date_label}", "date"), False),
         ]
         layout = QVBoxLayout(self)
         title = QLabel("签名（评估员两人共同评估；信息提供者为 A.3.1 所填之人）")
@@ -82,18 +92,14 @@ class SignOffWidget(QFrame):
         title.setWordWrap(True)
         layout.addWidget(title)
         self.rows: dict[str, FieldRow] = {}
+        self.pads: dict[str, SignatureEditor] = {}
         for info, required in specs:
-            row = FieldRow(info, required=required)
+            editor: FieldEditor | None = None
             if info.key in (SIGN_ASSESSOR_1, SIGN_ASSESSOR_2):
                 editor = AssessorEditor(info, assessors)
-                old = row.editor
-                row_layout = row.layout()
-                assert row_layout is not None
-                row_layout.replaceWidget(old, editor)
-                old.deleteLater()
-                row.editor = editor
-                row.label.setBuddy(editor.combo)
-                editor.changed.connect(row.refresh)
+            elif info.key.endswith("_signature"):
+                editor = self.pads[info.key] = SignatureEditor(info)
+            row = FieldRow(info, required=required, show_key=False, editor=editor)
             row.editor.changed.connect(lambda key=info.key: self.changed.emit(key))
             self.rows[info.key] = row
             layout.addWidget(row)

@@ -12,10 +12,12 @@ costs little more than drawing the text.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Sequence
+import itertools
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from functools import lru_cache
+from typing import Any
 
 from reportlab.pdfbase.pdfmetrics import stringWidth
 
@@ -43,6 +45,7 @@ from assessment.documents.layout import (
 from assessment.documents.qr import qr_runs
 from assessment.documents.verify_url import verification_url
 from assessment.forms import Form, default_form
+from assessment.records.signatures import signature_strokes, signatures_digest
 
 RED: Color = (0.78, 0.08, 0.08)
 GREY: Color = (0.35, 0.35, 0.35)
@@ -55,6 +58,7 @@ SMALL = 8.5
 LEAD = 16.0
 BOX = 9.0
 QR_SIZE = 74.0
+SIGNATURE_HEIGHT = 21.0  # the drawn signature above its line
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,6 +104,9 @@ class CertificateData:
     provider_name: str = ""  # A.3.1
     provider_relation: str = ""  # A.3.2
     provider_date: date | None = None
+    # Handwritten signatures as stored (key → strokes, see assessment.records.signatures);
+    # drawn above their lines, and their digest is inside the signed QR code.
+    signatures: Mapping[str, Any] = field(default_factory=dict)
     services: ServicesBlock | None = None
     printed_on: date = field(default_factory=date.today)
 
@@ -135,6 +142,7 @@ class CertificateSigner:
             reference_date=data.reference_date,
             id_hash=id_number_hash(self.id_key, data.assessment_id, data.id_number),
             device_code=self.device_code,
+            signatures_digest=signatures_digest(data.signatures),
         )
 
     def code_for(self, data: CertificateData) -> str:
@@ -364,6 +372,8 @@ class CertificateLayout:
         slot = 92.0
         for i, person in enumerate(data.assessors):
             ops.append(Line(x, y + 2.5, x + slot, y + 2.5, 0.6))
+            self._handwriting(ops, data.signatures.get(f"sign.assessor_{i + 1}_signature"),
+                              x, y + 1.5, slot)
             if person:
                 ops.append(TextRun(x + slot / 2, y + 13, f"（{person}）", SMALL, align="center",
                                    color=GREY))
@@ -372,12 +382,13 @@ class CertificateLayout:
                 ops.append(TextRun(x + 2, y, "、", BODY))
                 x += 4 + self.measure("、", BODY)
         ops.append(TextRun(date_x, y, date_label + chinese_date(data.assessor_date), BODY))
-        # Information provider.
-        y += LEAD * 1.9
+        # Information provider (a little lower: room for a drawn signature under the names).
+        y += LEAD * 2.2
         label = f"{labels.get('provider', '信息提供者签名')}："
         ops.append(TextRun(MARGIN_X, y, label, BODY))
         x = MARGIN_X + self.measure(label, BODY)
         ops.append(Line(x, y + 2.5, x + slot, y + 2.5, 0.6))
+        self._handwriting(ops, data.signatures.get("sign.provider_signature"), x, y + 1.5, slot)
         if data.provider_name:
             who = data.provider_name + (f"，{data.provider_relation}" if data.provider_relation
                                         else "")
@@ -385,6 +396,28 @@ class CertificateLayout:
                                color=GREY))
         ops.append(TextRun(date_x, y, date_label + chinese_date(data.provider_date), BODY))
         return y + 14
+
+    @staticmethod
+    def _handwriting(ops: list[Op], stored: Any, x: float, bottom: float, width: float) -> None:
+        """A drawn signature scaled into the space above its line (bottom at ``bottom``);
+        nothing when none was drawn: the blank line is signed on paper."""
+        found = signature_strokes(stored)
+        if found is None:
+            return
+        w, h, strokes = found
+        height = SIGNATURE_HEIGHT
+        scale = min(width / w, height / h)
+        left = x + (width - w * scale) / 2
+        top = bottom - h * scale
+        for stroke in strokes:
+            if len(stroke) == 1:
+                (px, py), = stroke
+                ops.append(Line(left + px * scale, top + py * scale,
+                                left + px * scale + 0.4, top + py * scale, 0.9))
+                continue
+            for (x0, y0), (x1, y1) in itertools.pairwise(stroke):
+                ops.append(Line(left + x0 * scale, top + y0 * scale,
+                                left + x1 * scale, top + y1 * scale, 0.9))
 
     def _services(self, ops: list[Op], services: ServicesBlock | None, top: float) -> None:
         if services is None:

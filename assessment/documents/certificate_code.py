@@ -12,8 +12,13 @@ bytes   field  meaning
 2       date   评估基准日期 A.1.2, days since 2000-01-01
 1       grade  final grade C.5 (0–4)
 10      idh    keyed hash of the elder's ID number (never the number itself)
+(8)     sigd   version 2 only: digest of the handwritten signatures
 1 + n   no     certificate number, ASCII, length-prefixed
 ======  =====  ==============================================================
+
+Version 1 is written when nobody signed by hand on the laptop (the paper is signed instead);
+version 2 carries :func:`assessment.records.signatures.signatures_digest`, so the drawn
+signatures printed on the certificate are covered by the device's signature too.
 
 The signature is the device's Ed25519 signature of the ASCII text ``YL1.<payload>``, so
 changing any character of the payload part breaks it. The ID hash is an HMAC-SHA256 under the
@@ -41,10 +46,13 @@ from assessment.errors import InputRejected, Problem
 
 PREFIX = "YL1"
 PAYLOAD_VERSION = 1
+PAYLOAD_VERSION_SIGNED = 2
+SIGNATURES_DIGEST_BYTES = 8
 ID_KEY_SETTING = "certificate.id_hash_key"
 ID_HASH_BYTES = 10
 _EPOCH = date(2000, 1, 1)
 _HEAD = struct.Struct(">B5s16sHB10sB")
+_HEAD2 = struct.Struct(">B5s16sHB10s8sB")
 _CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 
 
@@ -62,6 +70,7 @@ class CertificateClaims:
     reference_date: date
     id_hash: bytes
     device_code: str
+    signatures_digest: bytes | None = None  # handwritten signatures (payload version 2)
 
 
 def b32encode(data: bytes) -> str:
@@ -110,20 +119,30 @@ def encode_payload(claims: CertificateClaims) -> bytes:
     days = (claims.reference_date - _EPOCH).days
     if not 0 <= days <= 0xFFFF:
         raise ValueError("评估基准日期超出范围")
-    head = _HEAD.pack(PAYLOAD_VERSION, _code_to_bytes(claims.device_code),
-                      uuid.UUID(claims.assessment_id).bytes, days, claims.final_grade,
-                      claims.id_hash, len(number))
-    return head + number
+    common = (_code_to_bytes(claims.device_code), uuid.UUID(claims.assessment_id).bytes, days,
+              claims.final_grade, claims.id_hash)
+    digest = claims.signatures_digest
+    if digest is None:
+        return _HEAD.pack(PAYLOAD_VERSION, *common, len(number)) + number
+    if len(digest) != SIGNATURES_DIGEST_BYTES:
+        raise ValueError("手写签名摘要长度错误")
+    return _HEAD2.pack(PAYLOAD_VERSION_SIGNED, *common, digest, len(number)) + number
 
 
 def decode_payload(raw: bytes) -> CertificateClaims:
     """Parse a binary payload; raise :class:`MalformedCode` when it is not one."""
     if len(raw) < _HEAD.size:
         raise MalformedCode("short")
-    version, dev, aid, days, grade, idh, length = _HEAD.unpack_from(raw)
-    if version != PAYLOAD_VERSION:
+    digest: bytes | None = None
+    if raw[0] == PAYLOAD_VERSION:
+        head = _HEAD
+        _, dev, aid, days, grade, idh, length = head.unpack_from(raw)
+    elif raw[0] == PAYLOAD_VERSION_SIGNED and len(raw) >= _HEAD2.size:
+        head = _HEAD2
+        _, dev, aid, days, grade, idh, digest, length = head.unpack_from(raw)
+    else:
         raise MalformedCode("version")
-    number = raw[_HEAD.size:]
+    number = raw[head.size:]
     if len(number) != length:
         raise MalformedCode("length")
     try:
@@ -131,7 +150,7 @@ def decode_payload(raw: bytes) -> CertificateClaims:
     except UnicodeDecodeError as exc:
         raise MalformedCode("number") from exc
     return CertificateClaims(text, str(uuid.UUID(bytes=aid)), grade,
-                             _EPOCH + timedelta(days=days), idh, _bytes_to_code(dev))
+                             _EPOCH + timedelta(days=days), idh, _bytes_to_code(dev), digest)
 
 
 def sign_claims(claims: CertificateClaims, keys: DeviceSigningKey) -> str:

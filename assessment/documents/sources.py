@@ -22,6 +22,7 @@ from assessment.documents.certificate import (
 from assessment.documents.certificate_code import load_or_create_id_key
 from assessment.errors import InputRejected, Problem
 from assessment.forms import Form, default_form
+from assessment.records.signatures import SIGNATURE_KEYS
 
 PRINT_ACTIONS = ("print_certificate", "export_certificate_pdf")
 REPRINT_ACTION = "reprint_certificate"
@@ -171,6 +172,7 @@ def certificate_data(workspace: Any, assessment_id: str, *, form: Form | None = 
         provider_name=_text(answers, "A.3.1"),
         provider_relation=_text(answers, "A.3.2"),
         provider_date=_date(answers.get("sign.provider_date")),
+        signatures={key: answers[key] for key in SIGNATURE_KEYS if answers.get(key) is not None},
         services=services,
         printed_on=printed_on or date.today(),
     )

@@ -19,6 +19,7 @@ from typing import Any
 
 from assessment.errors import InputRejected, Problem
 from assessment.forms import Form, InfoField
+from assessment.records.signatures import SIGNATURE_KEYS, signature_problem
 from assessment.scoring import Grader, GradeResult, is_complete, split_answers
 
 REASONS = ("首次评估", "常规评估", "即时评估", "因对评估结果有疑问进行的复评", "其他")
@@ -148,6 +149,10 @@ def answer_problems(form: Form, answers: Mapping[str, Any]) -> list[Problem]:
             message = _field_value_problem(info, index.options[key], value)
             if message:
                 problems.append(Problem(key, "value", message))
+        elif key in SIGNATURE_KEYS:
+            message = signature_problem(value)
+            if message:
+                problems.append(Problem(key, "value", message))
         elif key in SIGN_KEYS:
             if not isinstance(value, str):
                 problems.append(Problem(key, "value", "应为文本"))
@@ -228,6 +233,39 @@ def prefill_from_elder(info: Mapping[str, Any]) -> dict[str, Any]:
         if key.startswith(PREFILL_PREFIXES) and not key.startswith(PREFILL_EXCLUDED_PREFIX)
         and value is not None
     }
+
+
+def signoff_defaults(today: date, username: str, elder_last: Mapping[str, Any] | None,
+                     own_last: Mapping[str, Any] | None) -> dict[str, Any]:
+    """The sign-off of a new assessment, filled as far as it can be known in advance.
+
+    The signed-in account is the first assessor and both dates are today. From the elder's
+    last assessment the place (老人家中, a care home…) carries over; the second assessor is
+    the partner of this account's last visit (assessors go out in pairs), else the elder's
+    last second assessor, never the signed-in account itself. Handwritten signatures never
+    carry over.
+    """
+    values: dict[str, Any] = {"sign.assessor_1": username,
+                              "sign.assessor_date": today.isoformat(),
+                              "sign.provider_date": today.isoformat()}
+    place = (elder_last or {}).get("sign.place")
+    if isinstance(place, str) and place.strip():
+        values["sign.place"] = place
+    for last in (own_last, elder_last):
+        if not last:
+            continue
+        partners = [last.get("sign.assessor_1"), last.get("sign.assessor_2")]
+        partner = next((p for p in partners if isinstance(p, str) and p.strip()
+                        and p.casefold() != username.casefold()), None)
+        if partner is not None:
+            values["sign.assessor_2"] = partner
+            break
+    return values
+
+
+def without_signatures(answers: Mapping[str, Any]) -> dict[str, Any]:
+    """``answers`` less the handwritten signatures (a correction is signed anew)."""
+    return {k: v for k, v in answers.items() if k not in SIGNATURE_KEYS}
 
 
 def check_reason(reason: str) -> None:

@@ -475,10 +475,17 @@ class Workspace(WorkspaceSync):
                 if old.status != AssessmentStatus.FINALIZED:
                     raise InputRejected([Problem("supersedes", "status",
                                                  "只能更正已定稿且未被取代的评估")])
-                answers = dict(old.answers)
+                answers = lifecycle.without_signatures(old.answers)
+                answers["sign.assessor_date"] = answers["sign.provider_date"] = \
+                    date.today().isoformat()
             else:
                 answers = lifecycle.prefill_from_elder(elder.detail.info)
                 answers["A.1.2"] = date.today().isoformat()
+                answers.update(lifecycle.signoff_defaults(
+                    date.today(), self.current_user.username,
+                    self._last_answers(session, Assessment.elder_id == elder_id),
+                    self._last_answers(session,
+                                       Assessment.created_by == self.current_user.username)))
             state.assessment_counter += 1
             number = f"{state.device_code}-A{state.assessment_counter:06d}"
             answers["A.1.1"] = number
@@ -500,6 +507,13 @@ class Workspace(WorkspaceSync):
                       {"elder_id": elder_id, "assessment_no": number, "supersedes": supersedes,
                        **({"correction_reason": why} if why else {})})
             return assessment_record(row)
+
+    @staticmethod
+    def _last_answers(session: Session, condition: Any) -> dict[str, Any] | None:
+        """The answers of the newest assessment matching ``condition`` (a past visit)."""
+        row = session.scalars(select(Assessment).where(condition)
+                              .order_by(Assessment.created_at.desc()).limit(1)).first()
+        return dict(row.answers) if row is not None else None
 
     @staticmethod
     def _open_correction(session: Session, supersedes: str) -> Assessment | None:

@@ -85,11 +85,12 @@ def test_search_enter_finalize_and_correct(qtbot: QtBot, ctx: AppContext) -> Non
     stored = ctx.workspace.get_assessment(entry.record.assessment_id)
     assert stored.answers["B.4.5"] == 3
 
-    # Finalizing without the information provider and the assessors is refused, and the
-    # store's problems appear beside those fields.
+    # Finalizing without the information provider is refused, and the store's problems
+    # appear beside those fields (the signed-in assessor is already the first assessor).
+    assert stored.answers["sign.assessor_1"] == ctx.workspace.current_user.username
     QTest.mouseClick(panel.finalize_button, Qt.MouseButton.LeftButton)
     form = entry.form_widget
-    for key in ("A.3.1", "A.3.2", "sign.assessor_1", "sign.assessor_2"):
+    for key in ("A.3.1", "A.3.2"):
         row = form.field_row(key)
         assert row is not None
         assert not row.problem.isHidden(), key
