@@ -1,5 +1,6 @@
 """Certificate data from a workspace: the finalized record, the elder, the assessors, and the
-service-list items the elder is eligible for; plus the print log in the audit trail.
+service-list items the elder is eligible for (the 补打 rule and the print log are in
+:mod:`assessment.usecases.certificates`).
 
 This is the only module of :mod:`assessment.documents` that knows the store and the
 eligibility engine; the certificate itself takes plain :class:`CertificateData`.
@@ -23,9 +24,6 @@ from assessment.documents.certificate_code import load_or_create_id_key
 from assessment.errors import InputRejected, Problem
 from assessment.forms import Form, default_form
 from assessment.records.signatures import SIGNATURE_KEYS
-
-PRINT_ACTIONS = ("print_certificate", "export_certificate_pdf")
-REPRINT_ACTION = "reprint_certificate"
 
 
 def _date(value: Any) -> date | None:
@@ -188,14 +186,3 @@ def workspace_signer(workspace: Any) -> CertificateSigner:
     public_url = workspace.get_setting(PUBLIC_URL)
     return CertificateSigner(keys, id_key, public_url if isinstance(public_url, str) else "")
 
-
-def was_printed(workspace: Any, assessment_id: str) -> bool:
-    """True when the audit trail shows this certificate printed or exported before."""
-    actions = {*PRINT_ACTIONS, REPRINT_ACTION}
-    return any(entry.action in actions for entry in workspace.audit_trail(assessment_id))
-
-
-def log_print(workspace: Any, assessment_id: str, *, reprint: bool,
-              action: str = "print_certificate") -> None:
-    """Record a print (or 补打 reprint) of a certificate in the audit log."""
-    workspace.log_access("assessment", assessment_id, REPRINT_ACTION if reprint else action)

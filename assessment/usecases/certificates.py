@@ -1,10 +1,15 @@
 """Issuing certificates: one or a batch, the 补打 reprint rule, and the audit entries.
 
 The one pipeline behind the app's print, preview, 保存 PDF and 批量 actions and ``yinling
-certificate``. A certificate of an assessment printed or exported before is marked 补打 (or
-when the caller asks for it); every issue is written to the audit log once it happened: a
-first print as ``print_certificate``, a first PDF as ``export_certificate_pdf``, any reprint as
-``reprint_certificate``.
+certificate``. Every issue is written to the audit log once it happened: a paper print as
+``print_certificate`` (the original) or ``reprint_certificate`` (补打), a PDF as
+``export_certificate_pdf``.
+
+The 补打 rule lives here and only here (:func:`is_reprint`): the first *paper* copy is the
+original the family keeps. A saved PDF is not a paper copy, so 另存为PDF before printing leaves
+the first print unmarked; once a paper copy exists, every later print and PDF is marked 补打.
+Entries ``reprint_certificate`` written before this rule (they may have been PDFs) count as
+paper, so nothing that was a reprint becomes an original.
 
 Batches (:func:`issue_certificates`) write one PDF, one PDF per certificate into a folder, or
 return the laid-out pages for the caller to paint on a printer (then it calls
@@ -28,18 +33,19 @@ from assessment.documents.certificate import (
 )
 from assessment.documents.layout import Document, Page
 from assessment.documents.pdf import write_pages, write_pdf
-from assessment.documents.sources import (
-    certificate_data,
-    log_print,
-    was_printed,
-    workspace_signer,
-)
+from assessment.documents.sources import certificate_data, workspace_signer
 from assessment.errors import InputRejected
 from assessment.usecases.progress import Cancelled, CancelToken, ProgressFn
 
 BatchMode = Literal["one_pdf", "pdf_per_certificate", "print"]
 BATCH_MODES: tuple[BatchMode, ...] = ("one_pdf", "pdf_per_certificate", "print")
-PRINTED, EXPORTED = "print_certificate", "export_certificate_pdf"
+PRINTED, REPRINTED, EXPORTED = "print_certificate", "reprint_certificate", "export_certificate_pdf"
+PAPER_ACTIONS = frozenset({PRINTED, REPRINTED})
+
+
+def is_reprint(workspace: Any, assessment_id: str) -> bool:
+    """The 补打 rule (see the module docstring): True once a paper copy was printed."""
+    return any(entry.action in PAPER_ACTIONS for entry in workspace.audit_trail(assessment_id))
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,11 +61,11 @@ def prepare_certificate(workspace: Any, assessment_id: str,
                         signer: CertificateSigner | None = None,
                         layout: CertificateLayout | None = None, *,
                         reprint: bool = False) -> PreparedCertificate:
-    """Lay out one certificate, marked 补打 when asked or printed or exported before.
+    """Lay out one certificate, marked 补打 when asked or a paper copy was printed before.
 
     Refused (:class:`~assessment.errors.InputRejected`) when the assessment cannot be issued."""
     data = certificate_data(workspace, assessment_id)
-    reprint = reprint or was_printed(workspace, assessment_id)
+    reprint = reprint or is_reprint(workspace, assessment_id)
     mark = ReprintMark(date.today()) if reprint else None
     document = certificate_document(data, signer or workspace_signer(workspace), layout, mark)
     return PreparedCertificate(assessment_id, document, reprint)
@@ -67,7 +73,8 @@ def prepare_certificate(workspace: Any, assessment_id: str,
 
 def record_issue(workspace: Any, assessment_id: str, *, reprint: bool, exported: bool) -> None:
     """Write one issue of a certificate to the audit log (the only place that does)."""
-    log_print(workspace, assessment_id, reprint=reprint, action=EXPORTED if exported else PRINTED)
+    action = EXPORTED if exported else REPRINTED if reprint else PRINTED
+    workspace.log_access("assessment", assessment_id, action)
 
 
 def record_printed(workspace: Any, prepared: PreparedCertificate) -> None:

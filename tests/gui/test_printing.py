@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QImage, QPainter
-from PySide6.QtPrintSupport import QPrinter, QPrintPreviewDialog
+from PySide6.QtPrintSupport import QPrintDialog, QPrinter, QPrintPreviewDialog
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QFileDialog
 from pytestqt.qtbot import QtBot
@@ -104,9 +104,8 @@ def test_batch_to_one_pdf_then_reprint(workspace: Workspace, tmp_path: Path) -> 
     assert all("export_certificate_pdf" in actions(workspace, i) for i in ids)
     again = certificates_job(workspace, ids[:1], "pdf_per_certificate", tmp_path)(
         lambda done, total, text="": None, CancelToken())
-    assert again.printed_ids == [(ids[0], True)]
-    assert "reprint_certificate" in actions(workspace, ids[0])
-    assert prepare_certificate(workspace, ids[0]).reprint
+    assert again.printed_ids == [(ids[0], False)]  # PDFs are not paper copies
+    assert not prepare_certificate(workspace, ids[0]).reprint
 
 
 def test_batch_cancel(workspace: Workspace, tmp_path: Path) -> None:
@@ -179,13 +178,31 @@ def test_save_pdf_from_the_assessment_view(qtbot: QtBot, ctx: AppContext, worksp
     assert name in "".join(text.split())
     assert "补打" not in "".join(text.split())
     assert actions(workspace, assessment_id)[-1] == "export_certificate_pdf"
-    # Saved again: a reprint, marked 补打 on the paper and in the audit log.
+    # 打印 after 另存为PDF: the first paper copy is the original; the next one is 补打.
+    printed: list[Path] = []
+
+    def fake_exec(dialog: QPrintDialog) -> int:
+        printer = dialog.printer()
+        printer.setOutputFormat(QPrinter.OutputFormat.PdfFormat)
+        printed.append(tmp_path / f"paper{len(printed)}.pdf")
+        printer.setOutputFileName(str(printed[-1]))
+        return int(QPrintDialog.DialogCode.Accepted.value)
+
+    monkeypatch.setattr(QPrintDialog, "exec", fake_exec)
+    for expected_mark, expected_action in ((False, "print_certificate"),
+                                           (True, "reprint_certificate")):
+        QTest.mouseClick(page.print_button, Qt.MouseButton.LeftButton)
+        text = subprocess.run(["pdftotext", str(printed[-1]), "-"], check=True,
+                              capture_output=True, text=True).stdout
+        assert name in "".join(text.split())
+        assert ("补打" in "".join(text.split())) is expected_mark
+        assert actions(workspace, assessment_id)[-1] == expected_action
+    # A PDF saved after the paper original is a copy: marked 补打.
     again = page.save_pdf(tmp_path / "again.pdf")
     assert again is not None
     text = subprocess.run(["pdftotext", str(again), "-"], check=True, capture_output=True,
                           text=True).stdout
     assert "补打" in "".join(text.split())
-    assert actions(workspace, assessment_id)[-1] == "reprint_certificate"
 
 
 def test_draft_has_no_document_buttons(qtbot: QtBot, ctx: AppContext,

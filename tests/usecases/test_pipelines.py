@@ -17,7 +17,9 @@ from assessment.records.workspace import Workspace
 from assessment.usecases.certificates import (
     certificates_job,
     export_certificate_pdf,
+    is_reprint,
     prepare_certificate,
+    record_printed,
 )
 from assessment.usecases.progress import Cancelled, CancelToken
 from assessment.usecases.rosters import township_rosters
@@ -60,17 +62,29 @@ def issue_actions(ws: Workspace, assessment_id: str) -> list[str]:
     return [e.action for e in ws.audit_trail(assessment_id) if "certificate" in e.action]
 
 
-def test_an_export_is_audited_and_the_next_one_is_a_reprint(workspace: Workspace,
-                                                           tmp_path: Path) -> None:
+def test_the_first_paper_copy_is_the_original(workspace: Workspace, tmp_path: Path) -> None:
     assessment_id = finalized_ids(workspace)[-1]
     first = export_certificate_pdf(workspace, assessment_id, tmp_path / "a.pdf")
     assert not first.reprint
-    assert prepare_certificate(workspace, assessment_id).reprint
     second = export_certificate_pdf(workspace, assessment_id, tmp_path / "b.pdf")
-    assert second.reprint
-    assert issue_actions(workspace, assessment_id) == ["export_certificate_pdf",
-                                                       "reprint_certificate"]
+    assert not second.reprint  # a PDF is not a paper copy
+    paper = prepare_certificate(workspace, assessment_id)
+    assert not paper.reprint  # after 另存为PDF the first print is still the original
+    record_printed(workspace, paper)
+    assert prepare_certificate(workspace, assessment_id).reprint  # now every copy is 补打
+    assert export_certificate_pdf(workspace, assessment_id, tmp_path / "c.pdf").reprint
+    assert issue_actions(workspace, assessment_id) == [
+        "export_certificate_pdf", "export_certificate_pdf", "print_certificate",
+        "export_certificate_pdf"]
     assert (tmp_path / "a.pdf").read_bytes().startswith(b"%PDF")
+    record_printed(workspace, prepare_certificate(workspace, assessment_id))
+    assert issue_actions(workspace, assessment_id)[-1] == "reprint_certificate"
+
+
+def test_old_reprint_entries_still_count_as_paper(workspace: Workspace) -> None:
+    assessment_id = finalized_ids(workspace)[0]
+    workspace.log_access("assessment", assessment_id, "reprint_certificate")
+    assert is_reprint(workspace, assessment_id)
 
 
 def test_a_cancelled_batch_writes_and_audits_nothing(workspace: Workspace,
@@ -100,10 +114,18 @@ def test_cli_certificate_uses_the_same_reprint_rule(signed_in: Path, tmp_path: P
     finally:
         ws.close()
     assert main(["certificate", assessment_id, "--out", str(tmp_path / "cli.pdf")]) == 0
+    assert "（补打）" not in capsys.readouterr().out  # no paper copy yet
+    ws = Workspace.open(signed_in, demo.DEMO_SUPERVISOR, demo.DEMO_PASSWORD)
+    try:
+        record_printed(ws, prepare_certificate(ws, assessment_id))  # as the app prints
+    finally:
+        ws.close()
+    assert main(["certificate", assessment_id, "--out", str(tmp_path / "cli2.pdf")]) == 0
     assert "（补打）" in capsys.readouterr().out
     ws = Workspace.open(signed_in, demo.DEMO_SUPERVISOR, demo.DEMO_PASSWORD)
     try:
-        assert issue_actions(ws, assessment_id)[-1] == "reprint_certificate"
+        assert issue_actions(ws, assessment_id)[-2:] == ["print_certificate",
+                                                         "export_certificate_pdf"]
     finally:
         ws.close()
 
