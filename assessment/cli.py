@@ -27,6 +27,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "assessment.commands.demo",
     "assessment.commands.certificate",
     "assessment.commands.stats",
+    "assessment.commands.registry",
 )
 
 

@@ -32,6 +32,10 @@ from typing import Any
 
 from sqlalchemy import Connection, and_, bindparam, insert, select, update
 
+from assessment.errors import InputRejected
+from assessment.registry.status import ACTIVE, STATUSES
+from assessment.registry.status import RECORD_TYPE as STATUS_RECORD
+from assessment.registry.status import parse_payload as parse_status
 from assessment.wire.changes import Change, canonical_json
 from assessment.wire.merge import FieldState, changed_fields, merge_elder, snapshot
 from server.db.bulk import among, insert_rows, streamed_rows
@@ -147,6 +151,7 @@ def ingest(conn: Connection, *, device_id: str, township_id: int, changes: Seque
     ordered = sorted(changes, key=_SEQ)
     fresh, duplicates = _split_known(conn, device_id, ordered, batch)
     _load_heads(conn, fresh, batch)
+    _load_statuses(conn, fresh, batch)
     elder_state = _load_elder_fields(conn, fresh, batch)
     bases = _load_elder_bases(conn, fresh)
     batch.routes = _load_routes(conn, fresh, batch)
@@ -284,6 +289,21 @@ def _apply(change: Change, payload_text: str, grader: ServerGrader, batch: _Batc
     grade: int | None = None
     status: str | None = None
     merged: dict[str, Any] | None = None
+    off_roll = _off_roll(change, batch)
+    if off_roll is not None:
+        batch.quarantine(change, off_roll, _OFF_ROLL_REASON[off_roll])
+        return "quarantined"
+    if change.record_type == STATUS_RECORD:
+        try:
+            status = parse_status(change.record_id, change.payload).status
+        except InputRejected:
+            batch.quarantine(change, "payload", "老人状态记录格式不符")
+            return "quarantined"
+        key = (STATUS_RECORD, change.record_id)
+        head = batch.heads.get(key)
+        if head is not None and (head["version"], head["hlc"], head["device_id"]) >= \
+                (change.version, change.hlc, change.device_id):
+            return "applied"  # an older lifecycle record: stored, head unchanged
     if change.record_type == "assessment":
         check = grader.check(change.payload)
         if check.quarantine is not None:
@@ -305,7 +325,8 @@ def _apply(change: Change, payload_text: str, grader: ServerGrader, batch: _Batc
         merged = _merge_elder(change, batch, elder_state, _elder_base(change, batch, bases))
     key = (change.record_type, change.record_id)
     head = batch.heads.get(key)
-    if change.record_type != "elder" and head is not None and head["version"] >= change.version:
+    if change.record_type not in ("elder", STATUS_RECORD) and head is not None and \
+            head["version"] >= change.version:
         return "applied"  # an older or repeated version: stored, head unchanged
     batch.heads[key] = {
         "record_type": change.record_type, "record_id": change.record_id,
@@ -349,9 +370,46 @@ def _foreign(change: Change, batch: _Batch, holdings: Holdings) -> bool:
                for holder in holders)
 
 
+_OFF_ROLL_REASON = {
+    "deregistered": "该老人已注销，此变更（注销前在别处做的修改或评估）未应用，待县级审核",
+    "merged": "该老人记录已合并到另一条记录，此变更未应用，待县级审核",
+}
+
+
+def _off_roll(change: Change, batch: _Batch) -> str | None:
+    """``deregistered`` or ``merged`` for a laptop's edit or assessment of an elder that is
+    not on the roll (the news had not reached it), and for any laptop's lifecycle change of a
+    merged record; None otherwise (the county's own changes always apply)."""
+    if batch.source == "county" or change.record_type not in ("elder", "assessment",
+                                                              STATUS_RECORD):
+        return None
+    elder_id = _elder_of(change)
+    head = None if elder_id is None else batch.heads.get((STATUS_RECORD, elder_id))
+    if head is None or head["status"] in (None, ACTIVE):
+        return None
+    if change.record_type == STATUS_RECORD and head["status"] != "merged":
+        return None  # a restoration, or the same news from two laptops: ordered by version
+    return str(head["status"]) if head["status"] in STATUSES else None
+
+
+def _load_statuses(conn: Connection, fresh: Sequence[Change], batch: _Batch) -> None:
+    """The lifecycle heads of every elder the batch is about (one query)."""
+    ids = sorted({e for c in fresh if (e := _elder_of(c)) is not None and
+                  (STATUS_RECORD, e) not in batch.heads})
+    if not ids:
+        return
+    rows = conn.execute(select(record_heads).where(
+        record_heads.c.record_type == STATUS_RECORD,
+        among(conn, record_heads.c.record_id, ids))).mappings().all()
+    for row in rows:
+        key = (STATUS_RECORD, str(row["record_id"]))
+        batch.heads[key] = dict(row)
+        batch.heads_existing.add(key)
+
+
 def _elder_of(change: Change) -> str | None:
-    """The elder a change is about (elders and assessments), else None."""
-    if change.record_type == "elder":
+    """The elder a change is about (elders, their lifecycle and assessments), else None."""
+    if change.record_type in ("elder", STATUS_RECORD):
         return change.record_id
     elder_id = change.payload.get("elder_id") if change.record_type == "assessment" else None
     return elder_id if isinstance(elder_id, str) else None

@@ -188,6 +188,20 @@ class ElderRead:
     registry: pd.DataFrame | None
 
 
+def left_dates(conn: Connection) -> dict[str, date]:
+    """Elder id → the day it left the roll, for every deregistered or merged elder (its
+    lifecycle head, :mod:`assessment.registry.status`); current statistics leave them out
+    from that day."""
+    h = record_heads.c
+    found: dict[str, date] = {}
+    for record_id, payload in conn.execute(select(h.record_id, h.payload).where(
+            h.record_type == "elder_status", h.status.in_(("deregistered", "merged")))):
+        data = _object(payload)
+        day = _day(data.get("on")) or _day(str(data.get("at") or "")[:10]) or date.min
+        found[str(record_id)] = day
+    return found
+
+
 def read_elders(conn: Connection, current: pd.DataFrame, *, with_profiles: bool = True,
                 lists: ListRegistry | None = None) -> ElderRead:
     """Every elder head (see the module docstring), ``current`` from
@@ -210,6 +224,8 @@ def read_elders(conn: Connection, current: pd.DataFrame, *, with_profiles: bool 
             registry.append(profiles_frame(frame, attributes, lists.vocabulary))
     all_elders = (pd.concat(elders, ignore_index=True) if elders
                   else _elder_frame({c: [] for c in _READ_COLUMNS}, current))
+    left = left_dates(conn)
+    all_elders["left_on"] = [left.get(e) for e in all_elders["elder_id"].tolist()]
     if lists is None:
         return ElderRead(all_elders, None)
     return ElderRead(all_elders, pd.concat(registry, ignore_index=True) if registry

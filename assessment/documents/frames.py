@@ -21,29 +21,37 @@ from assessment.documents.statistics import StatisticsInput
 from assessment.errors import InputRejected
 
 
-def elder_and_assessment_frames(workspace: Any) -> tuple[pd.DataFrame, pd.DataFrame,
-                                                         list[dict[str, Any]]]:
-    """(elders, assessments, attribute dicts in elder order) of an open workspace."""
+def elder_and_assessment_frames(workspace: Any, active_on: date | None = None,
+                                ) -> tuple[pd.DataFrame, pd.DataFrame, list[dict[str, Any]]]:
+    """(elders, assessments, attribute dicts in elder order) of an open workspace.
+
+    With ``active_on`` only the elders on the roll that day
+    (:func:`assessment.registry.status.active_on`); the elders frame carries ``left_on``
+    either way, so statistics can tell current figures from period ones."""
     from assessment.records.api import AssessmentStatus
     from assessment.records.schema import Assessment, Elder
+    from assessment.registry.status import active_on as on_roll
 
+    query = select(
+        Elder.id, Elder.name, Elder.township, Elder.village, Elder.sex, Elder.birth_date,
+        Elder.current_grade, Elder.last_assessed, Elder.due_on, Elder.left_on,
+        Elder.attributes)
+    if active_on is not None:
+        query = query.where(on_roll(Elder.left_on, active_on))
     with workspace.engine.connect() as conn:
-        rows = conn.execute(select(
-            Elder.id, Elder.name, Elder.township, Elder.village, Elder.sex, Elder.birth_date,
-            Elder.current_grade, Elder.last_assessed, Elder.due_on, Elder.attributes,
-        )).all()
+        rows = conn.execute(query).all()
         done = conn.execute(select(
             Assessment.id, Assessment.elder_id, Assessment.reference_date, Assessment.reason,
             Assessment.final_grade,
         ).where(Assessment.status.in_([AssessmentStatus.FINALIZED.value,
                                        AssessmentStatus.SUPERSEDED.value]))).all()
     elders = pd.DataFrame(
-        [r[:9] for r in rows],
+        [r[:10] for r in rows],
         columns=["elder_id", "name", "township", "village", "sex", "birth_date",
-                 "current_grade", "last_assessed", "due_on"])
+                 "current_grade", "last_assessed", "due_on", "left_on"])
     assessments = pd.DataFrame(
         done, columns=["assessment_id", "elder_id", "reference_date", "reason", "final_grade"])
-    attributes = [dict(r[9] or {}) for r in rows]
+    attributes = [dict(r[10] or {}) for r in rows]
     return elders, assessments, attributes
 
 
@@ -110,7 +118,7 @@ def eligibility_input(workspace: Any, vocabulary: Any | None = None,
 
     if vocabulary is None:
         vocabulary = workspace_lists(workspace).vocabulary
-    elders, _, attributes = elder_and_assessment_frames(workspace)
+    elders, _, attributes = elder_and_assessment_frames(workspace, date.today())
     return profiles_frame(elders, attributes, vocabulary, step)
 
 
@@ -152,9 +160,15 @@ def statistics_input(workspace: Any, as_of: date, *, with_eligibility: bool = Tr
     eligibility: pd.DataFrame | None = None
     names: dict[str, str] = {}
     if with_eligibility and len(elders):
+        from assessment.registry.status import is_active_on
+
+        keep = [i for i, left in enumerate(elders["left_on"].tolist())
+                if not isinstance(left, date) or is_active_on(left, as_of)]
+        on_roll = elders.iloc[keep].reset_index(drop=True)  # only those on the roll
+        attributes = [attributes[i] for i in keep]
         if lists is None:
             from assessment.documents.sources import workspace_lists
 
             lists = workspace_lists(workspace)
-        eligibility, names = eligibility_frame(elders, attributes, as_of, lists)
+        eligibility, names = eligibility_frame(on_roll, attributes, as_of, lists)
     return StatisticsInput(elders, assessments, eligibility, names)

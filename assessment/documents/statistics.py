@@ -288,6 +288,15 @@ def _due_tables(elders: pd.DataFrame, areas: _Areas, as_of: date,
     return table, listing.reset_index(drop=True)
 
 
+def _on_roll(elders: pd.DataFrame, as_of: date) -> pd.DataFrame:
+    """The elders on the roll on ``as_of`` (all when the frame has no ``left_on``)."""
+    if "left_on" not in elders:
+        return elders
+    left = pd.to_datetime(elders["left_on"], errors="coerce")
+    keep = (left.isna() | (left > pd.Timestamp(as_of))).to_numpy()
+    return elders if keep.all() else elders[keep].reset_index(drop=True)
+
+
 def compute_statistics(source: StatisticsInput, *, as_of: date | None = None,
                        start: date | None = None, end: date | None = None,
                        interval_months: int = 12, form: Form | None = None) -> Statistics:
@@ -295,7 +304,10 @@ def compute_statistics(source: StatisticsInput, *, as_of: date | None = None,
     ``start``–``end`` (inclusive, open when None)."""
     as_of = as_of or date.today()
     form = form or default_form()
-    elders = source.elders.reset_index(drop=True)
+    everyone = source.elders.reset_index(drop=True)
+    # Current figures count the elders on the roll on ``as_of``; the period's assessments
+    # count everyone assessed then (assessment.registry.status.is_active_on).
+    elders = _on_roll(everyone, as_of)
     areas = _areas(elders)
     eligibility, summary = _eligibility_tables(elders, areas, source)
     due, due_list = _due_tables(elders, areas, as_of, interval_months, form)
@@ -306,7 +318,8 @@ def compute_statistics(source: StatisticsInput, *, as_of: date | None = None,
         age_sex=_age_sex_table(elders, areas, as_of),
         eligibility=eligibility,
         eligibility_summary=summary,
-        assessments=_assessment_table(elders, areas, source.assessments, start, end),
+        assessments=_assessment_table(everyone, _areas(everyone), source.assessments,
+                                      start, end),
         due=due,
         due_list=due_list,
     )

@@ -130,6 +130,13 @@ class ElderProfile:
     # Read only: the township (name) the county moved the elder to; None while it is here.
     # A transferred elder gets no new assessment on this laptop.
     transferred_to: str | None = None
+    # Read only (assessment.registry.status): "active", "deregistered" or "merged", the day
+    # the elder left the roll, the record a merged one was merged into, and where each
+    # service-list attribute came from ({attribute: {"source", "as_of", "import_id", …}}).
+    status: str = "active"
+    left_on: date | None = None
+    merged_into: str | None = None
+    provenance: Mapping[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)

@@ -110,7 +110,7 @@ def _elder_rows(profiles: Sequence[ElderProfile], form: Form,
             "info": stored_info(profile, id_number, sex, birth), "attributes": attributes,
             "current_assessment_id": None, "current_grade": None, "last_assessed": None,
             "due_on": None, "draft_count": 0, "version": 1, "created_at": now,
-            "updated_at": now,
+            "updated_at": now, "status": "active", "provenance": {},
         }
         for attr in COLUMN_ATTRIBUTES:
             row[attr] = attributes.get(attr)

@@ -44,6 +44,8 @@ def elder_profile(row: Elder) -> ElderProfile:
         address=row.address, phone=row.phone, info=copy.deepcopy(dict(row.detail.info or {})),
         attributes=attributes, version=row.version, updated_at=aware(row.updated_at),
         household_id=row.household_id, transferred_to=row.transferred_to,
+        status=row.status or "active", left_on=row.left_on, merged_into=row.merged_into,
+        provenance=copy.deepcopy(dict(row.detail.provenance or {})),
     )
 
 
@@ -91,12 +93,14 @@ def elder_payload(row: Elder | Mapping[str, Any]) -> dict[str, Any]:
     else:
         v = columns_of(row)
         v["info"], v["attributes"] = row.detail.info, row.detail.attributes
+        v["provenance"] = row.detail.provenance
     return {
         "id": v["id"], "name": v["name"], "id_number": v["id_number"], "sex": v["sex"],
         "birth_date": _iso(v["birth_date"]), "township": v["township"],
         "village": v["village"], "address": v["address"], "phone": v["phone"],
         "household_id": v["household_id"], "info": dict(v["info"] or {}),
-        "attributes": dict(v["attributes"] or {}), "version": v["version"],
+        "attributes": dict(v["attributes"] or {}),
+        "provenance": dict(v.get("provenance") or {}), "version": v["version"],
     }
 
 

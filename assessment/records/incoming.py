@@ -43,10 +43,12 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from assessment.errors import InputRejected
 from assessment.records import lifecycle
 from assessment.records.api import AssessmentStatus
 from assessment.records.changelog import utc_now
 from assessment.records.profiles import COLUMN_ATTRIBUTES
+from assessment.records.registry_store import store_status
 from assessment.records.schema import Assessment, ChangeEntry, DeviceState, Elder, ElderDetail
 from assessment.records.search import sort_key
 from assessment.records.sync_schema import (
@@ -58,6 +60,9 @@ from assessment.records.sync_schema import (
     SyncIncoming,
     SyncStateRow,
 )
+from assessment.registry.status import MERGED
+from assessment.registry.status import RECORD_TYPE as STATUS_RECORD
+from assessment.registry.status import parse_payload as parse_status
 from assessment.wire.changes import Change, canonical_json
 from assessment.wire.countydevice import KEEP, PREFER_OTHER, TRANSFER, county_action
 from assessment.wire.hlc import HybridClock
@@ -181,6 +186,8 @@ def _apply_one(ctx: _Context, change: Change) -> None:
         _apply_assessment(ctx, change)
     elif change.record_type == "audit":
         _apply_audit(ctx, change)
+    elif change.record_type == STATUS_RECORD:
+        _apply_status(ctx, change)
     else:
         _newer_head(ctx, change)
 
@@ -302,6 +309,7 @@ def _write_elder(ctx: _Context, elder_id: str, fields: Mapping[str, FieldState],
     merged = snapshot(fields)
     info = {k: v for k, v in merged["info"].items() if v is not None}
     attributes = {k: v for k, v in merged["attributes"].items() if v is not None}
+    provenance = {k: v for k, v in merged.get("provenance", {}).items() if v is not None}
     name = _text(merged.get("name"), 64) or "（未知）"
     id_number = _text(merged.get("id_number"), 18)
     if id_number is not None:
@@ -323,13 +331,15 @@ def _write_elder(ctx: _Context, elder_id: str, fields: Mapping[str, FieldState],
         columns[attr] = value if isinstance(value, str) else None
     if row is None:
         row = Elder(id=elder_id, version=version, created_at=ctx.now, updated_at=ctx.now,
-                    draft_count=0, detail=ElderDetail(info=info, attributes=attributes),
+                    draft_count=0, detail=ElderDetail(info=info, attributes=attributes,
+                                                      provenance=provenance),
                     **columns)
         session.add(row)
     else:
         for key, value in columns.items():
             setattr(row, key, value)
         row.detail.info, row.detail.attributes = info, attributes
+        row.detail.provenance = provenance
         row.version = max(row.version, version)
         row.updated_at = ctx.now
     session.flush()
@@ -408,6 +418,23 @@ def _settle_conflicts(ctx: _Context, change: Change) -> None:
                                                     resolved_by=change.device_id))
 
 
+# ---------------------------------------------------------------------------------- lifecycle
+
+
+def _apply_status(ctx: _Context, change: Change) -> None:
+    """An elder deregistered, restored or merged elsewhere (the newest record holds). A
+    merge re-points nothing here by itself: the county re-sends the moved assessments with
+    the kept elder's id (see :func:`_show_assessment`)."""
+    try:
+        status = parse_status(change.record_id, change.payload)
+    except InputRejected:
+        _note_problem(ctx, change, "invalid_payload", "老人状态记录格式不符，未应用")
+        return
+    stored = store_status(ctx.session, status, hlc=change.hlc, device_id=change.device_id)
+    if stored and (status.status == MERGED or status.active):
+        ctx.refresh.add(change.record_id)
+
+
 # ---------------------------------------------------------------------------------- heads
 
 
@@ -482,6 +509,9 @@ def _show_assessment(ctx: _Context, head: SyncHead) -> bool:
             else:
                 if row.status == AssessmentStatus.DRAFT.value:
                     elder.draft_count = max(0, elder.draft_count - 1)
+                if row.elder_id != elder.id:  # re-pointed by a merge (or its undoing)
+                    ctx.refresh.add(row.elder_id)
+                    row.elder_id = elder.id
                 for name, value in values.items():
                     setattr(row, name, value)
             session.flush()

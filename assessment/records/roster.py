@@ -111,7 +111,8 @@ class _Where:
                 self.filters.append("current_grade = :grade")
                 self.params["grade"] = flt.grade
         if flt.due_only:
-            self.filters.append("due_on <= :as_of")
+            # Only elders on the roll that day (assessment.registry.status.active_on).
+            self.filters.append("due_on <= :as_of AND (left_on IS NULL OR left_on > :as_of)")
             self.params["as_of"] = as_of.isoformat()
 
     def scalar(self, sql: str) -> int:

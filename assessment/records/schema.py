@@ -63,6 +63,10 @@ class ElderDetail(Base):
     )
     info: Mapped[dict[str, Any]] = mapped_column(default=dict)
     attributes: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    # 0006: where each service-list attribute came from: {attribute: {"source", "as_of",
+    # "import_id", "kind"}} for a roster import, {"source": "评估员录入", "as_of", "by"} for
+    # an assessor's entry (assessment.registry.plan).
+    provenance: Mapped[dict[str, Any]] = mapped_column(default=dict)
 
 
 class Elder(Base):
@@ -99,6 +103,12 @@ class Elder(Base):
     # The township the county moved this elder to (its name), NULL while the elder belongs
     # here: set and cleared only by the county's transfer notices (assessment.records.incoming).
     transferred_to: Mapped[str | None] = mapped_column(String(100))
+    # 0006: the lifecycle (assessment.registry.status): active | deregistered | merged, the
+    # day the elder left the roll and, for a merge, the record kept. Denormalised from
+    # ``elder_statuses`` so that lists filter on the row.
+    status: Mapped[str] = mapped_column(String(16), default="active")
+    left_on: Mapped[date | None] = mapped_column(Date)
+    merged_into: Mapped[str | None] = mapped_column(String(36))
     version: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[datetime] = mapped_column(DateTime)
     updated_at: Mapped[datetime] = mapped_column(DateTime)
@@ -134,6 +144,34 @@ class SearchTerm(Base):
     )
 
     __table_args__ = ({"sqlite_with_rowid": False},)
+
+
+class ElderStatusRow(Base):
+    """The current lifecycle record of an elder (the newest ``elder_status`` change seen,
+    by version, hybrid clock and device id) with its payload."""
+
+    __tablename__ = "elder_statuses"
+
+    elder_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    version: Mapped[int] = mapped_column(Integer)
+    hlc: Mapped[int] = mapped_column(Integer)
+    device_id: Mapped[str] = mapped_column(String(64))
+    payload: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class RosterImport(Base):
+    """One roster import of an office (民政, 残联, 卫健, 退役军人事务) with its summary."""
+
+    __tablename__ = "roster_imports"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(24))
+    source: Mapped[str] = mapped_column(String(100))
+    as_of: Mapped[date] = mapped_column(Date)
+    file_name: Mapped[str] = mapped_column(String(200))
+    actor: Mapped[str] = mapped_column(String(64))
+    at: Mapped[datetime] = mapped_column(DateTime)
+    summary: Mapped[dict[str, Any]] = mapped_column(default=dict)
 
 
 class Village(Base):

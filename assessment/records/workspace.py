@@ -74,6 +74,7 @@ from assessment.records.profiles import (
     elder_change_payload,
 )
 from assessment.records.profiles import stored_info as _stored_info
+from assessment.records.registry_store import WorkspaceRegistry
 from assessment.records.review import (
     FinalizeReview,
     acknowledged_warnings,
@@ -94,6 +95,8 @@ from assessment.records.schema import (
 from assessment.records.search import elder_terms, sort_key, village_keys
 from assessment.records.settings import DEFAULTS, check_setting, grading_settings, is_local
 from assessment.records.workspace_sync import WorkspaceSync
+from assessment.registry.plan import ASSESSOR_SOURCE
+from assessment.registry.status import check_writable
 from assessment.scoring import Grader
 from assessment.wire.changes import GENESIS_HASH
 from assessment.wire.hlc import HybridClock
@@ -114,7 +117,7 @@ def new_device_code() -> str:
     return "".join(_CROCKFORD[(value >> (5 * i)) & 31] for i in range(5, -1, -1))
 
 
-class Workspace(WorkspaceSync):
+class Workspace(WorkspaceSync, WorkspaceRegistry):
     """An open store, signed in as one account (see the module docstring)."""
 
     def __init__(self, engine: Engine, key: bytes, data_dir: Path, user: Assessor,
@@ -378,10 +381,14 @@ class Workspace(WorkspaceSync):
             if profile.version != row.version:
                 raise InputRejected([Problem("version", "stale",
                                              "该老人信息已在别处被修改，请重新打开后再保存")])
+            check_writable(row.status)
             columns, detail = self._validated(session, profile, row.id)
             before = elder_payload(row)
             for name, value in columns.items():
                 setattr(row, name, value)
+            row.detail.provenance = _entered_provenance(
+                row.detail.attributes or {}, detail["attributes"], row.detail.provenance or {},
+                self.current_user.username)
             row.detail.info, row.detail.attributes = detail["info"], detail["attributes"]
             row.version += 1
             row.updated_at = changelog.utc_now()
@@ -468,6 +475,7 @@ class Workspace(WorkspaceSync):
                 if open_draft is not None:
                     return assessment_record(open_draft)
             lifecycle.check_not_transferred(elder.transferred_to)
+            check_writable(elder.status)
             if supersedes is not None:
                 if old.elder_id != elder_id:
                     raise InputRejected([Problem("supersedes", "elder",
@@ -548,6 +556,7 @@ class Workspace(WorkspaceSync):
         with self._writing() as (session, state):
             row = self._assessment(session, assessment_id)
             self._require_draft(row)
+            check_writable(self._elder(session, row.elder_id).status)
             merged = {k: v for k, v in answers.items() if v is not None}
             merged["A.1.1"] = row.assessment_no
             before = dict(row.answers)
@@ -589,6 +598,7 @@ class Workspace(WorkspaceSync):
         with self._writing() as (session, state):
             row = self._assessment(session, assessment_id)
             self._require_draft(row)
+            check_writable(self._elder(session, row.elder_id).status)
             grader = self._grader()
             problems = lifecycle.finalize_problems(self.form, grader, row.answers)
             acknowledgements: dict[str, str] = {}
@@ -861,6 +871,21 @@ class Workspace(WorkspaceSync):
                          action="set_device_code", record_type="setting",
                          record_id="device_code", detail={"device_code": code})
         self.device_code = code
+
+
+def _entered_provenance(before: Mapping[str, Any], after: Mapping[str, Any],
+                        provenance: Mapping[str, Any], username: str) -> dict[str, Any]:
+    """Provenance after an assessor's save: each attribute the save changed is marked as
+    entered by ``username`` today (a roster import later replaces it only when newer)."""
+    result = dict(provenance)
+    today = date.today().isoformat()
+    for key in set(before) | set(after):
+        if before.get(key) != after.get(key):
+            if after.get(key) is None:
+                result.pop(key, None)
+            else:
+                result[key] = {"source": ASSESSOR_SOURCE, "as_of": today, "by": username}
+    return result
 
 
 def _text(value: Any) -> str | None:

@@ -25,6 +25,7 @@ GENESIS_HASH = "0" * 64
 # Record types that travel as changes.
 RECORD_TYPES = frozenset({
     "elder", "assessment", "assessor", "audit", "certificate", "list_version", "setting",
+    "elder_status",  # an elder's lifecycle: deregistered, restored, merged (assessment.registry)
 })
 
 

@@ -19,7 +19,8 @@ from typing import Any
 # Top-level scalar fields of an elder profile payload.
 PROFILE_FIELDS = ("name", "id_number", "sex", "birth_date", "township", "village", "address",
                   "phone")
-NESTED_FIELDS = ("info", "attributes")
+# ``provenance``: where each service-list attribute came from (assessment.registry.plan).
+NESTED_FIELDS = ("info", "attributes", "provenance")
 # Keys of an elder payload that describe the record or the change rather than the person
 # (``county``: the mark of a change the county authored, see assessment.wire.countydevice).
 META_KEYS = frozenset({"changed", "id", "version", "county"})

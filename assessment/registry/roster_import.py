@@ -1,0 +1,117 @@
+"""The roster import of a laptop (a pilot without a county): one pipeline for the CLI
+(``yinling registry import``) and the desktop's import dialog.
+
+Read and check the file (:func:`~assessment.registry.rosters.read_roster`), plan against the
+workspace's registry (:func:`~assessment.registry.plan.plan_import`), work out who newly
+qualifies for which service item, and, unless it is a dry run, apply the plan in one
+transaction. The summary is the same JSON object either way; a dry run and the real import
+of one file give the same counts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from assessment.errors import FormFileError, InputRejected, Problem
+from assessment.ids import new_id
+from assessment.registry.kinds import KINDS, RosterKind
+from assessment.registry.plan import (
+    ImportPlan,
+    RegistryEntry,
+    eligible_items,
+    newly_eligible,
+    plan_import,
+)
+from assessment.registry.rosters import read_roster
+
+SOURCE_LIMIT = 100
+Progress = Callable[[int, int, str], None]
+
+
+def check_request(kind: str, source: str, as_of: date,
+                  today: date | None = None) -> tuple[RosterKind, str]:
+    """The roster kind and the stripped source, or every problem at once."""
+    problems: list[Problem] = []
+    found = KINDS.get(kind)
+    if found is None:
+        problems.append(Problem("kind", "option", "名单类型应为：" + "、".join(KINDS)))
+    text = source.strip()
+    if not text or len(text) > SOURCE_LIMIT:
+        problems.append(Problem("source", "value",
+                                f"请填写名单来源（如“县民政局”），最多 {SOURCE_LIMIT} 个字"))
+    if as_of > (today or date.today()):
+        problems.append(Problem("as_of", "future", "名单截止日期不能晚于今天"))
+    if problems:
+        raise InputRejected(problems)
+    assert found is not None
+    return found, text
+
+
+def _profile(attributes: Mapping[str, Any], extra: Mapping[str, Any]) -> dict[str, Any]:
+    return {**attributes, **extra}
+
+
+def eligibility_changes(plan: ImportPlan, entries: Mapping[str, RegistryEntry],
+                        derived: Mapping[str, Mapping[str, Any]], lists: Any) -> None:
+    """Fill ``plan.newly_eligible``: every updated elder matched before and after.
+
+    ``derived``: elder id → the attributes the store derives (birth date, sex, grade)."""
+    before: dict[str, list[str]] = {}
+    after: dict[str, list[str]] = {}
+    names: dict[str, str] = {}
+    changed: dict[str, dict[str, Any]] = {}
+    for update in plan.updates:
+        if update.value_changed:
+            changed.setdefault(update.elder_id, {})[update.attribute] = update.after
+    for elder_id, values in changed.items():
+        entry = entries[elder_id]
+        extra = derived.get(elder_id, {})
+        old, found = eligible_items(_profile(entry.attributes, extra), plan.as_of, lists)
+        names.update(found)
+        new, found = eligible_items(_profile({**entry.attributes, **values}, extra),
+                                    plan.as_of, lists)
+        names.update(found)
+        before[elder_id], after[elder_id] = old, new
+    who = {e: (entries[e].id_number, entries[e].name) for e in changed}
+    plan.newly_eligible = newly_eligible(before, after, who, names)
+
+
+def import_roster(workspace: Any, path: Path, *, kind: str, source: str, as_of: date,
+                  dry_run: bool = False, progress: Progress | None = None) -> dict[str, Any]:
+    """Import an office's roster into an open workspace; return the summary.
+
+    Raises :class:`InputRejected` when the file cannot be read at all (nothing applied).
+    ``summary["applied"]`` is False for a dry run and when no row could be read."""
+    from assessment.documents.sources import workspace_lists
+
+    step = progress or (lambda done, total, text: None)
+    roster_kind, text = check_request(kind, source, as_of)
+    step(0, 4, "正在读取名单文件")
+    roster = read_roster(Path(path), roster_kind)
+    step(1, 4, "正在与登记信息比对")
+    entries = workspace.registry_entries()
+    plan = plan_import(roster, entries, kind=roster_kind, source=text, as_of=as_of,
+                       import_id=new_id())
+    step(2, 4, "正在重新匹配服务项目")
+    by_id = {e.elder_id: e for e in entries}
+    derived: dict[str, dict[str, Any]] = {}
+    for elder_id in {u.elder_id for u in plan.updates if u.value_changed}:
+        profile = workspace.get_elder(elder_id)
+        derived[elder_id] = {k: profile.attributes.get(k) for k in
+                             ("birth_date", "sex", "capability_grade", "capability_assessed_on")}
+    try:
+        lists = workspace_lists(workspace)
+    except (InputRejected, FormFileError):
+        lists = None
+    if lists is not None:
+        eligibility_changes(plan, by_id, derived, lists)
+    applied = False
+    if not dry_run and plan.applicable:
+        step(3, 4, "正在写入（一次完成）")
+        workspace.apply_import(plan, Path(path).name)
+        applied = True
+    step(4, 4, "完成")
+    return plan.summary(dry_run=dry_run, applied=applied)
