@@ -177,6 +177,29 @@ def _transfer(conn: Any, ctx: ServerContext, args: argparse.Namespace) -> Any:
     return transfer_elder(conn, CountyAuthor.of(ctx), elder_id, args.to, args.note, ACTOR)
 
 
+def _registry(conn: Any, ctx: ServerContext, args: argparse.Namespace) -> Any:
+    """``county registry …``: duplicates, merge, unmerge, deregister, restore."""
+    from server import registry
+
+    author = CountyAuthor.of(ctx)
+    if args.verb == "duplicates":
+        return registry.duplicate_queue(conn)
+    if args.verb == "merge":
+        return registry.merge_elders(conn, author, resolve_elder(conn, args.keep),
+                                     resolve_elder(conn, args.other), args.note, ACTOR)
+    if args.verb == "unmerge":
+        return registry.unmerge_elder(conn, author, resolve_elder(conn, args.other),
+                                      args.why, ACTOR)
+    if args.verb == "deregister":
+        on = parse_day(args.date, "--date")
+        if on is None:
+            raise InputRejected([Problem("--date", "missing", "请给出注销日期")])
+        return registry.deregister_elder(conn, author, resolve_elder(conn, args.elder_id),
+                                         args.reason, on, args.note, ACTOR)
+    return registry.restore_elder(conn, author, resolve_elder(conn, args.elder_id), args.why,
+                                  ACTOR)
+
+
 def _elders(conn: Any, ctx: ServerContext, args: argparse.Namespace) -> Any:
     """``elders find``: matches by ID number or name, the ID numbers masked."""
     if not 1 <= args.limit <= FIND_LIMIT:
@@ -222,5 +245,5 @@ def _receipt(conn: Any, ctx: ServerContext, args: argparse.Namespace) -> Any:
 _COUNTY_ACTIONS = {
     "township": _township, "account": _account, "code": _code, "device": _device,
     "enrol-device": _enrol_device, "list": _list, "review": _review, "stats": _stats,
-    "receipt": _receipt, "transfer": _transfer, "elders": _elders,
+    "receipt": _receipt, "transfer": _transfer, "elders": _elders, "registry": _registry,
 }

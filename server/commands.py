@@ -130,6 +130,28 @@ def register_county(subparsers: argparse._SubParsersAction[argparse.ArgumentPars
     transfer.add_argument("--to", required=True, help="迁入乡镇编码")
     transfer.add_argument("--note", default="", help="迁移说明")
 
+    registry = actions.add_parser(
+        "registry", help="老年人名册：疑似重复、合并与撤销合并、注销与恢复",
+        description="全县疑似重复登记队列；合并保留两份档案的全部历史（可撤销）；注销与恢复在册。"
+                    "老人可用档案 ID 或 18 位身份证号指定。")
+    verbs = registry.add_subparsers(dest="verb", metavar="VERB", required=True)
+    verbs.add_parser("duplicates", help="全县疑似重复登记（JSON）")
+    merge = verbs.add_parser("merge", help="将 OTHER 合并到 KEEP（评估记录改挂 KEEP）")
+    merge.add_argument("keep", metavar="KEEP", help="保留的档案")
+    merge.add_argument("other", metavar="OTHER", help="并入的档案")
+    merge.add_argument("--note", default="", help="说明")
+    unmerge = verbs.add_parser("unmerge", help="撤销合并")
+    unmerge.add_argument("other", metavar="OTHER", help="被并入的档案")
+    unmerge.add_argument("--why", required=True, help="理由")
+    dereg = verbs.add_parser("deregister", help="注销")
+    dereg.add_argument("elder_id", metavar="ELDER")
+    dereg.add_argument("--reason", required=True, help="死亡、迁出、登记错误 或 其他")
+    dereg.add_argument("--date", required=True, help="注销日期 YYYY-MM-DD")
+    dereg.add_argument("--note", default="", help="说明")
+    restore = verbs.add_parser("restore", help="恢复在册")
+    restore.add_argument("elder_id", metavar="ELDER")
+    restore.add_argument("--why", required=True, help="理由")
+
     elders = actions.add_parser("elders", help="查找老年人档案（按身份证号或姓名）")
     verbs = elders.add_subparsers(dest="verb", required=True)
     find = verbs.add_parser(

@@ -109,7 +109,10 @@ def _xlsx_rows(data: bytes) -> Iterator[list[str]]:
         if sheet is None:
             raise _refuse("Excel 文件中没有工作表", "format")
         for values in sheet.iter_rows(values_only=True, max_col=MAX_COLUMNS + 1):
-            yield [_cell(v) for v in values]
+            cells = [_cell(v) for v in values]
+            while cells and not cells[-1]:
+                cells.pop()  # read-only rows are padded to the requested width
+            yield cells
     finally:
         book.close()
 

@@ -81,11 +81,12 @@ def flatten(payload: Mapping[str, Any]) -> dict[str, Any]:
 
 def unflatten(flat: Mapping[str, Any]) -> dict[str, Any]:
     """Inverse of :func:`flatten`: {field path: value} → profile payload."""
-    out: dict[str, Any] = {name: {} for name in NESTED_FIELDS}
+    # ``provenance`` appears only once some attribute has one (older payloads stay as they were).
+    out: dict[str, Any] = {name: {} for name in NESTED_FIELDS if name != "provenance"}
     for path, value in flat.items():
         head, dot, rest = path.partition(".")
         if dot and head in NESTED_FIELDS:
-            out[head][rest] = value
+            out.setdefault(head, {})[rest] = value
         else:
             out[path] = value
     return out

@@ -1,0 +1,208 @@
+"""The county's registry decisions (issue 13): the potential-duplicate queue across townships,
+merges (and their undoing), deregistration and restoration.
+
+Each decision is a set of the county's own changes (:func:`server.county_device.emit`,
+``source="county"``), so it reaches every laptop of the townships concerned through their
+feeds and goes through the one ingest path:
+
+* **merge** ``other`` into ``keep``: an ``elder_status`` change marks ``other`` merged into
+  ``keep`` (listing the assessments it moved), and every finalized or superseded assessment of
+  ``other`` gets a new version naming ``keep`` as its elder (routed to ``keep``'s township).
+  Both histories stay; nothing is deleted; laptops re-point the assessments they hold.
+* **unmerge**: the reverse, from the moved list: ``other`` is on the roll again and its
+  assessments name it again.
+* **deregister** / **restore**: an ``elder_status`` change, like a laptop's.
+
+Every decision is in the audit log. Refused with nothing written: unknown elders, an elder
+merged into itself or already merged, a restoration of an elder on the roll.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, date, datetime
+from typing import Any
+
+from sqlalchemy import Connection, select
+
+from assessment.errors import InputRejected, Problem
+from assessment.records.search import sort_key
+from assessment.registry import duplicates
+from assessment.registry.status import (
+    ACTIVE,
+    DEREGISTERED,
+    MERGED,
+    RECORD_TYPE,
+    ElderStatus,
+    check_deregistration,
+    check_why,
+    parse_payload,
+)
+from server import audit
+from server.county_device import CountyAuthor, Draft, emit, lock_feeds, next_hlc
+from server.db.tables import record_heads
+
+SHOWN = ("finalized", "superseded")
+
+
+def _elder(conn: Connection, elder_id: object, field: str) -> Any:
+    if not isinstance(elder_id, str) or not elder_id or len(elder_id) > 64:
+        raise InputRejected([Problem(field, "value", "老年人编号不能为空（最多 64 个字符）")])
+    row = conn.execute(select(record_heads.c.township_id, record_heads.c.payload).where(
+        record_heads.c.record_type == "elder", record_heads.c.record_id == elder_id)).first()
+    if row is None:
+        raise InputRejected([Problem(field, "unknown", f"县级没有编号为 {elder_id} 的老年人档案")])
+    return row
+
+
+def county_status(conn: Connection, elder_id: str) -> ElderStatus:
+    """The lifecycle the county holds for an elder (on the roll when never set)."""
+    text = conn.execute(select(record_heads.c.payload).where(
+        record_heads.c.record_type == RECORD_TYPE,
+        record_heads.c.record_id == elder_id)).scalar()
+    return ElderStatus(elder_id) if text is None else parse_payload(elder_id, json.loads(text))
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def _status_draft(conn: Connection, author: CountyAuthor, status: ElderStatus) -> Draft:
+    return Draft(RECORD_TYPE, status.elder_id, status.version, next_hlc(conn, author, 0),
+                 status.payload())
+
+
+def _assessment_drafts(conn: Connection, author: CountyAuthor, ids: list[str] | None,
+                       of_elder: str | None, to_elder: str) -> list[Draft]:
+    """A new version of each assessment (those of ``of_elder``, or the listed ``ids``) that
+    names ``to_elder``, oldest finalization first (so a correction follows what it
+    supersedes)."""
+    h = record_heads.c
+    query = select(h.record_id, h.version, h.payload, h.status).where(
+        h.record_type == "assessment", h.status.in_(SHOWN))
+    query = query.where(h.record_id.in_(ids)) if ids is not None else \
+        query.where(h.elder_id == of_elder)
+    rows = [(json.loads(r.payload), r) for r in conn.execute(query)]
+    rows.sort(key=lambda pr: (str(pr[0].get("finalized_at") or ""), str(pr[1].record_id)))
+    drafts: list[Draft] = []
+    for payload, row in rows:
+        version = int(row.version) + 1
+        drafts.append(Draft("assessment", str(row.record_id), version,
+                            next_hlc(conn, author, 0),
+                            {**payload, "elder_id": to_elder, "version": version}))
+    return drafts
+
+
+def merge_elders(conn: Connection, author: CountyAuthor, keep: object, other: object,
+                 note: object, actor: str) -> dict[str, Any]:
+    """Merge ``other`` into ``keep`` inside the caller's transaction (module docstring)."""
+    kept, merged = _elder(conn, keep, "keep"), _elder(conn, other, "other")
+    assert isinstance(keep, str)
+    assert isinstance(other, str)
+    if keep == other:
+        raise InputRejected([Problem("other", "same", "不能将一份档案合并到它自己")])
+    if not isinstance(note, str) or len(note) > 500:
+        raise InputRejected([Problem("note", "value", "说明应为文字，最多 500 个字")])
+    for elder_id, field in ((keep, "keep"), (other, "other")):
+        status = county_status(conn, elder_id)
+        if not status.active:
+            raise InputRejected([Problem(field, status.status,
+                                         f"档案 {elder_id} {status.label()}，不能合并")])
+    lock_feeds(conn, (int(kept.township_id), int(merged.township_id)))
+    moves = _assessment_drafts(conn, author, None, other, keep)
+    current = county_status(conn, other)
+    status = ElderStatus(other, MERGED, None, date.today(), note, merged_into=keep,
+                         assessments=tuple(d.record_id for d in moves),
+                         version=current.version + 1, by=actor, at=_now())
+    emit(conn, author, int(merged.township_id), [_status_draft(conn, author, status), *moves],
+         source="county")
+    detail = {"keep": keep, "other": other, "assessments": len(moves), "note": note}
+    audit.record(conn, actor, "elder.merge", detail)
+    return detail
+
+
+def unmerge_elder(conn: Connection, author: CountyAuthor, other: object, why: object,
+                  actor: str) -> dict[str, Any]:
+    """Undo the merge of ``other``: on the roll again, its moved assessments name it again."""
+    row = _elder(conn, other, "other")
+    assert isinstance(other, str)
+    text = check_why(why if isinstance(why, str) else "")
+    current = county_status(conn, other)
+    if current.status != MERGED or current.merged_into is None:
+        raise InputRejected([Problem("other", "status", "该档案没有被合并，无需撤销")])
+    lock_feeds(conn, (int(row.township_id),))
+    moves = _assessment_drafts(conn, author, list(current.assessments) or [""], None, other)
+    status = ElderStatus(other, ACTIVE, None, None, text, version=current.version + 1,
+                         by=actor, at=_now())
+    emit(conn, author, int(row.township_id), [_status_draft(conn, author, status), *moves],
+         source="county")
+    detail = {"other": other, "was_merged_into": current.merged_into,
+              "assessments": len(moves), "why": text}
+    audit.record(conn, actor, "elder.unmerge", detail)
+    return detail
+
+
+def deregister_elder(conn: Connection, author: CountyAuthor, elder_id: object, reason: str,
+                     on: date, note: str, actor: str) -> dict[str, Any]:
+    """Deregister an elder at the county (the same change a laptop writes)."""
+    row = _elder(conn, elder_id, "elder_id")
+    assert isinstance(elder_id, str)
+    code = check_deregistration(reason, on, note)
+    current = county_status(conn, elder_id)
+    if not current.active:
+        raise InputRejected([Problem("elder_id", current.status,
+                                     f"该老人{current.label()}，不能重复注销")])
+    status = ElderStatus(elder_id, DEREGISTERED, code, on, note.strip(),
+                         version=current.version + 1, by=actor, at=_now())
+    emit(conn, author, int(row.township_id), [_status_draft(conn, author, status)],
+         source="county")
+    detail = {"elder_id": elder_id, "reason": code, "on": on.isoformat()}
+    audit.record(conn, actor, "elder.deregister", detail)
+    return detail
+
+
+def restore_elder(conn: Connection, author: CountyAuthor, elder_id: object, why: str,
+                  actor: str) -> dict[str, Any]:
+    """Put a deregistered elder back on the roll at the county."""
+    row = _elder(conn, elder_id, "elder_id")
+    assert isinstance(elder_id, str)
+    text = check_why(why)
+    current = county_status(conn, elder_id)
+    if current.status != DEREGISTERED:
+        raise InputRejected([Problem("elder_id", "status", "该老人未注销，无需恢复"
+                                     if current.active else "合并的档案请用撤销合并")])
+    status = ElderStatus(elder_id, ACTIVE, None, None, text, version=current.version + 1,
+                         by=actor, at=_now())
+    emit(conn, author, int(row.township_id), [_status_draft(conn, author, status)],
+         source="county")
+    detail = {"elder_id": elder_id, "why": text}
+    audit.record(conn, actor, "elder.restore", detail)
+    return detail
+
+
+def duplicate_queue(conn: Connection) -> list[dict[str, Any]]:
+    """Pairs of elder records on the roll, across the county's townships, that may be one
+    person (the same ID number, or the same name pinyin and birth date)."""
+    from server.db.tables import townships
+
+    names = {int(i): str(n) for i, n in conn.execute(select(townships.c.id, townships.c.name))}
+    off = {str(r) for r in conn.execute(select(record_heads.c.record_id).where(
+        record_heads.c.record_type == RECORD_TYPE, record_heads.c.status != ACTIVE)).scalars()}
+    people: list[duplicates.Person] = []
+    for record_id, township_id, text in conn.execute(select(
+            record_heads.c.record_id, record_heads.c.township_id, record_heads.c.payload)
+            .where(record_heads.c.record_type == "elder")):
+        if str(record_id) in off:
+            continue
+        payload = json.loads(text)
+        name = str(payload.get("name") or "")
+        try:
+            birth = date.fromisoformat(str(payload.get("birth_date")))
+        except ValueError:
+            birth = None
+        number = payload.get("id_number")
+        people.append(duplicates.Person(
+            str(record_id), name, sort_key(name) if name else "",
+            number if isinstance(number, str) else None, birth,
+            names.get(int(township_id)), payload.get("village")))
+    return [p.to_json() for p in duplicates.find_pairs(people, across_townships=True)]
