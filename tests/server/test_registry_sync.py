@@ -1,0 +1,118 @@
+"""The registry's lifecycle across sync, with two demo laptops and a real county server.
+
+A death recorded offline on one laptop meets an assessment started on the other laptop: the
+county quarantines the assessment with code ``deregistered`` (never applied, never bringing
+the elder back) and the news reaches the second laptop, which then refuses new work. A merge
+decided at the county re-points the merged record's assessments on the county and on both
+laptops, and undoing it puts everything back.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import date, timedelta
+from pathlib import Path
+
+import pytest
+
+from assessment.cli import main
+from assessment.errors import InputRejected
+from assessment.records.api import AssessmentStatus, RosterFilter
+from assessment.records.demo import DEMO_PASSWORD
+from testkit.process import ServerProcess
+from tests.server.test_two_laptops import Laptops
+
+
+@pytest.fixture
+def laptops(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+            monkeypatch: pytest.MonkeyPatch) -> Laptops:
+    monkeypatch.setenv("YINLING_PASSWORD", DEMO_PASSWORD)
+    return Laptops(tmp_path, capsys)
+
+
+def _county(server: ServerProcess, capsys: pytest.CaptureFixture[str], *argv: str) -> object:
+    base = ["county", "--data-dir", str(server.data_dir)]
+    base += ["--db", server.db_url] if server.db_url else []
+    code = main([*base, "registry", *argv])
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    return json.loads(out)
+
+
+def test_death_offline_meets_assessment_and_merge_reaches_both_laptops(
+        shared_server: ServerProcess, laptops: Laptops,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    server = shared_server
+    admin = server.admin()
+    tag = __import__("uuid").uuid4().hex[:8]
+    township = f"r{tag}"
+    admin.setup_township(township, [f"a{tag}", f"b{tag}"])
+    laptops.ok("one", "enrol", "--server", server.url, "--code", admin.code(f"a{tag}"))
+    laptops.ok("two", "enrol", "--server", server.url, "--code", admin.code(f"b{tag}"))
+    for name in ("one", "two", "one", "two"):
+        laptops.ok(name, "run")
+
+    # Laptop one records a death offline; laptop two starts an assessment of the same elder.
+    with laptops.open("one") as one:
+        elder_id = one.roster_page(RosterFilter(), 0, 1)[0].elder_id
+        one.deregister(elder_id, "死亡", date.today() - timedelta(days=2), "村委会告知")
+    with laptops.open("two") as two:
+        draft = two.start_assessment(elder_id, "常规评估")
+        two.autosave(draft.assessment_id, {**draft.answers, "B.1.1": 4})
+    laptops.ok("one", "run")
+    laptops.ok("two", "run")
+    held = server.query("SELECT code, status FROM quarantine WHERE record_id = :r",
+                        r=draft.assessment_id)
+    assert held and {code for code, _ in held} == {"deregistered"}
+    assert server.query("SELECT 1 FROM record_heads WHERE record_id = :r",
+                        r=draft.assessment_id) == []
+    status = json.loads(server.scalar(
+        "SELECT payload FROM record_heads WHERE record_type = 'elder_status' "
+        "AND record_id = :r", r=elder_id))
+    assert (status["status"], status["reason"]) == ("deregistered", "death")
+    with laptops.open("two") as two:
+        assert two.get_elder(elder_id).status == "deregistered"
+        with pytest.raises(InputRejected):
+            two.start_assessment(elder_id, "即时评估")
+        with pytest.raises(InputRejected):
+            two.finalize(draft.assessment_id)
+
+    # The county merges two records of the township; both laptops follow.
+    with laptops.open("one") as one:
+        graded = [r.elder_id for r in one.roster_page(RosterFilter(), 0, 100)
+                  if r.grade is not None and r.elder_id != elder_id]
+        keep, other = graded[0], graded[1]
+        moved = {a.assessment_id for a in one.assessments_for(other)
+                 if a.status is not AssessmentStatus.DRAFT}
+    assert moved
+    done = _county(server, capsys, "merge", keep, other, "--note", "同一人两次登记")
+    assert done == {"keep": keep, "other": other, "assessments": len(moved),
+                    "note": "同一人两次登记"}
+    assert {str(r) for (r,) in server.query(
+        "SELECT record_id FROM record_heads WHERE record_type = 'assessment' "
+        "AND elder_id = :k", k=keep)} >= moved
+    for name in ("one", "two"):
+        laptops.ok(name, "run")
+    for name in ("one", "two"):
+        with laptops.open(name) as ws:
+            merged = ws.get_elder(other)
+            assert (merged.status, merged.merged_into) == ("merged", keep)
+            assert moved <= {a.assessment_id for a in ws.assessments_for(keep)}
+            assert not moved & {a.assessment_id for a in ws.assessments_for(other)}
+            with pytest.raises(InputRejected):
+                ws.start_assessment(other, "即时评估")
+    queue = _county(server, capsys, "duplicates")
+    assert isinstance(queue, list)
+
+    # Undoing the merge puts both histories back where they were.
+    _county(server, capsys, "unmerge", other, "--why", "经核实为两个人")
+    for name in ("one", "two"):
+        laptops.ok(name, "run")
+    for name in ("one", "two"):
+        with laptops.open(name) as ws:
+            assert ws.get_elder(other).status == "active"
+            assert moved <= {a.assessment_id for a in ws.assessments_for(other)}
+    actions = [a for (a,) in server.query(
+        "SELECT action FROM audit WHERE action LIKE 'elder.%merge'")]
+    assert "elder.merge" in actions
+    assert "elder.unmerge" in actions
