@@ -26,7 +26,6 @@ from typing import Any
 from sqlalchemy import Connection, select
 
 from assessment.errors import InputRejected, Problem
-from assessment.records.search import sort_key
 from assessment.registry import duplicates
 from assessment.registry.status import (
     ACTIVE,
@@ -180,6 +179,13 @@ def restore_elder(conn: Connection, author: CountyAuthor, elder_id: object, why:
     return detail
 
 
+def _reading(name: str) -> str:
+    """A name's pinyin reading, for comparing names that sound alike."""
+    from pypinyin import Style, lazy_pinyin
+
+    return " ".join(lazy_pinyin(name, style=Style.NORMAL))
+
+
 def duplicate_queue(conn: Connection) -> list[dict[str, Any]]:
     """Pairs of elder records on the roll, across the county's townships, that may be one
     person (the same ID number, or the same name pinyin and birth date)."""
@@ -202,7 +208,7 @@ def duplicate_queue(conn: Connection) -> list[dict[str, Any]]:
             birth = None
         number = payload.get("id_number")
         people.append(duplicates.Person(
-            str(record_id), name, sort_key(name) if name else "",
+            str(record_id), name, _reading(name) if name else "",
             number if isinstance(number, str) else None, birth,
             names.get(int(township_id)), payload.get("village")))
     return [p.to_json() for p in duplicates.find_pairs(people, across_townships=True)]

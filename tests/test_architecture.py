@@ -15,7 +15,8 @@ CORE_LAYERS: tuple[frozenset[str], ...] = (
     frozenset({"assessment", "errors", "ids", "paths", "jsonio", "inputreader", "identity",
                "devicekeys", "divisions"}),
     frozenset({"forms", "scoring"}),
-    frozenset({"wire", "eligibility"}),  # sync wire format; service-list rules
+    frozenset({"wire", "eligibility", "registry"}),  # sync wire format; service-list rules;
+    # the elder registry's rules (lifecycle, rosters, duplicates)
     frozenset({"records"}),  # the local store and its Workspace facade
     frozenset({"documents", "sync"}),  # certificates, statistics; the sync client
     frozenset({"usecases"}),  # one pipeline per job, called by the app and the CLI

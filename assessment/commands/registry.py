@@ -168,7 +168,7 @@ def run_restore(args: argparse.Namespace) -> int:
 
 def run_import(args: argparse.Namespace) -> int:
     """Handler of ``yinling registry import``: the summary JSON on standard output."""
-    from assessment.registry.roster_import import check_request, import_roster
+    from assessment.usecases.roster_import import check_request, import_roster
 
     try:
         as_of = _day(args.as_of, "--as-of")

@@ -25,6 +25,7 @@ from assessment.records.auditlog import append_audit
 from assessment.records.convert import elder_payload
 from assessment.records.profiles import COLUMN_ATTRIBUTES, elder_change_payload
 from assessment.records.schema import DeviceState, Elder, ElderStatusRow, RosterImport
+from assessment.records.search import sort_key
 from assessment.records.sync_schema import SyncConflict
 from assessment.registry import duplicates
 from assessment.registry.plan import ImportPlan, RegistryEntry
@@ -233,8 +234,11 @@ class WorkspaceRegistry:
         """Registered elders that may be the person ``profile`` describes (shown before a
         new elder is saved): the same name pinyin and birth date in the township, or the
         15/18-digit forms of one ID number."""
+        name = profile.name.strip()
         with self._reading() as session:
-            return duplicates.candidates_for(profile, _people(session, profile))
+            return duplicates.candidates_for(
+                profile.elder_id or None, sort_key(name) if name else "", profile.id_number,
+                profile.birth_date, profile.township, _people(session, profile))
 
     def duplicate_pairs(self) -> list[duplicates.Pair]:
         """Pairs of elders on the roll here that may be one person."""

@@ -4,7 +4,7 @@ Two records may be one person when they have the same name pinyin (张三 and �
 and the same birth date, within a township at registration and across townships at the
 county, or when they carry the 15- and 18-digit forms of one ID number (or, at the county,
 the same number registered by two laptops offline). A candidate is shown, never acted on:
-merging is a decision of the county (:mod:`server.registry_merge`).
+merging is a decision of the county (:mod:`server.registry`).
 """
 
 from __future__ import annotations
@@ -16,8 +16,6 @@ from typing import Any, NamedTuple
 
 from assessment.errors import Problem
 from assessment.identity import parse_resident_id
-from assessment.records.api import ElderProfile
-from assessment.records.search import sort_key
 
 SAME_NUMBER = "same_number"
 LEGACY_NUMBER = "legacy_number"
@@ -79,22 +77,25 @@ def pinyin_of(name_pinyin: str) -> str:
     return name_pinyin.split("\t", 1)[0]
 
 
-def candidates_for(profile: ElderProfile, people: Iterable[Person]) -> list[Candidate]:
-    """The registered people who may be the one ``profile`` describes (itself excluded)."""
+def candidates_for(elder_id: str | None, name_pinyin: str, id_number: str | None,
+                   birth: date | None, township: str | None,
+                   people: Iterable[Person]) -> list[Candidate]:
+    """The registered people who may be the one being registered (itself excluded):
+    ``name_pinyin`` is the stored form of the new name (the roster's sort key),
+    ``id_number`` as typed (15 or 18 digits)."""
     number: str | None = None
     legacy = False
-    birth = profile.birth_date
-    if profile.id_number:
-        parsed = parse_resident_id(profile.id_number)
+    if id_number:
+        parsed = parse_resident_id(id_number)
         if not isinstance(parsed, Problem):
             number = parsed.number
             birth = birth or parsed.birth_date
-            legacy = len(profile.id_number.strip()) == 15
-    reading = pinyin_of(sort_key(profile.name.strip())) if profile.name.strip() else ""
-    township = (profile.township or "").strip() or None
+            legacy = len(id_number.strip()) == 15
+    reading = pinyin_of(name_pinyin)
+    township = (township or "").strip() or None
     found: list[Candidate] = []
     for person in people:
-        if person.elder_id == profile.elder_id:
+        if person.elder_id == elder_id:
             continue
         reason: str | None = None
         if number is not None and person.id_number == number:

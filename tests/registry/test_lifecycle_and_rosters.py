@@ -68,7 +68,7 @@ def test_deregistered_elder_leaves_lists_and_takes_no_new_work(
         assert due, "the demo township has re-assessments due"
         target = ws.get_elder(due[0].elder_id)
         before = compute_statistics(statistics_input(ws, date.today()))
-        drafts = [a for a in ws.open_drafts()]
+        drafts = list(ws.open_drafts())
     code, out, err = _cli(data_dir, capsys, "deregister", str(target.id_number),
                           "--reason", "死亡", "--date", YESTERDAY.isoformat(),
                           "--note", "家属告知")
@@ -263,7 +263,8 @@ def test_import_says_who_newly_qualifies(data_dir: Path, capsys: pytest.CaptureF
     assert summary["newly_eligible"]
     first = summary["newly_eligible"][0]
     assert first["id_number"] in {p.id_number for p in people}
-    assert first["items"] and all(i["name"] for i in first["items"])
+    assert first["items"]
+    assert all(i["name"] for i in first["items"])
 
 
 def test_export_csv_with_bom_and_xlsx(data_dir: Path, capsys: pytest.CaptureFixture[str],
@@ -272,7 +273,7 @@ def test_export_csv_with_bom_and_xlsx(data_dir: Path, capsys: pytest.CaptureFixt
         target = next(e for e in _elders(ws) if e.id_number)
         ws.deregister(target.elder_id, "迁出", YESTERDAY)
     out = tmp_path / "roll.csv"
-    code, text, err = _cli(data_dir, capsys, "export", "--out", str(out))
+    code, _text, err = _cli(data_dir, capsys, "export", "--out", str(out))
     assert code == 0, err
     raw = out.read_bytes()
     assert raw.startswith(b"\xef\xbb\xbf")

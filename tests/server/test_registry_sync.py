@@ -63,7 +63,8 @@ def test_death_offline_meets_assessment_and_merge_reaches_both_laptops(
     laptops.ok("two", "run")
     held = server.query("SELECT code, status FROM quarantine WHERE record_id = :r",
                         r=draft.assessment_id)
-    assert held and {code for code, _ in held} == {"deregistered"}
+    assert held
+    assert {code for code, _ in held} == {"deregistered"}
     assert server.query("SELECT 1 FROM record_heads WHERE record_id = :r",
                         r=draft.assessment_id) == []
     status = json.loads(server.scalar(

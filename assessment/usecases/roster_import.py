@@ -1,5 +1,5 @@
 """The roster import of a laptop (a pilot without a county): one pipeline for the CLI
-(``yinling registry import``) and the desktop's import dialog.
+(``yinling registry import``) and the desktop.
 
 Read and check the file (:func:`~assessment.registry.rosters.read_roster`), plan against the
 workspace's registry (:func:`~assessment.registry.plan.plan_import`), work out who newly
