@@ -83,7 +83,8 @@ class WindowState:
     """Window geometries kept per data folder (an INI file beside the store; no personal data)."""
 
     def __init__(self, data_dir: Path) -> None:
-        self._settings = QSettings(str(data_dir / SETTINGS_FILE), QSettings.Format.IniFormat)
+        self.path = data_dir / SETTINGS_FILE
+        self._settings = QSettings(str(self.path), QSettings.Format.IniFormat)
 
     def save(self, name: str, widget: QWidget) -> None:
         """Remember a window's geometry under ``name``."""

@@ -38,9 +38,10 @@ from PySide6.QtGui import (
     QPen,
 )
 from PySide6.QtPrintSupport import QPrintDialog, QPrinter, QPrintPreviewDialog
-from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
+from PySide6.QtWidgets import QMessageBox, QWidget
 
 from app.common.background import BackgroundTask, ProgressDialog
+from app.common.file_dialogs import choose_folder, save_file
 from assessment.documents.fonts import FontChoice, find_cjk_font
 from assessment.documents.layout import (
     CheckBox,
@@ -271,12 +272,11 @@ def save_certificate_pdf(parent: QWidget | None, workspace: Any, assessment_id: 
         _refused(parent, error)
         return None
     if path is None:
-        chosen, _ = QFileDialog.getSaveFileName(parent, "保存评估报告",
-                                                f"{prepared.document.title}.pdf",
-                                                "PDF 文件 (*.pdf)")
-        if not chosen:
+        chosen = save_file(parent, "保存评估报告", f"{prepared.document.title}.pdf",
+                           "PDF 文件 (*.pdf)")
+        if chosen is None:
             return None
-        path = Path(chosen)
+        path = chosen
     try:
         export_certificate_pdf(workspace, assessment_id, path, prepared=prepared)
     except OSError as error:
@@ -301,13 +301,12 @@ def batch_certificates(parent: QWidget | None, workspace: Any, assessment_ids: S
             return None
     elif target is None:
         if mode == "one_pdf":
-            chosen, _ = QFileDialog.getSaveFileName(parent, "批量导出评估报告",
-                                                    "评估报告.pdf", "PDF 文件 (*.pdf)")
+            chosen = save_file(parent, "批量导出评估报告", "评估报告.pdf", "PDF 文件 (*.pdf)")
         else:
-            chosen = QFileDialog.getExistingDirectory(parent, "选择保存评估报告的文件夹")
-        if not chosen:
+            chosen = choose_folder(parent, "选择保存评估报告的文件夹")
+        if chosen is None:
             return None
-        target = Path(chosen)
+        target = chosen
     task = BackgroundTask(certificates_job(workspace, assessment_ids, mode, target), parent)
     handle = BatchTaskHandle(task, parent, workspace, printer)
     dialog = ProgressDialog(task, "批量生成评估报告", parent)

@@ -17,7 +17,6 @@ from PySide6.QtCore import QSize, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QDialog,
-    QFileDialog,
     QHBoxLayout,
     QHeaderView,
     QLabel,
@@ -27,6 +26,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.common.file_dialogs import open_file
 from app.common.geometry import fit_window
 from app.lists.models import ListVersionsModel
 from assessment.eligibility import (
@@ -131,9 +131,7 @@ class ListsDialog(QDialog):
             "按评估日期选用当时有效的版本。")
 
     def _ask_path_dialog(self) -> Path | None:
-        name, _ = QFileDialog.getOpenFileName(self, "选择服务清单文件", "",
-                                              "服务清单文件 (*.yaml *.yml)")
-        return Path(name) if name else None
+        return open_file(self, "选择服务清单文件", "服务清单文件 (*.yaml *.yml)")
 
     def choose_and_install(self) -> None:
         """Ask for a file and install it."""

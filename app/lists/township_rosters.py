@@ -19,7 +19,6 @@ from PySide6.QtCore import QItemSelection, QSize, Qt
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QDialog,
-    QFileDialog,
     QHBoxLayout,
     QHeaderView,
     QLabel,
@@ -32,6 +31,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.common.background import BackgroundTask, CancelToken, ProgressDialog, ProgressFn
+from app.common.file_dialogs import save_file
 from app.common.geometry import fit_window
 from app.lists.models import ItemCountsModel, RosterTableModel
 from assessment.eligibility import ListRegistry
@@ -196,11 +196,10 @@ class TownshipRostersView(QDialog):
 
     def _ask_path_dialog(self, suffix: str) -> Path | None:
         kind = "Excel 工作簿 (*.xlsx)" if suffix == ".xlsx" else "CSV 文件 (*.csv)"
-        name, _ = QFileDialog.getSaveFileName(
-            self, "导出乡镇服务名单", f"乡镇服务名单_{self.as_of.isoformat()}{suffix}", kind)
-        if not name:
+        path = save_file(self, "导出乡镇服务名单",
+                         f"乡镇服务名单_{self.as_of.isoformat()}{suffix}", kind)
+        if path is None:
             return None
-        path = Path(name)
         return path if path.suffix.lower() == suffix else path.with_suffix(suffix)
 
     def export_dialog(self, suffix: str) -> BackgroundTask | None:

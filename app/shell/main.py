@@ -24,6 +24,7 @@ from app.shell.main_window import MainWindow, NavigationState
 from app.shell.sign_in import Opener, SignInWindow
 from app.shell.store import data_dir_from, demo_hint, ensure_demo, opener_for, preload
 from app.shell.style import STYLE_SHEET
+from app.shell.translations import install_translations
 from assessment import __version__
 from assessment.records.api import WorkspaceApi
 from assessment.records.datadir import workspace_exists
@@ -45,7 +46,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
 
 
 def configure(app: QApplication) -> None:
-    """Fonts that show Chinese on Windows and Linux, and the style sheet."""
+    """Fonts that show Chinese on Windows and Linux, the style sheet, Qt's texts in Chinese."""
     app.setApplicationName("银龄评估")
     app.setApplicationVersion(__version__)
     font = QFont()
@@ -53,6 +54,7 @@ def configure(app: QApplication) -> None:
     font.setPointSize(10)
     app.setFont(font)
     app.setStyleSheet(STYLE_SHEET)
+    install_translations(app)
 
 
 class AppController(QObject):

@@ -12,6 +12,7 @@ from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QShowEvent
 from PySide6.QtWidgets import QLabel, QMainWindow, QStackedWidget, QToolBar, QWidget
 
 from app.common.context import AppContext
+from app.common.file_dialogs import remember_in
 from app.common.geometry import WindowState, fit_window, keep_inside
 from app.documents.menu import install_documents
 from app.elder.menu import ElderMenu
@@ -50,6 +51,7 @@ class MainWindow(QMainWindow):
         user = ctx.workspace.current_user
         self.setWindowTitle(f"银龄评估 — {user.display_name}")
         self.window_state = WindowState(ctx.data_dir)
+        remember_in(self.window_state.path)  # file dialogs: the last used folder
         self._fit_on_show = not self.window_state.restore(GEOMETRY_NAME, self, PREFERRED_SIZE)
         self.stack = QStackedWidget()
         self.setCentralWidget(self.stack)

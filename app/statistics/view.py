@@ -34,7 +34,6 @@ from PySide6.QtGui import QPainter
 from PySide6.QtWidgets import (
     QDateEdit,
     QDialog,
-    QFileDialog,
     QHBoxLayout,
     QHeaderView,
     QLabel,
@@ -48,6 +47,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.common.background import BackgroundTask, ProgressDialog
+from app.common.file_dialogs import save_file
 from app.common.geometry import fit_window
 from assessment.documents.statistics import (
     AGE_BANDS,
@@ -275,12 +275,11 @@ class StatisticsView(QDialog):
 
     def export_dialog(self) -> None:
         """Ask for a file and export."""
-        chosen, _ = QFileDialog.getSaveFileName(self, "导出统计报表", "统计报表.xlsx",
-                                                "Excel 文件 (*.xlsx)")
-        if not chosen:
+        chosen = save_file(self, "导出统计报表", "统计报表.xlsx", "Excel 文件 (*.xlsx)")
+        if chosen is None:
             return
         try:
-            self.export(Path(chosen))
+            self.export(chosen)
         except OSError as error:
             QMessageBox.critical(self, "无法导出", f"无法写入 {chosen}：{error.strerror}")
 

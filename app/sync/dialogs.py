@@ -13,7 +13,6 @@ from PySide6.QtCore import Qt, Slot
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
-    QFileDialog,
     QFormLayout,
     QLabel,
     QLineEdit,
@@ -24,6 +23,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.common.background import BackgroundTask, CancelToken, ProgressFn
+from app.common.file_dialogs import open_file, save_file
 from app.sync.controller import DEFAULT_LABEL, SyncController, sync_error_message
 from assessment.records import countynotes
 from assessment.wire.profile import SyncProfile
@@ -147,11 +147,11 @@ class EnrolDialog(QDialog):
             return None
         if path is None:
             device = self.controller.workspace.device_id[-8:]
-            chosen, _ = QFileDialog.getSaveFileName(
-                self, "保存登记申请文件", f"登记申请-{device}.json", "登记申请 (*.json)")
-            if not chosen:
+            chosen = save_file(self, "保存登记申请文件", f"登记申请-{device}.json",
+                               "登记申请 (*.json)")
+            if chosen is None:
                 return None
-            path = Path(chosen)
+            path = chosen
         try:
             self.controller.write_enrolment_request(path, self.offline_code.text(),
                                                     self.label.text().strip() or DEFAULT_LABEL)
@@ -165,11 +165,10 @@ class EnrolDialog(QDialog):
     def import_answer(self, path: Path | None = None) -> SyncProfile | None:
         """Import the county's answer file (asking which when ``path`` is None)."""
         if path is None:
-            chosen, _ = QFileDialog.getOpenFileName(self, "选择登记回复文件", "",
-                                                    "登记回复 (*.json);;所有文件 (*)")
-            if not chosen:
+            chosen = open_file(self, "选择登记回复文件", "登记回复 (*.json);;所有文件 (*)")
+            if chosen is None:
                 return None
-            path = Path(chosen)
+            path = chosen
         try:
             profile = self.controller.import_enrolment(path, self.offline_server.text())
         except Exception as exc:  # refused file: tell the user

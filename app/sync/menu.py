@@ -10,8 +10,9 @@ from pathlib import Path
 
 from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QFileDialog, QMainWindow, QMessageBox, QToolBar
+from PySide6.QtWidgets import QMainWindow, QMessageBox, QToolBar
 
+from app.common.file_dialogs import open_file, save_file
 from app.sync.conflicts_dialog import ConflictsDialog
 from app.sync.conflicts_model import open_review_count
 from app.sync.controller import SyncController, sync_error_message
@@ -133,11 +134,11 @@ class SyncMenu(QObject):
         """Export every unacknowledged change to a file the user picks (a USB stick)."""
         if path is None:
             device = self.controller.workspace.device_id[-8:]
-            chosen, _ = QFileDialog.getSaveFileName(
-                self.window, "导出离线数据包", f"银龄数据包-{device}.ylb", "银龄数据包 (*.ylb)")
-            if not chosen:
+            chosen = save_file(self.window, "导出离线数据包", f"银龄数据包-{device}.ylb",
+                               "银龄数据包 (*.ylb)")
+            if chosen is None:
                 return None
-            path = Path(chosen)
+            path = chosen
         try:
             manifest = self.controller.export_bundle(path)
         except Exception as exc:  # refused, revoked, unwritable: one sentence
@@ -153,11 +154,10 @@ class SyncMenu(QObject):
     def import_receipt(self, path: Path | None = None) -> bool:
         """Import the county's receipt file: the changes it confirms become acknowledged."""
         if path is None:
-            chosen, _ = QFileDialog.getOpenFileName(self.window, "导入回执", "",
-                                                    "银龄回执 (*.json);;所有文件 (*)")
-            if not chosen:
+            chosen = open_file(self.window, "导入回执", "银龄回执 (*.json);;所有文件 (*)")
+            if chosen is None:
                 return False
-            path = Path(chosen)
+            path = chosen
         try:
             receipt = self.controller.import_receipt(path)
         except Exception as exc:  # refused file: one sentence

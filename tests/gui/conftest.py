@@ -8,8 +8,10 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+from PySide6.QtWidgets import QApplication
 
 from app.common.context import AppContext
+from app.shell.translations import install_translations
 from assessment.identity import make_resident_id
 from assessment.records import demo
 from assessment.records.api import ElderProfile
@@ -33,6 +35,12 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if "tests/gui" in str(item.path).replace(os.sep, "/"):
             item.add_marker(pytest.mark.qt_log_ignore("propagateSizeHints"))
+
+
+@pytest.fixture(scope="session", autouse=True)
+def chinese_qt(qapp: QApplication) -> None:
+    """Qt's own dialogs in Chinese, as the app loads them at start."""
+    install_translations(qapp)
 
 
 def build_workspace(data_dir: Path) -> None:
