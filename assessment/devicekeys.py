@@ -36,8 +36,9 @@ from cryptography.hazmat.primitives.serialization import (
 )
 
 from assessment.errors import InputRejected, Problem
+from assessment.settings import DEVICE_SIGNING_KEY
 
-SETTING_KEY = "device.signing_key"
+SETTING_KEY = DEVICE_SIGNING_KEY.key
 KEY_BYTES = 32
 SIGNATURE_BYTES = 64
 CODE_LENGTH = 8

@@ -41,14 +41,14 @@ from assessment.documents.statistics import (
 )
 from assessment.errors import InputRejected, Problem
 from assessment.forms import default_form
-from assessment.records.settings import DEFAULTS
+from assessment.settings import ROUTINE_INTERVAL_MONTHS
 from server.county_lists import county_lists
 from server.db.tables import list_versions, received_changes, townships
 from server.stats_frames import Township, county_statistics_input, county_townships
 
 #: The laptops' default routine re-assessment interval (decision D4); the county keeps no
 #: setting of its own.
-INTERVAL_MONTHS = int(DEFAULTS["routine_interval_months"])
+INTERVAL_MONTHS = ROUTINE_INTERVAL_MONTHS.default
 
 
 def _per_township(table: pd.DataFrame) -> pd.DataFrame:

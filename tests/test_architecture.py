@@ -13,8 +13,8 @@ ROOT = Path(__file__).resolve().parent.parent
 # (its ``__init__``, the version).
 CORE_LAYERS: tuple[frozenset[str], ...] = (
     frozenset({"assessment", "errors", "ids", "paths", "jsonio", "inputreader", "identity",
-               "devicekeys", "divisions"}),
-    frozenset({"forms", "scoring"}),
+               "divisions"}),
+    frozenset({"forms", "scoring", "settings", "devicekeys"}),  # settings: the registry
     frozenset({"wire", "eligibility", "registry"}),  # sync wire format; service-list rules;
     # the elder registry's rules (lifecycle, rosters, duplicates)
     frozenset({"records"}),  # the local store and its Workspace facade
@@ -26,7 +26,6 @@ CORE_LAYERS: tuple[frozenset[str], ...] = (
 # What the county server may not take from the core: the laptop's store, its sync client
 # and the laptop's job pipelines and command line.
 NOT_FOR_SERVER = frozenset({"sync", "usecases", "commands", "cli", "__main__", "records"})
-SERVER_MAY_USE = frozenset({"assessment.records.settings"})  # synced setting defaults
 
 
 def imported_modules(path: Path) -> set[str]:
@@ -161,7 +160,7 @@ def test_server_uses_the_wire_layer_not_the_laptop_store() -> None:
         f"{module_name(path)} imports {target}"
         for path in (ROOT / "server").rglob("*.py")
         for target in imported_names(path)
-        if core_unit(target) in NOT_FOR_SERVER and target not in SERVER_MAY_USE
+        if core_unit(target) in NOT_FOR_SERVER
     )
     assert offenders == []
 

@@ -25,6 +25,7 @@ from assessment.errors import InputRejected, Problem
 from assessment.identity import parse_resident_id
 from assessment.records.api import ElderProfile
 from assessment.records.profiles import age_on
+from assessment.settings import TOWNSHIP
 
 # Store problem fields → the dialog's field names.
 FIELD_OF_PROBLEM = {"A.2.1": "name", "A.2.8": "id_number", "A.2.2": "id_number",
@@ -81,7 +82,7 @@ class NewElderDialog(QDialog):
         self.edits["id_number"].setPlaceholderText("18 位，末位可为 X")
         self.edits["id_number"].setMaxLength(18)
         self.edits["phone"].setPlaceholderText("手机 11 位，或带区号的座机")
-        township = workspace.get_setting("township")
+        township = workspace.get_setting(TOWNSHIP.key)
         if isinstance(township, str):
             self.edits["township"].setText(township)
         self.edits["id_number"].textChanged.connect(self._on_id_changed)

@@ -1,7 +1,7 @@
 """The settings dialog: 复评间隔, 空闲锁定, 等级提升方式, printer, data folder.
 
-Values are read and written through ``workspace.get_setting``/``set_setting``; the keys are
-named in :mod:`app.common.context`.
+Values are read and written through ``workspace.get_setting``/``set_setting``; keys, defaults
+and labels are the settings registry's (:mod:`assessment.settings`).
 """
 
 from __future__ import annotations
@@ -22,14 +22,14 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.common.context import (
-    SETTING_IDLE_MINUTES,
-    SETTING_INTERVAL_MONTHS,
-    SETTING_PRINTER,
-    SETTING_RAISE_MODE,
-    AppContext,
-)
+from app.common.context import AppContext
 from assessment.scoring import GradeRaiseMode
+from assessment.settings import (
+    GRADE_RAISE_MODE,
+    IDLE_LOCK_MINUTES,
+    PRINTER_NAME,
+    ROUTINE_INTERVAL_MONTHS,
+)
 
 RAISE_MODE_TEXT = {
     GradeRaiseMode.ONCE: "多项变更依据合计只提高一级（默认）",
@@ -61,7 +61,7 @@ class SettingsDialog(QDialog):
             self.raise_mode.addItem(text, mode.value)
         current = ctx.grading_settings().grade_raise_mode
         self.raise_mode.setCurrentIndex(max(self.raise_mode.findData(current.value), 0))
-        self.printer = QLineEdit(str(ctx.workspace.get_setting(SETTING_PRINTER, "") or ""))
+        self.printer = QLineEdit(PRINTER_NAME.read(ctx.workspace.get_setting))
         self.printer.setObjectName("printerName")
         self.printer.setPlaceholderText("留空则使用系统默认打印机")
         folder = QLineEdit(str(ctx.data_dir))
@@ -72,15 +72,15 @@ class SettingsDialog(QDialog):
         folder_row.addWidget(folder, 1)
         folder_row.addWidget(open_folder)
         form = QFormLayout()
-        form.addRow("复评间隔（月）", self.interval)
-        form.addRow("空闲锁定（分钟）", self.idle)
-        form.addRow("等级提升方式", self.raise_mode)
+        form.addRow(ROUTINE_INTERVAL_MONTHS.label, self.interval)
+        form.addRow(IDLE_LOCK_MINUTES.label, self.idle)
+        form.addRow(GRADE_RAISE_MODE.label, self.raise_mode)
         note = QLabel("等级提升方式影响 C.4 中“疾病诊断”与“照护风险事件”同时存在时的最终等级；"
                       "昏迷一律直接评定为能力完全丧失（完全失能）。")
         note.setWordWrap(True)
         note.setObjectName("fieldHint")
         form.addRow("", note)
-        form.addRow("打印机", self.printer)
+        form.addRow(PRINTER_NAME.label, self.printer)
         form.addRow("数据文件夹", folder_row)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save
                                    | QDialogButtonBox.StandardButton.Cancel)
@@ -95,10 +95,10 @@ class SettingsDialog(QDialog):
     def save(self) -> None:
         """Write every setting through the store."""
         workspace = self.ctx.workspace
-        workspace.set_setting(SETTING_INTERVAL_MONTHS, self.interval.value())
-        workspace.set_setting(SETTING_IDLE_MINUTES, self.idle.value())
-        workspace.set_setting(SETTING_RAISE_MODE, str(self.raise_mode.currentData()))
-        workspace.set_setting(SETTING_PRINTER, self.printer.text().strip())
+        workspace.set_setting(ROUTINE_INTERVAL_MONTHS.key, self.interval.value())
+        workspace.set_setting(IDLE_LOCK_MINUTES.key, self.idle.value())
+        workspace.set_setting(GRADE_RAISE_MODE.key, str(self.raise_mode.currentData()))
+        workspace.set_setting(PRINTER_NAME.key, self.printer.text().strip())
 
     def _save_and_close(self) -> None:
         self.save()

@@ -43,12 +43,13 @@ from typing import Any
 
 from assessment.devicekeys import SIGNATURE_BYTES, DeviceSigningKey
 from assessment.errors import InputRejected, Problem
+from assessment.settings import CERTIFICATE_ID_KEY
 
 PREFIX = "YL1"
 PAYLOAD_VERSION = 1
 PAYLOAD_VERSION_SIGNED = 2
 SIGNATURES_DIGEST_BYTES = 8
-ID_KEY_SETTING = "certificate.id_hash_key"
+ID_KEY_SETTING = CERTIFICATE_ID_KEY.key
 ID_HASH_BYTES = 10
 _EPOCH = date(2000, 1, 1)
 _HEAD = struct.Struct(">B5s16sHB10sB")

@@ -26,7 +26,9 @@ from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.cidfonts import UnicodeCIDFont
 from reportlab.pdfbase.ttfonts import TTFError, TTFont
 
-SETTING_KEY = "documents.font_path"
+from assessment.settings import FONT_PATH
+
+SETTING_KEY = FONT_PATH.key
 BUILTIN_FONT = "STSong-Light"
 # Characters every certificate prints; a font lacking any of them is not used.
 REQUIRED_CHARS = ("老年人能力评估报告编号基准日期原因姓名性别出生公民身份号码"

@@ -20,21 +20,23 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from assessment import settings
 from assessment.errors import FormFileError
 from assessment.records.changelog import utc_now
 from assessment.records.sync_schema import CountyList
 from assessment.wire.outbox import ListVersion
 
-PREFIX = "local.sync."
-SERVER_URL = PREFIX + "server_url"
-PUBLIC_URL = PREFIX + "public_url"  # the county's public verification address (QR links)
-COUNTY_SIGN_PUBLIC = PREFIX + "county_sign_public"
-COUNTY_BOX_PUBLIC = PREFIX + "county_box_public"
-TOWNSHIP_CODE = PREFIX + "township_code"
-TOWNSHIP_NAME = PREFIX + "township_name"
-ACCOUNT = PREFIX + "account"
-ENROLLED = PREFIX + "enrolled"
-REVOKED = PREFIX + "revoked"  # the county's reason, once this device was revoked
+# The enrolment's setting keys (registered in :mod:`assessment.settings`).
+PREFIX = settings.SYNC_PREFIX
+SERVER_URL = settings.SYNC_SERVER_URL.key
+PUBLIC_URL = settings.SYNC_PUBLIC_URL.key  # the county's public verification address (QR)
+COUNTY_SIGN_PUBLIC = settings.SYNC_COUNTY_SIGN_PUBLIC.key
+COUNTY_BOX_PUBLIC = settings.SYNC_COUNTY_BOX_PUBLIC.key
+TOWNSHIP_CODE = settings.SYNC_TOWNSHIP_CODE.key
+TOWNSHIP_NAME = settings.SYNC_TOWNSHIP_NAME.key
+ACCOUNT = settings.SYNC_ACCOUNT.key
+ENROLLED = settings.SYNC_ENROLLED.key
+REVOKED = settings.SYNC_REVOKED.key  # the county's reason, once this device was revoked
 LISTS_FOLDER = "service_lists"
 
 ANNOUNCED, INSTALLED, REJECTED = "announced", "installed", "rejected"

@@ -43,6 +43,7 @@ from assessment.records.bulkload import LoadAssessment
 from assessment.records.datadir import workspace_exists
 from assessment.records.lifecycle import add_months
 from assessment.records.workspace import Workspace
+from assessment.settings import COUNTY_CODE, TOWNSHIP
 
 DEMO_PASSWORD = "yinling123"
 DEMO_SUPERVISOR = "guanli"
@@ -344,7 +345,7 @@ def create_demo_workspace(data_dir: Path, *, elders: int = DEFAULT_ELDERS, seed:
     workspace = Workspace.create(
         data_dir, username=DEMO_SUPERVISOR, password=DEMO_PASSWORD,
         display_name=DEMO_ACCOUNTS[0][1], role="supervisor",
-        settings={"township": TOWNSHIPS[0], "county_code": DEMO_COUNTY},
+        settings={TOWNSHIP.key: TOWNSHIPS[0], COUNTY_CODE.key: DEMO_COUNTY},
     )
     try:
         for username, display, role in DEMO_ACCOUNTS[1:]:

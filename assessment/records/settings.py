@@ -1,70 +1,24 @@
-"""Typed settings of a workspace, stored as JSON values in the ``settings`` table.
+"""Settings as the store keeps them: JSON values in the ``settings`` table, checked first.
 
-Known settings are validated (a bad value is refused whole); other keys (for example the
-desktop client's own ``ui.*`` preferences) take any JSON value.
-
-Settings travel to the county in the change log, except *device-local* ones: keys starting
-with ``device.`` or ``local.`` (for example ``device.signing_key``, a private key) are stored
-and audited by name only, and never leave the laptop.
+What each setting is (type, default, scope, who may change it, label, value check) is the
+registry's (:mod:`assessment.settings`); this module applies it when a value is written: a
+registered key's value must pass its check (a bad value is refused whole), any value must be
+JSON, and a key is 1–64 characters. Device-local keys (``device.*``, ``local.*``) are stored
+and audited by name only and never put in the change log.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Mapping
 from typing import Any
 
 from assessment.errors import InputRejected, Problem
 from assessment.scoring import GradeRaiseMode, GradingSettings
+from assessment.settings import GRADE_RAISE_MODE, INITIAL, registered
 from assessment.wire.changes import canonical_json
 
-LOCAL_PREFIXES = ("device.", "local.")
-
-
-def is_local(key: str) -> bool:
-    """True for settings that never leave this laptop (not in the change log)."""
-    return key.startswith(LOCAL_PREFIXES)
-
-
-DEFAULTS: dict[str, Any] = {
-    "grade_raise_mode": GradeRaiseMode.ONCE.value,  # decision D2
-    "routine_interval_months": 12,  # decision D4
-    "idle_lock_minutes": 10,  # DESIGN.md §5: the app locks after idle time
-    "township": None,  # name of the township this laptop serves
-    "county_code": None,  # 6-digit GB/T 2260 code of its county
-}
-
-
-def _positive_int(low: int, high: int) -> Callable[[Any], str | None]:
-    def check(value: Any) -> str | None:
-        if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-            return f"应为 {low}–{high} 的整数"
-        return None
-    return check
-
-
-def _raise_mode(value: Any) -> str | None:
-    if value not in {m.value for m in GradeRaiseMode}:
-        return "应为 once（合计至多提高一级）或 cumulative（逐项累加）"
-    return None
-
-
-def _optional_text(value: Any) -> str | None:
-    return None if value is None or isinstance(value, str) else "应为文本"
-
-
-def _county_code(value: Any) -> str | None:
-    if value is None or (isinstance(value, str) and len(value) == 6 and value.isdigit()):
-        return None
-    return "应为 6 位区划代码"
-
-
-CHECKS: dict[str, Callable[[Any], str | None]] = {
-    "grade_raise_mode": _raise_mode,
-    "routine_interval_months": _positive_int(1, 120),
-    "idle_lock_minutes": _positive_int(1, 240),
-    "township": _optional_text,
-    "county_code": _county_code,
-}
+DEFAULTS: Mapping[str, Any] = {s.key: s.default for s in INITIAL}
+"""What ``get_setting`` answers for the settings every workspace starts with, when unset."""
 
 
 def check_setting(key: str, value: Any) -> None:
@@ -75,13 +29,13 @@ def check_setting(key: str, value: Any) -> None:
         canonical_json(value)
     except (TypeError, ValueError) as exc:
         raise InputRejected([Problem(key, "json", "设置值须可保存为 JSON")]) from exc
-    check = CHECKS.get(key)
-    message = check(value) if check is not None else None
+    setting = registered(key)
+    message = setting.problem(value) if setting is not None else None
     if message:
         raise InputRejected([Problem(key, "value", message)])
 
 
-def grading_settings(values: dict[str, Any]) -> GradingSettings:
+def grading_settings(values: Mapping[str, Any]) -> GradingSettings:
     """The grading settings among ``values`` (defaults where unset)."""
-    mode = values.get("grade_raise_mode", DEFAULTS["grade_raise_mode"])
+    mode = values.get(GRADE_RAISE_MODE.key) or GRADE_RAISE_MODE.default
     return GradingSettings(grade_raise_mode=GradeRaiseMode(mode))

@@ -93,11 +93,12 @@ from assessment.records.schema import (
     Village,
 )
 from assessment.records.search import elder_terms, sort_key, village_keys
-from assessment.records.settings import DEFAULTS, check_setting, grading_settings, is_local
+from assessment.records.settings import DEFAULTS, check_setting, grading_settings
 from assessment.records.workspace_sync import WorkspaceSync
 from assessment.registry.plan import ASSESSOR_SOURCE
 from assessment.registry.status import check_writable
 from assessment.scoring import Grader
+from assessment.settings import GRADE_RAISE_MODE, ROUTINE_INTERVAL_MONTHS, is_local
 from assessment.wire.changes import GENESIS_HASH
 from assessment.wire.hlc import HybridClock
 
@@ -407,7 +408,7 @@ class Workspace(WorkspaceSync, WorkspaceRegistry):
     # ------------------------------------------------------------------ assessments
 
     def _grader(self) -> Grader:
-        settings = grading_settings({"grade_raise_mode": self.get_setting("grade_raise_mode")})
+        settings = grading_settings({GRADE_RAISE_MODE.key: self.get_setting(GRADE_RAISE_MODE.key)})
         grader = self._graders.get(settings.grade_raise_mode.value)
         if grader is None:
             grader = Grader(self.form, settings)
@@ -691,7 +692,7 @@ class Workspace(WorkspaceSync, WorkspaceRegistry):
         elder.current_assessment_id = current.id
         elder.current_grade = current.final_grade
         elder.last_assessed = current.reference_date
-        interval = int(self.get_setting("routine_interval_months"))
+        interval = int(self.get_setting(ROUTINE_INTERVAL_MONTHS.key))
         elder.due_on = (lifecycle.due_date(current.reference_date, interval)
                         if current.reference_date else None)
 
@@ -732,7 +733,7 @@ class Workspace(WorkspaceSync, WorkspaceRegistry):
                   progress: Callable[[int, int], None] | None = None) -> dict[str, int]:
         """Load many elders and assessments in one transaction (demo data, roster imports);
         validated like single writes and refused whole. Returns the counts loaded."""
-        interval = int(self.get_setting("routine_interval_months"))
+        interval = int(self.get_setting(ROUTINE_INTERVAL_MONTHS.key))
         grader = self._grader()
         with self._writing() as (session, state):
             ctx = bulkload.LoadContext(self.form, grader, self._clock,
@@ -850,7 +851,7 @@ class Workspace(WorkspaceSync, WorkspaceRegistry):
         check_setting(key, value)
         with self._writing() as (session, state):
             self._put_setting(session, state, key, value)
-            if key == "routine_interval_months":
+            if key == ROUTINE_INTERVAL_MONTHS.key:
                 dates = session.scalars(
                     select(Elder.last_assessed).where(Elder.last_assessed.is_not(None))
                     .distinct()

@@ -27,7 +27,8 @@ from assessment.records.datadir import keyring_path
 from assessment.records.incoming import IncomingReport
 from assessment.records.keyring import Keyring
 from assessment.records.schema import Account, Assessment, DeviceState, Elder, Setting
-from assessment.records.settings import check_setting, is_local
+from assessment.records.settings import check_setting
+from assessment.settings import ROUTINE_INTERVAL_MONTHS, is_local
 from assessment.wire.changes import ChainBreak, Change, verify_chain
 from assessment.wire.countydevice import county_device_of
 from assessment.wire.device import DeviceKeys
@@ -99,7 +100,7 @@ class WorkspaceSync:
     def apply_incoming_report(self, changes: Sequence[Change], cursor: int) -> IncomingReport:
         """:meth:`apply_incoming`, answering what it did."""
         self._require_sync_allowed()
-        interval = int(self.get_setting("routine_interval_months"))
+        interval = int(self.get_setting(ROUTINE_INTERVAL_MONTHS.key))
         county = incoming.CountyIdentity(
             county_device_of(self.get_setting(countynotes.COUNTY_SIGN_PUBLIC)),
             self.get_setting(countynotes.TOWNSHIP_CODE))

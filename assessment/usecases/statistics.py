@@ -16,6 +16,7 @@ from typing import Any
 from assessment.documents.exports import write_statistics_xlsx
 from assessment.documents.frames import statistics_input
 from assessment.documents.statistics import Statistics, compute_statistics
+from assessment.settings import ROUTINE_INTERVAL_MONTHS
 from assessment.usecases.progress import CancelToken, ProgressFn, no_progress
 
 
@@ -29,7 +30,7 @@ def workspace_statistics(workspace: Any, *, as_of: date, start: date | None = No
     if token is not None:
         token.check()
     progress(1, 3, "正在统计……")
-    interval = int(workspace.get_setting("routine_interval_months") or 12)
+    interval = ROUTINE_INTERVAL_MONTHS.read(workspace.get_setting)
     stats = compute_statistics(source, as_of=as_of, start=start, end=end,
                                interval_months=interval)
     progress(3, 3, "完成")

@@ -24,9 +24,10 @@ from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption,
 from assessment.devicekeys import load_or_create_device_keys
 from assessment.errors import InputRejected, Problem
 from assessment.ids import new_id
+from assessment.settings import DEVICE_BOX_KEY
 from assessment.wire.crypto import KEY_BYTES, CryptoError, b64decode, b64encode, public_bytes
 
-BOX_SETTING_KEY = "device.box_key"
+BOX_SETTING_KEY = DEVICE_BOX_KEY.key
 
 
 def _raw_private(key: Ed25519PrivateKey | X25519PrivateKey) -> bytes:

@@ -9,13 +9,14 @@ from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
-from app.common.context import SETTING_IDLE_MINUTES, SETTING_RAISE_MODE, AppContext
+from app.common.context import AppContext
 from app.shell.main import AppController
 from app.shell.settings_dialog import SettingsDialog
 from app.shell.sign_in import SignInWindow
 from app.shell.store import demo_hint, opener_for
 from assessment.records.api import AssessmentStatus, RosterFilter
 from assessment.records.workspace import Workspace
+from assessment.settings import GRADE_RAISE_MODE, IDLE_LOCK_MINUTES
 from tests.gui.conftest import PASSWORD, USERNAME
 
 
@@ -95,7 +96,7 @@ def test_settings_are_saved_in_the_workspace(qtbot: QtBot, ctx: AppContext) -> N
     dialog.idle.setValue(3)
     dialog.raise_mode.setCurrentIndex(1)
     dialog.save()
-    assert ctx.workspace.get_setting(SETTING_IDLE_MINUTES) == 3
-    assert ctx.workspace.get_setting(SETTING_RAISE_MODE) == "cumulative"
+    assert ctx.workspace.get_setting(IDLE_LOCK_MINUTES.key) == 3
+    assert ctx.workspace.get_setting(GRADE_RAISE_MODE.key) == "cumulative"
     assert ctx.idle_minutes() == 3
     assert ctx.grading_settings().grade_raise_mode.value == "cumulative"
