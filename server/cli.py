@@ -113,6 +113,9 @@ def run_county(args: argparse.Namespace) -> int:
         return _fail("无法连接数据库", 3)
     if result is not None:
         _print(result)
+    if isinstance(result, dict) and result.get("dry_run") is False and \
+            result.get("applied") is False:
+        return 1  # a roster import of which nothing could be applied
     return 0
 
 
@@ -184,6 +187,15 @@ def _registry(conn: Any, ctx: ServerContext, args: argparse.Namespace) -> Any:
     author = CountyAuthor.of(ctx)
     if args.verb == "duplicates":
         return registry.duplicate_queue(conn)
+    if args.verb == "import":
+        from server.registry_import import import_county_roster
+
+        as_of = parse_day(args.as_of, "--as-of")
+        if as_of is None:
+            raise InputRejected([Problem("--as-of", "missing", "请给出名单截止日期")])
+        return import_county_roster(conn, author, args.file, kind=args.kind,
+                                    source=args.source, as_of=as_of, dry_run=args.dry_run,
+                                    actor=ACTOR)
     if args.verb == "merge":
         return registry.merge_elders(conn, author, resolve_elder(conn, args.keep),
                                      resolve_elder(conn, args.other), args.note, ACTOR)

@@ -151,6 +151,14 @@ def register_county(subparsers: argparse._SubParsersAction[argparse.ArgumentPars
     restore = verbs.add_parser("restore", help="恢复在册")
     restore.add_argument("elder_id", metavar="ELDER")
     restore.add_argument("--why", required=True, help="理由")
+    imp = verbs.add_parser("import", help="导入部门名单（CSV 或 Excel），输出 JSON 摘要")
+    imp.add_argument("file", type=Path, metavar="FILE", help=".csv（UTF-8 或 GBK）或 .xlsx")
+    imp.add_argument("--kind", required=True, choices=(
+        "dibao", "dibao_edge", "tekun_dispersed", "tekun_centralized", "disability",
+        "fp_special", "veteran"), help="名单类型")
+    imp.add_argument("--source", required=True, help="名单来源，如“县民政局”")
+    imp.add_argument("--as-of", required=True, help="名单截止日期 YYYY-MM-DD")
+    imp.add_argument("--dry-run", action="store_true", help="只比对并输出摘要，不写入")
 
     elders = actions.add_parser("elders", help="查找老年人档案（按身份证号或姓名）")
     verbs = elders.add_subparsers(dest="verb", required=True)

@@ -252,3 +252,32 @@ def eligible_items(profile: Mapping[str, Any], as_of: date,
         return [], {}
     names = {item.id: item.name for item in result.items}
     return [item.id for item in result.items if item.result == "eligible"], names
+
+
+def _profile(attributes: Mapping[str, Any], extra: Mapping[str, Any]) -> dict[str, Any]:
+    return {**attributes, **extra}
+
+
+def eligibility_changes(plan: ImportPlan, entries: Mapping[str, RegistryEntry],
+                        derived: Mapping[str, Mapping[str, Any]], lists: Any) -> None:
+    """Fill ``plan.newly_eligible``: every updated elder matched before and after.
+
+    ``derived``: elder id → the attributes the store derives (birth date, sex, grade)."""
+    before: dict[str, list[str]] = {}
+    after: dict[str, list[str]] = {}
+    names: dict[str, str] = {}
+    changed: dict[str, dict[str, Any]] = {}
+    for update in plan.updates:
+        if update.value_changed:
+            changed.setdefault(update.elder_id, {})[update.attribute] = update.after
+    for elder_id, values in changed.items():
+        entry = entries[elder_id]
+        extra = derived.get(elder_id, {})
+        old, found = eligible_items(_profile(entry.attributes, extra), plan.as_of, lists)
+        names.update(found)
+        new, found = eligible_items(_profile({**entry.attributes, **values}, extra),
+                                    plan.as_of, lists)
+        names.update(found)
+        before[elder_id], after[elder_id] = old, new
+    who = {e: (entries[e].id_number, entries[e].name) for e in changed}
+    plan.newly_eligible = newly_eligible(before, after, who, names)

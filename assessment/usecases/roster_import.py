@@ -10,7 +10,7 @@ of one file give the same counts.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -18,13 +18,7 @@ from typing import Any
 from assessment.errors import FormFileError, InputRejected, Problem
 from assessment.ids import new_id
 from assessment.registry.kinds import KINDS, RosterKind
-from assessment.registry.plan import (
-    ImportPlan,
-    RegistryEntry,
-    eligible_items,
-    newly_eligible,
-    plan_import,
-)
+from assessment.registry.plan import eligibility_changes, plan_import
 from assessment.registry.rosters import read_roster
 
 SOURCE_LIMIT = 100
@@ -48,35 +42,6 @@ def check_request(kind: str, source: str, as_of: date,
         raise InputRejected(problems)
     assert found is not None
     return found, text
-
-
-def _profile(attributes: Mapping[str, Any], extra: Mapping[str, Any]) -> dict[str, Any]:
-    return {**attributes, **extra}
-
-
-def eligibility_changes(plan: ImportPlan, entries: Mapping[str, RegistryEntry],
-                        derived: Mapping[str, Mapping[str, Any]], lists: Any) -> None:
-    """Fill ``plan.newly_eligible``: every updated elder matched before and after.
-
-    ``derived``: elder id → the attributes the store derives (birth date, sex, grade)."""
-    before: dict[str, list[str]] = {}
-    after: dict[str, list[str]] = {}
-    names: dict[str, str] = {}
-    changed: dict[str, dict[str, Any]] = {}
-    for update in plan.updates:
-        if update.value_changed:
-            changed.setdefault(update.elder_id, {})[update.attribute] = update.after
-    for elder_id, values in changed.items():
-        entry = entries[elder_id]
-        extra = derived.get(elder_id, {})
-        old, found = eligible_items(_profile(entry.attributes, extra), plan.as_of, lists)
-        names.update(found)
-        new, found = eligible_items(_profile({**entry.attributes, **values}, extra),
-                                    plan.as_of, lists)
-        names.update(found)
-        before[elder_id], after[elder_id] = old, new
-    who = {e: (entries[e].id_number, entries[e].name) for e in changed}
-    plan.newly_eligible = newly_eligible(before, after, who, names)
 
 
 def import_roster(workspace: Any, path: Path, *, kind: str, source: str, as_of: date,

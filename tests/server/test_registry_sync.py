@@ -117,3 +117,45 @@ def test_death_offline_meets_assessment_and_merge_reaches_both_laptops(
         "SELECT action FROM audit WHERE action LIKE 'elder.%merge'")]
     assert "elder.merge" in actions
     assert "elder.unmerge" in actions
+
+
+def test_county_roster_import_reaches_the_laptops_with_provenance(
+        shared_server: ServerProcess, laptops: Laptops, capsys: pytest.CaptureFixture[str],
+        tmp_path: Path) -> None:
+    server = shared_server
+    admin = server.admin()
+    tag = __import__("uuid").uuid4().hex[:8]
+    admin.setup_township(f"i{tag}", [f"a{tag}", f"b{tag}"])
+    laptops.ok("one", "enrol", "--server", server.url, "--code", admin.code(f"a{tag}"))
+    laptops.ok("two", "enrol", "--server", server.url, "--code", admin.code(f"b{tag}"))
+    for name in ("one", "two", "one"):
+        laptops.ok(name, "run")
+    with laptops.open("one") as one:
+        people = [one.get_elder(r.elder_id) for r in one.roster_page(RosterFilter(), 0, 100)]
+    chosen = [p for p in people if p.id_number][:2]
+    unknown = "110101193001010018"
+    roster = tmp_path / "tekun.csv"
+    roster.write_bytes("\n".join(
+        ["公民身份号码,姓名", *(f"{p.id_number},{p.name}" for p in chosen),
+         f"{unknown},某人", "bad,坏行"]).encode("gbk"))
+    args = [str(roster), "--kind", "tekun_centralized", "--source", "县民政局",
+            "--as-of", date.today().isoformat()]
+    dry = _county(server, capsys, "import", *args, "--dry-run")
+    assert isinstance(dry, dict)
+    assert (dry["dry_run"], dry["applied"], dry["matched"]) == (True, False, 2)
+    summary = _county(server, capsys, "import", *args)
+    assert isinstance(summary, dict)
+    assert summary["applied"] is True
+    assert summary["updated"] == dry["updated"] == 2
+    assert summary["unknown_ids"] == [{"row": 4, "id_number": unknown}]
+    assert [(r["row"], r["field"]) for r in summary["refused"]] == [(5, "公民身份号码")]
+    assert summary["newly_eligible"], "特困 status opens service items"
+    laptops.ok("one", "run")
+    laptops.ok("two", "run")
+    for name in ("one", "two"):
+        with laptops.open(name) as ws:
+            for person in chosen:
+                got = ws.get_elder(person.elder_id)
+                assert got.attributes["assistance_status"] == "tekun_centralized"
+                assert got.provenance["assistance_status"]["import_id"] == \
+                    summary["import_id"]
