@@ -9,7 +9,14 @@ from dataclasses import dataclass
 
 from PySide6.QtCore import QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QShowEvent
-from PySide6.QtWidgets import QLabel, QMainWindow, QStackedWidget, QToolBar, QWidget
+from PySide6.QtWidgets import (
+    QLabel,
+    QMainWindow,
+    QStackedWidget,
+    QToolBar,
+    QVBoxLayout,
+    QWidget,
+)
 
 from app.common.context import AppContext
 from app.common.file_dialogs import remember_in
@@ -25,6 +32,8 @@ from app.shell.settings_dialog import SettingsDialog
 from app.sync.menu import install_sync
 from assessment.records.api import AssessmentRecord, RecordNotFound
 
+NOTICE_OPEN = "#drafts"
+NOTICE_CLOSE = "#close"
 PREFERRED_SIZE = QSize(1360, 860)
 """The size on a large screen; smaller screens get their available area."""
 GEOMETRY_NAME = "main"
@@ -54,7 +63,19 @@ class MainWindow(QMainWindow):
         remember_in(self.window_state.path)  # file dialogs: the last used folder
         self._fit_on_show = not self.window_state.restore(GEOMETRY_NAME, self, PREFERRED_SIZE)
         self.stack = QStackedWidget()
-        self.setCentralWidget(self.stack)
+        self.drafts_notice = QLabel()
+        self.drafts_notice.setObjectName("draftsNotice")
+        self.drafts_notice.setWordWrap(True)
+        self.drafts_notice.setTextFormat(Qt.TextFormat.RichText)
+        self.drafts_notice.linkActivated.connect(self._notice_link)
+        self.drafts_notice.hide()
+        central = QWidget()
+        central_layout = QVBoxLayout(central)
+        central_layout.setContentsMargins(0, 0, 0, 0)
+        central_layout.setSpacing(0)
+        central_layout.addWidget(self.drafts_notice)
+        central_layout.addWidget(self.stack, 1)
+        self.setCentralWidget(central)
         self.roster = RosterPage(ctx)
         self.roster.elder_opened.connect(self.open_elder)
         self.roster.count_changed.connect(self._show_count)
@@ -220,10 +241,28 @@ class MainWindow(QMainWindow):
             self.roster.refresh()
 
     def offer_drafts(self) -> None:
-        """If drafts are open (e.g. after a crash), offer to continue one."""
+        """If drafts are open (e.g. after a crash), say so in a notice with a link to them."""
+        count = len(self.ctx.workspace.open_drafts())
+        if not count:
+            self.drafts_notice.hide()
+            return
+        self.drafts_notice.setText(
+            f"有 {count} 份未完成的评估草稿（已自动保存）。"
+            f"<a href=\"{NOTICE_OPEN}\">查看并继续…</a>　<a href=\"{NOTICE_CLOSE}\">知道了</a>")
+        self.drafts_notice.show()
+
+    def _notice_link(self, link: str) -> None:
+        if link == NOTICE_OPEN:
+            self.open_drafts()
+        else:
+            self.drafts_notice.hide()
+
+    def open_drafts(self) -> DraftsDialog | None:
+        """The open drafts (non-modal); choosing one continues it."""
         drafts = list(self.ctx.workspace.open_drafts())
         if not drafts:
-            return
+            self.drafts_notice.hide()
+            return None
         names = {}
         for record in drafts:
             try:
@@ -232,8 +271,10 @@ class MainWindow(QMainWindow):
                 names[record.elder_id] = ""
         dialog = DraftsDialog(drafts, names, self)
         dialog.resume.connect(self.open_assessment_id)
+        dialog.resume.connect(lambda _id: self.drafts_notice.hide())
         self.drafts_dialog = dialog
-        QTimer.singleShot(0, dialog.open)
+        dialog.show()
+        return dialog
 
     def save_geometry(self) -> None:
         """Remember size and place (restored after unlocking and at the next sign-in)."""

@@ -37,6 +37,8 @@ QGroupBox::title { subcontrol-origin: margin; left: 10px; padding: 0 4px; color:
 #banner { background: #fff8c5; border: 1px solid #d4a72c; border-radius: 5px; padding: 6px; }
 #banner[kind="finalized"] { background: #dafbe1; border-color: #4ac26b; }
 #banner[kind="superseded"] { background: #eaeef2; border-color: #afb8c1; }
+#draftsNotice { background: #eef6ff; border-bottom: 1px solid #b6d4fe; padding: 6px 10px;
+                color: #0b4f8a; }
 #emptyHint { color: #57606a; padding: 8px; }
 #formNav { background: white; border: 1px solid #d0d7de; font-size: 13px; }
 #formNav::item { padding: 6px 4px; }

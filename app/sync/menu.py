@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import QObject, QTimer, Signal
-from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtGui import QAction, QKeySequence, QShortcut
 from PySide6.QtWidgets import QMainWindow, QMessageBox, QToolBar
 
 from app.common.file_dialogs import open_file, save_file
@@ -22,6 +22,16 @@ from assessment.records.workspace import Workspace
 from assessment.usecases.sync_now import SyncOutcome
 
 STATUS_REFRESH_MS = 20_000
+NOT_ENROLLED = "本机尚未登记到县级服务器：请先点“同步 → 登记本机…”"
+REVOKED = "本机的登记已被县级撤销，不能再同步或导出"
+
+
+def _explain(action: QAction, why: str, purpose: str) -> None:
+    """Enable an action, or disable it and say why in its tooltip and status tip."""
+    action.setEnabled(not why)
+    tip = f"不可用：{why}" if why else purpose
+    action.setToolTip(tip)
+    action.setStatusTip(tip)
 
 
 class SyncMenu(QObject):
@@ -54,8 +64,14 @@ class SyncMenu(QObject):
         self.auto_action.setChecked(controller.auto_enabled())
         self.auto_action.toggled.connect(controller.set_auto_enabled)
         menu.addAction(self.auto_action)
-        menu.aboutToShow.connect(self._update_actions)
-        self._update_actions()
+        menu.setToolTipsVisible(True)
+        menu.aboutToShow.connect(self._menu_opening)
+        # F5 while 立即同步 is disabled: say why in the status bar instead of nothing.
+        self.blocked_sync_key = QShortcut(QKeySequence("F5"), window)
+        self.blocked_sync_key.activated.connect(self._say_why_not)
+        controller.status_changed.connect(lambda _text: self.update_actions())
+        controller.failed.connect(lambda _text: self.update_actions())
+        self._menu_opening()
 
     def _add(self, text: str, slot: object, shortcut: str = "") -> QAction:
         action = QAction(text, self)
@@ -65,15 +81,42 @@ class SyncMenu(QObject):
         self.menu.addAction(action)
         return action
 
-    def _update_actions(self) -> None:
+    def sync_blocked_reason(self) -> str:
+        """Why 立即同步 cannot run now (empty when it can)."""
+        if self.controller.revoked() is not None:
+            return REVOKED
+        if not self.controller.enrolled():
+            return NOT_ENROLLED
+        if self.controller.running():
+            return "正在同步，请稍候"
+        return ""
+
+    def _menu_opening(self) -> None:
+        self.update_actions()
+        self.controller.refresh_status()  # emits status_changed: actions follow
+        self.refresh_conflicts()
+
+    def update_actions(self) -> None:
+        """Enable what can run now; what cannot says why (tooltip and status tip)."""
         enrolled = self.controller.enrolled()
         revoked = self.controller.revoked() is not None
-        self.sync_action.setEnabled(enrolled and not revoked and not self.controller.running())
-        self.export_action.setEnabled(enrolled and not revoked)
-        self.receipt_action.setEnabled(enrolled)
-        self.enrol_action.setEnabled(not revoked)
-        self.controller.refresh_status()
-        self.refresh_conflicts()
+        why = self.sync_blocked_reason()
+        sync_targets = [self.sync_action]
+        if self.toolbar_action is not None:
+            sync_targets.append(self.toolbar_action)
+        for action in sync_targets:
+            _explain(action, why, "立即与县级服务器同步（F5）")
+        self.blocked_sync_key.setEnabled(bool(why))
+        _explain(self.export_action, REVOKED if revoked else "" if enrolled else NOT_ENROLLED,
+                 "把待上传的变更导出到文件（U 盘），交县级导入")
+        _explain(self.receipt_action, "" if enrolled else NOT_ENROLLED,
+                 "导入县级导入数据包后给出的回执文件")
+        _explain(self.enrol_action, REVOKED if revoked else "", "向县级服务器登记本机")
+
+    def _say_why_not(self) -> None:
+        why = self.sync_blocked_reason()
+        if why:
+            self._message(f"无法同步：{why}")
 
     def _conflicts_synced(self, _outcome: object) -> None:
         self.refresh_conflicts()
@@ -110,7 +153,7 @@ class SyncMenu(QObject):
     def open_enrolment(self) -> EnrolDialog:
         """The 登记本机 dialog (non-blocking)."""
         dialog = EnrolDialog(self.controller, self.window)
-        dialog.finished.connect(lambda _result: self._update_actions())
+        dialog.finished.connect(lambda _result: self._menu_opening())
         self.enrol_dialog = dialog
         dialog.open()
         return dialog
@@ -184,10 +227,10 @@ def install_sync(window: QMainWindow, workspace: object, toolbar: QToolBar | Non
     if toolbar is not None:
         toolbar.addSeparator()
         button = QAction("同步", window)
-        button.setToolTip("立即与县级服务器同步（F5）")
         button.triggered.connect(menu.sync_now)
         toolbar.addAction(button)
         menu.toolbar_action = button
+        menu.update_actions()
     controller.synced.connect(lambda outcome: _synced(window, outcome))
     controller.failed.connect(lambda text: window.statusBar().showMessage(text, 8000))
     # Pending counts change with every autosave; re-read them now and then (cheap).

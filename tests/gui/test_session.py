@@ -11,6 +11,7 @@ from pytestqt.qtbot import QtBot
 
 from app.common.context import AppContext
 from app.shell.main import AppController
+from app.shell.main_window import NOTICE_OPEN
 from app.shell.settings_dialog import SettingsDialog
 from app.shell.sign_in import SignInWindow
 from app.shell.store import demo_hint, opener_for
@@ -56,15 +57,26 @@ def test_idle_lock_closes_the_store_and_unlock_returns(qtbot: QtBot, data_dir: P
     window = controller.window
     assert window is not None
     assert controller.ctx is not None
-    dialog = window.drafts_dialog  # open drafts are offered at start
+    # Open drafts are named at start in a notice (not a modal dialog) with a link to them.
+    assert QApplication.activeModalWidget() is None
+    assert window.drafts_dialog is None
+    notice = window.drafts_notice
+    assert notice.isVisible()
+    count = len(controller.ctx.workspace.open_drafts())
+    assert f"有 {count} 份未完成的评估草稿" in notice.text()
+    notice.linkActivated.emit(NOTICE_OPEN)  # what clicking 查看并继续… does
+    dialog = window.drafts_dialog
     assert dialog is not None
-    assert dialog.list.count() > 0
+    assert dialog.isVisible()
+    assert not dialog.isModal()
+    assert dialog.list.count() == count
     draft_id = controller.ctx.workspace.open_drafts()[0].assessment_id
     dialog.list.setCurrentRow(0)
     dialog._resume()
     assert window.stack.currentWidget() is window.entry_page
     assert window.entry_page.record is not None
     assert window.entry_page.record.assessment_id == draft_id
+    assert not notice.isVisible()
 
     assert controller.watcher is not None
     controller.watcher.set_interval_ms(50)

@@ -115,6 +115,11 @@ def test_sync_now_pushes_and_status_shows_zero_pending(
     assert controller.timer.isActive()  # automatic sync is on by default
     before = workspace.sync_state()
     assert before.pending > 0
+    assert menu.sync_action.isEnabled()  # enrolled: 立即同步, the button and export enabled
+    assert menu.toolbar_action is not None
+    assert menu.toolbar_action.isEnabled()
+    assert menu.export_action.isEnabled()
+    assert not menu.blocked_sync_key.isEnabled()
     menu.sync_action.trigger()
     assert controller.dialog is not None
     assert controller.dialog.isVisible()
