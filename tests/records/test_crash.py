@@ -27,6 +27,7 @@ from tests.records.conftest import PASSWORD, elder
 ROOT = Path(__file__).resolve().parents[2]
 CHILD = Path(__file__).with_name("crash_child.py")
 KILLS = 50
+MAX_KILLS = 400  # on a loaded machine a short life may not reach a finalize: go on, bounded
 
 
 def _wait_ready(report: Path, lines_before: int, child: subprocess.Popen[bytes]) -> None:
@@ -54,7 +55,8 @@ def test_sigkill_loses_nothing(tmp_path: Path) -> None:
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     finals: dict[str, str] = {}
     last_autosave: tuple[str, int] | None = None
-    for kill in range(KILLS):
+    kill = 0
+    while kill < KILLS or (len(finals) < 3 and kill < MAX_KILLS):
         child = subprocess.Popen([sys.executable, str(CHILD), str(data_dir), key.hex(),
                                   str(report)], env=env, cwd=ROOT,
                                  stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
@@ -71,6 +73,7 @@ def test_sigkill_loses_nothing(tmp_path: Path) -> None:
                 assert finals.setdefault(parts[1], parts[2]) == parts[2]
             elif parts[0] == "autosave":
                 last_autosave = (parts[1], int(parts[2]))
+        kill += 1
     assert len(finals) >= 3, "the child should have finalized a few assessments"
     assert last_autosave is not None
     with Workspace.open_with_key(data_dir, key, "admin") as ws:
