@@ -24,7 +24,7 @@ from PySide6.QtWidgets import (
 from assessment.errors import InputRejected, Problem
 from assessment.identity import parse_resident_id
 from assessment.records.api import ElderProfile
-from assessment.records.profiles import age_on
+from assessment.records.profiles import age_on, mask_id
 from assessment.settings import TOWNSHIP
 
 # Store problem fields → the dialog's field names.
@@ -43,6 +43,7 @@ class NewElderDialog(QDialog):
         self.setMinimumWidth(520)
         self.workspace = workspace
         self.created: ElderProfile | None = None
+        self.confirmed: tuple[str | None, ...] | None = None
         self.edits: dict[str, QLineEdit] = {}
         self.problems: dict[str, QLabel] = {}
         grid = QGridLayout()
@@ -102,6 +103,29 @@ class NewElderDialog(QDialog):
         layout.addWidget(self.general)
         layout.addWidget(box)
 
+    def _show_candidates(self, profile: ElderProfile) -> bool:
+        """Show registered elders who may be this person, once per entered identity; True
+        when shown (the next 建档 saves anyway)."""
+        find = getattr(self.workspace, "duplicate_candidates", None)
+        key = (profile.name, profile.id_number, profile.township)
+        if not callable(find) or key == self.confirmed:
+            return False
+        found = find(profile)
+        if not found:
+            return False
+        self.confirmed = key
+        lines = ["以下已登记的老人可能是同一人，请核对后再建档"
+                 "（确认不是同一人请再次点击“仍然建档”）："]
+        for candidate in found:
+            birth = candidate.birth_date.isoformat() if candidate.birth_date else "出生日期不详"
+            lines.append(f"· {candidate.name}（{mask_id(candidate.id_number) or '无号码'}，"
+                         f"{birth}，{candidate.township or ''}{candidate.village or ''}）："
+                         f"{candidate.reason_text()}")
+        self.general.setText("\n".join(lines))
+        self.general.show()
+        self.ok_button.setText("仍然建档")
+        return True
+
     def _on_id_changed(self, text: str) -> None:
         text = text.strip()
         self._show("id_number", None)
@@ -137,6 +161,8 @@ class NewElderDialog(QDialog):
         problems: list[Problem] = []
         if profile.id_number is None:
             problems.append(Problem("A.2.8", "missing", "请填写公民身份号码"))
+        if not problems and self._show_candidates(profile):
+            return
         try:
             if problems:
                 raise InputRejected(problems)

@@ -43,6 +43,7 @@ from app.common.info_section import InfoSectionWidget
 from app.elder.attributes_editor import AttributesEditor
 from app.elder.grade_chart import GradeChart
 from app.elder.history_model import HistoryModel
+from app.elder.status_panel import StatusPanel
 from app.entry.correction_dialog import ask_correction_reason
 from app.lists.install import load_app_lists
 from app.lists.panel import EligibilityPanel
@@ -116,9 +117,12 @@ class ElderPage(QWidget):
         self.tabs.addTab(self._history_tab(), "评估记录")
         self.tabs.addTab(self._info_tab(), "基本信息（A.2–A.5）")
         self.tabs.addTab(self._attributes_tab(), "服务清单")
+        self.status_panel = StatusPanel(ctx.workspace, self)
+        self.status_panel.changed.connect(self._on_status_changed)
         layout = QVBoxLayout(self)
         layout.addLayout(top)
         layout.addWidget(self.summary)
+        layout.addWidget(self.status_panel)
         layout.addWidget(self.tabs, 1)
 
     # ---- building -----------------------------------------------------------------------
@@ -382,9 +386,14 @@ class ElderPage(QWidget):
         self.attributes_status.setText("服务清单属性已保存。")
         self.elder_saved.emit(saved.elder_id)
 
+    def _on_status_changed(self, elder_id: str) -> None:
+        self.reload_history()
+        self.elder_saved.emit(elder_id)
+
     def _update_summary(self) -> None:
         profile = self.profile
         assert profile is not None
+        self.status_panel.show_profile(profile)
         age = age_on(profile.birth_date, date.today())
         parts = [p for p in (profile.sex, f"{age}岁" if age is not None else None,
                              mask_id(profile.id_number), profile.township, profile.village) if p]
@@ -418,16 +427,19 @@ class ElderPage(QWidget):
     def _update_buttons(self) -> None:
         selected = self.selected()
         moved = self.profile.transferred_to if self.profile is not None else None
-        self.new_button.setEnabled(not moved)
+        off = self.profile is not None and self.profile.status != "active"
+        self.new_button.setEnabled(not moved and not off)
         self.new_button.setToolTip(
-            f"该老人已迁出至{moved}，由{moved}的评估员评估" if moved else "为该老人新建一份评估")
-        self.resume_button.setEnabled(self.draft() is not None)
+            f"该老人已迁出至{moved}，由{moved}的评估员评估" if moved else
+            "该老人已注销或已合并，不能再新建评估" if off else "为该老人新建一份评估")
+        self.resume_button.setEnabled(self.draft() is not None and not off)
         self.view_button.setEnabled(selected is not None)
         self.correct_button.setEnabled(
-            not moved and selected is not None
+            not moved and not off and selected is not None
             and selected.status is AssessmentStatus.FINALIZED)
         self.correct_button.setToolTip(
             f"该老人已迁出至{moved}，本机不能再更正" if moved
+            else "该老人已注销或已合并，不能再更正" if off
             else "新建一份评估取代所选的已完成评估")
 
     # ---- actions ------------------------------------------------------------------------

@@ -1,0 +1,118 @@
+"""The registry on the desktop (real store, offscreen widgets): 注销 from the elder page stops
+new work and says why, restoring needs a supervisor and a reason, roster provenance is shown
+beside the attributes, and 新建老人 shows possible duplicates before saving."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from pathlib import Path
+
+from pytestqt.qtbot import QtBot
+
+from app.common.context import AppContext
+from app.elder.new_elder_dialog import NewElderDialog
+from app.elder.page import ElderPage
+from assessment.records.demo import DEMO_PASSWORD, DEMO_SUPERVISOR
+from assessment.records.workspace import Workspace
+from tests.gui.conftest import KNOWN_ID, KNOWN_NAME
+
+
+def test_deregister_from_the_elder_page(qtbot: QtBot, ctx: AppContext,
+                                        data_dir: Path, tmp_path: Path) -> None:
+    workspace = ctx.workspace
+    assert isinstance(workspace, Workspace)
+    found = workspace.find_elder_by_id_number(KNOWN_ID)
+    assert found is not None
+    page = ElderPage(ctx)
+    qtbot.addWidget(page)
+    page.show()
+    page.open(found.elder_id)
+    panel = page.status_panel
+    assert panel.status.text() == "状态：在册"
+    assert page.new_button.isEnabled()
+    assert not panel.restore_button.isVisible()
+    day = date.today() - timedelta(days=1)
+    panel.ask_deregistration = lambda: ("death", day, "家属告知")
+    with qtbot.waitSignal(page.elder_saved):
+        panel.deregister_button.click()
+    assert panel.status.text() == f"状态：已注销（死亡）（{day.isoformat()} 起）"
+    assert not page.new_button.isEnabled()
+    assert "已注销" in page.new_button.toolTip()
+    assert not panel.deregister_button.isEnabled()
+    # An assessor sees 恢复在册 but may not use it.
+    assert panel.restore_button.isVisible()
+    assert not panel.restore_button.isEnabled()
+    page.grab().save(str(tmp_path / "deregistered.png"))
+    page.close()
+
+    # A supervisor restores with a reason; an empty reason is refused on the page.
+    workspace.close()
+    boss = Workspace.open(data_dir, DEMO_SUPERVISOR, DEMO_PASSWORD)
+    try:
+        boss_ctx = AppContext.create(boss, data_dir)
+        page = ElderPage(boss_ctx)
+        qtbot.addWidget(page)
+        page.show()
+        page.open(found.elder_id)
+        panel = page.status_panel
+        assert panel.restore_button.isEnabled()
+        panel.ask_restore = lambda: "  "
+        panel.restore_button.click()
+        assert panel.problem.isVisible()
+        assert "理由" in panel.problem.text()
+        panel.ask_restore = lambda: "误报，本人健在"
+        with qtbot.waitSignal(page.elder_saved):
+            panel.restore_button.click()
+        assert panel.status.text() == "状态：在册"
+        assert page.new_button.isEnabled()
+    finally:
+        boss.close()
+
+
+def test_provenance_beside_the_attributes(qtbot: QtBot, ctx: AppContext,
+                                          tmp_path: Path) -> None:
+    workspace = ctx.workspace
+    assert isinstance(workspace, Workspace)
+    from assessment.usecases.roster_import import import_roster
+
+    roster = tmp_path / "dibao.csv"
+    roster.write_bytes(f"公民身份号码,姓名\n{KNOWN_ID},{KNOWN_NAME}\n".encode("utf-8-sig"))
+    summary = import_roster(workspace, roster, kind="dibao", source="县民政局",
+                            as_of=date.today())
+    assert summary["updated"] == 1
+    found = workspace.find_elder_by_id_number(KNOWN_ID)
+    assert found is not None
+    page = ElderPage(ctx)
+    qtbot.addWidget(page)
+    page.show()
+    page.open(found.elder_id)
+    text = page.status_panel.sources.text()
+    assert text.startswith(f"救助身份来源：县民政局 {date.today().isoformat()}（导入 ")
+    assert str(summary["import_id"])[-8:] in text
+
+
+def test_new_elder_dialog_shows_possible_duplicates_first(qtbot: QtBot,
+                                                          ctx: AppContext) -> None:
+    workspace = ctx.workspace
+    dialog = NewElderDialog(workspace)
+    qtbot.addWidget(dialog)
+    # 张三丰 again, with another valid number of the same birth date: same name and birth.
+    from assessment.identity import make_resident_id
+
+    other = make_resident_id("140421", date(1941, 3, 5), 457, male=True)
+    dialog.edits["name"].setText(KNOWN_NAME)
+    dialog.edits["id_number"].setText(other)
+    dialog.edits["township"].setText("荫城镇")
+    before = workspace.roster_count(__import__("assessment.records.api",
+                                               fromlist=["RosterFilter"]).RosterFilter())
+    dialog.submit()
+    assert dialog.created is None
+    assert not dialog.general.isHidden()
+    assert "可能是同一人" in dialog.general.text()
+    assert "姓名读音和出生日期相同" in dialog.general.text()
+    assert dialog.ok_button.text() == "仍然建档"
+    dialog.submit()  # confirmed: saved
+    assert dialog.created is not None
+    assert workspace.roster_count(__import__("assessment.records.api",
+                                             fromlist=["RosterFilter"]).RosterFilter()) == \
+        before + 1
