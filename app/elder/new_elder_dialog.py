@@ -25,6 +25,7 @@ from assessment.errors import InputRejected, Problem
 from assessment.identity import parse_resident_id
 from assessment.records.api import ElderProfile
 from assessment.records.profiles import age_on, mask_id
+from assessment.registry.duplicates import SAME_NUMBER
 from assessment.settings import TOWNSHIP
 
 # Store problem fields → the dialog's field names.
@@ -110,7 +111,8 @@ class NewElderDialog(QDialog):
         key = (profile.name, profile.id_number, profile.township)
         if not callable(find) or key == self.confirmed:
             return False
-        found = find(profile)
+        # The very same number is the store's refusal, shown beside the field instead.
+        found = [c for c in find(profile) if c.reason != SAME_NUMBER]
         if not found:
             return False
         self.confirmed = key

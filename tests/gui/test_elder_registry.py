@@ -116,3 +116,18 @@ def test_new_elder_dialog_shows_possible_duplicates_first(qtbot: QtBot,
     assert workspace.roster_count(__import__("assessment.records.api",
                                              fromlist=["RosterFilter"]).RosterFilter()) == \
         before + 1
+
+
+def test_legacy_15_digit_number_of_a_registered_elder_is_shown_first(
+        qtbot: QtBot, ctx: AppContext) -> None:
+    dialog = NewElderDialog(ctx.workspace)
+    qtbot.addWidget(dialog)
+    legacy = KNOWN_ID[:6] + KNOWN_ID[8:17]  # the same person's old 15-digit number
+    dialog.edits["name"].setText("张三")
+    dialog.edits["id_number"].setText(legacy)
+    dialog.submit()
+    assert dialog.created is None
+    assert "15 位旧号码与 18 位号码为同一号码" in dialog.general.text()
+    dialog.submit()
+    assert dialog.created is None  # the store refuses the same number all the same
+    assert "已登记" in dialog.problems["id_number"].text()
