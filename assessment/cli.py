@@ -28,6 +28,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "assessment.commands.certificate",
     "assessment.commands.stats",
     "assessment.commands.registry",
+    "assessment.commands.visits",
 )
 
 

@@ -17,6 +17,7 @@ CORE_LAYERS: tuple[frozenset[str], ...] = (
     frozenset({"forms", "scoring", "settings", "devicekeys"}),  # settings: the registry
     frozenset({"wire", "eligibility", "registry"}),  # sync wire format; service-list rules;
     # the elder registry's rules (lifecycle, rosters, duplicates)
+    frozenset({"visits"}),  # 探访关爱: plan, tiers, schedule, the measure (no store)
     frozenset({"records"}),  # the local store and its Workspace facade
     frozenset({"documents", "sync"}),  # certificates, statistics; the sync client
     frozenset({"usecases"}),  # one pipeline per job, called by the app and the CLI

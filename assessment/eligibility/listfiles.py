@@ -355,3 +355,9 @@ def _file_error(file: str, exc: InputRejected) -> FormFileError:
     problem = exc.problems[0]
     key = "" if problem.field == file else problem.field
     return FormFileError(file, key, problem.message)
+
+
+#: The readers of list files, shared with other rule-bearing files (visit plans).
+read_settings = _settings
+read_date = _date
+read_text = _text

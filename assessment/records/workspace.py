@@ -94,6 +94,7 @@ from assessment.records.schema import (
 )
 from assessment.records.search import elder_terms, sort_key, village_keys
 from assessment.records.settings import DEFAULTS, check_setting, grading_settings
+from assessment.records.visits import VisitBook
 from assessment.records.workspace_sync import WorkspaceSync
 from assessment.registry.plan import ASSESSOR_SOURCE
 from assessment.registry.status import check_writable
@@ -252,6 +253,11 @@ class Workspace(WorkspaceSync, WorkspaceRegistry):
     def engine(self) -> Engine:
         """The engine (for read-only tools such as exports and benchmarks)."""
         return self._engine
+
+    @property
+    def visits(self) -> VisitBook:
+        """Visits, referrals and the visit plan (探访关爱) of this workspace."""
+        return VisitBook(self)
 
     # ------------------------------------------------------------------ transactions
 

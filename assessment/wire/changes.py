@@ -26,6 +26,7 @@ GENESIS_HASH = "0" * 64
 RECORD_TYPES = frozenset({
     "elder", "assessment", "assessor", "audit", "certificate", "list_version", "setting",
     "elder_status",  # an elder's lifecycle: deregistered, restored, merged (assessment.registry)
+    "visit", "referral",
 })
 
 

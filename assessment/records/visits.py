@@ -1,0 +1,238 @@
+"""The visit book of an open workspace: record visits, track referrals, read the plan.
+
+Every write is one transaction that also appends to the change log (record types ``visit``
+and ``referral``, on the device's one chain, so push and bundles carry them like
+assessments) and to the audit log. A visit is never changed once written; a referral moves
+from ``open`` to ``closed`` in a new version. The elder's tier at the time of the visit is
+kept with it (computed from the plan in force and the elder's attributes then).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+from sqlalchemy import select
+
+from assessment.eligibility import load_workspace_lists
+from assessment.errors import InputRejected, Problem
+from assessment.ids import new_id
+from assessment.records import changelog
+from assessment.records.api import RecordNotFound
+from assessment.records.schema import Elder
+from assessment.records.visit_schema import ReferralRow, VisitRow
+from assessment.visits.plan import VisitPlan
+from assessment.visits.plans import PlanRegistry, install_plan_file, load_plans, workspace_plans_dir
+from assessment.visits.record import CHANGE_REASON, NOTE_LIMIT, parse_visit
+from assessment.visits.tiers import TierCalculator
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from assessment.records.workspace import Workspace
+
+
+@dataclass(frozen=True, slots=True)
+class VisitRecord:
+    """A stored visit."""
+
+    visit_id: str
+    elder_id: str
+    visit_date: dt.date
+    method: str
+    visitor: str
+    risk: str
+    emergency: bool
+    change_found: bool
+    entry: Mapping[str, Any]
+    plan_ref: str
+    tier: str
+    created_by: str
+
+
+@dataclass(frozen=True, slots=True)
+class ReferralRecord:
+    """A referral and how far it got."""
+
+    referral_id: str
+    visit_id: str
+    elder_id: str
+    kind: str
+    target: str
+    note: str
+    status: str
+    opened_on: dt.date
+    closed_on: dt.date | None
+    outcome: str | None
+    version: int
+
+
+def _visit(row: VisitRow) -> VisitRecord:
+    return VisitRecord(row.id, row.elder_id, row.visit_date, row.method, row.visitor, row.risk,
+                       row.emergency, row.change_found, dict(row.entry), row.plan_ref, row.tier,
+                       row.created_by)
+
+
+def _referral(row: ReferralRow) -> ReferralRecord:
+    return ReferralRecord(row.id, row.visit_id, row.elder_id, row.kind, row.target, row.note,
+                          row.status, row.opened_on, row.closed_on, row.outcome, row.version)
+
+
+def referral_payload(row: ReferralRow) -> dict[str, Any]:
+    """The synced form of a referral version."""
+    return {"elder_id": row.elder_id, "visit_id": row.visit_id, "kind": row.kind,
+            "target": row.target, "note": row.note, "status": row.status,
+            "opened_on": row.opened_on.isoformat(),
+            "closed_on": row.closed_on.isoformat() if row.closed_on else None,
+            "outcome": row.outcome}
+
+
+class VisitBook:
+    """Visits and referrals of one open workspace (use :attr:`Workspace.visits`)."""
+
+    def __init__(self, workspace: Workspace) -> None:
+        self._ws = workspace
+
+    # ------------------------------------------------------------------ plan
+
+    @property
+    def plans_dir(self) -> Path:
+        """Where this workspace keeps installed plan versions."""
+        return workspace_plans_dir(self._ws.data_dir)
+
+    def plans(self) -> PlanRegistry:
+        """The bundled and installed plan versions."""
+        return load_plans(self.plans_dir, load_workspace_lists(self._ws.data_dir).vocabulary)
+
+    def plan(self, as_of: dt.date) -> VisitPlan:
+        """The plan in force on ``as_of``."""
+        return self.plans().in_force(as_of)
+
+    def install_plan(self, path: Path) -> VisitPlan:
+        """Install a new plan version (supervisors only; validated first)."""
+        if self._ws.current_user.role != "supervisor":
+            raise InputRejected([Problem("role", "forbidden", "只有管理员可以安装探访计划")])
+        return install_plan_file(path, self.plans_dir)
+
+    # ------------------------------------------------------------------ writing
+
+    def record(self, elder_id: str, data: Mapping[str, Any],
+               today: dt.date | None = None) -> VisitRecord:
+        """Validate and append one visit (with its referrals); refused whole when bad."""
+        today = today or dt.date.today()
+        plan = self.plan(today)
+        lists = load_workspace_lists(self._ws.data_dir)
+        item_ids = {i.id for v in lists.in_force(today) for i in v.items}
+        entry = parse_visit(data, plan.record, item_ids, today)
+        elder = self._ws.get_elder(elder_id)
+        if elder.transferred_to:
+            raise InputRejected([Problem("elder_id", "transferred",
+                                         f"该老人已迁往{elder.transferred_to}，不能在此记录探访")])
+        tier = TierCalculator(plan, entry.visit_date).tier_of(dict(elder.attributes)).label
+        user = self._ws.current_user.username
+        visit_id = new_id()
+        now = changelog.utc_now()
+        payload = {"elder_id": elder_id, "entry": entry.to_json(), "plan": plan.ref,
+                   "tier": tier, "created_by": user}
+        with self._ws._writing() as (session, state):
+            row = VisitRow(id=visit_id, elder_id=elder_id, visit_date=entry.visit_date,
+                           method=entry.method, visitor=entry.visitor, risk=entry.risk,
+                           emergency=entry.emergency, change_found=entry.change_found,
+                           entry=entry.to_json(), plan_ref=plan.ref, tier=tier,
+                           device_id=self._ws.device_id, created_by=user, created_at=now)
+            session.add(row)
+            self._ws._log(session, state, "visit", visit_id, 1, payload,
+                          "record_visit", {"elder_id": elder_id})
+            for referral in entry.referrals:
+                ref = ReferralRow(id=new_id(), visit_id=visit_id, elder_id=elder_id,
+                                  kind=referral.kind, target=referral.target,
+                                  note=referral.note, status="open",
+                                  opened_on=entry.visit_date, closed_on=None, outcome=None,
+                                  version=1)
+                session.add(ref)
+                self._ws._log(session, state, "referral", ref.id, 1,
+                              referral_payload(ref), "open_referral", {"elder_id": elder_id})
+        return _visit(row)
+
+    def close_referral(self, referral_id: str, outcome: str,
+                       closed_on: dt.date | None = None) -> ReferralRecord:
+        """Close an open referral with what was done (a new version)."""
+        closed_on = closed_on or dt.date.today()
+        problems = []
+        text = outcome.strip() if isinstance(outcome, str) else ""
+        if not text:
+            problems.append(Problem("outcome", "required", "请写明办理结果"))
+        elif len(text) > NOTE_LIMIT:
+            problems.append(Problem("outcome", "too_long", f"办理结果不能超过 {NOTE_LIMIT} 字"))
+        with self._ws._writing() as (session, state):
+            row = session.get(ReferralRow, referral_id)
+            if row is None:
+                raise RecordNotFound("转介", referral_id)
+            if row.status == "closed":
+                problems.append(Problem("status", "closed", "该转介已办结"))
+            if closed_on < row.opened_on or closed_on > dt.date.today():
+                problems.append(Problem("closed_on", "date", "办结日期应在转介日期与今天之间"))
+            if problems:
+                raise InputRejected(problems)
+            row.status, row.closed_on, row.outcome = "closed", closed_on, text
+            row.version += 1
+            self._ws._log(session, state, "referral", row.id, row.version,
+                          referral_payload(row), "close_referral", {"elder_id": row.elder_id})
+            return _referral(row)
+
+    # ------------------------------------------------------------------ reading
+
+    def visits_for(self, elder_id: str) -> Sequence[VisitRecord]:
+        """An elder's visits, newest first."""
+        with self._ws._reading() as session:
+            rows = session.scalars(select(VisitRow).where(VisitRow.elder_id == elder_id)
+                                   .order_by(VisitRow.visit_date.desc(),
+                                             VisitRow.created_at.desc())).all()
+            return [_visit(r) for r in rows]
+
+    def referrals(self, *, status: str | None = None,
+                  elder_id: str | None = None) -> Sequence[ReferralRecord]:
+        """Referrals, oldest first (optionally only ``open`` or ``closed``, or one elder's)."""
+        query = select(ReferralRow).order_by(ReferralRow.opened_on, ReferralRow.id)
+        if status is not None:
+            query = query.where(ReferralRow.status == status)
+        if elder_id is not None:
+            query = query.where(ReferralRow.elder_id == elder_id)
+        with self._ws._reading() as session:
+            return [_referral(r) for r in session.scalars(query).all()]
+
+    def visit_frame(self) -> pd.DataFrame:
+        """Every visit: ``visit_id``, ``elder_id``, ``visit_date`` (for the measure)."""
+        with self._ws.engine.connect() as conn:
+            rows = conn.execute(select(VisitRow.id, VisitRow.elder_id,
+                                       VisitRow.visit_date)).all()
+        return pd.DataFrame(rows, columns=["visit_id", "elder_id", "visit_date"])
+
+    def referral_frame(self) -> pd.DataFrame:
+        """Every referral: ``referral_id``, ``elder_id``, ``status``."""
+        with self._ws.engine.connect() as conn:
+            rows = conn.execute(select(ReferralRow.id, ReferralRow.elder_id,
+                                       ReferralRow.status)).all()
+        return pd.DataFrame(rows, columns=["referral_id", "elder_id", "status"])
+
+    def reassessment_proposals(self) -> dict[str, str]:
+        """Elders whose latest visit found a change after their last assessment: elder id →
+        the proposal text (即时评估, reason 状况发生变化, with the note and the date)."""
+        with self._ws._reading() as session:
+            rows = session.execute(
+                select(VisitRow.elder_id, VisitRow.visit_date, VisitRow.entry,
+                       Elder.last_assessed)
+                .join(Elder, Elder.id == VisitRow.elder_id)
+                .where(VisitRow.change_found.is_(True))
+                .order_by(VisitRow.visit_date)).all()
+        proposals: dict[str, str] = {}
+        for elder_id, day, entry, assessed in rows:
+            if assessed is not None and assessed >= day:
+                proposals.pop(elder_id, None)
+                continue
+            note = str(entry.get("change_note", ""))
+            proposals[elder_id] = f"{CHANGE_REASON}（{day.isoformat()}：{note}）"
+        return proposals
