@@ -29,7 +29,7 @@ from assessment.visits.plan import VisitPlan
 
 SHEET_COLUMNS = ("序号", "姓名", "分级", "频次", "状态", "最近探访", "应于此日前", "建议即时评估",
                  "需核实", "探访日期", "方式", "发现情况及签名")
-_WIDTHS = (10, 22, 16, 16, 22, 22, 22, 34, 30, 22, 14, 47)
+_WIDTHS = (12, 22, 16, 16, 22, 22, 22, 34, 30, 22, 14, 45)
 _HEADER_FILL = PatternFill("solid", fgColor="DDE5F0")
 
 
@@ -63,12 +63,12 @@ def _village_story(rows: Sequence[PlanRow], plan: VisitPlan, as_of: dt.date, fon
         data.append([Paragraph(v, cell) for v in values])
     if not to_visit:
         data.append([Paragraph("本期应探访的老人均已探访", cell)] + [""] * (len(SHEET_COLUMNS) - 1))
-    table = Table(data, colWidths=[w * mm for w in _WIDTHS], repeatRows=1)
+    heights = [None] + [10 * mm] * (len(data) - 1)
+    table = Table(data, colWidths=[w * mm for w in _WIDTHS], rowHeights=heights, repeatRows=1)
     table.setStyle(TableStyle([
         ("GRID", (0, 0), (-1, -1), 0.5, colors.grey),
         ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#DDE5F0")),
         ("VALIGN", (0, 0), (-1, -1), "TOP"),
-        ("ROWHEIGHT", (0, 1), (-1, -1), 12 * mm),
     ]))
     story.append(table)
     story.append(Spacer(1, 3 * mm))
