@@ -159,10 +159,10 @@ def run_stats(args: argparse.Namespace, workspace: Any) -> int:
 
 def run_record(args: argparse.Namespace, workspace: Any) -> int:
     """Handler of ``yinling visits record``."""
-    from assessment.jsonio import read_json_source
+    from assessment.inputreader import read_json
     from assessment.records.api import RecordNotFound
 
-    data = read_json_source(args.file)
+    data = read_json(args.file)
     elder_id = args.elder
     found = workspace.find_elder_by_id_number(args.elder) if len(args.elder) == 18 else None
     if found is not None:

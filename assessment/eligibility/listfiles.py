@@ -361,3 +361,4 @@ def _file_error(file: str, exc: InputRejected) -> FormFileError:
 read_settings = _settings
 read_date = _date
 read_text = _text
+file_error = _file_error

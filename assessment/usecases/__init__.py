@@ -6,6 +6,7 @@ the same function on its background helper and the command line in the foregroun
 steps, the rules and the audit entries are the same whichever face started the job.
 
 ``sync_now`` (push, pull, announced lists), ``certificates`` (one or a batch, reprint rule,
-audit), ``rosters`` (乡镇服务名单 over the whole registry) and ``statistics`` (the statistics
-tables and their Excel export).
+audit), ``rosters`` (乡镇服务名单 over the whole registry), ``statistics`` (the statistics
+tables and their Excel export) and ``visits`` (探访关爱: the plan per village, its sheets, the
+monthly visit rate).
 """

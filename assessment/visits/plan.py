@@ -14,14 +14,19 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
-
-from assessment.eligibility.listfiles import read_date, read_settings, read_text
+from assessment.eligibility.listfiles import (
+    LIST_FILE_LIMITS,
+    file_error,
+    read_date,
+    read_settings,
+    read_text,
+)
 from assessment.eligibility.resolve import Resolver
 from assessment.eligibility.rules import Period, RuleNode
 from assessment.eligibility.syntax import ExpressionError
 from assessment.eligibility.vocabulary import Vocabulary
-from assessment.errors import FormFileError
+from assessment.errors import FormFileError, InputRejected
+from assessment.inputreader import parse_yaml, read_bytes
 
 FREQUENCIES = {"week": "每周", "month": "每月", "quarter": "每季度"}
 _PLAN_KEYS = frozenset({"kind", "plan", "version", "title", "provisional", "effective_from",
@@ -183,11 +188,12 @@ def parse_plan(data: Any, vocabulary: Vocabulary, file: str, digest: str = "") -
 
 
 def load_plan_file(path: Path, vocabulary: Vocabulary) -> VisitPlan:
-    """Load and validate one plan file; raise :class:`FormFileError` when it is bad."""
+    """Load and validate one plan file (through the input reader's limits, like list files);
+    raise :class:`FormFileError` when it is bad."""
     file = str(path)
     try:
-        raw = path.read_bytes()
-        data = yaml.safe_load(raw.decode("utf-8"))
-    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
-        raise FormFileError(file, "", f"无法读取探访计划文件：{exc}") from exc
+        raw = read_bytes(path, LIST_FILE_LIMITS.max_bytes)
+        data = parse_yaml(raw, LIST_FILE_LIMITS, file)
+    except InputRejected as exc:
+        raise file_error(file, exc) from exc
     return parse_plan(data, vocabulary, file, hashlib.sha256(raw).hexdigest())

@@ -33,15 +33,17 @@ def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
 
 def test_due_lists_each_village_and_the_sheet_reads_back(
         cli_env: Workspace, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    zhang, _, wang = add_elders(cli_env)
+    _zhang, _, wang = add_elders(cli_env)
     cli_env.visits.record(wang.elder_id, visit())
     code, out, err = run(capsys, "due")
     assert (code, err) == (0, "")
     assert "应探访 3 人，本期已探访 1" in out
-    assert "张三" in out and "从未探访" in out
+    assert "张三" in out
+    assert "从未探访" in out
     code, out, _ = run(capsys, "due", "--village", "李家庄村")
     assert code == 0
-    assert "张三" in out and "王五" not in out
+    assert "张三" in out
+    assert "王五" not in out
     if shutil.which("pdftotext") is None:
         pytest.skip("pdftotext 未安装")
     sheet = tmp_path / "sheet.pdf"
@@ -50,9 +52,11 @@ def test_due_lists_each_village_and_the_sheet_reads_back(
     text = subprocess.run(["pdftotext", "-layout", str(sheet), "-"], check=True,
                           capture_output=True, text=True).stdout
     pages = text.split("\f")
-    assert "探访关爱计划表" in pages[0] and "李家庄村" in pages[0]
+    assert "探访关爱计划表" in pages[0]
+    assert "李家庄村" in pages[0]
     assert "王家庄村" in pages[1]  # one village per page
-    assert "张三" in pages[0] and "高风险" in pages[0]
+    assert "张三" in pages[0]
+    assert "高风险" in pages[0]
     assert "王五" not in text  # visited this period: counted, not listed
     assert "本期已探访 1 人" in pages[1]
 
@@ -114,7 +118,8 @@ def test_bad_arguments_are_refused_in_chinese(
     code, out, err = run(capsys, *args)
     assert code == 1
     assert out == ""
-    assert err.startswith("错误：") and message in err
+    assert err.startswith("错误：")
+    assert message in err
 
 
 def test_a_bad_visit_file_is_refused_naming_each_field(

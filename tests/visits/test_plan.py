@@ -81,7 +81,8 @@ def test_install_keeps_old_versions_and_refuses_a_changed_same_version(tmp_path:
         install_plan_file(path, folder)
 
 
-# Seed 003 §6: 及时排查独居、空巢、留守、失能、重残、计划生育特殊家庭等老年人,有针对性提供探访关爱服务。
+# Seed 003 §6: 及时排查独居、空巢、留守、失能、重残、计划生育特殊家庭等老年人,
+# 有针对性提供探访关爱服务。
 @pytest.mark.parametrize(
     ("profile", "tier"),
     [

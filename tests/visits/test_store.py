@@ -81,7 +81,7 @@ def test_the_store_offers_no_way_to_change_a_visit(workspace: Workspace) -> None
 
 
 def test_plan_status_follows_visits_and_attribute_changes(workspace: Workspace) -> None:
-    zhang, li, wang = add_elders(workspace)
+    _zhang, li, wang = add_elders(workspace)
     plan = visit_plan(workspace, TODAY)
     tiers = {r.name: (r.tier, r.ask) for r in plan.rows}
     # 李四 was never assessed: 失能 is unknown, so he is 待核实 and the visitor asks.
@@ -111,7 +111,7 @@ def test_a_change_found_proposes_an_immediate_reassessment(workspace: Workspace)
 
 
 def test_monthly_rate_per_village_township_and_total(workspace: Workspace) -> None:
-    zhang, _, wang = add_elders(workspace)
+    _zhang, _, wang = add_elders(workspace)
     workspace.visits.record(wang.elder_id, visit(referrals=[
         {"kind": "department", "target": "乡镇卫生院", "note": "血压高"}]))
     month = TODAY.strftime("%Y-%m")
