@@ -24,6 +24,7 @@ from assessment.records import changelog
 from assessment.records.api import RecordNotFound
 from assessment.records.schema import Elder
 from assessment.records.visit_schema import ReferralRow, VisitRow
+from assessment.registry.status import check_writable
 from assessment.visits.plan import VisitPlan
 from assessment.visits.plans import PlanRegistry, install_plan_file, load_plans, workspace_plans_dir
 from assessment.visits.record import CHANGE_REASON, NOTE_LIMIT, parse_visit
@@ -128,6 +129,7 @@ class VisitBook:
         item_ids = {i.id for v in lists.in_force(today) for i in v.items}
         entry = parse_visit(data, plan.record, item_ids, today)
         elder = self._ws.get_elder(elder_id)
+        check_writable(elder.status)
         if elder.transferred_to:
             raise InputRejected([Problem("elder_id", "transferred",
                                          f"该老人已迁往{elder.transferred_to}，不能在此记录探访")])

@@ -2,7 +2,8 @@
 
 Both the app and ``yinling visits`` call these; nothing here knows about Qt or the terminal.
 The registry is read once per call from the open workspace: elders transferred to another
-township are not this township's to visit and are left out. The tier of every elder is
+township are not this township's to visit and are left out, and so are elders not on the
+roll on the day in question (deregistered or merged: the registry's one predicate). The tier of every elder is
 computed from the plan in force and the elder's current attributes and grade, so any change
 of those shows in the next plan.
 """
@@ -19,8 +20,10 @@ import pandas as pd
 from sqlalchemy import select
 
 from assessment.documents.visit_sheet import write_tables_xlsx, write_visit_sheet_pdf
+from assessment.registry.status import active_on
 from assessment.visits.measure import PlanRow, due_frame, monthly_measure, plan_rows
 from assessment.visits.plan import VisitPlan
+from assessment.visits.schedule import month_bounds
 
 Step = Callable[[int, int], None]
 
@@ -41,15 +44,16 @@ class VisitPlanResult:
         return found
 
 
-def registry_frame(workspace: Any) -> tuple[pd.DataFrame, list[dict[str, Any]]]:
-    """The elders this township visits (not transferred away) and their attributes."""
+def registry_frame(workspace: Any, as_of: dt.date) -> tuple[pd.DataFrame, list[dict[str, Any]]]:
+    """The elders this township visits on ``as_of`` — on the roll that day (not deregistered
+    or merged: the registry's one predicate), not transferred away — and their attributes."""
     from assessment.records.schema import Elder
 
     with workspace.engine.connect() as conn:
         rows = conn.execute(select(
             Elder.id, Elder.name, Elder.township, Elder.village, Elder.sex, Elder.birth_date,
             Elder.current_grade, Elder.attributes,
-        ).where(Elder.transferred_to.is_(None))).all()
+        ).where(Elder.transferred_to.is_(None), active_on(Elder.left_on, as_of))).all()
     elders = pd.DataFrame([r[:7] for r in rows], columns=[
         "elder_id", "name", "township", "village", "sex", "birth_date", "current_grade"])
     return elders, [dict(r[7] or {}) for r in rows]
@@ -61,7 +65,7 @@ def visit_plan(workspace: Any, as_of: dt.date | None = None, *,
     as_of = as_of or dt.date.today()
     book = workspace.visits
     plan = book.plan(as_of)
-    elders, attributes = registry_frame(workspace)
+    elders, attributes = registry_frame(workspace, as_of)
     rows = plan_rows(elders, attributes, book.visit_frame(), plan, as_of,
                      reassess=book.reassessment_proposals(), village=village)
     return VisitPlanResult(plan, as_of, tuple(rows))
@@ -72,7 +76,8 @@ def visit_measure(workspace: Any, month: str, *, today: dt.date | None = None) -
     today = today or dt.date.today()
     book = workspace.visits
     plan = book.plan(today)
-    elders, attributes = registry_frame(workspace)
+    _, last = month_bounds(month)
+    elders, attributes = registry_frame(workspace, min(last, today))
     return monthly_measure(elders, attributes, book.visit_frame(), book.referral_frame(), plan,
                            month, today=today)
 

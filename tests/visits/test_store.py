@@ -146,3 +146,13 @@ def test_only_a_supervisor_installs_a_plan(tmp_path: Path, workspace: Workspace)
         other.close()
     assert workspace.visits.install_plan(path).ref == "shanxi-visits@2027.1"
     assert PASSWORD
+
+
+def test_a_deregistered_elder_leaves_the_plan_from_that_day(workspace: Workspace) -> None:
+    zhang, _, _ = add_elders(workspace)
+    yesterday = TODAY - dt.timedelta(days=1)
+    workspace.deregister(zhang.elder_id, "死亡", TODAY)
+    assert "张三" in {r.name for r in visit_plan(workspace, yesterday).rows}
+    assert "张三" not in {r.name for r in visit_plan(workspace, TODAY).rows}
+    with pytest.raises(InputRejected, match="已注销"):
+        workspace.visits.record(zhang.elder_id, visit())
