@@ -3,9 +3,9 @@
 Both the app and ``yinling visits`` call these; nothing here knows about Qt or the terminal.
 The registry is read once per call from the open workspace: elders transferred to another
 township are not this township's to visit and are left out, and so are elders not on the
-roll on the day in question (deregistered or merged: the registry's one predicate). The tier of every elder is
-computed from the plan in force and the elder's current attributes and grade, so any change
-of those shows in the next plan.
+roll on the day in question (deregistered or merged: the registry's one predicate). The tier
+of every elder is computed from the plan in force and the elder's current attributes and
+grade, so any change of those shows in the next plan.
 """
 
 from __future__ import annotations
