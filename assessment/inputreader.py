@@ -115,7 +115,7 @@ def read_bytes(source: str | Path, max_bytes: int, name: str | None = None) -> b
     return data
 
 
-def _decode(data: bytes | str, source: str, limits: Limits) -> str:
+def _decode(data: bytes | bytearray | str, source: str, limits: Limits) -> str:
     if isinstance(data, str):
         if len(data) > limits.max_bytes:
             raise _too_large(source, len(data), limits.max_bytes)
@@ -265,7 +265,8 @@ def _check_values(value: Any, limits: Limits, source: str) -> None:
         raise InputRejected(problems)
 
 
-def parse_json(data: bytes | str, limits: Limits = DEFAULT_LIMITS, source: str = "输入") -> Any:
+def parse_json(data: bytes | bytearray | str, limits: Limits = DEFAULT_LIMITS,
+               source: str = "输入") -> Any:
     """Parse JSON within ``limits``; raise :class:`InputRejected` naming the path at fault."""
     text = _decode(data, source, limits)
     parse_int, parse_float = _make_number_hook(limits)
@@ -347,7 +348,10 @@ def parse_yaml(data: bytes | str, limits: Limits = DEFAULT_LIMITS, source: str =
     """Parse one YAML document within ``limits`` (safe types only, no aliases)."""
     text = _decode(data, source, limits)
     loader_class = type("_Loader", (_LimitedLoader,), {"limits": limits})
-    loader = loader_class(text)
+    try:  # the loader reads the text when made: a control character is refused there
+        loader = loader_class(text)
+    except yaml.YAMLError as exc:
+        raise _reject(source, "yaml", f"YAML 格式错误：{exc}") from exc
     try:
         value = loader.get_single_data()
     except _YamlRefused as exc:

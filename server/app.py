@@ -17,7 +17,7 @@ from server.config import Settings
 from server.context import ServerContext
 from server.errors import ServerError
 from server.routes import admin, pages, public, sync, verify
-from server.validation import invalid_request
+from server.validation import BodyRefused, body_refused, invalid_request, rejected_json
 
 log = logging.getLogger("server")
 
@@ -30,8 +30,7 @@ async def _server_error(_request: Request, exc: Exception) -> JSONResponse:
 async def _rejected(_request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, InputRejected)
     detail = exc.reason if isinstance(exc, BundleRejected) else str(exc)
-    problems = [{"field": p.field, "code": p.code, "message": p.message} for p in exc.problems]
-    return JSONResponse({"detail": detail, "problems": problems}, status_code=400)
+    return JSONResponse({**rejected_json(exc), "detail": detail}, status_code=400)
 
 
 def create_app(settings: Settings | None = None, ctx: ServerContext | None = None) -> FastAPI:
@@ -57,6 +56,7 @@ def create_app(settings: Settings | None = None, ctx: ServerContext | None = Non
     app.add_exception_handler(ServerError, _server_error)
     app.add_exception_handler(InputRejected, _rejected)
     app.add_exception_handler(RequestValidationError, invalid_request)
+    app.add_exception_handler(BodyRefused, body_refused)
     app.include_router(public.router)
     app.include_router(sync.router)
     app.include_router(admin.router)

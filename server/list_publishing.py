@@ -16,11 +16,11 @@ import hashlib
 from dataclasses import dataclass
 from typing import Any
 
-import yaml
 from sqlalchemy import Connection, func, select
 
 from assessment.eligibility.listfiles import ServiceList, parse_list
 from assessment.errors import FormFileError, InputRejected, Problem
+from assessment.inputreader import DEFAULT_LIMITS, parse_yaml
 from server import county
 from server.county_lists import county_lists
 from server.db.tables import list_versions
@@ -54,25 +54,20 @@ def published_versions(conn: Connection) -> list[dict[str, Any]]:
                                   .order_by(v.published_at.desc(), v.id.desc()))]
 
 
-def _yaml(content: str) -> object:
-    try:
-        return yaml.safe_load(content)
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark
-        where = f"（第 {mark.line + 1} 行第 {mark.column + 1} 列附近）" if mark else ""
-        raise _refuse(f"清单文件不是有效的 YAML{where}") from exc
-    except (yaml.YAMLError, RecursionError) as exc:
-        raise _refuse("清单文件不是有效的 YAML") from exc
+LIST_LIMITS = DEFAULT_LIMITS.with_max_bytes(4 * 1024 * 1024)
+"""A service-list file: read with the input limits (size, depth, integer digits, text)."""
 
 
-def check_list_file(conn: Connection, data: bytes) -> tuple[str, ServiceList]:
+def check_list_file(conn: Connection, data: bytes, field: str = "file"
+                    ) -> tuple[str, ServiceList]:
     """The file's text and the list it holds, or :class:`InputRejected` saying why a laptop
-    would reject it (or why publishing it again is pointless)."""
+    would reject it (or why publishing it again is pointless); ``field`` names the file in
+    the refusal (``file`` uploaded on a page, ``content`` of the admin API)."""
     try:
         content = data.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise _refuse("清单文件应为 UTF-8 编码的 YAML 文本") from exc
-    raw = _yaml(content)
+    raw = parse_yaml(content, LIST_LIMITS, field)
     held = county_lists(conn)
     try:
         parsed = parse_list(raw, held.vocabulary, SOURCE, hashlib.sha256(data).hexdigest())
@@ -103,7 +98,7 @@ def publish_checked(conn: Connection, list_id: str, version: int, content: str,
                     actor: str) -> str:
     """Check a list file given as text and publish it under ``list_id``/``version`` (the admin
     API and the CLI); its SHA-256."""
-    check_list_file(conn, content.encode("utf-8"))
+    check_list_file(conn, content.encode("utf-8"), "content")
     return county.publish_list(conn, list_id, version, content, actor)
 
 

@@ -16,8 +16,9 @@ from server.deps import AdminDep, ContextDep, read_body
 from server.list_publishing import publish_checked
 from server.stats import county_summary, parse_day
 from server.transfers import transfer_item
+from server.validation import LimitedRoute
 
-router = APIRouter(prefix="/admin", tags=["admin"])
+router = APIRouter(prefix="/admin", tags=["admin"], route_class=LimitedRoute)
 
 
 class TownshipIn(BaseModel):

@@ -13,7 +13,6 @@ account and code functions of :mod:`server.county`, :func:`server.enrolment.enro
 
 from __future__ import annotations
 
-import json
 import logging
 import re
 from datetime import date
@@ -26,6 +25,7 @@ from starlette.responses import Response
 
 from assessment.documents.statistics import default_period
 from assessment.errors import InputRejected
+from assessment.inputreader import DEFAULT_LIMITS, parse_json
 from assessment.wire.bundle import BundleRejected
 from server import county, review
 from server.auth import check_admin
@@ -630,9 +630,10 @@ async def enrol_upload(request: Request, ctx: ContextDep, session: SessionDep) -
     if not upload.data:
         return refused("请选择笔记本生成的登记申请文件（.json）。")
     try:
-        wanted = json.loads(upload.data.decode("utf-8-sig"))
-    except (UnicodeDecodeError, ValueError, RecursionError):
-        return refused("所选文件不是登记申请文件（不是有效的 JSON 文本）。")
+        wanted = parse_json(upload.data, DEFAULT_LIMITS.with_max_bytes(ENROL_REQUEST_LIMIT),
+                            "file")
+    except InputRejected as exc:
+        return refused(f"所选文件不是登记申请文件（不是有效的 JSON 文本：{problem_text(exc)}）。")
 
     def work() -> dict[str, Any]:
         with ctx.engine.begin() as conn:

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from fastapi import APIRouter, Request
 from starlette.concurrency import run_in_threadpool
 
-from assessment.errors import InputRejected, Problem
+from assessment.inputreader import DEFAULT_LIMITS, parse_json
 from server.county import county_public
 from server.deps import ContextDep, read_body
 from server.enrolment import enrol
@@ -32,16 +31,14 @@ async def county(ctx: ContextDep) -> dict[str, str]:
 
 ENROL_BODY_BYTES = 16 * 1024
 """An enrolment request: a one-time code, two public keys and a label."""
+ENROL_LIMITS = DEFAULT_LIMITS.with_max_bytes(ENROL_BODY_BYTES)
 
 
 @router.post("/enrol")
 async def enrol_device(request: Request, ctx: ContextDep) -> dict[str, Any]:
     """Enrol a laptop with a one-time code; answer with the county's signed profile."""
     body = await read_body(request, ENROL_BODY_BYTES)
-    try:
-        data = json.loads(body)
-    except ValueError as exc:
-        raise InputRejected([Problem("body", "json", "请求内容不是有效的 JSON")]) from exc
+    data = parse_json(body, ENROL_LIMITS, "body")
 
     def work() -> dict[str, Any]:
         with ctx.engine.begin() as conn:

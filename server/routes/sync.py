@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Sequence
 from functools import partial
 from typing import Annotated, Any
@@ -12,6 +11,7 @@ from sqlalchemy import Connection, select
 from starlette.concurrency import run_in_threadpool
 
 from assessment.errors import InputRejected, Problem
+from assessment.inputreader import DEFAULT_LIMITS, parse_json
 from assessment.wire.changes import CHANGE_LINES, Change, change_from_json, split_change_lines
 from server.db.engine import is_sqlite
 from server.db.tables import list_versions
@@ -22,6 +22,9 @@ from server.ingest import gc_paused, held_changes, ingest
 
 router = APIRouter(prefix="/sync", tags=["sync"])
 
+
+PUSH_LIMITS = DEFAULT_LIMITS
+"""Push bodies are read with the input limits (the size was bounded as the body streamed in)."""
 
 Held = Callable[[Sequence[tuple[int, str]]], set[int]]
 """Given (seq, hash) pairs, the seqs the county already holds with that very hash."""
@@ -35,10 +38,7 @@ def parse_push(body: bytes | bytearray, device_id: str, max_batch: int,
     (its content is ignored either way); every other change is verified in full, and any
     malformed change refuses the whole batch.
     """
-    try:
-        data = json.loads(body)
-    except (ValueError, RecursionError) as exc:  # RecursionError: nested absurdly deep
-        raise InputRejected([Problem("body", "json", "请求内容不是有效的 JSON")]) from exc
+    data = parse_json(body, PUSH_LIMITS.with_max_bytes(len(body)), "body")
     if not isinstance(data, dict) or set(data) != {"changes"} or \
             not isinstance(data["changes"], list):
         raise InputRejected([Problem("body", "format", "推送内容应为 {\"changes\": [...]}")])
@@ -88,11 +88,7 @@ def parse_push_lines(body: bytes | bytearray, device_id: str, max_batch: int,
         if seq in known:
             duplicates += 1
             continue
-        try:
-            item = json.loads(text)
-        except (ValueError, RecursionError) as exc:
-            raise InputRejected([Problem(f"changes[{i}]", "json",
-                                         "变更内容不是有效的 JSON")]) from exc
+        item = parse_json(text, PUSH_LIMITS.with_max_bytes(len(text)), f"changes[{i}]")
         if isinstance(item, dict) and item.get("device_id") != device_id:
             raise InputRejected([Problem("changes", "device", "只能推送本设备的变更")])
         change = change_from_json(item, f"changes[{i}]")

@@ -384,7 +384,8 @@ def test_a_list_published_on_the_page_reaches_the_laptops_and_a_broken_one_is_re
     broken_rule = content.replace("dwelling == community and", "dwelling === community and")
     before = state(server)
     for data, message in (
-            (b"kind: service-list\nitems: [\n", "不是有效的 YAML（第 3 行"),
+            (b"kind: service-list\nitems: [\n", "YAML 格式错误（第 3 行"),
+            (b"kind: service-list\nversion: " + b"9" * 5000 + b"\n", "整数位数过多（5000 位"),
             ("清单".encode("utf-16"), "UTF-8"),
             (content.replace("kind: service-list", "kind: vocabulary").encode(),
              "kind：不是服务清单文件"),

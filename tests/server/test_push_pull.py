@@ -220,7 +220,7 @@ def test_requests_are_authenticated_and_scoped(
         signed = sign_request(one.keys.device_id, one.keys.sign_key, "POST", "/sync/push", deep)
         refused = http.post("/sync/push", content=deep, headers=signed)
         assert refused.status_code == 400
-        assert "JSON" in refused.json()["detail"]
+        assert "嵌套层数超过" in refused.json()["detail"]
     # Pushing someone else's changes is refused whole.
     with two.client() as client, pytest.raises(SyncError, match="本设备"):
         client.request("POST", "/sync/push", payload={

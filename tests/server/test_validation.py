@@ -33,7 +33,8 @@ def test_bad_admin_requests_name_their_fields_in_chinese(shared_server: ServerPr
         broken = http.post("/admin/townships", content=b"{not json",
                            headers={"Content-Type": "application/json"})
         assert broken.status_code == 400
-        assert "不是有效的 JSON" in broken.json()["detail"]
+        assert "JSON 格式错误（第 1 行第 2 列）" in broken.json()["detail"]
+        assert [p["field"] for p in broken.json()["problems"]] == ["body"]
         flag = http.get("/admin/review/conflicts", params={"all": "perhaps"})
         assert flag.status_code == 400
         assert "all：应为 true 或 false" in flag.json()["detail"]
