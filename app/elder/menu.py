@@ -1,4 +1,4 @@
-"""The 老人 menu: 新建老人 (Ctrl+N).
+"""The 老人 menu: 新建老人 (Ctrl+N) and 导入部门名单….
 
 The menu knows nothing of the main window: it adds its action to a menu bar and reports a new
 elder through :attr:`ElderMenu.elder_created`; the window decides what to show.
@@ -13,6 +13,7 @@ from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QMenuBar, QWidget
 
 from app.elder.new_elder_dialog import NewElderDialog
+from app.elder.roster_import_dialog import RosterImportDialog
 
 
 class ElderMenu(QObject):
@@ -20,6 +21,8 @@ class ElderMenu(QObject):
 
     elder_created = Signal(str, str)
     """The new elder's id and name."""
+    roster_imported = Signal(object)
+    """The summary of a roster import that was applied."""
 
     def __init__(self, parent: QWidget, bar: QMenuBar, workspace: Any) -> None:
         super().__init__(parent)
@@ -29,13 +32,24 @@ class ElderMenu(QObject):
         self.new_elder = QAction("新建老人…", parent)
         self.new_elder.setShortcut(QKeySequence("Ctrl+N"))
         self.new_elder.triggered.connect(self.open_new_elder)
+        self.import_roster = QAction("导入部门名单…", parent)
+        self.import_roster.setToolTip("民政、残联、卫健、退役军人事务的名单：按身份证号更新救助身份等属性")
+        self.import_roster.triggered.connect(self.open_roster_import)
         elders = bar.addMenu("老人(&E)")
         elders.addAction(self.new_elder)
+        elders.addAction(self.import_roster)
 
     def open_new_elder(self) -> NewElderDialog:
         """新建老人; :attr:`elder_created` is emitted after 建档."""
         dialog = NewElderDialog(self.workspace, self._parent)
         dialog.accepted.connect(lambda: self._elder_created(dialog))
+        dialog.open()
+        return dialog
+
+    def open_roster_import(self) -> RosterImportDialog:
+        """导入部门名单; :attr:`roster_imported` is emitted after an import is applied."""
+        dialog = RosterImportDialog(self.workspace, self._parent)
+        dialog.imported.connect(self.roster_imported)
         dialog.open()
         return dialog
 

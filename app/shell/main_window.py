@@ -103,6 +103,7 @@ class MainWindow(QMainWindow):
             self.sync_menu.elder_opened.connect(self.open_elder)
         self.elder_menu = ElderMenu(self, self.menuBar(), ctx.workspace)
         self.elder_menu.elder_created.connect(self._elder_created)
+        self.elder_menu.roster_imported.connect(lambda _summary: self.roster.refresh())
         self.lists_menu = ListsMenu(self, self.menuBar(), ctx.workspace, ctx.data_dir)
         self.lists_menu.lists_changed.connect(self._lists_changed)
 

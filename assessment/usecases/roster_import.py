@@ -20,6 +20,7 @@ from assessment.ids import new_id
 from assessment.registry.kinds import KINDS, RosterKind
 from assessment.registry.plan import eligibility_changes, plan_import
 from assessment.registry.rosters import read_roster
+from assessment.usecases.progress import CancelToken, Job, ProgressFn
 
 SOURCE_LIMIT = 100
 Progress = Callable[[int, int, str], None]
@@ -80,3 +81,18 @@ def import_roster(workspace: Any, path: Path, *, kind: str, source: str, as_of: 
         applied = True
     step(4, 4, "完成")
     return plan.summary(dry_run=dry_run, applied=applied)
+
+
+def roster_import_job(workspace: Any, path: Path, *, kind: str, source: str, as_of: date,
+                      dry_run: bool) -> Job:
+    """:func:`import_roster` as a background job (the desktop's import dialog)."""
+    def job(progress: ProgressFn, token: CancelToken) -> dict[str, Any]:
+        def step(done: int, total: int, text: str) -> None:
+            if done < total - 1:  # cancelling stops before the write, never during it
+                token.check()
+            progress(done, total, text)
+
+        return import_roster(workspace, path, kind=kind, source=source, as_of=as_of,
+                             dry_run=dry_run, progress=step)
+
+    return job

@@ -131,3 +131,50 @@ def test_legacy_15_digit_number_of_a_registered_elder_is_shown_first(
     dialog.submit()
     assert dialog.created is None  # the store refuses the same number all the same
     assert "已登记" in dialog.problems["id_number"].text()
+
+
+def test_roster_import_dialog_previews_then_imports(qtbot: QtBot, ctx: AppContext,
+                                                    tmp_path: Path) -> None:
+    from openpyxl import Workbook
+
+    from app.elder.roster_import_dialog import RosterImportDialog
+
+    workspace = ctx.workspace
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.append(["公民身份号码", "姓名", "优抚类别"])
+    sheet.append([KNOWN_ID, "张三峰", "在乡复员军人"])
+    sheet.append(["110101193001010018", "某人", "烈士遗属"])
+    sheet.append([KNOWN_ID[:-1] + "0", "坏号", "烈士遗属"])
+    path = tmp_path / "veterans.xlsx"
+    book.save(path)
+    dialog = RosterImportDialog(workspace)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    dialog.path.setText(str(path))
+    dialog.kind.setCurrentIndex(dialog.kind.findData("veteran"))
+    dialog.source.setText("县退役军人事务局")
+    assert dialog.run(dry_run=False) is None  # 导入 needs a preview first
+    assert "请先预览" in dialog.problem.text()
+    task = dialog.run(dry_run=True)
+    assert task is not None
+    qtbot.waitUntil(lambda: dialog.summary is not None, timeout=20000)
+    text = dialog.summary_view.toPlainText()
+    assert text.startswith("预览（尚未写入）：共 3 行，匹配 1 人，更新 1 人")
+    assert "第 3 行：110101193001010018" in text
+    assert "第 4 行【公民身份号码】" in text
+    assert "登记为“张三丰”，名单为“张三峰”" in text
+    found = workspace.find_elder_by_id_number(KNOWN_ID)
+    assert found is not None
+    assert not workspace.get_elder(found.elder_id).attributes.get("veteran_status")
+    assert dialog.import_button.isEnabled()
+    dialog.summary = None
+    with qtbot.waitSignal(dialog.imported, timeout=20000):
+        dialog.import_button.click()
+    assert workspace.get_elder(found.elder_id).attributes["veteran_status"] == ["在乡复员军人"]
+    assert dialog.summary_view.toPlainText().startswith("已导入")
+    # Changing an input asks for a new preview.
+    dialog.source.setText("别的来源")
+    assert not dialog.import_button.isEnabled()
+    dialog.grab().save(str(tmp_path / "import.png"))
