@@ -36,6 +36,7 @@ from sqlalchemy import Connection, Select, select
 from assessment.documents.frames import profiles_frame, registry_results
 from assessment.documents.statistics import StatisticsInput
 from assessment.eligibility.registry import ListRegistry
+from assessment.registry.current import current_rows
 from server.db.tables import record_heads, townships
 
 CHUNK = 5000
@@ -141,10 +142,7 @@ def read_assessments(conn: Connection) -> pd.DataFrame:
 def current_assessments(assessments: pd.DataFrame) -> pd.DataFrame:
     """Per elder id: ``current_grade`` and ``last_assessed`` of its latest finalized (not
     superseded) assessment by reference date, then finalization time."""
-    finalized = assessments[assessments["status"] == "finalized"]
-    latest = (finalized.sort_values(["elder_id", "reference_date", "finalized_at",
-                                     "assessment_id"], na_position="first", kind="stable")
-              .drop_duplicates("elder_id", keep="last"))
+    latest = current_rows(assessments)
     return pd.DataFrame({"current_grade": latest["final_grade"].to_numpy(dtype=np.float64),
                          "last_assessed": latest["reference_date"].to_numpy()},
                         index=pd.Index(latest["elder_id"].to_numpy(dtype=object)))

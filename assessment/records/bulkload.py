@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, func, select
@@ -40,6 +40,7 @@ from assessment.records.schema import (
     Village,
 )
 from assessment.records.search import elder_terms, sort_key, village_keys
+from assessment.registry.current import current_key
 from assessment.scoring import Grader
 from assessment.wire.hlc import HybridClock
 
@@ -198,8 +199,8 @@ def _denormalise(elders: Sequence[dict[str, Any]], assessments: Sequence[dict[st
         finals = [a for a in mine if a["status"] == AssessmentStatus.FINALIZED.value]
         if not finals:
             continue
-        current = max(finals, key=lambda a: (a["reference_date"] or date.min,
-                                             a["finalized_at"] or datetime.min))
+        current = max(finals, key=lambda a: current_key(a["reference_date"], a["finalized_at"],
+                                                     a["id"]))
         elder["current_assessment_id"] = current["id"]
         elder["current_grade"] = current["final_grade"]
         elder["last_assessed"] = current["reference_date"]

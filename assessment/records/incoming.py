@@ -60,6 +60,7 @@ from assessment.records.sync_schema import (
     SyncIncoming,
     SyncStateRow,
 )
+from assessment.registry.current import COUNTED_STATUS, newest_first
 from assessment.registry.status import MERGED
 from assessment.registry.status import RECORD_TYPE as STATUS_RECORD
 from assessment.registry.status import parse_payload as parse_status
@@ -548,14 +549,14 @@ def _apply_waiting(ctx: _Context) -> None:
 
 
 def refresh_current(session: Session, elder: Elder, interval_months: int) -> None:
-    """Recompute an elder's denormalised current grade, last assessment and due date (the
-    same rule as a finalize on this laptop)."""
+    """Recompute an elder's denormalised current grade, last assessment and due date
+    (:mod:`assessment.registry.current`: the one rule, also for a finalize on this laptop)."""
     session.flush()
     current = session.scalars(
         select(Assessment)
-        .where(Assessment.elder_id == elder.id,
-               Assessment.status == AssessmentStatus.FINALIZED.value)
-        .order_by(Assessment.reference_date.desc(), Assessment.finalized_at.desc())
+        .where(Assessment.elder_id == elder.id, Assessment.status == COUNTED_STATUS)
+        .order_by(*newest_first(Assessment.reference_date, Assessment.finalized_at,
+                                Assessment.id))
         .limit(1)).first()
     if current is None:
         elder.current_assessment_id = elder.current_grade = None

@@ -41,7 +41,7 @@ from assessment.eligibility import load_workspace_lists, match_profile
 from assessment.errors import FormFileError, InputRejected, Problem
 from assessment.forms import Form, default_form
 from assessment.ids import new_id
-from assessment.records import bulkload, changelog, lifecycle, roster
+from assessment.records import bulkload, changelog, incoming, lifecycle, roster
 from assessment.records.accounts import check_display_name, check_role, check_username
 from assessment.records.api import (
     AssessmentRecord,
@@ -683,24 +683,8 @@ class Workspace(WorkspaceSync, WorkspaceRegistry):
 
     def _refresh_current(self, session: Session, elder: Elder) -> None:
         """Recompute the elder's denormalised current grade, last assessment and due date."""
-        session.flush()
-        current = session.scalars(
-            select(Assessment)
-            .where(Assessment.elder_id == elder.id,
-                   Assessment.status == AssessmentStatus.FINALIZED.value)
-            .order_by(Assessment.reference_date.desc(), Assessment.finalized_at.desc())
-            .limit(1)
-        ).first()
-        if current is None:
-            elder.current_assessment_id = elder.current_grade = None
-            elder.last_assessed = elder.due_on = None
-            return
-        elder.current_assessment_id = current.id
-        elder.current_grade = current.final_grade
-        elder.last_assessed = current.reference_date
-        interval = int(self.get_setting(ROUTINE_INTERVAL_MONTHS.key))
-        elder.due_on = (lifecycle.due_date(current.reference_date, interval)
-                        if current.reference_date else None)
+        incoming.refresh_current(session, elder,
+                                 int(self.get_setting(ROUTINE_INTERVAL_MONTHS.key)))
 
     def correct(self, assessment_id: str, reason: str) -> AssessmentRecord:
         """Open a correction of a finalized assessment (see the module docstring); ``reason``
