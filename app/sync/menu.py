@@ -98,9 +98,12 @@ class SyncMenu(QObject):
 
     def update_actions(self) -> None:
         """Enable what can run now; what cannot says why (tooltip and status tip)."""
-        enrolled = self.controller.enrolled()
-        revoked = self.controller.revoked() is not None
-        why = self.sync_blocked_reason()
+        try:
+            enrolled = self.controller.enrolled()
+            revoked = self.controller.revoked() is not None
+            why = self.sync_blocked_reason()
+        except StoreError:  # the store closed while signing out or locking: nothing to show
+            return
         sync_targets = [self.sync_action]
         if self.toolbar_action is not None:
             sync_targets.append(self.toolbar_action)

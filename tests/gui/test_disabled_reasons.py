@@ -36,3 +36,13 @@ def test_unenrolled_laptop_disables_sync_and_says_why(qtbot: QtBot, ctx: AppCont
     assert window.statusBar().currentMessage() == f"无法同步：{NOT_ENROLLED}"
     assert window.sync is not None
     assert not window.sync.running()
+
+
+def test_status_refresh_after_the_store_closed_is_quiet(qtbot: QtBot, ctx: AppContext) -> None:
+    window = MainWindow(ctx)
+    qtbot.addWidget(window)
+    assert window.sync is not None
+    ctx.workspace.close()  # locking or signing out closes the store; a timer may still fire
+    window.sync.refresh_status()  # would raise in the menu's slot (a Qt event-loop error)
+    assert window.sync_menu is not None
+    assert not window.sync_menu.sync_action.isEnabled()
