@@ -29,6 +29,7 @@ from app.lists.menu import ListsMenu
 from app.roster.view import RosterPage
 from app.shell.drafts_dialog import DraftsDialog
 from app.shell.settings_dialog import SettingsDialog
+from app.sync.device_dialog import DeviceDetailsDialog, DeviceIdentity
 from app.sync.menu import install_sync
 from assessment.records.api import AssessmentRecord, RecordNotFound
 
@@ -90,7 +91,11 @@ class MainWindow(QMainWindow):
         status.addWidget(self.user_label)
         status.addWidget(self.count_label)
         status.addPermanentWidget(self.save_label)
-        status.addPermanentWidget(QLabel(f"设备 {ctx.workspace.device_id[-8:]}"))
+        self.device_label = QLabel(f'<a href="#device">设备 {ctx.workspace.device_code}</a>')
+        self.device_label.setObjectName("deviceLabel")
+        self.device_label.setToolTip("本机设备代码（评估报告编号的前缀）；点击查看设备详情")
+        self.device_label.linkActivated.connect(self.show_device_details)
+        status.addPermanentWidget(self.device_label)
         self._show_count(self.roster.model.rowCount(), self.roster.total)
         self.drafts_dialog: DraftsDialog | None = None
         self.documents = install_documents(self, ctx.workspace,
@@ -233,6 +238,12 @@ class MainWindow(QMainWindow):
                 self.open_elder(state.elder_id)
         except RecordNotFound:
             self.show_roster()
+
+    def show_device_details(self, _link: str = "") -> None:
+        """设备详情 (the full device id lives only there)."""
+        workspace = self.ctx.workspace
+        if isinstance(workspace, DeviceIdentity):
+            DeviceDetailsDialog(workspace, self).exec()
 
     def open_settings(self) -> None:
         """The settings dialog."""

@@ -14,6 +14,7 @@ from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
     QFormLayout,
+    QHBoxLayout,
     QLabel,
     QLineEdit,
     QPushButton,
@@ -25,6 +26,7 @@ from PySide6.QtWidgets import (
 from app.common.background import BackgroundTask, CancelToken, ProgressFn
 from app.common.file_dialogs import open_file, save_file
 from app.sync.controller import DEFAULT_LABEL, SyncController, sync_error_message
+from app.sync.device_dialog import DeviceDetailsDialog
 from assessment.records import countynotes
 from assessment.wire.profile import SyncProfile
 
@@ -39,10 +41,15 @@ class EnrolDialog(QDialog):
         self.setMinimumWidth(520)
         self.task: BackgroundTask | None = None
         ws = controller.workspace
-        intro = QLabel(f"本机设备编号：{ws.device_id}\n"
+        intro = QLabel(f"本机设备代码：{ws.device_code}\n"
                        "请向县级管理员索取一次性登记码。有网络时选择“联网登记”；"
                        "没有网络时先生成登记申请文件交县级处理，再导入县级的登记回复文件。")
         intro.setWordWrap(True)
+        self.details_button = QPushButton("设备详情…")
+        self.details_button.setToolTip("完整设备编号与签名公钥")
+        self.details_button.setAutoDefault(False)
+        self.details_button.clicked.connect(
+            lambda: DeviceDetailsDialog(ws, self).exec())
         self.tabs = QTabWidget()
         self.tabs.addTab(self._online_tab(), "联网登记")
         self.tabs.addTab(self._offline_tab(), "离线登记")
@@ -54,7 +61,10 @@ class EnrolDialog(QDialog):
         buttons.button(QDialogButtonBox.StandardButton.Close).setText("关闭")
         buttons.rejected.connect(self.reject)
         layout = QVBoxLayout(self)
-        layout.addWidget(intro)
+        top = QHBoxLayout()
+        top.addWidget(intro, 1)
+        top.addWidget(self.details_button, 0, Qt.AlignmentFlag.AlignTop)
+        layout.addLayout(top)
         layout.addWidget(self.tabs)
         layout.addWidget(self.message)
         layout.addWidget(buttons)
@@ -146,7 +156,7 @@ class EnrolDialog(QDialog):
             self._show("请先填写登记码。", error=True)
             return None
         if path is None:
-            device = self.controller.workspace.device_id[-8:]
+            device = self.controller.workspace.device_code
             chosen = save_file(self, "保存登记申请文件", f"登记申请-{device}.json",
                                "登记申请 (*.json)")
             if chosen is None:

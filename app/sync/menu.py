@@ -179,7 +179,7 @@ class SyncMenu(QObject):
     def export_bundle(self, path: Path | None = None) -> Path | None:
         """Export every unacknowledged change to a file the user picks (a USB stick)."""
         if path is None:
-            device = self.controller.workspace.device_id[-8:]
+            device = self.controller.workspace.device_code
             chosen = save_file(self.window, "导出离线数据包", f"银龄数据包-{device}.ylb",
                                "银龄数据包 (*.ylb)")
             if chosen is None:

@@ -74,6 +74,12 @@ class CertificateClaims:
     signatures_digest: bytes | None = None  # handwritten signatures (payload version 2)
 
 
+def issuer_code(certificate_no: str) -> str:
+    """The issuing device's short code: the certificate number's prefix (``53KE7Q-000005`` →
+    ``53KE7Q``), the same code the laptop shows in its status bar and on the footer."""
+    return certificate_no.rpartition("-")[0] or certificate_no
+
+
 def b32encode(data: bytes) -> str:
     """Unpadded upper-case base32 (QR alphanumeric-safe)."""
     return base64.b32encode(data).decode("ascii").rstrip("=")

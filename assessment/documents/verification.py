@@ -19,6 +19,7 @@ from assessment.documents.certificate_code import (
     CertificateClaims,
     MalformedCode,
     id_number_hash,
+    issuer_code,
     parse_code,
 )
 from assessment.documents.verify_url import code_from_text
@@ -63,7 +64,7 @@ class VerificationResult:
                 f"评估基准日期：{claims.reference_date.isoformat()}",
                 f"老年人能力最终等级：{grade}",
                 f"评估记录：{claims.assessment_id}",
-                f"签发设备：{claims.device_code}",
+                f"签发设备：{issuer_code(claims.certificate_no)}",
             ]
         if self.id_number_matches is True:
             lines.append("公民身份号码与证书一致")
@@ -100,7 +101,7 @@ def verify_certificate_text(text: str, public_keys: KeySource, *,
     if key is None:
         return VerificationResult(
             VerificationStatus.UNKNOWN_DEVICE,
-            f"签发设备 {claims.device_code} 未在本机登记，无法确认证书真伪；"
+            f"签发设备 {issuer_code(claims.certificate_no)} 未在本机登记，无法确认证书真伪；"
             "请使用该设备的公钥或到县级平台核验",
             claims)
     if not key.verify(parsed.signature, parsed.signed_text.encode("ascii")):

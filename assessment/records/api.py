@@ -187,6 +187,7 @@ class WorkspaceApi(Protocol):
     """What callers may do with an open store. Writes raise InputRejected on bad input."""
 
     device_id: str
+    device_code: str  # the short code shown for this laptop everywhere
     current_user: Assessor
 
     # Roster and elders

@@ -37,6 +37,8 @@ from typing import Any
 from sqlalchemy import Engine, delete, insert, select, update
 from sqlalchemy.orm import Session
 
+from assessment.devicekeys import SETTING_KEY as SIGNING_KEY_SETTING
+from assessment.devicekeys import DeviceSigningKey
 from assessment.eligibility import load_workspace_lists, match_profile
 from assessment.errors import FormFileError, InputRejected, Problem
 from assessment.forms import Form, default_form
@@ -110,7 +112,9 @@ _BAD_DEVICE_CODE = Problem("device_code", "shape", "设备代码应为 2–10 �
 
 
 def new_device_code() -> str:
-    """Six random Crockford base-32 characters (30 bits): the device's number prefix.
+    """Six random Crockford base-32 characters (30 bits): a device code for callers that
+    want one without a key (tests, tools). A new workspace takes its signing key's code
+    instead (see :meth:`Workspace.create`).
 
     The county may assign its own code at enrolment (:meth:`Workspace.set_device_code`); the
     sequence continues, so numbers already issued stay unique.
@@ -154,7 +158,11 @@ class Workspace(WorkspaceSync, WorkspaceRegistry):
         name = check_username(username)
         check_role(role)
         shown = check_display_name(display_name)
-        code = device_code or new_device_code()
+        # The one short device code shown everywhere (status bar, enrolment, the certificate
+        # number and footer, the QR check) is the signing key's code, so the certificate's
+        # signed code names the same device its number does.
+        signing = DeviceSigningKey.generate()
+        code = device_code or signing.device_code
         if not _DEVICE_CODE.match(code):
             raise InputRejected([_BAD_DEVICE_CODE])
         for setting, value in (settings or {}).items():
@@ -192,6 +200,10 @@ class Workspace(WorkspaceSync, WorkspaceRegistry):
                            "create_workspace", {"device_code": code})
             for setting, value in {**DEFAULTS, **(settings or {})}.items():
                 workspace._put_setting(session, state, setting, value)
+            # The device key is part of creating the workspace (its audit entry above names
+            # the code derived from it); a local setting, never in the change log.
+            session.add(Setting(key=SIGNING_KEY_SETTING, value=signing.to_text(), version=1,
+                                updated_at=changelog.utc_now()))
         return workspace
 
     @classmethod
