@@ -18,8 +18,8 @@ API (small on purpose)::
 Limits are a frozen :class:`Limits`; derive a variant with ``dataclasses.replace`` or
 :meth:`Limits.with_max_bytes`. Problem codes are stable: ``too_large``, ``too_deep``,
 ``int_digits``, ``string_length``, ``unreadable``, ``encoding``, ``json``, ``yaml``,
-``alias`` (YAML anchors and aliases are refused: no input needs them and they allow
-exponential expansion) and ``number`` (NaN/Infinity). A server maps ``too_large`` to 413
+``alias`` (a recursive YAML alias; aliases that expand beyond ``max_nodes`` are
+``too_large``) and ``number`` (NaN/Infinity). A server maps ``too_large`` to 413
 and the rest to 400.
 """
 
@@ -51,13 +51,14 @@ class Limits:
 
     ``max_bytes``: encoded size; ``max_depth``: nesting of arrays/objects (the top level is
     1); ``max_int_digits``: digits of any integer; ``max_string``: characters of any string
-    (keys included).
+    (keys included); ``max_nodes``: values in a YAML document with its aliases expanded.
     """
 
     max_bytes: int = 32 * 1024 * 1024
     max_depth: int = 64
     max_int_digits: int = 30
     max_string: int = 64 * 1024
+    max_nodes: int = 2_000_000
 
     def with_max_bytes(self, max_bytes: int) -> Limits:
         """The same limits with another size bound."""
@@ -299,19 +300,29 @@ class _YamlRefused(Exception):
 
 
 class _LimitedLoader(yaml.SafeLoader):
-    """SafeLoader that refuses deep nesting, aliases, long integers and long text."""
+    """SafeLoader that refuses deep nesting, recursive or expanding aliases, long integers and
+    long text.
+
+    Aliases are allowed (YAML writers emit them for repeated values) but the document's size
+    with every alias expanded is counted while it is composed, so an alias bomb ("billion
+    laughs") is refused long before anything walks it.
+    """
 
     limits: Limits = DEFAULT_LIMITS
 
     def __init__(self, stream: str) -> None:
         super().__init__(stream)
         self._depth = 0
+        self._sizes: dict[int, int] = {}  # id(node) -> nodes it stands for, aliases expanded
 
     def compose_node(self, parent: Any, index: Any) -> Any:
         self.check_event(yaml.Event)  # peeks: the next event is now current_event
         event = self.current_event
         if isinstance(event, yaml.AliasEvent):
-            raise _YamlRefused("alias", "不允许使用 YAML 锚点和别名（& 与 *）", event.start_mark)
+            target = self.anchors.get(event.anchor)
+            if target is not None and id(target) not in self._sizes:
+                raise _YamlRefused("alias", "YAML 别名指向其自身（递归），不允许",
+                                   event.start_mark)
         if isinstance(event, yaml.ScalarEvent) and len(event.value) > self.limits.max_string:
             raise _YamlRefused("string_length",
                                f"文本过长（{len(event.value)} 个字符，最多 "
@@ -321,9 +332,25 @@ class _LimitedLoader(yaml.SafeLoader):
             if self._depth > self.limits.max_depth:
                 raise _YamlRefused("too_deep", f"嵌套层数超过 {self.limits.max_depth} 层",
                                    event.start_mark)
-            return super().compose_node(parent, index)
+            node = super().compose_node(parent, index)
         finally:
             self._depth -= 1
+        if id(node) not in self._sizes:
+            self._sizes[id(node)] = self._expanded_size(node, event.start_mark)
+        return node
+
+    def _expanded_size(self, node: Any, mark: Any) -> int:
+        sizes = self._sizes
+        if isinstance(node, yaml.SequenceNode):
+            size = 1 + sum(sizes.get(id(child), 1) for child in node.value)
+        elif isinstance(node, yaml.MappingNode):
+            size = 1 + sum(sizes.get(id(k), 1) + sizes.get(id(v), 1) for k, v in node.value)
+        else:
+            size = 1
+        if size > self.limits.max_nodes:
+            raise _YamlRefused("too_large", f"展开别名后内容过多（超过 {self.limits.max_nodes} "
+                               "个值），可能是恶意构造的文件", mark)
+        return size
 
 
 def _construct_limited_int(loader: _LimitedLoader, node: yaml.ScalarNode) -> Any:

@@ -21,6 +21,7 @@ from sqlalchemy.exc import OperationalError
 from assessment.documents.exports import write_statistics_xlsx
 from assessment.documents.statistics import TOTAL, TOWNSHIP
 from assessment.eligibility.listfiles import LIST_FILE_LIMITS
+from assessment.eligibility.listseal import sign_list, signed_list_text
 from assessment.errors import InputRejected, Problem
 from assessment.inputreader import DEFAULT_LIMITS, read_bytes, read_json
 from assessment.wire.bundle import BundleRejected
@@ -160,7 +161,14 @@ def _list(conn: Any, ctx: ServerContext, args: argparse.Namespace) -> Any:
         content = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise InputRejected([Problem(args.file, "encoding", "清单文件不是 UTF-8 编码")]) from exc
-    return {"sha256": publish_checked(conn, args.list_id, args.version, content, ACTOR)}
+    digest = publish_checked(conn, args.list_id, args.version, content, ACTOR)
+    out: dict[str, Any] = {"sha256": digest}
+    if getattr(args, "signed_out", None):
+        # The same signature the feed serves: laptops install only lists their county signed.
+        signature = sign_list(ctx.keys.sign, content.encode("utf-8"))
+        Path(args.signed_out).write_text(signed_list_text(content, signature), encoding="utf-8")
+        out["signed_file"] = str(args.signed_out)
+    return out
 
 
 def _review(conn: Any, ctx: ServerContext, args: argparse.Namespace) -> Any:

@@ -106,6 +106,9 @@ def register_county(subparsers: argparse._SubParsersAction[argparse.ArgumentPars
     lists.add_argument("list_id")
     lists.add_argument("version", type=int)
     lists.add_argument("file", help="清单文件（YAML）")
+    lists.add_argument("--signed-out", default=None,
+                       help="另写出县级签名的清单文件"
+                       "（供未联网的笔记本用 yinling lists install 安装）")
 
     review = actions.add_parser("review", help="审核队列")
     verbs = review.add_subparsers(dest="verb", required=True)

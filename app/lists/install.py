@@ -2,8 +2,9 @@
 
 The lists in use are the bundled ones plus the versions installed into the workspace data
 folder's ``service_lists``. Only an administrator account (role ``supervisor``) may install a
-list file; the core validates it (:func:`assessment.eligibility.install_list_file`) and a
-refusal names the file, the item and the reason. Installed versions never replace older ones,
+list file; the workspace validates and seals it (:meth:`Workspace.install_list`: county-signed,
+or a local list marked 本机安装（未经县级签发） on a laptop without a county) and a refusal
+names the file, the item and the reason. Installed versions never replace older ones,
 so a match as of an earlier date still uses the version in force then.
 """
 
@@ -32,11 +33,10 @@ from app.lists.models import ListVersionsModel
 from assessment.eligibility import (
     ListRegistry,
     ServiceList,
-    install_list_file,
     load_lists,
     workspace_lists_dir,
 )
-from assessment.errors import FormFileError
+from assessment.errors import FormFileError, InputRejected, Problem
 
 INSTALL_ROLE = "supervisor"
 
@@ -68,8 +68,10 @@ class ListsDialog(QDialog):
 
     installed = Signal(object)  # the installed ServiceList
 
-    def __init__(self, data_dir: Path, role: str, parent: QWidget | None = None) -> None:
+    def __init__(self, data_dir: Path, role: str, parent: QWidget | None = None, *,
+                 installer: Callable[[Path], ServiceList] | None = None) -> None:
         super().__init__(parent)
+        self.installer = installer
         self.setWindowTitle("服务清单版本")
         fit_window(self, QSize(900, 420))
         self.data_dir = data_dir
@@ -143,7 +145,13 @@ class ListsDialog(QDialog):
         """Install one list file; a refusal is shown with file, item and reason."""
         self.installed_label.setText("")
         try:
-            version = install_list_file(path, lists_dir(self.data_dir))
+            if self.installer is None:
+                raise InputRejected([Problem("role", "forbidden", "只有管理员可以安装服务清单")])
+            version = self.installer(path)
+        except InputRejected as exc:
+            self.problem.setText("清单文件未安装：" + "；".join(p.message for p in exc.problems))
+            self.problem.show()
+            return None
         except FormFileError as exc:
             self.problem.setText(refusal_text(exc))
             self.problem.show()

@@ -14,6 +14,7 @@ from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersisten
 from PySide6.QtGui import QBrush, QColor
 
 from assessment.eligibility import RESULT_LABELS, ItemResult, ServiceList
+from assessment.eligibility.listseal import LOCAL_MARK
 from assessment.usecases.rosters import ItemCount
 
 if TYPE_CHECKING:
@@ -272,6 +273,8 @@ class ListVersionsModel(_TableModel):
             state = "现行" if version.ref in self._in_force else "历史版本"
             if version.provisional:
                 state += "（暂行）"
+            if version.local:
+                state += f"，{LOCAL_MARK}"
             start = version.period.start.isoformat() if version.period.start else "不限"
             end = version.period.end.isoformat() if version.period.end else "长期"
             values = (version.list_id, version.version, version.title, state,

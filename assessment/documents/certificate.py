@@ -44,6 +44,7 @@ from assessment.documents.layout import (
 )
 from assessment.documents.qr import qr_runs
 from assessment.documents.verify_url import verification_url
+from assessment.eligibility.listseal import LOCAL_MARK
 from assessment.forms import Form, default_form
 from assessment.records.signatures import signature_strokes, signatures_digest
 
@@ -78,6 +79,7 @@ class ServicesBlock:
     provisional: bool
     as_of: date
     items: tuple[ServiceLine, ...]
+    local: bool = False  # a list installed on this laptop, not issued by the county
 
 
 @dataclass(frozen=True, slots=True)
@@ -426,6 +428,8 @@ class CertificateLayout:
         mark = "（暂行）" if services.provisional and "暂行" not in services.list_name else ""
         title = f"可申请的基本养老服务项目（{services.list_name}{mark}）"
         meta = f"清单版本：{services.list_version}；匹配日期：{chinese_date(services.as_of)}"
+        if services.local:
+            meta += f"；{LOCAL_MARK}"
         note = "注：所引用的服务清单为暂行清单，以民政部门正式公布的清单为准。"
         pad = 7.0
         fixed = pad + 12 + 12 + (11 if services.provisional else 0) + pad - 4

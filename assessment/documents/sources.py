@@ -65,7 +65,8 @@ def workspace_lists(workspace: Any) -> Any:
     data_dir = getattr(workspace, "data_dir", None)
     if data_dir is None:
         return default_lists()
-    return load_workspace_lists(Path(data_dir))
+    trust = workspace.list_trust() if hasattr(workspace, "list_trust") else None
+    return load_workspace_lists(Path(data_dir), trust)
 
 
 def services_for(attributes: Mapping[str, Any], as_of: date,
@@ -86,10 +87,16 @@ def services_for(attributes: Mapping[str, Any], as_of: date,
     except KeyError:
         title = result.list
     provisional = any(item.provisional for item in result.items)
+    local = False
+    for ref in refs:
+        try:
+            local = local or bool(registry.get(ref).local)
+        except KeyError:
+            continue
     return ServicesBlock(
         list_name=title, list_version="、".join(r for r in refs if r),
         provisional=provisional, as_of=as_of,
-        items=tuple(ServiceLine(item.id, item.name) for item in eligible))
+        items=tuple(ServiceLine(item.id, item.name) for item in eligible), local=local)
 
 
 def services_from_pinned(pinned: Mapping[str, Any]) -> ServicesBlock | None:
@@ -105,7 +112,8 @@ def services_from_pinned(pinned: Mapping[str, Any]) -> ServicesBlock | None:
             list_version="、".join(r for r in refs if r),
             provisional=any(bool(item.get("provisional")) for item in pinned["items"]),
             as_of=as_of or date.today(),
-            items=tuple(ServiceLine(str(item["id"]), str(item["name"])) for item in items))
+            items=tuple(ServiceLine(str(item["id"]), str(item["name"])) for item in items),
+            local=bool(set(refs) & set(pinned.get("local_lists") or ())))
     except (KeyError, TypeError, AttributeError):
         return None
 

@@ -138,6 +138,13 @@ class ServiceList:
     items: tuple[Item, ...]
     file: str
     digest: str
+    #: Who issued it: ``bundled`` (shipped), ``county`` or ``local`` (see listseal).
+    origin: str = "bundled"
+
+    @property
+    def local(self) -> bool:
+        """Installed on this laptop by a supervisor, not issued by the county."""
+        return self.origin == "local"
 
     @property
     def ref(self) -> str:

@@ -9,20 +9,27 @@ when that variable is set, else the platform's user data folder (``platformdirs`
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
 import re
-import shutil
 import tempfile
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
 
 import platformdirs
 
-from assessment.eligibility.listfiles import LIST_FILE_LIMITS, ServiceList, load_list_file
+from assessment.eligibility.listfiles import (
+    LIST_FILE_LIMITS,
+    ServiceList,
+    load_list_file,
+    parse_list_bytes,
+)
+from assessment.eligibility.listseal import ListSeal, ListTrust, check_seal, seal_path
 from assessment.eligibility.vocabulary import Vocabulary, load_vocabulary
 from assessment.errors import FormFileError, InputRejected
-from assessment.inputreader import read_yaml
+from assessment.inputreader import read_bytes, read_yaml
 from assessment.paths import resources_dir
 
 DATA_DIR_ENV = "YINLING_DATA_DIR"
@@ -127,19 +134,41 @@ def _load_dir(folder: Path, vocabulary: Vocabulary) -> list[ServiceList]:
     ]
 
 
+def _load_installed(folder: Path, vocabulary: Vocabulary,
+                    trust: ListTrust | None) -> list[ServiceList]:
+    """The installed versions, each checked against its seal before it is parsed."""
+    if not folder.is_dir():
+        return []
+    out: list[ServiceList] = []
+    for path in sorted(folder.glob("*.yaml")):
+        try:
+            raw = read_bytes(path, LIST_FILE_LIMITS.max_bytes)
+        except InputRejected as exc:
+            raise FormFileError(str(path), "", str(exc.problems[0].message)) from exc
+        origin = check_seal(path, raw, trust)
+        out.append(replace(parse_list_bytes(raw, vocabulary, str(path)), origin=origin))
+    return out
+
+
 def load_registry(
-    user_dir: Path | None = None, vocabulary: Vocabulary | None = None
+    user_dir: Path | None = None, vocabulary: Vocabulary | None = None,
+    trust: ListTrust | None = None,
 ) -> ListRegistry:
     """Load the bundled list versions and those installed in ``user_dir``.
 
-    Raises :class:`FormFileError` if any file is bad or two files claim the same version
-    with different contents.
+    Every installed version must carry a valid seal (:mod:`assessment.eligibility.listseal`),
+    issued by the county of ``trust`` when given. Raises :class:`FormFileError` if any file is
+    bad, unsealed, changed after install, or two files claim the same version with different
+    contents.
     """
     vocabulary = vocabulary or load_vocabulary()
     found: dict[str, ServiceList] = {}
-    for version in _load_dir(bundled_lists_dir(), vocabulary) + _load_dir(
-        user_dir or user_lists_dir(), vocabulary
-    ):
+    folder = user_dir or user_lists_dir()
+    if folder.resolve() == bundled_lists_dir().resolve():
+        installed: list[ServiceList] = []
+    else:
+        installed = _load_installed(folder, vocabulary, trust)
+    for version in _load_dir(bundled_lists_dir(), vocabulary) + installed:
         other = found.get(version.ref)
         if other is not None and other.digest != version.digest:
             raise FormFileError(
@@ -166,47 +195,72 @@ def _folder_stamp(folder: Path) -> tuple[tuple[str, int, int], ...]:
 
 
 @lru_cache(maxsize=8)
-def _cached_registry(folder: Path, _stamp: tuple[tuple[str, int, int], ...]) -> ListRegistry:
-    return load_registry(folder)
+def _cached_registry(folder: Path, _stamp: tuple[tuple[str, int, int], ...],
+                     trust: ListTrust | None) -> ListRegistry:
+    return load_registry(folder, trust=trust)
 
 
-def cached_registry(user_dir: Path | None = None) -> ListRegistry:
+def cached_registry(user_dir: Path | None = None,
+                    trust: ListTrust | None = None) -> ListRegistry:
     """:func:`load_registry`, loaded once per state of the folder: repeated callers (batch
-    printing, every finalize) share one load, and a newly installed version is seen at once."""
+    printing, every finalize) share one load, and a newly installed version is seen at once.
+    A file changed in place changes the folder's stamp, so it is checked again."""
     folder = user_dir if user_dir is not None else user_lists_dir()
-    return _cached_registry(folder, _folder_stamp(folder))
+    return _cached_registry(folder, _folder_stamp(folder), trust)
 
 
-def load_workspace_lists(data_dir: Path) -> ListRegistry:
+def load_workspace_lists(data_dir: Path, trust: ListTrust | None = None) -> ListRegistry:
     """The lists of the workspace in ``data_dir``: bundled plus ``<data_dir>/service_lists``
     (cached, see :func:`cached_registry`)."""
-    return cached_registry(workspace_lists_dir(data_dir))
+    return cached_registry(workspace_lists_dir(data_dir), trust)
 
 
-def install_list_file(path: Path, user_dir: Path | None = None) -> ServiceList:
-    """Validate a list file and install it as a new version; return the installed version.
+def install_list_file(path: Path, user_dir: Path | None = None, *,
+                      sealer: Callable[[bytes], ListSeal]) -> ServiceList:
+    """Validate a list file and install it as a new version, sealed by ``sealer`` (which
+    signs the bytes, or checks the county's signature and refuses); return the version.
 
     The file is refused (:class:`FormFileError`) if it is malformed, or if the same
     ``<list>@<version>`` is already installed with different contents; reinstalling an
     identical file is harmless. Earlier versions are never touched.
     """
+    try:
+        raw = read_bytes(path, LIST_FILE_LIMITS.max_bytes)
+    except InputRejected as exc:
+        raise FormFileError(str(path), "", str(exc.problems[0].message)) from exc
+    return install_list_bytes(raw, str(path), user_dir, sealer=sealer)
+
+
+def install_list_bytes(raw: bytes, source: str, user_dir: Path | None = None, *,
+                       sealer: Callable[[bytes], ListSeal],
+                       trust: ListTrust | None = None) -> ServiceList:
+    """:func:`install_list_file` for bytes already read (``source`` names them)."""
     folder = user_dir or user_lists_dir()
-    registry = load_registry(folder)
-    new = load_list_file(path, registry.vocabulary)
+    registry = load_registry(folder, trust=trust)
+    new = parse_list_bytes(raw, registry.vocabulary, source)
     for version in registry.versions:
         if version.ref == new.ref:
             if version.digest != new.digest:
                 raise FormFileError(
-                    str(path), "version", f"版本 {new.ref} 已安装且内容不同，请使用新的版本号"
+                    source, "version", f"版本 {new.ref} 已安装且内容不同，请使用新的版本号"
                 )
             return version
+    seal = sealer(raw)
     folder.mkdir(parents=True, exist_ok=True)
     target = folder / f"{new.ref}.yaml"
-    with tempfile.NamedTemporaryFile(dir=folder, suffix=".tmp", delete=False) as handle:
+    # The seal first: a crash between the two leaves a harmless seal, never an unsealed list.
+    _write_atomically(seal_path(target), json.dumps(seal.to_json(), indent=1).encode("utf-8"))
+    _write_atomically(target, raw)
+    return replace(parse_list_bytes(raw, registry.vocabulary, str(target)), origin=seal.origin)
+
+
+def _write_atomically(target: Path, data: bytes) -> None:
+    with tempfile.NamedTemporaryFile(dir=target.parent, suffix=".tmp", delete=False) as handle:
         temp = Path(handle.name)
+        handle.write(data)
+        handle.flush()
+        os.fsync(handle.fileno())
     try:
-        shutil.copyfile(path, temp)
         os.replace(temp, target)
     finally:
         temp.unlink(missing_ok=True)
-    return load_list_file(target, registry.vocabulary)

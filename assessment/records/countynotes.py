@@ -4,24 +4,20 @@ The enrolment (server address, county public keys, township, account, enrolled f
 revocation are device-local settings (``local.sync.*``): stored in the encrypted workspace,
 never put in the change log. Announced service-list versions are rows of ``county_lists``:
 announced first, then ``installed`` once their content was fetched, checked against the
-announced SHA-256 and installed with :func:`assessment.eligibility.registry.install_list_file`
-into the workspace's data folder (``<data dir>/service_lists``), or ``rejected`` with the
-reason when the file is not a valid list.
+announced SHA-256 and the county's signature and installed by
+:mod:`assessment.records.listinstall` into the workspace's data folder
+(``<data dir>/service_lists``), or ``rejected`` with the reason.
 """
 
 from __future__ import annotations
 
-import hashlib
-import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass
-from pathlib import Path
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from assessment import settings
-from assessment.errors import FormFileError
 from assessment.records.changelog import utc_now
 from assessment.records.sync_schema import CountyList
 from assessment.wire.outbox import ListVersion
@@ -88,29 +84,6 @@ def read_lists(session: Session, status: str | None = None) -> list[CountyListSt
         query = query.where(CountyList.status == status)
     return [CountyListState(r.list_id, r.version, r.sha256, r.published_at, r.status, r.detail)
             for r in session.scalars(query)]
-
-
-def install_content(data_dir: Path, announced: CountyListState, content: str) -> tuple[str, str]:
-    """Check fetched list content against its announcement and install it.
-
-    Returns (status, detail): ``installed`` with the installed reference, or ``rejected``
-    with the reason. Nothing is written for rejected content.
-    """
-    raw = content.encode("utf-8")
-    if hashlib.sha256(raw).hexdigest() != announced.sha256:
-        return REJECTED, "清单内容与县级公布的哈希不符"
-    from assessment.eligibility.registry import install_list_file, workspace_lists_dir
-
-    folder = workspace_lists_dir(data_dir)
-    folder.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(dir=data_dir) as temp:
-        path = Path(temp) / f"{announced.list_id}-{announced.version}.yaml"
-        path.write_bytes(raw)
-        try:
-            installed = install_list_file(path, user_dir=folder)
-        except FormFileError as exc:
-            return REJECTED, f"清单文件无效：{exc}"
-    return INSTALLED, installed.ref
 
 
 def mark_list(session: Session, list_id: str, version: int, status: str, detail: str) -> None:

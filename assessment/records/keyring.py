@@ -42,6 +42,10 @@ SCRYPT_R = 8
 SCRYPT_P = 1
 MIN_PASSWORD_LENGTH = 6
 _AAD_PREFIX = b"yinling-db-key/1:"
+# Each account also holds its own Ed25519 signing key (32-byte seed), wrapped under the same
+# password: what a supervisor signs (a local service list, a role grant) cannot be forged
+# by another account of the laptop, although every account unlocks the same database.
+_SIGN_AAD_PREFIX = b"yinling-account-sign/1:"
 
 
 def _b64(data: bytes) -> str:
@@ -115,8 +119,13 @@ class Keyring:
         """True when this username has a wrap."""
         return self._slot(username) in self.wraps
 
-    def add(self, username: str, password: str, db_key: bytes, *, scrypt_n: int = SCRYPT_N) -> None:
-        """Wrap ``db_key`` under this account's password (replacing an earlier wrap)."""
+    def add(self, username: str, password: str, db_key: bytes, *, scrypt_n: int = SCRYPT_N,
+            signing_seed: bytes | None = None) -> bytes:
+        """Wrap ``db_key`` under this account's password (replacing an earlier wrap).
+
+        The account's signing seed is wrapped too: ``signing_seed`` keeps an existing one (a
+        password change), otherwise a new one is made. Returns the seed.
+        """
         if len(password) < MIN_PASSWORD_LENGTH:
             raise InputRejected([Problem("password", "too_short",
                                          f"密码至少需要 {MIN_PASSWORD_LENGTH} 个字符")])
@@ -126,10 +135,16 @@ class Keyring:
         salt, nonce = os.urandom(16), os.urandom(12)
         kek = _derive(password, salt, scrypt_n, SCRYPT_R, SCRYPT_P)
         wrapped = AESGCM(kek).encrypt(nonce, db_key, _AAD_PREFIX + slot.encode("ascii"))
+        seed = signing_seed if signing_seed is not None else os.urandom(KEY_BYTES)
+        sign_nonce = os.urandom(12)
+        sign_wrapped = AESGCM(kek).encrypt(sign_nonce, seed,
+                                           _SIGN_AAD_PREFIX + slot.encode("ascii"))
         self.wraps[slot] = {
             "kdf": "scrypt", "n": scrypt_n, "r": SCRYPT_R, "p": SCRYPT_P,
             "salt": _b64(salt), "nonce": _b64(nonce), "wrapped": _b64(wrapped),
+            "sign_nonce": _b64(sign_nonce), "sign_wrapped": _b64(sign_wrapped),
         }
+        return seed
 
     def remove(self, username: str) -> None:
         """Delete this account's wrap (its password then opens nothing)."""
@@ -137,15 +152,26 @@ class Keyring:
 
     def unlock(self, username: str, password: str) -> bytes:
         """Unwrap the database key; a wrong username or password raises :class:`SignInFailed`."""
+        return self.unlock_all(username, password)[0]
+
+    def unlock_all(self, username: str, password: str) -> tuple[bytes, bytes | None]:
+        """The database key and the account's signing seed (None for a wrap made before
+        accounts had one). A wrong username or password raises :class:`SignInFailed`."""
         slot = self._slot(username)
         wrap = self.wraps.get(slot)
         if wrap is None:
             raise SignInFailed()
+        aad = slot.encode("ascii")
         try:
             kek = _derive(password, _unb64(wrap["salt"]), int(wrap["n"]), int(wrap["r"]),
                           int(wrap["p"]))
-            return AESGCM(kek).decrypt(_unb64(wrap["nonce"]), _unb64(wrap["wrapped"]),
-                                       _AAD_PREFIX + slot.encode("ascii"))
+            key = AESGCM(kek).decrypt(_unb64(wrap["nonce"]), _unb64(wrap["wrapped"]),
+                                      _AAD_PREFIX + aad)
+            seed = None
+            if "sign_wrapped" in wrap:
+                seed = AESGCM(kek).decrypt(_unb64(wrap["sign_nonce"]),
+                                           _unb64(wrap["sign_wrapped"]), _SIGN_AAD_PREFIX + aad)
+            return key, seed
         except InvalidTag:
             raise SignInFailed() from None
         except (KeyError, ValueError, TypeError) as exc:

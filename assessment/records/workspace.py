@@ -123,6 +123,13 @@ def new_device_code() -> str:
     return "".join(_CROCKFORD[(value >> (5 * i)) & 31] for i in range(5, -1, -1))
 
 
+def _is_local(lists: Any, ref: str) -> bool:
+    try:
+        return bool(lists.get(ref).local)
+    except KeyError:
+        return False
+
+
 class Workspace(WorkspaceSync, WorkspaceRegistry):
     """An open store, signed in as one account (see the module docstring)."""
 
@@ -144,6 +151,9 @@ class Workspace(WorkspaceSync, WorkspaceRegistry):
         self._clock = HybridClock()
         self._graders: dict[str, Grader] = {}
         self._closed = False
+        # The signed-in account's own signing seed (see keyring): known only after a sign-in
+        # with the password, needed to sign what only a supervisor may sign.
+        self._signing_seed: bytes | None = None
 
     # ------------------------------------------------------------------ opening and closing
 
@@ -170,7 +180,7 @@ class Workspace(WorkspaceSync, WorkspaceRegistry):
         data_dir.mkdir(parents=True, exist_ok=True)
         key = new_database_key()
         ring = Keyring.new()
-        ring.add(name, password, key)
+        seed = ring.add(name, password, key)
         ring.save(keyring_path(data_dir))
         engine: Engine | None = None
         try:
@@ -187,6 +197,7 @@ class Workspace(WorkspaceSync, WorkspaceRegistry):
                 session.add(Account(username=name, display_name=shown, role=role, active=True,
                                     created_at=now, version=1))
             workspace = cls(engine, key, data_dir, Assessor(name, shown, role), device_id, code)
+            workspace._signing_seed = seed
         except BaseException:
             if engine is not None:
                 engine.dispose()
@@ -217,8 +228,10 @@ class Workspace(WorkspaceSync, WorkspaceRegistry):
         if not database_path(data_dir).is_file():
             raise StoreError(f"目录 {data_dir} 中没有数据库")
         ring = Keyring.load(keyring_path(data_dir))
-        key = ring.unlock(username, password)
-        return cls.open_with_key(data_dir, key, username)
+        key, seed = ring.unlock_all(username, password)
+        workspace = cls.open_with_key(data_dir, key, username)
+        workspace._signing_seed = seed
+        return workspace
 
     @classmethod
     def open_with_key(cls, data_dir: Path, key: bytes, username: str) -> Workspace:
@@ -681,7 +694,7 @@ class Workspace(WorkspaceSync, WorkspaceRegistry):
         profile["capability_grade"] = row.final_grade
         profile["capability_assessed_on"] = as_of.isoformat()
         try:
-            lists = load_workspace_lists(self.data_dir)
+            lists = load_workspace_lists(self.data_dir, self.list_trust())
             result = match_profile(profile, as_of, lists)
         except (InputRejected, FormFileError):
             return None
@@ -691,6 +704,10 @@ class Workspace(WorkspaceSync, WorkspaceRegistry):
         except KeyError:
             pinned["title"] = result.list
         pinned["capability_grade"] = row.final_grade
+        # Lists a supervisor installed here, not issued by the county: the certificate says so.
+        pinned["local_lists"] = sorted({ref for ref in [result.list, *(i.list for i in
+                                                                      result.items)]
+                                        if ref and _is_local(lists, ref)})
         return pinned
 
     def _refresh_current(self, session: Session, elder: Elder) -> None:
@@ -787,8 +804,9 @@ class Workspace(WorkspaceSync, WorkspaceRegistry):
     def change_password(self, old_password: str, new_password: str) -> None:
         """Re-wrap the key under a new password for the signed-in account."""
         ring = Keyring.load(keyring_path(self.data_dir))
-        key = ring.unlock(self.current_user.username, old_password)
-        ring.add(self.current_user.username, new_password, key)
+        key, seed = ring.unlock_all(self.current_user.username, old_password)
+        self._signing_seed = ring.add(self.current_user.username, new_password, key,
+                                      signing_seed=seed)
         with self._writing() as (session, state):
             append_audit(session, state, self._clock, username=self.current_user.username,
                          action="change_password", record_type="assessor",

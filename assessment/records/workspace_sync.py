@@ -17,10 +17,13 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
+from assessment.eligibility.listfiles import LIST_FILE_LIMITS, ServiceList
+from assessment.eligibility.listseal import ListTrust
 from assessment.errors import InputRejected, Problem
-from assessment.records import changelog, countynotes, incoming
+from assessment.inputreader import read_bytes
+from assessment.records import changelog, countynotes, incoming, listinstall
 from assessment.records.api import Assessor
-from assessment.records.auditlog import AuditBreak, AuditRecord, read_audit
+from assessment.records.auditlog import AuditBreak, AuditRecord, append_audit, read_audit
 from assessment.records.auditlog import verify_audit as _verify_audit
 from assessment.records.convert import account_payload
 from assessment.records.datadir import keyring_path
@@ -48,6 +51,7 @@ class WorkspaceSync:
         current_user: Assessor
         _engine: Engine
         _clock: HybridClock
+        _signing_seed: bytes | None
 
         def _reading(self) -> AbstractContextManager[Session]: ...
         def _writing(self) -> AbstractContextManager[tuple[Session, DeviceState]]: ...
@@ -150,11 +154,33 @@ class WorkspaceSync:
         with self._reading() as session:
             return countynotes.read_lists(session, status)
 
+    def list_trust(self) -> ListTrust:
+        """Whose list seals this workspace accepts (its county's key, when enrolled)."""
+        return listinstall.workspace_trust(self.get_setting)
+
+    def install_list(self, path: Path) -> ServiceList:
+        """Install a service-list file (supervisors only): county-signed, or on a laptop
+        with no county a local list sealed with the supervisor's own key (audited)."""
+        if self.current_user.role != "supervisor":
+            raise InputRejected([Problem("role", "forbidden", "只有管理员可以安装服务清单")])
+        data = read_bytes(path, LIST_FILE_LIMITS.max_bytes)
+        version = listinstall.install_list(
+            self.data_dir, data, str(path), trust=self.list_trust(),
+            username=self.current_user.username, signing_seed=self._signing_seed)
+        with self._writing() as (session, state):
+            append_audit(session, state, self._clock, username=self.current_user.username,
+                         action="install_list", record_type="service_list",
+                         record_id=version.ref,
+                         detail={"origin": version.origin, "sha256": version.digest})
+        return version
+
     def install_county_list(self, announced: countynotes.CountyListState,
-                            content: str) -> str:
+                            content: str, signature: str = "") -> str:
         """Install fetched content of an announced list version into this data folder
-        (checked against the announced hash first); return the new status."""
-        status, detail = countynotes.install_content(self.data_dir, announced, content)
+        (checked against the announced hash and the county's signature); return the new
+        status."""
+        status, detail = listinstall.install_county_content(
+            self.data_dir, announced, content, signature, self.list_trust())
         with self._writing() as (session, _state):
             countynotes.mark_list(session, announced.list_id, announced.version, status,
                                   detail)

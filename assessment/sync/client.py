@@ -271,13 +271,15 @@ class SyncClient:
                 self._outbox.note_county(notices)
                 return PullReport(received, cursor, notices)
 
-    def fetch_list(self, list_id: str, version: int) -> str:
-        """The content of a service-list version the county published (signed request)."""
+    def fetch_list(self, list_id: str, version: int) -> tuple[str, str]:
+        """The content of a service-list version the county published (signed request) and
+        the county's signature over it (checked when it is installed)."""
         answer = self.request("GET", f"/sync/lists/{list_id}/{version}")
         content = answer.get("content")
-        if not isinstance(content, str):
-            raise SyncError("县级服务器发来的清单内容无效")
-        return content
+        signature = answer.get("signature")
+        if not isinstance(content, str) or not isinstance(signature, str):
+            raise SyncError("县级服务器发来的清单内容无效（缺少内容或县级签名）")
+        return content, signature
 
     def server_state(self) -> dict[str, Any]:
         """The county's view of this device (acknowledged sequence, revoked …)."""

@@ -16,8 +16,9 @@ from assessment.records.countynotes import ANNOUNCED
 from assessment.records.workspace import Workspace
 from assessment.sync.client import SyncError
 
-FetchList = Callable[[str, int], str]
-"""(list id, version) → the list file's text as the county published it."""
+FetchList = Callable[[str, int], tuple[str, str]]
+"""(list id, version) → the list file's text as the county published it, and the county's
+signature over it (:mod:`assessment.eligibility.listseal`)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,11 +35,11 @@ def install_announced_lists(workspace: Workspace, fetch: FetchList) -> ListInsta
     errors: list[str] = []
     for announced in workspace.county_lists(ANNOUNCED):
         try:
-            content = fetch(announced.list_id, announced.version)
+            content, signature = fetch(announced.list_id, announced.version)
         except SyncError as exc:
             errors.append(f"{announced.list_id} 版本 {announced.version}：{exc.message}")
             continue
-        status = workspace.install_county_list(announced, content)
+        status = workspace.install_county_list(announced, content, signature)
         if status == "installed":
             installed.append(f"{announced.list_id}@{announced.version}")
         else:

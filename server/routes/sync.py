@@ -10,6 +10,7 @@ from fastapi import APIRouter, Header, Query
 from sqlalchemy import Connection, select
 from starlette.concurrency import run_in_threadpool
 
+from assessment.eligibility.listseal import sign_list
 from assessment.errors import InputRejected, Problem
 from assessment.inputreader import DEFAULT_LIMITS, parse_json
 from assessment.wire.changes import CHANGE_LINES, Change, change_from_json, split_change_lines
@@ -171,7 +172,9 @@ async def list_content(list_id: str, version: int, req: SignedDep,
                 list_versions.c.list_id == list_id, list_versions.c.version == version)).first()
         if row is None:
             raise NotFound("没有该清单版本")
+        # Signed with the county key: laptops install only lists their county signed.
         return {"list_id": row.list_id, "version": row.version, "sha256": row.sha256,
-                "content": row.content}
+                "content": row.content,
+                "signature": sign_list(ctx.keys.sign, row.content.encode("utf-8"))}
 
     return await run_in_threadpool(work)

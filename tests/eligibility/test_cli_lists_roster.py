@@ -12,6 +12,7 @@ import yaml
 
 from assessment.cli import main
 from assessment.eligibility.registry import bundled_lists_dir
+from assessment.records.demo import DEMO_PASSWORD, DEMO_SUPERVISOR, create_demo_workspace
 
 PROFILES = [
     {
@@ -152,13 +153,21 @@ def test_roster_refuses_bad_csv_cell(tmp_path: Path, capsys: pytest.CaptureFixtu
     assert "第2行.capability_grade" in capsys.readouterr().err
 
 
-def test_lists_install_and_show(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def _supervisor(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """A demo workspace (no county) and the options that sign its supervisor in."""
+    create_demo_workspace(tmp_path / "data", elders=1, seed=1)
+    monkeypatch.setenv("YINLING_PASSWORD", DEMO_PASSWORD)
+    return ["--data-dir", str(tmp_path / "data"), "--user", DEMO_SUPERVISOR]
+
+
+def test_lists_install_and_show(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                monkeypatch: pytest.MonkeyPatch) -> None:
     data = yaml.safe_load((bundled_lists_dir() / "xinzhou.yaml").read_text(encoding="utf-8"))
     data.update(version="2026.1", effective_from="2026-01-01")
     path = tmp_path / "xinzhou-2026.yaml"
     path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
-    lists_dir = tmp_path / "lists"
-    assert main(["lists", "install", str(path), "--lists-dir", str(lists_dir)]) == 0
+    lists_dir = tmp_path / "data" / "service_lists"
+    assert main(["lists", "install", str(path), *_supervisor(tmp_path, monkeypatch)]) == 0
     assert "xinzhou@2026.1" in capsys.readouterr().out
     assert main(["lists", "show", "--as-of", "2026-03-01", "--lists-dir", str(lists_dir)]) == 0
     lines = capsys.readouterr().out.splitlines()
@@ -166,16 +175,17 @@ def test_lists_install_and_show(tmp_path: Path, capsys: pytest.CaptureFixture[st
     new = next(line for line in lines if line.startswith("xinzhou@2026.1"))
     assert "施行" not in old
     assert "2026-03-01 施行" in new
-    assert "已安装" in new
+    assert "本机安装（未经县级签发）" in new
     assert any(line.startswith("shanxi-provisional@") and "暂行" in line for line in lines)
 
 
-def test_lists_install_refuses_bad_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_lists_install_refuses_bad_file(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                       monkeypatch: pytest.MonkeyPatch) -> None:
     data = yaml.safe_load((bundled_lists_dir() / "xinzhou.yaml").read_text(encoding="utf-8"))
     data["items"][0]["rule"] = "dwelling == tent"
     path = tmp_path / "bad.yaml"
     path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
-    assert main(["lists", "install", str(path)]) == 1
+    assert main(["lists", "install", str(path), *_supervisor(tmp_path, monkeypatch)]) == 1
     err = capsys.readouterr().err
     assert str(path) in err
     assert "C140900-GMFW" in err

@@ -13,11 +13,13 @@ from typing import Any
 
 import pytest
 import yaml
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from assessment.cli import main
-from assessment.eligibility import ListRegistry, load_lists, match_frame
+from assessment.eligibility import ListRegistry, install_list_file, load_lists, match_frame
 from assessment.eligibility.evaluate import evaluate_profile
 from assessment.eligibility.frames import profiles_to_frame
+from assessment.eligibility.listseal import COUNTY, public_of, seal_for, sign_list
 from assessment.eligibility.plan import make_plan
 from assessment.eligibility.profile import parse_profile
 from assessment.eligibility.registry import bundled_lists_dir
@@ -84,8 +86,11 @@ def test_n12_dibao_when_the_county_extends_it(tmp_path: Path) -> None:
     data["version"] = "2026.12-county"
     data["settings"]["n12_includes_dibao"] = True
     folder = tmp_path / "lists"
-    folder.mkdir()
-    (folder / "county.yaml").write_text(yaml.safe_dump(data, allow_unicode=True), "utf-8")
+    source = tmp_path / "county.yaml"
+    source.write_text(yaml.safe_dump(data, allow_unicode=True), "utf-8")
+    key = Ed25519PrivateKey.generate()  # the county's (installed lists carry a seal)
+    install_list_file(source, folder, sealer=lambda raw: seal_for(
+        COUNTY, raw, "county", public_of(key), sign_list(key, raw)))
     extended = load_lists(folder)
     assert extended.version_on("shanxi-provisional", AS_OF).version == "2026.12-county"
     profiles = [

@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 import yaml
 
-from assessment.eligibility import install_list_file, load_vocabulary
-from assessment.eligibility.registry import bundled_lists_dir, user_lists_dir, workspace_lists_dir
+from assessment.eligibility import load_vocabulary
+from assessment.eligibility.registry import bundled_lists_dir, user_lists_dir
 from assessment.errors import InputRejected
 from assessment.records.profiles import attribute_checks, clean_attributes
 from assessment.records.workspace import Workspace
@@ -93,13 +93,15 @@ def test_workspace_folder_lists_reach_certificate_and_statistics(
     from assessment.documents.frames import statistics_input
     from assessment.documents.sources import certificate_data
 
-    installed = install_list_file(new_list_file(tmp_path), workspace_lists_dir(workspace.data_dir))
+    installed = workspace.install_list(new_list_file(tmp_path))
     assert installed.ref == NEW_VERSION
+    assert installed.local  # a laptop with no county: the supervisor's own seal
     assert not user_lists_dir().exists()  # nothing went to the command line's folder
     assessment_id = finalize_one(workspace)
     data = certificate_data(workspace, assessment_id)
     assert data.services is not None
     assert NEW_VERSION in data.services.list_version
+    assert data.services.local
     assert "T99" in [line.item_id for line in data.services.items]
     source = statistics_input(workspace, date.today())
     assert source.eligibility is not None
@@ -128,7 +130,7 @@ def test_finalize_pins_list_versions_and_results(workspace: Workspace, tmp_path:
     assert results["N14"]["result"] == "undetermined"
     assert results["N14"]["missing"]
     # A version installed later does not change what the certificate cites.
-    install_list_file(new_list_file(tmp_path), workspace_lists_dir(workspace.data_dir))
+    workspace.install_list(new_list_file(tmp_path))
     data = certificate_data(workspace, assessment_id)
     assert data.services is not None
     assert data.services.list_version.startswith("shanxi-provisional@2026.12")

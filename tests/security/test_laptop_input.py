@@ -26,6 +26,8 @@ from tests.security.laptop_cli import YINLING, assert_refused, yinling
 
 DEEP_JSON = "[" * 10_000
 HUGE = "9" * 5000
+BILLION_LAUGHS = "a0: &a0 [lol, lol, lol, lol, lol, lol, lol, lol, lol]\n" + "".join(
+    f"a{n}: &a{n} [{', '.join([f'*a{n - 1}'] * 9)}]\n" for n in range(1, 10))
 
 
 def write(path: Path, text: str) -> Path:
@@ -113,7 +115,8 @@ def test_sync_enrol_import_refuses_hostile_answer_files(tmp_path: Path, text: st
     ("kind: list\nitems:\n" + "- " * 5000 + "x\n", "嵌套层数超过"),
     ("[" * 100_000, "嵌套层数超过"),
     (f"kind: list\nlist: evil\nversion: {HUGE}\n", "位数"),
-    ("a: &a [1, 2]\nb: [*a, *a, *a]\n", "别名"),
+    ("a: &a [*a]\n", "别名"),
+    (BILLION_LAUGHS, "展开别名后内容过多"),
 ])
 def test_lists_install_refuses_hostile_yaml(tmp_path: Path, text: str, named: str) -> None:
     lists = tmp_path / "lists"

@@ -11,13 +11,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat
 
+from assessment.eligibility.listseal import public_of, sign_list
 from assessment.errors import InputRejected
 from assessment.records import incoming
 from assessment.records.api import AssessmentStatus, RosterFilter, SignInFailed
-from assessment.records.countynotes import SyncRefused
+from assessment.records.countynotes import COUNTY_SIGN_PUBLIC, ENROLLED, SyncRefused
 from assessment.records.datadir import database_path
 from assessment.records.workspace import Workspace
 from assessment.sync.lists import install_announced_lists
@@ -255,10 +257,12 @@ def test_announced_lists_are_installed_into_the_data_folder(workspace: Workspace
         ListVersion("changzhi", 2, digest, "2026-01-01T00:00:00Z"),
         ListVersion("broken", 1, "0" * 64, "2026-01-01T00:00:00Z")))
     fetched: list[str] = []
+    county_key = Ed25519PrivateKey.generate()  # this laptop's county (as at enrolment)
+    workspace.set_local_settings({COUNTY_SIGN_PUBLIC: public_of(county_key), ENROLLED: True})
 
-    def fetch(list_id: str, version: int) -> str:
+    def fetch(list_id: str, version: int) -> tuple[str, str]:
         fetched.append(list_id)
-        return content
+        return content, sign_list(county_key, content.encode("utf-8"))
 
     workspace.note_county(notices)
     assert install_announced_lists(workspace, fetch).installed == ("changzhi@2",)
