@@ -26,7 +26,7 @@ Public API::
     batch.item_frame("N02")    # result / reasons / missing / standard per row
     batch.person(0)            # == match_profile(...) for row 0
 
-    install_list_file(Path("shanxi-official.yaml"))         # validated, old versions kept
+    install_list_file(path, folder, sealer=seal)            # validated and sealed (listseal)
     lists.version_on("shanxi-provisional", day)             # version in force on a date
 
 Profiles are JSON-like mappings with the vocabulary's attribute names (see
