@@ -118,11 +118,20 @@ def test_sync_enrol_import_refuses_hostile_answer_files(tmp_path: Path, text: st
     ("a: &a [*a]\n", "别名"),
     (BILLION_LAUGHS, "展开别名后内容过多"),
 ])
-def test_lists_install_refuses_hostile_yaml(tmp_path: Path, text: str, named: str) -> None:
-    lists = tmp_path / "lists"
-    done = yinling("lists", "install", write(tmp_path / "evil.yaml", text), "--lists-dir", lists)
+def test_lists_install_refuses_hostile_yaml(tmp_path: Path, pilot: Path, text: str,
+                                           named: str) -> None:
+    done = yinling("lists", "install", write(tmp_path / "evil.yaml", text), "--data-dir", pilot,
+                   "--user", DEMO_SUPERVISOR, env={"YINLING_PASSWORD": DEMO_PASSWORD})
     assert_refused(done, named)
-    assert not list(lists.glob("*.yaml")) if lists.exists() else True
+    assert not list((pilot / "service_lists").glob("*.yaml"))
+
+
+@pytest.fixture(scope="module")
+def pilot(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A laptop with no county, whose supervisor installs lists (nothing hostile gets in)."""
+    folder = tmp_path_factory.mktemp("pilot") / "data"
+    create_demo_workspace(folder, elders=1, seed=3)
+    return folder
 
 
 def test_a_100_mb_file_is_refused_by_its_size_before_it_is_read(tmp_path: Path) -> None:
