@@ -52,6 +52,7 @@ from server.web import (
     enrol_view,
     lists_view,
     lookups,
+    registry_view,
     review_view,
     signin_view,
     townships_view,
@@ -692,3 +693,86 @@ async def list_publish(request: Request, ctx: ContextDep, session: SessionDep) -
     log.info("县级页面：已发布服务清单 %s 第 %d 版", done.list_id, done.version)
     session.flash("ok", lists_view.published_text(done))
     return redirect(lists_view.LISTS_URL)
+
+
+# --- the registry: duplicates across townships, merges, roster imports --------------------
+
+@router.get("/registry")
+def registry_page(ctx: ContextDep, session: SessionDep) -> Response:
+    """The potential-duplicate queue and the roster import form."""
+    from assessment.registry.rosters import MAX_BYTES
+    from server.registry import duplicate_queue
+
+    with ctx.engine.connect() as conn:
+        pairs = duplicate_queue(conn)
+    return _page(session, "名册", registry_view.registry_page(
+        session.csrf, pairs, MAX_BYTES // (1024 * 1024)), "registry")
+
+
+@router.post("/registry/merge")
+async def registry_merge(request: Request, ctx: ContextDep, session: SessionDep) -> Response:
+    """Merge one record into another exactly like ``yinling county registry merge``."""
+    from server.county_device import CountyAuthor
+    from server.registry import merge_elders
+
+    fields = await read_form(request)
+    check_csrf(session, fields)
+    keep, other = fields.get("keep", ""), fields.get("other", "")
+
+    def work() -> dict[str, Any]:
+        with ctx.engine.begin() as conn:
+            return merge_elders(conn, CountyAuthor.of(ctx), keep, other,
+                                fields.get("note", "").strip(), ACTOR)
+
+    try:
+        done = await run_in_threadpool(work)
+    except InputRejected as exc:
+        session.flash("error", "未合并：" + "；".join(p.message for p in exc.problems))
+        return redirect(registry_view.URL)
+    log.info("县级页面：档案已合并（评估 %s 份改挂）", done["assessments"])
+    session.flash("ok", f"已合并，{done['assessments']} 份评估记录改挂到保留的档案。")
+    return redirect(registry_view.URL)
+
+
+@router.post("/registry/import")
+async def registry_import(request: Request, ctx: ContextDep, session: SessionDep) -> Response:
+    """Import (or preview) an office's roster exactly like ``yinling county registry import``."""
+    import tempfile
+    from pathlib import Path
+
+    from assessment.registry.rosters import MAX_BYTES
+    from server.county_device import CountyAuthor
+    from server.registry_import import import_county_roster
+
+    upload = await read_upload(request, MAX_BYTES)
+    check_csrf(session, upload.fields)
+    suffix = Path(upload.filename or "").suffix.lower()
+    if not upload.data or suffix not in (".csv", ".xlsx"):
+        session.flash("error", "请选择 .csv 或 .xlsx 格式的名单文件。")
+        return redirect(registry_view.URL)
+    data = upload.data
+    fields = upload.fields
+    try:
+        as_of = date.fromisoformat(fields.get("as_of", ""))
+    except ValueError:
+        session.flash("error", "请填写名单截止日期（YYYY-MM-DD）。")
+        return redirect(registry_view.URL)
+
+    def work() -> dict[str, Any]:
+        with tempfile.TemporaryDirectory() as folder:
+            path = Path(folder) / f"roster{suffix}"
+            path.write_bytes(data)
+            with ctx.engine.begin() as conn:
+                return import_county_roster(
+                    conn, CountyAuthor.of(ctx), path, kind=fields.get("kind", ""),
+                    source=fields.get("source", ""), as_of=as_of,
+                    dry_run=fields.get("dry_run") == "1", actor=ACTOR)
+
+    try:
+        summary = await run_in_threadpool(work)
+    except InputRejected as exc:
+        session.flash("error", "名单未导入：" + "；".join(str(p) for p in exc.problems))
+        return redirect(registry_view.URL)
+    log.info("县级页面：名单%s（%s 行，更新 %s 人）", "预览" if summary["dry_run"] else "导入",
+             summary["rows"], summary["updated"])
+    return _page(session, "名单导入", registry_view.summary_view(summary), "registry")

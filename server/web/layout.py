@@ -32,7 +32,7 @@ def csrf_field(token: str) -> Html:
 def _nav(here: str, csrf: str) -> Html:
     items = [("dashboard", f"{UI}", "首页")]
     items += [(f"review:{q}", f"{UI}/review/{q}", queue_title(q)) for q in QUEUES]
-    items += [("elders", f"{UI}/elders", "查找老人"),
+    items += [("elders", f"{UI}/elders", "查找老人"), ("registry", f"{UI}/registry", "名册"),
               ("bundles", f"{UI}/bundles", "导入数据包"), ("devices", f"{UI}/devices", "设备"),
               ("townships", f"{UI}/townships", "乡镇与账号"), ("lists", f"{UI}/lists", "服务清单")]
     links = join(fmt('<a href="{}"{}>{}</a>', href,

@@ -1,0 +1,90 @@
+"""The registry page (名册): the potential-duplicate queue across townships with its merge
+buttons, and the offices' roster import (a dry run first) with its summary."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from assessment.registry.kinds import KINDS
+from server.web.html import Html, fmt, join, table
+from server.web.labels import UI
+from server.web.layout import csrf_field
+
+URL = f"{UI}/registry"
+
+
+def _person(p: Mapping[str, Any]) -> Html:
+    number = p.get("id_number") or "无号码"
+    return fmt("{}（{}，{}，{}{}）", p.get("name") or "", number, p.get("birth_date") or "",
+               p.get("township") or "", p.get("village") or "")
+
+
+def _merge_form(csrf: str, keep: Mapping[str, Any], other: Mapping[str, Any]) -> Html:
+    return fmt('<form method="post" action="{}/merge" class="inline">{}'
+               '<input type="hidden" name="keep" value="{}">'
+               '<input type="hidden" name="other" value="{}">'
+               '<button type="submit">保留 {} 并合并</button></form>',
+               URL, csrf_field(csrf), keep["elder_id"], other["elder_id"], keep["name"])
+
+
+def _import_form(csrf: str, max_mb: int) -> Html:
+    options = join(fmt('<option value="{}">{}：{}</option>', k.code, k.office, k.label)
+                   for k in KINDS.values())
+    return fmt('<form class="upload" method="post" action="{}/import" '
+               'enctype="multipart/form-data">{}'
+               '<p><label>名单文件 <input type="file" name="roster" accept=".csv,.xlsx" required>'
+               '</label></p>'
+               '<p><label>名单类型 <select name="kind">{}</select></label></p>'
+               '<p><label>来源 <input name="source" maxlength="100" required '
+               'placeholder="如：县民政局"></label></p>'
+               '<p><label>截止日期 <input type="date" name="as_of" required></label></p>'
+               '<p><label><input type="checkbox" name="dry_run" value="1" checked> '
+               '只预览（不写入）</label></p>'
+               '<p class="hint">CSV（UTF-8 或 GBK）或 Excel（.xlsx），'
+               '第一行为表头：公民身份号码（必填）、姓名（核对用），以及名单类型需要的列（残疾类别与残疾等级、计生类别、优抚类别）。'
+               '大小上限 {} MB。每次导入在一个事务中完成；有问题的行单独拒绝并注明行号和列。</p>'
+               '<p><button type="submit">上传</button></p></form>',
+               URL, csrf_field(csrf), options, max_mb)
+
+
+def registry_page(csrf: str, pairs: Sequence[Mapping[str, Any]], max_mb: int) -> Html:
+    """The queue and the import form."""
+    rows = [[p["reason_text"], _person(p["first"]), _person(p["second"]),
+             join((_merge_form(csrf, p["first"], p["second"]),
+                   _merge_form(csrf, p["second"], p["first"])))] for p in pairs]
+    return fmt('<h1>名册</h1><h2>疑似重复登记（全县）</h2>'
+               '<p class="hint">同一身份证号，或姓名读音与出生日期相同的两份在册档案。'
+               '合并保留两份档案的全部评估记录（改挂到保留的档案），被并入的档案标记为“已合并”，'
+               '可用 <code>yinling county registry unmerge</code> 撤销；'
+               '各乡镇笔记本下次同步时随之更新。</p>'
+               '{}<h2>导入部门名单</h2>{}',
+               table(["原因", "档案一", "档案二", "处理"], rows, empty="没有发现疑似重复登记。"),
+               _import_form(csrf, max_mb))
+
+
+def summary_view(summary: Mapping[str, Any]) -> Html:
+    """An import's summary (a dry run or applied)."""
+    head = "预览（尚未写入）" if summary.get("dry_run") else (
+        "已导入" if summary.get("applied") else "未导入：名单中没有可导入的行")
+    facts = [("行数", summary["rows"]), ("匹配", summary["matched"]),
+             ("更新", summary["updated"]), ("不变", summary["unchanged"]),
+             ("不在新名单中而取消身份", summary["removed"]),
+             ("导入编号", summary.get("import_id", ""))]
+    dl = join(fmt("<dt>{}</dt><dd>{}</dd>", k, v) for k, v in facts)
+    newly = table(["身份证号", "姓名", "新符合的服务项目"],
+                  [[e["id_number"], e["name"], "、".join(i["name"] for i in e["items"])]
+                   for e in summary.get("newly_eligible", [])], empty="无。")
+    unknown = table(["行", "身份证号"], [[e["row"], e["id_number"]]
+                                     for e in summary.get("unknown_ids", [])], empty="无。")
+    refused = table(["行", "列", "原因"], [[e["row"], e["field"], e["reason"]]
+                                        for e in summary.get("refused", [])], empty="无。")
+    names = table(["行", "身份证号", "登记姓名", "名单姓名"],
+                  [[e["row"], e["id_number"], e["registry"], e["roster"]]
+                   for e in summary.get("name_mismatches", [])], empty="无。")
+    removed = table(["身份证号", "姓名"], [[e["id_number"], e["name"]]
+                                      for e in summary.get("removed_ids", [])], empty="无。")
+    return fmt('<h1>{}</h1><dl class="facts">{}</dl><h2>新符合服务项目</h2>{}'
+               '<h2>需寻访登记（服务找人）</h2>{}<h2>取消身份</h2>{}<h2>被拒绝的行</h2>{}'
+               '<h2>姓名与登记不符</h2>{}<p class="noprint"><a href="{}">返回名册</a></p>',
+               head, dl, newly, unknown, removed, refused, names, URL)
