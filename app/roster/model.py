@@ -54,7 +54,12 @@ def _date(value: date | None) -> str:
 
 
 def transferred_text(row: RosterRow) -> str:
-    """"已迁出至 …" for an elder the county moved to another township, else empty."""
+    """"已注销（日期起）" or "已合并" for an elder no longer on the roll, "已迁出至 …" for an
+    elder the county moved to another township, else empty."""
+    if row.status == "deregistered":
+        return f"已注销（{_date(row.left_on)} 起）" if row.left_on else "已注销"
+    if row.status == "merged":
+        return "已合并到另一份档案"
     return f"已迁出至{row.transferred_to}" if row.transferred_to else ""
 
 
@@ -200,7 +205,7 @@ class RosterModel(QAbstractTableModel):
                     return QBrush(QColor("#b03a2e"))
             if column.header == "草稿" and row.has_draft:
                 return QBrush(QColor("#9a6700"))
-            if column.header == "备注" and row.transferred_to:
+            if column.header == "备注" and (row.transferred_to or row.status != "active"):
                 return QBrush(QColor("#6e7781"))
             return None
         if role == Qt.ItemDataRole.TextAlignmentRole:

@@ -102,6 +102,8 @@ class RosterRow:
     due_on: date | None
     has_draft: bool
     transferred_to: str | None = None  # the township the county moved the elder to
+    status: str = "active"  # or "deregistered" / "merged" (assessment.registry.status)
+    left_on: date | None = None  # the day a deregistered or merged elder left the roll
 
 
 @dataclass(frozen=True, slots=True)

@@ -47,7 +47,7 @@ from assessment.records.search import SearchText, key_range, parse_search_text
 BROAD = 3000  # matches above which the sort index drives the query
 _VILLAGE_ARMS = 60  # matching villages read one by one in name order (a compound SELECT)
 _COLUMNS = ("num, id, name, sex, birth_date, id_number, village, current_grade, "
-            "last_assessed, due_on, draft_count, transferred_to")
+            "last_assessed, due_on, draft_count, transferred_to, status, left_on")
 # sort → (columns in order, index that serves them, whether "ascending" means DESC)
 _ORDERS: dict[RosterSort, tuple[tuple[str, ...], str, bool]] = {
     RosterSort.NAME: (("name_pinyin",), "ix_elders_name_pinyin", False),
@@ -250,14 +250,15 @@ def roster_page(session: Session, flt: RosterFilter, offset: int, limit: int) ->
     rows = []
     # Positional unpacking: a Row's attribute access costs more than the query's own work.
     for (_, elder_id, name, sex, birth_date, id_number, village, grade, last_assessed, due_on,
-         drafts, transferred_to) in session.execute(text(sql), params).all():
+         drafts, transferred_to, status, left_on) in session.execute(text(sql), params).all():
         birth = date.fromisoformat(birth_date) if birth_date else None
         rows.append(RosterRow(
             elder_id=elder_id, name=name, sex=sex, age=age_on(birth, as_of),
             id_masked=mask_id(id_number), village=village, grade=grade,
             last_assessed=date.fromisoformat(last_assessed) if last_assessed else None,
             due_on=date.fromisoformat(due_on) if due_on else None,
-            has_draft=drafts > 0, transferred_to=transferred_to,
+            has_draft=drafts > 0, transferred_to=transferred_to, status=status or "active",
+            left_on=date.fromisoformat(left_on) if left_on else None,
         ))
     return rows
 

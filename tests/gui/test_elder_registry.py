@@ -44,6 +44,14 @@ def test_deregister_from_the_elder_page(qtbot: QtBot, ctx: AppContext,
     assert not panel.restore_button.isEnabled()
     page.grab().save(str(tmp_path / "deregistered.png"))
     page.close()
+    # The roster still lists the elder (nothing is deleted) and says why there is no work.
+    from app.roster.model import RosterModel
+
+    model = RosterModel(workspace, ctx.form.grade_name)
+    note = [c.header for c in model.columns].index("备注")
+    shown = {model.index(r, 0).data(): model.index(r, note).data()
+             for r in range(model.rowCount())}
+    assert shown[found.name] == f"已注销（{day.isoformat()} 起）"
 
     # A supervisor restores with a reason; an empty reason is refused on the page.
     workspace.close()
