@@ -26,6 +26,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "assessment.commands.sync",
     "assessment.commands.demo",
     "assessment.commands.certificate",
+    "assessment.commands.backup",
     "assessment.commands.stats",
     "assessment.commands.registry",
     "assessment.commands.visits",

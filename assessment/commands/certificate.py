@@ -35,7 +35,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     verify = subparsers.add_parser(
         "verify-certificate", help="离线核验评估报告二维码",
         description="核验评估报告二维码内容的签名：有效、伪造或篡改、签发设备未登记。")
-    verify.add_argument("text", help="二维码内容（YL1.…）")
+    verify.add_argument("text", help="二维码内容：县级核验网址（…/v/YL1.…）或签名代码（YL1.…）")
     verify.add_argument("--public-key", action="append", default=None,
                         help="签发设备公钥：文件路径或十六进制（可重复）；省略时使用本机公钥")
     verify.add_argument("--id-number", default=None, help="报告上的公民身份号码（一并核对）")

@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import date
@@ -57,6 +56,7 @@ from assessment.records.api import (
     StoreError,
 )
 from assessment.records.auditlog import append_audit
+from assessment.records.backup import LAST_EXTERNAL_BACKUP, write_backup
 from assessment.records.convert import (
     account_payload,
     assessment_payload,
@@ -893,6 +893,29 @@ class Workspace(WorkspaceSync, WorkspaceRegistry):
                          record_id="device_code", detail={"device_code": code})
         self.device_code = code
 
+    # ------------------------------------------------------------------ backups
+
+    def backup_to(self, target: Path, *, external: bool = True,
+                  progress: Callable[[int, int], None] | None = None,
+                  cancelled: Callable[[], bool] | None = None) -> Path:
+        """Write a backup file of this store while it stays open
+        (:func:`assessment.records.backup.write_backup`). An ``external`` backup (a chosen
+        folder or USB stick, not the automatic daily copy on this disk) is remembered as
+        covering the work up to now, for the reminder; each backup is audited."""
+        with self._reading() as session:
+            covered = changelog.device_state(session).last_seq
+        path = write_backup(self.data_dir, self._key, target, device_id=self.device_id,
+                            device_code=self.device_code, progress=progress,
+                            cancelled=cancelled)
+        with self._writing() as (session, state):
+            if external:
+                self._put_setting(session, state, LAST_EXTERNAL_BACKUP,
+                                  {"at": changelog.utc_now().isoformat(), "seq": covered})
+            append_audit(session, state, self._clock, username=self.current_user.username,
+                         action="backup", record_type="setting", record_id="backup",
+                         detail={"external": external, "file": path.name, "seq": covered})
+        return path
+
 
 def _entered_provenance(before: Mapping[str, Any], after: Mapping[str, Any],
                         provenance: Mapping[str, Any], username: str) -> dict[str, Any]:
@@ -920,11 +943,3 @@ def _blank_none(value: str | None) -> str | None:
     value = value.strip()
     return value or None
 
-
-def backup_copy(workspace: Workspace, target_dir: Path) -> Path:
-    """Copy the (still encrypted) database and keyring to ``target_dir`` after a checkpoint."""
-    checkpoint(workspace.engine)
-    target_dir.mkdir(parents=True, exist_ok=True)
-    for path in (database_path(workspace.data_dir), keyring_path(workspace.data_dir)):
-        shutil.copy2(path, target_dir / path.name)
-    return target_dir / database_path(workspace.data_dir).name
