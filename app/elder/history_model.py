@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from PySide6.QtCore import QModelIndex, QObject, QPersistentModelIndex, Qt
@@ -31,10 +31,15 @@ class HistoryModel(ReadOnlyTableModel):
         super().__init__(parent)
         self._grade_name = grade_name
         self._records: list[AssessmentRecord] = []
+        self._names: dict[str, str] = {}
 
-    def set_records(self, records: Sequence[AssessmentRecord]) -> None:
-        """Show these assessments, newest first."""
+    def set_records(self, records: Sequence[AssessmentRecord],
+                    names: Mapping[str, str] | None = None) -> None:
+        """Show these assessments, newest first; ``names`` maps usernames to display names
+        (an assessor this laptop does not know is shown by username)."""
         self.beginResetModel()
+        if names is not None:
+            self._names = dict(names)
         self._records = sorted(records, key=lambda r: (r.reference_date or r.created_at.date(),
                                                        r.created_at), reverse=True)
         self.endResetModel()
@@ -69,7 +74,8 @@ class HistoryModel(ReadOnlyTableModel):
         if column == 4:
             return "" if record.final_grade is None else self._grade_name(record.final_grade)
         if column == 5:
-            return "、".join(a for a in (record.assessor_1, record.assessor_2) if a)
+            return "、".join(self._names.get(a, a)
+                            for a in (record.assessor_1, record.assessor_2) if a)
         return record.certificate_no or ""
 
     def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:

@@ -315,7 +315,8 @@ class ElderPage(QWidget):
             return
         self.refresh_profile()
         records = self.ctx.workspace.assessments_for(self.profile.elder_id)
-        self.history.set_records(records)
+        names = {a.username: a.display_name for a in self.ctx.workspace.assessors()}
+        self.history.set_records(records, names)
         self.chart.set_records(records)
         if self.history.rowCount() > 0:
             self.history_view.selectRow(0)

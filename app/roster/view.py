@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
 
 from app.common.context import AppContext
 from app.roster.model import ELDER_ID_ROLE, RosterModel
+from assessment.records.api import RosterFilter
 
 SEARCH_DELAY_MS = 150
 NEVER_ASSESSED = -1
@@ -133,7 +134,8 @@ class RosterPage(QWidget):
             self.model.set_filter(flt)
 
     def refresh(self) -> None:
-        """Re-read the roster after a change elsewhere."""
+        """Re-read the roster after a change elsewhere (the total too: an elder may be new)."""
+        self.total = self.ctx.workspace.roster_count(RosterFilter())
         self.model.refresh()
 
     def _search_enter(self) -> None:

@@ -30,6 +30,8 @@ from assessment.records.api import WorkspaceApi
 from assessment.records.datadir import workspace_exists
 
 SMOKE_LINE = "signin-window-shown"
+IDLE_LOCK = "因长时间未操作已锁定"
+MANUAL_LOCK = "已手动锁定"
 FONT_FAMILIES = ["Microsoft YaHei UI", "Microsoft YaHei", "PingFang SC", "Noto Sans CJK SC",
                  "Source Han Sans SC", "WenQuanYi Zen Hei", "Sans Serif"]
 
@@ -83,7 +85,7 @@ class AppController(QObject):
         ctx = AppContext.create(workspace, self.data_dir)
         self.ctx = ctx
         window = MainWindow(ctx)
-        window.lock_requested.connect(self.lock)
+        window.lock_requested.connect(lambda: self.lock(MANUAL_LOCK))
         window.sign_out_requested.connect(self.sign_out)
         window.settings_changed.connect(self._apply_settings)
         self.window = window
@@ -126,13 +128,16 @@ class AppController(QObject):
             self.ctx = None
         return username
 
-    def lock(self) -> None:
-        """Lock: remember where the user was (ids only), close the store, ask again."""
+    def lock(self, reason: str = IDLE_LOCK) -> None:
+        """Lock: remember where the user was (ids only), close the store, ask again.
+
+        ``reason`` says why on the lock screen (idle time by default; 锁定 by hand says so).
+        """
         if self.window is None:
             return
         self._resume = self.window.navigation_state()
         username = self._close_session()
-        self.signin.lock(username)
+        self.signin.lock(username, reason)
         self.signin.show()
 
     def sign_out(self) -> None:

@@ -28,6 +28,7 @@ from app.entry.entry_page import EntryPage
 from app.lists.menu import ListsMenu
 from app.roster.view import RosterPage
 from app.shell.drafts_dialog import DraftsDialog
+from app.shell.help_menu import HelpMenu
 from app.shell.settings_dialog import SettingsDialog
 from app.sync.device_dialog import DeviceDetailsDialog, DeviceIdentity
 from app.sync.menu import install_sync
@@ -111,6 +112,7 @@ class MainWindow(QMainWindow):
         self.elder_menu.roster_imported.connect(lambda _summary: self.roster.refresh())
         self.lists_menu = ListsMenu(self, self.menuBar(), ctx.workspace, ctx.data_dir)
         self.lists_menu.lists_changed.connect(self._lists_changed)
+        self.help_menu = HelpMenu(self, self.menuBar(), ctx.form, ctx.data_dir)
 
     def _build_toolbar(self) -> None:
         bar = QToolBar("主工具栏")

@@ -28,6 +28,9 @@ from assessment.records.api import SignInFailed, StoreError, WorkspaceApi
 Opener = Callable[[str, str], WorkspaceApi]
 
 
+WRONG_PASSWORD = "密码错误，请重新输入"
+
+
 class SignInWindow(QWidget):
     """Username + password; ``signed_in`` carries the open workspace."""
 
@@ -156,7 +159,10 @@ class SignInWindow(QWidget):
         try:
             workspace = self.opener(username, password)
         except SignInFailed as exc:
-            self._password_problem(str(exc) or "用户名或密码错误")
+            # Locked, the username is fixed: the password is what is wrong. Signing in, one
+            # message for both (no hint which usernames exist).
+            self._password_problem(WRONG_PASSWORD if self.locked
+                                   else str(exc) or "用户名或密码错误，请重新输入")
             return
         except StoreError as exc:
             self.message.setText(str(exc))

@@ -8,12 +8,14 @@ period recomputes in the background.
 
 from __future__ import annotations
 
+import math
 from datetime import date
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 from PySide6.QtCharts import (
+    QAbstractBarSeries,
     QBarCategoryAxis,
     QBarSeries,
     QBarSet,
@@ -30,7 +32,7 @@ from PySide6.QtCore import (
     QSize,
     Qt,
 )
-from PySide6.QtGui import QPainter
+from PySide6.QtGui import QColor, QPainter
 from PySide6.QtWidgets import (
     QDateEdit,
     QDialog,
@@ -107,6 +109,49 @@ class DataFrameModel(QAbstractTableModel):
         return str(section + 1)
 
 
+HEADROOM = 1.12
+"""Room above the tallest bar for its value label."""
+
+
+def nice_axis(top: float, ticks: int = 5) -> tuple[int, int]:
+    """A value axis from 0 with round ticks: (upper end, tick step).
+
+    The step is 1, 2 or 5 times a power of ten, chosen for about ``ticks`` intervals; the upper
+    end is a whole number of steps with room above ``top`` for the bar labels.
+    """
+    wanted = max(1.0, top * HEADROOM)
+    raw = wanted / ticks
+    power = 10 ** max(0, math.floor(math.log10(raw))) if raw >= 1 else 1
+    step = next(m * power for m in (1, 2, 5, 10) if m * power >= raw)
+    return int(math.ceil(wanted / step) * step), int(step)
+
+
+def _labelled(series: QAbstractBarSeries) -> None:
+    """Each bar's value beside its end, in the text colour (never cut: see HEADROOM)."""
+    series.setLabelsVisible(True)
+    series.setLabelsPosition(QAbstractBarSeries.LabelsPosition.LabelsOutsideEnd)
+    series.setLabelsFormat("@value")
+    for bars in series.barSets():
+        bars.setLabelColor(QColor("#1f2328"))
+
+
+def two_lines(label: str) -> str:
+    """``能力轻度受损（轻度失能）`` → two lines, so that narrow bars do not cut it."""
+    head, sep, tail = label.partition("（")
+    return f"{head}<br>{sep}{tail}" if sep else label
+
+
+def _value_axis(top: float) -> QValueAxis:
+    axis = QValueAxis()
+    upper, step = nice_axis(top)
+    axis.setRange(0, upper)
+    axis.setTickType(QValueAxis.TickType.TicksDynamic)
+    axis.setTickAnchor(0)
+    axis.setTickInterval(step)
+    axis.setLabelFormat("%d")
+    return axis
+
+
 def _chart(title: str) -> QChart:
     chart = QChart()
     chart.setTitle(title)
@@ -165,9 +210,8 @@ def eligibility_chart(stats: Statistics) -> QChart:
     top = float(summary["符合"].max()) if len(summary) else 1.0
     categories = QBarCategoryAxis()
     categories.append(labels)
-    values = QValueAxis()
-    values.setRange(0, max(1.0, top * 1.1))
-    values.setLabelFormat("%d")
+    values = _value_axis(top)
+    _labelled(series)
     chart.addAxis(categories, Qt.AlignmentFlag.AlignLeft)
     chart.addAxis(values, Qt.AlignmentFlag.AlignBottom)
     series.attachAxis(categories)
@@ -178,10 +222,9 @@ def eligibility_chart(stats: Statistics) -> QChart:
 
 def _axes(chart: QChart, series: QBarSeries, labels: list[str], top: float) -> None:
     categories = QBarCategoryAxis()
-    categories.append(labels)
-    values = QValueAxis()
-    values.setRange(0, max(1.0, top * 1.15))
-    values.setLabelFormat("%d")
+    categories.append([two_lines(label) for label in labels])
+    values = _value_axis(top)
+    _labelled(series)
     chart.addAxis(categories, Qt.AlignmentFlag.AlignBottom)
     chart.addAxis(values, Qt.AlignmentFlag.AlignLeft)
     series.attachAxis(categories)

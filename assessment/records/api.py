@@ -43,7 +43,7 @@ class StoreError(Exception):
 class SignInFailed(StoreError):
     """Wrong username or password (one message for both, on purpose)."""
 
-    def __init__(self, message: str = "用户名或密码错误，无法打开数据库") -> None:
+    def __init__(self, message: str = "用户名或密码错误，请重新输入") -> None:
         super().__init__(message)
 
 
