@@ -39,6 +39,16 @@ def _county(server: ServerProcess, capsys: pytest.CaptureFixture[str], *argv: st
     return json.loads(out)
 
 
+def _county_elders(server: ServerProcess, capsys: pytest.CaptureFixture[str],
+                   township: str) -> int:
+    """Elders on the roll in a township, as ``yinling county stats`` counts them."""
+    base = ["county", "--data-dir", str(server.data_dir)]
+    base += ["--db", server.db_url] if server.db_url else []
+    assert main([*base, "stats"]) == 0
+    summary = json.loads(capsys.readouterr().out)
+    return int(next(r["elders"] for r in summary["townships"] if r["township"] == township))
+
+
 def test_death_offline_meets_assessment_and_merge_reaches_both_laptops(
         shared_server: ServerProcess, laptops: Laptops,
         capsys: pytest.CaptureFixture[str]) -> None:
@@ -51,6 +61,7 @@ def test_death_offline_meets_assessment_and_merge_reaches_both_laptops(
     laptops.ok("two", "enrol", "--server", server.url, "--code", admin.code(f"b{tag}"))
     for name in ("one", "two", "one", "two"):
         laptops.ok(name, "run")
+    assert _county_elders(server, capsys, township) == 10
 
     # Laptop one records a death offline; laptop two starts an assessment of the same elder.
     with laptops.open("one") as one:
@@ -71,6 +82,8 @@ def test_death_offline_meets_assessment_and_merge_reaches_both_laptops(
         "SELECT payload FROM record_heads WHERE record_type = 'elder_status' "
         "AND record_id = :r", r=elder_id))
     assert (status["status"], status["reason"]) == ("deregistered", "death")
+    # Current statistics at the county leave the elder out.
+    assert _county_elders(server, capsys, township) == 9
     with laptops.open("two") as two:
         assert two.get_elder(elder_id).status == "deregistered"
         with pytest.raises(InputRejected):
