@@ -36,6 +36,7 @@ from assessment.errors import InputRejected
 from assessment.registry.status import ACTIVE, STATUSES
 from assessment.registry.status import RECORD_TYPE as STATUS_RECORD
 from assessment.registry.status import parse_payload as parse_status
+from assessment.visits.synced import visit_payload_problem
 from assessment.wire.changes import Change, canonical_json
 from assessment.wire.merge import FieldState, changed_fields, merge_elder, snapshot
 from server.db.bulk import among, insert_rows, streamed_rows
@@ -323,6 +324,13 @@ def _apply(change: Change, payload_text: str, grader: ServerGrader, batch: _Batc
             batch.quarantine(change, "payload", "老年人档案格式不符（info/attributes 应为对象）")
             return "quarantined"
         merged = _merge_elder(change, batch, elder_state, _elder_base(change, batch, bases))
+    elif change.record_type in ("visit", "referral"):
+        problem = visit_payload_problem(change.record_type, change.payload)
+        if problem is not None:
+            batch.quarantine(change, "payload", problem)
+            return "quarantined"
+        if change.record_type == "referral":
+            status = str(change.payload["status"])
     key = (change.record_type, change.record_id)
     head = batch.heads.get(key)
     if change.record_type not in ("elder", STATUS_RECORD) and head is not None and \
@@ -407,11 +415,16 @@ def _load_statuses(conn: Connection, fresh: Sequence[Change], batch: _Batch) -> 
         batch.heads_existing.add(key)
 
 
+#: Record types about one elder named by ``payload.elder_id`` (scoped and routed by it).
+ABOUT_ELDER = frozenset({"assessment", "visit", "referral"})
+
+
 def _elder_of(change: Change) -> str | None:
-    """The elder a change is about (elders, their lifecycle and assessments), else None."""
+    """The elder a change is about (elders, their lifecycle, assessments, visits and
+    referrals), else None."""
     if change.record_type in ("elder", STATUS_RECORD):
         return change.record_id
-    elder_id = change.payload.get("elder_id") if change.record_type == "assessment" else None
+    elder_id = change.payload.get("elder_id") if change.record_type in ABOUT_ELDER else None
     return elder_id if isinstance(elder_id, str) else None
 
 

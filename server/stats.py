@@ -18,6 +18,7 @@ the township the county holds it in.
 from __future__ import annotations
 
 import copy
+import dataclasses
 import tempfile
 import threading
 from datetime import date
@@ -45,6 +46,7 @@ from assessment.settings import ROUTINE_INTERVAL_MONTHS
 from server.county_lists import county_lists
 from server.db.tables import list_versions, received_changes, townships
 from server.stats_frames import Township, county_statistics_input, county_townships
+from server.visit_stats import SUMMARY_KEYS, county_visit_measure, township_figures
 
 #: The laptops' default routine re-assessment interval (decision D4); the county keeps no
 #: setting of its own.
@@ -76,7 +78,7 @@ def _finalized_heads(source: StatisticsInput, places: list[Township]) -> dict[st
 
 
 def _rows(stats: Statistics, source: StatisticsInput, places: list[Township],
-          ) -> list[dict[str, Any]]:
+          visits: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
     bands = [band.name for band in default_form().grades]
     grades = _per_township(stats.grades)
     period = _per_township(stats.assessments)
@@ -94,6 +96,8 @@ def _rows(stats: Statistics, source: StatisticsInput, places: list[Township],
             "period_assessments": _value(period, place.code, TOTAL),
             "due": _value(due, place.code, DUE_NOW),
             "due_soon": _value(due, place.code, DUE_SOON),
+            **visits.get(place.code, {key: (None if key == "visit_rate" else 0)
+                                      for key in SUMMARY_KEYS.values()}),
         })
     return rows
 
@@ -118,7 +122,10 @@ def county_summary(conn: Connection, as_of: date | None = None) -> dict[str, Any
     ``assessed`` / ``never`` (with / without a current grade), ``grades`` (elders per current
     grade "0"–"4"), ``assessments`` (finalized assessments held, superseded ones not),
     ``period_assessments`` (finalized or superseded assessments dated in the period),
-    ``due`` / ``due_soon`` (routine re-assessment overdue / due within 30 days).
+    ``due`` / ``due_soon`` (routine re-assessment overdue / due within 30 days), and 探访关爱
+    for the as-of month (``visit_month``): ``visits_planned``, ``visited``, ``visit_rate``
+    (%, None when nobody is to be visited), ``visits_overdue``, ``never_visited``,
+    ``referrals_open``, ``referrals_closed``.
 
     Reading every record takes seconds in a large county, and the dashboard asks on every
     visit: a summary is kept per database, date and data version and computed again only
@@ -145,8 +152,10 @@ def _compute_summary(conn: Connection, as_of: date) -> dict[str, Any]:
                               source.assessments)
     stats = compute_statistics(by_code, as_of=as_of, start=start, end=end,
                                interval_months=INTERVAL_MONTHS)
+    month = as_of.strftime("%Y-%m")
+    visits = township_figures(county_visit_measure(conn, month, as_of, by_code=True))
     return {"as_of": as_of.isoformat(), "period": [start.isoformat(), end.isoformat()],
-            "townships": _rows(stats, source, places)}
+            "visit_month": month, "townships": _rows(stats, source, places, visits)}
 
 
 def county_statistics(conn: Connection, as_of: date | None = None) -> list[dict[str, Any]]:
@@ -160,8 +169,9 @@ def county_workbook(conn: Connection, *, as_of: date, start: date | None = None,
     """Every statistics table per township (by name) and village, over the whole county."""
     lists = county_lists(conn) if with_eligibility else None
     source = county_statistics_input(conn, as_of, lists=lists)
-    return compute_statistics(source, as_of=as_of, start=start, end=end,
-                              interval_months=INTERVAL_MONTHS)
+    visits = county_visit_measure(conn, as_of.strftime("%Y-%m"), as_of)
+    return compute_statistics(dataclasses.replace(source, visit_rate=visits), as_of=as_of,
+                              start=start, end=end, interval_months=INTERVAL_MONTHS)
 
 
 def workbook_bytes(stats: Statistics) -> bytes:

@@ -171,4 +171,5 @@ def statistics_input(workspace: Any, as_of: date, *, with_eligibility: bool = Tr
 
             lists = workspace_lists(workspace)
         eligibility, names = eligibility_frame(on_roll, attributes, as_of, lists)
-    return StatisticsInput(elders, assessments, eligibility, names)
+    visits = workspace.visits.measure(as_of.strftime("%Y-%m"), as_of)
+    return StatisticsInput(elders, assessments, eligibility, names, visits)

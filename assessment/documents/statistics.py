@@ -54,6 +54,7 @@ RESULT_LABELS = {"eligible": "符合", "undetermined": "待核实", "not_eligibl
 REASONS = ("首次评估", "常规评估", "即时评估", "因对评估结果有疑问进行的复评", "其他")
 DUE_NOW = "已到期"
 DUE_SOON = "30天内到期"
+VISIT_RATE_TITLE = "月探访率"
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,6 +65,9 @@ class StatisticsInput:
     assessments: pd.DataFrame
     eligibility: pd.DataFrame | None = None
     item_names: Mapping[str, str] = field(default_factory=dict)
+    # 探访关爱: the monthly visit rate table of the as-of month
+    # (:func:`assessment.visits.measure.monthly_measure`), when the caller has visits.
+    visit_rate: pd.DataFrame | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,9 +83,11 @@ class Statistics:
     assessments: pd.DataFrame
     due: pd.DataFrame
     due_list: pd.DataFrame
+    visit_rate: pd.DataFrame | None = None
 
     def tables(self) -> dict[str, pd.DataFrame]:
         """Title → table, in display order (titles are valid Excel sheet names)."""
+        visits = {} if self.visit_rate is None else {VISIT_RATE_TITLE: self.visit_rate}
         return {
             "能力等级": self.grades,
             "年龄与性别": self.age_sex,
@@ -90,6 +96,7 @@ class Statistics:
             "期间评估": self.assessments,
             "复评到期": self.due,
             "复评到期名单": self.due_list,
+            **visits,
         }
 
 
@@ -322,6 +329,7 @@ def compute_statistics(source: StatisticsInput, *, as_of: date | None = None,
                                       start, end),
         due=due,
         due_list=due_list,
+        visit_rate=source.visit_rate,
     )
 
 

@@ -61,6 +61,7 @@ from assessment.records.sync_schema import (
     SyncStateRow,
 )
 from assessment.registry.current import COUNTED_STATUS, newest_first
+from assessment.records.visits import apply_remote as apply_remote_visit
 from assessment.registry.status import MERGED
 from assessment.registry.status import RECORD_TYPE as STATUS_RECORD
 from assessment.registry.status import parse_payload as parse_status
@@ -189,6 +190,12 @@ def _apply_one(ctx: _Context, change: Change) -> None:
         _apply_audit(ctx, change)
     elif change.record_type == STATUS_RECORD:
         _apply_status(ctx, change)
+    elif change.record_type in ("visit", "referral"):
+        problem = apply_remote_visit(ctx.session, change, ctx.now)
+        if problem is not None:
+            _note_problem(ctx, change, "payload", problem)
+        else:
+            _newer_head(ctx, change)
     else:
         _newer_head(ctx, change)
 

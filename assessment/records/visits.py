@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from assessment.eligibility import load_workspace_lists
 from assessment.errors import InputRejected, Problem
@@ -24,11 +25,15 @@ from assessment.records import changelog
 from assessment.records.api import RecordNotFound
 from assessment.records.schema import Elder
 from assessment.records.visit_schema import ReferralRow, VisitRow
-from assessment.registry.status import check_writable
+from assessment.registry.status import active_on, check_writable
+from assessment.visits.measure import monthly_measure
 from assessment.visits.plan import VisitPlan
 from assessment.visits.plans import PlanRegistry, install_plan_file, load_plans, workspace_plans_dir
 from assessment.visits.record import CHANGE_REASON, NOTE_LIMIT, parse_visit
+from assessment.visits.schedule import month_bounds
+from assessment.visits.synced import visit_day, visit_payload_problem
 from assessment.visits.tiers import TierCalculator
+from assessment.wire.changes import Change
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -206,6 +211,27 @@ class VisitBook:
         with self._ws._reading() as session:
             return [_referral(r) for r in session.scalars(query).all()]
 
+    def registry(self, as_of: dt.date) -> tuple[pd.DataFrame, list[dict[str, Any]]]:
+        """The elders this township visits on ``as_of`` and their stored attributes: on the
+        roll that day (the registry's one predicate), not transferred to another township."""
+        with self._ws.engine.connect() as conn:
+            rows = conn.execute(select(
+                Elder.id, Elder.name, Elder.township, Elder.village, Elder.sex,
+                Elder.birth_date, Elder.current_grade, Elder.attributes,
+            ).where(Elder.transferred_to.is_(None), active_on(Elder.left_on, as_of))).all()
+        elders = pd.DataFrame([r[:7] for r in rows], columns=[
+            "elder_id", "name", "township", "village", "sex", "birth_date", "current_grade"])
+        return elders, [dict(r[7] or {}) for r in rows]
+
+    def measure(self, month: str, today: dt.date | None = None) -> pd.DataFrame:
+        """The monthly visit rate table of ``month`` (see
+        :func:`assessment.visits.measure.monthly_measure`)."""
+        today = today or dt.date.today()
+        _, last = month_bounds(month)
+        elders, attributes = self.registry(min(last, today))
+        return monthly_measure(elders, attributes, self.visit_frame(), self.referral_frame(),
+                               self.plan(today), month, today=today)
+
     def visit_frame(self) -> pd.DataFrame:
         """Every visit: ``visit_id``, ``elder_id``, ``visit_date`` (for the measure)."""
         with self._ws.engine.connect() as conn:
@@ -238,3 +264,48 @@ class VisitBook:
             note = str(entry.get("change_note", ""))
             proposals[elder_id] = f"{CHANGE_REASON}（{day.isoformat()}：{note}）"
         return proposals
+
+
+def apply_remote(session: Session, change: Change, now: dt.datetime) -> str | None:
+    """Store another laptop's visit or referral version (pulled from the county) in this
+    store; return a Chinese reason when the payload is malformed (nothing is stored then).
+
+    A visit is stored once (visits never change); a referral version replaces an older one.
+    """
+    payload = change.payload
+    problem = visit_payload_problem(change.record_type, payload)
+    if problem is not None:
+        return problem
+    if change.record_type == "visit":
+        if session.get(VisitRow, change.record_id) is not None:
+            return None
+        entry = dict(payload["entry"])
+        day = visit_day(payload)
+        assert day is not None
+        session.add(VisitRow(
+            id=change.record_id, elder_id=str(payload["elder_id"]), visit_date=day,
+            method=str(entry.get("method")), visitor=str(entry.get("visitor")),
+            risk=str(entry.get("risk", ""))[:16], emergency=entry.get("emergency") is True,
+            change_found=entry.get("change_found") is True, entry=entry,
+            plan_ref=str(payload.get("plan")), tier=str(payload.get("tier", ""))[:32],
+            device_id=change.device_id, created_by=str(payload.get("created_by", ""))[:64],
+            created_at=now))
+        return None
+    row = session.get(ReferralRow, change.record_id)
+    if row is not None and row.version >= change.version:
+        return None
+    values = {
+        "visit_id": str(payload["visit_id"]), "elder_id": str(payload["elder_id"]),
+        "kind": str(payload["kind"]), "target": str(payload["target"]),
+        "note": str(payload.get("note") or ""), "status": str(payload["status"]),
+        "opened_on": dt.date.fromisoformat(str(payload["opened_on"])),
+        "closed_on": (dt.date.fromisoformat(str(payload["closed_on"]))
+                      if payload.get("closed_on") else None),
+        "outcome": payload.get("outcome"), "version": change.version,
+    }
+    if row is None:
+        session.add(ReferralRow(id=change.record_id, **values))
+    else:
+        for name, value in values.items():
+            setattr(row, name, value)
+    return None

@@ -17,13 +17,10 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import select
 
 from assessment.documents.visit_sheet import write_tables_xlsx, write_visit_sheet_pdf
-from assessment.registry.status import active_on
-from assessment.visits.measure import PlanRow, due_frame, monthly_measure, plan_rows
+from assessment.visits.measure import PlanRow, due_frame, plan_rows
 from assessment.visits.plan import VisitPlan
-from assessment.visits.schedule import month_bounds
 
 Step = Callable[[int, int], None]
 
@@ -44,28 +41,13 @@ class VisitPlanResult:
         return found
 
 
-def registry_frame(workspace: Any, as_of: dt.date) -> tuple[pd.DataFrame, list[dict[str, Any]]]:
-    """The elders this township visits on ``as_of`` — on the roll that day (not deregistered
-    or merged: the registry's one predicate), not transferred away — and their attributes."""
-    from assessment.records.schema import Elder
-
-    with workspace.engine.connect() as conn:
-        rows = conn.execute(select(
-            Elder.id, Elder.name, Elder.township, Elder.village, Elder.sex, Elder.birth_date,
-            Elder.current_grade, Elder.attributes,
-        ).where(Elder.transferred_to.is_(None), active_on(Elder.left_on, as_of))).all()
-    elders = pd.DataFrame([r[:7] for r in rows], columns=[
-        "elder_id", "name", "township", "village", "sex", "birth_date", "current_grade"])
-    return elders, [dict(r[7] or {}) for r in rows]
-
-
 def visit_plan(workspace: Any, as_of: dt.date | None = None, *,
                village: str | None = None) -> VisitPlanResult:
     """Every elder in the plan on ``as_of`` (default today), of one village when given."""
     as_of = as_of or dt.date.today()
     book = workspace.visits
     plan = book.plan(as_of)
-    elders, attributes = registry_frame(workspace, as_of)
+    elders, attributes = book.registry(as_of)
     rows = plan_rows(elders, attributes, book.visit_frame(), plan, as_of,
                      reassess=book.reassessment_proposals(), village=village)
     return VisitPlanResult(plan, as_of, tuple(rows))
@@ -73,13 +55,8 @@ def visit_plan(workspace: Any, as_of: dt.date | None = None, *,
 
 def visit_measure(workspace: Any, month: str, *, today: dt.date | None = None) -> pd.DataFrame:
     """The monthly visit rate per village/township/county with overdue and referral counts."""
-    today = today or dt.date.today()
-    book = workspace.visits
-    plan = book.plan(today)
-    _, last = month_bounds(month)
-    elders, attributes = registry_frame(workspace, min(last, today))
-    return monthly_measure(elders, attributes, book.visit_frame(), book.referral_frame(), plan,
-                           month, today=today)
+    table: pd.DataFrame = workspace.visits.measure(month, today)
+    return table
 
 
 def export_visit_plan(result: VisitPlanResult, path: Path, *,

@@ -34,6 +34,37 @@ def _stats(rows: Sequence[Mapping[str, Any]]) -> Html:
                  numeric=frozenset(range(2, len(headers))))
 
 
+_VISIT_KEYS = ("visits_planned", "visited", "visit_rate", "visits_overdue", "never_visited",
+               "referrals_open", "referrals_closed")
+
+
+def _rate(done: int, planned: int) -> str:
+    return f"{100.0 * done / planned:.1f}%" if planned else "—"
+
+
+def _visits(summary: Mapping[str, Any]) -> Html:
+    """探访关爱 per township for the as-of month: the national measure (target 100 %)."""
+    headers = ["乡镇编码", "乡镇名称", "应探访（人）", "本月已探访（人）", "月探访率",
+               "逾期未探访", "从未探访", "转介未办结", "转介已办结"]
+    rows = summary["townships"]
+    counts = [[int(row.get(k) or 0) for k in _VISIT_KEYS if k != "visit_rate"]
+              for row in rows]
+    body: list[list[object]] = [
+        [row["township"], row["name"], n[0], n[1], _rate(n[1], n[0]), *n[2:]]
+        for row, n in zip(rows, counts, strict=True)]
+    if body:
+        sums = [sum(n[i] for n in counts) for i in range(len(_VISIT_KEYS) - 1)]
+        body.append(["合计", f"{len(body)} 个乡镇", sums[0], sums[1], _rate(sums[1], sums[0]),
+                     *sums[2:]])
+    return join([
+        fmt('<h2>探访关爱（{}）</h2>', summary.get("visit_month", "")),
+        table(headers, body, empty="尚未建立乡镇。", css="stats",
+              numeric=frozenset(range(2, len(headers)))),
+        fmt('<p class="hint">月探访率 = 本月至少探访一次的特殊困难老年人 ÷ 应探访人数'
+            '（按探访计划分级，含待核实者）；目标 100%。逾期、从未探访按各分级的探访频次计。</p>'),
+    ])
+
+
 def _stats_hint(summary: Mapping[str, Any]) -> Html:
     start, end = summary["period"]
     return fmt('<p class="hint">统计日期 {}。老年人按县级记录的所属乡镇统计（迁移后计入迁入乡镇）；'
@@ -51,10 +82,10 @@ def render(counts: Mapping[str, int], summary: Mapping[str, Any]) -> Html:
                  for q in QUEUES)
     return fmt('<h1>县级首页</h1><h2>待处理的审核项</h2><p>{}</p>{}'
                '<details class="noprint"><summary>各队列说明</summary><ul>{}</ul></details>'
-               '<h2>各乡镇统计</h2>{}{}'
+               '<h2>各乡镇统计</h2>{}{}{}'
                '<p class="noprint"><a href="{}/stats.xlsx">下载全县统计表（Excel，按乡镇和村，'
-               '含年龄性别、服务项目、复评到期名单）</a></p>'
+               '含年龄性别、服务项目、复评到期名单、月探访率）</a></p>'
                '<p class="noprint"><a href="{}/bundles">导入离线数据包</a> · '
                '<a href="{}/devices">已登记设备</a></p>',
                text, _cards(counts), hints, _stats_hint(summary),
-               _stats(summary["townships"]), UI, UI, UI)
+               _stats(summary["townships"]), _visits(summary), UI, UI, UI)

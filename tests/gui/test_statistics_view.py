@@ -72,4 +72,5 @@ def test_refresh_in_the_background(qtbot: QtBot, workspace: Workspace) -> None:
     task = view.refresh()
     assert isinstance(task, BackgroundTask)
     qtbot.waitUntil(lambda: view.stats is not None, timeout=60_000)
-    assert view.tabs.count() == 7
+    assert view.tabs.count() == 8  # the seven tables and 月探访率 (探访关爱)
+    assert view.tabs.tabText(7) == "月探访率"

@@ -1,0 +1,111 @@
+"""探访关爱 at the county: the monthly visit rate over the synced records.
+
+The laptops' own code (:func:`assessment.visits.measure.monthly_measure`) over the county's
+copies: the elders are the elder heads in the township the county holds them in, on the roll
+on the day counted (the registry's lifecycle heads), with their merged profiles and current
+grades; visits are the ``visit`` heads, referrals the latest ``referral`` versions. The plan
+is the bundled visit plan in force (a county-installed plan version is not distributed yet).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+import pandas as pd
+from sqlalchemy import Connection, select
+
+from assessment.registry.status import is_active_on
+from assessment.visits.measure import SUBTOTAL, TOTAL, TOWNSHIP, VILLAGE, monthly_measure
+from assessment.visits.plans import load_plans
+from assessment.visits.schedule import month_bounds
+from assessment.visits.synced import visit_day
+from server.db.tables import record_heads
+from server.stats_frames import (
+    _chunks,
+    _elder_frame,
+    _elder_rows,
+    _object,
+    county_townships,
+    current_assessments,
+    left_dates,
+    read_assessments,
+)
+
+#: The per-township figures the dashboard and ``GET /admin/stats`` show.
+SUMMARY_KEYS = {"应探访人数": "visits_planned", "本月已探访人数": "visited",
+                "月探访率（%）": "visit_rate", "逾期未探访": "visits_overdue",
+                "从未探访": "never_visited", "转介未办结": "referrals_open",
+                "转介已办结": "referrals_closed"}
+
+
+def read_visits(conn: Connection) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(visits, referrals) frames from the county's heads."""
+    h = record_heads.c
+    visits: list[tuple[str, str, date]] = []
+    for chunk in _chunks(conn, select(h.record_id, h.elder_id, h.payload)
+                         .where(h.record_type == "visit").order_by(h.record_id)):
+        for record_id, elder_id, text in zip(chunk["record_id"], chunk["elder_id"],
+                                             chunk["payload"], strict=True):
+            day = visit_day(_object(text))
+            if day is not None and elder_id:
+                visits.append((str(record_id), str(elder_id), day))
+    referrals = [(str(r), str(e), str(s)) for r, e, s in conn.execute(
+        select(h.record_id, h.elder_id, h.status).where(h.record_type == "referral"))
+        if e and s in ("open", "closed")]
+    return (pd.DataFrame(visits, columns=["visit_id", "elder_id", "visit_date"]),
+            pd.DataFrame(referrals, columns=["referral_id", "elder_id", "status"]))
+
+
+def read_registry(conn: Connection, on: date, *, by_code: bool = False
+                  ) -> tuple[pd.DataFrame, list[dict[str, Any]]]:
+    """Every elder on the roll on ``on`` with its profile attributes (township by name, or
+    by code with ``by_code``)."""
+    places = {t.id: t for t in county_townships(conn)}
+    current = current_assessments(read_assessments(conn))
+    h = record_heads.c
+    query = (select(h.record_id, h.township_id, h.payload).where(h.record_type == "elder")
+             .order_by(h.record_id))
+    frames: list[pd.DataFrame] = []
+    attributes: list[dict[str, Any]] = []
+    left = left_dates(conn)
+    for chunk in _chunks(conn, query):
+        columns, attrs = _elder_rows(chunk, places, True)
+        frame = _elder_frame(columns, current)
+        keep = [i for i, e in enumerate(frame["elder_id"].tolist())
+                if is_active_on(left.get(e), on)]
+        frames.append(frame.iloc[keep])
+        attributes.extend(attrs[i] for i in keep)
+    elders = (pd.concat(frames, ignore_index=True) if frames else
+              pd.DataFrame(columns=["elder_id", "name", "township", "township_code", "village",
+                                    "sex", "birth_date", "current_grade"]))
+    if by_code:
+        elders = elders.assign(township=elders["township_code"])
+    grades = pd.to_numeric(elders["current_grade"], errors="coerce")
+    elders = elders.assign(current_grade=grades.astype(object).where(grades.notna(), None))
+    return elders.reset_index(drop=True), attributes
+
+
+def county_visit_measure(conn: Connection, month: str, today: date | None = None, *,
+                         by_code: bool = False) -> pd.DataFrame:
+    """The monthly visit rate table of ``month`` over the whole county."""
+    today = today or date.today()
+    _, last = month_bounds(month)
+    elders, attributes = read_registry(conn, min(last, today), by_code=by_code)
+    visits, referrals = read_visits(conn)
+    plan = load_plans().in_force(today)
+    return monthly_measure(elders, attributes, visits, referrals, plan, month, today=today)
+
+
+def township_figures(table: pd.DataFrame) -> dict[str, dict[str, Any]]:
+    """Township code → its subtotal figures (a measure computed ``by_code``)."""
+    rows = table[(table[VILLAGE] == SUBTOTAL) & (table[TOWNSHIP] != TOTAL)]
+    found: dict[str, dict[str, Any]] = {}
+    for row in rows.to_dict("records"):
+        figures: dict[str, Any] = {}
+        for column, key in SUMMARY_KEYS.items():
+            value = row[column]
+            figures[key] = None if value is None or value != value else (
+                float(value) if key == "visit_rate" else int(value))
+        found[str(row[TOWNSHIP])] = figures
+    return found
