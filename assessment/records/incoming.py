@@ -60,8 +60,8 @@ from assessment.records.sync_schema import (
     SyncIncoming,
     SyncStateRow,
 )
-from assessment.registry.current import COUNTED_STATUS, newest_first
 from assessment.records.visits import apply_remote as apply_remote_visit
+from assessment.registry.current import COUNTED_STATUS, newest_first
 from assessment.registry.status import MERGED
 from assessment.registry.status import RECORD_TYPE as STATUS_RECORD
 from assessment.registry.status import parse_payload as parse_status
