@@ -38,6 +38,7 @@ PROBLEM_LABELS = {
     "duplicate_id_number": "身份证号与本机另一位老人重复",
     "invalid_payload": "无法应用的档案变更",
     "unapplicable": "无法应用的评估记录",
+    "roster_contradiction": "部门名单与较新的录入不一致（未更新）",
 }
 
 
@@ -120,6 +121,8 @@ class ConflictLabeller:
         """The value the elder's record holds now (for a problem: why it was flagged)."""
         if conflict.kind == "duplicate_id_number":
             return "已被本机另一位老人使用"
+        if conflict.kind == "roster_contradiction":
+            return self.value_text(conflict.field, conflict.winner_value)
         if conflict.kind != "field":
             return str(conflict.winner_value)
         return self.value_text(conflict.field, conflict.winner_value)
@@ -128,6 +131,10 @@ class ConflictLabeller:
         """The value that lost (kept for review); for a problem, what arrived."""
         if conflict.kind == "duplicate_id_number":
             return self.value_text("id_number", conflict.loser_value)
+        if conflict.kind == "roster_contradiction" and isinstance(conflict.loser_value, dict):
+            roster = conflict.loser_value
+            return (f"{self.value_text(conflict.field, roster.get('value'))}"
+                    f"（{roster.get('source', '')} {roster.get('as_of', '')}）")
         if conflict.kind != "field":
             return ""
         return self.value_text(conflict.field, conflict.loser_value)

@@ -244,6 +244,15 @@ def test_older_roster_does_not_override_a_newer_entry_and_is_reviewed(
         assert ws.get_elder(elder.elder_id).attributes["fp_special_family"] == "none"
         assert [c.field for c in ws.sync_conflicts(elder.elder_id)] == \
             ["attributes.fp_special_family"]
+        # The conflicts dialog's words for it.
+        from app.sync.conflict_labels import ConflictLabeller
+        from assessment.eligibility.vocabulary import load_vocabulary
+
+        labeller = ConflictLabeller(ws.form, load_vocabulary(), ws.device_id)
+        (conflict,) = ws.sync_conflicts(elder.elder_id)
+        assert labeller.field_label(conflict) == "部门名单与较新的录入不一致（未更新）"
+        assert labeller.kept_text(conflict) == "无"
+        assert labeller.other_text(conflict) == "失独（县民政局 2020-01-01）"
     code, summary = _import(data_dir, capsys, path, "fp_special", date.today())
     assert summary["updated"] == 1
     with _open(data_dir) as ws:

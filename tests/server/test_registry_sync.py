@@ -9,6 +9,7 @@ laptops, and undoing it puts everything back.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from datetime import date, timedelta
 from pathlib import Path
@@ -70,6 +71,8 @@ def test_death_offline_meets_assessment_and_merge_reaches_both_laptops(
     with laptops.open("two") as two:
         draft = two.start_assessment(elder_id, "常规评估")
         two.autosave(draft.assessment_id, {**draft.answers, "B.1.1": 4})
+        before = two.get_elder(elder_id)
+        two.save_elder(dataclasses.replace(before, phone="13900000077"))
     laptops.ok("one", "run")
     laptops.ok("two", "run")
     held = server.query("SELECT code, status FROM quarantine WHERE record_id = :r",
@@ -78,6 +81,14 @@ def test_death_offline_meets_assessment_and_merge_reaches_both_laptops(
     assert {code for code, _ in held} == {"deregistered"}
     assert server.query("SELECT 1 FROM record_heads WHERE record_id = :r",
                         r=draft.assessment_id) == []
+    # The profile edit made before the news is held for review too, never applied.
+    assert {c for (c,) in server.query(
+        "SELECT code FROM quarantine WHERE record_type = 'elder' AND record_id = :r",
+        r=elder_id)} == {"deregistered"}
+    held_profile = json.loads(server.scalar(
+        "SELECT payload FROM record_heads WHERE record_type = 'elder' AND record_id = :r",
+        r=elder_id))
+    assert held_profile["phone"] != "13900000077"
     status = json.loads(server.scalar(
         "SELECT payload FROM record_heads WHERE record_type = 'elder_status' "
         "AND record_id = :r", r=elder_id))
