@@ -26,8 +26,10 @@ from app.shell.store import data_dir_from, demo_hint, ensure_demo, opener_for, p
 from app.shell.style import STYLE_SHEET
 from app.shell.translations import install_translations
 from assessment import __version__
-from assessment.records.api import WorkspaceApi
+from assessment.errors import InputRejected
+from assessment.records.api import StoreError, WorkspaceApi
 from assessment.records.datadir import workspace_exists
+from assessment.usecases.backup import restore
 
 SMOKE_LINE = "signin-window-shown"
 IDLE_LOCK = "因长时间未操作已锁定"
@@ -87,6 +89,7 @@ class AppController(QObject):
         window = MainWindow(ctx)
         window.lock_requested.connect(lambda: self.lock(MANUAL_LOCK))
         window.sign_out_requested.connect(self.sign_out)
+        window.restore_requested.connect(self.restore_backup)
         window.settings_changed.connect(self._apply_settings)
         self.window = window
         self.signin.hide()
@@ -98,6 +101,8 @@ class AppController(QObject):
             self._resume = None
         else:
             window.offer_drafts()
+        if window.backup_menu is not None:
+            window.backup_menu.start_daily()
 
     def set_hint(self, hint: str) -> None:
         """Name the demo account on the sign-in window (empty: no hint)."""
@@ -146,6 +151,30 @@ class AppController(QObject):
         self._close_session()
         self.signin.unlock_mode_off(self.hint)
         self.signin.show()
+
+    def restore_backup(self, path: Path, password: str) -> bool:
+        """从备份恢复 (checked and confirmed in the dialog): close the store, replace it with
+        the backup (the current files kept aside) and ask to sign in again."""
+        self._resume = None
+        username = self._close_session()
+        try:
+            summary, aside = restore(path, self.data_dir, username, password)
+        except (InputRejected, StoreError, OSError) as exc:
+            text = "；".join(p.message for p in exc.problems) \
+                if isinstance(exc, InputRejected) else str(exc)
+            message = f"未能恢复，本机数据未改动：{text}"
+            ok = False
+        else:
+            kept = f"原数据保留在 {aside.name}。" if aside is not None else ""
+            message = (f"已从备份恢复（{summary.created_at.astimezone():%Y-%m-%d %H:%M}，"
+                       f"老人 {summary.elders} 位、评估 {summary.assessments} 份）。{kept}"
+                       "请重新登录，然后同步。")
+            ok = True
+        self.signin.unlock_mode_off(self.hint)
+        self.signin.message.setText(message)
+        self.signin.message.setVisible(True)
+        self.signin.show()
+        return ok
 
     def _switch_user(self) -> None:
         self._resume = None

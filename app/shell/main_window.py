@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.backup.menu import BackupMenu
 from app.common.context import AppContext
 from app.common.file_dialogs import remember_in
 from app.common.geometry import WindowState, fit_window, keep_inside
@@ -33,6 +34,7 @@ from app.shell.settings_dialog import SettingsDialog
 from app.sync.device_dialog import DeviceDetailsDialog, DeviceIdentity
 from app.sync.menu import install_sync
 from assessment.records.api import AssessmentRecord, RecordNotFound
+from assessment.records.workspace import Workspace
 
 NOTICE_OPEN = "#drafts"
 NOTICE_CLOSE = "#close"
@@ -54,6 +56,7 @@ class MainWindow(QMainWindow):
 
     lock_requested = Signal()
     sign_out_requested = Signal()
+    restore_requested = Signal(object, str)  # a checked backup file and the password
     settings_changed = Signal()
 
     def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
@@ -110,6 +113,10 @@ class MainWindow(QMainWindow):
         self.elder_menu = ElderMenu(self, self.menuBar(), ctx.workspace)
         self.elder_menu.elder_created.connect(self._elder_created)
         self.elder_menu.roster_imported.connect(lambda _summary: self.roster.refresh())
+        self.backup_menu: BackupMenu | None = None
+        if isinstance(ctx.workspace, Workspace):
+            self.backup_menu = BackupMenu(self, ctx.workspace)
+            self.backup_menu.restore_requested.connect(self.restore_requested)
         self.lists_menu = ListsMenu(self, self.menuBar(), ctx.workspace, ctx.data_dir)
         self.lists_menu.lists_changed.connect(self._lists_changed)
         self.help_menu = HelpMenu(self, self.menuBar(), ctx.form, ctx.data_dir)
