@@ -17,6 +17,7 @@ WORKLOADS: dict[str, tuple[int, int]] = {
     "gui_entry": (100_000, 300),
     "certificates": (1_000, 20),
     "sync_ingest": (10_000, 300),
+    "signin_timing": (10_000, 3_000),
 }
 
 

@@ -30,8 +30,10 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
 
-from assessment.errors import InputRejected, Problem
 from assessment.records.api import SignInFailed, StoreError
+from assessment.records.passwords import MIN_PASSWORD_LENGTH, check_password, lock_seconds
+
+__all__ = ["MIN_PASSWORD_LENGTH", "Keyring", "new_database_key", "normalise_username"]
 
 FORMAT = "yinling-keyring/1"
 KEY_BYTES = 32
@@ -40,7 +42,6 @@ KEY_BYTES = 32
 SCRYPT_N = 2**15
 SCRYPT_R = 8
 SCRYPT_P = 1
-MIN_PASSWORD_LENGTH = 6
 _AAD_PREFIX = b"yinling-db-key/1:"
 # Each account also holds its own Ed25519 signing key (32-byte seed), wrapped under the same
 # password: what a supervisor signs (a local service list, a role grant) cannot be forged
@@ -74,6 +75,8 @@ class Keyring:
 
     user_salt: bytes
     wraps: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # Wrong passwords in a row per username slot (known or not): {"failures": n, "at": t}.
+    throttle: dict[str, dict[str, float]] = field(default_factory=dict)
 
     @classmethod
     def new(cls) -> Keyring:
@@ -95,14 +98,20 @@ class Keyring:
             wraps = data["accounts"]
             if not isinstance(wraps, Mapping):
                 raise ValueError("accounts")
+            throttle = data.get("throttle", {})
+            if not isinstance(throttle, Mapping):
+                raise ValueError("throttle")
             return cls(user_salt=_unb64(data["user_salt"]),
-                       wraps={str(k): dict(v) for k, v in wraps.items()})
+                       wraps={str(k): dict(v) for k, v in wraps.items()},
+                       throttle={str(k): {"failures": float(v["failures"]), "at": float(v["at"])}
+                                 for k, v in throttle.items()})
         except (KeyError, ValueError, TypeError, AttributeError) as exc:
             raise StoreError(f"密钥文件 {path} 格式不正确") from exc
 
     def save(self, path: Path) -> None:
         """Write the keyring atomically (temporary file, flush to disk, rename)."""
-        data = {"format": FORMAT, "user_salt": _b64(self.user_salt), "accounts": self.wraps}
+        data = {"format": FORMAT, "user_salt": _b64(self.user_salt), "accounts": self.wraps,
+                "throttle": self.throttle}
         text = json.dumps(data, indent=1, sort_keys=True)
         tmp = path.with_name(path.name + ".tmp")
         with open(tmp, "w", encoding="utf-8") as handle:
@@ -126,9 +135,7 @@ class Keyring:
         The account's signing seed is wrapped too: ``signing_seed`` keeps an existing one (a
         password change), otherwise a new one is made. Returns the seed.
         """
-        if len(password) < MIN_PASSWORD_LENGTH:
-            raise InputRejected([Problem("password", "too_short",
-                                         f"密码至少需要 {MIN_PASSWORD_LENGTH} 个字符")])
+        check_password(password, username)
         if len(db_key) != KEY_BYTES:
             raise ValueError("database key must be 32 bytes")
         slot = self._slot(username)
@@ -160,6 +167,8 @@ class Keyring:
         slot = self._slot(username)
         wrap = self.wraps.get(slot)
         if wrap is None:
+            # As slow as a known account, so the time does not tell which usernames exist.
+            _derive(password, _DUMMY_SALT, SCRYPT_N, SCRYPT_R, SCRYPT_P)
             raise SignInFailed()
         aad = slot.encode("ascii")
         try:
@@ -176,6 +185,30 @@ class Keyring:
             raise SignInFailed() from None
         except (KeyError, ValueError, TypeError) as exc:
             raise StoreError("密钥文件中该账户的记录已损坏") from exc
+
+
+    # ---------------------------------------------------------------- sign-in throttle
+
+    def locked_for(self, username: str, now: float) -> int:
+        """Seconds this username must still wait before a password is tried (0: none)."""
+        entry = self.throttle.get(self._slot(username))
+        if entry is None:
+            return 0
+        until = entry["at"] + lock_seconds(int(entry["failures"]))
+        return max(0, int(until - now + 0.999))
+
+    def record_failure(self, username: str, now: float) -> None:
+        """Count one more wrong password for this username (call :meth:`save` after)."""
+        slot = self._slot(username)
+        failures = self.throttle.get(slot, {}).get("failures", 0.0)
+        self.throttle[slot] = {"failures": failures + 1, "at": now}
+
+    def clear_failures(self, username: str) -> bool:
+        """Forget the wrong passwords of this username; True when there were any."""
+        return self.throttle.pop(self._slot(username), None) is not None
+
+
+_DUMMY_SALT = b"yinling-no-such-account"
 
 
 def new_database_key() -> bytes:

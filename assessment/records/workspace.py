@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import os
 import re
+import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import date
@@ -227,8 +228,21 @@ class Workspace(WorkspaceSync, WorkspaceRegistry):
         data_dir = Path(data_dir)
         if not database_path(data_dir).is_file():
             raise StoreError(f"目录 {data_dir} 中没有数据库")
-        ring = Keyring.load(keyring_path(data_dir))
-        key, seed = ring.unlock_all(username, password)
+        path = keyring_path(data_dir)
+        ring = Keyring.load(path)
+        now = time.time()
+        wait = ring.locked_for(username, now)
+        if wait:
+            raise SignInFailed(f"密码错误次数过多，该账户已暂时锁定，请 {wait} 秒后再试，"
+                               "或请管理员解锁")
+        try:
+            key, seed = ring.unlock_all(username, password)
+        except SignInFailed:
+            ring.record_failure(username, now)
+            ring.save(path)
+            raise
+        if ring.clear_failures(username):
+            ring.save(path)
         workspace = cls.open_with_key(data_dir, key, username)
         workspace._signing_seed = seed
         return workspace
@@ -800,6 +814,17 @@ class Workspace(WorkspaceSync, WorkspaceRegistry):
             ring.add(name, password, self._key)
             ring.save(keyring_path(self.data_dir))
             return assessor(row)
+
+    def unlock_account(self, username: str) -> None:
+        """Lift the lock that wrong passwords put on an account (supervisors only)."""
+        self._require_supervisor()
+        name = check_username(username)
+        ring = Keyring.load(keyring_path(self.data_dir))
+        with self._writing() as (session, state):
+            append_audit(session, state, self._clock, username=self.current_user.username,
+                         action="unlock_account", record_type="assessor", record_id=name)
+            if ring.clear_failures(name):
+                ring.save(keyring_path(self.data_dir))
 
     def change_password(self, old_password: str, new_password: str) -> None:
         """Re-wrap the key under a new password for the signed-in account."""
