@@ -74,7 +74,7 @@ def _measure(ws: Workspace, raw: Any, keystrokes: list[tuple[str, str]]) -> dict
 
     api: dict[str, list[float]] = {}
     floor: dict[str, list[float]] = {}
-    event.listen(ws.engine, "before_cursor_execute", capture)
+    event.listen(ws._store.engine, "before_cursor_execute", capture)
     try:
         for kind, typed in keystrokes:
             flt = RosterFilter(text=typed)
@@ -90,7 +90,7 @@ def _measure(ws: Workspace, raw: Any, keystrokes: list[tuple[str, str]]) -> dict
                 raw.execute(statement, parameters).fetchall()
             floor.setdefault(kind, []).append((time.perf_counter() - start) * 1000)
     finally:
-        event.remove(ws.engine, "before_cursor_execute", capture)
+        event.remove(ws._store.engine, "before_cursor_execute", capture)
     return {"api": api, "floor": floor}
 
 

@@ -166,6 +166,25 @@ def test_server_uses_the_wire_layer_not_the_laptop_store() -> None:
     assert offenders == []
 
 
+STORE_INSIDES = ("assessment.records.schema", "assessment.records.sync_schema",
+                 "assessment.records.visit_schema", "assessment.records.database",
+                 "assessment.records.store")
+
+
+def test_only_the_store_touches_its_tables_and_engine() -> None:
+    """Outside :mod:`assessment.records` nothing imports the table models, the engine or the
+    store: documents, use cases and the faces read through the workspace's methods."""
+    offenders = sorted(
+        f"{module_name(path)} imports {target}"
+        for package in ("assessment", "app", "server")
+        for path in (ROOT / package).rglob("*.py")
+        if not module_name(path).startswith("assessment.records")
+        for target in imported_names(path)
+        if target.startswith(STORE_INSIDES)
+    )
+    assert offenders == []
+
+
 def test_product_never_imports_the_test_kit() -> None:
     offenders = [
         str(path.relative_to(ROOT))

@@ -1,7 +1,7 @@
 """Statistics input frames read from a laptop's workspace (read-only).
 
-Uses the workspace's engine for one bulk read of the elders and assessments tables (the
-facade sanctions read-only tools on :attr:`Workspace.engine`), then matches every elder
+Takes one bulk read of the elders and assessments from the workspace
+(:meth:`~assessment.records.workspace.Workspace.registry_tables`), then matches every elder
 against the service lists in force with the vectorized eligibility engine. The lists are the
 workspace's (bundled plus ``<data dir>/service_lists``). :func:`eligibility_input` is the one
 registry-frame reader: statistics and the desktop's township rosters both use it.
@@ -15,7 +15,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import select
 
 from assessment.documents.statistics import StatisticsInput
 from assessment.errors import InputRejected
@@ -23,36 +22,15 @@ from assessment.errors import InputRejected
 
 def elder_and_assessment_frames(workspace: Any, active_on: date | None = None,
                                 ) -> tuple[pd.DataFrame, pd.DataFrame, list[dict[str, Any]]]:
-    """(elders, assessments, attribute dicts in elder order) of an open workspace.
+    """(elders, assessments, attribute dicts in elder order) of an open workspace
+    (:meth:`~assessment.records.workspace.Workspace.registry_tables`).
 
     With ``active_on`` only the elders on the roll that day
     (:func:`assessment.registry.status.active_on`); the elders frame carries ``left_on``
     either way, so statistics can tell current figures from period ones."""
-    from assessment.records.api import AssessmentStatus
-    from assessment.records.schema import Assessment, Elder
-    from assessment.registry.status import active_on as on_roll
-
-    query = select(
-        Elder.id, Elder.name, Elder.township, Elder.village, Elder.sex, Elder.birth_date,
-        Elder.current_grade, Elder.last_assessed, Elder.due_on, Elder.left_on,
-        Elder.attributes)
-    if active_on is not None:
-        query = query.where(on_roll(Elder.left_on, active_on))
-    with workspace.engine.connect() as conn:
-        rows = conn.execute(query).all()
-        done = conn.execute(select(
-            Assessment.id, Assessment.elder_id, Assessment.reference_date, Assessment.reason,
-            Assessment.final_grade,
-        ).where(Assessment.status.in_([AssessmentStatus.FINALIZED.value,
-                                       AssessmentStatus.SUPERSEDED.value]))).all()
-    elders = pd.DataFrame(
-        [r[:10] for r in rows],
-        columns=["elder_id", "name", "township", "village", "sex", "birth_date",
-                 "current_grade", "last_assessed", "due_on", "left_on"])
-    assessments = pd.DataFrame(
-        done, columns=["assessment_id", "elder_id", "reference_date", "reason", "final_grade"])
-    attributes = [dict(r[10] or {}) for r in rows]
-    return elders, assessments, attributes
+    tables = workspace.registry_tables(active_on)
+    elders = tables.elders.drop(columns=["transferred_to"])
+    return elders, tables.assessments, tables.attributes
 
 
 #: Registry-frame columns filled from the elder's own columns (identity, not for rules).

@@ -23,7 +23,7 @@ list of option texts, dates ``YYYY-MM-DD`` strings.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
@@ -185,12 +185,42 @@ class Assessor:
     active: bool = True
 
 
+EVERY = "*"
+"""The id noted when a write changed too many records of a type to list (a bulk load)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Changed:
+    """What one committed write changed: record type → ids (``elder``, ``assessment``,
+    ``setting``, ``assessor``, …, as in the change log; :data:`EVERY` for "many")."""
+
+    records: Mapping[str, frozenset[str]] = field(default_factory=dict)
+
+    def ids(self, record_type: str) -> frozenset[str]:
+        """The ids of one record type that changed."""
+        return self.records.get(record_type, frozenset())
+
+    def touches(self, *record_types: str) -> bool:
+        """True when any record of these types changed."""
+        return any(self.records.get(t) for t in record_types)
+
+    def __bool__(self) -> bool:
+        return any(self.records.values())
+
+
+Listener = Callable[[Changed], None]
+"""Called after each committed write that changed something, on the writing thread."""
+
+
 class WorkspaceApi(Protocol):
     """What callers may do with an open store. Writes raise InputRejected on bad input."""
 
     device_id: str
     device_code: str  # the short code shown for this laptop everywhere
     current_user: Assessor
+
+    # Change notices: what each committed write changed, once
+    def subscribe(self, listener: Listener) -> Callable[[], None]: ...
 
     # Roster and elders
     def roster_count(self, flt: RosterFilter) -> int: ...

@@ -21,7 +21,6 @@ from sqlalchemy.orm import Session
 from assessment.errors import InputRejected, Problem
 from assessment.records import changelog
 from assessment.records.api import Assessor, ElderProfile
-from assessment.records.auditlog import append_audit
 from assessment.records.convert import elder_payload
 from assessment.records.profiles import COLUMN_ATTRIBUTES, elder_change_payload
 from assessment.records.schema import DeviceState, Elder, ElderStatusRow, RosterImport
@@ -40,7 +39,7 @@ from assessment.registry.status import (
 )
 
 if TYPE_CHECKING:
-    from assessment.wire.hlc import HybridClock
+    from assessment.records.store import Store
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,7 +96,7 @@ class WorkspaceRegistry:
         device_id: str
         data_dir: Path
         current_user: Assessor
-        _clock: HybridClock
+        _store: Store
 
         def _reading(self) -> AbstractContextManager[Session]: ...
         def _writing(self) -> AbstractContextManager[tuple[Session, DeviceState]]: ...
@@ -114,13 +113,13 @@ class WorkspaceRegistry:
 
     def _write_status(self, session: Session, state: DeviceState, status: ElderStatus,
                       action: str, detail: Mapping[str, Any]) -> None:
-        change = changelog.append_change(session, state, self._clock, record_type=RECORD_TYPE,
+        change = changelog.append_change(session, state, self._store.clock, record_type=RECORD_TYPE,
                                          record_id=status.elder_id, version=status.version,
                                          payload=status.payload())
         store_status(session, status, hlc=change.hlc, device_id=state.device_id)
-        append_audit(session, state, self._clock, username=self.current_user.username,
-                     action=action, record_type=RECORD_TYPE, record_id=status.elder_id,
-                     detail=dict(detail))
+        self._store.audit(session, state, action, RECORD_TYPE, status.elder_id, dict(detail))
+        self._store.touched(RECORD_TYPE, status.elder_id)
+        self._store.touched("elder", status.elder_id)
 
     def deregister(self, elder_id: str, reason: str, on: date, note: str = "") -> ElderStatus:
         """Deregister an elder (死亡, 迁出本县, 登记错误, 其他) from ``on``: out of the due list,
@@ -198,13 +197,13 @@ class WorkspaceRegistry:
                 row.updated_at = changelog.utc_now()
                 session.flush()
                 after = elder_payload(row)
-                changelog.append_change(session, state, self._clock, record_type="elder",
+                changelog.append_change(session, state, self._store.clock, record_type="elder",
                                         record_id=row.id, version=row.version,
                                         payload=elder_change_payload(after, before))
-                append_audit(session, state, self._clock, username=self.current_user.username,
-                             action="roster_import", record_type="elder", record_id=row.id,
-                             detail={"import_id": plan.import_id, "kind": plan.kind.code,
-                                     "changed": sorted({u.attribute for u in updates})})
+                self._store.audit(session, state, "roster_import", "elder", row.id,
+                                  {"import_id": plan.import_id, "kind": plan.kind.code,
+                                   "changed": sorted({u.attribute for u in updates})})
+                self._store.touched("elder", row.id)
             now = changelog.utc_now()
             for c in plan.contradictions:
                 session.add(SyncConflict(
@@ -221,12 +220,10 @@ class WorkspaceRegistry:
                 as_of=plan.as_of, file_name=file_name[:200],
                 actor=self.current_user.username, at=now,
                 summary=plan.summary(dry_run=False, applied=True)))
-            append_audit(session, state, self._clock, username=self.current_user.username,
-                         action="roster_import", record_type="setting",
-                         record_id=plan.import_id,
-                         detail={"kind": plan.kind.code, "source": plan.source,
-                                 "as_of": plan.as_of.isoformat(),
-                                 "updated": len(plan.updates)})
+            self._store.audit(session, state, "roster_import", "setting", plan.import_id,
+                              {"kind": plan.kind.code, "source": plan.source,
+                               "as_of": plan.as_of.isoformat(),
+                               "updated": len(plan.updates)})
 
     # ------------------------------------------------------------------ duplicates and export
 

@@ -214,7 +214,7 @@ class VisitBook:
     def registry(self, as_of: dt.date) -> tuple[pd.DataFrame, list[dict[str, Any]]]:
         """The elders this township visits on ``as_of`` and their stored attributes: on the
         roll that day (the registry's one predicate), not transferred to another township."""
-        with self._ws.engine.connect() as conn:
+        with self._ws._store.connect() as conn:
             rows = conn.execute(select(
                 Elder.id, Elder.name, Elder.township, Elder.village, Elder.sex,
                 Elder.birth_date, Elder.current_grade, Elder.attributes,
@@ -234,14 +234,14 @@ class VisitBook:
 
     def visit_frame(self) -> pd.DataFrame:
         """Every visit: ``visit_id``, ``elder_id``, ``visit_date`` (for the measure)."""
-        with self._ws.engine.connect() as conn:
+        with self._ws._store.connect() as conn:
             rows = conn.execute(select(VisitRow.id, VisitRow.elder_id,
                                        VisitRow.visit_date)).all()
         return pd.DataFrame(rows, columns=["visit_id", "elder_id", "visit_date"])
 
     def referral_frame(self) -> pd.DataFrame:
         """Every referral: ``referral_id``, ``elder_id``, ``status``."""
-        with self._ws.engine.connect() as conn:
+        with self._ws._store.connect() as conn:
             rows = conn.execute(select(ReferralRow.id, ReferralRow.elder_id,
                                        ReferralRow.status)).all()
         return pd.DataFrame(rows, columns=["referral_id", "elder_id", "status"])

@@ -27,14 +27,14 @@ from __future__ import annotations
 import os
 import re
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
-from datetime import date
+from collections.abc import Callable, Mapping, Sequence
+from contextlib import AbstractContextManager
+from datetime import date, datetime
 from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from sqlalchemy import Engine, delete, insert, select, update
+from sqlalchemy import Engine, delete, insert, select, text, update
 from sqlalchemy.orm import Session
 
 from assessment.devicekeys import SETTING_KEY as SIGNING_KEY_SETTING
@@ -46,18 +46,19 @@ from assessment.ids import new_id
 from assessment.records import bulkload, changelog, incoming, lifecycle, roster
 from assessment.records.accounts import check_display_name, check_role, check_username
 from assessment.records.api import (
+    EVERY,
     AssessmentRecord,
     AssessmentStatus,
     Assessor,
     ElderProfile,
+    Listener,
     RecordNotFound,
     RosterFilter,
     RosterRow,
     SignInFailed,
     StoreError,
 )
-from assessment.records.auditlog import append_audit
-from assessment.records.backup import LAST_EXTERNAL_BACKUP, write_backup
+from assessment.records.backup import LAST_EXTERNAL_BACKUP, oldest_unsynced, write_backup
 from assessment.records.convert import (
     account_payload,
     assessment_payload,
@@ -66,7 +67,7 @@ from assessment.records.convert import (
     elder_payload,
     elder_profile,
 )
-from assessment.records.database import checkpoint, open_engine, writer
+from assessment.records.database import open_engine, writer
 from assessment.records.datadir import database_path, keyring_path, workspace_exists
 from assessment.records.keyring import Keyring, new_database_key
 from assessment.records.migrate import upgrade_to_head
@@ -97,6 +98,8 @@ from assessment.records.schema import (
 )
 from assessment.records.search import elder_terms, sort_key, village_keys
 from assessment.records.settings import DEFAULTS, check_setting, grading_settings
+from assessment.records.store import Store
+from assessment.records.tables import RegistryTables, read_registry
 from assessment.records.visits import VisitBook
 from assessment.records.workspace_sync import WorkspaceSync
 from assessment.registry.plan import ASSESSOR_SOURCE
@@ -141,17 +144,14 @@ class Workspace(WorkspaceSync, WorkspaceRegistry):
         ``key`` is the unwrapped database key, kept for the session so that a supervisor can
         wrap it for a new account.
         """
-        self._engine = engine
+        self._store = Store(engine, user)
         self._key = key
-        self._writer = writer(engine)
         self.data_dir = data_dir
         self.current_user = user
         self.device_id = device_id
         self.device_code = device_code
         self.form = form if form is not None else default_form()
-        self._clock = HybridClock()
         self._graders: dict[str, Grader] = {}
-        self._closed = False
         # The signed-in account's own signing seed (see keyring): known only after a sign-in
         # with the password, needed to sign what only a supervisor may sign.
         self._signing_seed: bytes | None = None
@@ -273,13 +273,7 @@ class Workspace(WorkspaceSync, WorkspaceRegistry):
 
     def close(self) -> None:
         """Fold the WAL into the database and release every connection."""
-        if self._closed:
-            return
-        self._closed = True
-        try:
-            checkpoint(self._engine)
-        finally:
-            self._engine.dispose()
+        self._store.close()
 
     def __enter__(self) -> Workspace:
         return self
@@ -288,10 +282,17 @@ class Workspace(WorkspaceSync, WorkspaceRegistry):
                  tb: TracebackType | None) -> None:
         self.close()
 
-    @property
-    def engine(self) -> Engine:
-        """The engine (for read-only tools such as exports and benchmarks)."""
-        return self._engine
+    def registry_tables(self, active_on: date | None = None, *,
+                        with_transferred: bool = True) -> RegistryTables:
+        """Every elder (on the roll on ``active_on`` when given) and their finalized and
+        superseded assessments as frames, in one read (statistics, rosters, visit plans)."""
+        return read_registry(self._store, active_on, with_transferred=with_transferred)
+
+    def subscribe(self, listener: Listener) -> Callable[[], None]:
+        """Hear what every committed write changed (:class:`~assessment.records.api.Changed`:
+        record type → ids), whoever wrote it (this window, a sync, an import), on the writing
+        thread; returns the function that stops it."""
+        return self._store.subscribe(listener)
 
     @property
     def visits(self) -> VisitBook:
@@ -300,28 +301,21 @@ class Workspace(WorkspaceSync, WorkspaceRegistry):
 
     # ------------------------------------------------------------------ transactions
 
-    @contextmanager
-    def _reading(self) -> Iterator[Session]:
-        if self._closed:
-            raise StoreError("数据库已关闭")
-        with Session(self._engine, expire_on_commit=False) as session, session.begin():
-            yield session
+    @property
+    def _clock(self) -> HybridClock:
+        return self._store.clock
 
-    @contextmanager
-    def _writing(self) -> Iterator[tuple[Session, DeviceState]]:
-        if self._closed:
-            raise StoreError("数据库已关闭")
-        with Session(self._writer, expire_on_commit=False) as session, session.begin():
-            yield session, changelog.device_state(session)
+    def _reading(self) -> AbstractContextManager[Session]:
+        return self._store.reading()
+
+    def _writing(self) -> AbstractContextManager[tuple[Session, DeviceState]]:
+        return self._store.writing()
 
     def _log(self, session: Session, state: DeviceState, record_type: str, record_id: str,
              version: int, payload: Mapping[str, Any], action: str,
              detail: Mapping[str, Any] | None = None) -> None:
-        changelog.append_change(session, state, self._clock, record_type=record_type,
-                                record_id=record_id, version=version, payload=payload)
-        append_audit(session, state, self._clock, username=self.current_user.username,
-                     action=action, record_type=record_type, record_id=record_id,
-                     detail=detail)
+        self._store.log(session, state, record_type, record_id, version, payload, action,
+                        detail)
 
     # ------------------------------------------------------------------ roster and elders
 
@@ -728,6 +722,7 @@ class Workspace(WorkspaceSync, WorkspaceRegistry):
         """Recompute the elder's denormalised current grade, last assessment and due date."""
         incoming.refresh_current(session, elder,
                                  int(self.get_setting(ROUTINE_INTERVAL_MONTHS.key)))
+        self._store.touched("elder", elder.id)
 
     def correct(self, assessment_id: str, reason: str) -> AssessmentRecord:
         """Open a correction of a finalized assessment (see the module docstring); ``reason``
@@ -771,15 +766,18 @@ class Workspace(WorkspaceSync, WorkspaceRegistry):
         with self._writing() as (session, state):
             ctx = bulkload.LoadContext(self.form, grader, self._clock,
                                        self.current_user.username, interval)
-            return bulkload.bulk_load(session, state, ctx, profiles, assessments,
-                                      action=action, progress=progress)
+            counts = bulkload.bulk_load(session, state, ctx, profiles, assessments,
+                                        action=action, progress=progress)
+            self._store.touched("elder", EVERY)
+            if assessments:
+                self._store.touched("assessment", EVERY)
+            return counts
 
     def log_access(self, record_type: str, record_id: str,
                    action: str = "view_certificate") -> None:
         """Record a read that the audit trail must show (a certificate viewed or printed)."""
         with self._writing() as (session, state):
-            append_audit(session, state, self._clock, username=self.current_user.username,
-                         action=action, record_type=record_type, record_id=record_id)
+            self._store.audit(session, state, action, record_type, record_id)
 
     # ------------------------------------------------------------------ accounts
 
@@ -821,8 +819,8 @@ class Workspace(WorkspaceSync, WorkspaceRegistry):
         name = check_username(username)
         ring = Keyring.load(keyring_path(self.data_dir))
         with self._writing() as (session, state):
-            append_audit(session, state, self._clock, username=self.current_user.username,
-                         action="unlock_account", record_type="assessor", record_id=name)
+            self._store.audit(session, state, "unlock_account", "assessor", name)
+            self._store.touched("assessor", name)
             if ring.clear_failures(name):
                 ring.save(keyring_path(self.data_dir))
 
@@ -833,9 +831,8 @@ class Workspace(WorkspaceSync, WorkspaceRegistry):
         self._signing_seed = ring.add(self.current_user.username, new_password, key,
                                       signing_seed=seed)
         with self._writing() as (session, state):
-            append_audit(session, state, self._clock, username=self.current_user.username,
-                         action="change_password", record_type="assessor",
-                         record_id=self.current_user.username)
+            self._store.audit(session, state, "change_password", "assessor",
+                              self.current_user.username)
             ring.save(keyring_path(self.data_dir))
 
     def set_account_active(self, username: str, active: bool, password: str | None = None) -> None:
@@ -882,9 +879,9 @@ class Workspace(WorkspaceSync, WorkspaceRegistry):
             row.updated_at = changelog.utc_now()
         session.flush()
         if is_local(key):  # device secrets and local preferences: audited, never synced
-            append_audit(session, state, self._clock, username=self.current_user.username,
-                         action="set_setting", record_type="setting", record_id=key,
-                         detail={"key": key, "local": True})
+            self._store.audit(session, state, "set_setting", "setting", key,
+                              {"key": key, "local": True})
+            self._store.touched("setting", key)
             return
         self._log(session, state, "setting", key, row.version, {"key": key, "value": value},
                   "set_setting", {"key": key})
@@ -913,9 +910,9 @@ class Workspace(WorkspaceSync, WorkspaceRegistry):
             raise InputRejected([_BAD_DEVICE_CODE])
         with self._writing() as (session, state):
             state.device_code = code
-            append_audit(session, state, self._clock, username=self.current_user.username,
-                         action="set_device_code", record_type="setting",
-                         record_id="device_code", detail={"device_code": code})
+            self._store.audit(session, state, "set_device_code", "setting", "device_code",
+                              {"device_code": code})
+            self._store.touched("setting", "device_code")
         self.device_code = code
 
     # ------------------------------------------------------------------ backups
@@ -936,10 +933,22 @@ class Workspace(WorkspaceSync, WorkspaceRegistry):
             if external:
                 self._put_setting(session, state, LAST_EXTERNAL_BACKUP,
                                   {"at": changelog.utc_now().isoformat(), "seq": covered})
-            append_audit(session, state, self._clock, username=self.current_user.username,
-                         action="backup", record_type="setting", record_id="backup",
-                         detail={"external": external, "file": path.name, "seq": covered})
+            self._store.audit(session, state, "backup", "setting", "backup",
+                              {"external": external, "file": path.name, "seq": covered})
         return path
+
+    def oldest_unsynced(self) -> tuple[int, datetime] | None:
+        """Sequence and time of the oldest own change of a record (not an audit entry) the
+        county has not acknowledged (the backup reminder)."""
+        return oldest_unsynced(self._store.engine)
+
+    def last_seq_before(self, cutoff: datetime) -> int:
+        """The last own change of a record (not an audit entry) written before ``cutoff``."""
+        with self._store.connect() as conn:
+            value = conn.execute(text("SELECT MAX(seq) FROM change_log WHERE created_at < :cut "
+                                      "AND record_type != 'audit'"),
+                                 {"cut": cutoff.replace(tzinfo=None)}).scalar()
+        return int(value or 0)
 
 
 def _entered_provenance(before: Mapping[str, Any], after: Mapping[str, Any],

@@ -23,7 +23,7 @@ from assessment.errors import InputRejected, Problem
 from assessment.inputreader import read_bytes
 from assessment.records import changelog, countynotes, incoming, listinstall
 from assessment.records.api import Assessor
-from assessment.records.auditlog import AuditBreak, AuditRecord, append_audit, read_audit
+from assessment.records.auditlog import AuditBreak, AuditRecord, read_audit
 from assessment.records.auditlog import verify_audit as _verify_audit
 from assessment.records.convert import account_payload
 from assessment.records.datadir import keyring_path
@@ -35,11 +35,11 @@ from assessment.settings import ROUTINE_INTERVAL_MONTHS, is_local
 from assessment.wire.changes import ChainBreak, Change, verify_chain
 from assessment.wire.countydevice import county_device_of
 from assessment.wire.device import DeviceKeys
-from assessment.wire.hlc import HybridClock
 from assessment.wire.outbox import CountyNotices, SyncState
 
 if TYPE_CHECKING:
-    from sqlalchemy import Engine
+
+    from assessment.records.store import Store
 
 
 class WorkspaceSync:
@@ -49,8 +49,7 @@ class WorkspaceSync:
         device_id: str
         data_dir: Path
         current_user: Assessor
-        _engine: Engine
-        _clock: HybridClock
+        _store: Store
         _signing_seed: bytes | None
 
         def _reading(self) -> AbstractContextManager[Session]: ...
@@ -109,9 +108,16 @@ class WorkspaceSync:
             county_device_of(self.get_setting(countynotes.COUNTY_SIGN_PUBLIC)),
             self.get_setting(countynotes.TOWNSHIP_CODE))
         with self._writing() as (session, state):
-            return incoming.apply_changes(session, state, self._clock, changes, cursor,
-                                          interval_months=interval,
-                                          index_elder=self._index_elder, county=county)
+            report = incoming.apply_changes(session, state, self._store.clock, changes, cursor,
+                                            interval_months=interval,
+                                            index_elder=self._index_elder, county=county)
+            if report.applied or report.conflicts:
+                for change in changes:
+                    self._store.touched(change.record_type, change.record_id)
+                    elder_id = change.payload.get("elder_id")
+                    if isinstance(elder_id, str):  # an assessment moves its elder's grade
+                        self._store.touched("elder", elder_id)
+            return report
 
     def note_county(self, notices: CountyNotices) -> None:
         """Remember what the county announced (Outbox protocol): new service-list versions
@@ -168,10 +174,9 @@ class WorkspaceSync:
             self.data_dir, data, str(path), trust=self.list_trust(),
             username=self.current_user.username, signing_seed=self._signing_seed)
         with self._writing() as (session, state):
-            append_audit(session, state, self._clock, username=self.current_user.username,
-                         action="install_list", record_type="service_list",
-                         record_id=version.ref,
-                         detail={"origin": version.origin, "sha256": version.digest})
+            self._store.audit(session, state, "install_list", "service_list", version.ref,
+                              {"origin": version.origin, "sha256": version.digest})
+            self._store.touched("service_list", version.ref)
         return version
 
     def install_county_list(self, announced: countynotes.CountyListState,
@@ -235,7 +240,7 @@ class WorkspaceSync:
 
     def integrity_check(self) -> str:
         """SQLite's ``PRAGMA integrity_check`` (``"ok"`` when the file is sound)."""
-        with self._engine.connect() as conn:
+        with self._store.connect() as conn:
             rows = conn.execute(text("PRAGMA integrity_check")).scalars().all()
             return "\n".join(str(r) for r in rows)
 

@@ -25,7 +25,6 @@ from assessment.records.backup import (
     _Cancelled,
     auto_backup_path,
     inspect_backup,
-    oldest_unsynced,
     prune_auto_backups,
     restore_backup,
 )
@@ -73,7 +72,7 @@ def backup_reminder(workspace: Any, now: datetime | None = None,
     """The reminder, or ``None`` when every change older than ``days`` days is synced or in
     an external backup."""
     moment = now or datetime.now(UTC)
-    oldest = oldest_unsynced(workspace.engine)
+    oldest = workspace.oldest_unsynced()
     if oldest is None:
         return None
     _, at = oldest
@@ -81,24 +80,12 @@ def backup_reminder(workspace: Any, now: datetime | None = None,
         return None
     last = workspace.get_setting(LAST_EXTERNAL_BACKUP)
     covered = last.get("seq") if isinstance(last, dict) else None
-    if isinstance(covered, int) and covered >= _seq_before(workspace, moment - timedelta(
-            days=days)):
+    if isinstance(covered, int) and covered >= workspace.last_seq_before(
+            moment - timedelta(days=days)):
         return None
     age = (moment - at).days
     return (f"本机有 {age} 天前的记录既未同步到县级，也未备份到U盘或其他电脑。"
             "电脑损坏将丢失这些记录：请尽快同步，或用“备份到…”备份到U盘。")
-
-
-def _seq_before(workspace: Any, cutoff: datetime) -> int:
-    """The last change sequence recorded before ``cutoff`` (what an external backup must
-    cover for the reminder to stay quiet)."""
-    from sqlalchemy import text
-
-    with workspace.engine.connect() as conn:
-        value = conn.execute(text("SELECT MAX(seq) FROM change_log WHERE created_at < :cut "
-                                     "AND record_type != 'audit'"),
-                             {"cut": cutoff.replace(tzinfo=None)}).scalar()
-    return int(value or 0)
 
 
 def inspect(path: Path, username: str, password: str) -> BackupSummary:

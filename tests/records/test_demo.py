@@ -101,7 +101,8 @@ def test_data_dir_override(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> N
 
 def test_bulk_loaded_search_index(demo_dir: Path) -> None:
     """The bulk load indexes exactly what a single write would, and search finds by it."""
-    with Workspace.open(demo_dir, "pinggu1", DEMO_PASSWORD) as ws, ws.engine.connect() as conn:
+    with Workspace.open(demo_dir, "pinggu1", DEMO_PASSWORD) as ws, \
+            ws._store.engine.connect() as conn:
         stored: dict[int, set[str]] = {}
         for term, num in conn.exec_driver_sql("SELECT term, elder_num FROM search_terms"):
             stored.setdefault(num, set()).add(term)

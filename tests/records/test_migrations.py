@@ -39,6 +39,6 @@ def test_migrated_schema_equals_models(tmp_path: Path) -> None:
 def test_reopen_runs_no_migration(workspace: Workspace) -> None:
     data_dir = workspace.data_dir
     workspace.close()
-    with Workspace.open(data_dir, "admin", PASSWORD) as ws, ws.engine.connect() as conn:
+    with Workspace.open(data_dir, "admin", PASSWORD) as ws, ws._store.engine.connect() as conn:
         assert current_revision(conn) == head_revision()
         assert ws.integrity_check() == "ok"

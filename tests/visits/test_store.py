@@ -21,7 +21,7 @@ from tests.visits.conftest import TODAY, add_elders, visit
 
 
 def counts(ws: Workspace) -> tuple[int, int, int]:
-    with ws.engine.connect() as conn:
+    with ws._store.engine.connect() as conn:
         return (conn.execute(select(func.count()).select_from(VisitRow)).scalar_one(),
                 conn.execute(select(func.count()).select_from(ReferralRow)).scalar_one(),
                 conn.execute(select(func.count()).select_from(ChangeEntry).where(
@@ -38,7 +38,7 @@ def test_a_visit_is_stored_with_its_referrals_and_travels_on_the_chain(
     assert record.tier == "高风险"
     assert record.plan_ref == "shanxi-visits@2026.12"
     assert counts(workspace) == (before[0] + 1, before[1] + 2, before[2] + 3)
-    with workspace.engine.connect() as conn:
+    with workspace._store.engine.connect() as conn:
         kinds = conn.execute(select(ChangeEntry.record_type).order_by(ChangeEntry.seq.desc())
                              .limit(6)).scalars().all()
     assert sorted(k for k in kinds if k != "audit") == ["referral", "referral", "visit"]
@@ -69,7 +69,7 @@ def test_referral_closed_in_a_new_version_and_only_once(workspace: Workspace) ->
     assert workspace.visits.referrals(status="open") == []
     with pytest.raises(InputRejected, match="已办结"):
         workspace.visits.close_referral(open_ref.referral_id, "再次办结", TODAY)
-    with workspace.engine.connect() as conn:
+    with workspace._store.engine.connect() as conn:
         versions = conn.execute(select(ChangeEntry.version).where(
             ChangeEntry.record_id == open_ref.referral_id)).scalars().all()
     assert sorted(versions) == [1, 2]
