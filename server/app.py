@@ -33,7 +33,8 @@ async def _rejected(_request: Request, exc: Exception) -> JSONResponse:
     return JSONResponse({**rejected_json(exc), "detail": detail}, status_code=400)
 
 
-def create_app(settings: Settings | None = None, ctx: ServerContext | None = None) -> FastAPI:
+def create_app(settings: Settings | None = None, ctx: ServerContext | None = None, *,
+               migrate: bool = True) -> FastAPI:
     """Build the app; it opens (and at shutdown closes) its own context unless given one."""
     if settings is None and ctx is None:
         raise ValueError("settings or ctx required")
@@ -41,7 +42,8 @@ def create_app(settings: Settings | None = None, ctx: ServerContext | None = Non
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         own = ctx is None
-        context = ServerContext.open(settings) if ctx is None and settings else ctx
+        context = ServerContext.open(settings, migrate=migrate) if ctx is None and settings \
+            else ctx
         assert context is not None
         app.state.ctx = context
         log.info("县级服务器已启动，数据库：%s", context.engine.dialect.name)

@@ -9,7 +9,9 @@ here, importing this module only when one of them runs. Exit codes: 0 done, 1 in
 from __future__ import annotations
 
 import argparse
+import getpass
 import json
+import os
 import sys
 from datetime import date
 from pathlib import Path
@@ -36,6 +38,7 @@ from server.elder_lookup import find_elders, resolve_elder
 from server.enrolment import enrol, response_text
 from server.errors import NotFound, ServerError
 from server.list_publishing import publish_checked
+from server.operators import add_operator, disable_operator, list_operators
 from server.run import serve
 from server.stats import check_period, county_summary, county_workbook, parse_day
 from server.transfers import transfer_elder
@@ -70,7 +73,7 @@ def run_serve(args: argparse.Namespace) -> int:
             return _fail(str(exc), 2)
     return serve(Settings(data_dir=Path(args.data_dir), db_url=args.db or "", host=args.host,
                           port=args.port, max_bundle_bytes=args.max_bundle_mb * 1024 * 1024,
-                          public_url=args.public_url or ""))
+                          public_url=args.public_url or "", workers=args.workers))
 
 
 def run_import_bundle(args: argparse.Namespace) -> int:
@@ -125,6 +128,30 @@ def _township(conn: Any, ctx: ServerContext, args: argparse.Namespace) -> Any:
         county.add_township(conn, args.code, args.name, ACTOR)
         return {"township": args.code}
     return county.list_townships(conn)
+
+
+def _operator(conn: Any, ctx: ServerContext, args: argparse.Namespace) -> Any:
+    if args.verb == "add":
+        return add_operator(conn, args.username, args.name, args.role, _new_password(),
+                            ACTOR)
+    if args.verb == "disable":
+        disable_operator(conn, args.username, ACTOR)
+        return {"disabled": args.username}
+    return list_operators(conn)
+
+
+def _new_password() -> str:
+    """The new operator's password: ``$YINLING_PASSWORD``, else asked twice on the terminal."""
+    password = os.environ.get("YINLING_PASSWORD")
+    if password is not None:
+        return password
+    if not sys.stdin.isatty():
+        raise InputRejected([Problem("password", "missing",
+                                     "没有可供输入的终端：请用环境变量 YINLING_PASSWORD 给出密码")])
+    first, second = getpass.getpass("密码："), getpass.getpass("再次输入密码：")
+    if first != second:
+        raise InputRejected([Problem("password", "mismatch", "两次输入的密码不一致")])
+    return first
 
 
 def _account(conn: Any, ctx: ServerContext, args: argparse.Namespace) -> Any:
@@ -263,7 +290,8 @@ def _receipt(conn: Any, ctx: ServerContext, args: argparse.Namespace) -> Any:
 
 
 _COUNTY_ACTIONS = {
-    "township": _township, "account": _account, "code": _code, "device": _device,
+    "township": _township, "account": _account, "operator": _operator, "code": _code,
+    "device": _device,
     "enrol-device": _enrol_device, "list": _list, "review": _review, "stats": _stats,
     "receipt": _receipt, "transfer": _transfer, "elders": _elders, "registry": _registry,
 }

@@ -57,6 +57,8 @@ def register_serve(subparsers: argparse._SubParsersAction[argparse.ArgumentParse
     parser.add_argument("--host", default="127.0.0.1",
                         help="监听地址（默认 127.0.0.1；对外服务请经 TLS 反向代理）")
     parser.add_argument("--port", type=int, default=8765, help="监听端口（默认 8765）")
+    parser.add_argument("--workers", type=int, default=1,
+                        help="服务器进程数（默认 1；会话、随机数等都保存在数据库中，可多进程运行）")
     parser.set_defaults(handler=lambda args: _run("run_serve", args))
 
 
@@ -87,6 +89,19 @@ def register_county(subparsers: argparse._SubParsersAction[argparse.ArgumentPars
     add.add_argument("--role", default="assessor", choices=("assessor", "supervisor"))
     revoke = verbs.add_parser("revoke", help="停用账号（其所有设备随即被拒绝）")
     revoke.add_argument("username")
+
+    operator = actions.add_parser(
+        "operator", help="县级网页账号（管理员、审核员）",
+        description="县级网页的具名账号。密码取自环境变量 YINLING_PASSWORD，未设置时在终端询问；"
+                    "至少 8 个可见字符，不能与用户名相同。")
+    verbs = operator.add_subparsers(dest="verb", required=True)
+    add = verbs.add_parser("add", help="新增网页账号")
+    add.add_argument("username")
+    add.add_argument("name", help="姓名")
+    add.add_argument("--role", required=True, choices=("管理员", "审核员", "admin", "reviewer"))
+    disable = verbs.add_parser("disable", help="停用网页账号（其会话随即失效）")
+    disable.add_argument("username")
+    verbs.add_parser("list", help="列出网页账号")
 
     code = actions.add_parser("code", help="生成一次性设备登记码")
     code.add_argument("username")

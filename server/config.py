@@ -22,6 +22,7 @@ class Settings:
     clock_skew_ms: int = 10 * 60 * 1000  # accepted request timestamp drift
     pull_limit: int = 1_000
     public_url: str = ""  # the county's public address (see server.public_address)
+    workers: int = 1  # server processes (sessions, nonces and caches live in the database)
 
     @property
     def database_url(self) -> str:

@@ -251,3 +251,24 @@ request_nonces = Table(
     Column("nonce", String(64), primary_key=True),
     Column("seen_at", BigInteger, nullable=False, index=True),
 )
+
+operators = Table(
+    "operators", metadata,  # the county office's named accounts for the web pages
+    Column("id", Integer, primary_key=True),
+    Column("username", String(64), nullable=False, unique=True),
+    Column("display_name", String(100), nullable=False),
+    Column("role", String(16), nullable=False),  # admin (管理员) | reviewer (审核员)
+    Column("password_hash", Text, nullable=False),  # scrypt, with its salt and cost
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("disabled_at", DateTime(timezone=True)),
+)
+
+web_sessions = Table(
+    "web_sessions", metadata,  # in the database so that several server processes share them
+    Column("key_hash", String(64), primary_key=True),  # SHA-256 of the cookie value
+    Column("operator_id", ForeignKey("operators.id"), nullable=False),
+    Column("csrf", String(64), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("seen_at", DateTime(timezone=True), nullable=False),  # idle timeout from here
+    Column("flashes", Text, nullable=False),  # JSON [[kind, text], ...] for the next page
+)

@@ -28,13 +28,13 @@ from assessment.errors import InputRejected
 from assessment.inputreader import DEFAULT_LIMITS, parse_json
 from assessment.wire.bundle import BundleRejected
 from server import county, review
-from server.auth import check_admin
 from server.bundles import ImportOutcome, import_bundle, write_receipt
 from server.deps import ContextDep
 from server.elder_lookup import ElderMatch, Found, elder_by_id, find_elders
 from server.enrolment import enrol, response_text
-from server.errors import NotAuthenticated, NotFound, ServerError
+from server.errors import Forbidden, NotFound, ServerError
 from server.list_publishing import MAX_LIST_BYTES, Published, publish_file, published_versions
+from server.operators import Operator, actor_of, check_sign_in
 from server.stats import (
     check_period,
     county_summary,
@@ -59,7 +59,7 @@ from server.web import (
 )
 from server.web.forms import read_form, read_upload
 from server.web.html import Html
-from server.web.labels import ACTION_LABELS, ACTOR, UI, queue_title
+from server.web.labels import ACTION_LABELS, UI, queue_title
 from server.web.layout import page
 from server.web.responses import (
     CsrfRejected,
@@ -95,13 +95,26 @@ _FILE_TAG = re.compile(r"[^A-Za-z0-9_-]")
 
 async def current_session(request: Request) -> Session:
     """The operator's live session, or off to the sign-in page."""
-    session = store_of(request).get(request.cookies.get(SESSION_COOKIE))
+    session = await run_in_threadpool(store_of(request).get,
+                                      request.cookies.get(SESSION_COOKIE))
     if session is None:
         raise SignInRequired
+    request.state.session = session
     return session
 
 
 SessionDep = Annotated[Session, Depends(current_session)]
+
+
+async def admin_session(session: SessionDep) -> Session:
+    """A session of a 管理员: setting the county up is not a 审核员's task."""
+    if not session.operator.is_admin:
+        raise Forbidden(f"{session.operator.display_name}（审核员）只能处理审核队列，"
+                        "此操作需要管理员账号。")
+    return session
+
+
+AdminSessionDep = Annotated[Session, Depends(admin_session)]
 
 
 def check_csrf(session: Session, fields: dict[str, str]) -> None:
@@ -112,8 +125,9 @@ def check_csrf(session: Session, fields: dict[str, str]) -> None:
 
 def _page(session: Session, title: str, body: Html, here: str = "", status: int = 200
           ) -> Response:
+    who = f"{session.operator.display_name}（{session.operator.role_label}）"
     return html(page(title, body, here=here, csrf=session.csrf,
-                     messages=session.take_flashes()), status)
+                     messages=session.take_flashes(), who=who), status)
 
 
 @router.get("/static/style.css")
@@ -136,7 +150,8 @@ def _signin_page(request: Request, messages: list[tuple[str, str]], status: int 
 @router.get("/login")
 async def signin_form(request: Request, m: str = "") -> Response:
     """The sign-in form (signed-in operators go straight to the dashboard)."""
-    if store_of(request).get(request.cookies.get(SESSION_COOKIE)) is not None:
+    if await run_in_threadpool(store_of(request).get,
+                               request.cookies.get(SESSION_COOKIE)) is not None:
         return redirect(UI)
     note = _SIGNIN_NOTES.get(m)
     return _signin_page(request, [note] if note else [])
@@ -144,19 +159,24 @@ async def signin_form(request: Request, m: str = "") -> Response:
 
 @router.post("/login")
 async def signin(request: Request, ctx: ContextDep) -> Response:
-    """Check the admin token; on success start a session."""
+    """Check a named account's password; on success start a session."""
     fields = await read_form(request)
     if not signin_token_ok(request.cookies.get(SIGNIN_COOKIE), fields.get("signin")):
-        return _signin_page(request, [("error", "登录页面已过期，请重新输入令牌。")], 403)
-    try:
-        check_admin(fields.get("token", "").strip(), ctx.keys.admin_token)
-    except NotAuthenticated:
-        log.warning("县级页面登录失败：管理员令牌不正确")
-        return _signin_page(request, [("error", "管理员令牌不正确，未登录。")], 401)
+        return _signin_page(request, [("error", "登录页面已过期，请重新登录。")], 403)
+    username, password = fields.get("username", "").strip(), fields.get("password", "")
+
+    def check() -> Operator | None:
+        with ctx.engine.connect() as conn:
+            return check_sign_in(conn, username, password)
+
+    operator = await run_in_threadpool(check)
+    if operator is None:
+        log.warning("县级页面登录失败：用户名或密码不正确")
+        return _signin_page(request, [("error", "用户名或密码不正确，未登录。")], 401)
     store = store_of(request)
-    store.drop(request.cookies.get(SESSION_COOKIE))
-    cookie, _session = store.create()
-    log.info("县级页面：管理员已登录")
+    await run_in_threadpool(store.drop, request.cookies.get(SESSION_COOKIE))
+    cookie, _session = await run_in_threadpool(store.create, operator)
+    log.info("县级页面：%s 已登录", actor_of(operator))
     response = redirect(UI)
     set_cookie(response, request, SESSION_COOKIE, cookie, LIFETIME_S)
     clear_cookie(response, request, SIGNIN_COOKIE)
@@ -167,7 +187,7 @@ async def signin(request: Request, ctx: ContextDep) -> Response:
 async def signout(request: Request, session: SessionDep) -> Response:
     """End the session."""
     check_csrf(session, await read_form(request))
-    store_of(request).drop(request.cookies.get(SESSION_COOKIE))
+    await run_in_threadpool(store_of(request).drop, request.cookies.get(SESSION_COOKIE))
     response = redirect(f"{UI}/login?m=out")
     clear_cookie(response, request, SESSION_COOKIE)
     return response
@@ -253,7 +273,8 @@ async def resolve(queue: str, item_id: int, request: Request, ctx: ContextDep,
                       f"{review_view.NOTE_MAX} 字。")
         return redirect(back)
     try:
-        await run_in_threadpool(review.resolve_item, ctx, queue, item_id, action, note, ACTOR)
+        await run_in_threadpool(review.resolve_item, ctx, queue, item_id, action, note,
+                                actor_of(session.operator))
     except ServerError as exc:
         session.flash("error", exc.message)
     except InputRejected as exc:
@@ -276,7 +297,8 @@ def bundles_page(ctx: ContextDep, session: SessionDep) -> Response:
 
 
 @router.post("/bundles")
-async def upload_bundle(request: Request, ctx: ContextDep, session: SessionDep) -> Response:
+async def upload_bundle(request: Request, ctx: ContextDep,
+                        session: AdminSessionDep) -> Response:
     """Import an uploaded bundle exactly like ``yinling import-bundle``; show the result."""
     upload = await read_upload(request, ctx.settings.max_bundle_bytes)
     check_csrf(session, upload.fields)
@@ -286,7 +308,7 @@ async def upload_bundle(request: Request, ctx: ContextDep, session: SessionDep) 
         return redirect(f"{UI}/bundles")
 
     def work() -> tuple[ImportOutcome, lookups.Names]:
-        outcome = import_bundle(ctx, data, ACTOR)
+        outcome = import_bundle(ctx, data, actor_of(session.operator))
         write_receipt(outcome, ctx.settings.receipts_dir())
         with ctx.engine.connect() as conn:
             return outcome, lookups.names(conn)
@@ -342,7 +364,7 @@ def revoke_confirm(device_id: str, ctx: ContextDep, session: SessionDep) -> Resp
 
 @router.post("/devices/{device_id}/revoke")
 async def revoke(device_id: str, request: Request, ctx: ContextDep,
-                 session: SessionDep) -> Response:
+                 session: AdminSessionDep) -> Response:
     """Revoke one device (after the confirmation step)."""
     fields = await read_form(request)
     check_csrf(session, fields)
@@ -352,7 +374,7 @@ async def revoke(device_id: str, request: Request, ctx: ContextDep,
 
     def work() -> None:
         with ctx.engine.begin() as conn:
-            county.revoke_device(conn, device_id, ACTOR)
+            county.revoke_device(conn, device_id, actor_of(session.operator))
 
     try:
         await run_in_threadpool(work)
@@ -372,7 +394,8 @@ def elders_page(session: SessionDep) -> Response:
 
 
 @router.post("/elders")
-async def elders_search(request: Request, ctx: ContextDep, session: SessionDep) -> Response:
+async def elders_search(request: Request, ctx: ContextDep,
+                        session: AdminSessionDep) -> Response:
     """Elders by resident ID number or name, their numbers masked; the term is not logged."""
     fields = await read_form(request)
     check_csrf(session, fields)
@@ -410,14 +433,15 @@ def elder_transfer_confirm(elder_id: str, ctx: ContextDep, session: SessionDep) 
 
 @router.post("/elders/{elder_id}/transfer")
 async def elder_transfer(elder_id: str, request: Request, ctx: ContextDep,
-                         session: SessionDep) -> Response:
+                         session: AdminSessionDep) -> Response:
     """Move the elder and its assessments exactly like ``yinling county transfer``."""
     fields = await read_form(request)
     check_csrf(session, fields)
     to, note = fields.get("to", "").strip(), fields.get("note", "").strip()
     match, towns = await run_in_threadpool(_elder_and_townships, ctx, elder_id)
     try:
-        done = await run_in_threadpool(transfer_item, ctx, elder_id, to, note, ACTOR)
+        done = await run_in_threadpool(transfer_item, ctx, elder_id, to, note,
+                                       actor_of(session.operator))
     except InputRejected as exc:
         body = elders_view.transfer_form(match, towns, session.csrf, chosen=to, note=note,
                                          problem="未迁移：" + elders_view.refusal_text(exc))
@@ -449,7 +473,8 @@ def townships_page(ctx: ContextDep, session: SessionDep) -> Response:
 
 
 @router.post("/townships")
-async def township_add(request: Request, ctx: ContextDep, session: SessionDep) -> Response:
+async def township_add(request: Request, ctx: ContextDep,
+                       session: AdminSessionDep) -> Response:
     """Add a township exactly like ``yinling county township add``."""
     fields = await read_form(request)
     check_csrf(session, fields)
@@ -457,7 +482,7 @@ async def township_add(request: Request, ctx: ContextDep, session: SessionDep) -
 
     def work() -> None:
         with ctx.engine.begin() as conn:
-            county.add_township(conn, code, name, ACTOR)
+            county.add_township(conn, code, name, actor_of(session.operator))
 
     try:
         await run_in_threadpool(work)
@@ -494,7 +519,7 @@ def township_page(code: str, ctx: ContextDep, session: SessionDep) -> Response:
 
 @router.post("/townships/{code}/accounts")
 async def account_add(code: str, request: Request, ctx: ContextDep,
-                      session: SessionDep) -> Response:
+                      session: AdminSessionDep) -> Response:
     """Add an account exactly like ``yinling county account add``."""
     fields = await read_form(request)
     check_csrf(session, fields)
@@ -502,8 +527,8 @@ async def account_add(code: str, request: Request, ctx: ContextDep,
 
     def work() -> None:
         with ctx.engine.begin() as conn:
-            county.add_account(conn, typed["username"], typed["display_name"], code, ACTOR,
-                               typed["role"] or "assessor")
+            county.add_account(conn, typed["username"], typed["display_name"], code,
+                               actor_of(session.operator), typed["role"] or "assessor")
 
     try:
         await run_in_threadpool(work)
@@ -535,7 +560,7 @@ def _hours(text: str) -> int | None:
 
 @router.post("/accounts/{username}/code")
 async def code_issue(username: str, request: Request, ctx: ContextDep,
-                     session: SessionDep) -> Response:
+                     session: AdminSessionDep) -> Response:
     """Issue a one-time enrolment code like ``yinling county code`` and show it, this once
     (the code is in no URL and no log; the county keeps its hash)."""
     fields = await read_form(request)
@@ -550,7 +575,8 @@ async def code_issue(username: str, request: Request, ctx: ContextDep,
 
     def work() -> tuple[str, str | None]:
         with ctx.engine.begin() as conn:
-            code = county.new_enrolment_code(conn, username, ACTOR, valid_hours)
+            code = county.new_enrolment_code(conn, username, actor_of(session.operator),
+                                             valid_hours)
             return code, county.enrolment_code_expiry(conn, code)
 
     try:
@@ -576,7 +602,7 @@ def account_revoke_confirm(username: str, ctx: ContextDep, session: SessionDep) 
 
 @router.post("/accounts/{username}/revoke")
 async def account_revoke(username: str, request: Request, ctx: ContextDep,
-                         session: SessionDep) -> Response:
+                         session: AdminSessionDep) -> Response:
     """Revoke an account like ``yinling county account revoke`` (after the confirmation)."""
     fields = await read_form(request)
     check_csrf(session, fields)
@@ -587,7 +613,7 @@ async def account_revoke(username: str, request: Request, ctx: ContextDep,
 
     def work() -> None:
         with ctx.engine.begin() as conn:
-            county.revoke_account(conn, username, ACTOR)
+            county.revoke_account(conn, username, actor_of(session.operator))
 
     try:
         await run_in_threadpool(work)
@@ -618,7 +644,8 @@ def _response_download(answer: dict[str, Any]) -> Response:
 
 
 @router.post("/enrol")
-async def enrol_upload(request: Request, ctx: ContextDep, session: SessionDep) -> Response:
+async def enrol_upload(request: Request, ctx: ContextDep,
+                       session: AdminSessionDep) -> Response:
     """Enrol a laptop from its request file exactly like ``yinling county enrol-device`` and
     answer with the signed response file; a refused file registers nothing."""
     upload = await read_upload(request, ENROL_REQUEST_LIMIT)
@@ -638,7 +665,7 @@ async def enrol_upload(request: Request, ctx: ContextDep, session: SessionDep) -
 
     def work() -> dict[str, Any]:
         with ctx.engine.begin() as conn:
-            return enrol(conn, wanted, ctx.keys, ACTOR, ctx.public_url)
+            return enrol(conn, wanted, ctx.keys, actor_of(session.operator), ctx.public_url)
 
     try:
         answer = await run_in_threadpool(work)
@@ -668,7 +695,8 @@ def lists_page(ctx: ContextDep, session: SessionDep) -> Response:
 
 
 @router.post("/lists")
-async def list_publish(request: Request, ctx: ContextDep, session: SessionDep) -> Response:
+async def list_publish(request: Request, ctx: ContextDep,
+                       session: AdminSessionDep) -> Response:
     """Check an uploaded list file and publish it (``yinling county list`` with the checks a
     laptop makes before installing); a refused file publishes nothing."""
     upload = await read_upload(request, MAX_LIST_BYTES)
@@ -680,7 +708,7 @@ async def list_publish(request: Request, ctx: ContextDep, session: SessionDep) -
 
     def work() -> Published:
         with ctx.engine.begin() as conn:
-            return publish_file(conn, data, ACTOR)
+            return publish_file(conn, data, actor_of(session.operator))
 
     try:
         done = await run_in_threadpool(work)

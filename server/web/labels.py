@@ -10,7 +10,6 @@ from server.review import QUEUE_NAMES
 
 UI = "/admin/ui"
 BEIJING = timezone(timedelta(hours=8), "北京时间")  # China has one zone and no DST
-ACTOR = "admin-web"  # the audit log's actor for decisions taken on the pages
 
 ACTION_LABELS = {
     "keep": "保留当前值",

@@ -29,7 +29,7 @@ def csrf_field(token: str) -> Html:
     return hidden(CSRF_FIELD, token)
 
 
-def _nav(here: str, csrf: str) -> Html:
+def _nav(here: str, csrf: str, who: str) -> Html:
     items = [("dashboard", f"{UI}", "首页")]
     items += [(f"review:{q}", f"{UI}/review/{q}", queue_title(q)) for q in QUEUES]
     items += [("elders", f"{UI}/elders", "查找老人"), ("registry", f"{UI}/registry", "名册"),
@@ -38,8 +38,8 @@ def _nav(here: str, csrf: str) -> Html:
     links = join(fmt('<a href="{}"{}>{}</a>', href,
                      Html(' class="here" aria-current="page"') if key == here else Html(""),
                      text) for key, href, text in items)
-    signout = fmt('<form method="post" action="{}/logout">{}<button type="submit">退出登录'
-                  '</button></form>', UI, csrf_field(csrf))
+    signout = fmt('<form method="post" action="{}/logout"><span class="who">{}</span>{}'
+                  '<button type="submit">退出登录</button></form>', UI, who, csrf_field(csrf))
     return fmt('<header class="top"><span class="brand">{}</span><nav>{}</nav>{}</header>',
                BRAND, links, signout)
 
@@ -51,9 +51,10 @@ def flashes(messages: Sequence[tuple[str, str]]) -> Html:
 
 
 def page(title: str, body: Html, *, here: str = "", csrf: str | None = None,
-         messages: Sequence[tuple[str, str]] = ()) -> str:
-    """A whole page; with ``csrf`` (signed in) it gets the navigation and sign-out."""
-    top = _nav(here, csrf) if csrf is not None else \
+         messages: Sequence[tuple[str, str]] = (), who: str = "") -> str:
+    """A whole page; with ``csrf`` (signed in) it gets the navigation and sign-out, and
+    ``who`` names the signed-in operator (姓名（角色）)."""
+    top = _nav(here, csrf, who) if csrf is not None else \
         fmt('<header class="top"><span class="brand">{}</span></header>', BRAND)
     return (fmt(_HEAD, title=title, ui=UI) + top
             + fmt("<main>{}{}</main>", flashes(messages), body)

@@ -7,6 +7,7 @@ from typing import Any
 
 from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
@@ -16,7 +17,7 @@ from server.errors import ServerError
 from server.web.html import fmt
 from server.web.labels import UI
 from server.web.layout import page
-from server.web.session import SESSION_COOKIE, store_of
+from server.web.session import SESSION_COOKIE, origin_ok, store_of
 
 SECURITY_HEADERS = {
     "Content-Security-Policy": ("default-src 'self'; style-src 'self'; script-src 'none'; "
@@ -79,25 +80,33 @@ class PageRoute(APIRoute):
         original = super().get_route_handler()
 
         async def handler(request: Request) -> Response:
+            if request.method == "POST" and not origin_ok(request):
+                return _secure(error_page(
+                    403, "表单来源无法确认（请求不是从本服务器的页面提交的），未做任何更改。"))
             try:
                 response = await original(request)
             except SignInRequired:
                 response = redirect(f"{UI}/login")
             except CsrfRejected:
-                response = _error(request, 403, "页面已过期或表单来源无法确认（安全校验未通过），"
-                                  "未做任何更改。请返回页面刷新后重试。")
+                response = await _error(
+                    request, 403, "页面已过期或表单来源无法确认（安全校验未通过），"
+                    "未做任何更改。请返回页面刷新后重试。")
             except ServerError as exc:
-                response = _error(request, exc.status, exc.message)
+                response = await _error(request, exc.status, exc.message)
             except InputRejected as exc:
-                response = _error(request, 400, problem_text(exc))
+                response = await _error(request, 400, problem_text(exc))
             except RequestValidationError:
-                response = _error(request, 400, "请求参数无效，请从页面上的链接或表单进入。")
+                response = await _error(request, 400, "请求参数无效，请从页面上的链接或表单进入。")
+            session = getattr(request.state, "session", None)
+            if session is not None:  # messages for the next page, kept in the database
+                await run_in_threadpool(session.save)
             return _secure(response)
 
         return handler
 
 
-def _error(request: Request, status: int, message: str) -> HTMLResponse:
+async def _error(request: Request, status: int, message: str) -> HTMLResponse:
     """An error page, with the navigation when the operator is signed in."""
-    session = store_of(request).get(request.cookies.get(SESSION_COOKIE))
+    session = await run_in_threadpool(store_of(request).get,
+                                      request.cookies.get(SESSION_COOKIE))
     return error_page(status, message, csrf=session.csrf if session else None)

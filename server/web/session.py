@@ -1,52 +1,87 @@
-"""Sessions of the county operator on the web pages, and their CSRF tokens.
+"""Sessions of the county operators on the web pages, and their CSRF tokens.
 
-Signing in with the admin token creates a session held in this process's memory; the browser
-keeps only its random id in an HttpOnly, SameSite=Strict cookie (Secure behind TLS). The
-store keeps a SHA-256 of that id, so neither the token nor a usable id sits in the table.
-Each session carries its own random CSRF token, which every form posts back. Sessions end
-after eight hours, at sign-out, or when the server restarts (the server runs one process).
+An operator signs in with a named account (:mod:`server.operators`); the session is a row
+of ``web_sessions`` in the county database, so several server processes share it
+(``yinling serve --workers N``). The browser keeps only its random id in an HttpOnly,
+SameSite=Strict cookie (Secure behind TLS); the table keeps a SHA-256 of that id, so no usable
+id sits in the database. Each session carries its own random CSRF token, which every form
+posts back. Sessions end after 30 minutes without a request, after eight hours in any case,
+at sign-out, or when the operator's account is disabled.
 
 The sign-in form itself is protected by a short-lived double-submit cookie, so another site
-cannot sign a browser in behind the operator's back.
+cannot sign a browser in behind the operator's back; every POST must also come from the
+pages' own origin (:func:`origin_ok`).
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+import json
 import secrets
-import threading
-import time
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from urllib.parse import urlsplit
 
+from sqlalchemy import Engine, delete, select, update
 from starlette.requests import Request
 from starlette.responses import Response
+
+from server.db.tables import operators, web_sessions
+from server.operators import Operator
+from server.timeutil import utcnow
 
 SESSION_COOKIE = "yl_county_session"
 SIGNIN_COOKIE = "yl_county_signin"
 COOKIE_PATH = "/admin/ui"
 LIFETIME_S = 8 * 3600
+IDLE_S = 30 * 60
 SIGNIN_LIFETIME_S = 30 * 60
-MAX_SESSIONS = 64  # a county has a handful of operators; the oldest is dropped beyond this
+TOUCH_S = 30  # the last-seen time is written at most this often per session
 CSRF_FIELD = "csrf"
+
+
+def _key(cookie: str) -> str:
+    return hashlib.sha256(cookie.encode("utf-8", "replace")).hexdigest()
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
 @dataclass(slots=True)
 class Session:
-    """One signed-in operator: CSRF token, expiry, and messages for the next page."""
+    """One signed-in operator: who, the CSRF token, and messages for the next page (kept in
+    the database row, so any server process can show them)."""
 
+    key: str
+    operator: Operator
     csrf: str
-    expires: float
+    engine: Engine
     flashes: list[tuple[str, str]] = field(default_factory=list)
 
+    dirty: bool = False
+
     def flash(self, kind: str, text: str) -> None:
-        """Show ``text`` on the next page (``kind`` is ``ok`` or ``error``)."""
+        """Show ``text`` on the next page (``kind`` is ``ok`` or ``error``); kept in the
+        database when the answer is sent (:meth:`save`)."""
         self.flashes.append((kind, text))
+        self.dirty = True
 
     def take_flashes(self) -> list[tuple[str, str]]:
         """The pending messages, removed from the session."""
         taken, self.flashes = self.flashes, []
+        self.dirty = self.dirty or bool(taken)
         return taken
+
+    def save(self) -> None:
+        """Write the pending messages to the session's row, if they changed."""
+        if not self.dirty:
+            return
+        with self.engine.begin() as conn:
+            conn.execute(update(web_sessions).where(web_sessions.c.key_hash == self.key)
+                         .values(flashes=json.dumps(self.flashes, ensure_ascii=False)))
+        self.dirty = False
 
     def csrf_ok(self, submitted: str | None) -> bool:
         """Whether a form carried this session's CSRF token (constant-time)."""
@@ -54,68 +89,68 @@ class Session:
             str(submitted).encode(), self.csrf.encode())
 
 
-def _key(cookie: str) -> str:
-    return hashlib.sha256(cookie.encode("utf-8", "replace")).hexdigest()
-
-
 class SessionStore:
-    """The live sessions of one server process (thread-safe)."""
+    """The sessions of every server process, in the ``web_sessions`` table."""
 
-    def __init__(self, lifetime_s: float = LIFETIME_S, limit: int = MAX_SESSIONS) -> None:
-        self._lifetime = lifetime_s
-        self._limit = limit
-        self._lock = threading.Lock()
-        self._sessions: dict[str, Session] = {}
+    def __init__(self, engine: Engine, lifetime_s: float = LIFETIME_S,
+                 idle_s: float = IDLE_S) -> None:
+        self._engine = engine
+        self._lifetime = timedelta(seconds=lifetime_s)
+        self._idle = timedelta(seconds=idle_s)
 
-    def create(self) -> tuple[str, Session]:
-        """A new session; the cookie value (shown once) and the session."""
+    def create(self, operator: Operator) -> tuple[str, Session]:
+        """A new session of ``operator``; the cookie value (shown once) and the session.
+        Expired sessions are removed on the way."""
         cookie = secrets.token_urlsafe(32)
-        session = Session(csrf=secrets.token_urlsafe(32),
-                          expires=time.monotonic() + self._lifetime)
-        with self._lock:
-            self._purge()
-            while len(self._sessions) >= self._limit:
-                oldest = min(self._sessions, key=lambda k: self._sessions[k].expires)
-                del self._sessions[oldest]
-            self._sessions[_key(cookie)] = session
-        return cookie, session
+        csrf = secrets.token_urlsafe(32)
+        now = utcnow()
+        w = web_sessions.c
+        with self._engine.begin() as conn:
+            conn.execute(delete(web_sessions).where(
+                (w.seen_at < now - self._idle) | (w.created_at < now - self._lifetime)))
+            conn.execute(web_sessions.insert().values(
+                key_hash=_key(cookie), operator_id=operator.id, csrf=csrf, created_at=now,
+                seen_at=now, flashes="[]"))
+        return cookie, Session(_key(cookie), operator, csrf, self._engine)
 
     def get(self, cookie: str | None) -> Session | None:
-        """The live session of a cookie value, if any."""
+        """The live session of a cookie value, if any: not idle for 30 minutes, at most
+        8 hours old, its operator not disabled. Using it keeps it alive."""
         if not cookie or len(cookie) > 128:
             return None
-        with self._lock:
-            session = self._sessions.get(_key(cookie))
-            if session is not None and session.expires <= time.monotonic():
-                del self._sessions[_key(cookie)]
+        key, now = _key(cookie), utcnow()
+        w, o = web_sessions.c, operators.c
+        with self._engine.begin() as conn:
+            row = conn.execute(
+                select(w.csrf, w.created_at, w.seen_at, w.flashes, o.id, o.username,
+                       o.display_name, o.role, o.disabled_at)
+                .join(operators, operators.c.id == w.operator_id)
+                .where(w.key_hash == key)).first()
+            if row is None:
                 return None
-            return session
+            seen, created = _aware(row.seen_at), _aware(row.created_at)
+            if row.disabled_at is not None or now - seen > self._idle or \
+                    now - created > self._lifetime:
+                conn.execute(delete(web_sessions).where(w.key_hash == key))
+                return None
+            if now - seen > timedelta(seconds=TOUCH_S):
+                conn.execute(update(web_sessions).where(w.key_hash == key).values(seen_at=now))
+        operator = Operator(int(row.id), str(row.username), str(row.display_name),
+                            str(row.role))
+        flashes = [(str(k), str(t)) for k, t in json.loads(row.flashes)]
+        return Session(key, operator, str(row.csrf), self._engine, flashes)
 
     def drop(self, cookie: str | None) -> None:
         """End a session (sign-out)."""
         if cookie:
-            with self._lock:
-                self._sessions.pop(_key(cookie), None)
-
-    def _purge(self) -> None:
-        now = time.monotonic()
-        for key in [k for k, s in self._sessions.items() if s.expires <= now]:
-            del self._sessions[key]
-
-
-_STORE_LOCK = threading.Lock()
+            with self._engine.begin() as conn:
+                conn.execute(delete(web_sessions).where(web_sessions.c.key_hash == _key(cookie)))
 
 
 def store_of(request: Request) -> SessionStore:
-    """The session store of this app (made on first use, kept in ``app.state``)."""
-    state = request.app.state
-    with _STORE_LOCK:
-        store = getattr(state, "ui_sessions", None)
-        if store is None:
-            store = SessionStore()
-            state.ui_sessions = store
-    assert isinstance(store, SessionStore)
-    return store
+    """The session store of this app's database."""
+    ctx = request.app.state.ctx
+    return SessionStore(ctx.engine)
 
 
 def is_secure(request: Request) -> bool:
@@ -146,3 +181,22 @@ def signin_token_ok(cookie: str | None, submitted: str | None) -> bool:
     """Whether the sign-in form came from our own page (cookie and field agree)."""
     return bool(cookie) and bool(submitted) and hmac.compare_digest(
         str(cookie).encode(), str(submitted).encode())
+
+
+def _origin_of(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}".lower() if parts.scheme and parts.netloc else ""
+
+
+def origin_ok(request: Request) -> bool:
+    """Whether a POST comes from the pages' own origin: its ``Origin`` header (or, from a
+    browser that sends none, its ``Referer``) names this scheme and host."""
+    host = request.headers.get("host", "")
+    if not host:
+        return False
+    own = f"{'https' if is_secure(request) else request.url.scheme}://{host}".lower()
+    origin = request.headers.get("origin")
+    if origin is None:
+        referer = request.headers.get("referer")
+        return referer is not None and _origin_of(referer) == own
+    return origin.lower() == own

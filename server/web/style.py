@@ -15,6 +15,7 @@ header.top nav { display: flex; gap: 1rem; flex-wrap: wrap; flex: 1; }
 header.top a { color: #fff; text-decoration: none; }
 header.top a:hover, header.top a.here { text-decoration: underline; }
 header.top form { margin: 0; }
+header.top .who { margin-right: .6rem; font-size: .9rem; }
 header.top button { background: transparent; color: #fff; border: 1px solid #fff8; }
 main { padding: 1rem 1.5rem 2rem; max-width: 1280px; }
 h1 { font-size: 1.35rem; margin: .4rem 0 .8rem; }

@@ -26,7 +26,14 @@ from server.enrolment import response_text
 from testkit.local_outbox import LocalOutbox
 from testkit.process import ServerProcess
 from tests.server.support import Laptop
-from tests.server.test_pages import ESCAPED, SCRIPT, UI, sign_in, township_with_laptops
+from tests.server.test_pages import (
+    ESCAPED,
+    SCRIPT,
+    UI,
+    operator,
+    sign_in,
+    township_with_laptops,
+)
 
 LISTS = Path(__file__).resolve().parents[2] / "resources" / "service_lists"
 CODE = re.compile(r'<span class="count">([A-Z0-9]{4}-[A-Z0-9]{4}-[A-Z0-9]{4})</span>')
@@ -36,7 +43,8 @@ TABLES = ("townships", "accounts", "enrolment_codes", "devices", "list_versions"
 @pytest.fixture
 def browser(shared_server: ServerProcess) -> Iterator[httpx.Client]:
     """A cookie-keeping client that does not follow redirects (tests look at them)."""
-    with httpx.Client(base_url=shared_server.url, timeout=120) as http:
+    with httpx.Client(base_url=shared_server.url,
+                      headers={"Origin": shared_server.url}, timeout=120) as http:
         yield http
 
 
@@ -100,6 +108,7 @@ def test_every_page_needs_a_session_and_every_form_its_csrf_token(
                                                  "display_name": "新评估员"},
              f"/accounts/{user}/code": {"hours": "72"},
              f"/accounts/{user}/revoke": {"confirm": "yes"}}
+    operator(server)  # the account that signs in below exists before the count
     before = state(server)
 
     def post(path: str, extra: dict[str, str]) -> httpx.Response:
@@ -197,7 +206,7 @@ def test_townships_and_accounts_are_added_through_the_forms(
     profile = enrol_online(server.url, DeviceKeys.generate(), admin.code(username), "测试")
     assert (profile.township_code, profile.account) == (code, username)
     actions = {row[0] for row in server.query(
-        "SELECT action FROM audit WHERE actor = 'admin-web' AND detail LIKE :d",
+        "SELECT action FROM audit WHERE actor = 'web:county-admin' AND detail LIKE :d",
         d=f"%{tag}%")}
     assert {"township.add", "account.add"} <= actions
 
@@ -249,7 +258,7 @@ def test_a_code_issued_on_the_page_enrols_a_laptop_and_is_shown_once_never_logge
     for form in (code, code.replace("-", ""), code.lower()):
         assert form not in log
     assert server.scalar("SELECT actor FROM audit WHERE action = 'enrolment_code.add' "
-                         "AND detail LIKE :d", d=f"%{user}%") == "admin-web"
+                         "AND detail LIKE :d", d=f"%{user}%") == "web:county-admin"
 
 
 def test_offline_enrolment_by_upload_answers_the_response_file(
@@ -305,7 +314,7 @@ def test_offline_enrolment_by_upload_answers_the_response_file(
         assert client.pull().received == 0  # answered, not refused
     laptop.close()
     assert server.scalar("SELECT actor FROM audit WHERE action = 'device.enrol' "
-                         "AND detail LIKE :d", d=f"%{keys.device_id}%") == "admin-web"
+                         "AND detail LIKE :d", d=f"%{keys.device_id}%") == "web:county-admin"
 
     # The command writes the same file for a request of its own.
     second = DeviceKeys.generate()
@@ -356,7 +365,7 @@ def test_an_account_revoked_through_the_confirmation_loses_its_devices(
     refused = browser.post(f"{UI}/accounts/{user}/code", data={"csrf": csrf, "hours": "72"})
     assert "未生成登记码：账号" in browser.get(refused.headers["location"]).text
     assert server.scalar("SELECT actor FROM audit WHERE action = 'account.revoke' "
-                         "AND detail LIKE :d", d=f"%{user}%") == "admin-web"
+                         "AND detail LIKE :d", d=f"%{user}%") == "web:county-admin"
     laptop.close()
 
 
@@ -414,5 +423,5 @@ def test_a_list_published_on_the_page_reaches_the_laptops_and_a_broken_one_is_re
     mine = [n for n in notices if n.sha256 == digest]
     assert [(n.list_id, n.version) for n in mine] == [("changzhi", number)]
     assert server.scalar("SELECT actor FROM audit WHERE action = 'list.publish' "
-                         "AND detail LIKE :d", d=f'%"version":{number}%') == "admin-web"
+                         "AND detail LIKE :d", d=f'%"version":{number}%') == "web:county-admin"
     laptop.close()

@@ -297,10 +297,12 @@ def test_county_statistics_and_workbook_agree_with_the_laptops(
     assert not (workbook["服务项目汇总"]["符合"] == 0).all()
 
     # The dashboard shows the same counts and links the workbook, which needs a session.
-    with httpx.Client(base_url=server.url, timeout=300) as browser:
+    with httpx.Client(base_url=server.url, headers={"Origin": server.url}, timeout=300) as browser:
         answer = browser.get(f"{UI}/stats.xlsx")
         assert (answer.status_code, answer.headers["location"]) == (303, f"{UI}/login")
-        with httpx.Client(base_url=server.url, cookies={SESSION_COOKIE: "made-up"}) as guess:
+        with httpx.Client(base_url=server.url,
+                          headers={"Origin": server.url},
+                          cookies={SESSION_COOKIE: "made-up"}) as guess:
             assert guess.get(f"{UI}/stats.xlsx").status_code == 303
         sign_in(browser, server)
         dashboard = browser.get(UI).text
@@ -359,7 +361,7 @@ def test_published_lists_are_matched_and_a_bad_one_is_left_out(
                                              "content": yaml.safe_dump(renamed,
                                                                        allow_unicode=True)})
     broken = {"list_id": "shanxi-provisional", "version": 3, "content": "kind: service-list\n"}
-    with httpx.Client(base_url=server.url) as http:
+    with httpx.Client(base_url=server.url, headers={"Origin": server.url}) as http:
         refused = http.post("/admin/lists", json=broken,
                             headers={"Authorization": f"Bearer {admin.token}"})
     assert refused.status_code == 400

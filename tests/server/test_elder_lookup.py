@@ -51,7 +51,8 @@ def fleet(tmp_path: Path, capsys: pytest.CaptureFixture[str],
 @pytest.fixture
 def browser(shared_server: ServerProcess) -> Iterator[httpx.Client]:
     """A cookie-keeping client that does not follow redirects."""
-    with httpx.Client(base_url=shared_server.url, timeout=120) as http:
+    with httpx.Client(base_url=shared_server.url,
+                      headers={"Origin": shared_server.url}, timeout=120) as http:
         yield http
 
 
@@ -299,7 +300,7 @@ def test_the_page_finds_by_post_and_moves_an_elder_after_a_confirmation(
     assert _township_of(server, "elder", elder_id) == town_b
     assert _township_of(server, "assessment", assessment_id) == town_b
     assert server.scalar("SELECT actor FROM transfers WHERE elder_id = :e",
-                         e=elder_id) == "admin-web"
+                         e=elder_id) == "web:county-admin"
 
     # Township B's laptop pulls the elder and its assessment.
     with two.client() as client:

@@ -18,6 +18,9 @@ from assessment.ids import new_id
 from assessment.scoring import Grader
 from assessment.wire.bundle import export_bundle
 from assessment.wire.receipt import import_receipt, parse_receipt
+from server.config import Settings
+from server.context import ServerContext
+from server.operators import add_operator
 from server.web.session import SESSION_COOKIE, SIGNIN_COOKIE
 from testkit.process import Admin, ServerProcess
 from testkit.synthetic import assessment_payload, elder_payload
@@ -40,13 +43,28 @@ def csrf_of(page: str) -> str:
     return found.group(1)
 
 
-def sign_in(http: httpx.Client, server: ServerProcess) -> str:
-    """Sign in through the form; the CSRF token of the new session."""
+PASSWORD = "县级测试密码2026"
+ADMIN_USER = "county-admin"
+
+
+def operator(server: ServerProcess, username: str = ADMIN_USER, role: str = "admin") -> str:
+    """A named county account (made once per server database); its username."""
+    if not server.query("SELECT 1 FROM operators WHERE username = :u", u=username):
+        settings = Settings(data_dir=server.data_dir, db_url=server.db_url)
+        with ServerContext.open(settings, migrate=False) as ctx, ctx.engine.begin() as conn:
+            add_operator(conn, username, f"测试{role}", role, PASSWORD, "test")
+    return username
+
+
+def sign_in(http: httpx.Client, server: ServerProcess, username: str = ADMIN_USER,
+            role: str = "admin") -> str:
+    """Sign in through the form with a named account; the CSRF token of the new session."""
     form = http.get(f"{UI}/login")
     signin = re.search(r'name="signin" value="([^"]+)"', form.text)
     assert signin is not None
     answer = http.post(f"{UI}/login", data={"signin": signin.group(1),
-                                            "token": token_of(server)})
+                                            "username": operator(server, username, role),
+                                            "password": PASSWORD})
     assert answer.status_code == 303, answer.text
     assert answer.headers["location"] == UI
     return csrf_of(http.get(UI).text)
@@ -55,7 +73,8 @@ def sign_in(http: httpx.Client, server: ServerProcess) -> str:
 @pytest.fixture
 def browser(shared_server: ServerProcess) -> Iterator[httpx.Client]:
     """A cookie-keeping client that does not follow redirects (tests look at them)."""
-    with httpx.Client(base_url=shared_server.url, timeout=120) as http:
+    with httpx.Client(base_url=shared_server.url,
+                      headers={"Origin": shared_server.url}, timeout=120) as http:
         yield http
 
 
@@ -85,7 +104,9 @@ def test_pages_need_a_session_and_a_wrong_token_signs_nobody_in(
         assert (answer.status_code, answer.headers["location"]) == (303, f"{UI}/login")
     answer = browser.post(f"{UI}/review/conflicts/1", data={"action": "keep"})
     assert (answer.status_code, answer.headers["location"]) == (303, f"{UI}/login")
-    with httpx.Client(base_url=shared_server.url, cookies={SESSION_COOKIE: "made-up"}) as guess:
+    with httpx.Client(base_url=shared_server.url,
+                      headers={"Origin": shared_server.url},
+                      cookies={SESSION_COOKIE: "made-up"}) as guess:
         assert guess.get(f"{UI}/review/conflicts").status_code == 303
 
     form = browser.get(f"{UI}/login")
@@ -100,16 +121,24 @@ def test_pages_need_a_session_and_a_wrong_token_signs_nobody_in(
     signin = re.search(r'name="signin" value="([^"]+)"', form.text)
     assert signin is not None
 
-    wrong = browser.post(f"{UI}/login", data={"signin": signin.group(1), "token": "wrong"})
+    wrong = browser.post(f"{UI}/login", data={"signin": signin.group(1),
+                                             "username": operator(shared_server),
+                                             "password": "wrong-password"})
     assert wrong.status_code == 401
-    assert "管理员令牌不正确" in wrong.text
+    assert "用户名或密码不正确" in wrong.text
     assert SESSION_COOKIE not in wrong.headers.get("set-cookie", "")
-    assert "wrong" not in wrong.text  # the submitted token is not echoed
+    assert "wrong-password" not in wrong.text  # the submitted password is not echoed
+    # The admin token is for the API and scripts only: it signs nobody in.
+    token = browser.post(f"{UI}/login", data={"signin": signin.group(1), "token":
+                                              token_of(shared_server)})
+    assert token.status_code in (401, 403)
+    assert SESSION_COOKIE not in token.headers.get("set-cookie", "")
     assert browser.get(UI).status_code == 303
 
     # The right token without the sign-in form's own token (a forged form) signs nobody in.
-    with httpx.Client(base_url=shared_server.url) as other:
-        forged = other.post(f"{UI}/login", data={"token": token_of(shared_server)})
+    with httpx.Client(base_url=shared_server.url, headers={"Origin": shared_server.url}) as other:
+        forged = other.post(f"{UI}/login", data={"username": operator(shared_server),
+                                                 "password": PASSWORD})
         assert forged.status_code == 403
         assert SESSION_COOKIE not in forged.headers.get("set-cookie", "")
         assert other.get(UI).status_code == 303
@@ -129,7 +158,9 @@ def test_pages_need_a_session_and_a_wrong_token_signs_nobody_in(
     assert "已退出登录" in browser.get(out.headers["location"]).text
     assert browser.get(UI).status_code == 303
     assert old
-    with httpx.Client(base_url=shared_server.url, cookies={SESSION_COOKIE: old}) as stale:
+    with httpx.Client(base_url=shared_server.url,
+                      headers={"Origin": shared_server.url},
+                      cookies={SESSION_COOKIE: old}) as stale:
         assert stale.get(UI).status_code == 303
     assert token_of(shared_server) not in shared_server.log()
 
@@ -137,7 +168,9 @@ def test_pages_need_a_session_and_a_wrong_token_signs_nobody_in(
 def test_session_cookie_attributes(shared_server: ServerProcess) -> None:
     for forwarded, secure in ((None, False), ("https", True)):
         headers = {"X-Forwarded-Proto": forwarded} if forwarded else {}
-        with httpx.Client(base_url=shared_server.url, headers=headers) as http:
+        origin = shared_server.url.replace("http://", "https://" if secure else "http://")
+        with httpx.Client(base_url=shared_server.url,
+                          headers={**headers, "Origin": origin}) as http:
             form = http.get(f"{UI}/login")
             signin = re.search(r'name="signin" value="([^"]+)"', form.text)
             assert signin is not None
@@ -145,7 +178,8 @@ def test_session_cookie_attributes(shared_server: ServerProcess) -> None:
             answer = http.post(f"{UI}/login",
                                headers={"Cookie": f"{SIGNIN_COOKIE}={signin.group(1)}"},
                                data={"signin": signin.group(1),
-                                     "token": token_of(shared_server)})
+                                     "username": operator(shared_server),
+                                     "password": PASSWORD})
             assert answer.status_code == 303
             cookie = next(c for c in answer.headers.get_list("set-cookie")
                           if c.startswith(SESSION_COOKIE + "="))
@@ -199,7 +233,8 @@ def test_a_pushed_conflict_is_listed_escaped_and_resolved_through_the_form(
     refused = browser.post(target, data={**fields, "csrf": "x" * 43})
     assert refused.status_code == 403
     assert "安全校验未通过" in refused.text
-    with httpx.Client(base_url=server.url) as other:  # another session's token
+    # another session's token
+    with httpx.Client(base_url=server.url, headers={"Origin": server.url}) as other:
         assert browser.post(target, data={**fields, "csrf": sign_in(other, server)}
                             ).status_code == 403
     bad = browser.post(target, data={**fields, "csrf": csrf, "action": "dismiss"})
