@@ -738,7 +738,8 @@ def registry_page(ctx: ContextDep, session: SessionDep) -> Response:
 
 
 @router.post("/registry/merge")
-async def registry_merge(request: Request, ctx: ContextDep, session: SessionDep) -> Response:
+async def registry_merge(request: Request, ctx: ContextDep,
+                         session: AdminSessionDep) -> Response:
     """Merge one record into another exactly like ``yinling county registry merge``."""
     from server.county_device import CountyAuthor
     from server.registry import merge_elders
@@ -750,7 +751,7 @@ async def registry_merge(request: Request, ctx: ContextDep, session: SessionDep)
     def work() -> dict[str, Any]:
         with ctx.engine.begin() as conn:
             return merge_elders(conn, CountyAuthor.of(ctx), keep, other,
-                                fields.get("note", "").strip(), ACTOR)
+                                fields.get("note", "").strip(), actor_of(session.operator))
 
     try:
         done = await run_in_threadpool(work)
@@ -763,7 +764,8 @@ async def registry_merge(request: Request, ctx: ContextDep, session: SessionDep)
 
 
 @router.post("/registry/import")
-async def registry_import(request: Request, ctx: ContextDep, session: SessionDep) -> Response:
+async def registry_import(request: Request, ctx: ContextDep,
+                          session: AdminSessionDep) -> Response:
     """Import (or preview) an office's roster exactly like ``yinling county registry import``."""
     import tempfile
     from pathlib import Path
@@ -794,7 +796,7 @@ async def registry_import(request: Request, ctx: ContextDep, session: SessionDep
                 return import_county_roster(
                     conn, CountyAuthor.of(ctx), path, kind=fields.get("kind", ""),
                     source=fields.get("source", ""), as_of=as_of,
-                    dry_run=fields.get("dry_run") == "1", actor=ACTOR)
+                    dry_run=fields.get("dry_run") == "1", actor=actor_of(session.operator))
 
     try:
         summary = await run_in_threadpool(work)

@@ -89,7 +89,8 @@ def test_visits_reach_the_county_rate_by_push_and_by_bundle(
     assert row_b["visited"] == 0
     assert row_b["visits_planned"] > 0
 
-    with httpx.Client(base_url=server.url, timeout=300) as browser:
+    with httpx.Client(base_url=server.url, headers={"Origin": server.url},
+                      timeout=300) as browser:
         sign_in(browser, server)
         dashboard = browser.get(UI).text
         assert f"探访关爱（{MONTH}）" in dashboard

@@ -22,7 +22,8 @@ from tests.server.test_pages import UI, sign_in, township_with_laptops
 
 @pytest.fixture
 def browser(shared_server: ServerProcess) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=shared_server.url, timeout=120) as http:
+    with httpx.Client(base_url=shared_server.url, headers={"Origin": shared_server.url},
+                      timeout=120) as http:
         yield http
 
 
