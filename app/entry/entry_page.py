@@ -10,7 +10,7 @@ read-only; 更正 asks for its reason and starts a superseding draft (``workspac
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -68,6 +68,10 @@ class EntryPage(QWidget):
         self.answers: dict[str, Any] = {}
         self.evaluation: Evaluation | None = None
         self.undo_stack: list[dict[str, Any]] = []
+        self.problems_open = False
+        step = QShortcut(QKeySequence("F8"), self)
+        step.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        step.activated.connect(self.next_problem)
         undo = QShortcut(QKeySequence.StandardKey.Undo, self)
         undo.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
         undo.activated.connect(self.undo)
@@ -101,6 +105,7 @@ class EntryPage(QWidget):
         self.panel = ResultPanel(ctx.form)
         self.panel.finalize_requested.connect(self.finalize)
         self.panel.correct_requested.connect(self.correct)
+        self.panel.next_problem_requested.connect(self.next_problem)
         self.body = QBoxLayout(QBoxLayout.Direction.LeftToRight)
         self.body.addWidget(self.form_widget, 1)
         self.body.addWidget(self.panel)
@@ -125,6 +130,8 @@ class EntryPage(QWidget):
         self.form_widget.load(self.answers)
         self.form_widget.clear_problems()
         self.panel.show_messages([])
+        self.panel.set_problem_count(0)
+        self.problems_open = False
         self.panel.saved.setText("")
         editable = record.status is AssessmentStatus.DRAFT
         self.form_widget.set_read_only(not editable)
@@ -196,6 +203,8 @@ class EntryPage(QWidget):
                 self.answers[key] = value
         self.autosave()
         self.recompute()
+        if self.problems_open:
+            self._recheck_problems()
 
     def autosave(self) -> None:
         """Write the draft through the store (one transaction per change)."""
@@ -237,8 +246,7 @@ class EntryPage(QWidget):
         for section in self.form_widget.sections.values():
             local.extend(section.local_problems())
         if local:
-            rest = self.form_widget.show_problems(local)
-            self.panel.show_messages(rest, "请先改正标出的字段。")
+            self._show_problems(local, "请先改正标出的字段：")
             return
         review = self.ctx.workspace.review_finalize(self.record.assessment_id)
         name = self.elder.name if self.elder else ""
@@ -246,9 +254,8 @@ class EntryPage(QWidget):
                               f"{name} · 评估编号 {self.record.assessment_no or ''}", self)
         confirmed = self.run_review(dialog)
         if not confirmed:
-            self.form_widget.clear_problems()
-            rest = self.form_widget.show_problems([*review.missing, *review.warnings])
-            self.panel.show_messages(rest, "尚未完成评估：" if review.missing else "")
+            self._show_problems([*review.missing, *review.warnings],
+                                "尚未完成评估：" if review.missing else "")
             target = dialog.goto_field or next((p.field for p in review.missing if p.field),
                                                None)
             if target is not None:
@@ -257,10 +264,7 @@ class EntryPage(QWidget):
         try:
             record = self.ctx.workspace.finalize(self.record.assessment_id, dialog.acknowledged)
         except InputRejected as exc:
-            rest = self.form_widget.show_problems(exc.problems)
-            shown = len(exc.problems) - len(rest)
-            title = "无法完成评估：" + (f"{shown} 处已在字段旁标出。" if shown else "")
-            self.panel.show_messages(rest, title)
+            self._show_problems(exc.problems, "无法完成评估：")
             first = next((p for p in exc.problems if p.field), None)
             if first is not None:
                 self._reveal(first.field)
@@ -268,16 +272,44 @@ class EntryPage(QWidget):
         self.open(record)
         self.finalized.emit(record.assessment_id)
 
+    # ---- problems -----------------------------------------------------------------------
+
+    def _show_problems(self, problems: Sequence[Problem], title: str) -> None:
+        """Mark problems beside their fields and count them on the sections; the rest and a
+        summary go under the result, with 下一处问题 (F8) to step through them."""
+        rest = self.form_widget.show_problems(problems)
+        marked = len(self.form_widget.problem_keys)
+        self.problems_open = bool(marked or rest)
+        if marked:
+            title += f"{marked} 处已在字段旁标出（左侧各部分标有处数），按 F8 逐个查看。"
+        self.panel.show_messages(rest, title if self.problems_open else "")
+        self.panel.set_problem_count(marked)
+
+    def next_problem(self) -> str | None:
+        """Go to the next marked problem (F8, 下一处问题); its field key, None when none."""
+        return self.form_widget.next_problem()
+
+    def _recheck_problems(self) -> None:
+        """After a change while problems are shown: show what is still open, and clear the
+        marks and the summary once everything is fixed."""
+        if self.record is None or self.record.status is not AssessmentStatus.DRAFT:
+            return
+        local: list[Problem] = []
+        for section in self.form_widget.sections.values():
+            local.extend(section.local_problems())
+        review = self.ctx.workspace.review_finalize(self.record.assessment_id)
+        still = [*local, *review.missing, *review.warnings]
+        if still:
+            self._show_problems(still, "尚未完成评估：")
+            return
+        self.form_widget.clear_problems()
+        self.panel.show_messages([])
+        self.panel.set_problem_count(0)
+        self.problems_open = False
+        self.panel.saved.setText("标出的问题已全部改正，可以完成评估。")
+
     def _reveal(self, key: str) -> None:
-        item_key = key[: -len(".state")] if key.endswith(".state") else key
-        if item_key in self.form_widget.items:
-            self.form_widget.focus_item(item_key)
-            return
-        if key.startswith("sign."):
-            self.form_widget.show_page("sign")
-            return
-        section = ".".join(key.split(".")[:2])
-        self.form_widget.show_page(section)
+        self.form_widget.reveal(key)
 
     def correct(self) -> None:
         """更正: a new draft that supersedes this finalized assessment."""

@@ -11,7 +11,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtGui import QColor, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QFrame,
     QHBoxLayout,
@@ -132,6 +132,10 @@ class AssessmentForm(QWidget):
         self._item_page: dict[str, int] = {}
         self._scrolls: list[QScrollArea] = []
         self._page_keys: list[str] = []
+        self._titles: dict[str, str] = {}  # page key -> navigation text without marks
+        self._done: dict[str, bool] = {}  # dimension key -> all items answered
+        self.problem_keys: list[str] = []  # fields and items marked, in form order
+        self._problem_cursor = -1
         required = {f.key for f in form.fields if f.required_to_finalize}
         for section in form.sections:
             widget = InfoSectionWidget(section, required=required)
@@ -176,6 +180,7 @@ class AssessmentForm(QWidget):
         return f"{dimension.key} {dimension.name}{done}"
 
     def _add_page(self, key: str, title: str, content: QWidget) -> None:
+        self._titles[key] = title
         scroll = _scroll(content)
         self._scrolls.append(scroll)
         self._page_keys.append(key)
@@ -255,16 +260,65 @@ class AssessmentForm(QWidget):
 
     def update_progress(self, answers: Mapping[str, Any]) -> None:
         """Show the answered count of each dimension in the navigation list."""
-        for row, key in enumerate(self._page_keys):
+        for key in self._page_keys:
             dimension = next((d for d in self.form.dimensions if d.key == key), None)
             if dimension is None:
                 continue
             done = sum(1 for i in dimension.items if answers.get(i.key) is not None)
-            nav_item = self.nav.item(row)
-            nav_item.setText(self._dimension_title(dimension, done))
-            nav_item.setForeground(Qt.GlobalColor.darkGreen if done == len(dimension.items)
-                                   else Qt.GlobalColor.black)
+            self._titles[key] = self._dimension_title(dimension, done)
+            self._done[key] = done == len(dimension.items)
+        self._render_nav()
         self._show_unanswered_count()
+
+    def _render_nav(self) -> None:
+        """Navigation texts: progress, and ⚠ with the count of marked problems per page."""
+        counts: dict[str, int] = {}
+        for key in self.problem_keys:
+            page = self.page_of(key)
+            counts[page] = counts.get(page, 0) + 1
+        for row, key in enumerate(self._page_keys):
+            nav_item = self.nav.item(row)
+            count = counts.get(key, 0)
+            nav_item.setText(self._titles[key] + (f" ⚠{count}" if count else ""))
+            if count:
+                nav_item.setForeground(QColor("#b42318"))
+            elif self._done.get(key):
+                nav_item.setForeground(Qt.GlobalColor.darkGreen)
+            else:
+                nav_item.setForeground(Qt.GlobalColor.black)
+
+    def page_of(self, key: str) -> str:
+        """The page a field or item is on (``A.3``, ``B.1``, ``sign``)."""
+        item_key = key[: -len(".state")] if key.endswith(".state") else key
+        if item_key in self._item_page:
+            return self._page_keys[self._item_page[item_key]]
+        if key.startswith("sign."):
+            return "sign"
+        return ".".join(key.split(".")[:2])
+
+    # ---- problems -----------------------------------------------------------------------
+
+    def reveal(self, key: str) -> None:
+        """Show the page of a field or item and put the keyboard there."""
+        item_key = key[: -len(".state")] if key.endswith(".state") else key
+        if item_key in self.items:
+            self.focus_item(item_key)
+            return
+        page = self.page_of(key)
+        self.show_page(page)
+        row = self.field_row(key) or self.field_row(key.rsplit(".", 1)[0])
+        if row is not None and page in self._page_keys:
+            row.editor.focus_target().setFocus(Qt.FocusReason.OtherFocusReason)
+            self._scrolls[self._page_keys.index(page)].ensureWidgetVisible(row, 0, 40)
+
+    def next_problem(self) -> str | None:
+        """Go to the next marked problem (after the last, the first again); its key."""
+        if not self.problem_keys:
+            return None
+        self._problem_cursor = (self._problem_cursor + 1) % len(self.problem_keys)
+        key = self.problem_keys[self._problem_cursor]
+        self.reveal(key)
+        return key
 
     # ---- unanswered items ---------------------------------------------------------------
 
@@ -334,25 +388,38 @@ class AssessmentForm(QWidget):
             widget.set_read_only(read_only)
 
     def show_problems(self, problems: Iterable[Problem]) -> list[Problem]:
-        """Show each problem beside its field or item; return those that name neither."""
+        """Show each problem beside its field or item, count them on the navigation list;
+        return those that name neither."""
         self.clear_problems()
         rest: list[Problem] = []
+        marked: list[str] = []
         for problem in problems:
             key = problem.field
             item_key = key[: -len(".state")] if key.endswith(".state") else key
             if item_key in self.items:
                 self.items[item_key].status.setText(f"⚠ {problem.message}")
                 self.items[item_key].setProperty("problem", True)
+                marked.append(key)
                 continue
             row = self.field_row(key) or self.field_row(key.rsplit(".", 1)[0])
             if row is not None:
                 row.set_problem(problem.message)
+                marked.append(key)
             else:
                 rest.append(problem)
+        order = {key: index for index, key in enumerate(self._page_keys)}
+        self.problem_keys = sorted(dict.fromkeys(marked),
+                                   key=lambda k: order.get(self.page_of(k), len(order)))
+        self._problem_cursor = -1
+        self._render_nav()
         return rest
 
     def clear_problems(self) -> None:
-        """Remove all problem texts."""
+        """Remove all problem texts and marks."""
+        self.problem_keys = []
+        self._problem_cursor = -1
+        if self._titles:
+            self._render_nav()
         for section in self.sections.values():
             for row in section.rows.values():
                 row.set_problem(row.editor.local_problem())

@@ -83,6 +83,7 @@ class ResultPanel(QFrame):
 
     finalize_requested = Signal()
     correct_requested = Signal()
+    next_problem_requested = Signal()
 
     def __init__(self, form: Form, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -166,6 +167,12 @@ class ResultPanel(QFrame):
         self.details_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.details_scroll.setWidget(self.details)
         outer.addWidget(self.details_scroll, 1)
+        self.next_problem_button = QPushButton()
+        self.next_problem_button.setObjectName("nextProblemButton")
+        self.next_problem_button.setToolTip("逐个跳到标出的问题（F8）")
+        self.next_problem_button.clicked.connect(self.next_problem_requested)
+        self.next_problem_button.hide()
+        outer.addWidget(self.next_problem_button)
         self.saved = QLabel()
         self.saved.setObjectName("savedLabel")
         self.saved.setWordWrap(True)
@@ -180,6 +187,11 @@ class ResultPanel(QFrame):
         self.correct_button.clicked.connect(self.correct_requested)
         self.correct_button.hide()
         outer.addWidget(self.correct_button)
+
+    def set_problem_count(self, count: int) -> None:
+        """下一处问题 while ``count`` problems are marked beside fields (hidden at 0)."""
+        self.next_problem_button.setText(f"下一处问题（共 {count} 处，F8）")
+        self.next_problem_button.setVisible(count > 0)
 
     def set_foldable(self, foldable: bool) -> None:
         """Narrow window: offer 展开/收起 and start folded; wide: always show everything."""
