@@ -33,6 +33,7 @@ from app.shell.help_menu import HelpMenu
 from app.shell.settings_dialog import SettingsDialog
 from app.sync.device_dialog import DeviceDetailsDialog, DeviceIdentity
 from app.sync.menu import install_sync
+from app.visits.menu import VisitsMenu
 from assessment.records.api import AssessmentRecord, RecordNotFound
 from assessment.records.workspace import Workspace
 
@@ -119,6 +120,7 @@ class MainWindow(QMainWindow):
             self.backup_menu.restore_requested.connect(self.restore_requested)
         self.lists_menu = ListsMenu(self, self.menuBar(), ctx.workspace, ctx.data_dir)
         self.lists_menu.lists_changed.connect(self._lists_changed)
+        self.visits_menu = VisitsMenu(self, self.menuBar(), ctx.workspace)
         self.help_menu = HelpMenu(self, self.menuBar(), ctx.form, ctx.data_dir)
 
     def _build_toolbar(self) -> None:
