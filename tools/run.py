@@ -8,8 +8,8 @@
 
 It creates ``.venv`` beside this repository, installs the pinned versions from
 ``requirements.lock`` (the versions CI tested) and the project itself, and, for the tests,
-installs the Debian packages the suite reads back with (CJK fonts, poppler, zbar, PostgreSQL)
-when they are missing and the user may install them. Only the standard library is used here,
+installs the Debian packages the suite reads back with (CJK fonts, poppler, zbar, PostgreSQL,
+CUPS with cups-pdf) when they are missing and the user may install them. Only the standard library is used here,
 because this runs before anything is installed.
 """
 
@@ -58,6 +58,10 @@ TEST_DEBS = [
     ("libzbar0", "/usr/lib/x86_64-linux-gnu/libzbar.so.0", "二维码解码检查"),
     ("postgresql", "/usr/lib/postgresql", "服务端 PostgreSQL 测试"),
     ("xvfb", "Xvfb", "屏幕截图"),
+    ("cups", "/usr/sbin/cupsd", "经 CUPS 打印的测试"),
+    ("cups-client", "lpadmin", "经 CUPS 打印的测试"),
+    # Debian's name of the cups-pdf driver (the queue that prints into PDF files).
+    ("printer-driver-cups-pdf", "/usr/lib/cups/backend/cups-pdf", "经 CUPS 打印的测试"),
 ]
 
 
