@@ -9,8 +9,8 @@
 It creates ``.venv`` beside this repository, installs the pinned versions from
 ``requirements.lock`` (the versions CI tested) and the project itself, and, for the tests,
 installs the Debian packages the suite reads back with (CJK fonts, poppler, zbar, PostgreSQL,
-CUPS with cups-pdf) when they are missing and the user may install them. Only the standard library is used here,
-because this runs before anything is installed.
+CUPS with cups-pdf) when they are missing and the user may install them. Only the standard
+library is used here, because this runs before anything is installed.
 """
 
 from __future__ import annotations
