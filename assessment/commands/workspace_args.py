@@ -42,7 +42,12 @@ def open_workspace(args: argparse.Namespace) -> Any:
     password = os.environ.get("YINLING_PASSWORD")
     if password is None:
         password = _ask("密码：", "环境变量 YINLING_PASSWORD", getpass.getpass)
-    return Workspace.open(data_dir, user, password)
+    workspace = Workspace.open(data_dir, user, password)
+    if workspace.loose_paths:
+        from assessment.records.privatefiles import loose_warning
+
+        print(loose_warning(workspace.loose_paths), file=sys.stderr)
+    return workspace
 
 
 def _ask(prompt: str, instead: str, read: Callable[[str], str]) -> str:

@@ -246,7 +246,7 @@ def install_list_bytes(raw: bytes, source: str, user_dir: Path | None = None, *,
                 )
             return version
     seal = sealer(raw)
-    folder.mkdir(parents=True, exist_ok=True)
+    folder.mkdir(parents=True, exist_ok=True, mode=0o700)  # files: 0600 (temporary files)
     target = folder / f"{new.ref}.yaml"
     # The seal first: a crash between the two leaves a harmless seal, never an unsealed list.
     _write_atomically(seal_path(target), json.dumps(seal.to_json(), indent=1).encode("utf-8"))

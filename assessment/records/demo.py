@@ -26,7 +26,9 @@ Everything is generated from ``seed``: the same seed gives the same people.
 from __future__ import annotations
 
 import csv
+import os
 import random
+import shutil
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -38,10 +40,11 @@ from assessment.forms import Form, default_form
 from assessment.identity import make_resident_id
 from assessment.ids import new_id
 from assessment.paths import resources_dir
-from assessment.records.api import ElderProfile
+from assessment.records.api import ElderProfile, StoreError
 from assessment.records.bulkload import LoadAssessment
-from assessment.records.datadir import workspace_exists
+from assessment.records.datadir import database_path, workspace_exists
 from assessment.records.lifecycle import add_months
+from assessment.records.privatefiles import make_private_dir
 from assessment.records.workspace import Workspace
 from assessment.settings import COUNTY_CODE, TOWNSHIP
 
@@ -339,11 +342,28 @@ def _history(gen: _Generator, profile: ElderProfile, today: date) -> list[LoadAs
     return out
 
 
+# Where a demo workspace is built before it is moved into its folder.
+UNFINISHED_FOLDER = ".demo-unfinished"
+
+
 def create_demo_workspace(data_dir: Path, *, elders: int = DEFAULT_ELDERS, seed: int = 42,
                           progress: Callable[[int, int], None] | None = None) -> dict[str, int]:
-    """Create a demo workspace in ``data_dir`` (which must not hold one yet)."""
+    """Create a demo workspace in ``data_dir`` (which must not hold one yet).
+
+    The workspace is built in a hidden sub-folder and moved into place only when complete
+    (the database last, since a workspace is a database with its keyring): a run that is
+    killed half way leaves no workspace, and the next run clears the unfinished folder and
+    starts again instead of refusing to touch the folder.
+    """
+    data_dir = Path(data_dir)
+    if workspace_exists(data_dir):
+        raise StoreError(f"目录 {data_dir} 中已有数据库，不能重复创建")
+    make_private_dir(data_dir)
+    building = data_dir / UNFINISHED_FOLDER
+    if building.exists():  # left by an interrupted run
+        shutil.rmtree(building)
     workspace = Workspace.create(
-        data_dir, username=DEMO_SUPERVISOR, password=DEMO_PASSWORD,
+        building, username=DEMO_SUPERVISOR, password=DEMO_PASSWORD,
         display_name=DEMO_ACCOUNTS[0][1], role="supervisor",
         settings={TOWNSHIP.key: TOWNSHIPS[0], COUNTY_CODE.key: DEMO_COUNTY},
     )
@@ -351,9 +371,14 @@ def create_demo_workspace(data_dir: Path, *, elders: int = DEFAULT_ELDERS, seed:
         for username, display, role in DEMO_ACCOUNTS[1:]:
             workspace.add_account(username, DEMO_PASSWORD, display, role)
         profiles, loads = generate(elders, seed, form=workspace.form)
-        return workspace.bulk_load(profiles, loads, action="demo_generate", progress=progress)
+        counts = workspace.bulk_load(profiles, loads, action="demo_generate", progress=progress)
     finally:
         workspace.close()
+    database = database_path(building)
+    for item in sorted(building.iterdir(), key=lambda p: p == database):
+        os.replace(item, data_dir / item.name)
+    building.rmdir()
+    return counts
 
 
 def ensure_demo_workspace(data_dir: Path, elders: int = DEFAULT_ELDERS) -> Path:

@@ -24,6 +24,7 @@ Lifecycle choices (spec §11, decision D4):
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 import time
@@ -71,6 +72,7 @@ from assessment.records.database import open_engine, writer
 from assessment.records.datadir import database_path, keyring_path, workspace_exists
 from assessment.records.keyring import Keyring, new_database_key
 from assessment.records.migrate import upgrade_to_head
+from assessment.records.privatefiles import loose_paths, loose_warning, make_private_dir
 from assessment.records.profiles import (
     COLUMN_ATTRIBUTES,
     check_profile,
@@ -134,6 +136,9 @@ def _is_local(lists: Any, ref: str) -> bool:
         return False
 
 
+log = logging.getLogger(__name__)
+
+
 class Workspace(WorkspaceSync, WorkspaceRegistry):
     """An open store, signed in as one account (see the module docstring)."""
 
@@ -155,6 +160,8 @@ class Workspace(WorkspaceSync, WorkspaceRegistry):
         # The signed-in account's own signing seed (see keyring): known only after a sign-in
         # with the password, needed to sign what only a supervisor may sign.
         self._signing_seed: bytes | None = None
+        #: Files of the data folder other users could read (found at sign-in; warn about them).
+        self.loose_paths: list[Path] = []
 
     # ------------------------------------------------------------------ opening and closing
 
@@ -178,13 +185,15 @@ class Workspace(WorkspaceSync, WorkspaceRegistry):
             raise InputRejected([_BAD_DEVICE_CODE])
         for setting, value in (settings or {}).items():
             check_setting(setting, value)
-        data_dir.mkdir(parents=True, exist_ok=True)
+        make_private_dir(data_dir)
         key = new_database_key()
         ring = Keyring.new()
         seed = ring.add(name, password, key)
         ring.save(keyring_path(data_dir))
         engine: Engine | None = None
         try:
+            # Created empty and private first: SQLite gives its WAL files the same mode.
+            os.close(os.open(database_path(data_dir), os.O_WRONLY | os.O_CREAT, 0o600))
             engine = open_engine(database_path(data_dir), key)
             upgrade_to_head(engine)
             device_id = new_id()
@@ -245,6 +254,9 @@ class Workspace(WorkspaceSync, WorkspaceRegistry):
             ring.save(path)
         workspace = cls.open_with_key(data_dir, key, username)
         workspace._signing_seed = seed
+        workspace.loose_paths = loose_paths(data_dir)
+        if workspace.loose_paths:
+            log.warning(loose_warning(workspace.loose_paths))
         return workspace
 
     @classmethod
