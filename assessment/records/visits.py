@@ -15,11 +15,20 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from assessment.eligibility import load_workspace_lists
-from assessment.errors import InputRejected, Problem
+from assessment.eligibility.listseal import (
+    COUNTY,
+    ListSeal,
+    local_seal,
+    read_signed_list,
+    seal_for,
+    signature_valid,
+)
+from assessment.errors import FormFileError, InputRejected, Problem
 from assessment.ids import new_id
 from assessment.records import changelog
 from assessment.records.api import RecordNotFound
@@ -27,8 +36,13 @@ from assessment.records.schema import Elder
 from assessment.records.visit_schema import ReferralRow, VisitRow
 from assessment.registry.status import active_on, check_writable
 from assessment.visits.measure import monthly_measure
-from assessment.visits.plan import VisitPlan
-from assessment.visits.plans import PlanRegistry, install_plan_file, load_plans, workspace_plans_dir
+from assessment.visits.plan import VisitPlan, read_plan_bytes
+from assessment.visits.plans import (
+    PlanRegistry,
+    install_plan_bytes,
+    load_plans,
+    workspace_plans_dir,
+)
 from assessment.visits.record import CHANGE_REASON, NOTE_LIMIT, parse_visit
 from assessment.visits.schedule import month_bounds
 from assessment.visits.synced import visit_day, visit_payload_problem
@@ -110,18 +124,56 @@ class VisitBook:
         return workspace_plans_dir(self._ws.data_dir)
 
     def plans(self) -> PlanRegistry:
-        """The bundled and installed plan versions."""
-        return load_plans(self.plans_dir, load_workspace_lists(self._ws.data_dir).vocabulary)
+        """The bundled and installed plan versions (each installed one checked against its
+        seal, issued by this laptop's county when enrolled)."""
+        return load_plans(self.plans_dir, load_workspace_lists(self._ws.data_dir).vocabulary,
+                          trust=self._ws.list_trust())
 
     def plan(self, as_of: dt.date) -> VisitPlan:
         """The plan in force on ``as_of``."""
         return self.plans().in_force(as_of)
 
     def install_plan(self, path: Path) -> VisitPlan:
-        """Install a new plan version (supervisors only; validated first)."""
-        if self._ws.current_user.role != "supervisor":
+        """Install a new plan version, signed like a service list (supervisors only):
+        county-signed (checked with the key of this laptop's enrolment), or on a laptop with
+        no county a plain file sealed with the supervisor's own key; audited."""
+        ws = self._ws
+        if ws.current_user.role != "supervisor":
             raise InputRejected([Problem("role", "forbidden", "只有管理员可以安装探访计划")])
-        return install_plan_file(path, self.plans_dir)
+        data = read_plan_bytes(path)
+        trust = ws.list_trust()
+        source = str(path)
+        signed = read_signed_list(data)
+        if signed is not None:
+            raw, signature = signed
+            county = trust.county_public
+            if county is None:
+                raise FormFileError(source, "signature",
+                                    "本机尚未登记到县级服务器，无法核对县级签名")
+
+            def county_seal(content: bytes) -> ListSeal:
+                if not signature_valid(county, signature, content):
+                    raise FormFileError(source, "signature", "探访计划的县级签名无效，未安装")
+                return seal_for(COUNTY, content, "county", county, signature)
+
+            plan = install_plan_bytes(raw, source, self.plans_dir, sealer=county_seal,
+                                      trust=trust)
+        elif trust.county_public is not None:
+            raise FormFileError(source, "signature",
+                                "本机已登记到县级服务器，只能安装县级签发的探访计划")
+        else:
+            seed = ws._signing_seed
+            if seed is None:
+                raise InputRejected([Problem("password", "signing_key",
+                                             "安装本机探访计划需要管理员用密码登录后操作")])
+            key = Ed25519PrivateKey.from_private_bytes(seed)
+            user = ws.current_user.username
+            plan = install_plan_bytes(data, source, self.plans_dir, trust=trust,
+                                      sealer=lambda raw: local_seal(key, user, raw))
+        with ws._writing() as (session, state):
+            ws._store.audit(session, state, "install_visit_plan", "visit_plan", plan.ref,
+                            {"sha256": plan.digest})
+        return plan
 
     # ------------------------------------------------------------------ writing
 

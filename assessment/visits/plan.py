@@ -187,13 +187,23 @@ def parse_plan(data: Any, vocabulary: Vocabulary, file: str, digest: str = "") -
                      file, digest, vocabulary)
 
 
-def load_plan_file(path: Path, vocabulary: Vocabulary) -> VisitPlan:
-    """Load and validate one plan file (through the input reader's limits, like list files);
-    raise :class:`FormFileError` when it is bad."""
-    file = str(path)
+def read_plan_bytes(path: Path) -> bytes:
+    """The bytes of a plan file, read within the list files' limits."""
     try:
-        raw = read_bytes(path, LIST_FILE_LIMITS.max_bytes)
+        return read_bytes(path, LIST_FILE_LIMITS.max_bytes)
+    except InputRejected as exc:
+        raise file_error(str(path), exc) from exc
+
+
+def parse_plan_bytes(raw: bytes, vocabulary: Vocabulary, file: str) -> VisitPlan:
+    """Parse and validate the bytes of a plan file (through the input reader's limits)."""
+    try:
         data = parse_yaml(raw, LIST_FILE_LIMITS, file)
     except InputRejected as exc:
         raise file_error(file, exc) from exc
     return parse_plan(data, vocabulary, file, hashlib.sha256(raw).hexdigest())
+
+
+def load_plan_file(path: Path, vocabulary: Vocabulary) -> VisitPlan:
+    """Load and validate one plan file; raise :class:`FormFileError` when it is bad."""
+    return parse_plan_bytes(read_plan_bytes(path), vocabulary, str(path))

@@ -9,11 +9,13 @@ from typing import Any
 
 import pytest
 import yaml
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from assessment.eligibility import load_vocabulary
+from assessment.eligibility.listseal import local_seal
 from assessment.errors import FormFileError
 from assessment.visits.plan import load_plan_file, parse_plan
-from assessment.visits.plans import bundled_plans_dir, install_plan_file, load_plans
+from assessment.visits.plans import bundled_plans_dir, install_plan_bytes, load_plans
 from assessment.visits.schedule import month_bounds, period_of, visit_status
 from assessment.visits.tiers import TierCalculator
 
@@ -70,6 +72,12 @@ def test_install_keeps_old_versions_and_refuses_a_changed_same_version(tmp_path:
     path = tmp_path / "new.yaml"
     path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
     folder = tmp_path / "plans"
+    key = Ed25519PrivateKey.generate()
+
+    def install_plan_file(source: Path, target: Path) -> Any:
+        return install_plan_bytes(source.read_bytes(), str(source), target,
+                                  sealer=lambda raw: local_seal(key, "admin", raw))
+
     installed = install_plan_file(path, folder)
     assert installed.ref == "shanxi-visits@2027.1"
     plans = load_plans(folder)
@@ -79,6 +87,14 @@ def test_install_keeps_old_versions_and_refuses_a_changed_same_version(tmp_path:
     path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
     with pytest.raises(FormFileError, match="已安装且内容不同"):
         install_plan_file(path, folder)
+    # A plan changed after install, or one without a seal, is refused on load.
+    (folder / "shanxi-visits@2027.1.yaml").write_text(
+        yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    with pytest.raises(FormFileError, match="改动"):
+        load_plans(folder)
+    (folder / "shanxi-visits@2027.1.yaml.seal.json").unlink()
+    with pytest.raises(FormFileError, match="签发记录"):
+        load_plans(folder)
 
 
 # Seed 003 §6: 及时排查独居、空巢、留守、失能、重残、计划生育特殊家庭等老年人,

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import json
 from pathlib import Path
 
 import pytest
 import yaml
 from sqlalchemy import func, select
 
-from assessment.errors import InputRejected
+from assessment.eligibility.listseal import signed_list_text
+from assessment.errors import FormFileError, InputRejected
 from assessment.records.schema import ChangeEntry
 from assessment.records.visit_schema import ReferralRow, VisitRow
 from assessment.records.workspace import Workspace
@@ -145,6 +147,19 @@ def test_only_a_supervisor_installs_a_plan(tmp_path: Path, workspace: Workspace)
     finally:
         other.close()
     assert workspace.visits.install_plan(path).ref == "shanxi-visits@2027.1"
+    # Sealed with the supervisor's own key (no county here), checked on every load.
+    installed = workspace.visits.plans_dir / "shanxi-visits@2027.1.yaml"
+    seal = json.loads((installed.parent / (installed.name + ".seal.json")).read_text("utf-8"))
+    assert (seal["origin"], seal["signer"]) == ("local", "admin")
+    assert {p.ref for p in workspace.visits.plans().versions} >= {"shanxi-visits@2027.1"}
+    installed.write_text(installed.read_text("utf-8") + "\n# changed\n", encoding="utf-8")
+    with pytest.raises(FormFileError, match="改动"):
+        workspace.visits.plans()
+    # A county-signed file cannot be checked on a laptop that has no county.
+    signed = tmp_path / "signed.json"
+    signed.write_text(signed_list_text(path.read_text("utf-8"), "AAAA"), encoding="utf-8")
+    with pytest.raises(FormFileError, match="尚未登记"):
+        workspace.visits.install_plan(signed)
     assert PASSWORD
 
 
