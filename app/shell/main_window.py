@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.backup.menu import BackupMenu
+from app.common.changes import ChangeNotices
 from app.common.context import AppContext
 from app.common.file_dialogs import remember_in
 from app.common.geometry import WindowState, fit_window, keep_inside
@@ -34,7 +35,7 @@ from app.shell.settings_dialog import SettingsDialog
 from app.sync.device_dialog import DeviceDetailsDialog, DeviceIdentity
 from app.sync.menu import install_sync
 from app.visits.menu import VisitsMenu
-from assessment.records.api import AssessmentRecord, RecordNotFound
+from assessment.records.api import AssessmentRecord, Changed, RecordNotFound
 from assessment.records.workspace import Workspace
 
 NOTICE_OPEN = "#drafts"
@@ -105,15 +106,16 @@ class MainWindow(QMainWindow):
         self.drafts_dialog: DraftsDialog | None = None
         self.documents = install_documents(self, ctx.workspace,
                                            lambda: self.roster.model.roster_filter)
+        # One broadcast of what changed, whoever wrote it (this window, a sync, an import).
+        self.notices = ChangeNotices(ctx.workspace, self)
+        self.notices.changed.connect(self._on_changed)
         self.sync_menu = install_sync(self, ctx.workspace, self.toolbar)
         self.sync = self.sync_menu.controller if self.sync_menu is not None else None
         if self.sync_menu is not None:
-            self.sync_menu.controller.pulled.connect(self.roster.refresh)
             self.sign_out_requested.connect(self.sync_menu.controller.stop)
             self.sync_menu.elder_opened.connect(self.open_elder)
         self.elder_menu = ElderMenu(self, self.menuBar(), ctx.workspace)
         self.elder_menu.elder_created.connect(self._elder_created)
-        self.elder_menu.roster_imported.connect(lambda _summary: self.roster.refresh())
         self.backup_menu: BackupMenu | None = None
         if isinstance(ctx.workspace, Workspace):
             self.backup_menu = BackupMenu(self, ctx.workspace)
@@ -153,7 +155,6 @@ class MainWindow(QMainWindow):
             page = ElderPage(self.ctx)
             page.back_requested.connect(self.show_roster)
             page.assessment_opened.connect(self.open_assessment)
-            page.elder_saved.connect(lambda _id: self.roster.refresh())
             self.stack.addWidget(page)
             self._elder_page = page
         return self._elder_page
@@ -208,14 +209,17 @@ class MainWindow(QMainWindow):
         else:
             self.show_roster()
 
+    def _on_changed(self, changed: Changed) -> None:
+        """Refresh the roster when elders, their status or the settings changed."""
+        if changed.touches("elder", "elder_status", "setting"):
+            self.roster.refresh()
+
     def _on_finalized(self, _assessment_id: str) -> None:
-        self.roster.refresh()
         if self._elder_page is not None:  # the new grade re-matches the eligibility panel now
             self._elder_page.reload_history()
         self.statusBar().showMessage("评估已完成并保存。", 5000)
 
     def _elder_created(self, elder_id: str, name: str) -> None:
-        self.roster.refresh()
         self.open_elder(elder_id)
         self.statusBar().showMessage(f"已建档：{name}", 5000)
 
@@ -261,7 +265,6 @@ class MainWindow(QMainWindow):
         dialog = SettingsDialog(self.ctx, self)
         if dialog.exec():
             self.settings_changed.emit()
-            self.roster.refresh()
 
     def offer_drafts(self) -> None:
         """If drafts are open (e.g. after a crash), say so in a notice with a link to them."""

@@ -2,20 +2,23 @@
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
+import shiboken6
 from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QWidget
 from pytestqt.qtbot import QtBot
 
+from app.common.changes import ChangeNotices
 from app.common.context import AppContext
 from app.shell.main import AppController
 from app.shell.main_window import NOTICE_OPEN
 from app.shell.settings_dialog import SettingsDialog
 from app.shell.sign_in import SignInWindow
 from app.shell.store import demo_hint, opener_for
-from assessment.records.api import AssessmentStatus, RosterFilter
+from assessment.records.api import AssessmentStatus, Changed, RosterFilter
 from assessment.records.workspace import Workspace
 from assessment.settings import GRADE_RAISE_MODE, IDLE_LOCK_MINUTES
 from tests.gui.conftest import PASSWORD, USERNAME
@@ -112,3 +115,22 @@ def test_settings_are_saved_in_the_workspace(qtbot: QtBot, ctx: AppContext) -> N
     assert ctx.workspace.get_setting(GRADE_RAISE_MODE.key) == "cumulative"
     assert ctx.idle_minutes() == 3
     assert ctx.grading_settings().grade_raise_mode.value == "cumulative"
+
+
+def test_change_notices_reach_the_gui_thread_once_and_stop_with_their_owner(
+        qtbot: QtBot, ctx: AppContext) -> None:
+    owner = QWidget()
+    notices = ChangeNotices(ctx.workspace, owner)
+    heard: list[tuple[Changed, bool]] = []
+    gui = threading.get_ident()
+    notices.changed.connect(lambda c: heard.append((c, threading.get_ident() == gui)))
+    worker = threading.Thread(target=lambda: ctx.workspace.set_setting("ui.zoom", 3))
+    worker.start()
+    worker.join()
+    qtbot.waitUntil(lambda: len(heard) == 1)
+    assert heard[0][0].ids("setting") == {"ui.zoom"}
+    assert heard[0][1]  # delivered on the GUI thread
+    owner.deleteLater()
+    qtbot.waitUntil(lambda: not shiboken6.isValid(notices))
+    ctx.workspace.set_setting("ui.zoom", 4)  # nobody listens any more: no error
+    assert len(heard) == 1

@@ -1,0 +1,36 @@
+"""The workspace's change notices as one Qt signal (DESIGN.md §3: one broadcast, no refreshes
+by hand).
+
+Every committed write of the core tells its subscribers once what changed
+(:class:`~assessment.records.api.Changed`), whoever wrote it: this window, a sync on the
+background thread, a roster import. :class:`ChangeNotices` turns that into the ``changed``
+signal, delivered on the GUI thread (queued when the write ran on another thread), so views
+connect once and refresh themselves.
+"""
+
+from __future__ import annotations
+
+import shiboken6
+from PySide6.QtCore import QObject, Signal
+
+from assessment.records.api import Changed, WorkspaceApi
+
+
+class ChangeNotices(QObject):
+    """Re-emits the workspace's change notices as :attr:`changed` (a ``Changed``)."""
+
+    changed = Signal(object)
+
+    def __init__(self, workspace: WorkspaceApi, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        stop = workspace.subscribe(self._heard)
+        self._stop = stop
+        self.destroyed.connect(lambda *_: stop())
+
+    def _heard(self, changed: Changed) -> None:
+        if shiboken6.isValid(self):
+            self.changed.emit(changed)
+
+    def stop(self) -> None:
+        """Stop listening (also done when the object is destroyed)."""
+        self._stop()
