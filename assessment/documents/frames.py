@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from assessment.documents.statistics import StatisticsInput
-from assessment.errors import InputRejected
+from assessment.errors import FormFileError, InputRejected
 
 
 def elder_and_assessment_frames(workspace: Any, active_on: date | None = None,
@@ -149,5 +149,9 @@ def statistics_input(workspace: Any, as_of: date, *, with_eligibility: bool = Tr
 
             lists = workspace_lists(workspace)
         eligibility, names = eligibility_frame(on_roll, attributes, as_of, lists)
-    visits = workspace.visits.measure(as_of.strftime("%Y-%m"), as_of)
+    visits: pd.DataFrame | None = None
+    try:
+        visits = workspace.visits.measure(as_of.strftime("%Y-%m"), as_of)
+    except FormFileError:
+        visits = None  # a bad visit-plan file leaves the 月探访率 table out, not the statistics
     return StatisticsInput(elders, assessments, eligibility, names, visits)
