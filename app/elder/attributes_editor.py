@@ -145,7 +145,10 @@ class SetEditor(AttributeEditor):
             box.toggled.connect(self._on_box)
             self.boxes[code] = box
             grid.addWidget(box, n // self.COLUMNS, n % self.COLUMNS)
-        self.unknown = QCheckBox(f"{UNKNOWN}（不勾选任何一项表示“无”）")
+        # 居住情况 cannot be "none": an empty set means not recorded (vocabulary ``empty``).
+        self.empty_unknown = attr.empty_unknown
+        self.unknown = QCheckBox(UNKNOWN if attr.empty_unknown
+                                 else f"{UNKNOWN}（不勾选任何一项表示“无”）")
         self.unknown.toggled.connect(self._on_unknown)
         grid.addWidget(self.unknown, (len(attr.values) - 1) // self.COLUMNS + 1, 0, 1,
                        self.COLUMNS)
@@ -166,7 +169,8 @@ class SetEditor(AttributeEditor):
     def value(self) -> Any:
         if self.unknown.isChecked():
             return None
-        return [code for code, box in self.boxes.items() if box.isChecked()]
+        chosen = [code for code, box in self.boxes.items() if box.isChecked()]
+        return None if self.empty_unknown and not chosen else chosen
 
     def _set(self, value: Any) -> None:
         chosen = set(value) if isinstance(value, list | tuple | set | frozenset) else None

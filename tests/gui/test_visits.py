@@ -117,3 +117,24 @@ def test_print_the_sheet_and_close_a_referral(qtbot: QtBot, ctx: AppContext,
     dialog.close_selected()
     assert dialog.list.count() == 0
     assert "已办结 1" in window.rate.text()
+
+
+def test_living_cannot_be_none_in_the_editor(qtbot: QtBot) -> None:
+    """空巢 needs 居住情况: an empty set is 未登记 (spec §3), so the editor offers no “无”."""
+    from app.elder.attributes_editor import SetEditor
+    from assessment.eligibility import load_vocabulary
+
+    vocabulary = load_vocabulary()
+    living = SetEditor("living", vocabulary.attributes["living"])
+    qtbot.addWidget(living)
+    assert living.unknown.text() == "未登记"
+    living.boxes["独居"].setChecked(True)
+    assert living.value() == ["独居"]
+    living.boxes["独居"].setChecked(False)
+    assert living.value() is None
+    veterans = SetEditor("veteran_status", vocabulary.attributes["veteran_status"])
+    qtbot.addWidget(veterans)
+    assert "现役军人家属" in veterans.boxes
+    veterans.boxes["现役军人家属"].setChecked(True)
+    veterans.boxes["现役军人家属"].setChecked(False)
+    assert veterans.value() == []  # no 优抚 status is a known value
