@@ -1,8 +1,11 @@
 """新建老人: register an elder with name, resident ID number, village, phone and address.
 
 The ID number is checked as it is typed (:func:`assessment.identity.parse_resident_id`): birth
-date and sex are derived and shown. The store decides (``workspace.create_elder``); its
-refusals (bad or duplicate ID number, malformed phone …) are shown beside the fields.
+date and sex are derived and shown. The village is required, and a person under 60 is
+registered only with a reason, which goes to the audit trail
+(:func:`assessment.records.profiles.registration_checks`). The store decides
+(``workspace.create_elder``); its refusals (bad or duplicate ID number, malformed phone …) are
+shown beside the fields.
 """
 
 from __future__ import annotations
@@ -24,13 +27,16 @@ from PySide6.QtWidgets import (
 from assessment.errors import InputRejected, Problem
 from assessment.identity import parse_resident_id
 from assessment.records.api import ElderProfile
-from assessment.records.profiles import age_on, mask_id
+from assessment.records.profiles import age_on, mask_id, registration_checks
 from assessment.registry.duplicates import SAME_NUMBER
 from assessment.settings import TOWNSHIP
 
 # Store problem fields → the dialog's field names.
 FIELD_OF_PROBLEM = {"A.2.1": "name", "A.2.8": "id_number", "A.2.2": "id_number",
-                    "A.2.3": "id_number", "phone": "phone"}
+                    "A.2.3": "id_number", "phone": "phone", "village": "village",
+                    "under_60_reason": "id_number"}
+UNDER_60_ACTION = "register_under_60"
+"""The audit action that keeps why a person under 60 was registered."""
 FIELDS = (("name", "姓名"), ("id_number", "公民身份号码"), ("township", "乡镇（街道）"),
           ("village", "村（社区）"), ("phone", "电话"), ("address", "详细地址"))
 
@@ -73,6 +79,21 @@ class NewElderDialog(QDialog):
                 self.derived.setObjectName("fieldHint")
                 grid.addWidget(self.derived, row, 1)
                 row += 1
+                self.young = QLabel()
+                self.young.setObjectName("warningBox")
+                self.young.setWordWrap(True)
+                self.young.hide()
+                grid.addWidget(self.young, row, 1)
+                row += 1
+                self.reason_label = QLabel("建档原因")
+                self.reason = QLineEdit()
+                self.reason.setObjectName("new-under-60-reason")
+                self.reason.setPlaceholderText("未满 60 周岁仍建档的原因（将记入审计日志）")
+                self.reason_label.hide()
+                self.reason.hide()
+                grid.addWidget(self.reason_label, row, 0)
+                grid.addWidget(self.reason, row, 1)
+                row += 1
             problem = QLabel()
             problem.setObjectName("fieldProblem")
             problem.setWordWrap(True)
@@ -81,6 +102,7 @@ class NewElderDialog(QDialog):
             grid.addWidget(problem, row, 1)
             row += 1
         self.edits["name"].setPlaceholderText("必填")
+        self.edits["village"].setPlaceholderText("必填")
         self.edits["id_number"].setPlaceholderText("18 位，末位可为 X")
         self.edits["id_number"].setMaxLength(18)
         self.edits["phone"].setPlaceholderText("手机 11 位，或带区号的座机")
@@ -131,6 +153,7 @@ class NewElderDialog(QDialog):
     def _on_id_changed(self, text: str) -> None:
         text = text.strip()
         self._show("id_number", None)
+        self._show_young(None)
         if len(text) < 18:
             self.derived.setText("出生日期和性别将由号码自动得出。")
             return
@@ -142,6 +165,16 @@ class NewElderDialog(QDialog):
         age = age_on(parsed.birth_date, date.today())
         self.derived.setText(f"出生日期 {parsed.birth_date.isoformat()}　性别 {parsed.sex}"
                              f"　{age} 周岁")
+        _problems, warnings = registration_checks(
+            ElderProfile(elder_id="", name="", id_number=text, sex=None, birth_date=None,
+                         township=None, village="-", address=None, phone=None), date.today())
+        self._show_young(warnings[0].message if warnings else None)
+
+    def _show_young(self, message: str | None) -> None:
+        """The under-60 warning and the reason field it asks for."""
+        self.young.setText(message or "")
+        for widget in (self.young, self.reason_label, self.reason):
+            widget.setVisible(bool(message))
 
     def _show(self, name: str, message: str | None) -> None:
         self.problems[name].setText(message or "")
@@ -160,15 +193,23 @@ class NewElderDialog(QDialog):
             sex=None, birth_date=None, township=self._text("township"),
             village=self._text("village"), address=self._text("address"),
             phone=self._text("phone"))
-        problems: list[Problem] = []
+        problems, warnings = registration_checks(profile, date.today())
         if profile.id_number is None:
             problems.append(Problem("A.2.8", "missing", "请填写公民身份号码"))
+        reason = self.reason.text().strip()
+        if warnings and not reason:
+            problems.append(Problem("under_60_reason", "missing",
+                                    f"{warnings[0].message}（填在“建档原因”）"))
         if not problems and self._show_candidates(profile):
             return
         try:
             if problems:
                 raise InputRejected(problems)
             self.created = self.workspace.create_elder(profile)
+            if warnings:
+                age = age_on(self.created.birth_date, date.today())
+                self.workspace.log_access("elder", self.created.elder_id, UNDER_60_ACTION,
+                                          {"age": age, "reason": reason})
         except InputRejected as exc:
             rest: list[Problem] = []
             for problem in exc.problems:

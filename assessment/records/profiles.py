@@ -222,6 +222,34 @@ def mask_id(id_number: str | None) -> str | None:
     return id_number[:6] + "*" * (len(id_number) - 10) + id_number[-4:]
 
 
+ELDER_AGE = 60
+"""老年人: 60 周岁以上 (the elderly-rights law); younger people only with a reason."""
+
+
+def registration_checks(profile: ElderProfile, as_of: date
+                        ) -> tuple[list[Problem], list[Problem]]:
+    """What registering a new elder needs (problems) and what it should ask about (warnings).
+
+    The village is required (rosters, service lists and sync are by village); a person under
+    60 on ``as_of`` is not an elder: a warning, allowed with a reason the caller keeps.
+    ``profile.birth_date`` may be None (then derived from the ID number when it parses).
+    """
+    problems: list[Problem] = []
+    warnings: list[Problem] = []
+    if not (profile.village or "").strip():
+        problems.append(Problem("village", "missing", "请填写村（社区）"))
+    birth = profile.birth_date
+    if birth is None and profile.id_number:
+        parsed = parse_resident_id(profile.id_number)
+        birth = None if isinstance(parsed, Problem) else parsed.birth_date
+    age = age_on(birth, as_of)
+    if age is not None and age < ELDER_AGE:
+        warnings.append(Problem("A.2.8", "under_60",
+                                f"按身份证号码此人 {age} 周岁，未满 {ELDER_AGE} 周岁，不是老年人；"
+                                "如确需建档，请填写原因"))
+    return problems, warnings
+
+
 def age_on(birth: date | None, as_of: date) -> int | None:
     """Whole years (周岁) reached on ``as_of``: 80 on the day of the 80th birthday."""
     if birth is None:

@@ -786,10 +786,12 @@ class Workspace(WorkspaceSync, WorkspaceRegistry):
             return counts
 
     def log_access(self, record_type: str, record_id: str,
-                   action: str = "view_certificate") -> None:
-        """Record a read that the audit trail must show (a certificate viewed or printed)."""
+                   action: str = "view_certificate",
+                   detail: Mapping[str, Any] | None = None) -> None:
+        """Record what the audit trail must show: a certificate viewed or printed, or a
+        decision with its reason in ``detail`` (an elder under 60 registered anyway)."""
         with self._writing() as (session, state):
-            self._store.audit(session, state, action, record_type, record_id)
+            self._store.audit(session, state, action, record_type, record_id, detail)
 
     # ------------------------------------------------------------------ accounts
 

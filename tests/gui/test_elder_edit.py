@@ -168,6 +168,7 @@ def test_new_elder_refused_then_created(qtbot: QtBot, ctx: AppContext) -> None:
     qtbot.addWidget(again)
     again.edits["name"].setText("王秀兰")
     again.edits["id_number"].setText(good)
+    again.edits["village"].setText("东关村")  # required
     again.submit()
     assert again.created is None
     assert "已登记" in again.problems["id_number"].text()
