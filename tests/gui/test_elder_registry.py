@@ -111,6 +111,7 @@ def test_new_elder_dialog_shows_possible_duplicates_first(qtbot: QtBot,
     dialog.edits["name"].setText(KNOWN_NAME)
     dialog.edits["id_number"].setText(other)
     dialog.edits["township"].setText("荫城镇")
+    dialog.edits["village"].setText("东关村")  # required
     before = workspace.roster_count(__import__("assessment.records.api",
                                                fromlist=["RosterFilter"]).RosterFilter())
     dialog.submit()
@@ -133,6 +134,7 @@ def test_legacy_15_digit_number_of_a_registered_elder_is_shown_first(
     legacy = KNOWN_ID[:6] + KNOWN_ID[8:17]  # the same person's old 15-digit number
     dialog.edits["name"].setText("张三")
     dialog.edits["id_number"].setText(legacy)
+    dialog.edits["village"].setText("东关村")  # required
     dialog.submit()
     assert dialog.created is None
     assert "15 位旧号码与 18 位号码为同一号码" in dialog.general.text()
