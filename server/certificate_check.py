@@ -19,7 +19,8 @@ from assessment.devicekeys import DevicePublicKey
 from assessment.documents.certificate_code import MalformedCode, parse_code
 from assessment.documents.verify_url import code_from_text
 from assessment.forms import default_form
-from assessment.wire.crypto import CryptoError, b64decode
+from assessment.wire.crypto import b64decode
+from server.county import device_code_of
 from server.db.tables import devices, record_heads, townships
 
 MAX_CODE = 600
@@ -44,13 +45,6 @@ _ALTERED = "核验失败：二维码内容与签名不符，证书可能系伪�
 _VALID = "证书有效：由本县已登记的评估设备签发，内容未被篡改。"
 
 
-def _device_code(sign_public_key: str) -> str | None:
-    try:
-        return DevicePublicKey(b64decode(sign_public_key, size=32)).code
-    except (CryptoError, ValueError):
-        return None
-
-
 def check_certificate(conn: Connection, text: str) -> PublicCheck:
     """Check a scanned code (or link) against the county's enrolled devices."""
     if len(text) > MAX_CODE:
@@ -64,7 +58,7 @@ def check_certificate(conn: Connection, text: str) -> PublicCheck:
         select(devices.c.sign_public_key, townships.c.name)
         .select_from(devices.outerjoin(townships, townships.c.id == devices.c.township_id))
         .where(devices.c.township_id.is_not(None))).all()
-    match = next((row for row in rows if _device_code(row.sign_public_key) ==
+    match = next((row for row in rows if device_code_of(row.sign_public_key) ==
                   claims.device_code), None)
     if match is None:
         return PublicCheck(False, _UNKNOWN)

@@ -15,8 +15,10 @@ from typing import Any
 from sqlalchemy import Connection, case, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
+from assessment.devicekeys import DevicePublicKey
 from assessment.errors import InputRejected, Problem
 from assessment.wire.changes import canonical_json
+from assessment.wire.crypto import CryptoError, b64decode
 from server import audit
 from server.db.tables import accounts, devices, enrolment_codes, list_versions, townships
 from server.errors import Conflict, NotFound
@@ -201,6 +203,15 @@ def revoke_device(conn: Connection, device_id: str, actor: str) -> None:
     audit.record(conn, actor, "device.revoke", {"device_id": device_id})
 
 
+def device_code_of(sign_public_key: str) -> str:
+    """The short device code a laptop shows for itself (its signing key's code; the prefix of
+    its certificate numbers); ``""`` for a key that cannot be read."""
+    try:
+        return DevicePublicKey(b64decode(sign_public_key, size=32)).code
+    except (CryptoError, ValueError):
+        return ""
+
+
 def list_devices(conn: Connection) -> list[dict[str, Any]]:
     """Every enrolled device with its scope and sync position."""
     rows = conn.execute(
@@ -208,7 +219,8 @@ def list_devices(conn: Connection) -> list[dict[str, Any]]:
         .join(accounts, accounts.c.id == devices.c.account_id)
         .join(townships, townships.c.id == devices.c.township_id)
         .order_by(devices.c.enrolled_at)).mappings()
-    return [{"device_id": r["device_id"], "label": r["label"], "account": r["username"],
+    return [{"device_id": r["device_id"], "device_code": device_code_of(r["sign_public_key"]),
+             "label": r["label"], "account": r["username"],
              "township": r["township"], "acked_seq": r["acked_seq"], "max_seq": r["max_seq"],
              "enrolled_at": iso(r["enrolled_at"]), "revoked": r["revoked_at"] is not None,
              "last_seen_at": iso(r["last_seen_at"])} for r in rows]

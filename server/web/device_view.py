@@ -30,7 +30,8 @@ def _township(device: Mapping[str, Any], townships: Mapping[str, str]) -> str:
 
 def listing(devices: Sequence[Mapping[str, Any]], townships: Mapping[str, str]) -> Html:
     """Every enrolled device (``townships``: name by code)."""
-    rows = [[d["label"], fmt("<code>{}</code>", d["device_id"]), _township(d, townships),
+    rows = [[d["label"], fmt("<code>{}</code>", d.get("device_code") or d["device_id"]),
+             _township(d, townships),
              d["account"],
              f"{d['acked_seq']} / {d['max_seq']}", when(d["enrolled_at"]),
              when(d["last_seen_at"]) or "从未联系", _state(d)] for d in devices]
@@ -40,13 +41,14 @@ def listing(devices: Sequence[Mapping[str, Any]], townships: Mapping[str, str]) 
                '（见序号缺口）。'
                '设备丢失或报废时请停用：此后该设备的请求和数据包一律拒绝。</p>{}',
                len(devices), active,
-               table(["设备名称", "设备编号", "乡镇", "账号", "已确认 / 最大序号", "登记时间",
+               table(["设备名称", "设备代码", "乡镇", "账号", "已确认 / 最大序号", "登记时间",
                       "最近联系", "状态"], rows, empty="尚未登记任何设备。"))
 
 
 def confirm(device: Mapping[str, Any], csrf: str) -> Html:
     """Are you sure? — with the facts of the device and a POST form."""
-    facts = [("设备名称", device["label"]), ("设备编号", device["device_id"]),
+    facts = [("设备名称", device["label"]), ("设备代码", device.get("device_code", "")),
+             ("设备编号（完整）", device["device_id"]),
              ("乡镇", device["township"]), ("账号", device["account"]),
              ("最近联系", when(device["last_seen_at"]) or "从未联系")]
     rows = join(fmt("<dt>{}</dt><dd>{}</dd>", k, v) for k, v in facts)

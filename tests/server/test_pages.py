@@ -13,10 +13,12 @@ from typing import Any
 import httpx
 import pytest
 
+from assessment.devicekeys import DevicePublicKey
 from assessment.errors import InputRejected
 from assessment.ids import new_id
 from assessment.scoring import Grader
 from assessment.wire.bundle import export_bundle
+from assessment.wire.crypto import b64decode
 from assessment.wire.receipt import import_receipt, parse_receipt
 from server.config import Settings
 from server.context import ServerContext
@@ -396,8 +398,13 @@ def test_a_device_is_revoked_after_a_confirmation(
     assert SCRIPT not in listing
     confirm_url = f"{UI}/devices/{device_id}/revoke"
     assert f'href="{confirm_url}"' in listing
+    code = DevicePublicKey(b64decode(laptop.keys.sign_public, size=32)).code
+    assert f"<code>{code}</code>" in listing  # the short code the laptop shows
+    assert f">{device_id}<" not in listing  # the full id only in the details
     confirm = browser.get(confirm_url)
     assert "确认停用" in confirm.text
+    assert code in confirm.text
+    assert device_id in confirm.text
     assert csrf_of(confirm.text) == csrf
 
     def revoked() -> bool:
