@@ -37,7 +37,7 @@ from PySide6.QtGui import (
     QPainterPath,
     QPen,
 )
-from PySide6.QtPrintSupport import QPrintDialog, QPrinter, QPrintPreviewDialog
+from PySide6.QtPrintSupport import QPrintDialog, QPrinter, QPrinterInfo, QPrintPreviewDialog
 from PySide6.QtWidgets import QMessageBox, QWidget
 
 from app.common.background import BackgroundTask, ProgressDialog
@@ -180,9 +180,13 @@ class PagePainter:
         p.setRenderHint(QPainter.RenderHint.Antialiasing, True)
 
 
-def a4_printer() -> QPrinter:
-    """A high-resolution printer set to A4 portrait, full page (the layout has its margins)."""
+def a4_printer(name: str = "") -> QPrinter:
+    """A high-resolution printer set to A4 portrait, full page (the layout has its margins);
+    ``name`` selects the printer set in 设置 (打印机) when the system has it, else the system
+    default stays (the print dialog lets the user choose)."""
     printer = QPrinter(QPrinter.PrinterMode.HighResolution)
+    if name and name in QPrinterInfo.availablePrinterNames():
+        printer.setPrinterName(name)
     printer.setPageSize(QPageSize(QPageSize.PageSizeId.A4))
     printer.setPageOrientation(QPageLayout.Orientation.Portrait)
     printer.setFullPage(True)
@@ -214,6 +218,15 @@ def paint_pages(printer: QPrinter, pages: Sequence[Page], font: FontChoice | Non
     return done
 
 
+def workspace_printer(workspace: Any) -> QPrinter:
+    """:func:`a4_printer` on the printer named in the workspace's settings (打印机)."""
+    try:
+        name = workspace.get_setting("printer_name")
+    except Exception:  # a store problem must not stop printing on the default printer
+        name = ""
+    return a4_printer(name if isinstance(name, str) else "")
+
+
 def _refused(parent: QWidget | None, error: Exception) -> None:
     if isinstance(error, InputRejected):
         message = "\n".join(p.message for p in error.problems)
@@ -232,7 +245,7 @@ def print_certificate(parent: QWidget | None, workspace: Any, assessment_id: str
     except Exception as error:  # refused input or a store problem: tell the user
         _refused(parent, error)
         return False
-    printer = a4_printer()
+    printer = workspace_printer(workspace)
     dialog = QPrintPreviewDialog(printer, parent)
     title = "补打评估报告" if prepared.reprint else "打印评估报告"
     dialog.setWindowTitle(f"{title}预览 — {prepared.document.title}")
@@ -251,7 +264,7 @@ def print_certificate_now(parent: QWidget | None, workspace: Any, assessment_id:
     except Exception as error:  # refused input or a store problem: tell the user
         _refused(parent, error)
         return False
-    printer = a4_printer()
+    printer = workspace_printer(workspace)
     dialog = QPrintDialog(printer, parent)
     dialog.setWindowTitle("补打评估报告" if prepared.reprint else "打印评估报告")
     if dialog.exec() != QPrintDialog.DialogCode.Accepted:
@@ -296,7 +309,7 @@ def batch_certificates(parent: QWidget | None, workspace: Any, assessment_ids: S
     """
     printer: QPrinter | None = None
     if mode == "print":
-        printer = a4_printer()
+        printer = workspace_printer(workspace)
         if QPrintDialog(printer, parent).exec() != QPrintDialog.DialogCode.Accepted:
             return None
     elif target is None:

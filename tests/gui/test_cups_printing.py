@@ -50,13 +50,15 @@ def cups(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[PrivateCup
         subprocess.run(["rm", "-rf", str(server.root)], check=False)
 
 
-def choose_printer(monkeypatch: pytest.MonkeyPatch, queue: str) -> list[QPrinter]:
-    """The print dialog as a user who picks the CUPS queue and presses 打印."""
+def choose_printer(monkeypatch: pytest.MonkeyPatch, queue: str | None) -> list[QPrinter]:
+    """The print dialog as a user who picks the CUPS queue (or keeps the preselected printer
+    when ``queue`` is None) and presses 打印."""
     used: list[QPrinter] = []
 
     def pick(dialog: QPrintDialog) -> int:
         printer = dialog.printer()
-        printer.setPrinterName(queue)
+        if queue is not None:
+            printer.setPrinterName(queue)
         used.append(printer)
         return int(QPrintDialog.DialogCode.Accepted.value)
 
@@ -133,7 +135,9 @@ def test_print_one_and_a_batch_through_cups(qtbot: QtBot, workspace: Workspace,
                                             monkeypatch: pytest.MonkeyPatch) -> None:
     ids = finalized_ids(workspace, 3)
     single_ref = reference_pages(workspace, ids[:1], tmp_path / "ref1")
-    used = choose_printer(monkeypatch, cups.queue)
+    # The printer named in 设置 (打印机) is preselected: the user just presses 打印.
+    workspace.set_setting("printer_name", cups.queue)
+    used = choose_printer(monkeypatch, None)
     assert print_certificate_now(None, workspace, ids[0])  # what 打印 calls
     assert used[-1].printerName() == cups.queue
     assert used[-1].outputFormat() == QPrinter.OutputFormat.NativeFormat
@@ -142,6 +146,8 @@ def test_print_one_and_a_batch_through_cups(qtbot: QtBot, workspace: Workspace,
     check_pages(first[0], single_ref, tmp_path / "single")
 
     batch_ref = reference_pages(workspace, ids, tmp_path / "ref3")
+    workspace.set_setting("printer_name", "")
+    choose_printer(monkeypatch, cups.queue)  # chosen in the print dialog this time
     handle = batch_certificates(None, workspace, ids, mode="print")
     assert handle is not None
     qtbot.waitUntil(lambda: handle.outcome is not None or handle.error is not None,
