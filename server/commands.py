@@ -12,14 +12,16 @@ import argparse
 import sys
 from pathlib import Path
 
+from server.config import DATA_DIR_ENV, default_data_dir
+
 COMMANDS = ("serve", "county", "import-bundle")
 """The subcommands this module adds (the core names them when the server is absent)."""
 
 def add_store_options(parser: argparse.ArgumentParser) -> None:
     """``--data-dir``, ``--db`` and the bundle size limit."""
-    parser.add_argument("--data-dir", type=Path, default=Path("county-data"),
+    parser.add_argument("--data-dir", type=Path, default=default_data_dir(),
                         help="县级数据目录：密钥、管理员令牌、回执、默认 SQLite 数据库"
-                        "（默认 ./county-data）")
+                        f"（默认 {default_data_dir()}，可用环境变量 {DATA_DIR_ENV} 指定）")
     parser.add_argument("--db", default="", help="数据库 URL，例如 "
                         "postgresql+psycopg://yinling@127.0.0.1/yinling（默认数据目录中的 SQLite）")
     parser.add_argument("--max-bundle-mb", type=int, default=512,

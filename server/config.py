@@ -2,10 +2,25 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from platformdirs import user_data_path
+
 DEFAULT_PORT = 8765
+DATA_DIR_ENV = "YINLING_COUNTY_DATA_DIR"
+
+
+def default_data_dir() -> Path:
+    """The county data folder when ``--data-dir`` is not given: ``$YINLING_COUNTY_DATA_DIR``
+    when set, else the platform's per-user data folder of ``yinling-county``
+    (``~/.local/share/yinling-county`` on Linux, ``%LOCALAPPDATA%\\yinling-county`` on
+    Windows), never the working directory."""
+    override = os.environ.get(DATA_DIR_ENV, "").strip()
+    if override:
+        return Path(override).expanduser()
+    return user_data_path("yinling-county", appauthor=False, roaming=False)
 
 
 @dataclass(frozen=True, slots=True)

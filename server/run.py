@@ -13,7 +13,7 @@ import uvicorn
 from fastapi import FastAPI
 
 from server.app import create_app
-from server.config import DEFAULT_PORT, Settings
+from server.config import DATA_DIR_ENV, DEFAULT_PORT, Settings, default_data_dir
 from server.context import ServerContext
 from server.logconfig import log_config
 from server.memory import release_large_blocks
@@ -26,8 +26,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--host", default="127.0.0.1", help="监听地址（默认 127.0.0.1，"
                         "对外请经 nginx 等 TLS 反向代理）")
     parser.add_argument("--port", type=int, default=DEFAULT_PORT, help="监听端口")
-    parser.add_argument("--data-dir", type=Path, default=Path("county-data"),
-                        help="数据目录：县级密钥、管理员令牌、回执、SQLite 数据库")
+    parser.add_argument("--data-dir", type=Path, default=default_data_dir(),
+                        help="数据目录：县级密钥、管理员令牌、回执、SQLite 数据库"
+                        f"（默认 {default_data_dir()}，可用环境变量 {DATA_DIR_ENV} 指定）")
     parser.add_argument("--max-bundle-mb", type=int, default=512, help="数据包大小上限（MB）")
     add_workers_argument(parser)
     parser.add_argument("--public-url", default="", help="县级公开核验地址（评估报告二维码指向"

@@ -1,4 +1,9 @@
-"""Resident ID numbers (GB 11643)."""
+"""Resident ID numbers (GB 11643).
+
+Valid numbers here are either published (the two examples printed in GB 11643-1999) or
+checked by an independent computation of ISO 7064 MOD 11-2 (the recursive "pure system"
+method, with no weight table), so that a wrong entry in the production tables fails.
+"""
 
 from __future__ import annotations
 
@@ -18,6 +23,38 @@ from assessment.identity import (
 )
 
 TODAY = date(2026, 11, 22)
+
+# The examples of GB 11643-1999 (§8 / appendix): number, birth date, sex.
+PUBLISHED = [
+    ("11010519491231002X", date(1949, 12, 31), "女"),
+    ("440524188001010014", date(1880, 1, 1), "男"),
+]
+
+
+def mod11_2(first17: str) -> str:
+    """ISO 7064 MOD 11-2 check character, computed digit by digit (p ← 2(p + d) mod 11)."""
+    p = 0
+    for digit in first17:
+        p = (p + int(digit)) * 2 % 11
+    return "0123456789X"[(1 - p) % 11]
+
+
+@pytest.mark.parametrize(("number", "birth", "sex"), PUBLISHED)
+def test_published_numbers(number: str, birth: date, sex: str) -> None:
+    assert mod11_2(number[:17]) == number[17]  # the independent computation agrees
+    assert mod11_2(number[:17]) == number[17]
+    parsed = parse_resident_id(number, today=TODAY)
+    assert isinstance(parsed, ResidentId)
+    assert (parsed.birth_date, parsed.sex) == (birth, sex)
+    for wrong in "0123456789X".replace(number[17], ""):
+        refused = parse_resident_id(number[:17] + wrong, today=TODAY)
+        assert isinstance(refused, Problem)
+        assert refused.code == "check_digit"
+
+
+@given(st.text("0123456789", min_size=17, max_size=17))
+def test_check_digit_agrees_with_an_independent_computation(first17: str) -> None:
+    assert check_digit(first17) == mod11_2(first17)
 
 
 def test_known_number_with_x_check_digit() -> None:
@@ -72,4 +109,4 @@ def test_generated_numbers_round_trip(birth: date, sequence: int, male: bool) ->
     assert parsed.sex == ("男" if male else "女")
     wrong = "0" if number[17] != "0" else "1"
     assert isinstance(parse_resident_id(number[:17] + wrong, today=TODAY), Problem)
-    assert check_digit(number[:17]) == number[17]
+    assert mod11_2(number[:17]) == number[17]

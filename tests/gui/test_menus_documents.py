@@ -15,6 +15,7 @@ from app.shell.main_window import MainWindow
 from assessment.records.api import RosterFilter
 from assessment.records.workspace import Workspace
 from assessment.usecases.certificates import BatchOutcome
+from tests.gui.pdfpages import assert_certificates
 
 
 def start_window(qtbot: QtBot, ctx: AppContext) -> tuple[MainWindow, DocumentsMenu]:
@@ -77,7 +78,7 @@ def test_batch_of_one_village_to_one_pdf(qtbot: QtBot, ctx: AppContext, workspac
     outcome = handle.outcome
     assert isinstance(outcome, BatchOutcome)
     assert outcome.files == [target]
-    assert target.stat().st_size > 10_000
+    assert_certificates(target, workspace, expected)
     assert [aid for aid, _ in outcome.printed_ids] == expected
     assert progress[-1] == (len(expected), len(expected))
     assert no_message_boxes == []

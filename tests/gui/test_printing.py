@@ -30,6 +30,7 @@ from assessment.documents.verification import verify_certificate_text
 from assessment.records.api import RosterFilter
 from assessment.records.workspace import Workspace
 from assessment.usecases.certificates import BatchOutcome, certificates_job, prepare_certificate
+from tests.gui.pdfpages import assert_certificates, page_texts
 
 
 def finalized_ids(workspace: Workspace, count: int = 3) -> list[str]:
@@ -98,7 +99,8 @@ def test_batch_to_one_pdf_then_reprint(workspace: Workspace, tmp_path: Path) -> 
     outcome = job(lambda done, total, text="": progress.append((done, total)), CancelToken())
     assert isinstance(outcome, BatchOutcome)
     assert outcome.files == [target]
-    assert target.stat().st_size > 10_000
+    assert_certificates(target, workspace, ids)
+    assert "补打" not in "".join(page_texts(target))
     assert [reprint for _, reprint in outcome.printed_ids] == [False] * len(ids)
     assert progress[-1] == (len(ids), len(ids))
     assert all("export_certificate_pdf" in actions(workspace, i) for i in ids)
@@ -106,6 +108,9 @@ def test_batch_to_one_pdf_then_reprint(workspace: Workspace, tmp_path: Path) -> 
         lambda done, total, text="": None, CancelToken())
     assert again.printed_ids == [(ids[0], False)]  # PDFs are not paper copies
     assert not prepare_certificate(workspace, ids[0]).reprint
+    [single] = again.files
+    assert_certificates(single, workspace, ids[:1])
+    assert "补打" not in page_texts(single)[0]
 
 
 def test_batch_cancel(workspace: Workspace, tmp_path: Path) -> None:
@@ -146,7 +151,7 @@ def test_print_from_preview_logs_the_print(qtbot: QtBot, workspace: Workspace,
     monkeypatch.setattr(QPrintPreviewDialog, "exec", fake_exec)
     assert print_certificate(None, workspace, assessment_id)
     assert painted
-    assert (tmp_path / "preview.pdf").stat().st_size > 5_000
+    assert_certificates(tmp_path / "preview.pdf", workspace, [assessment_id])
     assert actions(workspace, assessment_id)[-1] == "print_certificate"
     assert print_certificate(None, workspace, assessment_id)
     assert actions(workspace, assessment_id)[-1] == "reprint_certificate"
