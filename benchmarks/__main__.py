@@ -15,6 +15,7 @@ WORKLOADS: dict[str, tuple[int, int]] = {
     "eligibility_batch": (1_000_000, 2_000),
     "gui_startup": (100_000, 300),
     "gui_entry": (100_000, 300),
+    "gui_eligibility": (100_000, 300),
     "certificates": (1_000, 20),
     "sync_ingest": (10_000, 300),
     "signin_timing": (10_000, 3_000),

@@ -66,7 +66,8 @@ BACKEND = textwrap.dedent("""
         info = "demo_pkg-1.dist-info/"
         with zipfile.ZipFile(Path(wheel_directory) / name, "w") as whl:
             whl.writestr("demo_pkg.pth", str(Path(__file__).parent) + "\\n")
-            whl.writestr(info + "METADATA", "Metadata-Version: 2.1\\nName: demo-pkg\\nVersion: 1\\n")
+            whl.writestr(info + "METADATA",
+                         "Metadata-Version: 2.1\\nName: demo-pkg\\nVersion: 1\\n")
             whl.writestr(info + "WHEEL", "Wheel-Version: 1.0\\nRoot-Is-Purelib: true\\n"
                          "Tag: py3-none-any\\n")
             whl.writestr(info + "RECORD", "")

@@ -3,7 +3,6 @@ live updates when an attribute is edited or an assessment is finalized."""
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 from PySide6.QtCore import Qt
@@ -18,8 +17,6 @@ from app.lists.models import EligibilityModel
 from assessment.eligibility import match_profile
 from assessment.records.api import ElderProfile
 from tests.gui.conftest import KNOWN_ID, KNOWN_NAME
-
-PER_PERSON_BUDGET_MS = 20.0
 
 
 def known_elder(ctx: AppContext) -> ElderProfile:
@@ -104,9 +101,7 @@ def test_editing_an_attribute_updates_at_once(qtbot: QtBot, ctx: AppContext) -> 
     assert editor is not None
     status = editor.editors["assistance_status"]
     assert isinstance(status, ChoiceEditor)
-    timings = []
     status.combo.setCurrentIndex(status.combo.findData("dibao"))
-    timings.append(page.eligibility.last_ms)
     results = shown(page)
     assert results["N07"] == "eligible"
     assert results["N05"] == "not_eligible"
@@ -115,19 +110,9 @@ def test_editing_an_attribute_updates_at_once(qtbot: QtBot, ctx: AppContext) -> 
     insured = editor.editors["ltc_insured"]
     assert isinstance(insured, BoolEditor)
     insured.buttons[True].setChecked(True)
-    timings.append(page.eligibility.last_ms)
     status.combo.setCurrentIndex(status.combo.findData("none"))
-    timings.append(page.eligibility.last_ms)
     assert shown(page)["N07"] == "not_eligible"
-    # Per-person match on the GUI thread, measured by the panel.
-    started = time.perf_counter()
-    for _ in range(20):
-        page.eligibility.show_attributes(editor.merged(page.profile.attributes)  # type: ignore[union-attr]
-                                         , unsaved=True)
-    average = (time.perf_counter() - started) * 1000 / 20
-    print(f"per-person match: {timings} ms on edits, {average:.2f} ms average")
-    assert max(timings) < PER_PERSON_BUDGET_MS
-    assert average < PER_PERSON_BUDGET_MS
+    # How long this takes on the GUI thread is measured by benchmarks/gui_eligibility.py.
 
 
 def test_a_finalized_assessment_updates_the_panel(qtbot: QtBot, ctx: AppContext) -> None:
