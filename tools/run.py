@@ -107,6 +107,7 @@ def say(message: str) -> None:
 def present(probe: str) -> bool:
     """True when the file, folder, command or Python module named by ``probe`` exists."""
     if probe.startswith("python:"):
+        importlib.invalidate_caches()  # apt may have added the module since the last look
         return importlib.util.find_spec(probe.removeprefix("python:")) is not None
     if probe.startswith("/"):
         return any(glob.iglob(probe))
