@@ -10,8 +10,8 @@ On Debian (and derivatives) every command first installs, with ``apt-get``, the 
 packages it needs and lacks: ``python3-venv`` when this Python cannot make a virtual
 environment, the libraries Qt links to for ``app``, and for ``test`` and ``bench`` also the
 tools the suite reads back with (CJK fonts, poppler, zbar, PostgreSQL, CUPS with cups-pdf,
-binutils and libpython for the PyInstaller build). It waits for another package manager (an automatic
-update) to finish instead of failing. Then it creates ``.venv`` beside this repository
+binutils and libpython for the PyInstaller build). It waits for another package manager
+(an automatic update) to finish instead of failing. Then it creates ``.venv`` beside this repository
 (rebuilding one that an interrupted run left half-made), installs the pinned versions from
 ``requirements.lock`` with pip's hash checking, and the project itself. Only the standard
 library is used here, because this runs before anything is installed.
