@@ -3,7 +3,8 @@
 Nothing here names an attribute: ``vocabulary.yaml`` gives each one's type, Chinese label and
 values, and the store (:func:`assessment.records.profiles.clean_attributes`) says which ones it
 keeps. Enums are combo boxes with the Chinese labels, bools 是/否/未登记, sets check boxes, ints
-spin boxes, dates and division codes text fields, a certificate its held state and fields.
+spin boxes, dates text fields, division codes a 市 → 县 picker by name, a certificate its
+held state and fields.
 Every editor can say 未登记 (unknown). Derived attributes (birth date, sex, capability grade)
 are shown read-only: they come from the ID number and the current finalized assessment.
 """
@@ -30,6 +31,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from assessment.divisions import COUNTY_LEVELS, division_table, legacy_codes
 from assessment.eligibility import Vocabulary
 from assessment.eligibility.explain import display_value
 from assessment.eligibility.vocabulary import Attribute, Record
@@ -245,6 +247,84 @@ class TextEditor(AttributeEditor):
         return None
 
 
+class DivisionEditor(TextEditor):
+    """A division code picked by name: 市 → 县（市、区） from the bundled division table, with
+    the code beside it (typed codes from outside the table, e.g. another province, still
+    work) and the name of the chosen code shown."""
+
+    def __init__(self, name: str, attr: Attribute, parent: QWidget | None = None) -> None:
+        super().__init__(name, attr, parent)
+        self.table = division_table()
+        self.city = QComboBox()
+        self.city.setObjectName(f"city-{name}")
+        self.city.addItem("（选择市）", None)
+        for row in sorted(self.table.values(), key=lambda r: r.code):
+            if row.level == "prefecture":
+                self.city.addItem(row.name, row.code)
+        self.county = QComboBox()
+        self.county.setObjectName(f"county-{name}")
+        self.county.setMinimumContentsLength(6)
+        self.edit.setMaximumWidth(96)
+        self.edit.setPlaceholderText("代码")
+        self.place = QLabel()
+        self.place.setObjectName("fieldHint")
+        layout = self.layout()
+        assert isinstance(layout, QHBoxLayout)
+        layout.removeWidget(self.edit)
+        layout.addWidget(self.city)
+        layout.addWidget(self.county)
+        layout.addWidget(self.edit)
+        layout.addWidget(self.place, 1)
+        self.city.currentIndexChanged.connect(self._city_chosen)
+        self.county.currentIndexChanged.connect(self._county_chosen)
+        self.edit.textChanged.connect(self._code_typed)
+        self._city_chosen()
+
+    def _fill_counties(self, city: str | None) -> None:
+        self.county.blockSignals(True)
+        self.county.clear()
+        self.county.addItem("（选择县、市、区）", None)
+        for row in sorted(self.table.values(), key=lambda r: r.code):
+            if city is not None and row.parent == city and row.level in COUNTY_LEVELS:
+                self.county.addItem(row.name, row.code)
+        self.county.blockSignals(False)
+
+    def _city_chosen(self, *_args: object) -> None:
+        self._fill_counties(self.city.currentData())
+
+    def _county_chosen(self, *_args: object) -> None:
+        code = self.county.currentData()
+        if isinstance(code, str) and code != self.edit.text().strip():
+            self.edit.setText(code)  # _code_typed shows the name and emits the change
+
+    def _code_typed(self, text: str) -> None:
+        code = text.strip()
+        row = self.table.get(code)
+        self.place.setText(self.place_name(code))
+        if row is None or row.level not in COUNTY_LEVELS:
+            return
+        for combo, wanted in ((self.city, row.parent), (self.county, code)):
+            if combo is self.county:
+                self._fill_counties(row.parent)
+            index = combo.findData(wanted)
+            combo.blockSignals(True)
+            combo.setCurrentIndex(max(index, 0))
+            combo.blockSignals(False)
+
+    def place_name(self, code: str) -> str:
+        """``长治市 潞州区`` for a code of the table; what else the code is, otherwise."""
+        if not code:
+            return UNKNOWN
+        if code in legacy_codes():
+            return "旧区划代码（已调整）"
+        row = self.table.get(code)
+        if row is None:
+            return "不在山西区划表中" if _DIVISION.match(code) else ""
+        parent = self.table.get(row.parent)
+        return f"{parent.name} {row.name}" if parent and parent.level == "prefecture" \
+            else row.name
+
+
 class RecordEditor(AttributeEditor):
     """A certificate: 未登记 / (无, when the store keeps it) / 持有, then its fields."""
 
@@ -317,6 +397,8 @@ def editor_for(name: str, attr: Attribute) -> AttributeEditor:
         return SetEditor(name, attr)
     if attr.kind == "int":
         return IntEditor(name, attr)
+    if attr.kind == "division":
+        return DivisionEditor(name, attr)
     return TextEditor(name, attr)
 
 

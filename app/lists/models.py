@@ -14,6 +14,7 @@ from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersisten
 from PySide6.QtGui import QBrush, QColor
 
 from assessment.eligibility import RESULT_LABELS, ItemResult, ServiceList
+from assessment.eligibility.explain import holding_reasons
 from assessment.eligibility.listseal import LOCAL_MARK
 from assessment.usecases.rosters import ItemCount
 
@@ -109,7 +110,11 @@ class EligibilityModel(_TableModel):
         if column == self.RESULT:
             return result_text(item.result)
         if column == self.REASONS:
-            return "\n".join(r for r in item.reasons if not r.startswith(SOURCE_PREFIX))
+            holding, others = holding_reasons(item.result, item.reasons)
+            lines = [r for r in holding if not r.startswith(SOURCE_PREFIX)]
+            if others:
+                lines.append(f"（另有 {len(others)} 个可选条件未满足，不影响结果）")
+            return "\n".join(lines)
         if column == self.MISSING:
             return self._missing[row]
         if column == self.STANDARD:
@@ -121,7 +126,10 @@ class EligibilityModel(_TableModel):
             return None
         item = self._items[index.row()]
         if role == Qt.ItemDataRole.ToolTipRole and index.column() == self.REASONS:
-            return "\n".join(item.reasons)
+            holding, others = holding_reasons(item.result, item.reasons)
+            if not others:
+                return "\n".join(item.reasons)
+            return "\n".join([*holding, "未满足、但不影响结果的可选条件：", *others])
         if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole):
             return self._text(index.row(), index.column())
         if role == Qt.ItemDataRole.UserRole:

@@ -78,6 +78,7 @@ class EligibilityPanel(QWidget):
         super().__init__(parent)
         self.matcher = ProfileMatcher(registry) if registry is not None else None
         self.result: MatchResult | None = None
+        self._questions: list[str] = []
         self.last_ms = 0.0
         self.as_of: date | None = None  # None = today
         title = QLabel("可申请的基本养老服务")
@@ -85,8 +86,7 @@ class EligibilityPanel(QWidget):
         self.lists_label = QLabel()
         self.lists_label.setObjectName("listVersion")
         self.lists_label.setWordWrap(True)
-        self.provisional = QLabel(
-            "暂行清单：按国家清单整理的暂行版本，以省、市正式公布的清单为准。")
+        self.provisional = QLabel("暂行清单：以省、市正式公布的清单为准。")
         self.provisional.setObjectName("warningBox")
         self.provisional.setWordWrap(True)
         self.provisional.hide()
@@ -128,7 +128,7 @@ class EligibilityPanel(QWidget):
         self.source.setWordWrap(True)
         self.source.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.source.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
-        self.source.setMinimumHeight(self.source.fontMetrics().lineSpacing() * 4)
+        self.source.setMinimumHeight(self.source.fontMetrics().lineSpacing() * 2)
         self.view.selectionModel().currentRowChanged.connect(self._show_source)
         top = QHBoxLayout()
         top.addWidget(title)
@@ -138,9 +138,11 @@ class EligibilityPanel(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(top)
         layout.addWidget(self.lists_label)
-        layout.addWidget(self.provisional)
         layout.addWidget(self.problem)
-        layout.addWidget(self.summary)
+        chips = QHBoxLayout()
+        chips.addWidget(self.summary)
+        chips.addWidget(self.provisional, 1)
+        layout.addLayout(chips)
         layout.addWidget(self.ask)
         layout.addWidget(self.view, 1)
         layout.addWidget(self.source)
@@ -224,13 +226,16 @@ class EligibilityPanel(QWidget):
             order = self.matcher.plan(result.as_of).missing_order
             asked.sort(key=lambda name: order.get(name, len(order)))
             waiting = sum(1 for i in result.items if i.result == "undetermined")
-            self.ask.setText(f"需核实（{waiting} 项待定，请向老人或家属询问）：\n"
-                             + "\n".join(f"· {self.matcher.missing_text((name,))}"
-                                         for name in asked))
+            self._questions = [self.matcher.missing_text((name,)) for name in asked]
+            # One wrapped line rather than one line per question: the table keeps the room.
+            self.ask.setText(f"需核实（{waiting} 项待定，请向老人或家属询问）："
+                             + "、".join(self._questions))
+        else:
+            self._questions = []
         self.ask.setVisible(bool(asked))
 
     def questions(self) -> list[str]:
         """What to ask, as shown (one Chinese label per missing attribute)."""
         if self.ask.isHidden():
             return []
-        return [line[2:] for line in self.ask.text().splitlines()[1:]]
+        return list(self._questions)

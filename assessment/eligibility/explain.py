@@ -114,3 +114,18 @@ def source_line(source: str, quote: str = "", *, provisional: bool) -> str:
 def missing_labels(vocabulary: Vocabulary, names: tuple[str, ...]) -> tuple[str, ...]:
     """Chinese labels of missing profile attributes (for rosters and the UI)."""
     return tuple(vocabulary.profile_label(name) for name in names)
+
+
+def holding_reasons(result: str, reasons: tuple[str, ...]) -> tuple[tuple[str, ...],
+                                                                   tuple[str, ...]]:
+    """Split an item's lines into those to show and the alternatives that did not hold.
+
+    An eligible item holds through every condition it needs; a line marked ✗ there can only be
+    an alternative of an either-or that another branch satisfied, so it is set apart rather
+    than shown as if the item failed it. Other results keep all their lines.
+    """
+    if result != "eligible":
+        return reasons, ()
+    failed = f" {MARKS[FALSE]}"
+    return (tuple(r for r in reasons if not r.endswith(failed)),
+            tuple(r for r in reasons if r.endswith(failed)))
