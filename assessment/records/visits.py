@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import cache
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
@@ -28,6 +29,7 @@ from assessment.eligibility.listseal import (
     seal_for,
     signature_valid,
 )
+from assessment.eligibility.vocabulary import Vocabulary, load_vocabulary
 from assessment.errors import FormFileError, InputRejected, Problem
 from assessment.ids import new_id
 from assessment.records import changelog
@@ -90,6 +92,12 @@ class ReferralRecord:
     version: int
 
 
+@cache
+def _vocabulary() -> Vocabulary:
+    """The attribute vocabulary plan rules are resolved against (read once)."""
+    return load_vocabulary()
+
+
 def _visit(row: VisitRow) -> VisitRecord:
     return VisitRecord(row.id, row.elder_id, row.visit_date, row.method, row.visitor, row.risk,
                        row.emergency, row.change_found, dict(row.entry), row.plan_ref, row.tier,
@@ -126,8 +134,7 @@ class VisitBook:
     def plans(self) -> PlanRegistry:
         """The bundled and installed plan versions (each installed one checked against its
         seal, issued by this laptop's county when enrolled)."""
-        return load_plans(self.plans_dir, load_workspace_lists(self._ws.data_dir).vocabulary,
-                          trust=self._ws.list_trust())
+        return load_plans(self.plans_dir, _vocabulary(), trust=self._ws.list_trust())
 
     def plan(self, as_of: dt.date) -> VisitPlan:
         """The plan in force on ``as_of``."""
