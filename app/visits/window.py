@@ -35,6 +35,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.common.background import BackgroundTask, CancelToken, ProgressFn
 from app.visits.form import VisitForm
 from app.visits.model import PlanModel
 from assessment.eligibility import load_workspace_lists
@@ -199,6 +200,7 @@ class VisitsWindow(QWidget):
         self.workspace = workspace
         self.setWindowTitle("探访关爱")
         self.result: VisitPlanResult | None = None
+        self.task: BackgroundTask | None = None
         self.dialog: VisitDialog | None = None
         self.referrals_dialog: ReferralsDialog | None = None
         self.village = QComboBox()
@@ -264,15 +266,37 @@ class VisitsWindow(QWidget):
         value = self.as_of.date()
         return date(value.year(), value.month(), value.day())
 
-    def refresh(self) -> None:
-        """Compute the plan and the month's rate again (the core's pipelines)."""
-        try:
-            result = visit_plan(self.workspace, self.day(), village=self.village.currentData())
-            rate = visit_measure(self.workspace, self.day().strftime("%Y-%m"),
-                                 today=self.day())
-        except FormFileError as exc:
-            self.message.setText(f"探访计划文件有误：{exc}")
-            return
+    def refresh(self) -> BackgroundTask:
+        """Compute the plan and the month's rate again, off the GUI thread (the core's
+        pipelines); the table shows them when done."""
+        if self.task is not None and self.task.running:
+            self.task.cancel()
+        workspace, day, village = self.workspace, self.day(), self.village.currentData()
+
+        def job(progress: ProgressFn, token: CancelToken) -> tuple[VisitPlanResult, Any]:
+            progress(0, 2, "计算探访计划")
+            result = visit_plan(workspace, day, village=village)
+            token.check()
+            progress(1, 2, "计算月探访率")
+            return result, visit_measure(workspace, day.strftime("%Y-%m"), today=day)
+
+        task = BackgroundTask(job, self)
+        # A newer refresh supersedes this one: only the latest task's result is shown.
+        task.succeeded.connect(lambda found: self._show(*found) if task is self.task else None)
+        task.failed.connect(self._failed)
+        self.task = task
+        self.message.setText("正在计算探访计划…")
+        task.start()
+        return task
+
+    def _failed(self, error: object) -> None:
+        if isinstance(error, FormFileError):
+            self.message.setText(f"探访计划文件有误：{error}")
+        else:
+            self.message.setText(f"无法计算探访计划：{error}")
+
+    def _show(self, result: VisitPlanResult, rate: Any) -> None:
+        self.message.clear()
         self.result = result
         self.model.set_rows(result.rows)
         counts = result.counts()
@@ -312,8 +336,7 @@ class VisitsWindow(QWidget):
     def export(self, suffix: str) -> Path | None:
         """Write the shown plan as the printable sheet (PDF) or a workbook."""
         if self.result is None:
-            self.refresh()
-        if self.result is None:
+            self.message.setText("探访计划尚未计算完成，请稍候")
             return None
         path = self.ask_path(suffix)
         if path is None:

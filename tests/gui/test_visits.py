@@ -20,10 +20,17 @@ from app.visits.window import VisitsWindow, draft_key
 from assessment.usecases.visits import visit_plan
 
 
+def settled(qtbot: QtBot, window: VisitsWindow) -> VisitsWindow:
+    """Wait until the plan computed off the GUI thread is shown."""
+    qtbot.waitUntil(lambda: window.task is not None and not window.task.running,
+                    timeout=60_000)
+    return window
+
+
 def open_window(qtbot: QtBot, ctx: AppContext) -> VisitsWindow:
     main = MainWindow(ctx)
     qtbot.addWidget(main)
-    return main.visits_menu.open_window()
+    return settled(qtbot, main.visits_menu.open_window())
 
 
 def test_the_plan_of_a_village(qtbot: QtBot, ctx: AppContext,
@@ -36,6 +43,7 @@ def test_the_plan_of_a_village(qtbot: QtBot, ctx: AppContext,
     assert "月探访率" in window.rate.text()
     village = expected.rows[0].village
     window.village.setCurrentIndex(window.village.findData(village))
+    settled(qtbot, window)
     assert {window.model.row(r).village for r in range(window.model.rowCount())} == {village}
 
 
@@ -70,6 +78,7 @@ def test_record_a_visit_with_the_keyboard_and_a_draft(qtbot: QtBot, ctx: AppCont
     assert [v.method for v in visits] == ["电话"]
     assert ctx.workspace.get_setting(draft_key(row.elder_id)) is None
     assert [r.target for r in window.workspace.visits.referrals(status="open")] == ["乡镇卫生院"]
+    settled(qtbot, window)
     refreshed = {window.model.row(r).elder_id: window.model.row(r).status
                  for r in range(window.model.rowCount())}
     assert refreshed[row.elder_id] == "done"
@@ -98,6 +107,7 @@ def test_print_the_sheet_and_close_a_referral(qtbot: QtBot, ctx: AppContext,
     window = open_window(qtbot, ctx)
     first = window.model.row(0)
     window.village.setCurrentIndex(window.village.findData(first.village))
+    settled(qtbot, window)
     window.ask_path = lambda suffix: tmp_path / f"sheet{suffix}"
     pdf = window.export(".pdf")
     assert pdf is not None
@@ -116,6 +126,7 @@ def test_print_the_sheet_and_close_a_referral(qtbot: QtBot, ctx: AppContext,
     dialog.ask_outcome = lambda: "已纳入改造名单"
     dialog.close_selected()
     assert dialog.list.count() == 0
+    settled(qtbot, window)
     assert "已办结 1" in window.rate.text()
 
 
