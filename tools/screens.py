@@ -3,14 +3,16 @@
 
     python tools/screens.py OUT_DIR [--elders N]
 
-Writes ``signin.png``, ``roster.png``, ``elder.png``, ``entry.png`` and ``result.png`` (the
-finalized assessment with its grade) for the README. A fresh demo township is generated in a
+Writes ``signin.png``, ``roster.png``, ``elder.png``, ``lists.png`` (the service-list tab),
+``entry.png`` and ``result.png`` (the finalized assessment with its grade) for the README, on a
+1280×720 screen. A fresh demo township is generated in a
 temporary folder, so nothing on this machine is touched.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 import tempfile
@@ -33,6 +35,21 @@ from assessment.records.api import AssessmentStatus, RosterFilter
 
 # Worked example E22 of the spec (73 points, 痴呆 raises the grade by one).
 EXAMPLE = [4, 4, 2, 4, 3, 3, 4, 3, 4, 3, 3, 1, 4, 3, 4, 3, 4, 4, 1, 1, 2, 1, 1, 3, 1, 3]
+
+
+# One 1280×720 screen (a 1920×1080 laptop at 150 %, or 1366×768 with a taskbar): the windows
+# size themselves to it as on an assessor's laptop.
+SCREEN = {"screens": [{"name": "laptop", "x": 0, "y": 0, "width": 1280, "height": 720,
+                       "logicalDpi": 96, "logicalBaseDpi": 96, "dpr": 1}]}
+
+
+def use_laptop_screen() -> None:
+    """Before the QApplication exists: the offscreen platform gets one 1280×720 screen."""
+    if os.environ.get("QT_QPA_PLATFORM") != "offscreen":
+        return  # a real display, or a platform chosen by the caller
+    config = Path(tempfile.gettempdir()) / "yinling-screen-1280x720.json"
+    config.write_text(json.dumps(SCREEN), encoding="utf-8")
+    os.environ["QT_QPA_PLATFORM"] = f"offscreen:configfile={config}"
 
 
 def settle(app: QApplication) -> None:
@@ -69,8 +86,8 @@ def render(out: Path, elders: int) -> None:
         signin.close()
         try:
             window = MainWindow(AppContext.create(workspace, data_dir))
-            window.resize(1360, 860)
             window.show()
+            settle(app)  # the window fits itself to the screen once shown
             window.roster.search.setText("wang")
             window.roster.apply_filter()
             window.roster.table.selectRow(0)
@@ -83,6 +100,9 @@ def render(out: Path, elders: int) -> None:
             window.open_elder(elder.elder_id)
             save(app, window, out / "elder.png")
             page = window.elder_page
+            page.tabs.setCurrentIndex(2)  # 服务清单
+            save(app, window, out / "lists.png")
+            page.tabs.setCurrentIndex(0)
             page.ask_reason = lambda reasons, default: "常规评估"
             page.new_assessment()
             entry = window.entry_page
@@ -120,6 +140,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("out", type=Path, help="输出文件夹")
     parser.add_argument("--elders", type=int, default=300, help="演示老人数（默认 300）")
     args = parser.parse_args(argv)
+    use_laptop_screen()
     render(args.out, args.elders)
     return 0
 

@@ -33,6 +33,7 @@ QGroupBox::title { subcontrol-origin: margin; left: 10px; padding: 0 4px; color:
 #pageTitle { font-size: 15px; font-weight: bold; color: #1f5f99; padding: 4px 0; }
 #keyboardHelp { color: #57606a; font-size: 12px; padding-bottom: 2px; }
 #unansweredButton { padding: 4px 6px; text-align: left; }
+#unansweredButton::menu-indicator { image: none; width: 0; }
 #elderSummary { color: #424a53; padding: 2px 4px 6px 4px; }
 #banner { background: #fff8c5; border: 1px solid #d4a72c; border-radius: 5px; padding: 6px; }
 #banner[kind="finalized"] { background: #dafbe1; border-color: #4ac26b; }
@@ -83,5 +84,6 @@ QHeaderView::section { background: #f6f8fa; border: none; border-bottom: 1px sol
                        padding: 4px 6px; font-weight: bold; }
 QToolBar { background: white; border-bottom: 1px solid #d0d7de; spacing: 6px; padding: 3px; }
 QToolBar QToolButton { padding: 4px 10px; }
+QToolBar QToolButton:disabled { color: #a0a7ae; }
 QStatusBar { background: white; border-top: 1px solid #d0d7de; }
 """
