@@ -1,4 +1,9 @@
-"""Run the benchmarks: ``python -m benchmarks [--quick] [NAME …]``; one JSON line per workload."""
+"""Run the benchmarks: ``python -m benchmarks [--quick | --size N] [NAME …]``.
+
+One JSON line per measured line: the figure, its floor measured in the same run, their ratio
+and the size the workload ran at. ``--size N`` runs every chosen workload at ``N`` (elders,
+profiles, certificates… whatever the workload's size counts) instead of its full size.
+"""
 
 from __future__ import annotations
 
@@ -22,21 +27,37 @@ WORKLOADS: dict[str, tuple[int, int]] = {
 }
 
 
+def _positive(text: str) -> int:
+    """A workload size: a whole number of at least 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"规模必须是正整数：{text}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"规模必须是正整数：{text}")
+    return value
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the chosen workloads (all by default) and print their JSON lines."""
     parser = argparse.ArgumentParser(prog="python -m benchmarks")
     parser.add_argument("names", nargs="*", help=f"workloads: {', '.join(WORKLOADS)}")
-    parser.add_argument("--quick", action="store_true", help="small sizes (smoke test)")
+    sizes = parser.add_mutually_exclusive_group()
+    sizes.add_argument("--quick", action="store_true", help="small sizes (smoke test)")
+    sizes.add_argument("--size", type=_positive, metavar="N",
+                       help="run the chosen workloads at this size")
     args = parser.parse_args(argv)
     failed = 0
     for name in args.names or list(WORKLOADS):
         if name not in WORKLOADS:
             parser.error(f"unknown workload {name}")
         full, quick = WORKLOADS[name]
+        size = args.size or (quick if args.quick else full)
         try:
             module = importlib.import_module(f"benchmarks.{name}")
-            for line in module.run(quick if args.quick else full):
-                print(json.dumps(line, ensure_ascii=False), flush=True)
+            for line in module.run(size):
+                print(json.dumps({**line, "workload": name, "size": size},
+                                 ensure_ascii=False), flush=True)
         except Exception:  # a failing workload must not hide the others
             failed += 1
             traceback.print_exc()

@@ -42,7 +42,7 @@ from assessment.documents.qr import matrix_runs, qr_runs
 from assessment.documents.statistics import StatisticsInput, compute_statistics
 from assessment.identity import make_resident_id
 from assessment.ids import new_id
-from benchmarks.harness import best_of, record
+from benchmarks.harness import median_of, record
 
 _SURNAMES = "王李张刘陈杨赵黄周吴徐孙胡朱高林何郭马罗"
 _GIVEN = "桂兰秀英建国志强玉梅淑珍福德金花永红春生"
@@ -116,8 +116,8 @@ def run_certificates(size: int) -> dict[str, object]:
     def floor() -> None:
         _floor_pdf(texts, font.name)
 
-    ours_s = best_of(2, ours)
-    floor_s = best_of(2, floor)
+    ours_s = median_of(3, ours)
+    floor_s = median_of(3, floor)
     return record("certificates_pdf", ours_s, "s", floor_s, "ratio <= 2", certificates=size,
                   per_certificate_ms=round(ours_s / size * 1e3, 3), font=font.display_name)
 
@@ -142,11 +142,11 @@ def run_qr(size: int, certificates: dict[str, object]) -> list[dict[str, object]
         for text in texts:
             qr_runs(text)
 
-    ours_s = best_of(3, ours)
+    ours_s = median_of(3, ours)
     pdf_s, pdf_floor = certificates["figure"], certificates["floor"]
     lines = []
     for name, mask in (("certificate_qr_segno_search", None), ("certificate_qr_segno_fixed", 2)):
-        segno_s = best_of(3, partial(segno_runs, mask))
+        segno_s = median_of(3, partial(segno_runs, mask))
         extra: dict[str, object] = {}
         if isinstance(pdf_s, float) and isinstance(pdf_floor, float):
             extra["pdf_ratio_if_used"] = round((pdf_s + segno_s - ours_s) / pdf_floor, 3)
@@ -220,6 +220,6 @@ def run_statistics(size: int) -> dict[str, object]:
             for column in results.columns:
                 results[column].value_counts()
 
-    ours_s = best_of(3, ours)
-    floor_s = best_of(3, floor)
+    ours_s = median_of(3, ours)
+    floor_s = median_of(3, floor)
     return record("statistics_100k", ours_s, "s", floor_s, "figure <= 2 s", elders=size)

@@ -3,23 +3,28 @@
 from __future__ import annotations
 
 import gc
+import statistics
 import time
 from collections.abc import Callable
 
+MIN_RUNS = 3  # every side of a comparison is timed at least this many times
 
-def best_of(repeats: int, work: Callable[[], object]) -> float:
-    """The fastest of ``repeats`` runs of ``work``, in seconds (GC paused while timing)."""
-    best = float("inf")
-    for _ in range(repeats):
+
+def median_of(repeats: int, work: Callable[[], object]) -> float:
+    """The median of ``repeats`` (at least :data:`MIN_RUNS`) runs of ``work``, in seconds
+    (GC paused while timing). The median rather than the best: on a shared machine the
+    fastest run flatters whichever side happened to run alone."""
+    times = []
+    for _ in range(max(repeats, MIN_RUNS)):
         gc.collect()
         gc.disable()
         try:
             start = time.perf_counter()
             work()
-            best = min(best, time.perf_counter() - start)
+            times.append(time.perf_counter() - start)
         finally:
             gc.enable()
-    return best
+    return statistics.median(times)
 
 
 def record(name: str, figure: float, unit: str, floor: float | None, goal: str,
