@@ -164,17 +164,19 @@ def import_county_roster(conn: Connection, author: CountyAuthor, path: Path, *, 
              source="county")
     now = utcnow()
     for c in plan.contradictions:
-        insert_row = {
-            "township_id": int(heads[c.elder_id].township_id), "record_id": c.elder_id,
-            "field": f"attributes.{c.attribute}",
-            "winner_value": json.dumps(c.registry, ensure_ascii=False),
-            "winner_device": "registry", "winner_hlc": 0,
-            "loser_value": json.dumps({"value": c.roster, "import_id": plan.import_id,
-                                       "source": plan.source, "as_of": plan.as_of.isoformat(),
-                                       "row": c.row}, ensure_ascii=False),
-            "loser_device": f"import:{plan.import_id}"[:64], "loser_hlc": 0,
-            "review_required": True, "status": "open", "created_at": now}
-        conn.execute(insert(conflicts).values(**insert_row))
+        # The current write is the winner, the roster's value the loser: the reviewer's
+        # ``prefer_other`` then sets the roster's value everywhere, ``keep`` closes it.
+        field = f"attributes.{c.attribute}"
+        current = conn.execute(select(elder_fields.c.hlc, elder_fields.c.device_id).where(
+            elder_fields.c.record_id == c.elder_id, elder_fields.c.field == field)).first()
+        conn.execute(insert(conflicts).values(
+            township_id=int(heads[c.elder_id].township_id), record_id=c.elder_id, field=field,
+            winner_value=json.dumps(c.registry, ensure_ascii=False),
+            winner_device=str(current.device_id) if current is not None else "registry",
+            winner_hlc=int(current.hlc) if current is not None else 0,
+            loser_value=json.dumps(c.roster, ensure_ascii=False),
+            loser_device=f"import:{plan.import_id}"[:64], loser_hlc=0,
+            review_required=True, status="open", created_at=now))
     summary = plan.summary(dry_run=False, applied=True)
     audit.record(conn, actor, "registry.import", {
         k: summary[k] for k in ("import_id", "kind", "source", "as_of", "rows", "matched",

@@ -183,3 +183,28 @@ def test_county_roster_import_reaches_the_laptops_with_provenance(
                 assert got.attributes["assistance_status"] == "tekun_centralized"
                 assert got.provenance["assistance_status"]["import_id"] == \
                     summary["import_id"]
+    # An older roster that contradicts a newer entry goes to review, and the reviewer may
+    # choose the roster's value.
+    target = chosen[0]
+    with laptops.open("one") as one:
+        mine = one.get_elder(target.elder_id)
+        one.save_elder(dataclasses.replace(mine, attributes={
+            **mine.attributes, "fp_special_family": "none"}))
+    laptops.ok("one", "run")
+    old = tmp_path / "weijian.csv"
+    old.write_text(f"公民身份号码,计生类别\n{target.id_number},失独\n", encoding="utf-8")
+    summary = _county(server, capsys, "import", str(old), "--kind", "fp_special", "--source",
+                      "县卫健局", "--as-of", "2020-01-01")
+    assert isinstance(summary, dict)
+    assert [c["id_number"] for c in summary["contradictions"]] == [target.id_number]
+    assert summary["updated"] == 0
+    conflicts = admin.call("GET", "/admin/review/conflicts", params={"township": f"i{tag}"})
+    (item,) = [c for c in conflicts if c["field"] == "attributes.fp_special_family"]
+    base = ["county", "--data-dir", str(server.data_dir)]
+    base += ["--db", server.db_url] if server.db_url else []
+    assert main([*base, "review", "resolve", "conflicts", str(item["id"]),
+                 "prefer_other"]) == 0
+    capsys.readouterr()
+    laptops.ok("two", "run")
+    with laptops.open("two") as two:
+        assert two.get_elder(target.elder_id).attributes["fp_special_family"] == "shidu"
