@@ -20,11 +20,14 @@ import sys
 from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from assessment.commands.workspace_args import add_workspace_arguments, open_workspace
 from assessment.errors import InputRejected, Problem
 from assessment.jsonio import dump_json
+
+if TYPE_CHECKING:
+    from assessment.records.workspace import Workspace
 
 KIND_CHOICES = ("dibao", "dibao_edge", "tekun_dispersed", "tekun_centralized", "disability",
                 "fp_special", "veteran")
@@ -95,7 +98,7 @@ def _open(args: argparse.Namespace) -> Any:
         return None
 
 
-def _elder_by_number(workspace: Any, id_number: str) -> Any:
+def _elder_by_number(workspace: Workspace, id_number: str) -> Any:
     from assessment.identity import parse_resident_id
 
     parsed = parse_resident_id(id_number)

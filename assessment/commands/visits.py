@@ -18,9 +18,12 @@ import datetime as dt
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from assessment.commands.workspace_args import add_workspace_arguments, open_workspace
+
+if TYPE_CHECKING:
+    from assessment.records.workspace import Workspace
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -107,7 +110,7 @@ def _run(action: Callable[[argparse.Namespace, Any], int]
     return handler
 
 
-def run_due(args: argparse.Namespace, workspace: Any) -> int:
+def run_due(args: argparse.Namespace, workspace: Workspace) -> int:
     """Handler of ``yinling visits due``."""
     from assessment.usecases.visits import export_visit_plan, visit_plan
     from assessment.visits.measure import due_frame
@@ -134,7 +137,7 @@ def run_due(args: argparse.Namespace, workspace: Any) -> int:
     return 0
 
 
-def run_stats(args: argparse.Namespace, workspace: Any) -> int:
+def run_stats(args: argparse.Namespace, workspace: Workspace) -> int:
     """Handler of ``yinling visits stats``."""
     from assessment.usecases.visits import export_visit_measure, visit_measure
 
@@ -157,7 +160,7 @@ def run_stats(args: argparse.Namespace, workspace: Any) -> int:
     return 0
 
 
-def run_record(args: argparse.Namespace, workspace: Any) -> int:
+def run_record(args: argparse.Namespace, workspace: Workspace) -> int:
     """Handler of ``yinling visits record``."""
     from assessment.inputreader import read_json
     from assessment.records.api import RecordNotFound
@@ -177,7 +180,7 @@ def run_record(args: argparse.Namespace, workspace: Any) -> int:
     return 0
 
 
-def run_referrals(args: argparse.Namespace, workspace: Any) -> int:
+def run_referrals(args: argparse.Namespace, workspace: Workspace) -> int:
     """Handler of ``yinling visits referrals``."""
     for ref in workspace.visits.referrals(status="open" if args.open else None):
         state = "未办结" if ref.status == "open" else f"已办结 {ref.closed_on}：{ref.outcome}"
@@ -185,7 +188,7 @@ def run_referrals(args: argparse.Namespace, workspace: Any) -> int:
     return 0
 
 
-def run_close(args: argparse.Namespace, workspace: Any) -> int:
+def run_close(args: argparse.Namespace, workspace: Workspace) -> int:
     """Handler of ``yinling visits close-referral``."""
     ref = workspace.visits.close_referral(args.referral_id, args.outcome,
                                           _day(args.on, "--on"))
@@ -193,7 +196,7 @@ def run_close(args: argparse.Namespace, workspace: Any) -> int:
     return 0
 
 
-def run_plan_show(args: argparse.Namespace, workspace: Any) -> int:
+def run_plan_show(args: argparse.Namespace, workspace: Workspace) -> int:
     """Handler of ``yinling visits plan show``."""
     plan = workspace.visits.plan(dt.date.today())
     print(f"{plan.title}（{plan.ref}，自 {plan.period.start} 施行）")
@@ -202,7 +205,7 @@ def run_plan_show(args: argparse.Namespace, workspace: Any) -> int:
     return 0
 
 
-def run_plan_install(args: argparse.Namespace, workspace: Any) -> int:
+def run_plan_install(args: argparse.Namespace, workspace: Workspace) -> int:
     """Handler of ``yinling visits plan install``."""
     plan = workspace.visits.install_plan(args.file)
     print(f"已安装：{plan.ref}（{plan.title}，{len(plan.tiers)} 个分级）")

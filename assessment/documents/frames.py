@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -19,8 +19,11 @@ import pandas as pd
 from assessment.documents.statistics import StatisticsInput
 from assessment.errors import FormFileError, InputRejected
 
+if TYPE_CHECKING:
+    from assessment.records.workspace import Workspace
 
-def elder_and_assessment_frames(workspace: Any, active_on: date | None = None,
+
+def elder_and_assessment_frames(workspace: Workspace, active_on: date | None = None,
                                 ) -> tuple[pd.DataFrame, pd.DataFrame, list[dict[str, Any]]]:
     """(elders, assessments, attribute dicts in elder order) of an open workspace
     (:meth:`~assessment.records.workspace.Workspace.registry_tables`).
@@ -87,7 +90,7 @@ def profiles_frame(elders: pd.DataFrame, attributes: list[dict[str, Any]], vocab
     return frame
 
 
-def eligibility_input(workspace: Any, vocabulary: Any | None = None,
+def eligibility_input(workspace: Workspace, vocabulary: Any | None = None,
                       step: Callable[[int, int], None] | None = None) -> pd.DataFrame:
     """Every elder of an open workspace as one registry frame (see :func:`profiles_frame`):
     the one reader behind statistics and the township rosters. ``vocabulary`` defaults to
@@ -131,7 +134,7 @@ def registry_results(frame: pd.DataFrame, as_of: date, lists: Any,
     return results, names
 
 
-def statistics_input(workspace: Any, as_of: date, *, with_eligibility: bool = True,
+def statistics_input(workspace: Workspace, as_of: date, *, with_eligibility: bool = True,
                      lists: Any | None = None) -> StatisticsInput:
     """Everything :func:`~assessment.documents.statistics.compute_statistics` needs."""
     elders, assessments, attributes = elder_and_assessment_frames(workspace)

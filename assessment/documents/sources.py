@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from assessment.devicekeys import load_or_create_device_keys
 from assessment.documents.certificate import (
@@ -24,6 +24,9 @@ from assessment.documents.certificate_code import load_or_create_id_key
 from assessment.errors import InputRejected, Problem
 from assessment.forms import Form, default_form
 from assessment.records.signatures import SIGNATURE_KEYS
+
+if TYPE_CHECKING:
+    from assessment.records.workspace import Workspace
 
 
 def _date(value: Any) -> date | None:
@@ -54,7 +57,7 @@ def default_lists(lists_dir: Path | None = None) -> Any:
     return cached_registry(lists_dir)
 
 
-def workspace_lists(workspace: Any) -> Any:
+def workspace_lists(workspace: Workspace) -> Any:
     """The lists of an open workspace: bundled plus ``<data dir>/service_lists``.
 
     The one list folder per workspace: the GUI installs there, sync installs the county's
@@ -118,7 +121,7 @@ def services_from_pinned(pinned: Mapping[str, Any]) -> ServicesBlock | None:
         return None
 
 
-def certificate_data(workspace: Any, assessment_id: str, *, form: Form | None = None,
+def certificate_data(workspace: Workspace, assessment_id: str, *, form: Form | None = None,
                      lists: Any | None = None, printed_on: date | None = None,
                      with_services: bool = True) -> CertificateData:
     """Everything printed on the certificate of a finalized assessment.
@@ -184,7 +187,7 @@ def certificate_data(workspace: Any, assessment_id: str, *, form: Form | None = 
     )
 
 
-def workspace_signer(workspace: Any) -> CertificateSigner:
+def workspace_signer(workspace: Workspace) -> CertificateSigner:
     """The device's certificate signer (keys made on first use, kept in the settings), with
     the county's public verification address once the laptop is enrolled."""
     from assessment.records.countynotes import PUBLIC_URL

@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from assessment.records.backup import (
     LAST_EXTERNAL_BACKUP,
@@ -30,6 +30,9 @@ from assessment.records.backup import (
 )
 from assessment.usecases.progress import Cancelled, CancelToken, ProgressFn
 
+if TYPE_CHECKING:
+    from assessment.records.workspace import Workspace
+
 REMIND_AFTER_DAYS = 3
 
 
@@ -38,7 +41,7 @@ def backup_name(device_code: str, moment: datetime) -> str:
     return f"银龄备份-{device_code}-{moment.astimezone():%Y%m%d-%H%M%S}{SUFFIX}"
 
 
-def backup_job(workspace: Any, folder: Path) -> Callable[[ProgressFn, CancelToken], Path]:
+def backup_job(workspace: Workspace, folder: Path) -> Callable[[ProgressFn, CancelToken], Path]:
     """Back the open store up into ``folder`` (a job for the app's background helper or the
     command line); the file written."""
     def job(progress: ProgressFn, token: CancelToken) -> Path:
@@ -56,7 +59,7 @@ def backup_job(workspace: Any, folder: Path) -> Callable[[ProgressFn, CancelToke
     return job
 
 
-def daily_backup(workspace: Any, today: date | None = None) -> Path | None:
+def daily_backup(workspace: Workspace, today: date | None = None) -> Path | None:
     """Today's automatic local backup, made when missing; older than a week are deleted.
     ``None`` when today's copy already exists."""
     day = today or date.today()
@@ -67,7 +70,7 @@ def daily_backup(workspace: Any, today: date | None = None) -> Path | None:
     return Path(workspace.backup_to(target, external=False))
 
 
-def backup_reminder(workspace: Any, now: datetime | None = None,
+def backup_reminder(workspace: Workspace, now: datetime | None = None,
                     days: int = REMIND_AFTER_DAYS) -> str | None:
     """The reminder, or ``None`` when every change older than ``days`` days is synced or in
     an external backup."""

@@ -23,7 +23,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Literal
 
 from assessment.documents.certificate import (
     CertificateLayout,
@@ -37,13 +37,16 @@ from assessment.documents.sources import certificate_data, workspace_signer
 from assessment.errors import InputRejected
 from assessment.usecases.progress import Cancelled, CancelToken, ProgressFn
 
+if TYPE_CHECKING:
+    from assessment.records.workspace import Workspace
+
 BatchMode = Literal["one_pdf", "pdf_per_certificate", "print"]
 BATCH_MODES: tuple[BatchMode, ...] = ("one_pdf", "pdf_per_certificate", "print")
 PRINTED, REPRINTED, EXPORTED = "print_certificate", "reprint_certificate", "export_certificate_pdf"
 PAPER_ACTIONS = frozenset({PRINTED, REPRINTED})
 
 
-def is_reprint(workspace: Any, assessment_id: str) -> bool:
+def is_reprint(workspace: Workspace, assessment_id: str) -> bool:
     """The 补打 rule (see the module docstring): True once a paper copy was printed."""
     return any(entry.action in PAPER_ACTIONS for entry in workspace.audit_trail(assessment_id))
 
@@ -57,7 +60,7 @@ class PreparedCertificate:
     reprint: bool
 
 
-def prepare_certificate(workspace: Any, assessment_id: str,
+def prepare_certificate(workspace: Workspace, assessment_id: str,
                         signer: CertificateSigner | None = None,
                         layout: CertificateLayout | None = None, *,
                         reprint: bool = False) -> PreparedCertificate:
@@ -71,18 +74,19 @@ def prepare_certificate(workspace: Any, assessment_id: str,
     return PreparedCertificate(assessment_id, document, reprint)
 
 
-def record_issue(workspace: Any, assessment_id: str, *, reprint: bool, exported: bool) -> None:
+def record_issue(workspace: Workspace, assessment_id: str, *, reprint: bool,
+                 exported: bool) -> None:
     """Write one issue of a certificate to the audit log (the only place that does)."""
     action = EXPORTED if exported else REPRINTED if reprint else PRINTED
     workspace.log_access("assessment", assessment_id, action)
 
 
-def record_printed(workspace: Any, prepared: PreparedCertificate) -> None:
+def record_printed(workspace: Workspace, prepared: PreparedCertificate) -> None:
     """The certificate went to the printer: write it to the audit log."""
     record_issue(workspace, prepared.assessment_id, reprint=prepared.reprint, exported=False)
 
 
-def export_certificate_pdf(workspace: Any, assessment_id: str, path: Path, *,
+def export_certificate_pdf(workspace: Workspace, assessment_id: str, path: Path, *,
                          reprint: bool = False,
                          prepared: PreparedCertificate | None = None) -> PreparedCertificate:
     """Write one certificate as PDF to ``path`` and record the export; the certificate.
@@ -104,7 +108,7 @@ class BatchOutcome:
     refused: list[tuple[str, str]] = field(default_factory=list)  # (id, reason)
 
 
-def issue_certificates(workspace: Any, assessment_ids: Sequence[str], mode: str,
+def issue_certificates(workspace: Workspace, assessment_ids: Sequence[str], mode: str,
                        target: Path | None, progress: ProgressFn,
                        token: CancelToken) -> BatchOutcome:
     """Issue many certificates. ``mode``: ``"one_pdf"`` (``target`` is the file),
@@ -145,7 +149,7 @@ def issue_certificates(workspace: Any, assessment_ids: Sequence[str], mode: str,
     return outcome
 
 
-def certificates_job(workspace: Any, assessment_ids: Sequence[str], mode: str,
+def certificates_job(workspace: Workspace, assessment_ids: Sequence[str], mode: str,
                      target: Path | None) -> Callable[[ProgressFn, CancelToken], BatchOutcome]:
     """:func:`issue_certificates` as a job for the app's background helper."""
     ids = list(assessment_ids)

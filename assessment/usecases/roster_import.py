@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from assessment.errors import FormFileError, InputRejected, Problem
 from assessment.ids import new_id
@@ -21,6 +21,9 @@ from assessment.registry.kinds import KINDS, RosterKind
 from assessment.registry.plan import eligibility_changes, plan_import
 from assessment.registry.rosters import read_roster
 from assessment.usecases.progress import CancelToken, Job, ProgressFn
+
+if TYPE_CHECKING:
+    from assessment.records.workspace import Workspace
 
 SOURCE_LIMIT = 100
 Progress = Callable[[int, int, str], None]
@@ -45,7 +48,7 @@ def check_request(kind: str, source: str, as_of: date,
     return found, text
 
 
-def import_roster(workspace: Any, path: Path, *, kind: str, source: str, as_of: date,
+def import_roster(workspace: Workspace, path: Path, *, kind: str, source: str, as_of: date,
                   dry_run: bool = False, progress: Progress | None = None) -> dict[str, Any]:
     """Import an office's roster into an open workspace; return the summary.
 
@@ -83,7 +86,7 @@ def import_roster(workspace: Any, path: Path, *, kind: str, source: str, as_of: 
     return plan.summary(dry_run=dry_run, applied=applied)
 
 
-def roster_import_job(workspace: Any, path: Path, *, kind: str, source: str, as_of: date,
+def roster_import_job(workspace: Workspace, path: Path, *, kind: str, source: str, as_of: date,
                       dry_run: bool) -> Job:
     """:func:`import_roster` as a background job (the desktop's import dialog)."""
     def job(progress: ProgressFn, token: CancelToken) -> dict[str, Any]:

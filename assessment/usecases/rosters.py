@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -25,6 +25,9 @@ from assessment.eligibility.rosters import roster_tables, write_roster
 from assessment.eligibility.values import TRUE, UNKNOWN
 from assessment.errors import InputRejected, Problem
 from assessment.usecases.progress import Cancelled, CancelToken, ProgressFn, no_progress
+
+if TYPE_CHECKING:
+    from assessment.records.workspace import Workspace
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,7 +63,7 @@ class TownshipRosters:
     skipped: tuple[str, ...] = ()
 
 
-def registry_frame(workspace: Any, registry: ListRegistry,
+def registry_frame(workspace: Workspace, registry: ListRegistry,
                    progress: ProgressFn | None = None,
                    token: CancelToken | None = None) -> RegistryFrame:
     """Every elder of the workspace as the batch engine reads it, with progress and 取消."""
@@ -88,7 +91,7 @@ def item_counts(batch: BatchResult) -> tuple[ItemCount, ...]:
     return tuple(counts)
 
 
-def township_rosters(workspace: Any, registry: ListRegistry, as_of: date,
+def township_rosters(workspace: Workspace, registry: ListRegistry, as_of: date,
                      progress: ProgressFn = no_progress, token: CancelToken | None = None,
                      items: Sequence[str] | None = None) -> TownshipRosters:
     """Read, match in one pass, make every item's roster (or only ``items``; an id not in the
@@ -118,7 +121,7 @@ def export_rosters(rosters: TownshipRosters, path: Path) -> Path:
     return path
 
 
-def township_rosters_job(workspace: Any, registry: ListRegistry,
+def township_rosters_job(workspace: Workspace, registry: ListRegistry,
                          as_of: date) -> Callable[[ProgressFn, CancelToken], TownshipRosters]:
     """:func:`township_rosters` as a job for the app's background helper."""
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from assessment.documents.exports import write_statistics_xlsx
 from assessment.documents.frames import statistics_input
@@ -19,8 +19,11 @@ from assessment.documents.statistics import Statistics, compute_statistics
 from assessment.settings import ROUTINE_INTERVAL_MONTHS
 from assessment.usecases.progress import CancelToken, ProgressFn, no_progress
 
+if TYPE_CHECKING:
+    from assessment.records.workspace import Workspace
 
-def workspace_statistics(workspace: Any, *, as_of: date, start: date | None = None,
+
+def workspace_statistics(workspace: Workspace, *, as_of: date, start: date | None = None,
                          end: date | None = None, with_eligibility: bool = True,
                          progress: ProgressFn = no_progress,
                          token: CancelToken | None = None) -> Statistics:
@@ -42,7 +45,7 @@ def export_statistics(stats: Statistics, path: Path) -> Path:
     return write_statistics_xlsx(stats, path)
 
 
-def statistics_job(workspace: Any, start: date | None, end: date | None,
+def statistics_job(workspace: Workspace, start: date | None, end: date | None,
                    as_of: date | None = None,
                    ) -> Callable[[ProgressFn, CancelToken], Statistics]:
     """:func:`workspace_statistics` as a job for the app's background helper."""

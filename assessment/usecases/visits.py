@@ -14,13 +14,16 @@ import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
 from assessment.documents.visit_sheet import write_tables_xlsx, write_visit_sheet_pdf
 from assessment.visits.measure import PlanRow, due_frame, plan_rows
 from assessment.visits.plan import VisitPlan
+
+if TYPE_CHECKING:
+    from assessment.records.workspace import Workspace
 
 Step = Callable[[int, int], None]
 
@@ -41,7 +44,7 @@ class VisitPlanResult:
         return found
 
 
-def visit_plan(workspace: Any, as_of: dt.date | None = None, *,
+def visit_plan(workspace: Workspace, as_of: dt.date | None = None, *,
                village: str | None = None) -> VisitPlanResult:
     """Every elder in the plan on ``as_of`` (default today), of one village when given."""
     as_of = as_of or dt.date.today()
@@ -53,7 +56,8 @@ def visit_plan(workspace: Any, as_of: dt.date | None = None, *,
     return VisitPlanResult(plan, as_of, tuple(rows))
 
 
-def visit_measure(workspace: Any, month: str, *, today: dt.date | None = None) -> pd.DataFrame:
+def visit_measure(workspace: Workspace, month: str, *,
+                  today: dt.date | None = None) -> pd.DataFrame:
     """The monthly visit rate per village/township/county with overdue and referral counts."""
     table: pd.DataFrame = workspace.visits.measure(month, today)
     return table

@@ -16,6 +16,7 @@ from app.lists.models import ItemCountsModel, ListVersionsModel, RosterTableMode
 from app.lists.township_rosters import TownshipRostersView
 from assessment.eligibility import match_frame, match_profile
 from assessment.records.api import RosterFilter
+from assessment.records.workspace import Workspace
 from assessment.usecases.rosters import item_counts, registry_frame
 
 AS_OF = date(2026, 6, 1)
@@ -57,6 +58,7 @@ def test_counts_match_the_engines_and_tables_show_missing(
              for r in range(view.counts.rowCount())}
     # Same as the batch API on the same frame …
     registry = load_app_lists(ctx.data_dir)
+    assert isinstance(ctx.workspace, Workspace)
     frame = registry_frame(ctx.workspace, registry).frame
     batch = {c.item_id: (c.eligible, c.undetermined)
              for c in item_counts(match_frame(frame, AS_OF, registry))}

@@ -17,6 +17,7 @@ from app.entry.entry_page import EntryPage
 from app.entry.signature_pad import SignaturePad
 from app.shell.main_window import MainWindow
 from assessment.documents.sources import certificate_data
+from assessment.records.workspace import Workspace
 from tests.gui.conftest import KNOWN_ID, USERNAME
 
 
@@ -110,6 +111,7 @@ def test_signatures_print_and_lock(qtbot: QtBot, ctx: AppContext) -> None:
     entry.finalize()
     record = entry.record
     assert record.status.value == "finalized"
+    assert isinstance(ctx.workspace, Workspace)
     data = certificate_data(ctx.workspace, record.assessment_id)
     assert list(data.signatures) == ["sign.assessor_2_signature"]
     pad = signoff.pads["sign.assessor_2_signature"]

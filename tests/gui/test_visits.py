@@ -17,6 +17,7 @@ from pytestqt.qtbot import QtBot
 from app.common.context import AppContext
 from app.shell.main_window import MainWindow
 from app.visits.window import VisitsWindow, draft_key
+from assessment.records.workspace import Workspace
 from assessment.usecases.visits import visit_plan
 
 
@@ -37,6 +38,7 @@ def test_the_plan_of_a_village(qtbot: QtBot, ctx: AppContext,
                                qtmodeltester: ModelTester) -> None:
     window = open_window(qtbot, ctx)
     qtmodeltester.check(window.model)  # type: ignore[no-untyped-call]
+    assert isinstance(ctx.workspace, Workspace)
     expected = visit_plan(ctx.workspace)
     assert window.model.rowCount() == len(expected.rows) > 0
     assert "应探访" in window.summary.text()
