@@ -185,6 +185,19 @@ def test_only_the_store_touches_its_tables_and_engine() -> None:
     assert offenders == []
 
 
+def test_no_workspace_parameter_is_untyped() -> None:
+    """A ``workspace`` (or ``ws``) parameter names its type, never ``Any``."""
+    offenders = []
+    for package in ("assessment", "app", "server"):
+        for path in (ROOT / package).rglob("*.py"):
+            tree = ast.parse(path.read_text(encoding="utf-8"))
+            for node in ast.walk(tree):
+                if isinstance(node, ast.arg) and node.arg in ("workspace", "ws") and \
+                        isinstance(node.annotation, ast.Name) and node.annotation.id == "Any":
+                    offenders.append(f"{path.relative_to(ROOT)}:{node.lineno}")
+    assert offenders == []
+
+
 def test_product_never_imports_the_test_kit() -> None:
     offenders = [
         str(path.relative_to(ROOT))

@@ -8,7 +8,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
-from typing import Any
 
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QAction
@@ -17,6 +16,7 @@ from PySide6.QtWidgets import QDialog, QLabel, QMainWindow, QMessageBox
 from app.backup.restore_dialog import RestoreDialog
 from app.common.background import BackgroundTask, ProgressDialog
 from app.common.file_dialogs import choose_folder, open_file
+from assessment.records.workspace import Workspace
 from assessment.usecases.backup import backup_job, backup_reminder, daily_backup
 
 
@@ -27,7 +27,7 @@ class BackupMenu(QObject):
     restore_requested = Signal(object, str)
     backed_up = Signal(object)  # the file written
 
-    def __init__(self, window: QMainWindow, workspace: Any) -> None:
+    def __init__(self, window: QMainWindow, workspace: Workspace) -> None:
         super().__init__(window)
         self.window = window
         self.workspace = workspace

@@ -9,23 +9,26 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from assessment.forms import Form, default_form
-from assessment.records.api import WorkspaceApi
 from assessment.scoring import Grader, GradeRaiseMode, GradingSettings
 from assessment.settings import GRADE_RAISE_MODE, IDLE_LOCK_MINUTES, ROUTINE_INTERVAL_MONTHS
+
+if TYPE_CHECKING:
+    from assessment.records.workspace import Workspace
 
 
 @dataclass
 class AppContext:
     """The signed-in session: store facade, form and where the data lives."""
 
-    workspace: WorkspaceApi
+    workspace: Workspace
     data_dir: Path
     form: Form
 
     @classmethod
-    def create(cls, workspace: WorkspaceApi, data_dir: Path,
+    def create(cls, workspace: Workspace, data_dir: Path,
                form: Form | None = None) -> AppContext:
         """A context over an open workspace, with the bundled form by default."""
         return cls(workspace=workspace, data_dir=data_dir, form=form or default_form())

@@ -10,7 +10,7 @@ by :mod:`app.documents.printing`.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject
 from PySide6.QtGui import QAction
@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
 )
 
 from assessment.records.api import RosterFilter
+from assessment.records.workspace import Workspace
 
 if TYPE_CHECKING:  # pandas, charts and reportlab load when first used, not at start-up
     from app.documents.printing import BatchTaskHandle
@@ -39,7 +40,7 @@ MODES = (("one_pdf", "合并为一个 PDF 文件"), ("pdf_per_certificate", "每
 CURRENT_FILTER = "当前花名册筛选结果"
 
 
-def assessed_ids(workspace: Any, flt: RosterFilter) -> list[str]:
+def assessed_ids(workspace: Workspace, flt: RosterFilter) -> list[str]:
     """The current finalized assessment of every assessed elder the filter shows."""
     ids: list[str] = []
     offset = 0
@@ -59,7 +60,7 @@ def assessed_ids(workspace: Any, flt: RosterFilter) -> list[str]:
 class BatchPrintDialog(QDialog):
     """Which elders (a village or the roster's filter) and how (PDF or printer)."""
 
-    def __init__(self, workspace: Any, roster_filter: RosterFilter | None,
+    def __init__(self, workspace: Workspace, roster_filter: RosterFilter | None,
                  parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle("批量打印评估报告")
@@ -119,7 +120,7 @@ class BatchPrintDialog(QDialog):
 class DocumentsMenu(QObject):
     """The 文档 menu's actions."""
 
-    def __init__(self, window: QMainWindow, workspace: Any,
+    def __init__(self, window: QMainWindow, workspace: Workspace,
                  roster_filter: Callable[[], RosterFilter | None] = lambda: None) -> None:
         super().__init__(window)
         self.window = window
@@ -169,7 +170,7 @@ class DocumentsMenu(QObject):
         return self.statistics
 
 
-def install_documents(window: QMainWindow, workspace: Any,
+def install_documents(window: QMainWindow, workspace: Workspace,
                       roster_filter: Callable[[], RosterFilter | None] = lambda: None,
                       ) -> DocumentsMenu:
     """Add the 文档 menu to ``window``; ``roster_filter`` gives the roster's current filter."""

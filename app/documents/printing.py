@@ -23,7 +23,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
 
 from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import (
@@ -53,6 +52,7 @@ from assessment.documents.layout import (
     TextRun,
 )
 from assessment.errors import InputRejected
+from assessment.records.workspace import Workspace
 from assessment.usecases.certificates import (
     BatchOutcome,
     certificates_job,
@@ -218,7 +218,7 @@ def paint_pages(printer: QPrinter, pages: Sequence[Page], font: FontChoice | Non
     return done
 
 
-def workspace_printer(workspace: Any) -> QPrinter:
+def workspace_printer(workspace: Workspace) -> QPrinter:
     """:func:`a4_printer` on the printer named in the workspace's settings (打印机)."""
     try:
         name = workspace.get_setting("printer_name")
@@ -235,7 +235,7 @@ def _refused(parent: QWidget | None, error: Exception) -> None:
     QMessageBox.warning(parent, "无法生成评估报告", message)
 
 
-def print_certificate(parent: QWidget | None, workspace: Any, assessment_id: str) -> bool:
+def print_certificate(parent: QWidget | None, workspace: Workspace, assessment_id: str) -> bool:
     """Preview one certificate and print it from the preview; True when it was printed.
 
     The print (or the 补打 reprint) is written to the audit log only once it happened.
@@ -257,7 +257,7 @@ def print_certificate(parent: QWidget | None, workspace: Any, assessment_id: str
     return printed
 
 
-def print_certificate_now(parent: QWidget | None, workspace: Any, assessment_id: str) -> bool:
+def print_certificate_now(parent: QWidget | None, workspace: Workspace, assessment_id: str) -> bool:
     """Print one certificate through the print dialog (no preview); True when printed."""
     try:
         prepared = prepare_certificate(workspace, assessment_id)
@@ -276,7 +276,7 @@ def print_certificate_now(parent: QWidget | None, workspace: Any, assessment_id:
     return True
 
 
-def save_certificate_pdf(parent: QWidget | None, workspace: Any, assessment_id: str,
+def save_certificate_pdf(parent: QWidget | None, workspace: Workspace, assessment_id: str,
                          path: Path | None = None) -> Path | None:
     """Save one certificate as PDF (asking where when ``path`` is None); the saved path."""
     try:
@@ -298,7 +298,7 @@ def save_certificate_pdf(parent: QWidget | None, workspace: Any, assessment_id: 
     return path
 
 
-def batch_certificates(parent: QWidget | None, workspace: Any, assessment_ids: Sequence[str],
+def batch_certificates(parent: QWidget | None, workspace: Workspace, assessment_ids: Sequence[str],
                        mode: str = "one_pdf", target: Path | None = None,
                        ) -> BatchTaskHandle | None:
     """Start a batch for many certificates with a progress dialog; returns the running task.
@@ -331,7 +331,7 @@ def batch_certificates(parent: QWidget | None, workspace: Any, assessment_ids: S
 class BatchTaskHandle:
     """Keeps a running batch alive and finishes it on the GUI thread (print, summary)."""
 
-    def __init__(self, task: BackgroundTask, parent: QWidget | None, workspace: Any,
+    def __init__(self, task: BackgroundTask, parent: QWidget | None, workspace: Workspace,
                  printer: QPrinter | None) -> None:
         self.task = task
         self.parent = parent

@@ -6,14 +6,13 @@ elder through :attr:`ElderMenu.elder_created`; the window decides what to show.
 
 from __future__ import annotations
 
-from typing import Any
-
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QMenuBar, QWidget
 
 from app.elder.new_elder_dialog import NewElderDialog
 from app.elder.roster_import_dialog import RosterImportDialog
+from assessment.records.workspace import Workspace
 
 
 class ElderMenu(QObject):
@@ -24,7 +23,7 @@ class ElderMenu(QObject):
     roster_imported = Signal(object)
     """The summary of a roster import that was applied."""
 
-    def __init__(self, parent: QWidget, bar: QMenuBar, workspace: Any) -> None:
+    def __init__(self, parent: QWidget, bar: QMenuBar, workspace: Workspace) -> None:
         super().__init__(parent)
         self.setObjectName("elderMenu")
         self._parent = parent

@@ -11,7 +11,6 @@ shown beside the fields.
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
 
 from PySide6.QtWidgets import (
     QComboBox,
@@ -28,6 +27,7 @@ from assessment.errors import InputRejected, Problem
 from assessment.identity import parse_resident_id
 from assessment.records.api import ElderProfile
 from assessment.records.profiles import age_on, mask_id, registration_checks
+from assessment.records.workspace import Workspace
 from assessment.registry.duplicates import SAME_NUMBER
 from assessment.settings import TOWNSHIP
 
@@ -44,7 +44,7 @@ FIELDS = (("name", "姓名"), ("id_number", "公民身份号码"), ("township", 
 class NewElderDialog(QDialog):
     """The dialog; after ``accept`` :attr:`created` holds the stored profile."""
 
-    def __init__(self, workspace: Any, parent: QWidget | None = None) -> None:
+    def __init__(self, workspace: Workspace, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle("新建老人")
         self.setMinimumWidth(520)

@@ -33,6 +33,7 @@ from PySide6.QtWidgets import (
 from app.common.background import BackgroundTask, ProgressDialog
 from app.common.file_dialogs import open_file
 from assessment.errors import InputRejected
+from assessment.records.workspace import Workspace
 from assessment.registry.kinds import KINDS
 from assessment.usecases.roster_import import roster_import_job
 
@@ -78,7 +79,7 @@ class RosterImportDialog(QDialog):
 
     imported = Signal(object)
 
-    def __init__(self, workspace: Any, parent: QWidget | None = None) -> None:
+    def __init__(self, workspace: Workspace, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle("导入部门名单")
         self.setMinimumWidth(640)

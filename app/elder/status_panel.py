@@ -8,7 +8,6 @@ here. A deregistered or merged elder keeps its page and history; only new work i
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
 
 from PySide6.QtCore import QDate, Signal
 from PySide6.QtWidgets import (
@@ -27,6 +26,7 @@ from PySide6.QtWidgets import (
 
 from assessment.errors import InputRejected
 from assessment.records.api import ElderProfile
+from assessment.records.workspace import Workspace
 from assessment.registry.export import provenance_text
 from assessment.registry.kinds import ASSISTANCE
 from assessment.registry.status import DEREGISTERED, MERGED, REASONS, status_label
@@ -107,7 +107,7 @@ class StatusPanel(QWidget):
 
     changed = Signal(str)
 
-    def __init__(self, workspace: Any, parent: QWidget | None = None) -> None:
+    def __init__(self, workspace: Workspace, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.workspace = workspace
         self.profile: ElderProfile | None = None

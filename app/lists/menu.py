@@ -8,7 +8,7 @@ new versions. 安装服务清单… is enabled only for administrator accounts.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QAction
@@ -16,6 +16,7 @@ from PySide6.QtWidgets import QMenuBar, QMessageBox, QWidget
 
 from app.lists.install import ListsDialog, load_app_lists, may_install
 from assessment.errors import FormFileError
+from assessment.records.workspace import Workspace
 
 if TYPE_CHECKING:  # pandas loads when the township view first opens
     from app.lists.township_rosters import TownshipRostersView
@@ -27,7 +28,8 @@ class ListsMenu(QObject):
     lists_changed = Signal()
     """A new list version was installed."""
 
-    def __init__(self, parent: QWidget, bar: QMenuBar, workspace: Any, data_dir: Path) -> None:
+    def __init__(self, parent: QWidget, bar: QMenuBar, workspace: Workspace,
+                 data_dir: Path) -> None:
         super().__init__(parent)
         self.setObjectName("listsMenu")
         self._parent = parent

@@ -13,7 +13,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
-from typing import Any
 
 from PySide6.QtCore import QItemSelection, QSize, Qt
 from PySide6.QtWidgets import (
@@ -36,6 +35,7 @@ from app.common.geometry import fit_window
 from app.lists.models import ItemCountsModel, RosterTableModel
 from assessment.eligibility import ListRegistry
 from assessment.eligibility.rosters import ITEM_ID, ITEM_NAME, LIST
+from assessment.records.workspace import Workspace
 from assessment.usecases.rosters import TownshipRosters, export_rosters, township_rosters_job
 
 # Roster columns not shown on screen (the item is already selected; ids are internal).
@@ -45,7 +45,7 @@ HIDDEN_COLUMNS = (ITEM_ID, ITEM_NAME, LIST, "人员编号")
 class TownshipRostersView(QDialog):
     """乡镇服务名单: items with counts, the selected item's roster, exports."""
 
-    def __init__(self, workspace: Any, registry: ListRegistry,
+    def __init__(self, workspace: Workspace, registry: ListRegistry,
                  parent: QWidget | None = None, as_of: date | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle("乡镇服务名单")

@@ -12,6 +12,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QCoreApplication, QEvent, QObject, QTimer
 from PySide6.QtGui import QFont
@@ -27,9 +28,12 @@ from app.shell.style import STYLE_SHEET
 from app.shell.translations import install_translations
 from assessment import __version__
 from assessment.errors import InputRejected
-from assessment.records.api import StoreError, WorkspaceApi
+from assessment.records.api import StoreError
 from assessment.records.datadir import workspace_exists
 from assessment.usecases.backup import restore
+
+if TYPE_CHECKING:
+    from assessment.records.workspace import Workspace
 
 SMOKE_LINE = "signin-window-shown"
 IDLE_LOCK = "因长时间未操作已锁定"
@@ -83,7 +87,7 @@ class AppController(QObject):
         self.signin.show()
         self.signin.username.setFocus()
 
-    def _on_signed_in(self, workspace: WorkspaceApi) -> None:
+    def _on_signed_in(self, workspace: Workspace) -> None:
         ctx = AppContext.create(workspace, self.data_dir)
         self.ctx = ctx
         window = MainWindow(ctx)

@@ -9,6 +9,7 @@ personal stays in memory while locked).
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtWidgets import (
@@ -23,9 +24,12 @@ from PySide6.QtWidgets import (
 
 from app.common.geometry import fit_window
 from assessment import __version__
-from assessment.records.api import SignInFailed, StoreError, WorkspaceApi
+from assessment.records.api import SignInFailed, StoreError
 
-Opener = Callable[[str, str], WorkspaceApi]
+if TYPE_CHECKING:
+    from assessment.records.workspace import Workspace
+
+Opener = Callable[[str, str], "Workspace"]
 
 
 WRONG_PASSWORD = "密码错误，请重新输入"

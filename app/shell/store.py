@@ -1,6 +1,6 @@
 """Where the client meets the store: the data folder, the demo workspace, signing in.
 
-The client only knows :class:`assessment.records.api.WorkspaceApi`; this module names the
+The client works on :class:`assessment.records.workspace.Workspace`; this module names the
 concrete calls that open one, so the rest of ``app`` never imports the implementation. The
 store's modules (SQLAlchemy, SQLCipher, migrations) are imported on first use, so that the
 sign-in window appears before they are loaded (:func:`preload` loads them meanwhile).
@@ -11,10 +11,14 @@ from __future__ import annotations
 import importlib
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from app.shell.sign_in import Opener
-from assessment.records.api import StoreError, WorkspaceApi
+from assessment.records.api import StoreError
 from assessment.records.datadir import default_data_dir, keyring_path, workspace_exists
+
+if TYPE_CHECKING:
+    from assessment.records.workspace import Workspace
 
 
 def data_dir_from(option: Path | None) -> Path:
@@ -58,7 +62,7 @@ def demo_hint(data_dir: Path) -> str:
 
 def opener_for(data_dir: Path) -> Opener:
     """A function that signs in to the workspace in ``data_dir``."""
-    def open_workspace(username: str, password: str) -> WorkspaceApi:
+    def open_workspace(username: str, password: str) -> Workspace:
         from assessment.records.workspace import Workspace  # heavy: see the module doc
 
         return Workspace.open(data_dir, username, password)

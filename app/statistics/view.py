@@ -58,6 +58,7 @@ from assessment.documents.statistics import (
     Statistics,
     default_period,
 )
+from assessment.records.workspace import Workspace
 from assessment.usecases.statistics import export_statistics, statistics_job
 
 _Index = QModelIndex | QPersistentModelIndex
@@ -234,7 +235,8 @@ def _axes(chart: QChart, series: QBarSeries, labels: list[str], top: float) -> N
 class StatisticsView(QDialog):
     """Charts and tables of one :class:`Statistics`, with a period picker and an export."""
 
-    def __init__(self, parent: QWidget | None = None, workspace: Any = None) -> None:
+    def __init__(self, parent: QWidget | None = None,
+                 workspace: Workspace | None = None) -> None:
         super().__init__(parent)
         self.workspace = workspace
         self.stats: Statistics | None = None
@@ -341,13 +343,13 @@ class StatisticsView(QDialog):
         return task
 
 
-def statistics_task(workspace: Any, start: date | None, end: date | None,
+def statistics_task(workspace: Workspace, start: date | None, end: date | None,
                     parent: QWidget | None = None) -> BackgroundTask:
     """A (not yet started) background task computing the statistics."""
     return BackgroundTask(statistics_job(workspace, start, end), parent)
 
 
-def open_statistics(parent: QWidget | None, workspace: Any) -> StatisticsView:
+def open_statistics(parent: QWidget | None, workspace: Workspace) -> StatisticsView:
     """Open the statistics window and start computing (entry point for the main window)."""
     view = StatisticsView(parent, workspace)
     view.show()

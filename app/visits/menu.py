@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from PySide6.QtCore import QObject
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QMenuBar, QWidget
 
 from app.visits.window import VisitsWindow
+from assessment.records.workspace import Workspace
 
 
 class VisitsMenu(QObject):
     """The menu and the window it opens (kept for tests and to stay alive)."""
 
-    def __init__(self, parent: QWidget, bar: QMenuBar, workspace: Any) -> None:
+    def __init__(self, parent: QWidget, bar: QMenuBar, workspace: Workspace) -> None:
         super().__init__(parent)
         self.setObjectName("visitsMenu")
         self._parent = parent

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from datetime import date
 from pathlib import Path
-from typing import Any
 
 from PySide6.QtCore import QDate, Qt, QTimer, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
@@ -40,6 +39,7 @@ from app.visits.form import VisitForm
 from app.visits.model import PlanModel
 from assessment.eligibility import load_workspace_lists
 from assessment.errors import FormFileError, InputRejected
+from assessment.records.workspace import Workspace
 from assessment.usecases.visits import (
     VisitPlanResult,
     export_visit_plan,
@@ -61,7 +61,7 @@ class VisitDialog(QDialog):
 
     saved = Signal(object)  # the VisitRecord
 
-    def __init__(self, workspace: Any, elder_id: str, name: str,
+    def __init__(self, workspace: Workspace, elder_id: str, name: str,
                  parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.workspace = workspace
@@ -139,7 +139,7 @@ class ReferralsDialog(QDialog):
 
     changed = Signal()
 
-    def __init__(self, workspace: Any, parent: QWidget | None = None) -> None:
+    def __init__(self, workspace: Workspace, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.workspace = workspace
         self.setWindowTitle("转介办理")
@@ -195,7 +195,7 @@ class ReferralsDialog(QDialog):
 class VisitsWindow(QWidget):
     """The plan of a village on a day, and what can be done from it."""
 
-    def __init__(self, workspace: Any, parent: QWidget | None = None) -> None:
+    def __init__(self, workspace: Workspace, parent: QWidget | None = None) -> None:
         super().__init__(parent, Qt.WindowType.Window)
         self.workspace = workspace
         self.setWindowTitle("探访关爱")

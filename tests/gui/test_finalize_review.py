@@ -76,7 +76,7 @@ def test_warning_must_be_acknowledged_and_is_audited(qtbot: QtBot, ctx: AppConte
     assert seen
     assert entry.record is not None
     assert entry.record.status is AssessmentStatus.FINALIZED
-    trail = ctx.workspace.audit_trail(entry.record.assessment_id)  # type: ignore[attr-defined]
+    trail = ctx.workspace.audit_trail(entry.record.assessment_id)
     final = [e for e in trail if e.action == "finalize"][-1]
     assert final.detail["acknowledged"] == {WARNING: "x家属确认：今晨起昏迷"}
 
@@ -152,6 +152,6 @@ def test_correction_asks_for_its_reason(qtbot: QtBot, ctx: AppContext) -> None:
     entry.ask_correction_reason = dialog.reason
     QTest.mouseClick(entry.panel.correct_button, Qt.MouseButton.LeftButton)
     assert entry.record.supersedes == original
-    trail = ctx.workspace.audit_trail(entry.record.assessment_id)  # type: ignore[attr-defined]
+    trail = ctx.workspace.audit_trail(entry.record.assessment_id)
     started = next(e for e in trail if e.action == "start_assessment")
     assert started.detail["correction_reason"] == "B.1.1 录入错误，已与家属核实"

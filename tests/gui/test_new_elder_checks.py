@@ -86,5 +86,5 @@ def test_an_elder_of_70_needs_no_reason(qtbot: QtBot, ctx: AppContext) -> None:
     with qtbot.waitSignal(dialog.accepted, timeout=2000):
         dialog.submit()
     assert dialog.created is not None
-    trail = ctx.workspace.audit_trail(dialog.created.elder_id)  # type: ignore[attr-defined]
+    trail = ctx.workspace.audit_trail(dialog.created.elder_id)
     assert not [entry for entry in trail if entry.action == UNDER_60_ACTION]
