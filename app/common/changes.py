@@ -23,14 +23,14 @@ class ChangeNotices(QObject):
 
     def __init__(self, workspace: WorkspaceApi, parent: QObject | None = None) -> None:
         super().__init__(parent)
-        stop = workspace.subscribe(self._heard)
-        self._stop = stop
-        self.destroyed.connect(lambda *_: stop())
+        self._stop = workspace.subscribe(self._heard)
 
     def _heard(self, changed: Changed) -> None:
-        if shiboken6.isValid(self):
+        if shiboken6.isValid(self):  # its window may be gone; the workspace lives on
             self.changed.emit(changed)
+        else:
+            self._stop()
 
     def stop(self) -> None:
-        """Stop listening (also done when the object is destroyed)."""
+        """Stop listening."""
         self._stop()
