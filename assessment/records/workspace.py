@@ -30,6 +30,7 @@ import re
 import time
 from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractContextManager
+from dataclasses import replace
 from datetime import date, datetime
 from pathlib import Path
 from types import TracebackType
@@ -44,7 +45,7 @@ from assessment.eligibility import load_workspace_lists, match_profile
 from assessment.errors import FormFileError, InputRejected, Problem
 from assessment.forms import Form, default_form
 from assessment.ids import new_id
-from assessment.records import bulkload, changelog, incoming, lifecycle, roster
+from assessment.records import bulkload, changelog, incoming, lifecycle, rolegrants, roster
 from assessment.records.accounts import check_display_name, check_role, check_username
 from assessment.records.api import (
     EVERY,
@@ -107,7 +108,8 @@ from assessment.records.workspace_sync import WorkspaceSync
 from assessment.registry.plan import ASSESSOR_SOURCE
 from assessment.registry.status import check_writable
 from assessment.scoring import Grader
-from assessment.settings import GRADE_RAISE_MODE, ROUTINE_INTERVAL_MONTHS, is_local
+from assessment.settings import GRADE_RAISE_MODE, ROUTINE_INTERVAL_MONTHS, Who, is_local
+from assessment.settings import registered as registered_setting
 from assessment.wire.changes import GENESIS_HASH
 from assessment.wire.hlc import HybridClock
 
@@ -217,8 +219,13 @@ class Workspace(WorkspaceSync, WorkspaceRegistry):
             raise
         with workspace._writing() as (session, state):
             row = session.get_one(Account, name)
+            root = rolegrants.public_of_seed(seed)
             workspace._log(session, state, "assessor", name, 1, account_payload(row),
-                           "create_workspace", {"device_code": code})
+                           "create_workspace", {"device_code": code, "role_root": root})
+            workspace._put_setting(session, state, rolegrants.ROOT, root)
+            grants = {name: rolegrants.make_grant(seed, name, device_id, name, role, root)}
+            workspace._put_setting(session, state, rolegrants.GRANTS,
+                                   grants if role == rolegrants.SUPERVISOR else {})
             for setting, value in {**DEFAULTS, **(settings or {})}.items():
                 workspace._put_setting(session, state, setting, value)
             # The device key is part of creating the workspace (its audit entry above names
@@ -254,6 +261,7 @@ class Workspace(WorkspaceSync, WorkspaceRegistry):
             ring.save(path)
         workspace = cls.open_with_key(data_dir, key, username)
         workspace._signing_seed = seed
+        workspace._bootstrap_role_grants()
         workspace.loose_paths = loose_paths(data_dir)
         if workspace.loose_paths:
             log.warning(loose_warning(workspace.loose_paths))
@@ -278,6 +286,13 @@ class Workspace(WorkspaceSync, WorkspaceRegistry):
                     raise StoreError("数据库未完成初始化（缺少设备信息）")
                 user = assessor(account)
                 device_id, code = state.device_id, state.device_code
+                root = session.get(Setting, rolegrants.ROOT)
+                if user.role == rolegrants.SUPERVISOR and root is not None:
+                    grants = session.get(Setting, rolegrants.GRANTS)
+                    valid = rolegrants.valid_supervisors(
+                        grants.value if grants is not None else None, root.value, device_id)
+                    if user.username not in valid:  # no valid grant: works as an assessor
+                        user = replace(user, role="assessor")
         except BaseException:
             engine.dispose()
             raise
@@ -823,9 +838,42 @@ class Workspace(WorkspaceSync, WorkspaceRegistry):
             session.flush()
             self._log(session, state, "assessor", name, 1, account_payload(row), "add_account")
             # The wrap is written last, inside the transaction: if it fails, nothing commits.
-            ring.add(name, password, self._key)
+            seed = ring.add(name, password, self._key)
+            if role == rolegrants.SUPERVISOR:
+                self._grant_supervisor(session, state, name, seed)
             ring.save(keyring_path(self.data_dir))
             return assessor(row)
+
+    def _bootstrap_role_grants(self) -> None:
+        """A workspace made before grants existed: its first supervisor to sign in with a
+        password becomes the root and grants the supervisors the accounts table names."""
+        if self._signing_seed is None or self.current_user.role != rolegrants.SUPERVISOR or \
+                self.get_setting(rolegrants.ROOT) is not None:
+            return
+        seed = self._signing_seed
+        root = rolegrants.public_of_seed(seed)
+        with self._writing() as (session, state):
+            self._put_setting(session, state, rolegrants.ROOT, root)
+            names = session.scalars(select(Account.username).where(
+                Account.role == rolegrants.SUPERVISOR, Account.active.is_(True))).all()
+            grants = {name: rolegrants.make_grant(
+                seed, self.current_user.username, self.device_id, name, rolegrants.SUPERVISOR,
+                root if name == self.current_user.username else "") for name in names}
+            self._put_setting(session, state, rolegrants.GRANTS, grants)
+
+    def _grant_supervisor(self, session: Session, state: DeviceState, username: str,
+                          seed: bytes) -> None:
+        """Sign a supervisor grant for ``username`` (whose signing seed is ``seed``) with the
+        signed-in supervisor's own key."""
+        if self._signing_seed is None:
+            raise InputRejected([Problem("role", "signing_key",
+                                         "授予管理员身份须由管理员用密码登录后操作")])
+        row = session.get(Setting, rolegrants.GRANTS)
+        grants = dict(row.value) if row is not None and isinstance(row.value, dict) else {}
+        grants[username] = rolegrants.make_grant(
+            self._signing_seed, self.current_user.username, self.device_id, username,
+            rolegrants.SUPERVISOR, rolegrants.public_of_seed(seed))
+        self._put_setting(session, state, rolegrants.GRANTS, grants)
 
     def unlock_account(self, username: str) -> None:
         """Lift the lock that wrong passwords put on an account (supervisors only)."""
@@ -859,13 +907,16 @@ class Workspace(WorkspaceSync, WorkspaceRegistry):
         if active:
             if password is None:
                 raise InputRejected([Problem("password", "missing", "重新启用账户须设置新密码")])
-            ring.add(name, password, self._key)
+            seed: bytes | None = ring.add(name, password, self._key)
         else:
+            seed = None
             ring.remove(name)
         with self._writing() as (session, state):
             row = session.get(Account, name)
             if row is None:
                 raise RecordNotFound("账户", name)
+            if seed is not None and row.role == rolegrants.SUPERVISOR:
+                self._grant_supervisor(session, state, name, seed)  # a new key: a new grant
             row.active = active
             row.version += 1
             self._log(session, state, "assessor", name, row.version, account_payload(row),
@@ -903,7 +954,14 @@ class Workspace(WorkspaceSync, WorkspaceRegistry):
     def set_setting(self, key: str, value: Any) -> None:
         """Change a setting; a new ``routine_interval_months`` recomputes every due date.
 
-        ``device.*`` and ``local.*`` settings stay on this laptop (not in the change log)."""
+        ``device.*`` and ``local.*`` settings stay on this laptop (not in the change log).
+        Settings that change a grade or an eligibility result (registered as supervisor-only,
+        such as 等级提升方式) are refused to other accounts here, whatever the screen offers."""
+        setting = registered_setting(key)
+        if setting is not None and setting.who is Who.SUPERVISOR and \
+                self.current_user.role != rolegrants.SUPERVISOR:
+            raise InputRejected([Problem(key, "forbidden",
+                                         f"只有管理员可以修改“{setting.label}”")])
         check_setting(key, value)
         with self._writing() as (session, state):
             self._put_setting(session, state, key, value)

@@ -21,7 +21,7 @@ from assessment.eligibility.listfiles import LIST_FILE_LIMITS, ServiceList
 from assessment.eligibility.listseal import ListTrust
 from assessment.errors import InputRejected, Problem
 from assessment.inputreader import read_bytes
-from assessment.records import changelog, countynotes, incoming, listinstall
+from assessment.records import changelog, countynotes, incoming, listinstall, rolegrants
 from assessment.records.api import Assessor
 from assessment.records.auditlog import AuditBreak, AuditRecord, read_audit
 from assessment.records.auditlog import verify_audit as _verify_audit
@@ -234,9 +234,25 @@ class WorkspaceSync:
             return read_audit(session, record_id=record_id, after_seq=after_seq, limit=limit)
 
     def verify_audit(self) -> list[AuditBreak]:
-        """Breaks in the audit chain (empty when intact)."""
+        """Breaks in the audit chain, and supervisor accounts without a valid signed grant
+        (kind ``role_grant``: they work as assessors); empty when all is intact."""
         with self._reading() as session:
-            return _verify_audit(session)
+            breaks = _verify_audit(session)
+            root = session.get(Setting, rolegrants.ROOT)
+            grants = session.get(Setting, rolegrants.GRANTS)
+            supervisors = session.scalars(select(Account.username).where(
+                Account.role == rolegrants.SUPERVISOR, Account.active.is_(True))).all()
+        if root is None:
+            if supervisors:
+                breaks.append(AuditBreak(0, "role_grant", "本机尚未建立管理员授权签名"
+                                         "（请管理员用密码登录一次）"))
+            return breaks
+        valid = rolegrants.valid_supervisors(grants.value if grants is not None else None,
+                                             root.value, self.device_id)
+        breaks += [AuditBreak(0, "role_grant", f"账户 {name} 标为管理员，但没有有效的签名授权"
+                              "（可能被直接改动过数据库），按评估员处理")
+                   for name in supervisors if name not in valid]
+        return breaks
 
     def integrity_check(self) -> str:
         """SQLite's ``PRAGMA integrity_check`` (``"ok"`` when the file is sound)."""

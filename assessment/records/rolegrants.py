@@ -1,0 +1,87 @@
+"""Verifiable role grants: a supervisor is a supervisor only with a signed grant (item 5).
+
+Every account unlocks the same database key, so the ``role`` column alone proves nothing: an
+assessor with that key could write ``supervisor`` into it. A grant is a signature over
+``(device id, username, role, the account's public key)`` by
+
+* the workspace's root key (the public key of the supervisor who created it, kept as
+  ``local.role_root`` and named in the ``create_workspace`` audit entry), or
+* another supervisor whose own grant is valid (a pilot township adds its supervisors).
+
+Signing keys are the accounts' own (wrapped under their passwords in the keyring), so no other
+account can make a grant. At sign-in an account whose ``supervisor`` role has no valid grant
+works as an assessor, and the audit check (:meth:`Workspace.verify_audit`) reports it. County-
+signed grants delivered through the feed are not implemented yet.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from assessment.wire.crypto import (
+    CryptoError,
+    b64decode,
+    b64encode,
+    load_sign_public,
+    public_bytes,
+    sign,
+    verify,
+)
+
+ROOT = "local.role_root"
+GRANTS = "local.role_grants"
+SUPERVISOR = "supervisor"
+_CONTEXT = b"yinling-role-grant/1\n"
+
+
+def public_of_seed(seed: bytes) -> str:
+    """The base64 public key of an account's signing seed."""
+    return b64encode(public_bytes(Ed25519PrivateKey.from_private_bytes(seed).public_key()))
+
+
+def _message(device_id: str, username: str, role: str, subject_public: str) -> bytes:
+    body = json.dumps([device_id, username, role, subject_public], separators=(",", ":"))
+    return _CONTEXT + body.encode("utf-8")
+
+
+def make_grant(issuer_seed: bytes, issuer: str, device_id: str, username: str, role: str,
+               subject_public: str) -> dict[str, str]:
+    """A grant of ``role`` to ``username`` signed with ``issuer``'s own key."""
+    key = Ed25519PrivateKey.from_private_bytes(issuer_seed)
+    signature = sign(key, _message(device_id, username, role, subject_public))
+    return {"role": role, "subject_public": subject_public, "issuer": issuer,
+            "issuer_public": public_of_seed(issuer_seed), "signature": b64encode(signature)}
+
+
+def _signature_ok(grant: Mapping[str, Any], device_id: str, username: str) -> bool:
+    try:
+        return verify(load_sign_public(str(grant["issuer_public"])),
+                      b64decode(str(grant["signature"]), size=64),
+                      _message(device_id, username, str(grant["role"]),
+                               str(grant["subject_public"])))
+    except (CryptoError, ValueError, KeyError, TypeError):
+        return False
+
+
+def valid_supervisors(grants: Any, root: Any, device_id: str) -> set[str]:
+    """The usernames holding a valid supervisor grant (chained back to the root key)."""
+    if not isinstance(grants, Mapping) or not isinstance(root, str):
+        return set()
+    keys: dict[str, str] = {}
+    changed = True
+    while changed:
+        changed = False
+        for username, grant in grants.items():
+            if username in keys or not isinstance(grant, Mapping) or \
+                    grant.get("role") != SUPERVISOR:
+                continue
+            issuer_public = grant.get("issuer_public")
+            trusted = issuer_public == root or keys.get(str(grant.get("issuer"))) == issuer_public
+            if trusted and _signature_ok(grant, device_id, str(username)):
+                keys[str(username)] = str(grant["subject_public"])
+                changed = True
+    return set(keys)
