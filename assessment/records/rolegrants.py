@@ -21,7 +21,10 @@ from collections.abc import Mapping
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from sqlalchemy.orm import Session
 
+from assessment.records.changelog import utc_now
+from assessment.records.schema import Setting
 from assessment.wire.crypto import (
     CryptoError,
     b64decode,
@@ -36,6 +39,16 @@ ROOT = "local.role_root"
 GRANTS = "local.role_grants"
 SUPERVISOR = "supervisor"
 _CONTEXT = b"yinling-role-grant/1\n"
+
+
+def store(session: Session, key: str, value: Any) -> None:
+    """Write a grant setting in the caller's transaction. Not audited on its own: the account
+    change it belongs to is (``create_workspace`` names the root key)."""
+    row = session.get(Setting, key)
+    if row is None:
+        session.add(Setting(key=key, value=value, version=1, updated_at=utc_now()))
+    else:
+        row.value, row.version, row.updated_at = value, row.version + 1, utc_now()
 
 
 def public_of_seed(seed: bytes) -> str:

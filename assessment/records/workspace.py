@@ -222,10 +222,10 @@ class Workspace(WorkspaceSync, WorkspaceRegistry):
             root = rolegrants.public_of_seed(seed)
             workspace._log(session, state, "assessor", name, 1, account_payload(row),
                            "create_workspace", {"device_code": code, "role_root": root})
-            workspace._put_setting(session, state, rolegrants.ROOT, root)
+            rolegrants.store(session, rolegrants.ROOT, root)
             grants = {name: rolegrants.make_grant(seed, name, device_id, name, role, root)}
-            workspace._put_setting(session, state, rolegrants.GRANTS,
-                                   grants if role == rolegrants.SUPERVISOR else {})
+            rolegrants.store(session, rolegrants.GRANTS,
+                             grants if role == rolegrants.SUPERVISOR else {})
             for setting, value in {**DEFAULTS, **(settings or {})}.items():
                 workspace._put_setting(session, state, setting, value)
             # The device key is part of creating the workspace (its audit entry above names
@@ -853,13 +853,15 @@ class Workspace(WorkspaceSync, WorkspaceRegistry):
         seed = self._signing_seed
         root = rolegrants.public_of_seed(seed)
         with self._writing() as (session, state):
-            self._put_setting(session, state, rolegrants.ROOT, root)
+            self._store.audit(session, state, "role_grants_bootstrap", "assessor",
+                              self.current_user.username, {"role_root": root})
+            rolegrants.store(session, rolegrants.ROOT, root)
             names = session.scalars(select(Account.username).where(
                 Account.role == rolegrants.SUPERVISOR, Account.active.is_(True))).all()
             grants = {name: rolegrants.make_grant(
                 seed, self.current_user.username, self.device_id, name, rolegrants.SUPERVISOR,
                 root if name == self.current_user.username else "") for name in names}
-            self._put_setting(session, state, rolegrants.GRANTS, grants)
+            rolegrants.store(session, rolegrants.GRANTS, grants)
 
     def _grant_supervisor(self, session: Session, state: DeviceState, username: str,
                           seed: bytes) -> None:
@@ -873,7 +875,7 @@ class Workspace(WorkspaceSync, WorkspaceRegistry):
         grants[username] = rolegrants.make_grant(
             self._signing_seed, self.current_user.username, self.device_id, username,
             rolegrants.SUPERVISOR, rolegrants.public_of_seed(seed))
-        self._put_setting(session, state, rolegrants.GRANTS, grants)
+        rolegrants.store(session, rolegrants.GRANTS, grants)
 
     def unlock_account(self, username: str) -> None:
         """Lift the lock that wrong passwords put on an account (supervisors only)."""
