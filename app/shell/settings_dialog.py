@@ -29,6 +29,7 @@ from assessment.settings import (
     IDLE_LOCK_MINUTES,
     PRINTER_NAME,
     ROUTINE_INTERVAL_MONTHS,
+    may_change,
 )
 
 RAISE_MODE_TEXT = {
@@ -75,6 +76,13 @@ class SettingsDialog(QDialog):
         form.addRow(ROUTINE_INTERVAL_MONTHS.label, self.interval)
         form.addRow(IDLE_LOCK_MINUTES.label, self.idle)
         form.addRow(GRADE_RAISE_MODE.label, self.raise_mode)
+        # What decides a grade is a supervisor's to change (the store refuses it to others).
+        role = ctx.workspace.current_user.role
+        for key, widget in ((ROUTINE_INTERVAL_MONTHS.key, self.interval),
+                            (GRADE_RAISE_MODE.key, self.raise_mode)):
+            if not may_change(key, role):
+                widget.setEnabled(False)
+                widget.setToolTip("只有管理员可以修改")
         note = QLabel("等级提升方式影响 C.4 中“疾病诊断”与“照护风险事件”同时存在时的最终等级；"
                       "昏迷一律直接评定为能力完全丧失（完全失能）。")
         note.setWordWrap(True)
@@ -95,9 +103,11 @@ class SettingsDialog(QDialog):
     def save(self) -> None:
         """Write every setting through the store."""
         workspace = self.ctx.workspace
-        workspace.set_setting(ROUTINE_INTERVAL_MONTHS.key, self.interval.value())
+        if self.interval.isEnabled():
+            workspace.set_setting(ROUTINE_INTERVAL_MONTHS.key, self.interval.value())
         workspace.set_setting(IDLE_LOCK_MINUTES.key, self.idle.value())
-        workspace.set_setting(GRADE_RAISE_MODE.key, str(self.raise_mode.currentData()))
+        if self.raise_mode.isEnabled():
+            workspace.set_setting(GRADE_RAISE_MODE.key, str(self.raise_mode.currentData()))
         workspace.set_setting(PRINTER_NAME.key, self.printer.text().strip())
 
     def _save_and_close(self) -> None:

@@ -18,6 +18,7 @@ from app.shell.main_window import NOTICE_OPEN
 from app.shell.settings_dialog import SettingsDialog
 from app.shell.sign_in import SignInWindow
 from app.shell.store import demo_hint, opener_for
+from assessment.records import demo
 from assessment.records.api import AssessmentStatus, Changed, RosterFilter
 from assessment.records.workspace import Workspace
 from assessment.settings import GRADE_RAISE_MODE, IDLE_LOCK_MINUTES
@@ -109,12 +110,29 @@ def test_settings_are_saved_in_the_workspace(qtbot: QtBot, ctx: AppContext) -> N
     qtbot.addWidget(dialog)
     assert dialog.interval.value() == 12
     dialog.idle.setValue(3)
-    dialog.raise_mode.setCurrentIndex(1)
+    # An assessor may not change what decides a grade (issue 12): greyed out, and the store
+    # itself refuses it (tests/security/test_laptop_roles.py).
+    assert ctx.workspace.current_user.role == "assessor"
+    assert not dialog.raise_mode.isEnabled()
+    assert not dialog.interval.isEnabled()
     dialog.save()
     assert ctx.workspace.get_setting(IDLE_LOCK_MINUTES.key) == 3
-    assert ctx.workspace.get_setting(GRADE_RAISE_MODE.key) == "cumulative"
+    assert ctx.workspace.get_setting(GRADE_RAISE_MODE.key) == "once"
     assert ctx.idle_minutes() == 3
-    assert ctx.grading_settings().grade_raise_mode.value == "cumulative"
+    assert ctx.grading_settings().grade_raise_mode.value == "once"
+
+
+def test_a_supervisor_changes_the_grade_raise_mode(qtbot: QtBot, data_dir: Path) -> None:
+    ws = Workspace.open(data_dir, demo.DEMO_SUPERVISOR, demo.DEMO_PASSWORD)
+    try:
+        dialog = SettingsDialog(AppContext.create(ws, data_dir))
+        qtbot.addWidget(dialog)
+        assert dialog.raise_mode.isEnabled()
+        dialog.raise_mode.setCurrentIndex(1)
+        dialog.save()
+        assert ws.get_setting(GRADE_RAISE_MODE.key) == "cumulative"
+    finally:
+        ws.close()
 
 
 def test_change_notices_reach_the_gui_thread_once_and_stop_with_their_owner(
