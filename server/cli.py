@@ -204,6 +204,8 @@ def _review(conn: Any, ctx: ServerContext, args: argparse.Namespace) -> Any:
                                  township=args.township)
     if args.verb == "counts":
         return review.counts(conn)
+    if args.verb == "reveal":
+        return review.reveal(conn, args.id, ACTOR)
     review.resolve(conn, args.queue, args.id, args.action, args.note, ACTOR,
                    author=CountyAuthor.of(ctx))
     return {"resolved": args.id}

@@ -134,6 +134,8 @@ def register_county(subparsers: argparse._SubParsersAction[argparse.ArgumentPars
     show.add_argument("--all", action="store_true", help="包括已处理的")
     show.add_argument("--township", default=None)
     verbs.add_parser("counts", help="各队列待审核数")
+    reveal = verbs.add_parser("reveal", help="显示字段冲突中被遮盖的完整身份证号（记入审计日志）")
+    reveal.add_argument("id", type=int, help="字段冲突编号")
     resolve = verbs.add_parser("resolve", help="处理一项")
     resolve.add_argument("queue", choices=QUEUES)
     resolve.add_argument("id", type=int)

@@ -8,18 +8,30 @@ and error answers name fields, not values.
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
+
+_ID_NUMBER = re.compile(r"(?<![0-9A-Za-z])[0-9]{17}[0-9Xx](?![0-9A-Za-z])|"
+                        r"(?<![0-9A-Za-z])[0-9]{15}(?![0-9A-Za-z])")
+
+
+def scrub_path(path: str) -> str:
+    """A request path as the access log may keep it: no query string, and anything shaped
+    like a resident ID number replaced (paths take opaque ids, but a mistaken request may
+    still carry one)."""
+    return _ID_NUMBER.sub("[身份证号已隐去]", path.split("?", 1)[0])
 
 
 class PathOnlyAccessFormatter(logging.Formatter):
-    """Formats uvicorn access records as ``client "METHOD /path" status`` (no query string)."""
+    """Formats uvicorn access records as ``client "METHOD /path" status`` (no query string,
+    no ID numbers: :func:`scrub_path`)."""
 
     def format(self, record: logging.LogRecord) -> str:
         args = record.args
         if isinstance(args, tuple) and len(args) == 5:
             client, method, path, _version, status = args
             record.msg = '%s "%s %s" %s'
-            record.args = (client, method, str(path).split("?", 1)[0], status)
+            record.args = (client, method, scrub_path(str(path)), status)
         return super().format(record)
 
 

@@ -33,6 +33,7 @@ from server import audit
 from server.county_device import CountyAuthor
 from server.db.tables import chain_gaps, conflicts, grade_mismatches, quarantine, townships
 from server.decisions import close_superseded, keep, prefer_other
+from server.elder_lookup import mask_id_number
 from server.errors import NotFound
 from server.timeutil import iso, utcnow
 
@@ -65,9 +66,23 @@ def _table(queue: str) -> Table:
     return table
 
 
+SENSITIVE_FIELDS = frozenset({"id_number"})
+"""Conflict fields whose values are masked in every listing (the last part of the path)."""
+
+
+def is_sensitive(field: object) -> bool:
+    """Whether a conflict's field holds an ID number (shown masked unless revealed)."""
+    return isinstance(field, str) and field.rsplit(".", 1)[-1] in SENSITIVE_FIELDS
+
+
+def _masked(value: Any) -> Any:
+    return mask_id_number(value) if isinstance(value, str) else value
+
+
 def list_queue(conn: Connection, queue: str, *, open_only: bool = True,
                township: str | None = None, limit: int = 200) -> list[dict[str, Any]]:
-    """Items of one queue, oldest first (open ones only unless asked)."""
+    """Items of one queue, oldest first (open ones only unless asked). ID numbers in
+    conflicts are masked (``masked: true``); :func:`reveal` shows one, audited."""
     table = _table(queue)
     stmt = select(table).order_by(table.c.id).limit(limit)
     if open_only:
@@ -82,8 +97,26 @@ def list_queue(conn: Connection, queue: str, *, open_only: bool = True,
             if key in item and isinstance(item[key], str):
                 item[key] = json.loads(str(item[key]))
         item.pop("change_json", None)
+        if queue == "conflicts" and is_sensitive(item.get("field")):
+            item["winner_value"] = _masked(item.get("winner_value"))
+            item["loser_value"] = _masked(item.get("loser_value"))
+            item["masked"] = True
         out.append(item)
     return out
+
+
+def reveal(conn: Connection, item_id: int, actor: str) -> dict[str, Any]:
+    """The full values of one ID-number conflict, recorded in the audit log under ``actor``
+    inside the caller's transaction (the only way to see them)."""
+    if isinstance(item_id, bool) or not isinstance(item_id, int):
+        raise InputRejected([Problem("id", "value", "编号应为整数")])
+    row = conn.execute(select(conflicts.c.id, conflicts.c.field, conflicts.c.winner_value,
+                              conflicts.c.loser_value).where(conflicts.c.id == item_id)).first()
+    if row is None or not is_sensitive(row.field):
+        raise NotFound(f"字段冲突第 {item_id} 项不存在或不含身份证号")
+    audit.record(conn, actor, "review.reveal", {"id": item_id, "field": str(row.field)})
+    return {"id": item_id, "field": row.field, "winner_value": json.loads(row.winner_value),
+            "loser_value": json.loads(row.loser_value)}
 
 
 def resolve(conn: Connection, queue: str, item_id: int, action: str, note: str,

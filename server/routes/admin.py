@@ -10,9 +10,11 @@ from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
+from assessment.errors import InputRejected, Problem
 from server import county, review
 from server.bundles import import_bundle, write_receipt
 from server.deps import AdminDep, ContextDep, read_body
+from server.elder_lookup import looks_like_id_number
 from server.list_publishing import publish_checked
 from server.stats import county_summary, parse_day
 from server.transfers import transfer_item
@@ -156,6 +158,13 @@ def review_resolve(queue: str, item_id: int, body: ResolveIn, ctx: ContextDep,
     return {"status": "resolved"}
 
 
+@router.post("/review/conflicts/{item_id}/reveal")
+def review_reveal(item_id: int, ctx: ContextDep, actor: AdminDep) -> dict[str, Any]:
+    """The full values of one ID-number conflict (listings mask them); audited."""
+    with ctx.engine.begin() as conn:
+        return review.reveal(conn, item_id, actor)
+
+
 class TransferIn(BaseModel):
     """Where an elder moves to (checked, with Chinese messages, by :mod:`server.transfers`)."""
 
@@ -166,7 +175,12 @@ class TransferIn(BaseModel):
 @router.post("/elders/{elder_id}/transfer")
 def transfer(elder_id: str, body: TransferIn, ctx: ContextDep,
              actor: AdminDep) -> dict[str, Any]:
-    """Move an elder and its assessments to another township (one transaction)."""
+    """Move an elder and its assessments to another township (one transaction). The path
+    takes the elder's opaque record id only: an ID number would land in access logs."""
+    if looks_like_id_number(elder_id):
+        raise InputRejected([Problem("elder_id", "id_number",
+                                     "路径中不接受身份证号（会留在访问日志中）；请先查找老人，"
+                                     "再用老人编号（档案 ID）迁移")])
     return transfer_item(ctx, elder_id, body.to, body.note, actor)
 
 

@@ -285,6 +285,20 @@ async def resolve(queue: str, item_id: int, request: Request, ctx: ContextDep,
     return redirect(back)
 
 
+@router.post("/review/conflicts/{item_id}/reveal")
+async def reveal_id_number(item_id: int, request: Request, ctx: ContextDep,
+                           session: SessionDep) -> Response:
+    """Show one masked ID number in full, recorded in the audit log under the operator."""
+    check_csrf(session, await read_form(request))
+
+    def work() -> dict[str, Any]:
+        with ctx.engine.begin() as conn:
+            return review.reveal(conn, item_id, actor_of(session.operator))
+
+    item = await run_in_threadpool(work)
+    return _page(session, "完整号码", review_view.revealed(item), "review:conflicts")
+
+
 # --- bundles ---------------------------------------------------------------------------------
 
 @router.get("/bundles")

@@ -131,7 +131,28 @@ def _conflict(view: QueueView, c: Mapping[str, Any]) -> list[object]:
             fmt("{}<br><span class=\"muted\">{}</span>",
                 show_value(value_text(name, c.get("loser_value"))),
                 view.names.device(c.get("loser_device"))),
-            _when(c.get("created_at")), _status(view, c)]
+            _when(c.get("created_at")), join((_status(view, c), _reveal_form(view, c)))]
+
+
+def _reveal_form(view: QueueView, c: Mapping[str, Any]) -> Html:
+    """For a masked ID number: a button that shows it in full (recorded in the audit log)."""
+    if not c.get("masked"):
+        return Html("")
+    return fmt('<form class="reveal" method="post" action="{}/review/conflicts/{}/reveal">{}'
+               '<button type="submit">显示完整号码（记入审计日志）</button></form>',
+               UI, c.get("id"), csrf_field(view.csrf))
+
+
+def revealed(item: Mapping[str, Any]) -> Html:
+    """The page body with the full values of one ID-number conflict."""
+    name = str(item.get("field"))
+    return fmt('<h1>字段冲突第 {} 项：完整号码</h1>'
+               '<p class="hint">本次查看已以您的账号记入审计日志。请勿抄录或外传。</p>'
+               '<table><tr><th>字段</th><td>{}</td></tr><tr><th>现值</th><td><code>{}</code>'
+               '</td></tr><tr><th>另一值</th><td><code>{}</code></td></tr></table>'
+               '<p><a href="{}/review/conflicts?all=1">返回字段冲突</a></p>',
+               item.get("id"), field_label(name), show_value(item.get("winner_value")),
+               show_value(item.get("loser_value")), UI)
 
 
 def _quarantined(view: QueueView, q: Mapping[str, Any]) -> list[object]:
