@@ -8,6 +8,7 @@ is refused.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -97,7 +98,9 @@ def _apply(conn: Connection, ctx: ServerContext, opened: OpenedBundle, township_
 
 def write_receipt(outcome: ImportOutcome, folder: Path) -> Path:
     """Write the receipt file next to the others; return its path."""
-    folder.mkdir(parents=True, exist_ok=True)
+    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
     path = folder / f"receipt-{outcome.receipt.bundle_id}.json"
-    path.write_bytes(outcome.receipt_bytes)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(outcome.receipt_bytes)
     return path

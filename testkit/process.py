@@ -16,9 +16,11 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from sqlalchemy import create_engine, text
+from sqlalchemy import Engine, text
 
 from assessment.sync.client import tls_context
+from server.db.cipher import database_key
+from server.db.engine import make_engine
 from testkit.pgtemp import free_port
 
 ROOT = Path(__file__).resolve().parents[1]  # the folder holding the ``server`` package
@@ -96,9 +98,15 @@ class ServerProcess:
         """The URL of the server's database (the SQLite file unless a URL was given)."""
         return self.db_url or f"sqlite:///{(self.data_dir / 'county.sqlite3').as_posix()}"
 
+    def engine(self) -> Engine:
+        """An engine on the server's database (the pilot's SQLite file is encrypted: keyed
+        like the server keys it); the caller disposes of it."""
+        key = None if self.db_url else database_key(self.data_dir)
+        return make_engine(self.database_url(), key)
+
     def query(self, sql: str, **params: Any) -> list[tuple[Any, ...]]:
         """Rows of one SQL query on the server's database (read only, engine disposed)."""
-        engine = create_engine(self.database_url())
+        engine = self.engine()
         try:
             with engine.connect() as conn:
                 return [tuple(row) for row in conn.execute(text(sql), params)]

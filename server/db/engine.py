@@ -12,9 +12,12 @@ import sqlite3
 from pathlib import Path
 from typing import Any
 
+import sqlcipher3.dbapi2 as sqlcipher
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Connection, Engine, create_engine, event, text
+
+from server.db.cipher import key_pragma
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 
@@ -24,16 +27,21 @@ def is_sqlite(engine: Engine | Connection) -> bool:
     return engine.dialect.name == "sqlite"
 
 
-def make_engine(url: str) -> Engine:
-    """An engine configured for the server's access pattern."""
+def make_engine(url: str, key: bytes | None = None) -> Engine:
+    """An engine configured for the server's access pattern; a SQLite database with ``key``
+    is opened through SQLCipher (:mod:`server.db.cipher`)."""
     if url.startswith("sqlite"):
+        extra: dict[str, Any] = {"module": sqlcipher} if key is not None else {}
         engine = create_engine(url, connect_args={"timeout": 60, "check_same_thread": False},
-                               pool_size=8, max_overflow=8)
+                               pool_size=8, max_overflow=8, **extra)
 
         @event.listens_for(engine, "connect")
         def _on_connect(dbapi_conn: sqlite3.Connection, _record: Any) -> None:
             dbapi_conn.isolation_level = None  # SQLAlchemy's "begin" event issues BEGIN
             cursor = dbapi_conn.cursor()
+            if key is not None:
+                cursor.execute(key_pragma(key))
+                cursor.execute("PRAGMA temp_store=MEMORY")  # no plaintext in temp files
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA synchronous=NORMAL")
             cursor.execute("PRAGMA foreign_keys=ON")

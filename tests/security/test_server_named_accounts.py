@@ -18,7 +18,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import text
 
 from assessment.cli import main
 from server.timeutil import utcnow
@@ -35,7 +35,7 @@ def _browser(server: ServerProcess, origin: str | None = None) -> httpx.Client:
 
 def _set_idle(server: ServerProcess, minutes: int) -> None:
     """Make every session look idle for ``minutes`` (the clock cannot be moved)."""
-    engine = create_engine(server.database_url())
+    engine = server.engine()
     try:
         with engine.begin() as conn:
             conn.execute(text("UPDATE web_sessions SET seen_at = :t"),

@@ -23,7 +23,7 @@ import httpx
 import pandas as pd
 import pytest
 import yaml
-from sqlalchemy import create_engine, insert
+from sqlalchemy import insert
 
 from assessment.cli import main
 from assessment.documents.exports import read_statistics_xlsx
@@ -251,7 +251,7 @@ def test_county_statistics_and_workbook_agree_with_the_laptops(
     # The frames: one row per elder, the current grade of its latest finalized assessment,
     # the township the county holds it in.
     as_of = date.today()
-    engine = create_engine(server.database_url())
+    engine = server.engine()
     try:
         with engine.connect() as conn:
             source = county_statistics_input(conn, as_of)
@@ -367,7 +367,7 @@ def test_published_lists_are_matched_and_a_bad_one_is_left_out(
     assert refused.status_code == 400
     assert "清单文件无效" in refused.json()["detail"]
     # One stored anyway (by a county release that did not check): left out, not fatal.
-    engine = create_engine(server.database_url())
+    engine = server.engine()
     try:
         with engine.begin() as conn:
             conn.execute(insert(list_versions).values(
@@ -384,7 +384,7 @@ def test_published_lists_are_matched_and_a_bad_one_is_left_out(
         assert client.push().applied == 1
     laptop.close()
 
-    engine = create_engine(server.database_url())
+    engine = server.engine()
     try:
         with engine.connect() as conn:
             lists = county_lists(conn)
