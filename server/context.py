@@ -49,8 +49,9 @@ class ServerContext:
             engine.dispose()
             if key is None:
                 raise
-            raise DatabaseKeyError("县级数据库无法用所配置的密钥打开（密钥不对，或数据库文件已损坏）："
-                                   f"{settings.data_dir / 'county.sqlite3'}") from exc
+            raise DatabaseKeyError(
+                "县级数据库无法用所配置的密钥打开（密钥不对，或数据库文件已损坏）："
+                f"{settings.data_dir / 'county.sqlite3'}") from exc
         except Exception:
             engine.dispose()
             raise
