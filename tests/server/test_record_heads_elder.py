@@ -20,7 +20,7 @@ from assessment.wire.enrolment import build_request
 from server import county
 from server.config import Settings
 from server.context import ServerContext
-from server.db.engine import alembic_config, make_engine, upgrade
+from server.db.engine import alembic_config, make_engine
 from server.db.tables import devices, record_heads, townships
 from server.enrolment import enrol
 from server.ingest import ingest
@@ -60,7 +60,7 @@ def test_upgrade_fills_elder_id_of_existing_heads(db_url: str, tmp_path: Path) -
             conn.execute(insert(townships).values(id=1, code="t1", name="一镇",
                                                   created_at=utcnow()))
             conn.execute(insert(record_heads), heads)
-        upgrade(engine)
+        command.upgrade(alembic_config(engine), "0003")
         with engine.connect() as conn:
             assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == \
                 "0003"
