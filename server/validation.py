@@ -13,9 +13,9 @@ read any body whole, before the admin token is checked, with the standard librar
 from __future__ import annotations
 
 from collections.abc import Callable, Coroutine, Mapping, Sequence
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import HTTPException, Request, Response
+from fastapi import HTTPException, Path, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
@@ -24,6 +24,9 @@ from assessment.errors import InputRejected
 from assessment.inputreader import DEFAULT_LIMITS, parse_json
 from server.body import limited_body
 from server.errors import ServerError
+
+ItemId = Annotated[int, Path(ge=1, le=2_147_483_647)]
+"""A numbered item (a review item) in a path: the tables' integer keys are 32 bits."""
 
 JSON_BODY_BYTES = 4 * 1024 * 1024
 """The largest JSON body of an API model (a service-list file travels inside one)."""

@@ -18,7 +18,7 @@ from server.elder_lookup import looks_like_id_number
 from server.list_publishing import publish_checked
 from server.stats import county_summary, parse_day
 from server.transfers import transfer_item
-from server.validation import LimitedRoute
+from server.validation import ItemId, LimitedRoute
 
 router = APIRouter(prefix="/admin", tags=["admin"], route_class=LimitedRoute)
 
@@ -159,7 +159,7 @@ def review_resolve(queue: str, item_id: int, body: ResolveIn, ctx: ContextDep,
 
 
 @router.post("/review/conflicts/{item_id}/reveal")
-def review_reveal(item_id: int, ctx: ContextDep, actor: AdminDep) -> dict[str, Any]:
+def review_reveal(item_id: ItemId, ctx: ContextDep, actor: AdminDep) -> dict[str, Any]:
     """The full values of one ID-number conflict (listings mask them); audited."""
     with ctx.engine.begin() as conn:
         return review.reveal(conn, item_id, actor)

@@ -43,6 +43,7 @@ from server.stats import (
     workbook_bytes,
 )
 from server.transfers import transfer_item
+from server.validation import ItemId
 from server.web import (
     accounts_view,
     bundle_view,
@@ -286,7 +287,7 @@ async def resolve(queue: str, item_id: int, request: Request, ctx: ContextDep,
 
 
 @router.post("/review/conflicts/{item_id}/reveal")
-async def reveal_id_number(item_id: int, request: Request, ctx: ContextDep,
+async def reveal_id_number(item_id: ItemId, request: Request, ctx: ContextDep,
                            session: SessionDep) -> Response:
     """Show one masked ID number in full, recorded in the audit log under the operator."""
     check_csrf(session, await read_form(request))

@@ -18,11 +18,13 @@ import httpx
 import pytest
 import yaml
 from openpyxl import load_workbook
-from sqlalchemy import create_engine, update
+from sqlalchemy import update
 
 from assessment.cli import main
 from assessment.eligibility.registry import bundled_lists_dir
 from assessment.records.demo import DEMO_PASSWORD, DEMO_SUPERVISOR, create_demo_workspace
+from server.db.cipher import database_key
+from server.db.engine import make_engine
 from server.db.tables import enrolment_codes
 from testkit.pgtemp import free_port
 
@@ -89,7 +91,8 @@ def county(tmp_path: Path, capsys: pytest.CaptureFixture[str],
 def test_an_expired_enrolment_code_is_refused_and_enrols_nothing(county: County) -> None:
     request = county.request()
     # Time passes: the code's validity ends (written in the store, as 72 hours later would).
-    engine = create_engine(f"sqlite:///{county.data_dir / 'county.sqlite3'}")
+    engine = make_engine(f"sqlite:///{county.data_dir / 'county.sqlite3'}",
+                         database_key(county.data_dir))  # the county's database is encrypted
     try:
         with engine.begin() as conn:
             conn.execute(update(enrolment_codes).values(

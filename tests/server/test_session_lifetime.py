@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
-from sqlalchemy import create_engine, select, update
+from sqlalchemy import select, update
 
 from server.db.tables import web_sessions
 from server.web.session import IDLE_S, LIFETIME_S, SESSION_COOKIE
@@ -30,7 +30,7 @@ def age(server: ServerProcess, http: httpx.Client, *, idle: timedelta,
     """Make the browser's session look ``idle`` since its last request and ``age`` old."""
     key = hashlib.sha256(http.cookies[SESSION_COOKIE].encode()).hexdigest()
     now = datetime.now(UTC)
-    engine = create_engine(server.database_url())
+    engine = server.engine()
     try:
         with engine.begin() as conn:
             changed = conn.execute(update(web_sessions).where(web_sessions.c.key_hash == key)
@@ -42,7 +42,7 @@ def age(server: ServerProcess, http: httpx.Client, *, idle: timedelta,
 
 def last_seen(server: ServerProcess, http: httpx.Client) -> datetime | None:
     key = hashlib.sha256(http.cookies[SESSION_COOKIE].encode()).hexdigest()
-    engine = create_engine(server.database_url())
+    engine = server.engine()
     try:
         with engine.connect() as conn:
             seen = conn.execute(select(web_sessions.c.seen_at)
