@@ -6,6 +6,11 @@ so a roster of 100,000 elders costs a count query and a few pages. With ``deferr
 roster view), a page that is not cached yet shows "…" and is read a moment later, once the
 scroll bar rests: dragging through 100,000 rows reads only the pages it stops on. Sorting is
 done by the store (``RosterFilter.sort``); columns it cannot sort by keep the current order.
+
+Pages are read by key: the last row of each page read is remembered (a few bytes per page,
+kept when the page itself is dropped), and the next page is read past it, so scrolling down
+costs one short index range per page however deep. A jump to a page whose predecessor was
+never read counts rows past the nearest page start known before it.
 """
 
 from __future__ import annotations
@@ -29,6 +34,7 @@ from PySide6.QtGui import QBrush, QColor
 
 from assessment.records.api import (
     RosterFilter,
+    RosterKey,
     RosterRow,
     RosterSort,
     StoreError,
@@ -86,6 +92,7 @@ class RosterModel(QAbstractTableModel):
         self._filter = RosterFilter()
         self._count = 0
         self._pages: OrderedDict[int, Sequence[RosterRow]] = OrderedDict()
+        self._starts: dict[int, RosterKey] = {}  # page number → the key its first row follows
         self.columns: tuple[RosterColumn, ...] = (
             RosterColumn("姓名", lambda r: r.name, RosterSort.NAME),
             RosterColumn("性别", lambda r: _text(r.sex), None),
@@ -121,6 +128,7 @@ class RosterModel(QAbstractTableModel):
         self.beginResetModel()
         self._filter = flt
         self._pages.clear()
+        self._starts.clear()
         self._wanted.clear()
         self._count = self._workspace.roster_count(flt)
         self.endResetModel()
@@ -147,7 +155,7 @@ class RosterModel(QAbstractTableModel):
         number = row // PAGE_SIZE
         page = self._pages.get(number)
         if page is None:
-            page = self._workspace.roster_page(self._filter, number * PAGE_SIZE, PAGE_SIZE)
+            page = self._read_page(number)
             self._pages[number] = page
             while len(self._pages) > MAX_PAGES:
                 self._pages.popitem(last=False)
@@ -155,6 +163,16 @@ class RosterModel(QAbstractTableModel):
             self._pages.move_to_end(number)
         offset = row - number * PAGE_SIZE
         return page[offset] if offset < len(page) else None
+
+    def _read_page(self, number: int) -> Sequence[RosterRow]:
+        """Page ``number``, read past the nearest known page start at or before it."""
+        known = max((n for n in self._starts if n <= number), default=0)
+        after = self._starts.get(known)
+        page = self._workspace.roster_page(self._filter, (number - known) * PAGE_SIZE,
+                                           PAGE_SIZE, after)
+        if len(page) == PAGE_SIZE and page[-1].key:
+            self._starts[number + 1] = page[-1].key
+        return page
 
     def _cached(self, row: int) -> bool:
         return row // PAGE_SIZE in self._pages

@@ -87,6 +87,11 @@ class RosterFilter:
     descending: bool = False
 
 
+RosterKey = tuple[str | int | None, ...]
+"""A row's place in one roster order: its sort columns' stored values, then its row number.
+Opaque to callers: pass a page's last ``RosterRow.key`` as ``after`` to read the next page."""
+
+
 @dataclass(frozen=True, slots=True)
 class RosterRow:
     """One line of the roster (cheap to fetch by the page)."""
@@ -104,6 +109,7 @@ class RosterRow:
     transferred_to: str | None = None  # the township the county moved the elder to
     status: str = "active"  # or "deregistered" / "merged" (assessment.registry.status)
     left_on: date | None = None  # the day a deregistered or merged elder left the roll
+    key: RosterKey = ()  # the row's place in the order it was read in (keyset paging)
 
 
 @dataclass(frozen=True, slots=True)
@@ -224,7 +230,8 @@ class WorkspaceApi(Protocol):
 
     # Roster and elders
     def roster_count(self, flt: RosterFilter) -> int: ...
-    def roster_page(self, flt: RosterFilter, offset: int, limit: int) -> Sequence[RosterRow]: ...
+    def roster_page(self, flt: RosterFilter, offset: int, limit: int,
+                    after: RosterKey | None = None) -> Sequence[RosterRow]: ...
     def villages(self) -> Sequence[str]: ...
     def get_elder(self, elder_id: str) -> ElderProfile: ...
     def save_elder(self, profile: ElderProfile) -> ElderProfile: ...

@@ -25,6 +25,13 @@ Other sort orders and filters use the key rows (or terms) as a membership test. 
 count that decides the plan is an index-only count of the range. The SQL is built from fixed
 fragments (sort keys, index names); every value is a bound parameter.
 
+Pages are read by key (keyset paging): a page's last row carries its place in the order
+(``RosterRow.key``: the sort columns' stored values and the row number), and the next page is
+the first rows *after* that place, so a deep page costs what the first page costs instead of
+walking and probing every row before it, and an elder added or removed meanwhile neither
+repeats nor hides a row. ``offset`` still counts rows past that place (or from the start), for
+a jump to a page whose predecessor was never read.
+
 Sort orders end in the rowid so that pages never overlap. ``NULL`` (never assessed, no due
 date) sorts first ascending and last descending, as SQLite orders it, so that an index can
 serve the order.
@@ -39,14 +46,14 @@ from typing import Any
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
-from assessment.records.api import RosterFilter, RosterRow, RosterSort
+from assessment.records.api import RosterFilter, RosterKey, RosterRow, RosterSort
 from assessment.records.profiles import age_on, mask_id
 from assessment.records.schema import Village
 from assessment.records.search import SearchText, key_range, parse_search_text
 
 BROAD = 3000  # matches above which the sort index drives the query
 _VILLAGE_ARMS = 60  # matching villages read one by one in name order (a compound SELECT)
-_COLUMNS = ("num, id, name, sex, birth_date, id_number, village, current_grade, "
+_COLUMNS = ("num, name_pinyin, id, name, sex, birth_date, id_number, village, current_grade, "
             "last_assessed, due_on, draft_count, transferred_to, status, left_on")
 # sort → (columns in order, index that serves them, whether "ascending" means DESC)
 _ORDERS: dict[RosterSort, tuple[tuple[str, ...], str, bool]] = {
@@ -186,24 +193,61 @@ def roster_count(session: Session, flt: RosterFilter) -> int:
     return where.scalar(_TERM_ROWS.replace("elder_num", "count(DISTINCT elder_num)", 1))
 
 
-def _name_page(where: _Where, descending: bool) -> str:
+def _after(columns: tuple[str, ...], after: RosterKey, descending: bool,
+           params: dict[str, Any]) -> str:
+    """The rows past ``after`` in the order of ``columns`` (the last one the non-null rowid):
+    a row-value comparison, which SQLite answers as a range of the order's index. Only the
+    leading column may be NULL (never assessed, no due date, no village): NULL sorts first
+    ascending and last descending, as SQLite orders it."""
+    if len(after) != len(columns):
+        raise ValueError(f"roster key {after!r} is not a key of the order {columns}")
+    for i, value in enumerate(after):
+        params[f"after{i}"] = value
+    op = "<" if descending else ">"
+
+    def past(first: int) -> str:
+        cols, marks = columns[first:], [f":after{i}" for i in range(first, len(columns))]
+        if len(cols) == 1:
+            return f"{cols[0]} {op} {marks[0]}"
+        return f"({', '.join(cols)}) {op} ({', '.join(marks)})"
+
+    lead = columns[0]
+    if len(columns) == 2 and lead == "name_pinyin":
+        return past(0)  # NOT NULL
+    if after[0] is None:
+        if descending:
+            return f"({lead} IS NULL AND {past(1)})"
+        return f"({lead} IS NOT NULL OR {past(1)})"
+    if descending:
+        return f"({past(0)} OR {lead} IS NULL)"
+    return past(0)  # a NULL lead compares as NULL: those rows come before
+
+
+def _name_page(where: _Where, descending: bool, after: RosterKey | None) -> str:
     """The statement of a page in name order of a text without filters: the elders of the
     text's matches in name order (the first rows of its key range, or the sort index walked
     and probed for a broad text, or the few matches sorted by ``ix_elders_num_pinyin``), merged
     with the elders of matching villages (from ``ix_elders_village_pinyin``)."""
     direction = "DESC" if descending else "ASC"
     order = f"ORDER BY sort {direction}, num {direction}"
+    past = past_key = ""
+    if after is not None:
+        past = " AND " + _after(("name_pinyin", "num"), after, descending, where.params)
+        # The key row of the elder at ``after`` is the typed prefix's key + its sort key.
+        op = "<" if descending else ">"
+        past_key = f" AND (term, elder_num) {op} (:klo || :after0, :after1)"
     if where.keyed:
         where.params["sort_at"] = len(where.params["klo"]) + 1
         matches = (f"SELECT substr(term, :sort_at) AS sort, elder_num AS num FROM search_terms "
-                   f"WHERE term >= :klo AND term < :khi "
+                   f"WHERE term >= :klo AND term < :khi{past_key} "
                    f"ORDER BY term {direction}, elder_num {direction}")
     elif where.scalar(_TERM_ROWS.replace("elder_num", "count(*)", 1)) > BROAD:
         matches = (f"SELECT name_pinyin AS sort, num FROM elders "
-                   f"INDEXED BY ix_elders_name_pinyin WHERE {_HAS_TERM} {order}")
+                   f"INDEXED BY ix_elders_name_pinyin WHERE {_HAS_TERM}{past} {order}")
     else:
         matches = (f"SELECT name_pinyin AS sort, num FROM elders "
-                   f"INDEXED BY ix_elders_num_pinyin WHERE num IN ({_TERM_ROWS}) {order}")
+                   f"INDEXED BY ix_elders_num_pinyin WHERE num IN ({_TERM_ROWS}){past} "
+                   f"{order}")
     if where.village_list:
         village_params = where.village_list.split(", ")
         if len(village_params) <= _VILLAGE_ARMS:
@@ -211,10 +255,10 @@ def _name_page(where: _Where, descending: bool) -> str:
             # of all their elders.
             villages = " UNION ".join(
                 f"SELECT * FROM (SELECT name_pinyin AS sort, num FROM elders "
-                f"WHERE village = {v} {order} LIMIT :upto)" for v in village_params)
+                f"WHERE village = {v}{past} {order} LIMIT :upto)" for v in village_params)
         else:
             villages = (f"SELECT * FROM (SELECT name_pinyin AS sort, num FROM elders "
-                        f"WHERE {where.in_villages} {order} LIMIT :upto)")
+                        f"WHERE {where.in_villages}{past} {order} LIMIT :upto)")
         matches = (f"SELECT sort, num FROM (SELECT * FROM ({matches} LIMIT :upto) "
                    f"UNION {villages}) {order}")
     return (f"SELECT {_COLUMNS} FROM elders WHERE num IN ("
@@ -222,8 +266,11 @@ def _name_page(where: _Where, descending: bool) -> str:
             f"ORDER BY name_pinyin {direction}, num {direction}")
 
 
-def roster_page(session: Session, flt: RosterFilter, offset: int, limit: int) -> list[RosterRow]:
-    """Rows ``offset`` … ``offset + limit - 1`` of the filtered, sorted roster."""
+def roster_page(session: Session, flt: RosterFilter, offset: int, limit: int,
+                after: RosterKey | None = None) -> list[RosterRow]:
+    """Rows ``offset`` … ``offset + limit - 1`` of the filtered, sorted roster, counted from
+    the first row past ``after`` (a ``RosterRow.key`` read in the same order), or from the
+    start when ``after`` is ``None``."""
     as_of = flt.as_of or date.today()
     where = _Where(session, flt, as_of)
     keys, index, flipped = _ORDERS[flt.sort]
@@ -231,8 +278,9 @@ def roster_page(session: Session, flt: RosterFilter, offset: int, limit: int) ->
     direction = "DESC" if descending else "ASC"
     order = ", ".join(f"{key} {direction}" for key in (*keys, "num"))
     offset, limit = max(offset, 0), max(limit, 0)
+    columns = (*keys, "num")
     if where.has_text and not where.filters and flt.sort is RosterSort.NAME:
-        sql = _name_page(where, descending)
+        sql = _name_page(where, descending, after)
     else:
         probe = False
         if not where.has_text:
@@ -244,13 +292,20 @@ def roster_page(session: Session, flt: RosterFilter, offset: int, limit: int) ->
             probe = True  # stops after a page: an index seek per row beats building the set
         else:
             hint = " NOT INDEXED"  # rowid look-ups of the few matches, then a small sort
-        sql = (f"SELECT {_COLUMNS} FROM elders{hint} WHERE {where.sql(probe)} "
+        condition = where.sql(probe)
+        if after is not None:
+            condition += " AND " + _after(columns, after, descending, where.params)
+        sql = (f"SELECT {_COLUMNS} FROM elders{hint} WHERE {condition} "
                f"ORDER BY {order} LIMIT :limit OFFSET :offset")
     params = {**where.params, "limit": limit, "offset": offset, "upto": offset + limit}
     rows = []
     # Positional unpacking: a Row's attribute access costs more than the query's own work.
-    for (_, elder_id, name, sex, birth_date, id_number, village, grade, last_assessed, due_on,
-         drafts, transferred_to, status, left_on) in session.execute(text(sql), params).all():
+    for (num, name_pinyin, elder_id, name, sex, birth_date, id_number, village, grade,
+         last_assessed, due_on, drafts, transferred_to, status, left_on) in (
+            session.execute(text(sql), params).all()):
+        stored = {"name_pinyin": name_pinyin, "village": village, "current_grade": grade,
+                  "due_on": due_on, "birth_date": birth_date}
+        key: RosterKey = (*(stored[column] for column in keys), num)
         birth = date.fromisoformat(birth_date) if birth_date else None
         rows.append(RosterRow(
             elder_id=elder_id, name=name, sex=sex, age=age_on(birth, as_of),
@@ -258,7 +313,7 @@ def roster_page(session: Session, flt: RosterFilter, offset: int, limit: int) ->
             last_assessed=date.fromisoformat(last_assessed) if last_assessed else None,
             due_on=date.fromisoformat(due_on) if due_on else None,
             has_draft=drafts > 0, transferred_to=transferred_to, status=status or "active",
-            left_on=date.fromisoformat(left_on) if left_on else None,
+            left_on=date.fromisoformat(left_on) if left_on else None, key=key,
         ))
     return rows
 

@@ -56,6 +56,7 @@ from assessment.records.api import (
     Listener,
     RecordNotFound,
     RosterFilter,
+    RosterKey,
     RosterRow,
     SignInFailed,
     StoreError,
@@ -351,10 +352,13 @@ class Workspace(WorkspaceSync, WorkspaceRegistry):
         with self._reading() as session:
             return roster.roster_count(session, flt)
 
-    def roster_page(self, flt: RosterFilter, offset: int, limit: int) -> Sequence[RosterRow]:
-        """One page of the filtered, sorted roster (for a lazily fetching table model)."""
+    def roster_page(self, flt: RosterFilter, offset: int, limit: int,
+                    after: RosterKey | None = None) -> Sequence[RosterRow]:
+        """One page of the filtered, sorted roster (for a lazily fetching table model):
+        ``limit`` rows from ``offset`` rows past ``after`` (a row's ``key``; the start when
+        ``None``)."""
         with self._reading() as session:
-            return roster.roster_page(session, flt, offset, limit)
+            return roster.roster_page(session, flt, offset, limit, after)
 
     def villages(self) -> Sequence[str]:
         """The villages in use, in pinyin order."""

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import Any
 
+import pytest
 from PySide6.QtCore import Qt
 from pytestqt.modeltest import ModelTester
 from pytestqt.qtbot import QtBot
 
 from app.common.context import AppContext
 from app.elder.history_model import HistoryModel
+from app.roster import model as roster_model
 from app.roster.model import ELDER_ID_ROLE, PLACEHOLDER, RosterModel
-from assessment.records.api import RosterFilter, RosterSort
+from assessment.records.api import RosterFilter, RosterKey, RosterSort
 from tests.gui.conftest import DEMO_ELDERS
 
 
@@ -60,4 +63,46 @@ def test_deferred_roster_reads_pages_once_the_view_rests(qtbot: QtBot, ctx: AppC
     with qtbot.waitSignal(model.dataChanged, timeout=2000):
         pass
     assert model.index(0, 0).data() != PLACEHOLDER
+    qtmodeltester.check(model)  # type: ignore[no-untyped-call]
+
+
+class _PageLog:
+    """The real workspace, noting how each roster page was asked for (offset, after)."""
+
+    def __init__(self, workspace: Any) -> None:
+        self._workspace = workspace
+        self.calls: list[tuple[int, object]] = []
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._workspace, name)
+
+    def roster_page(self, flt: RosterFilter, offset: int, limit: int,
+                    after: RosterKey | None = None) -> Any:
+        self.calls.append((offset, after))
+        return self._workspace.roster_page(flt, offset, limit, after)
+
+
+def test_roster_model_reads_the_next_page_past_the_last_key(
+        ctx: AppContext, qtmodeltester: ModelTester, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(roster_model, "PAGE_SIZE", 7)
+    log = _PageLog(ctx.workspace)
+    model = RosterModel(log, ctx.form.grade_name)
+    model.sort(2, Qt.SortOrder.DescendingOrder)  # birth dates: a nullable leading column
+    for flt in (model.roster_filter, replace(model.roster_filter, sort=RosterSort.NAME)):
+        model.set_filter(flt)
+        log.calls.clear()
+        shown = [model.index(r, 0).data(ELDER_ID_ROLE) for r in range(model.rowCount())]
+        expected = [r.elder_id for r in ctx.workspace.roster_page(flt, 0, 10_000)]
+        assert shown == expected
+        assert len(log.calls) == -(-len(expected) // 7) > 3
+        assert log.calls[0] == (0, None)
+        assert all(offset == 0 and after is not None for offset, after in log.calls[1:])
+    # A jump far ahead counts rows past the nearest page start known before it.
+    model.set_filter(model.roster_filter)
+    log.calls.clear()
+    model.index(7 * 2 + 3, 0).data()
+    assert log.calls == [(7 * 2, None)]
+    model.index(7 * 3, 0).data()
+    assert log.calls[-1][0] == 0
+    assert log.calls[-1][1] is not None
     qtmodeltester.check(model)  # type: ignore[no-untyped-call]
