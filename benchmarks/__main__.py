@@ -17,6 +17,7 @@ import traceback
 WORKLOADS: dict[str, tuple[int, int]] = {
     "grading": (100_000, 2_000),
     "store_search": (100_000, 2_000),
+    "roster_paging": (100_000, 2_000),
     "eligibility_batch": (1_000_000, 2_000),
     "gui_startup": (100_000, 300),
     "gui_entry": (100_000, 300),
