@@ -194,11 +194,13 @@ def roster_count(session: Session, flt: RosterFilter) -> int:
 
 
 def _after(columns: tuple[str, ...], after: RosterKey, descending: bool,
-           params: dict[str, Any]) -> str:
-    """The rows past ``after`` in the order of ``columns`` (the last one the non-null rowid):
-    a row-value comparison, which SQLite answers as a range of the order's index. Only the
-    leading column may be NULL (never assessed, no due date, no village): NULL sorts first
-    ascending and last descending, as SQLite orders it."""
+           params: dict[str, Any]) -> tuple[str, ...]:
+    """The rows past ``after`` in the order of ``columns`` (the last one the non-null rowid),
+    as one or two conditions, each a range of the order's index (a row-value comparison),
+    the second one's rows all after the first one's. Only the leading column may be NULL
+    (never assessed, no due date, no village): NULL sorts first ascending and last
+    descending, as SQLite orders it, and a range never holds NULL, so the NULL rows are a
+    second range rather than an ``OR`` that would walk the index from its start."""
     if len(after) != len(columns):
         raise ValueError(f"roster key {after!r} is not a key of the order {columns}")
     for i, value in enumerate(after):
@@ -213,14 +215,14 @@ def _after(columns: tuple[str, ...], after: RosterKey, descending: bool,
 
     lead = columns[0]
     if len(columns) == 2 and lead == "name_pinyin":
-        return past(0)  # NOT NULL
+        return (past(0),)  # NOT NULL
     if after[0] is None:
         if descending:
-            return f"({lead} IS NULL AND {past(1)})"
-        return f"({lead} IS NOT NULL OR {past(1)})"
+            return (f"{lead} IS NULL AND {past(1)}",)
+        return (f"{lead} IS NULL AND {past(1)}", f"{lead} IS NOT NULL")
     if descending:
-        return f"({past(0)} OR {lead} IS NULL)"
-    return past(0)  # a NULL lead compares as NULL: those rows come before
+        return (past(0), f"{lead} IS NULL")
+    return (past(0),)  # a NULL lead compares as NULL: those rows come before
 
 
 def _name_page(where: _Where, descending: bool, after: RosterKey | None) -> str:
@@ -232,7 +234,7 @@ def _name_page(where: _Where, descending: bool, after: RosterKey | None) -> str:
     order = f"ORDER BY sort {direction}, num {direction}"
     past = past_key = ""
     if after is not None:
-        past = " AND " + _after(("name_pinyin", "num"), after, descending, where.params)
+        past = " AND " + _after(("name_pinyin", "num"), after, descending, where.params)[0]
         # The key row of the elder at ``after`` is the typed prefix's key + its sort key.
         op = "<" if descending else ">"
         past_key = f" AND (term, elder_num) {op} (:klo || :after0, :after1)"
@@ -293,10 +295,16 @@ def roster_page(session: Session, flt: RosterFilter, offset: int, limit: int,
         else:
             hint = " NOT INDEXED"  # rowid look-ups of the few matches, then a small sort
         condition = where.sql(probe)
-        if after is not None:
-            condition += " AND " + _after(columns, after, descending, where.params)
-        sql = (f"SELECT {_COLUMNS} FROM elders{hint} WHERE {condition} "
-               f"ORDER BY {order} LIMIT :limit OFFSET :offset")
+        arms = ("",) if after is None else _after(columns, after, descending, where.params)
+        if len(arms) == 1:
+            past = f" AND {arms[0]}" if arms[0] else ""
+            sql = (f"SELECT {_COLUMNS} FROM elders{hint} WHERE {condition}{past} "
+                   f"ORDER BY {order} LIMIT :limit OFFSET :offset")
+        else:  # two ranges, each read in order up to the page's end, merged
+            sql = " UNION ALL ".join(
+                f"SELECT * FROM (SELECT {_COLUMNS} FROM elders{hint} "
+                f"WHERE {condition} AND {arm} ORDER BY {order} LIMIT :upto)" for arm in arms)
+            sql += f" ORDER BY {order} LIMIT :limit OFFSET :offset"
     params = {**where.params, "limit": limit, "offset": offset, "upto": offset + limit}
     rows = []
     # Positional unpacking: a Row's attribute access costs more than the query's own work.
