@@ -14,7 +14,8 @@ from pathlib import Path
 from typing import BinaryIO
 
 from reportlab import rl_config
-from reportlab.pdfbase.pdfmetrics import stringWidth
+from reportlab.pdfbase.pdfdoc import escapePDF
+from reportlab.pdfbase.pdfmetrics import getFont, stringWidth
 from reportlab.pdfgen.canvas import Canvas
 
 from assessment.documents.fonts import FontChoice, find_cjk_font, find_symbol_font
@@ -79,9 +80,13 @@ def vector_operators(op: Line | Rect | CheckBox, page_height: float) -> str:
 class PdfPainter:
     """Draws pages onto a reportlab canvas.
 
-    Text goes through reportlab (font subsetting and encoding); vector ops between two texts
-    are written as one literal operator block wrapped in ``q … Q``, so they neither disturb
-    the canvas's own graphics state nor pay its per-number formatting.
+    Vector ops between two texts are written as one literal operator block wrapped in
+    ``q … Q``, so they neither disturb the canvas's own graphics state nor pay its per-number
+    formatting. With an embedded TrueType font (the usual case), consecutive texts are one
+    literal text object too: reportlab's font subsetting and encoding
+    (``TTFont.splitString``), then one ``Tm`` and ``Tj`` per run, instead of a reportlab text
+    object per run (which formats every number and resets the text state each time).
+    Other fonts go through ``Canvas.drawString``.
     """
 
     def __init__(self, canvas: Canvas, font: FontChoice, symbol_font: str | None) -> None:
@@ -96,6 +101,8 @@ class PdfPainter:
         name = font.name
         self._width: Callable[[str, float], float] = lru_cache(maxsize=2048)(
             lambda text, size: stringWidth(text, name, size))
+        face = getFont(name)
+        self._face = face if getattr(face, "_dynamicFont", False) else None
 
     def _reset(self) -> None:
         self._font_size = self._fill = self._stroke = self._line_width = None
@@ -107,14 +114,22 @@ class PdfPainter:
         self._reset()
         self._height = height = page.height
         pending: list[str] = []
+        texts: list[TextRun] = []
         boxes: list[CheckBox] = []
         for op in page.ops:
             if isinstance(op, TextRun):
                 if pending:
                     c.addLiteral("q " + "\n".join(pending) + " Q")
                     pending.clear()
-                self._text(op)
-            elif isinstance(op, QrCode):
+                if self._face is None:
+                    self._text(op)
+                else:
+                    texts.append(op)
+                continue
+            if texts:
+                c.addLiteral(self._text_object(texts))
+                texts.clear()
+            if isinstance(op, QrCode):
                 pending.append(qr_path_operators(op, height))
             else:
                 pending.append(vector_operators(op, height))
@@ -122,10 +137,52 @@ class PdfPainter:
                     boxes.append(op)
         if pending:
             c.addLiteral("q " + "\n".join(pending) + " Q")
+        if texts:
+            c.addLiteral(self._text_object(texts))
         if boxes and self.symbol_font is not None:
             self._box_symbols(boxes)
         c.showPage()
         self._reset()
+
+    def _text_object(self, runs: list[TextRun]) -> str:
+        """One ``q BT … ET Q`` block drawing ``runs`` in the embedded TrueType font (colours,
+        render modes and sizes set only when they change)."""
+        face, doc = self._face, self.canvas._doc
+        assert face is not None
+        out = ["q BT"]
+        subset_now: int | None = None
+        size_now = fill = stroke = mode_now = width_now = None
+        for op in runs:
+            if op.color != fill:
+                out.append(_rgb(op.color, "rg"))
+                fill = op.color
+            mode = 3 if op.invisible else 0
+            if op.bold and not op.invisible:
+                # Simulated bold (CJK fonts rarely ship a bold face): fill and stroke glyphs.
+                mode = 2
+                if op.color != stroke:
+                    out.append(_rgb(op.color, "RG"))
+                    stroke = op.color
+                width = _num(op.size * 0.035)
+                if width != width_now:
+                    out.append(f"{width} w")
+                    width_now = width
+            if mode != mode_now:
+                out.append(f"{mode} Tr")
+                mode_now = mode
+            x = op.x
+            if op.align == "center":
+                x -= self._width(op.text, op.size) / 2
+            elif op.align == "right":
+                x -= self._width(op.text, op.size)
+            out.append(f"1 0 0 1 {_num(x)} {_num(self._height - op.y)} Tm")
+            for subset, chunk in face.splitString(op.text, doc):
+                if subset != subset_now or op.size != size_now:
+                    out.append(f"{face.getSubsetInternalName(subset, doc)} {_num(op.size)} Tf")
+                    subset_now, size_now = subset, op.size
+                out.append(f"({escapePDF(chunk)}) Tj")
+        out.append("ET Q")
+        return "\n".join(out)
 
     def _box_symbols(self, boxes: list[CheckBox]) -> None:
         """Invisible ☑ / □ over the drawn boxes, so the PDF's text reads like the paper."""
