@@ -95,7 +95,8 @@ def test_a_device_cannot_change_another_townships_elder(
     listed = json.loads(_county_cli(server, capsys, "review", "list", "quarantine",
                                     "--township", jia))
     assert [q["code"] for q in listed] == [CODE, CODE]
-    with httpx.Client(base_url=server.url, timeout=60) as http:
+    with httpx.Client(base_url=server.url, headers={"Origin": server.url},
+                      timeout=60) as http:
         sign_in(http, server)
         page = http.get(f"{UI}/review/quarantine", params={"township": jia}).text
     assert page.count(CODE) == 2
