@@ -54,3 +54,22 @@ def county_codes() -> frozenset[str]:
     keep the code they were given; both lie in the same city)."""
     current = {c for c, row in division_table().items() if row.level in COUNTY_LEVELS}
     return frozenset(current | set(legacy_codes()))
+
+
+def division_name(code: str) -> str | None:
+    """The full Chinese name of a division code (``长治市潞州区``), or ``None`` when unknown.
+
+    A county-level unit is named with its prefecture; a legacy code is named by the unit it
+    became (its first successor), so that old records still read as places, not numbers.
+    """
+    table = division_table()
+    row = table.get(code)
+    if row is None:
+        successors = legacy_codes().get(code)
+        row = table.get(successors[0]) if successors else None
+    if row is None:
+        return None
+    parent = table.get(row.parent)
+    if row.level in COUNTY_LEVELS and parent is not None and parent.level == "prefecture":
+        return parent.name + row.name
+    return row.name

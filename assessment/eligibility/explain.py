@@ -16,6 +16,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 
+from assessment.divisions import division_name
 from assessment.eligibility.rules import Atom, Period, PredicateRef, Setting
 from assessment.eligibility.values import ABSENT, FALSE, TRUE, UNKNOWN, Truth, Value
 from assessment.eligibility.vocabulary import Attribute, Vocabulary
@@ -43,6 +44,8 @@ def display_value(vocabulary: Vocabulary, attr: Attribute, value: Value) -> str:
         return value.isoformat()
     if attr.kind == "enum":
         return attr.value_label(str(value))
+    if attr.kind == "division" and isinstance(value, str):
+        return division_name(value) or f"{value}（不在山西省区划表中）"
     return str(value)
 
 

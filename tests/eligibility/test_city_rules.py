@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from assessment.divisions import division_name
 from tests.eligibility.conftest import Matcher
 
 CHANGZHI, XINZHOU, TAIYUAN = "140402", "140902", "140105"
@@ -154,10 +155,16 @@ def test_city_results_cite_their_seed_document(match: Matcher) -> None:
     changzhi = match(residence_code=CHANGZHI, birth_date=born(85), dwelling="community")
     xinzhou = match(residence_code=XINZHOU, birth_date=born(85), dwelling="community")
     gmfw = changzhi.item("C140400-GMFW")
-    assert gmfw.reasons[0] == f"常住地：{CHANGZHI}（属于长治市） ✓"
+    assert gmfw.reasons[0] == "常住地：长治市潞州区（属于长治市） ✓"  # a name, never a bare code
     assert "002_a3b742768024cbb5.txt" in gmfw.reasons[-1]
     assert gmfw.list.startswith("changzhi@")
     assert "004_4d31d1e89d00c234.txt" in xinzhou.item("C140900-GMFW").reasons[-1]
     assert gmfw.standard == "不低于50元/人/月"
     assert changzhi.list.startswith("shanxi-provisional@")
     assert changzhi.to_json()["lists"][1] == gmfw.list
+
+
+def test_a_residence_outside_the_table_says_so_instead_of_a_bare_code() -> None:
+    assert division_name("140404") == "长治市上党区"
+    assert division_name("140402") == "长治市潞州区"  # legacy code: named by its successor
+    assert division_name("110101") is None
