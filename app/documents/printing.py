@@ -53,6 +53,7 @@ from assessment.documents.layout import (
 )
 from assessment.errors import InputRejected
 from assessment.records.workspace import Workspace
+from assessment.settings import PRINTER_NAME
 from assessment.usecases.certificates import (
     BatchOutcome,
     certificates_job,
@@ -221,7 +222,7 @@ def paint_pages(printer: QPrinter, pages: Sequence[Page], font: FontChoice | Non
 def workspace_printer(workspace: Workspace) -> QPrinter:
     """:func:`a4_printer` on the printer named in the workspace's settings (打印机)."""
     try:
-        name = workspace.get_setting("printer_name")
+        name = workspace.get_setting(PRINTER_NAME.key)
     except Exception:  # a store problem must not stop printing on the default printer
         name = ""
     return a4_printer(name if isinstance(name, str) else "")

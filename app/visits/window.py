@@ -41,6 +41,7 @@ from app.visits.model import PlanModel
 from assessment.eligibility import load_workspace_lists
 from assessment.errors import FormFileError, InputRejected
 from assessment.records.workspace import Workspace
+from assessment.settings import FONT_PATH
 from assessment.usecases.visits import (
     VisitPlanResult,
     export_visit_plan,
@@ -346,7 +347,7 @@ class VisitsWindow(QWidget):
             path = path.with_suffix(suffix)
         try:
             export_visit_plan(self.result, path,
-                              font_path=self.workspace.get_setting("documents.font_path"))
+                              font_path=self.workspace.get_setting(FONT_PATH.key))
         except OSError as exc:
             self.message.setText(f"无法写入 {path}：{exc.strerror}")
             return None

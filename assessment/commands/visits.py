@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from assessment.commands.workspace_args import add_workspace_arguments, open_workspace
+from assessment.settings import FONT_PATH
 
 if TYPE_CHECKING:
     from assessment.records.workspace import Workspace
@@ -127,7 +128,7 @@ def run_due(args: argparse.Namespace, workspace: Workspace) -> int:
                f"待探访 {counts['due']}，逾期 {counts['overdue']}，"
                f"从未探访 {counts['never']}")
     if args.out is not None:
-        export_visit_plan(result, args.out, font_path=workspace.get_setting("documents.font_path"))
+        export_visit_plan(result, args.out, font_path=workspace.get_setting(FONT_PATH.key))
         print(f"已导出：{args.out}（{summary}）")
         return 0
     frame = due_frame([r for r in result.rows if r.status != "done"])
