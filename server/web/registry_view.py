@@ -7,6 +7,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from assessment.registry.kinds import KINDS
+from server.elder_lookup import mask_id_number
 from server.web.html import Html, fmt, join, table
 from server.web.labels import UI
 from server.web.layout import csrf_field
@@ -15,7 +16,7 @@ URL = f"{UI}/registry"
 
 
 def _person(p: Mapping[str, Any]) -> Html:
-    number = p.get("id_number") or "无号码"
+    number = mask_id_number(p["id_number"]) if p.get("id_number") else "无号码"
     return fmt("{}（{}，{}，{}{}）", p.get("name") or "", number, p.get("birth_date") or "",
                p.get("township") or "", p.get("village") or "")
 
@@ -64,7 +65,9 @@ def registry_page(csrf: str, pairs: Sequence[Mapping[str, Any]], max_mb: int) ->
 
 
 def summary_view(summary: Mapping[str, Any]) -> Html:
-    """An import's summary (a dry run or applied)."""
+    """An import's summary (a dry run or applied). ID numbers are masked like everywhere on the
+    pages; the row numbers lead back to the uploaded file, and the full lists come from
+    ``yinling county registry import`` on the county machine."""
     head = "预览（尚未写入）" if summary.get("dry_run") else (
         "已导入" if summary.get("applied") else "未导入：名单中没有可导入的行")
     facts = [("行数", summary["rows"]), ("匹配", summary["matched"]),
@@ -73,16 +76,17 @@ def summary_view(summary: Mapping[str, Any]) -> Html:
              ("导入编号", summary.get("import_id", ""))]
     dl = join(fmt("<dt>{}</dt><dd>{}</dd>", k, v) for k, v in facts)
     newly = table(["身份证号", "姓名", "新符合的服务项目"],
-                  [[e["id_number"], e["name"], "、".join(i["name"] for i in e["items"])]
+                  [[mask_id_number(e["id_number"]), e["name"],
+                    "、".join(i["name"] for i in e["items"])]
                    for e in summary.get("newly_eligible", [])], empty="无。")
-    unknown = table(["行", "身份证号"], [[e["row"], e["id_number"]]
+    unknown = table(["行", "身份证号"], [[e["row"], mask_id_number(e["id_number"])]
                                      for e in summary.get("unknown_ids", [])], empty="无。")
     refused = table(["行", "列", "原因"], [[e["row"], e["field"], e["reason"]]
                                         for e in summary.get("refused", [])], empty="无。")
     names = table(["行", "身份证号", "登记姓名", "名单姓名"],
-                  [[e["row"], e["id_number"], e["registry"], e["roster"]]
+                  [[e["row"], mask_id_number(e["id_number"]), e["registry"], e["roster"]]
                    for e in summary.get("name_mismatches", [])], empty="无。")
-    removed = table(["身份证号", "姓名"], [[e["id_number"], e["name"]]
+    removed = table(["身份证号", "姓名"], [[mask_id_number(e["id_number"]), e["name"]]
                                       for e in summary.get("removed_ids", [])], empty="无。")
     return fmt('<h1>{}</h1><dl class="facts">{}</dl><h2>新符合服务项目</h2>{}'
                '<h2>需寻访登记（服务找人）</h2>{}<h2>取消身份</h2>{}<h2>被拒绝的行</h2>{}'

@@ -86,3 +86,23 @@ def test_duplicate_queue_merge_and_roster_import_through_the_pages(
     bad = browser.post(f"{UI}/registry/import", data=form,
                        files={"roster": ("dibao.txt", b"x")})
     assert bad.status_code == 303
+
+
+def test_registry_views_mask_id_numbers() -> None:
+    """Issue 12 item 9: the registry page and an import summary never show a full number."""
+    from server.web.registry_view import registry_page, summary_view
+
+    full = "140404195001011234"
+    person = {"elder_id": "e1", "name": "张三", "id_number": full, "birth_date": "1950-01-01",
+              "township": "甲镇", "village": "一村"}
+    page = str(registry_page("t", [{"reason_text": "同一身份证号", "first": person,
+                                    "second": {**person, "elder_id": "e2"}}], 8))
+    summary = str(summary_view({
+        "rows": 1, "matched": 0, "updated": 0, "unchanged": 0, "removed": 1,
+        "newly_eligible": [{"id_number": full, "name": "张三", "items": []}],
+        "unknown_ids": [{"row": 2, "id_number": full}],
+        "name_mismatches": [{"row": 3, "id_number": full, "registry": "张三", "roster": "张叁"}],
+        "removed_ids": [{"id_number": full, "name": "张三"}], "refused": []}))
+    for html in (page, summary):
+        assert full not in html
+        assert "140404********1234" in html
