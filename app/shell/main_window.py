@@ -5,6 +5,7 @@ The pages are made on first use so that the window appears quickly on a large ro
 
 from __future__ import annotations
 
+import html
 from dataclasses import dataclass
 
 from PySide6.QtCore import QSize, Qt, QTimer, Signal
@@ -36,6 +37,7 @@ from app.sync.device_dialog import DeviceDetailsDialog, DeviceIdentity
 from app.sync.menu import install_sync
 from app.visits.menu import VisitsMenu
 from assessment.records.api import AssessmentRecord, Changed, RecordNotFound
+from assessment.records.privatefiles import loose_warning
 from assessment.records.workspace import Workspace
 
 NOTICE_OPEN = "#drafts"
@@ -76,10 +78,12 @@ class MainWindow(QMainWindow):
         self.drafts_notice.setTextFormat(Qt.TextFormat.RichText)
         self.drafts_notice.linkActivated.connect(self._notice_link)
         self.drafts_notice.hide()
+        self.files_notice = self._files_notice(ctx)
         central = QWidget()
         central_layout = QVBoxLayout(central)
         central_layout.setContentsMargins(0, 0, 0, 0)
         central_layout.setSpacing(0)
+        central_layout.addWidget(self.files_notice)
         central_layout.addWidget(self.drafts_notice)
         central_layout.addWidget(self.stack, 1)
         self.setCentralWidget(central)
@@ -265,6 +269,22 @@ class MainWindow(QMainWindow):
         dialog = SettingsDialog(self.ctx, self)
         if dialog.exec():
             self.settings_changed.emit()
+
+    @staticmethod
+    def _files_notice(ctx: AppContext) -> QLabel:
+        """A non-modal banner when sign-in found data files that other users of this computer
+        could read (issue 12, item 6); hidden otherwise. 知道了 hides it for this session."""
+        notice = QLabel()
+        notice.setObjectName("filesNotice")
+        notice.setWordWrap(True)
+        notice.setTextFormat(Qt.TextFormat.RichText)
+        loose = ctx.workspace.loose_paths if isinstance(ctx.workspace, Workspace) else []
+        if loose:
+            notice.setText(f"{html.escape(loose_warning(loose))}"
+                           f"　<a href=\"{NOTICE_CLOSE}\">知道了</a>")
+        notice.linkActivated.connect(lambda _link: notice.hide())
+        notice.setVisible(bool(loose))
+        return notice
 
     def offer_drafts(self) -> None:
         """If drafts are open (e.g. after a crash), say so in a notice with a link to them."""

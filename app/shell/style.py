@@ -40,6 +40,8 @@ QGroupBox::title { subcontrol-origin: margin; left: 10px; padding: 0 4px; color:
 #banner[kind="superseded"] { background: #eaeef2; border-color: #afb8c1; }
 #draftsNotice { background: #eef6ff; border-bottom: 1px solid #b6d4fe; padding: 6px 10px;
                 color: #0b4f8a; }
+#filesNotice { background: #fff4e5; border-bottom: 1px solid #e0b070; padding: 6px 10px;
+               color: #7a3e00; }
 #emptyHint { color: #57606a; padding: 8px; }
 #formNav { background: white; border: 1px solid #d0d7de; font-size: 13px; }
 #formNav::item { padding: 6px 4px; }
