@@ -212,3 +212,34 @@ def duplicate_queue(conn: Connection) -> list[dict[str, Any]]:
             number if isinstance(number, str) else None, birth,
             names.get(int(township_id)), payload.get("village")))
     return [p.to_json() for p in duplicates.find_pairs(people, across_townships=True)]
+
+
+def off_roll(conn: Connection) -> list[dict[str, Any]]:
+    """The elders the county holds as deregistered or merged, for the registry page's restore
+    and unmerge buttons: record id, name, ID number, birth date, township, village, status
+    code, its label and (merged) the record it went into."""
+    from server.db.tables import townships
+
+    names = {int(i): str(n) for i, n in conn.execute(select(townships.c.id, townships.c.name))}
+    h = record_heads.c
+    statuses = {str(r.record_id): parse_payload(str(r.record_id), json.loads(r.payload))
+                for r in conn.execute(select(h.record_id, h.payload).where(
+                    h.record_type == RECORD_TYPE, h.status != ACTIVE))}
+    if not statuses:
+        return []
+    rows: list[dict[str, Any]] = []
+    for record_id, township_id, text in conn.execute(select(
+            h.record_id, h.township_id, h.payload).where(
+            h.record_type == "elder", h.record_id.in_(list(statuses)))):
+        payload, status = json.loads(text), statuses[str(record_id)]
+        if status.active:
+            continue
+        number = payload.get("id_number")
+        rows.append({"elder_id": str(record_id), "name": str(payload.get("name") or ""),
+                     "id_number": number if isinstance(number, str) else None,
+                     "birth_date": payload.get("birth_date"),
+                     "township": names.get(int(township_id)),
+                     "village": payload.get("village"), "status": status.status,
+                     "label": status.label(), "merged_into": status.merged_into})
+    rows.sort(key=lambda r: (str(r["township"] or ""), r["name"], r["elder_id"]))
+    return rows

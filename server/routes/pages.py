@@ -24,7 +24,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
 from assessment.documents.statistics import default_period
-from assessment.errors import InputRejected
+from assessment.errors import InputRejected, Problem
 from assessment.inputreader import DEFAULT_LIMITS, parse_json
 from assessment.wire.bundle import BundleRejected
 from server import county, review
@@ -744,12 +744,74 @@ async def list_publish(request: Request, ctx: ContextDep,
 def registry_page(ctx: ContextDep, session: SessionDep) -> Response:
     """The potential-duplicate queue and the roster import form."""
     from assessment.registry.rosters import MAX_BYTES
-    from server.registry import duplicate_queue
+    from server.registry import duplicate_queue, off_roll
 
     with ctx.engine.connect() as conn:
         pairs = duplicate_queue(conn)
+        off = off_roll(conn)
     return _page(session, "名册", registry_view.registry_page(
-        session.csrf, pairs, MAX_BYTES // (1024 * 1024)), "registry")
+        session.csrf, pairs, MAX_BYTES // (1024 * 1024), off), "registry")
+
+
+async def _registry_decision(request: Request, ctx: ContextDep, session: Session, verb: str
+                             ) -> Response:
+    """Deregister, restore or unmerge through the same functions as ``yinling county registry
+    deregister|restore|unmerge``, recorded under the operator's name."""
+    from server import registry
+    from server.county_device import CountyAuthor
+    from server.elder_lookup import resolve_elder
+
+    fields = await read_form(request)
+    check_csrf(session, fields)
+    actor = actor_of(session.operator)
+    failed = {"deregister": "未注销", "restore": "未恢复", "unmerge": "未撤销合并"}[verb]
+
+    def work() -> dict[str, Any]:
+        with ctx.engine.begin() as conn:
+            author = CountyAuthor.of(ctx)
+            elder = resolve_elder(conn, fields.get("elder_id", "").strip())
+            if verb == "restore":
+                return registry.restore_elder(conn, author, elder, fields.get("why", ""), actor)
+            if verb == "unmerge":
+                return registry.unmerge_elder(conn, author, elder, fields.get("why", ""), actor)
+            try:
+                on = date.fromisoformat(fields.get("on", ""))
+            except ValueError:
+                raise InputRejected([Problem("on", "value", "注销日期应为 YYYY-MM-DD")]) from None
+            return registry.deregister_elder(conn, author, elder, fields.get("reason", ""), on,
+                                             fields.get("note", ""), actor)
+
+    try:
+        done = await run_in_threadpool(work)
+    except InputRejected as exc:
+        session.flash("error", f"{failed}：" + "；".join(p.message for p in exc.problems))
+        return redirect(registry_view.URL)
+    log.info("县级页面：名册%s", verb)
+    moved = done.get("assessments", 0)
+    session.flash("ok", {"deregister": "已注销。", "restore": "已恢复在册。",
+                         "unmerge": f"已撤销合并，{moved} 份评估记录改挂回原档案。"}[verb])
+    return redirect(registry_view.URL)
+
+
+@router.post("/registry/deregister")
+async def registry_deregister(request: Request, ctx: ContextDep,
+                              session: AdminSessionDep) -> Response:
+    """Deregister an elder exactly like ``yinling county registry deregister``."""
+    return await _registry_decision(request, ctx, session, "deregister")
+
+
+@router.post("/registry/restore")
+async def registry_restore(request: Request, ctx: ContextDep,
+                           session: AdminSessionDep) -> Response:
+    """Put a deregistered elder back on the roll like ``yinling county registry restore``."""
+    return await _registry_decision(request, ctx, session, "restore")
+
+
+@router.post("/registry/unmerge")
+async def registry_unmerge(request: Request, ctx: ContextDep,
+                           session: AdminSessionDep) -> Response:
+    """Undo a merge exactly like ``yinling county registry unmerge``."""
+    return await _registry_decision(request, ctx, session, "unmerge")
 
 
 @router.post("/registry/merge")

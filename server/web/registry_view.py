@@ -7,6 +7,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from assessment.registry.kinds import KINDS
+from assessment.registry.status import MERGED, REASONS
 from server.elder_lookup import mask_id_number
 from server.web.html import Html, fmt, join, table
 from server.web.labels import UI
@@ -49,19 +50,54 @@ def _import_form(csrf: str, max_mb: int) -> Html:
                URL, csrf_field(csrf), options, max_mb)
 
 
-def registry_page(csrf: str, pairs: Sequence[Mapping[str, Any]], max_mb: int) -> Html:
-    """The queue and the import form."""
+def _deregister_form(csrf: str) -> Html:
+    options = join(fmt('<option value="{}">{}</option>', code, label)
+                   for code, label in REASONS.items())
+    return fmt('<form method="post" action="{}/deregister">{}'
+               '<p><label>老人 <input name="elder_id" maxlength="64" required '
+               'placeholder="档案编号或 18 位身份证号"></label></p>'
+               '<p><label>原因 <select name="reason">{}</select></label> '
+               '<label>注销日期 <input type="date" name="on" required></label></p>'
+               '<p><label>说明 <input name="note" maxlength="500"></label></p>'
+               '<p><button type="submit">注销</button></p></form>',
+               URL, csrf_field(csrf), options)
+
+
+def _back_form(csrf: str, row: Mapping[str, Any]) -> Html:
+    """Restore (a deregistered elder) or unmerge (a merged record), with the reason asked."""
+    verb, button = ("unmerge", "撤销合并") if row["status"] == MERGED else ("restore", "恢复在册")
+    return fmt('<form method="post" action="{}/{}" class="inline">{}'
+               '<input type="hidden" name="elder_id" value="{}">'
+               '<input name="why" maxlength="500" required placeholder="理由">'
+               '<button type="submit">{}</button></form>',
+               URL, verb, csrf_field(csrf), row["elder_id"], button)
+
+
+def off_roll_section(csrf: str, rows: Sequence[Mapping[str, Any]]) -> Html:
+    """Deregistration, and the elders off the roll with their restore or unmerge buttons."""
+    table_rows = [[_person(r), r["label"] + (f"（并入 {r['merged_into']}）"
+                                             if r.get("merged_into") else ""),
+                   _back_form(csrf, r)] for r in rows]
+    return fmt('<h2>注销</h2><p class="hint">注销后该老人不再出现在到期名单、服务名单和当前统计中，'
+               '各笔记本不再接受其评估；记录不会删除，可恢复。</p>{}'
+               '<h2>已注销与已合并的档案</h2>{}', _deregister_form(csrf),
+               table(["档案", "状态", "处理"], table_rows, empty="没有已注销或已合并的档案。"))
+
+
+def registry_page(csrf: str, pairs: Sequence[Mapping[str, Any]], max_mb: int,
+                  off: Sequence[Mapping[str, Any]] = ()) -> Html:
+    """The queue, deregistration with the restore and unmerge buttons, the import form."""
     rows = [[p["reason_text"], _person(p["first"]), _person(p["second"]),
              join((_merge_form(csrf, p["first"], p["second"]),
                    _merge_form(csrf, p["second"], p["first"])))] for p in pairs]
     return fmt('<h1>名册</h1><h2>疑似重复登记（全县）</h2>'
                '<p class="hint">同一身份证号，或姓名读音与出生日期相同的两份在册档案。'
                '合并保留两份档案的全部评估记录（改挂到保留的档案），被并入的档案标记为“已合并”，'
-               '可用 <code>yinling county registry unmerge</code> 撤销；'
+               '可在下方“已注销与已合并的档案”中撤销；'
                '各乡镇笔记本下次同步时随之更新。</p>'
-               '{}<h2>导入部门名单</h2>{}',
+               '{}{}<h2>导入部门名单</h2>{}',
                table(["原因", "档案一", "档案二", "处理"], rows, empty="没有发现疑似重复登记。"),
-               _import_form(csrf, max_mb))
+               off_roll_section(csrf, off), _import_form(csrf, max_mb))
 
 
 def summary_view(summary: Mapping[str, Any]) -> Html:

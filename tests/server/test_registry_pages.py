@@ -57,7 +57,9 @@ def test_duplicate_queue_merge_and_roster_import_through_the_pages(
         "SELECT payload FROM record_heads WHERE record_type = 'elder_status' "
         "AND record_id = :r", r=second_id))
     assert (status["status"], status["merged_into"]) == ("merged", first_id)
-    assert second_id not in browser.get(f"{UI}/registry").text
+    queue, off_roll = browser.get(f"{UI}/registry").text.split("<h2>注销</h2>")
+    assert second_id not in queue
+    assert second_id in off_roll  # with its unmerge button
     again = browser.post(f"{UI}/registry/merge",
                          data={"csrf": csrf, "keep": first_id, "other": second_id})
     assert again.status_code == 303
@@ -86,6 +88,87 @@ def test_duplicate_queue_merge_and_roster_import_through_the_pages(
     bad = browser.post(f"{UI}/registry/import", data=form,
                        files={"roster": ("dibao.txt", b"x")})
     assert bad.status_code == 303
+
+
+def _status(server: ServerProcess, elder_id: str) -> dict[str, object]:
+    text = server.scalar("SELECT payload FROM record_heads WHERE record_type = 'elder_status' "
+                         "AND record_id = :r", r=elder_id)
+    assert text is not None
+    payload: dict[str, object] = json.loads(text)
+    return payload
+
+
+def _audited(server: ServerProcess, action: str) -> list[str]:
+    return [str(r[0]) for r in server.query(
+        "SELECT actor FROM audit WHERE action = :a ORDER BY id", a=action)]
+
+
+def test_deregister_restore_and_unmerge_through_the_page(
+        shared_server: ServerProcess, browser: httpx.Client, tmp_path: Path) -> None:
+    """The page's deregister, restore and unmerge forms do what the CLI verbs do, only for a
+    管理员 with the session's CSRF token and from the server's own origin, audited under the
+    operator's name; the lists show ID numbers masked."""
+    server = shared_server
+    rng = random.Random(78)
+    person, twin = elder_payload(rng), elder_payload(rng)
+    elder_id, keep_id, other_id = new_id(), new_id(), new_id()
+    _, (one,) = township_with_laptops(server, tmp_path / "a", count=1)
+    one.outbox.record("elder", elder_id, {**person, "id": elder_id})
+    one.outbox.record("elder", keep_id, {**twin, "id": keep_id})
+    one.outbox.record("elder", other_id, {**twin, "id": other_id, "id_number": None})
+    with one.client() as client:
+        client.push()
+    csrf = sign_in(browser, server)
+    form = {"csrf": csrf, "elder_id": person["id_number"], "reason": "death",
+            "on": date.today().isoformat(), "note": "家属告知"}
+    # A reviewer, a stale token and a foreign origin are all refused with nothing written.
+    with httpx.Client(base_url=server.url, headers={"Origin": server.url},
+                      timeout=120) as reviewer:
+        token = sign_in(reviewer, server, "county-reviewer", "reviewer")
+        assert reviewer.post(f"{UI}/registry/deregister",
+                             data={**form, "csrf": token}).status_code == 403
+    assert browser.post(f"{UI}/registry/deregister",
+                        data={**form, "csrf": "x" * 43}).status_code == 403
+    assert browser.post(f"{UI}/registry/deregister", data=form,
+                        headers={"Origin": "http://evil.example"}).status_code == 403
+    assert server.scalar("SELECT count(*) FROM record_heads WHERE record_type = "
+                         "'elder_status' AND record_id = :r", r=elder_id) == 0
+    # A bad date is refused with a message naming it.
+    bad = browser.post(f"{UI}/registry/deregister", data={**form, "on": "昨天"})
+    assert bad.status_code == 303
+    assert "注销日期" in browser.get(f"{UI}/registry").text
+
+    done = browser.post(f"{UI}/registry/deregister", data=form)
+    assert done.status_code == 303
+    held = _status(server, elder_id)
+    assert (held["status"], held["reason"], held["by"]) == (
+        "deregistered", "death", "web:county-admin")
+    page = browser.get(f"{UI}/registry").text
+    assert "已注销（死亡）" in page
+    assert person["id_number"] not in page
+    assert person["id_number"][:6] + "********" + person["id_number"][-4:] in page
+    assert _audited(server, "elder.deregister")[-1] == "web:county-admin"
+    again = browser.post(f"{UI}/registry/deregister", data=form)
+    assert again.status_code == 303
+    assert "未注销" in browser.get(f"{UI}/registry").text
+
+    restored = browser.post(f"{UI}/registry/restore",
+                            data={"csrf": csrf, "elder_id": elder_id, "why": "误报死亡"})
+    assert restored.status_code == 303
+    assert _status(server, elder_id)["status"] == "active"
+    assert _audited(server, "elder.restore")[-1] == "web:county-admin"
+
+    merged = browser.post(f"{UI}/registry/merge",
+                          data={"csrf": csrf, "keep": keep_id, "other": other_id})
+    assert merged.status_code == 303
+    assert _status(server, other_id)["merged_into"] == keep_id
+    assert "撤销合并" in browser.get(f"{UI}/registry").text
+    undone = browser.post(f"{UI}/registry/unmerge",
+                          data={"csrf": csrf, "elder_id": other_id, "why": "并非同一人"})
+    assert undone.status_code == 303
+    assert _status(server, other_id)["status"] == "active"
+    assert _audited(server, "elder.unmerge")[-1] == "web:county-admin"
+    assert "已撤销合并" in browser.get(f"{UI}/registry").text
 
 
 def test_registry_views_mask_id_numbers() -> None:
