@@ -5,7 +5,9 @@ its problems are shown beside the fields. The history shows every assessment wit
 and a small chart of grades over time; 新建评估 asks for the A.1.3 reason, 继续草稿 resumes
 the open draft, 查看 opens the selected assessment read-only, 更正 starts a superseding draft.
 An elder the county moved to another township shows "已迁出至 …" and gets no new assessment
-or correction here (the store refuses; the page says why).
+or correction here (the store refuses; the page says why). The 探访关爱 tab lists the elder's
+visits; a visit that found a change raises "建议即时评估（状况发生变化）" above the tabs with a
+button that starts the assessment (A.1.3 即时评估).
 """
 
 from __future__ import annotations
@@ -44,6 +46,7 @@ from app.elder.attributes_editor import AttributesEditor
 from app.elder.grade_chart import GradeChart
 from app.elder.history_model import HistoryModel
 from app.elder.status_panel import StatusPanel
+from app.elder.visits_panel import PROPOSAL_HEADING, ElderVisitsModel, risk_names
 from app.entry.correction_dialog import ask_correction_reason
 from app.lists.install import load_app_lists
 from app.lists.panel import EligibilityPanel
@@ -52,7 +55,10 @@ from assessment.errors import FormFileError, InputRejected, Problem
 from assessment.records.api import AssessmentRecord, AssessmentStatus, ElderProfile
 from assessment.records.lifecycle import check_not_transferred, due_date, parse_date
 from assessment.records.profiles import age_on, mask_id
+from assessment.visits.record import CHANGE_REASON
 
+# The A.1.3 option a change found on a visit (状况发生变化) starts the assessment with.
+CHANGE_ASSESSMENT_REASON = "即时评估"
 PERSON_SECTIONS = ("A.2", "A.3", "A.4", "A.5")
 # Appendix A keys that the profile keeps in its own typed fields rather than in ``info``.
 PROFILE_FIELDS = {"A.2.1": "name", "A.2.2": "sex", "A.2.3": "birth_date", "A.2.8": "id_number"}
@@ -117,12 +123,15 @@ class ElderPage(QWidget):
         self.tabs.addTab(self._history_tab(), "评估记录")
         self.tabs.addTab(self._info_tab(), "基本信息（A.2–A.5）")
         self.tabs.addTab(self._attributes_tab(), "服务清单")
+        self.tabs.addTab(self._visits_tab(), "探访关爱")
+        self.proposal = self._proposal_bar()
         self.status_panel = StatusPanel(ctx.workspace, self)
         self.status_panel.changed.connect(self._on_status_changed)
         layout = QVBoxLayout(self)
         layout.addLayout(top)
         layout.addWidget(self.summary)
         layout.addWidget(self.status_panel)
+        layout.addWidget(self.proposal)
         layout.addWidget(self.tabs, 1)
 
     # ---- building -----------------------------------------------------------------------
@@ -148,7 +157,7 @@ class ElderPage(QWidget):
         self.view_button = QPushButton("查看")
         self.correct_button = QPushButton("更正")
         self.correct_button.setToolTip("新建一份评估取代所选的已完成评估")
-        self.new_button.clicked.connect(self.new_assessment)
+        self.new_button.clicked.connect(lambda: self.new_assessment())
         self.resume_button.clicked.connect(self.resume_draft)
         self.view_button.clicked.connect(self.view_selected)
         self.correct_button.clicked.connect(self.correct_selected)
@@ -170,6 +179,66 @@ class ElderPage(QWidget):
         layout.addWidget(self.history_view, 1)
         layout.addWidget(chart_box)
         return tab
+
+    def _visits_tab(self) -> QWidget:
+        """探访关爱: the elder's visits, newest first."""
+        self.visits = ElderVisitsModel(self)
+        self.visits_view = QTableView()
+        self.visits_view.setObjectName("elderVisits")
+        self.visits_view.setModel(self.visits)
+        self.visits_view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.visits_view.verticalHeader().setVisible(False)
+        self.visits_view.horizontalHeader().setSectionResizeMode(
+            QHeaderView.ResizeMode.ResizeToContents)
+        self.visits_view.horizontalHeader().setStretchLastSection(True)
+        self.visits_empty = QLabel("尚无探访记录（在“探访关爱”窗口中记录探访）。")
+        tab = QWidget()
+        layout = QVBoxLayout(tab)
+        layout.addWidget(self.visits_empty)
+        layout.addWidget(self.visits_view, 1)
+        self.visits_tab = tab
+        return tab
+
+    def _proposal_bar(self) -> QFrame:
+        """The banner a visit that found a change raises: 建议即时评估 with a start button."""
+        bar = QFrame()
+        bar.setObjectName("warningBox")
+        self.proposal_text = QLabel()
+        self.proposal_text.setWordWrap(True)
+        self.proposal_button = QPushButton("开始即时评估")
+        self.proposal_button.setObjectName("startChangeAssessment")
+        self.proposal_button.clicked.connect(self.start_change_assessment)
+        row = QHBoxLayout(bar)
+        row.addWidget(self.proposal_text, 1)
+        row.addWidget(self.proposal_button)
+        bar.hide()
+        return bar
+
+    def reload_visits(self) -> None:
+        """Re-read the elder's visits, open referrals and the re-assessment proposal."""
+        if self.profile is None:
+            return
+        book = self.ctx.workspace.visits
+        elder_id = self.profile.elder_id
+        visits = book.visits_for(elder_id)
+        self.visits.set_visits(visits, book.referrals(status="open", elder_id=elder_id),
+                               risk_names(self.ctx.workspace, date.today()))
+        self.visits_empty.setVisible(not visits)
+        self.tabs.setTabText(self.tabs.indexOf(self.visits_tab),
+                             f"探访关爱（{len(visits)}）")
+        proposal = book.reassessment_proposals().get(elder_id)
+        moved = self.profile.transferred_to is not None or self.profile.status != "active"
+        if proposal is None or moved:
+            self.proposal.hide()
+            return
+        day, _, note = proposal.removeprefix(CHANGE_REASON).strip("（）").partition("：")
+        self.proposal_text.setText(f"{PROPOSAL_HEADING}：{day} 探访发现" + (
+            f"“{note}”" if note else "状况发生变化") + "，请尽快重新评估。")
+        self.proposal_button.setEnabled(self.draft() is None)
+        self.proposal_button.setToolTip(
+            "该老人已有未完成的草稿，请先完成或继续草稿" if self.draft() is not None
+            else f"以评估原因“{CHANGE_ASSESSMENT_REASON}”新建评估")
+        self.proposal.show()
 
     def _info_tab(self) -> QWidget:
         content = QWidget()
@@ -322,6 +391,7 @@ class ElderPage(QWidget):
             self.history_view.selectRow(0)
         self._update_summary()
         self._update_buttons()
+        self.reload_visits()
 
     def refresh_profile(self) -> None:
         """Re-read the profile: a finalized assessment changes ``capability_grade`` at once.
@@ -451,8 +521,18 @@ class ElderPage(QWidget):
             return None
         return dialog.reason()
 
-    def new_assessment(self) -> None:
-        """新建评估 with an A.1.3 reason (resumes the draft instead when one is open)."""
+    def start_change_assessment(self) -> None:
+        """The proposal's button: a new assessment with A.1.3 即时评估 (状况发生变化)."""
+        reasons = self.ctx.form.info_field("A.1.3").option_texts()
+        if CHANGE_ASSESSMENT_REASON not in reasons:
+            self._show_message([Problem("A.1.3", "option",
+                                        f"评估表没有“{CHANGE_ASSESSMENT_REASON}”这一评估原因")])
+            return
+        self.new_assessment(CHANGE_ASSESSMENT_REASON)
+
+    def new_assessment(self, preset: str | None = None) -> None:
+        """新建评估 with an A.1.3 reason (resumes the draft instead when one is open);
+        ``preset`` skips asking for the reason."""
         if self.profile is None:
             return
         draft = self.draft()
@@ -468,7 +548,7 @@ class ElderPage(QWidget):
         reasons = self.ctx.form.info_field("A.1.3").option_texts()
         has_final = any(r.status is not AssessmentStatus.DRAFT for r in self.history.records)
         default = reasons[1] if has_final and len(reasons) > 1 else reasons[0]
-        reason = self.ask_reason(reasons, default)
+        reason = preset if preset is not None else self.ask_reason(reasons, default)
         if not reason:
             return
         try:
