@@ -56,7 +56,8 @@ def test_visits_and_the_change_proposal(qtbot: QtBot, ctx: AppContext,
     assert "（2）" in page.tabs.tabText(page.tabs.indexOf(page.visits_tab))
     assert not page.proposal.isHidden()
     assert page.proposal_text.text() == (
-        f"建议即时评估（状况发生变化）：{today.isoformat()} 探访发现“跌倒后行走困难”，请尽快重新评估。")
+        f"建议即时评估（状况发生变化）：{today.isoformat()} "
+        "探访发现“跌倒后行走困难”，请尽快重新评估。")
     page.tabs.setCurrentWidget(page.visits_tab)
     page.window().grab().save("/tmp/elder_visits.png")
     # The reason the button uses is one the form offers (the store refuses any other).
