@@ -218,7 +218,8 @@ def _transfer(conn: Any, ctx: ServerContext, args: argparse.Namespace) -> Any:
 
 
 def _registry(conn: Any, ctx: ServerContext, args: argparse.Namespace) -> Any:
-    """``county registry …``: duplicates, merge, unmerge, deregister, restore."""
+    """``county registry …``: duplicates, dismiss, undismiss, merge, unmerge, deregister,
+    restore, import."""
     from server import registry
 
     author = CountyAuthor.of(ctx)
@@ -233,6 +234,12 @@ def _registry(conn: Any, ctx: ServerContext, args: argparse.Namespace) -> Any:
         return import_county_roster(conn, author, args.file, kind=args.kind,
                                     source=args.source, as_of=as_of, dry_run=args.dry_run,
                                     actor=ACTOR)
+    if args.verb == "dismiss":
+        return registry.dismiss_pair(conn, resolve_elder(conn, args.first),
+                                     resolve_elder(conn, args.second), args.note, ACTOR)
+    if args.verb == "undismiss":
+        return registry.undismiss_pair(conn, resolve_elder(conn, args.first),
+                                       resolve_elder(conn, args.second), args.why, ACTOR)
     if args.verb == "merge":
         return registry.merge_elders(conn, author, resolve_elder(conn, args.keep),
                                      resolve_elder(conn, args.other), args.note, ACTOR)

@@ -12,6 +12,8 @@ feeds and goes through the one ingest path:
 * **unmerge**: the reverse, from the moved list: ``other`` is on the roll again and its
   assessments name it again.
 * **deregister** / **restore**: an ``elder_status`` change, like a laptop's.
+* **dismiss** / **undismiss**: a pair decided "不是同一人" is stored (county-only, nothing for
+  the laptops) and leaves the queue; undismissing puts it back.
 
 Every decision is in the audit log. Refused with nothing written: unknown elders, an elder
 merged into itself or already merged, a restoration of an elder on the roll.
@@ -23,7 +25,7 @@ import json
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, delete, insert, select
 
 from assessment.errors import InputRejected, Problem
 from assessment.registry import duplicates
@@ -39,7 +41,7 @@ from assessment.registry.status import (
 )
 from server import audit
 from server.county_device import CountyAuthor, Draft, emit, lock_feeds, next_hlc
-from server.db.tables import record_heads
+from server.db.tables import duplicate_dismissals, record_heads
 
 SHOWN = ("finalized", "superseded")
 
@@ -211,7 +213,58 @@ def duplicate_queue(conn: Connection) -> list[dict[str, Any]]:
             str(record_id), name, _reading(name) if name else "",
             number if isinstance(number, str) else None, birth,
             names.get(int(township_id)), payload.get("village")))
-    return [p.to_json() for p in duplicates.find_pairs(people, across_townships=True)]
+    dismissed = dismissed_pairs(conn)
+    return [p.to_json() for p in duplicates.find_pairs(people, across_townships=True)
+            if _ordered(p.first.elder_id, p.second.elder_id) not in dismissed]
+
+
+def _ordered(a: str, b: str) -> tuple[str, str]:
+    return (a, b) if a <= b else (b, a)
+
+
+def dismissed_pairs(conn: Connection) -> set[tuple[str, str]]:
+    """The pairs decided "不是同一人" (each as its two record ids, the smaller first)."""
+    d = duplicate_dismissals.c
+    return {(str(a), str(b)) for a, b in conn.execute(select(d.first_id, d.second_id))}
+
+
+def _pair(conn: Connection, first: object, second: object) -> tuple[str, str]:
+    _elder(conn, first, "first")
+    _elder(conn, second, "second")
+    assert isinstance(first, str)
+    assert isinstance(second, str)
+    if first == second:
+        raise InputRejected([Problem("second", "same", "两份档案是同一份")])
+    return _ordered(first, second)
+
+
+def dismiss_pair(conn: Connection, first: object, second: object, note: object,
+                 actor: str) -> dict[str, Any]:
+    """Record that two elder records are not the same person: the pair leaves the queue."""
+    a, b = _pair(conn, first, second)
+    if not isinstance(note, str) or len(note) > 500:
+        raise InputRejected([Problem("note", "value", "说明应为文字，最多 500 个字")])
+    if (a, b) in dismissed_pairs(conn):
+        raise InputRejected([Problem("second", "dismissed", "这两份档案已标记为不是同一人")])
+    conn.execute(insert(duplicate_dismissals).values(
+        first_id=a, second_id=b, note=note.strip(), actor=actor, at=datetime.now(UTC)))
+    detail = {"first": a, "second": b}
+    audit.record(conn, actor, "elder.not_duplicate", detail)
+    return detail
+
+
+def undismiss_pair(conn: Connection, first: object, second: object, why: object,
+                   actor: str) -> dict[str, Any]:
+    """Undo a "不是同一人" decision: the pair is back in the queue when it still matches."""
+    a, b = _pair(conn, first, second)
+    text = check_why(why if isinstance(why, str) else "")
+    d = duplicate_dismissals.c
+    gone = conn.execute(delete(duplicate_dismissals).where(d.first_id == a, d.second_id == b))
+    if gone.rowcount != 1:
+        raise InputRejected([Problem("second", "status", "这两份档案没有标记为不是同一人")])
+    detail = {"first": a, "second": b, "why": text}
+    audit.record(conn, actor, "elder.not_duplicate_undone", detail)
+    return detail
 
 
 def off_roll(conn: Connection) -> list[dict[str, Any]]:

@@ -272,3 +272,12 @@ web_sessions = Table(
     Column("seen_at", DateTime(timezone=True), nullable=False),  # idle timeout from here
     Column("flashes", Text, nullable=False),  # JSON [[kind, text], ...] for the next page
 )
+
+duplicate_dismissals = Table(
+    "duplicate_dismissals", metadata,  # pairs decided "不是同一人": out of the duplicate queue
+    Column("first_id", String(64), primary_key=True),  # the smaller elder record id
+    Column("second_id", String(64), primary_key=True),
+    Column("note", Text, nullable=False),
+    Column("actor", String(100), nullable=False),
+    Column("at", DateTime(timezone=True), nullable=False),
+)

@@ -840,6 +840,30 @@ async def registry_merge(request: Request, ctx: ContextDep,
     return redirect(registry_view.URL)
 
 
+@router.post("/registry/dismiss")
+async def registry_dismiss(request: Request, ctx: ContextDep,
+                           session: AdminSessionDep) -> Response:
+    """Mark a pair "不是同一人" exactly like ``yinling county registry dismiss``."""
+    from server.registry import dismiss_pair
+
+    fields = await read_form(request)
+    check_csrf(session, fields)
+
+    def work() -> dict[str, Any]:
+        with ctx.engine.begin() as conn:
+            return dismiss_pair(conn, fields.get("first", ""), fields.get("second", ""),
+                                fields.get("note", ""), actor_of(session.operator))
+
+    try:
+        await run_in_threadpool(work)
+    except InputRejected as exc:
+        session.flash("error", "未标记：" + "；".join(p.message for p in exc.problems))
+        return redirect(registry_view.URL)
+    log.info("县级页面：疑似重复已标记为不是同一人")
+    session.flash("ok", "已标记为不是同一人，这一对不再出现在疑似重复队列中。")
+    return redirect(registry_view.URL)
+
+
 @router.post("/registry/import")
 async def registry_import(request: Request, ctx: ContextDep,
                           session: AdminSessionDep) -> Response:

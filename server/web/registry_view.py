@@ -30,6 +30,14 @@ def _merge_form(csrf: str, keep: Mapping[str, Any], other: Mapping[str, Any]) ->
                URL, csrf_field(csrf), keep["elder_id"], other["elder_id"], keep["name"])
 
 
+def _dismiss_form(csrf: str, first: Mapping[str, Any], second: Mapping[str, Any]) -> Html:
+    return fmt('<form method="post" action="{}/dismiss" class="inline">{}'
+               '<input type="hidden" name="first" value="{}">'
+               '<input type="hidden" name="second" value="{}">'
+               '<button type="submit">不是同一人</button></form>',
+               URL, csrf_field(csrf), first["elder_id"], second["elder_id"])
+
+
 def _import_form(csrf: str, max_mb: int) -> Html:
     options = join(fmt('<option value="{}">{}：{}</option>', k.code, k.office, k.label)
                    for k in KINDS.values())
@@ -89,11 +97,13 @@ def registry_page(csrf: str, pairs: Sequence[Mapping[str, Any]], max_mb: int,
     """The queue, deregistration with the restore and unmerge buttons, the import form."""
     rows = [[p["reason_text"], _person(p["first"]), _person(p["second"]),
              join((_merge_form(csrf, p["first"], p["second"]),
-                   _merge_form(csrf, p["second"], p["first"])))] for p in pairs]
+                   _merge_form(csrf, p["second"], p["first"]),
+                   _dismiss_form(csrf, p["first"], p["second"])))] for p in pairs]
     return fmt('<h1>名册</h1><h2>疑似重复登记（全县）</h2>'
                '<p class="hint">同一身份证号，或姓名读音与出生日期相同的两份在册档案。'
                '合并保留两份档案的全部评估记录（改挂到保留的档案），被并入的档案标记为“已合并”，'
-               '可在下方“已注销与已合并的档案”中撤销；'
+               '可在下方“已注销与已合并的档案”中撤销。标记为“不是同一人”的一对移出队列，'
+               '可用 <code>yinling county registry undismiss</code> 撤销标记；'
                '各乡镇笔记本下次同步时随之更新。</p>'
                '{}{}<h2>导入部门名单</h2>{}',
                table(["原因", "档案一", "档案二", "处理"], rows, empty="没有发现疑似重复登记。"),

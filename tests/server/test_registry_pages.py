@@ -171,6 +171,52 @@ def test_deregister_restore_and_unmerge_through_the_page(
     assert "已撤销合并" in browser.get(f"{UI}/registry").text
 
 
+def test_not_the_same_person_leaves_the_queue_and_the_cli_undoes_it(
+        shared_server: ServerProcess, browser: httpx.Client, tmp_path: Path,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """"不是同一人" on the page takes the pair out of the queue (stored, audited under the
+    operator); ``yinling county registry undismiss`` puts it back."""
+    from assessment.cli import main
+
+    server = shared_server
+    person = elder_payload(random.Random(79))
+    first_id, second_id = new_id(), new_id()
+    _, (one,) = township_with_laptops(server, tmp_path / "a", count=1)
+    _, (two,) = township_with_laptops(server, tmp_path / "b", count=1)
+    one.outbox.record("elder", first_id, {**person, "id": first_id})
+    two.outbox.record("elder", second_id, {**person, "id": second_id, "id_number": None})
+    for laptop in (one, two):
+        with laptop.client() as client:
+            client.push()
+    csrf = sign_in(browser, server)
+    assert second_id in browser.get(f"{UI}/registry").text
+    form = {"csrf": csrf, "first": second_id, "second": first_id}
+    assert browser.post(f"{UI}/registry/dismiss",
+                        data={**form, "csrf": "x" * 43}).status_code == 403
+    assert second_id in browser.get(f"{UI}/registry").text
+    done = browser.post(f"{UI}/registry/dismiss", data=form)
+    assert done.status_code == 303
+    page = browser.get(f"{UI}/registry").text
+    assert "已标记为不是同一人" in page
+    assert second_id not in page
+    assert server.query("SELECT actor FROM audit WHERE action = 'elder.not_duplicate' "
+                        "AND detail LIKE :d", d=f"%{second_id}%") == [("web:county-admin",)]
+    again = browser.post(f"{UI}/registry/dismiss", data=form)
+    assert again.status_code == 303
+    assert "未标记" in browser.get(f"{UI}/registry").text
+
+    base = ["county", "--data-dir", str(server.data_dir)]
+    base += ["--db", server.db_url] if server.db_url else []
+    capsys.readouterr()
+    code = main([*base, "registry", "undismiss", first_id, second_id, "--why", "核实后确为同一人"])
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    assert json.loads(out)["why"] == "核实后确为同一人"
+    assert second_id in browser.get(f"{UI}/registry").text
+    assert main([*base, "registry", "undismiss", first_id, second_id, "--why", "再次"]) != 0
+    assert "没有标记为不是同一人" in capsys.readouterr().err
+
+
 def test_registry_views_mask_id_numbers() -> None:
     """Issue 12 item 9: the registry page and an import summary never show a full number."""
     from server.web.registry_view import registry_page, summary_view
