@@ -127,6 +127,7 @@ class MainWindow(QMainWindow):
         self.lists_menu = ListsMenu(self, self.menuBar(), ctx.workspace, ctx.data_dir)
         self.lists_menu.lists_changed.connect(self._lists_changed)
         self.visits_menu = VisitsMenu(self, self.menuBar(), ctx.workspace)
+        self.visits_menu.changed.connect(self._on_visits_changed)
         self.help_menu = HelpMenu(self, self.menuBar(), ctx.form, ctx.data_dir)
 
     def _build_toolbar(self) -> None:
@@ -217,6 +218,11 @@ class MainWindow(QMainWindow):
         """Refresh the roster when elders, their status or the settings changed."""
         if changed.touches("elder", "elder_status", "setting"):
             self.roster.refresh()
+
+    def _on_visits_changed(self) -> None:
+        """A visit recorded or a referral closed: the elder page shows them (and a proposal)."""
+        if self._elder_page is not None:
+            self._elder_page.reload_visits()
 
     def _on_finalized(self, _assessment_id: str) -> None:
         if self._elder_page is not None:  # the new grade re-matches the eligibility panel now

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QObject
+from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QMenuBar, QWidget
 
@@ -11,7 +11,10 @@ from assessment.records.workspace import Workspace
 
 
 class VisitsMenu(QObject):
-    """The menu and the window it opens (kept for tests and to stay alive)."""
+    """The menu and the window it opens (kept for tests and to stay alive); ``changed``
+    passes on the window's: a visit recorded or a referral closed."""
+
+    changed = Signal()
 
     def __init__(self, parent: QWidget, bar: QMenuBar, workspace: Workspace) -> None:
         super().__init__(parent)
@@ -28,6 +31,7 @@ class VisitsMenu(QObject):
         """Show the visits window with today's plan."""
         window = VisitsWindow(self.workspace, self._parent)
         self.window = window
+        window.changed.connect(self.changed)
         window.show()
         window.refresh()
         return window

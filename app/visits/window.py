@@ -195,7 +195,10 @@ class ReferralsDialog(QDialog):
 
 
 class VisitsWindow(QWidget):
-    """The plan of a village on a day, and what can be done from it."""
+    """The plan of a village on a day, and what can be done from it; ``changed`` says a visit
+    was recorded or a referral closed (the elder page shows both)."""
+
+    changed = Signal()
 
     def __init__(self, workspace: Workspace, parent: QWidget | None = None) -> None:
         super().__init__(parent, Qt.WindowType.Window)
@@ -325,6 +328,7 @@ class VisitsWindow(QWidget):
         row = self.model.row(rows[0].row())
         dialog = VisitDialog(self.workspace, row.elder_id, row.name, self)
         dialog.saved.connect(lambda _record: self.refresh())
+        dialog.saved.connect(lambda _record: self.changed.emit())
         self.dialog = dialog
         dialog.setModal(True)
         dialog.show()
@@ -358,6 +362,7 @@ class VisitsWindow(QWidget):
         """转介办理."""
         dialog = ReferralsDialog(self.workspace, self)
         dialog.changed.connect(self.refresh)
+        dialog.changed.connect(self.changed)
         self.referrals_dialog = dialog
         dialog.show()
         return dialog

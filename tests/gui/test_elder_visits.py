@@ -80,3 +80,23 @@ def test_a_visit_without_change_proposes_nothing(qtbot: QtBot, ctx: AppContext) 
     page.reload_history()
     assert page.visits.rowCount() == 1
     assert page.proposal.isHidden()
+
+
+def test_the_page_follows_the_visits_window(qtbot: QtBot, ctx: AppContext) -> None:
+    """A visit saved in the 探访关爱 window shows on the open elder page at once."""
+    window, page, elder_id = elder_page(qtbot, ctx)
+    visits = window.visits_menu.open_window()
+    qtbot.waitUntil(lambda: visits.task is not None and not visits.task.running,
+                    timeout=60_000)
+    row = next(r for r in range(visits.model.rowCount())
+               if visits.model.row(r).elder_id == elder_id)
+    visits.view.selectRow(row)
+    dialog = visits.record_selected()
+    assert dialog is not None
+    dialog.form.methods.button(1).setChecked(True)  # 上门
+    dialog.form.checks["生活"][0].setChecked(True)
+    assert page.visits.rowCount() == 0
+    dialog.save()
+    assert dialog.result() == 1, dialog.problem.text()
+    assert page.visits.rowCount() == 1
+    visits.close()
