@@ -158,6 +158,11 @@ def _account(conn: Any, ctx: ServerContext, args: argparse.Namespace) -> Any:
     if args.verb == "add":
         county.add_account(conn, args.username, args.name, args.township, ACTOR, args.role)
         return {"account": args.username}
+    if args.verb == "grant":
+        from server.rolegrants import grant_role
+
+        return grant_role(conn, CountyAuthor.of(ctx), ctx.keys.sign, args.device, args.user,
+                          args.role, ACTOR)
     county.revoke_account(conn, args.username, ACTOR)
     return {"revoked": args.username}
 

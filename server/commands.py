@@ -91,6 +91,14 @@ def register_county(subparsers: argparse._SubParsersAction[argparse.ArgumentPars
     add.add_argument("--role", default="assessor", choices=("assessor", "supervisor"))
     revoke = verbs.add_parser("revoke", help="停用账号（其所有设备随即被拒绝）")
     revoke.add_argument("username")
+    grant = verbs.add_parser(
+        "grant", help="授予笔记本上账户的角色（经同步下发，由县级密钥签名）",
+        description="为已登记笔记本上的某个账户签发角色授权：已登记的笔记本只承认县级签发的"
+        "管理员授权。授权随该乡镇的同步数据下发，笔记本下次同步后生效。")
+    grant.add_argument("--device", required=True, help="笔记本的设备编号（county device list）")
+    grant.add_argument("--user", required=True, help="笔记本上的用户名")
+    grant.add_argument("--role", default="supervisor", choices=("supervisor", "assessor"),
+                       help="supervisor 授予管理员；assessor 收回管理员授权")
 
     operator = actions.add_parser(
         "operator", help="县级网页账号（管理员、审核员）",

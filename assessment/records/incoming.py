@@ -44,12 +44,19 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from assessment.errors import InputRejected
-from assessment.records import lifecycle
+from assessment.records import lifecycle, rolegrants
 from assessment.records.api import AssessmentStatus
 from assessment.records.changelog import utc_now
 from assessment.records.profiles import COLUMN_ATTRIBUTES
 from assessment.records.registry_store import store_status
-from assessment.records.schema import Assessment, ChangeEntry, DeviceState, Elder, ElderDetail
+from assessment.records.schema import (
+    Assessment,
+    ChangeEntry,
+    DeviceState,
+    Elder,
+    ElderDetail,
+    Setting,
+)
 from assessment.records.search import sort_key
 from assessment.records.sync_schema import (
     RemoteAudit,
@@ -196,6 +203,10 @@ def _apply_one(ctx: _Context, change: Change) -> None:
             _note_problem(ctx, change, "payload", problem)
         else:
             _newer_head(ctx, change)
+    elif change.record_type == "assessor" and \
+            _county_action(ctx, change) == rolegrants.GRANT_ACTION:
+        _apply_role_grant(ctx, change)
+        _newer_head(ctx, change)
     else:
         _newer_head(ctx, change)
 
@@ -390,6 +401,18 @@ def _county_action(ctx: _Context, change: Change) -> str | None:
         return None
     found = county_action(change.payload)
     return None if found is None else found[0]
+
+
+def _apply_role_grant(ctx: _Context, change: Change) -> None:
+    """Keep a role grant the county signed for this laptop (others' grants: heads only)."""
+    grant = change.payload.get("grant")
+    if not isinstance(grant, Mapping) or grant.get("device_id") != ctx.state.device_id:
+        return
+    county = ctx.session.get(Setting, rolegrants.COUNTY_SIGN_PUBLIC)
+    if county is None or not isinstance(county.value, str) or \
+            not rolegrants.keep_county_grant(ctx.session, grant, county.value,
+                                             ctx.state.device_id):
+        _note_problem(ctx, change, "invalid_payload", "县级角色授权签名无效，未应用")
 
 
 def _apply_transfer(ctx: _Context, change: Change) -> None:

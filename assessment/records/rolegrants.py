@@ -10,8 +10,14 @@ assessor with that key could write ``supervisor`` into it. A grant is a signatur
 
 Signing keys are the accounts' own (wrapped under their passwords in the keyring), so no other
 account can make a grant. At sign-in an account whose ``supervisor`` role has no valid grant
-works as an assessor, and the audit check (:meth:`Workspace.verify_audit`) reports it. County-
-signed grants delivered through the feed are not implemented yet.
+works as an assessor, and the audit check (:meth:`Workspace.verify_audit`) reports it.
+
+On a laptop enrolled with a county (it holds the county's signing key from its enrolment) only
+the county grants roles: ``yinling county account grant`` signs ``(device id, username, role)``
+with the county key and sends it through the township feed as a county change (record type
+``assessor``, mark action ``role_grant``); the laptop keeps the newest grant per username in
+``local.county_role_grants`` and verifies it with the county key at every sign-in and audit
+check. Grants of the workspace's own supervisors no longer count there.
 """
 
 from __future__ import annotations
@@ -37,8 +43,14 @@ from assessment.wire.crypto import (
 
 ROOT = "local.role_root"
 GRANTS = "local.role_grants"
+COUNTY_GRANTS = "local.county_role_grants"
+COUNTY_SIGN_PUBLIC = "local.sync.county_sign_public"  # assessment.settings.SYNC_COUNTY_SIGN_PUBLIC
 SUPERVISOR = "supervisor"
+ROLES = ("assessor", SUPERVISOR)
+GRANT_ACTION = "role_grant"
+"""The mark action of a county change carrying a role grant."""
 _CONTEXT = b"yinling-role-grant/1\n"
+_COUNTY_CONTEXT = b"yinling-county-role-grant/1\n"
 
 
 def store(session: Session, key: str, value: Any) -> None:
@@ -98,3 +110,68 @@ def valid_supervisors(grants: Any, root: Any, device_id: str) -> set[str]:
                 keys[str(username)] = str(grant["subject_public"])
                 changed = True
     return set(keys)
+
+
+def _county_message(device_id: str, username: str, role: str) -> bytes:
+    body = json.dumps([device_id, username, role], separators=(",", ":"))
+    return _COUNTY_CONTEXT + body.encode("utf-8")
+
+
+def make_county_grant(county_key: Ed25519PrivateKey, device_id: str, username: str,
+                      role: str) -> dict[str, str]:
+    """A grant of ``role`` to ``username`` on the laptop ``device_id``, signed by the county."""
+    signature = sign(county_key, _county_message(device_id, username, role))
+    return {"device_id": device_id, "username": username, "role": role,
+            "signature": b64encode(signature)}
+
+
+def county_grant_ok(grant: Any, county_public: str, device_id: str) -> bool:
+    """Whether ``grant`` is the county's signature for this device (any role)."""
+    if not isinstance(grant, Mapping) or grant.get("device_id") != device_id:
+        return False
+    try:
+        return verify(load_sign_public(county_public),
+                      b64decode(str(grant["signature"]), size=64),
+                      _county_message(device_id, str(grant["username"]), str(grant["role"])))
+    except (CryptoError, ValueError, KeyError, TypeError):
+        return False
+
+
+def county_supervisors(grants: Any, county_public: str, device_id: str) -> set[str]:
+    """The usernames the county made supervisors of this device (valid signatures only)."""
+    if not isinstance(grants, Mapping):
+        return set()
+    return {str(username) for username, grant in grants.items()
+            if county_grant_ok(grant, county_public, device_id)
+            and grant.get("username") == username and grant.get("role") == SUPERVISOR}
+
+
+def keep_county_grant(session: Session, grant: Any, county_public: str,
+                      device_id: str) -> bool:
+    """Store a grant that arrived in the feed when it is the county's and for this device
+    (the newest grant of a username replaces the older one); False when it is not."""
+    if not county_grant_ok(grant, county_public, device_id) or \
+            grant.get("role") not in ROLES:
+        return False
+    row = session.get(Setting, COUNTY_GRANTS)
+    grants = dict(row.value) if row is not None and isinstance(row.value, dict) else {}
+    grants[str(grant["username"])] = dict(grant)
+    store(session, COUNTY_GRANTS, grants)
+    return True
+
+
+def granted_supervisors(session: Session, device_id: str) -> set[str] | None:
+    """The usernames that may work as supervisors here: by county grant on an enrolled laptop,
+    else by the workspace's grant chain; None when no grant exists yet (an old workspace
+    before its first supervisor signs in)."""
+    county = session.get(Setting, COUNTY_SIGN_PUBLIC)
+    if county is not None and isinstance(county.value, str) and county.value:
+        row = session.get(Setting, COUNTY_GRANTS)
+        return county_supervisors(row.value if row is not None else None, county.value,
+                                  device_id)
+    root = session.get(Setting, ROOT)
+    if root is None:
+        return None
+    grants = session.get(Setting, GRANTS)
+    return valid_supervisors(grants.value if grants is not None else None, root.value,
+                             device_id)

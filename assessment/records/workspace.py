@@ -287,13 +287,10 @@ class Workspace(WorkspaceSync, WorkspaceRegistry):
                     raise StoreError("数据库未完成初始化（缺少设备信息）")
                 user = assessor(account)
                 device_id, code = state.device_id, state.device_code
-                root = session.get(Setting, rolegrants.ROOT)
-                if user.role == rolegrants.SUPERVISOR and root is not None:
-                    grants = session.get(Setting, rolegrants.GRANTS)
-                    valid = rolegrants.valid_supervisors(
-                        grants.value if grants is not None else None, root.value, device_id)
-                    if user.username not in valid:  # no valid grant: works as an assessor
-                        user = replace(user, role="assessor")
+                if user.role == rolegrants.SUPERVISOR:
+                    valid = rolegrants.granted_supervisors(session, device_id)
+                    if valid is not None and user.username not in valid:
+                        user = replace(user, role="assessor")  # no valid grant
         except BaseException:
             engine.dispose()
             raise

@@ -238,17 +238,14 @@ class WorkspaceSync:
         (kind ``role_grant``: they work as assessors); empty when all is intact."""
         with self._reading() as session:
             breaks = _verify_audit(session)
-            root = session.get(Setting, rolegrants.ROOT)
-            grants = session.get(Setting, rolegrants.GRANTS)
+            valid = rolegrants.granted_supervisors(session, self.device_id)
             supervisors = session.scalars(select(Account.username).where(
                 Account.role == rolegrants.SUPERVISOR, Account.active.is_(True))).all()
-        if root is None:
+        if valid is None:
             if supervisors:
                 breaks.append(AuditBreak(0, "role_grant", "本机尚未建立管理员授权签名"
                                          "（请管理员用密码登录一次）"))
             return breaks
-        valid = rolegrants.valid_supervisors(grants.value if grants is not None else None,
-                                             root.value, self.device_id)
         breaks += [AuditBreak(0, "role_grant", f"账户 {name} 标为管理员，但没有有效的签名授权"
                               "（可能被直接改动过数据库），按评估员处理")
                    for name in supervisors if name not in valid]

@@ -18,17 +18,23 @@ from typing import Any
 import pytest
 import yaml
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from sqlalchemy.orm import Session
 
 from assessment.eligibility.listseal import LOCAL_MARK, sign_list, signed_list_text
 from assessment.eligibility.registry import bundled_lists_dir, load_workspace_lists
 from assessment.errors import FormFileError
+from assessment.records.database import open_engine
+from assessment.records.datadir import database_path, keyring_path
 from assessment.records.demo import (
     DEMO_ASSESSORS,
     DEMO_PASSWORD,
     DEMO_SUPERVISOR,
     create_demo_workspace,
 )
+from assessment.records.keyring import Keyring
+from assessment.records.rolegrants import keep_county_grant, make_county_grant
 from assessment.records.workspace import Workspace
+from server.keys import load_or_create
 from tests.records.test_service_lists import finalize_one, new_list_file
 from tests.security.laptop_cli import assert_refused, yinling
 
@@ -139,7 +145,24 @@ def enrolled(tmp_path: Path) -> tuple[Path, list[str]]:
                    env=env).returncode == 0
     assert yinling(*county, "enrol-device", request, "--out", answer).returncode == 0
     assert yinling("sync", "enrol-import", answer, env=env).returncode == 0
+    county_grants_supervisor(laptop, tmp_path / "county")
     return laptop, county
+
+
+def county_grants_supervisor(laptop: Path, county_dir: Path) -> None:
+    """What the county's ``account grant`` delivers through the feed (an offline laptop has no
+    feed here): the supervisor's grant signed with the county key, stored in the laptop."""
+    keys = load_or_create(county_dir)
+    with Workspace.open(laptop, DEMO_SUPERVISOR, DEMO_PASSWORD) as ws:
+        device_id = ws.device_id
+    key = Keyring.load(keyring_path(laptop)).unlock(DEMO_SUPERVISOR, DEMO_PASSWORD)
+    engine = open_engine(database_path(laptop), key)
+    try:
+        with Session(engine) as session, session.begin():
+            grant = make_county_grant(keys.sign, device_id, DEMO_SUPERVISOR, "supervisor")
+            assert keep_county_grant(session, grant, keys.sign_public, device_id)
+    finally:
+        engine.dispose()
 
 
 def test_an_enrolled_laptop_takes_only_lists_its_county_signed(
