@@ -1,7 +1,7 @@
 """The county grants laptop roles (issue 12, item 5): ``yinling county account grant``.
 
 On an enrolled laptop only the county makes a supervisor. A grant is the county's signature
-over ``(device id, username, role)`` (:func:`assessment.records.rolegrants.make_county_grant`);
+over ``(device id, username, role)`` (:func:`assessment.wire.countygrant.make_county_grant`);
 it travels to the laptop as a county change in its township's feed (record type ``assessor``,
 mark action ``role_grant``), and the laptop verifies it with the county key it received at
 enrolment. Granting ``assessor`` withdraws an earlier supervisor grant.
@@ -15,8 +15,8 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import Connection, select
 
 from assessment.errors import InputRejected, Problem
-from assessment.records.rolegrants import GRANT_ACTION, ROLES, make_county_grant
 from assessment.wire.countydevice import MARK, PREFIX
+from assessment.wire.countygrant import GRANT_ACTION, ROLES, make_county_grant
 from server import audit
 from server.county_device import CountyAuthor, Draft, emit, lock_feeds, next_hlc
 from server.db.tables import devices, record_heads

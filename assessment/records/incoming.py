@@ -74,6 +74,7 @@ from assessment.registry.status import RECORD_TYPE as STATUS_RECORD
 from assessment.registry.status import parse_payload as parse_status
 from assessment.wire.changes import Change, canonical_json
 from assessment.wire.countydevice import KEEP, PREFER_OTHER, TRANSFER, county_action
+from assessment.wire.countygrant import GRANT_ACTION
 from assessment.wire.hlc import HybridClock
 from assessment.wire.merge import (
     FieldConflict,
@@ -204,7 +205,7 @@ def _apply_one(ctx: _Context, change: Change) -> None:
         else:
             _newer_head(ctx, change)
     elif change.record_type == "assessor" and \
-            _county_action(ctx, change) == rolegrants.GRANT_ACTION:
+            _county_action(ctx, change) == GRANT_ACTION:
         _apply_role_grant(ctx, change)
         _newer_head(ctx, change)
     else:

@@ -31,6 +31,7 @@ from sqlalchemy.orm import Session
 
 from assessment.records.changelog import utc_now
 from assessment.records.schema import Setting
+from assessment.wire.countygrant import ROLES, county_grant_ok
 from assessment.wire.crypto import (
     CryptoError,
     b64decode,
@@ -46,11 +47,7 @@ GRANTS = "local.role_grants"
 COUNTY_GRANTS = "local.county_role_grants"
 COUNTY_SIGN_PUBLIC = "local.sync.county_sign_public"  # assessment.settings.SYNC_COUNTY_SIGN_PUBLIC
 SUPERVISOR = "supervisor"
-ROLES = ("assessor", SUPERVISOR)
-GRANT_ACTION = "role_grant"
-"""The mark action of a county change carrying a role grant."""
 _CONTEXT = b"yinling-role-grant/1\n"
-_COUNTY_CONTEXT = b"yinling-county-role-grant/1\n"
 
 
 def store(session: Session, key: str, value: Any) -> None:
@@ -110,31 +107,6 @@ def valid_supervisors(grants: Any, root: Any, device_id: str) -> set[str]:
                 keys[str(username)] = str(grant["subject_public"])
                 changed = True
     return set(keys)
-
-
-def _county_message(device_id: str, username: str, role: str) -> bytes:
-    body = json.dumps([device_id, username, role], separators=(",", ":"))
-    return _COUNTY_CONTEXT + body.encode("utf-8")
-
-
-def make_county_grant(county_key: Ed25519PrivateKey, device_id: str, username: str,
-                      role: str) -> dict[str, str]:
-    """A grant of ``role`` to ``username`` on the laptop ``device_id``, signed by the county."""
-    signature = sign(county_key, _county_message(device_id, username, role))
-    return {"device_id": device_id, "username": username, "role": role,
-            "signature": b64encode(signature)}
-
-
-def county_grant_ok(grant: Any, county_public: str, device_id: str) -> bool:
-    """Whether ``grant`` is the county's signature for this device (any role)."""
-    if not isinstance(grant, Mapping) or grant.get("device_id") != device_id:
-        return False
-    try:
-        return verify(load_sign_public(county_public),
-                      b64decode(str(grant["signature"]), size=64),
-                      _county_message(device_id, str(grant["username"]), str(grant["role"])))
-    except (CryptoError, ValueError, KeyError, TypeError):
-        return False
 
 
 def county_supervisors(grants: Any, county_public: str, device_id: str) -> set[str]:

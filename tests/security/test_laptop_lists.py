@@ -32,8 +32,9 @@ from assessment.records.demo import (
     create_demo_workspace,
 )
 from assessment.records.keyring import Keyring
-from assessment.records.rolegrants import keep_county_grant, make_county_grant
+from assessment.records.rolegrants import keep_county_grant
 from assessment.records.workspace import Workspace
+from assessment.wire.countygrant import make_county_grant
 from server.keys import load_or_create
 from tests.records.test_service_lists import finalize_one, new_list_file
 from tests.security.laptop_cli import assert_refused, yinling
