@@ -31,6 +31,7 @@ from sqlalchemy.orm import Session
 
 from assessment.records.changelog import utc_now
 from assessment.records.schema import Setting
+from assessment.settings import SYNC_COUNTY_SIGN_PUBLIC
 from assessment.wire.countygrant import ROLES, county_grant_ok
 from assessment.wire.crypto import (
     CryptoError,
@@ -45,7 +46,7 @@ from assessment.wire.crypto import (
 ROOT = "local.role_root"
 GRANTS = "local.role_grants"
 COUNTY_GRANTS = "local.county_role_grants"
-COUNTY_SIGN_PUBLIC = "local.sync.county_sign_public"  # assessment.settings.SYNC_COUNTY_SIGN_PUBLIC
+COUNTY_SIGN_PUBLIC = SYNC_COUNTY_SIGN_PUBLIC.key
 SUPERVISOR = "supervisor"
 _CONTEXT = b"yinling-role-grant/1\n"
 
