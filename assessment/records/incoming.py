@@ -67,7 +67,7 @@ from assessment.records.sync_schema import (
     SyncIncoming,
     SyncStateRow,
 )
-from assessment.records.visits import apply_remote as apply_remote_visit
+from assessment.records.visit_pull import apply_remote as apply_remote_visit
 from assessment.registry.current import COUNTED_STATUS, newest_first
 from assessment.registry.status import MERGED
 from assessment.registry.status import RECORD_TYPE as STATUS_RECORD
