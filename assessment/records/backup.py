@@ -42,6 +42,7 @@ from assessment.records.api import StoreError
 from assessment.records.database import connect_raw
 from assessment.records.datadir import database_path, keyring_path
 from assessment.records.keyring import Keyring
+from assessment.records.privatefiles import make_private_dir
 
 FORMAT = "yinling-backup"
 VERSION = 1
@@ -280,8 +281,8 @@ def restore_backup(path: Path, data_dir: Path, username: str, password: str,
         aside: Path | None = None
         current = [p for p in _store_files(data_dir) if p.exists()]
         if current:
-            aside = data_dir / f"replaced-{moment.astimezone():%Y%m%d-%H%M%S}"
-            aside.mkdir()
+            aside = make_private_dir(
+                data_dir / f"replaced-{moment.astimezone():%Y%m%d-%H%M%S}")
             for item in current:
                 shutil.move(str(item), aside / item.name)
         staged_db = data_dir / (DATABASE + ".restoring")
@@ -305,6 +306,7 @@ def _store_files(data_dir: Path) -> list[Path]:
 
 def auto_backup_path(data_dir: Path, day: date) -> Path:
     """Where the automatic backup of ``day`` lives."""
+    make_private_dir(Path(data_dir) / AUTO_FOLDER)  # copies of the store: private like it
     return Path(data_dir) / AUTO_FOLDER / f"auto-{day:%Y%m%d}{SUFFIX}"
 
 

@@ -4,6 +4,8 @@ says what it holds before it replaces anything; daily copies kept a week; the re
 
 from __future__ import annotations
 
+import stat
+import sys
 import zipfile
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -14,6 +16,7 @@ from assessment.cli import main
 from assessment.errors import InputRejected
 from assessment.records.api import RosterFilter, SignInFailed
 from assessment.records.backup import DATABASE, MANIFEST, auto_backup_path, inspect_backup
+from assessment.records.privatefiles import loose_paths
 from assessment.records.workspace import Workspace
 from assessment.usecases.backup import (
     backup_job,
@@ -166,3 +169,13 @@ def test_cli_create_inspect_restore(tmp_path: Path, monkeypatch: pytest.MonkeyPa
     out = capsys.readouterr().out
     assert "已从备份恢复" in out
     assert "replaced-" in out
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX modes")
+def test_daily_copies_are_private_and_raise_no_warning(workspace: Workspace) -> None:
+    """The daily copies hold the whole store: their folder is 0700 like the data folder, so the
+    looser-permissions check stays quiet after the first daily backup."""
+    first = daily_backup(workspace, date.today())
+    assert first is not None
+    assert stat.S_IMODE(first.parent.stat().st_mode) == 0o700
+    assert loose_paths(workspace.data_dir) == []
