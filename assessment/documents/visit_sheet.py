@@ -12,6 +12,7 @@ import datetime as dt
 from collections.abc import Sequence
 from itertools import groupby
 from pathlib import Path
+from xml.sax.saxutils import escape
 
 import pandas as pd
 from openpyxl.styles import Alignment, Font, PatternFill
@@ -31,6 +32,8 @@ SHEET_COLUMNS = ("序号", "姓名", "分级", "频次", "状态", "最近探访
                  "需核实", "探访日期", "方式", "发现情况及签名")
 _WIDTHS = (12, 22, 16, 16, 22, 22, 22, 34, 30, 22, 14, 45)
 _HEADER_FILL = PatternFill("solid", fgColor="DDE5F0")
+_MIN_ROW = 10 * mm  # room to write by hand
+_STRUT = _MIN_ROW - 6  # less reportlab's default cell padding (3 pt top and bottom)
 
 
 def _styles(font: str) -> tuple[ParagraphStyle, ParagraphStyle, ParagraphStyle]:
@@ -47,7 +50,7 @@ def _village_story(rows: Sequence[PlanRow], plan: VisitPlan, as_of: dt.date, fon
     to_visit = [r for r in rows if r.status != "done"]
     done = len(rows) - len(to_visit)
     story: list[Flowable] = [
-        Paragraph(f"探访关爱计划表　{first.township}　{first.village}", title),
+        Paragraph(escape(f"探访关爱计划表　{first.township}　{first.village}"), title),
         Paragraph(f"日期 {as_of.isoformat()}　计划 {plan.title}（{plan.ref}）　"
                   f"应探访 {len(rows)} 人，本期已探访 {done} 人，"
                   f"待探访 {len(to_visit)} 人（其中逾期 "
@@ -59,12 +62,13 @@ def _village_story(rows: Sequence[PlanRow], plan: VisitPlan, as_of: dt.date, fon
     for n, row in enumerate(to_visit, start=1):
         values = (str(n), row.name, row.tier, row.frequency, row.status_label,
                   row.last_visit.isoformat() if row.last_visit else "—",
-                  row.due_by.isoformat(), row.reassess, row.ask, "", "", "")
-        data.append([Paragraph(v, cell) for v in values])
+                  row.due_by.isoformat(), row.reassess, row.ask, "", "")
+        # The last (handwriting) cell holds a strut: a row is at least _MIN_ROW tall for the
+        # visitor's notes and grows with its longest cell (rowHeights left to reportlab).
+        data.append([*(Paragraph(escape(v), cell) for v in values), Spacer(1, _STRUT)])
     if not to_visit:
         data.append([Paragraph("本期应探访的老人均已探访", cell)] + [""] * (len(SHEET_COLUMNS) - 1))
-    heights = [None] + [10 * mm] * (len(data) - 1)
-    table = Table(data, colWidths=[w * mm for w in _WIDTHS], rowHeights=heights, repeatRows=1)
+    table = Table(data, colWidths=[w * mm for w in _WIDTHS], repeatRows=1)
     table.setStyle(TableStyle([
         ("GRID", (0, 0), (-1, -1), 0.5, colors.grey),
         ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#DDE5F0")),
