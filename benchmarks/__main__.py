@@ -25,6 +25,7 @@ WORKLOADS: dict[str, tuple[int, int]] = {
     "certificates": (1_000, 20),
     "sync_ingest": (10_000, 300),
     "signin_timing": (10_000, 3_000),
+    "gui_signin": (100_000, 300),
 }
 
 

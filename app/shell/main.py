@@ -4,11 +4,18 @@ On first run the demo workspace is created in the data folder (``YINLING_DATA_DI
 the folder) and the sign-in window names the demo account. ``--smoke-test`` starts far enough
 to show the sign-in window, prints ``signin-window-shown`` and exits 0 (used by the packaging
 test on the built binary).
+
+The sign-in window must appear quickly, so this module imports only what it needs: the main
+window (and through it the store, SQLAlchemy, pandas, httpx, reportlab) is imported while the
+user types (:func:`warm_up`: the non-Qt modules on a background thread, then the windows' own
+modules on the GUI thread) or, at the latest, when the sign-in succeeds. A test checks that
+importing this module loads none of the heavy libraries.
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -19,9 +26,7 @@ from PySide6.QtGui import QFont
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from app.common.background import BackgroundTask, CancelToken, ProgressDialog, ProgressFn
-from app.common.context import AppContext
 from app.shell.idle_lock import IdleWatcher
-from app.shell.main_window import MainWindow, NavigationState
 from app.shell.sign_in import Opener, SignInWindow
 from app.shell.store import data_dir_from, demo_hint, ensure_demo, opener_for, preload
 from app.shell.style import STYLE_SHEET
@@ -30,9 +35,10 @@ from assessment import __version__
 from assessment.errors import InputRejected
 from assessment.records.api import StoreError
 from assessment.records.datadir import workspace_exists
-from assessment.usecases.backup import restore
 
 if TYPE_CHECKING:
+    from app.common.context import AppContext
+    from app.shell.main_window import MainWindow, NavigationState
     from assessment.records.workspace import Workspace
 
 SMOKE_LINE = "signin-window-shown"
@@ -88,6 +94,9 @@ class AppController(QObject):
         self.signin.username.setFocus()
 
     def _on_signed_in(self, workspace: Workspace) -> None:
+        from app.common.context import AppContext
+        from app.shell.main_window import MainWindow
+
         ctx = AppContext.create(workspace, self.data_dir)
         self.ctx = ctx
         window = MainWindow(ctx)
@@ -159,6 +168,8 @@ class AppController(QObject):
     def restore_backup(self, path: Path, password: str) -> bool:
         """从备份恢复 (checked and confirmed in the dialog): close the store, replace it with
         the backup (the current files kept aside) and ask to sign in again."""
+        from assessment.usecases.backup import restore
+
         self._resume = None
         username = self._close_session()
         try:
@@ -224,15 +235,26 @@ def prepare_data(data_dir: Path, *, interactive: bool) -> None:
 
 
 def warm_up(controller: AppController) -> BackgroundTask:
-    """While the sign-in window shows: load the store's modules, then name the demo account."""
+    """While the sign-in window shows: load the core modules behind the main window on a
+    background thread and name the demo account; then import the windows' own (Qt) modules on
+    the GUI thread, so that signing in finds everything loaded."""
     def job(progress: ProgressFn, token: CancelToken) -> str:
         preload()
         return demo_hint(controller.data_dir)
 
+    def loaded(hint: object) -> None:
+        controller.set_hint(str(hint))
+        QTimer.singleShot(0, import_windows)
+
     task = BackgroundTask(job, controller)
-    task.succeeded.connect(lambda hint: controller.set_hint(str(hint)))
+    task.succeeded.connect(loaded)
     task.start()
     return task
+
+
+def import_windows() -> None:
+    """Import the main window's modules (on the GUI thread: they define Qt classes)."""
+    importlib.import_module("app.shell.main_window")
 
 
 def main(argv: Sequence[str] | None = None) -> int:

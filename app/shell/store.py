@@ -28,10 +28,34 @@ def data_dir_from(option: Path | None) -> Path:
     return folder
 
 
+# The core modules behind the main window (the store, the pipelines its menus start, pandas,
+# httpx, reportlab through them). Imported on a background thread while the sign-in window
+# shows; the windows' own Qt modules are imported afterwards on the GUI thread, cheaply. A test
+# checks that nothing heavy is left for the GUI thread.
+PRELOADED = (
+    "assessment.records.workspace",
+    "assessment.records.demo",
+    "assessment.usecases.backup",
+    "assessment.usecases.visits",
+    "assessment.usecases.sync_now",
+    "assessment.usecases.rosters",
+    "assessment.usecases.roster_import",
+    "assessment.documents.statistics",
+    "assessment.documents.visit_sheet",
+    "assessment.eligibility.batch",
+    "assessment.registry.export",
+    "assessment.sync.client",
+    "assessment.sync.enrolment",
+    "assessment.wire.bundle",
+    "assessment.wire.receipt",
+)
+
+
 def preload() -> None:
-    """Import the store's modules (run in the background while the sign-in window shows)."""
-    importlib.import_module("assessment.records.workspace")
-    importlib.import_module("assessment.records.demo")
+    """Import the core modules the main window needs (run in the background while the
+    sign-in window shows)."""
+    for name in PRELOADED:
+        importlib.import_module(name)
 
 
 def ensure_demo(data_dir: Path, progress: Callable[[int, int], None] | None = None,
