@@ -38,7 +38,7 @@ from server.elder_lookup import find_elders, resolve_elder
 from server.enrolment import enrol, response_text
 from server.errors import NotFound, ServerError
 from server.list_publishing import publish_checked
-from server.operators import add_operator, disable_operator, list_operators
+from server.operators import add_operator, disable_operator, list_operators, unlock_operator
 from server.run import serve
 from server.stats import check_period, county_summary, county_workbook, parse_day
 from server.transfers import transfer_elder
@@ -137,6 +137,9 @@ def _operator(conn: Any, ctx: ServerContext, args: argparse.Namespace) -> Any:
     if args.verb == "disable":
         disable_operator(conn, args.username, ACTOR)
         return {"disabled": args.username}
+    if args.verb == "unlock":
+        unlock_operator(conn, args.username, ACTOR)
+        return {"unlocked": args.username}
     return list_operators(conn)
 
 

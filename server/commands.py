@@ -103,7 +103,8 @@ def register_county(subparsers: argparse._SubParsersAction[argparse.ArgumentPars
     operator = actions.add_parser(
         "operator", help="县级网页账号（管理员、审核员）",
         description="县级网页的具名账号。密码取自环境变量 YINLING_PASSWORD，未设置时在终端询问；"
-                    "至少 8 个可见字符，不能与用户名相同。")
+                    "至少 8 个可见字符，不能与用户名相同，不能是常见密码。连续输错 5 次密码后账号"
+                    "暂时锁定（每多错一次时间加倍），可用 unlock 解锁。")
     verbs = operator.add_subparsers(dest="verb", required=True)
     add = verbs.add_parser("add", help="新增网页账号")
     add.add_argument("username")
@@ -111,6 +112,8 @@ def register_county(subparsers: argparse._SubParsersAction[argparse.ArgumentPars
     add.add_argument("--role", required=True, choices=("管理员", "审核员", "admin", "reviewer"))
     disable = verbs.add_parser("disable", help="停用网页账号（其会话随即失效）")
     disable.add_argument("username")
+    unlock = verbs.add_parser("unlock", help="解除因密码输错而暂时锁定的网页账号")
+    unlock.add_argument("username")
     verbs.add_parser("list", help="列出网页账号")
 
     code = actions.add_parser("code", help="生成一次性设备登记码")

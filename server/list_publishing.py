@@ -8,6 +8,11 @@ held), so the operator learns at once why it would be rejected and nothing is pu
 Laptops still check every version they pull, and the county's statistics leave out any
 version that does not validate (:mod:`server.county_lists`). A file uploaded on the pages is
 published under the list id the file names, as the next publication number of that list.
+
+The county signs a version's content once, at its first download (:func:`signed_version`), and
+keeps the signature in the database beside the content, so that every server process serves
+the same one and a flood of downloads costs no signing; a version is never changed after
+publication, and a signature made with an older county key is made again.
 """
 
 from __future__ import annotations
@@ -16,11 +21,14 @@ import hashlib
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, func, select
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from sqlalchemy import Connection, func, select, update
 
 from assessment.eligibility.listfiles import ServiceList, parse_list
+from assessment.eligibility.listseal import sign_list
 from assessment.errors import FormFileError, InputRejected, Problem
 from assessment.inputreader import DEFAULT_LIMITS, parse_yaml
+from assessment.wire.crypto import key_id, public_bytes
 from server import county
 from server.county_lists import county_lists
 from server.db.tables import list_versions
@@ -108,3 +116,23 @@ def publish_file(conn: Connection, data: bytes, actor: str) -> Published:
     number = next_version(conn, parsed.list_id)
     digest = county.publish_list(conn, parsed.list_id, number, content, actor)
     return Published(parsed.list_id, number, parsed.ref, parsed.title, digest)
+
+
+def signed_version(conn: Connection, sign_key: Ed25519PrivateKey, list_id: str,
+                   version: int) -> dict[str, Any] | None:
+    """A published version with the county's signature over its content (None when there is
+    no such version). The signature is made once and kept (``list_versions.signature``)."""
+    v = list_versions.c
+    row = conn.execute(select(v.id, v.list_id, v.version, v.sha256, v.content, v.signature,
+                              v.signed_key)
+                       .where(v.list_id == list_id, v.version == version)).first()
+    if row is None:
+        return None
+    key = key_id(public_bytes(sign_key.public_key()))
+    signature = row.signature
+    if not signature or row.signed_key != key:
+        signature = sign_list(sign_key, row.content.encode("utf-8"))
+        conn.execute(update(list_versions).where(v.id == row.id)
+                     .values(signature=signature, signed_key=key))
+    return {"list_id": row.list_id, "version": int(row.version), "sha256": row.sha256,
+            "content": row.content, "signature": signature}

@@ -6,6 +6,13 @@ disabled username costs the same derivation as a known one, so the answer time d
 which usernames exist. Every decision taken on the pages is recorded under the operator's
 username (:func:`actor_of`); the admin token stays for the JSON API and scripts only.
 
+Passwords follow the laptop's rules (:mod:`assessment.passwords`: at least 8 visible
+characters, not the username, not a common password), and wrong passwords lock an account with
+the laptop's growing delay (:func:`assessment.passwords.lock_seconds`), counted in the database
+so that every server process and a restart see it; ``yinling county operator unlock`` lifts it.
+While an account is locked no password is tried, and the answer is the same as for a wrong
+password or an unknown username (and takes as long).
+
 Roles: a 审核员 (``reviewer``) sees the pages and decides review items; a 管理员 (``admin``)
 also sets the county up (townships, accounts, enrolment, revocation, transfers, bundles,
 service lists).
@@ -15,22 +22,24 @@ from __future__ import annotations
 
 import base64
 import hmac
+import math
 import os
 import unicodedata
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
 from sqlalchemy import Connection, select, update
 
 from assessment.errors import InputRejected, Problem
+from assessment.passwords import check_password, lock_seconds
 from server import audit
 from server.db.tables import operators
 from server.timeutil import utcnow
 
 ROLES = {"admin": "管理员", "reviewer": "审核员"}
 ROLE_ALIASES = {"管理员": "admin", "审核员": "reviewer", "admin": "admin", "reviewer": "reviewer"}
-MIN_PASSWORD = 8
 SCRYPT_N = 2**15
 SCRYPT_R = 8
 SCRYPT_P = 1
@@ -96,13 +105,11 @@ def _normal(username: str) -> str:
 
 
 def password_problems(username: str, password: str) -> list[Problem]:
-    """Why a password may not be used (empty when it may)."""
-    visible = "".join(ch for ch in password
-                      if not unicodedata.category(ch).startswith(("Z", "C")))
-    if len(password) < MIN_PASSWORD or len(visible) < MIN_PASSWORD:
-        return [Problem("password", "short", f"密码至少 {MIN_PASSWORD} 个可见字符")]
-    if _normal(password) == _normal(username):
-        return [Problem("password", "username", "密码不能与用户名相同")]
+    """Why a password may not be used (empty when it may): the laptop's rules."""
+    try:
+        check_password(password, username)
+    except InputRejected as exc:
+        return list(exc.problems)
     return []
 
 
@@ -152,13 +159,48 @@ def list_operators(conn: Connection) -> list[dict[str, Any]]:
                                   .order_by(o.username))]
 
 
+def locked_for(failures: int, failed_at: datetime | None, now: datetime) -> int:
+    """Seconds an account with ``failures`` wrong passwords in a row, the last at
+    ``failed_at``, must still wait before a password is tried (0: none)."""
+    if failed_at is None:
+        return 0
+    if failed_at.tzinfo is None:
+        failed_at = failed_at.replace(tzinfo=UTC)
+    until = failed_at + timedelta(seconds=lock_seconds(failures))
+    return max(0, math.ceil((until - now).total_seconds()))
+
+
 def check_sign_in(conn: Connection, username: str, password: str) -> Operator | None:
-    """The operator these credentials belong to, or None (same cost either way)."""
+    """The operator these credentials belong to, or None (same cost either way).
+
+    A wrong password counts against the account (in the caller's transaction); while the
+    account is locked the password is not tried at all. A right one clears the count."""
     o = operators.c
-    row = conn.execute(select(o.id, o.username, o.display_name, o.role, o.password_hash)
+    row = conn.execute(select(o.id, o.username, o.display_name, o.role, o.password_hash,
+                              o.failed_signins, o.failed_at)
                        .where(o.username == _normal(username)[:64],
                               o.disabled_at.is_(None))).first()
+    now = utcnow()
+    if row is not None and locked_for(int(row.failed_signins), row.failed_at, now):
+        password_matches(password, None)  # as long as a real try
+        return None
     if not password_matches(password, row.password_hash if row is not None else None):
+        if row is not None:
+            conn.execute(update(operators).where(o.id == row.id).values(
+                failed_signins=o.failed_signins + 1, failed_at=now))
         return None
     assert row is not None
+    if row.failed_signins:
+        conn.execute(update(operators).where(o.id == row.id).values(
+            failed_signins=0, failed_at=None))
     return Operator(int(row.id), str(row.username), str(row.display_name), str(row.role))
+
+
+def unlock_operator(conn: Connection, username: str, actor: str) -> None:
+    """Forget an account's wrong passwords, lifting its lock (audited)."""
+    name = _normal(username)
+    done = conn.execute(update(operators).where(operators.c.username == name)
+                        .values(failed_signins=0, failed_at=None)).rowcount
+    if not done:
+        raise InputRejected([Problem("username", "unknown", f"没有账号 {name}")])
+    audit.record(conn, actor, "operator.unlock", {"username": name})

@@ -30,8 +30,8 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
 
+from assessment.passwords import MIN_PASSWORD_LENGTH, check_password, lock_seconds
 from assessment.records.api import SignInFailed, StoreError
-from assessment.records.passwords import MIN_PASSWORD_LENGTH, check_password, lock_seconds
 
 __all__ = ["MIN_PASSWORD_LENGTH", "Keyring", "new_database_key", "normalise_username"]
 

@@ -231,6 +231,10 @@ list_versions = Table(
     Column("sha256", String(64), nullable=False),
     Column("content", Text, nullable=False),
     Column("published_at", DateTime(timezone=True), nullable=False),
+    # the county's signature over the content, made at the first download, and the id of
+    # the key that made it (signed again when the county key changes) (0008)
+    Column("signature", Text),
+    Column("signed_key", String(64)),
     UniqueConstraint("list_id", "version", name="uq_list_versions_list_version"),
 )
 
@@ -261,6 +265,9 @@ operators = Table(
     Column("password_hash", Text, nullable=False),  # scrypt, with its salt and cost
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("disabled_at", DateTime(timezone=True)),
+    # wrong passwords in a row and the last one's time: the sign-in lock (0008)
+    Column("failed_signins", Integer, nullable=False, server_default="0"),
+    Column("failed_at", DateTime(timezone=True)),
 )
 
 web_sessions = Table(

@@ -167,13 +167,16 @@ async def signin(request: Request, ctx: ContextDep) -> Response:
     username, password = fields.get("username", "").strip(), fields.get("password", "")
 
     def check() -> Operator | None:
-        with ctx.engine.connect() as conn:
+        with ctx.engine.begin() as conn:  # a wrong password is counted
             return check_sign_in(conn, username, password)
 
     operator = await run_in_threadpool(check)
     if operator is None:
         log.warning("县级页面登录失败：用户名或密码不正确")
-        return _signin_page(request, [("error", "用户名或密码不正确，未登录。")], 401)
+        # One answer for a wrong password, an unknown username and a locked account.
+        return _signin_page(request, [("error", "用户名或密码不正确，未登录。连续输错 5 次后"
+                                                "账户将被暂时锁定，且每多错一次锁定时间加倍。")],
+                            401)
     store = store_of(request)
     await run_in_threadpool(store.drop, request.cookies.get(SESSION_COOKIE))
     cookie, _session = await run_in_threadpool(store.create, operator)

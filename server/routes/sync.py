@@ -7,19 +7,18 @@ from functools import partial
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Query
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection
 from starlette.concurrency import run_in_threadpool
 
-from assessment.eligibility.listseal import sign_list
 from assessment.errors import InputRejected, Problem
 from assessment.inputreader import DEFAULT_LIMITS, parse_json
 from assessment.wire.changes import CHANGE_LINES, Change, change_from_json, split_change_lines
 from server.db.engine import is_sqlite
-from server.db.tables import list_versions
 from server.deps import ContextDep, SignedDep, SignedPushDep
 from server.errors import NotFound
 from server.feed import device_state, pull
 from server.ingest import gc_paused, held_changes, ingest
+from server.list_publishing import signed_version
 
 router = APIRouter(prefix="/sync", tags=["sync"])
 
@@ -167,14 +166,12 @@ async def list_content(list_id: str, version: int, req: SignedDep,
     del req
 
     def work() -> dict[str, Any]:
-        with ctx.engine.connect() as conn:
-            row = conn.execute(select(list_versions).where(
-                list_versions.c.list_id == list_id, list_versions.c.version == version)).first()
-        if row is None:
+        with ctx.engine.begin() as conn:
+            # Signed with the county key (once, then kept): laptops install only lists
+            # their county signed.
+            found = signed_version(conn, ctx.keys.sign, list_id, version)
+        if found is None:
             raise NotFound("没有该清单版本")
-        # Signed with the county key: laptops install only lists their county signed.
-        return {"list_id": row.list_id, "version": row.version, "sha256": row.sha256,
-                "content": row.content,
-                "signature": sign_list(ctx.keys.sign, row.content.encode("utf-8"))}
+        return found
 
     return await run_in_threadpool(work)

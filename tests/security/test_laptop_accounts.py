@@ -17,11 +17,11 @@ from pathlib import Path
 import pytest
 
 from assessment.errors import InputRejected
+from assessment.passwords import lock_seconds
 from assessment.records.api import SignInFailed
 from assessment.records.datadir import keyring_path
 from assessment.records.demo import DEMO_PASSWORD, DEMO_SUPERVISOR, create_demo_workspace
 from assessment.records.keyring import Keyring
-from assessment.records.passwords import lock_seconds
 from assessment.records.workspace import Workspace
 from tests.security.laptop_cli import yinling
 
