@@ -179,7 +179,7 @@ def _bundle(cluster: TempPostgres, work: Path, size: int) -> dict[str, object]:
             start = time.perf_counter()
             path = work / "visits.ylb"
             export_bundle(outbox, keys, profile.county_box_key(), path)
-            outcome = import_bundle(ctx, path.read_bytes(), "bench")
+            outcome = import_bundle(ctx, path, "bench")
             elapsed = time.perf_counter() - start
         assert outcome.result.applied == size
         info: dict[str, Any] = {"size": size, "seconds": round(elapsed, 3),

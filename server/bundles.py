@@ -1,22 +1,31 @@
 """Importing a bundle on the county side: verify, apply exactly like a push, sign a receipt.
 
-Everything is checked before anything is written (:func:`assessment.wire.bundle.open_bundle`),
-then the changes, the receipt row and the audit entry go into the database in one
-transaction: a bundle is applied whole or not at all. A bundle id seen before is a replay and
-is refused.
+The bundle is read as a stream (:mod:`assessment.wire.bundle`), so memory stays bounded
+whatever its size. How "applied whole or not at all" holds: the file's shape and the device's
+signature over every byte are checked first (:func:`~assessment.wire.bundle.verify_bundle`,
+one streamed pass, nothing written); then its frames are decrypted, checked and applied batch
+by batch (:func:`server.ingest.ingest`, a few thousand changes at a time) inside **one**
+database transaction, together with the receipt row and the audit entry. A fault found later
+in the stream (a frame whose tag fails, a count that does not add up, a file changed between
+the passes) raises :class:`BundleRejected` inside that transaction, which rolls every batch
+back. A bundle id seen before is a replay and is refused.
 """
 
 from __future__ import annotations
 
+import io
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from sqlalchemy import Connection, insert, select
 
 from assessment.ids import new_id
-from assessment.wire.bundle import BundleRejected, OpenedBundle, open_bundle
+from assessment.wire.bundle import BATCH, BundleRejected, VerifiedBundle, verify_bundle
 from assessment.wire.crypto import CryptoError, load_sign_public
 from assessment.wire.receipt import Receipt, sign_receipt
 from server import audit
@@ -37,8 +46,25 @@ class ImportOutcome:
     result: IngestResult
 
 
-def import_bundle(ctx: ServerContext, data: bytes, actor: str) -> ImportOutcome:
-    """Verify and apply one bundle; raise :class:`BundleRejected` (nothing written) if bad."""
+@contextmanager
+def _opened(source: bytes | BinaryIO | Path) -> Iterator[BinaryIO]:
+    if isinstance(source, Path):
+        try:
+            handle = source.open("rb")
+        except OSError as exc:
+            raise BundleRejected("read", f"无法读取数据包：{exc.strerror}") from exc
+        with handle:
+            yield handle
+    elif isinstance(source, bytes | bytearray):
+        yield io.BytesIO(source)
+    else:
+        yield source
+
+
+def import_bundle(ctx: ServerContext, source: bytes | BinaryIO | Path, actor: str, *,
+                  batch: int = BATCH) -> ImportOutcome:
+    """Verify and apply one bundle (its bytes, a seekable binary file or a path); raise
+    :class:`BundleRejected` (nothing written) if bad."""
     township: dict[str, int] = {}
 
     def device_key(device_id: str) -> Ed25519PublicKey:
@@ -56,16 +82,16 @@ def import_bundle(ctx: ServerContext, data: bytes, actor: str) -> ImportOutcome:
         except CryptoError as exc:
             raise BundleRejected("device", "设备公钥无效") from exc
 
-    with gc_paused():
-        opened = open_bundle(data, device_key=device_key, county_box=ctx.keys.box,
-                             max_bytes=ctx.settings.max_bundle_bytes)
-        with ctx.engine.begin() as conn:
-            return _apply(conn, ctx, opened, township["id"], actor)
+    with _opened(source) as handle:
+        verified = verify_bundle(handle, device_key=device_key, county_box=ctx.keys.box,
+                                 max_bytes=ctx.settings.max_bundle_bytes)
+        with ctx.engine.begin() as conn:  # every batch, or none (see the module docstring)
+            return _apply(conn, ctx, verified, township["id"], actor, batch)
 
 
-def _apply(conn: Connection, ctx: ServerContext, opened: OpenedBundle, township_id: int,
-           actor: str) -> ImportOutcome:
-    manifest = opened.manifest
+def _apply(conn: Connection, ctx: ServerContext, verified: VerifiedBundle, township_id: int,
+           actor: str, batch: int) -> ImportOutcome:
+    manifest = verified.manifest
     # Re-check the device inside the transaction (it may have been revoked meanwhile).
     try:
         device_context(conn, manifest.device_id)
@@ -75,18 +101,25 @@ def _apply(conn: Connection, ctx: ServerContext, opened: OpenedBundle, township_
         receipts.c.bundle_id == manifest.bundle_id)).first()
     if seen is not None:
         raise BundleRejected("replay", "该数据包已经导入过（重放），已拒绝；如需回执请重新签发")
-    result = ingest(conn, device_id=manifest.device_id, township_id=township_id,
-                    changes=opened.changes, grader=ctx.grader, source="bundle")
+    result = IngestResult(0, "", 0, 0, 0)
+    for changes in verified.batches(batch):
+        with gc_paused():  # per batch: what one batch allocates is freed before the next
+            step = ingest(conn, device_id=manifest.device_id, township_id=township_id,
+                          changes=changes, grader=ctx.grader, source="bundle")
+        del changes
+        result = IngestResult(step.acked_seq, step.acked_hash, result.applied + step.applied,
+                              result.duplicates + step.duplicates,
+                              result.quarantined + step.quarantined, step.gaps)
     receipt = Receipt(
         receipt_id=new_id(), device_id=manifest.device_id, bundle_id=manifest.bundle_id,
-        bundle_sha256=opened.file_sha256, seq_from=manifest.seq_from, seq_to=manifest.seq_to,
+        bundle_sha256=verified.file_sha256, seq_from=manifest.seq_from, seq_to=manifest.seq_to,
         acked_seq=result.acked_seq, applied=result.applied, duplicates=result.duplicates,
         quarantined=result.quarantined, issued_at=utcnow().isoformat(timespec="seconds"),
         county_key_id=ctx.keys.sign_key_id)
     receipt_bytes = sign_receipt(receipt, ctx.keys.sign)
     conn.execute(insert(receipts).values(
         receipt_id=receipt.receipt_id, bundle_id=manifest.bundle_id,
-        bundle_sha256=opened.file_sha256, device_id=manifest.device_id,
+        bundle_sha256=verified.file_sha256, device_id=manifest.device_id,
         seq_from=manifest.seq_from, seq_to=manifest.seq_to, acked_seq=result.acked_seq,
         body=receipt_bytes.decode("utf-8"), created_at=utcnow()))
     audit.record(conn, actor, "bundle.import", {

@@ -80,12 +80,13 @@ def run_import_bundle(args: argparse.Namespace) -> int:
     """``yinling import-bundle FILE``: verify, apply, write the signed receipt."""
     path = Path(args.file)
     try:
-        data = path.read_bytes()
+        with path.open("rb") as handle:  # read as a stream, never whole
+            handle.read(1)
     except OSError as exc:
         return _fail(f"无法读取数据包 {path}：{exc.strerror}", 3)
     try:
         with ServerContext.open(_settings(args)) as ctx:
-            outcome = import_bundle(ctx, data, ACTOR)
+            outcome = import_bundle(ctx, path, ACTOR)
             folder = Path(args.receipt_dir) if args.receipt_dir else ctx.settings.receipts_dir()
             receipt_path = write_receipt(outcome, folder)
     except BundleRejected as exc:

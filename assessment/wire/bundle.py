@@ -1,107 +1,109 @@
-"""The offline bundle: a device's unacknowledged changes in one signed, encrypted file.
+"""The offline bundle: a device's unacknowledged changes in one signed, encrypted file, written
+and read as a stream of frames so that neither side holds the whole of it in memory.
 
-Layout (all integers big-endian)::
+Layout of format version 3 (all integers big-endian)::
 
     b"YINLINGB" | u32 manifest length | manifest (canonical JSON)
-               | u64 ciphertext length | ciphertext | Ed25519 signature (64 bytes)
+               | frame 0 | frame 1 | … | frame n (final) | Ed25519 signature (64 bytes)
+    frame = u8 flags (1 on the final frame, else 0) | u32 sealed length | sealed bytes
 
-The manifest (format version, bundle id, device, sequence range, counts, payload hash and
-size, creation time, the county key it is sealed to, the ephemeral key and nonce) travels in
-clear so the county can see what it is before opening it. The payload — the canonical JSON of
-the changes, zlib-compressed — is sealed to the county's X25519 key with the manifest as
-associated data (:func:`assessment.wire.crypto.seal`), and the device signs every byte before
-the signature. :func:`open_bundle` refuses a bundle whole, with one Chinese reason, when it is
-oversize, truncated, not a bundle, of an older or unknown format, from an unknown or revoked
-device, badly signed, sealed to another county, or inconsistent with its own manifest.
+The manifest (format version, bundle id, device, sequence range, counts, creation time, the
+county key it is sealed to, the ephemeral key) travels in clear so the county can see what a
+bundle is before opening it. Each frame holds whole consecutive changes, ``{"changes": [...]}``
+in canonical JSON, zlib-compressed, sealed with AES-256-GCM under one key the device's
+ephemeral X25519 key agrees with the county's (:func:`assessment.wire.crypto.sealing_key`).
+Frame *i* is sealed with the nonce ``flags | 3 zero bytes | u64 i`` and the associated data
+``SHA-256(manifest) | u64 i | flags``: a frame moved (reordered), repeated (duplicated),
+taken from another bundle (spliced: another ephemeral key, another manifest), or with its
+final flag or tag altered fails its tag; a stream that stops before its final frame is
+truncated. The device signs ``b"yinling-bundle-v3" | SHA-256(every byte before the
+signature)``, so the signature is checked by hashing while reading.
+
+Reading (:func:`verify_bundle`) takes two passes over a seekable file. The first walks the
+frames' lengths while hashing and checks the signature: nothing is decrypted or parsed before
+the device's signature holds. The second (:meth:`VerifiedBundle.batches`) decrypts, parses and
+checks the frames one after another and hands out batches of changes, hashing again so that
+a file changed between the passes is refused. Checks that need the whole stream (the count,
+the counts per record type, the final frame) can only fail after earlier batches were handed
+out: the county applies all batches inside one database transaction and a refusal raised by
+the stream rolls it back (:func:`server.bundles.import_bundle`), so a bundle is still applied
+whole or not at all. Memory stays bounded by a frame and a batch, whatever the bundle's size.
+
+Version 2 bundles (one sealed payload) are still read (:mod:`assessment.wire.bundle_v2`);
+version 1 is refused as a downgrade.
 """
 
 from __future__ import annotations
 
 import hashlib
+import io
 import os
 import struct
 import zlib
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from operator import attrgetter
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
+from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X25519PublicKey
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from assessment.errors import InputRejected, Problem
 from assessment.ids import new_id
-from assessment.inputreader import DEFAULT_LIMITS, Limits, parse_json
-from assessment.wire.changes import (
-    Change,
-    Link,
-    WireChange,
-    canonical_json,
-    change_from_json,
-    verify_chain,
+from assessment.wire.bundle_manifest import (
+    FORMAT,
+    FORMAT_VERSION,
+    HEAD,
+    LEGACY_VERSION,
+    MAGIC,
+    BundleManifest,
+    BundleRejected,
+    chained,
+    manifest_from_json,
+    read_head,
+    record_type,
+    truncated,
 )
+from assessment.wire.bundle_v2 import open_v2, parse_payload
+from assessment.wire.changes import Change, WireChange, canonical_json, verify_chain
 from assessment.wire.crypto import (
     KEY_BYTES,
-    NONCE_BYTES,
     SIGNATURE_BYTES,
     CryptoError,
     b64decode,
     b64encode,
     key_id,
-    open_sealed,
+    opening_key,
     public_bytes,
-    seal,
+    sealing_key,
     verify,
 )
 from assessment.wire.device import DeviceKeys
 from assessment.wire.outbox import Outbox, pending_wire
 
-MAGIC = b"YINLINGB"
-FORMAT = "yinling-bundle"
-FORMAT_VERSION = 2  # version 1 was never signed over the manifest; refused as a downgrade
-MIN_FORMAT_VERSION = 2
+__all__ = [
+    "FORMAT_VERSION", "MAGIC", "BundleManifest", "BundleRejected", "OpenedBundle",
+    "VerifiedBundle", "encode_bundle", "export_bundle", "open_bundle", "read_manifest",
+    "verify_bundle", "write_bundle",
+]
+
 DEFAULT_MAX_BYTES = 512 * 1024 * 1024
 DEFAULT_MAX_CHANGES = 1_000_000
-_HEAD = struct.Struct(">I")
-_LEN = struct.Struct(">Q")
-_MAX_MANIFEST = 64 * 1024
-_EXPANSION_LIMIT = 64  # plaintext may be at most this many times the ciphertext size
-
-_MANIFEST_FIELDS: dict[str, type] = {
-    "format": str, "format_version": int, "bundle_id": str, "device_id": str, "seq_from": int,
-    "seq_to": int, "count": int, "counts": dict, "payload_sha256": str, "payload_bytes": int,
-    "compression": str, "created_at": str, "county_key_id": str, "ephemeral_public": str,
-    "nonce": str,
-}
-
-
-class BundleRejected(InputRejected):
-    """A bundle refused whole; ``reason`` is the one Chinese sentence to show."""
-
-    def __init__(self, code: str, reason: str) -> None:
-        self.code = code
-        self.reason = reason
-        super().__init__([Problem("bundle", code, reason)])
-
-
-@dataclass(frozen=True, slots=True)
-class BundleManifest:
-    """The clear-text description of a bundle."""
-
-    bundle_id: str
-    device_id: str
-    seq_from: int
-    seq_to: int
-    count: int
-    counts: dict[str, int]
-    payload_sha256: str
-    payload_bytes: int
-    created_at: str
-    county_key_id: str
-    format_version: int = FORMAT_VERSION
+FRAME_TARGET = 1024 * 1024  # plaintext bytes a writer puts in one frame (whole changes)
+MAX_FRAME_PLAIN = 64 * 1024 * 1024  # a frame's plaintext, decompressed, at most
+MAX_FRAME_SEALED = MAX_FRAME_PLAIN + 1024 * 1024  # a frame's sealed bytes, at most
+BATCH = 5000  # changes handed to the caller at a time
+_FRAME = struct.Struct(">BI")
+_INDEX = struct.Struct(">Q")
+_FINAL = 1
+_TAG_BYTES = 16
+_KEY_INFO = b"yinling-bundle-v3-frames"
+_SIGNED = b"yinling-bundle-v3"
+_READ = 1024 * 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,14 +115,42 @@ class OpenedBundle:
     file_sha256: str
 
 
-def encode_bundle(keys: DeviceKeys, county_box: X25519PublicKey,
-                  changes: Sequence[Change] | Sequence[WireChange], *,
-                  created_at: datetime | None = None, bundle_id: str | None = None,
-                  format_version: int = FORMAT_VERSION) -> tuple[bytes, BundleManifest]:
-    """Seal and sign ``changes`` (own, contiguous, chained) into bundle bytes.
+def _nonce(index: int, flags: int) -> bytes:
+    return bytes((flags, 0, 0, 0)) + _INDEX.pack(index)
+
+
+def _aad(manifest_digest: bytes, index: int, flags: int) -> bytes:
+    return manifest_digest + _INDEX.pack(index) + bytes((flags,))
+
+
+def _signed_message(body_digest: bytes) -> bytes:
+    return _SIGNED + body_digest
+
+
+# --- writing ---------------------------------------------------------------------------------
+
+def _frames_of(wires: Sequence[WireChange]) -> Iterator[bytes]:
+    """The plaintext of each frame: whole changes, about :data:`FRAME_TARGET` bytes each."""
+    part: list[bytes] = []
+    size = 0
+    for wire in wires:
+        part.append(wire.raw)
+        size += len(wire.raw) + 1
+        if size >= FRAME_TARGET:
+            yield b'{"changes":[' + b",".join(part) + b"]}"
+            part, size = [], 0
+    if part:
+        yield b'{"changes":[' + b",".join(part) + b"]}"
+
+
+def write_bundle(handle: BinaryIO, keys: DeviceKeys, county_box: X25519PublicKey,
+                 changes: Sequence[Change] | Sequence[WireChange], *,
+                 created_at: datetime | None = None,
+                 bundle_id: str | None = None) -> BundleManifest:
+    """Seal and sign ``changes`` (own, contiguous, chained) into ``handle``, frame by frame.
 
     Changes given in wire form (:func:`assessment.wire.outbox.pending_wire`) are copied into
-    the payload as they are, without being parsed or encoded again.
+    the frames as they are, without being parsed or encoded again.
     """
     if not changes:
         raise InputRejected([Problem("bundle", "empty", "没有待上传的变更")])
@@ -129,47 +159,57 @@ def encode_bundle(keys: DeviceKeys, county_box: X25519PublicKey,
     first = wires[0]
     if any(c.device_id != keys.device_id for c in wires):
         raise InputRejected([Problem("bundle", "device", "只能导出本机的变更")])
-    if not _chained(wires) and verify_chain(wires, after_seq=first.seq - 1,
-                                            after_hash=first.prev_hash):
+    if not chained(wires) and verify_chain(wires, after_seq=first.seq - 1,
+                                           after_hash=first.prev_hash):
         raise InputRejected([Problem("bundle", "chain", "本机变更记录不连续，无法导出")])
-    # The canonical JSON of {"changes": [...]}, assembled from each change's JSON.
-    plaintext = b'{"changes":[' + b",".join([c.raw for c in wires]) + b"]}"
-    compressed = zlib.compress(plaintext, 1)
-    counts = dict(sorted(Counter(map(_record_type, wires)).items()))
-    created = (created_at or datetime.now(UTC)).astimezone(UTC)
     ephemeral = X25519PrivateKey.generate()
-    nonce = os.urandom(NONCE_BYTES)
+    created = (created_at or datetime.now(UTC)).astimezone(UTC)
     manifest: dict[str, Any] = {
-        "format": FORMAT, "format_version": format_version, "bundle_id": bundle_id or new_id(),
+        "format": FORMAT, "format_version": FORMAT_VERSION, "bundle_id": bundle_id or new_id(),
         "device_id": keys.device_id, "seq_from": first.seq, "seq_to": wires[-1].seq,
-        "count": len(changes), "counts": counts,
-        "payload_sha256": hashlib.sha256(plaintext).hexdigest(),
-        "payload_bytes": len(plaintext), "compression": "zlib",
+        "count": len(wires), "counts": dict(sorted(Counter(map(record_type, wires)).items())),
+        "compression": "zlib", "frame_bytes": FRAME_TARGET,
         "created_at": created.isoformat(timespec="seconds"),
         "county_key_id": key_id(public_bytes(county_box)),
         "ephemeral_public": b64encode(public_bytes(ephemeral.public_key())),
-        "nonce": b64encode(nonce),
     }
     manifest_bytes = canonical_json(manifest)
-    _, _, ciphertext = seal(county_box, compressed, manifest_bytes, ephemeral, nonce)
-    body = b"".join((MAGIC, _HEAD.pack(len(manifest_bytes)), manifest_bytes,
-                     _LEN.pack(len(ciphertext)), ciphertext))
-    signature = keys.sign_key.sign(body)
-    return body + signature, _manifest_from_json(manifest)
+    manifest_digest = hashlib.sha256(manifest_bytes).digest()
+    aead = AESGCM(sealing_key(county_box, ephemeral, _KEY_INFO))
+    body = hashlib.sha256()
+
+    def put(data: bytes) -> None:
+        body.update(data)
+        handle.write(data)
+
+    put(MAGIC + HEAD.pack(len(manifest_bytes)) + manifest_bytes)
+    plains = _frames_of(wires)
+    plain = next(plains)
+    index = 0
+    while True:
+        following = next(plains, None)
+        flags = _FINAL if following is None else 0
+        if len(plain) > MAX_FRAME_PLAIN:
+            raise InputRejected([Problem("bundle", "size", "单条变更过大，无法导出")])
+        sealed = aead.encrypt(_nonce(index, flags), zlib.compress(plain, 1),
+                              _aad(manifest_digest, index, flags))
+        put(_FRAME.pack(flags, len(sealed)) + sealed)
+        if following is None:
+            break
+        plain, index = following, index + 1
+    handle.write(keys.sign_key.sign(_signed_message(body.digest())))
+    return manifest_from_json(manifest)
 
 
-_record_type = attrgetter("record_type")
-
-
-def _chained(changes: Sequence[Link]) -> bool:
-    """True when ``changes`` are in sequence order, each the one after the one before (the
-    usual case, checked in one pass; :func:`verify_chain` says what is wrong otherwise)."""
-    seq, digest = changes[0].seq, changes[0].prev_hash
-    for change in changes:
-        if change.seq != seq or change.prev_hash != digest:
-            return False
-        seq, digest = seq + 1, change.hash
-    return True
+def encode_bundle(keys: DeviceKeys, county_box: X25519PublicKey,
+                  changes: Sequence[Change] | Sequence[WireChange], *,
+                  created_at: datetime | None = None,
+                  bundle_id: str | None = None) -> tuple[bytes, BundleManifest]:
+    """:func:`write_bundle` into memory: the bundle's bytes and its manifest."""
+    buffer = io.BytesIO()
+    manifest = write_bundle(buffer, keys, county_box, changes, created_at=created_at,
+                            bundle_id=bundle_id)
+    return buffer.getvalue(), manifest
 
 
 def export_bundle(outbox: Outbox, keys: DeviceKeys, county_box: X25519PublicKey, path: Path,
@@ -179,177 +219,229 @@ def export_bundle(outbox: Outbox, keys: DeviceKeys, county_box: X25519PublicKey,
     changes = pending_wire(outbox, state.acked_seq, max_changes)
     if not changes:
         return None
-    data, manifest = encode_bundle(keys, county_box, changes)
     tmp = path.with_name(path.name + ".part")
-    tmp.write_bytes(data)
-    tmp.replace(path)
+    try:
+        with tmp.open("wb") as handle:
+            manifest = write_bundle(handle, keys, county_box, changes)
+        tmp.replace(path)
+    finally:
+        tmp.unlink(missing_ok=True)
     return manifest
 
 
-def _manifest_from_json(data: dict[str, Any]) -> BundleManifest:
-    return BundleManifest(
-        bundle_id=data["bundle_id"], device_id=data["device_id"], seq_from=data["seq_from"],
-        seq_to=data["seq_to"], count=data["count"], counts=dict(data["counts"]),
-        payload_sha256=data["payload_sha256"], payload_bytes=data["payload_bytes"],
-        created_at=data["created_at"], county_key_id=data["county_key_id"],
-        format_version=data["format_version"],
-    )
+# --- reading ---------------------------------------------------------------------------------
 
-
-def _split(data: bytes) -> tuple[dict[str, Any], bytes, bytes, bytes, bytes]:
-    """Structural parse: (manifest, manifest bytes, ciphertext, signed part, signature)."""
-    if data and len(data) < len(MAGIC) and MAGIC.startswith(data):
-        raise BundleRejected("truncated", "数据包不完整（文件被截断）")
-    if len(data) < len(MAGIC) or data[:len(MAGIC)] != MAGIC:
-        raise BundleRejected("magic", "不是银龄数据包文件")
-    pos = len(MAGIC)
-    if len(data) < pos + _HEAD.size:
-        raise BundleRejected("truncated", "数据包不完整（文件被截断）")
-    (manifest_len,) = _HEAD.unpack_from(data, pos)
-    pos += _HEAD.size
-    if manifest_len > _MAX_MANIFEST:
-        raise BundleRejected("manifest", "数据包清单过大，文件已损坏")
-    if len(data) < pos + manifest_len + _LEN.size:
-        raise BundleRejected("truncated", "数据包不完整（文件被截断）")
-    manifest_bytes = data[pos:pos + manifest_len]
-    pos += manifest_len
-    (ct_len,) = _LEN.unpack_from(data, pos)
-    pos += _LEN.size
-    if len(data) < pos + ct_len + SIGNATURE_BYTES:
-        raise BundleRejected("truncated", "数据包不完整（文件被截断）")
-    if len(data) > pos + ct_len + SIGNATURE_BYTES:
-        raise BundleRejected("trailing", "数据包末尾有多余内容，文件已被改动")
-    ciphertext = data[pos:pos + ct_len]
-    signed = data[:pos + ct_len]
-    signature = data[pos + ct_len:]
-    try:
-        manifest = parse_json(manifest_bytes, DEFAULT_LIMITS.with_max_bytes(_MAX_MANIFEST),
-                              "manifest")
-    except InputRejected as exc:
-        raise BundleRejected("manifest", f"数据包清单无法解析，文件已损坏（{exc}）") from exc
-    _check_manifest(manifest, manifest_bytes)
-    return manifest, manifest_bytes, ciphertext, signed, signature
-
-
-def _check_manifest(manifest: object, manifest_bytes: bytes) -> None:
-    if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
-        raise BundleRejected("manifest", "数据包清单格式不符")
-    version = manifest.get("format_version")
-    if not isinstance(version, int) or isinstance(version, bool):
-        raise BundleRejected("manifest", "数据包清单缺少格式版本")
-    if version < MIN_FORMAT_VERSION:
-        raise BundleRejected("downgrade", f"数据包格式版本 {version} 过旧，已不再接受，"
-                             "请用新版客户端重新导出")
-    if version > FORMAT_VERSION:
-        raise BundleRejected("version", f"数据包格式版本 {version} 高于本服务器支持的版本，"
-                             "请升级县级服务器")
-    if set(manifest) != set(_MANIFEST_FIELDS):
-        raise BundleRejected("manifest", "数据包清单字段不符")
-    for key, kind in _MANIFEST_FIELDS.items():
-        value = manifest[key]
-        if not isinstance(value, kind) or isinstance(value, bool):
-            raise BundleRejected("manifest", f"数据包清单字段 {key} 类型不符")
-    if canonical_json(manifest) != manifest_bytes:
-        raise BundleRejected("manifest", "数据包清单编码不规范，文件已被改动")
-    counts = manifest["counts"]
-    if not all(isinstance(v, int) and not isinstance(v, bool) for v in counts.values()):
-        raise BundleRejected("manifest", "数据包清单计数无效")
-    if (manifest["seq_from"] < 1 or manifest["seq_to"] < manifest["seq_from"]
-            or manifest["count"] != manifest["seq_to"] - manifest["seq_from"] + 1
-            or sum(counts.values()) != manifest["count"] or manifest["payload_bytes"] < 0):
-        raise BundleRejected("manifest", "数据包清单的序号范围与数量不一致")
+def _size(source: BinaryIO) -> int:
+    source.seek(0, os.SEEK_END)
+    return source.tell()
 
 
 def read_manifest(data: bytes) -> BundleManifest:
     """The manifest of a bundle, checked for shape only (nothing verified or decrypted)."""
-    manifest, *_ = _split(data)
-    return _manifest_from_json(manifest)
+    manifest, _, _ = read_head(io.BytesIO(data), len(data))
+    return manifest_from_json(manifest)
+
+
+class VerifiedBundle:
+    """A bundle whose signature holds: its manifest, the file's SHA-256, and its changes in
+    batches (:meth:`batches`, decrypted and checked as they are read)."""
+
+    def __init__(self, manifest: BundleManifest, file_sha256: str,
+                 batches: Callable[[int], Iterator[tuple[Change, ...]]]) -> None:
+        self.manifest = manifest
+        self.file_sha256 = file_sha256
+        self._batches = batches
+
+    def batches(self, size: int = BATCH) -> Iterator[tuple[Change, ...]]:
+        """The changes in sequence order, about ``size`` at a time. Raises
+        :class:`BundleRejected` at the first fault, possibly after earlier batches (see the
+        module docstring: the caller applies them all in one transaction)."""
+        return self._batches(size)
+
+
+def verify_bundle(source: BinaryIO, *, device_key: Callable[[str], Ed25519PublicKey],
+                  county_box: X25519PrivateKey, max_bytes: int = DEFAULT_MAX_BYTES,
+                  max_changes: int = DEFAULT_MAX_CHANGES) -> VerifiedBundle:
+    """Check a bundle's shape and signature (first pass, streamed), or raise
+    :class:`BundleRejected`. ``source`` is a seekable binary file, read again by
+    :meth:`VerifiedBundle.batches`. ``device_key`` returns the enrolled Ed25519 key of a
+    device id and raises :class:`BundleRejected` for an unknown or revoked device."""
+    size = _size(source)
+    if size > max_bytes:
+        raise BundleRejected("oversize", f"数据包过大（{size} 字节，上限 {max_bytes} 字节）")
+    manifest, manifest_bytes, head_end = read_head(source, size)
+    public = device_key(manifest["device_id"])
+    if manifest["format_version"] == LEGACY_VERSION:
+        source.seek(0)
+        data = source.read()
+        changes = open_v2(data, manifest, manifest_bytes, head_end, public=public,
+                          county_box=county_box, max_bytes=max_bytes, max_changes=max_changes)
+        digest = hashlib.sha256(data).hexdigest()
+        del data
+
+        def legacy(batch: int) -> Iterator[tuple[Change, ...]]:
+            for start in range(0, len(changes), batch):
+                yield changes[start:start + batch]
+
+        return VerifiedBundle(manifest_from_json(manifest), digest, legacy)
+    body_digest, file_digest = _first_pass(source, size, head_end)
+    source.seek(size - SIGNATURE_BYTES)
+    if not verify(public, source.read(SIGNATURE_BYTES), _signed_message(body_digest)):
+        raise BundleRejected("signature", "数据包签名无效：内容被篡改或不是该设备导出的")
+    if manifest["county_key_id"] != key_id(public_bytes(county_box.public_key())):
+        raise BundleRejected("county", "数据包不是发给本县服务器的（密钥不符）")
+    if manifest["count"] > max_changes:
+        raise BundleRejected("oversize", f"数据包记录过多（{manifest['count']} 条）")
+    if manifest["compression"] != "zlib":
+        raise BundleRejected("manifest", "数据包压缩方式不受支持")
+    try:
+        key = opening_key(county_box, b64decode(manifest["ephemeral_public"], size=KEY_BYTES),
+                          _KEY_INFO)
+    except CryptoError as exc:
+        raise BundleRejected("decrypt", f"数据包无法解密：{exc}") from exc
+    reader = _FrameReader(source, size, head_end, manifest, manifest_bytes, key, body_digest)
+    return VerifiedBundle(manifest_from_json(manifest), file_digest, reader.batches)
+
+
+def _first_pass(source: BinaryIO, size: int, head_end: int) -> tuple[bytes, str]:
+    """Walk the frames' lengths while hashing: (SHA-256 of the signed part, hex SHA-256 of
+    the file). Refuses a stream cut short, with bytes after its final frame, or with a frame
+    larger than any writer makes."""
+    end = size - SIGNATURE_BYTES
+    if end < head_end + _FRAME.size:
+        raise truncated()
+    body = hashlib.sha256()
+    whole = hashlib.sha256()
+    source.seek(0)
+    _copy(source, head_end, body, whole)
+    pos = head_end
+    while True:
+        if pos + _FRAME.size > end:
+            raise truncated()
+        head = source.read(_FRAME.size)
+        flags, length = _FRAME.unpack(head)
+        if flags not in (0, _FINAL) or length > MAX_FRAME_SEALED or length < _TAG_BYTES:
+            raise BundleRejected("frame", "数据包数据块格式不符，文件已损坏")
+        body.update(head)
+        whole.update(head)
+        pos += _FRAME.size
+        if pos + length > end:
+            raise truncated()
+        _copy(source, length, body, whole)
+        pos += length
+        if flags == _FINAL:
+            break
+    if pos != end:
+        raise BundleRejected("trailing", "数据包末尾有多余内容，文件已被改动")
+    whole.update(source.read(SIGNATURE_BYTES))
+    return body.digest(), whole.hexdigest()
+
+
+def _copy(source: BinaryIO, length: int, *hashes: Any) -> None:
+    left = length
+    while left:
+        chunk = source.read(min(left, _READ))
+        if not chunk:
+            raise truncated()
+        for h in hashes:
+            h.update(chunk)
+        left -= len(chunk)
+
+
+class _FrameReader:
+    """The second pass: decrypt, inflate, parse and check frame after frame."""
+
+    def __init__(self, source: BinaryIO, size: int, head_end: int, manifest: dict[str, Any],
+                 manifest_bytes: bytes, key: bytes, body_digest: bytes) -> None:
+        self.source, self.size, self.head_end = source, size, head_end
+        self.manifest, self.manifest_bytes = manifest, manifest_bytes
+        self.aead = AESGCM(key)
+        self.body_digest = body_digest
+
+    def batches(self, size: int) -> Iterator[tuple[Change, ...]]:
+        pending: list[Change] = []
+        for changes in self._frames():
+            pending.extend(changes)
+            if len(pending) >= size:
+                yield tuple(pending)
+                pending = []
+        if pending:
+            yield tuple(pending)
+
+    def _frames(self) -> Iterator[tuple[Change, ...]]:
+        manifest = self.manifest
+        body = hashlib.sha256()
+        self.source.seek(0)
+        body.update(self.source.read(self.head_end))
+        manifest_digest = hashlib.sha256(self.manifest_bytes).digest()
+        device_id = manifest["device_id"]
+        seq, link = manifest["seq_from"], None
+        counts: Counter[str] = Counter()
+        index = 0
+        while True:
+            head = self.source.read(_FRAME.size)
+            if len(head) < _FRAME.size:
+                raise _changed()
+            flags, length = _FRAME.unpack(head)
+            if flags not in (0, _FINAL) or length > MAX_FRAME_SEALED:
+                raise _changed()
+            sealed = self.source.read(length)
+            body.update(head)
+            body.update(sealed)
+            try:
+                compressed = self.aead.decrypt(_nonce(index, flags), sealed,
+                                               _aad(manifest_digest, index, flags))
+            except InvalidTag as exc:
+                raise BundleRejected("frame", f"数据包第 {index + 1} 个数据块无法解密：内容被篡改、"
+                                     "调换、重复或来自另一个数据包") from exc
+            del sealed
+            changes = parse_payload(_inflate(compressed), seq - manifest["seq_from"])
+            if not changes:
+                raise BundleRejected("payload", "数据包中有空的数据块")
+            for change in changes:
+                if change.device_id != device_id:
+                    raise BundleRejected("payload", "数据包中含有其他设备的变更")
+                if change.seq != seq or seq > manifest["seq_to"]:
+                    raise BundleRejected("payload", "数据包中的序号与清单不符")
+                if link is not None and change.prev_hash != link:
+                    raise BundleRejected("chain", "数据包中的变更哈希链不连续")
+                seq, link = seq + 1, change.hash
+            counts.update(map(record_type, changes))
+            index += 1
+            if flags == _FINAL:
+                if seq != manifest["seq_to"] + 1:
+                    raise BundleRejected("payload", "数据包中的序号与清单不符")
+                if dict(counts) != manifest["counts"]:
+                    raise BundleRejected("payload", "数据包中各类记录数与清单不符")
+                if self.source.tell() != self.size - SIGNATURE_BYTES or \
+                        body.digest() != self.body_digest:
+                    raise _changed()
+                yield changes
+                return
+            yield changes
+
+
+def _changed() -> BundleRejected:
+    return BundleRejected("changed", "数据包在读取过程中被改动，已拒绝")
+
+
+def _inflate(compressed: bytes) -> bytes:
+    inflater = zlib.decompressobj()
+    try:
+        plaintext = inflater.decompress(compressed, MAX_FRAME_PLAIN + 1)
+    except zlib.error as exc:
+        raise BundleRejected("payload", "数据包内容无法解压") from exc
+    if len(plaintext) > MAX_FRAME_PLAIN or not inflater.eof or inflater.unused_data:
+        raise BundleRejected("payload", "数据包数据块解压后过大或不完整")
+    return plaintext
 
 
 def open_bundle(data: bytes, *, device_key: Callable[[str], Ed25519PublicKey],
                 county_box: X25519PrivateKey, max_bytes: int = DEFAULT_MAX_BYTES,
                 max_changes: int = DEFAULT_MAX_CHANGES) -> OpenedBundle:
-    """Verify, decrypt and parse a bundle, or raise :class:`BundleRejected`.
-
-    ``device_key`` returns the enrolled Ed25519 key of a device id and raises
-    :class:`BundleRejected` for an unknown or revoked device.
-    """
-    if len(data) > max_bytes:
-        raise BundleRejected("oversize", f"数据包过大（{len(data)} 字节，上限 {max_bytes} 字节）")
-    manifest, manifest_bytes, ciphertext, signed, signature = _split(data)
-    public = device_key(manifest["device_id"])
-    if not verify(public, signature, signed):
-        raise BundleRejected("signature", "数据包签名无效：内容被篡改或不是该设备导出的")
-    own_key = key_id(public_bytes(county_box.public_key()))
-    if manifest["county_key_id"] != own_key:
-        raise BundleRejected("county", "数据包不是发给本县服务器的（密钥不符）")
-    if manifest["count"] > max_changes:
-        raise BundleRejected("oversize", f"数据包记录过多（{manifest['count']} 条）")
-    if manifest["payload_bytes"] > _EXPANSION_LIMIT * max(len(ciphertext), 1) or \
-            manifest["payload_bytes"] > _EXPANSION_LIMIT * max_bytes:
-        raise BundleRejected("oversize", "数据包解压后过大")
-    try:
-        compressed = open_sealed(county_box, b64decode(manifest["ephemeral_public"],
-                                                       size=KEY_BYTES),
-                                 b64decode(manifest["nonce"], size=NONCE_BYTES), ciphertext,
-                                 manifest_bytes)
-    except CryptoError as exc:
-        raise BundleRejected("decrypt", f"数据包无法解密：{exc}") from exc
-    plaintext = _inflate(compressed, manifest["payload_bytes"])
-    if hashlib.sha256(plaintext).hexdigest() != manifest["payload_sha256"]:
-        raise BundleRejected("payload", "数据包内容哈希与清单不符")
-    changes = _parse_changes(plaintext, manifest)
-    return OpenedBundle(_manifest_from_json(manifest), changes,
-                        hashlib.sha256(data).hexdigest())
-
-
-def _inflate(compressed: bytes, expected: int) -> bytes:
-    inflater = zlib.decompressobj()
-    try:
-        plaintext = inflater.decompress(compressed, expected + 1)
-    except zlib.error as exc:
-        raise BundleRejected("payload", "数据包内容无法解压") from exc
-    if len(plaintext) != expected or not inflater.eof or inflater.unused_data:
-        raise BundleRejected("payload", "数据包内容长度与清单不符")
-    return plaintext
-
-
-def _parse_changes(plaintext: bytes, manifest: dict[str, Any]) -> tuple[Change, ...]:
-    limits = Limits(max_bytes=max(len(plaintext), 1), max_string=1024 * 1024)
-    try:
-        body = parse_json(plaintext, limits, "payload")
-    except InputRejected as exc:
-        raise BundleRejected("payload", f"数据包内容无法解析（{exc}）") from exc
-    if not isinstance(body, dict) or set(body) != {"changes"} or \
-            not isinstance(body["changes"], list):
-        raise BundleRejected("payload", "数据包内容格式不符")
-    items = body["changes"]
-    try:
-        changes = tuple(map(change_from_json, items))
-    except InputRejected as exc:
-        problem = exc
-        for i, item in enumerate(items):  # again, to name the position of the invalid one
-            try:
-                change_from_json(item, f"changes[{i}]")
-            except InputRejected as located:
-                problem = located
-                break
-        raise BundleRejected("change", f"数据包中的变更记录无效：{problem}") from problem
-    if len(changes) != manifest["count"]:
-        raise BundleRejected("payload", "数据包记录数与清单不符")
-    device_id = manifest["device_id"]
-    if any(c.device_id != device_id for c in changes):
-        raise BundleRejected("payload", "数据包中含有其他设备的变更")
-    if changes[0].seq != manifest["seq_from"] or changes[-1].seq != manifest["seq_to"] or \
-            not _chained(changes):
-        seqs = [c.seq for c in changes]
-        if seqs != list(range(manifest["seq_from"], manifest["seq_to"] + 1)):
-            raise BundleRejected("payload", "数据包中的序号与清单不符")
-        chain_ok = False  # the sequence is right, so a link is wrong
-    else:
-        chain_ok = True
-    if dict(Counter(map(_record_type, changes))) != manifest["counts"]:
-        raise BundleRejected("payload", "数据包中各类记录数与清单不符")
-    if not chain_ok:
-        raise BundleRejected("chain", "数据包中的变更哈希链不连续")
-    return changes
+    """Verify, decrypt and parse a whole bundle held in memory (small bundles and tests; the
+    county streams with :func:`verify_bundle`), or raise :class:`BundleRejected`."""
+    verified = verify_bundle(io.BytesIO(data), device_key=device_key, county_box=county_box,
+                             max_bytes=max_bytes, max_changes=max_changes)
+    changes = tuple(c for batch in verified.batches() for c in batch)
+    return OpenedBundle(verified.manifest, changes, verified.file_sha256)

@@ -99,6 +99,27 @@ def seal(recipient: X25519PublicKey, plaintext: bytes, aad: bytes,
     return eph_pub, nonce, AESGCM(key).encrypt(nonce, plaintext, aad)
 
 
+def sealing_key(recipient: X25519PublicKey, ephemeral: X25519PrivateKey, info: bytes) -> bytes:
+    """The 256-bit key that ``ephemeral`` agrees with ``recipient`` (HKDF-SHA256, ``info``
+    naming its use), for a caller that encrypts many pieces under one agreement."""
+    return HKDF(algorithm=hashes.SHA256(), length=32,
+                salt=public_bytes(ephemeral.public_key()) + public_bytes(recipient),
+                info=info).derive(ephemeral.exchange(recipient))
+
+
+def opening_key(recipient: X25519PrivateKey, ephemeral_public: bytes, info: bytes) -> bytes:
+    """The key :func:`sealing_key` derived, computed by the recipient from its private key."""
+    if len(ephemeral_public) != KEY_BYTES:
+        raise CryptoError("临时公钥长度不符")
+    try:
+        shared = recipient.exchange(X25519PublicKey.from_public_bytes(ephemeral_public))
+    except ValueError as exc:
+        raise CryptoError("临时公钥无效") from exc
+    return HKDF(algorithm=hashes.SHA256(), length=32,
+                salt=ephemeral_public + public_bytes(recipient.public_key()),
+                info=info).derive(shared)
+
+
 def open_sealed(recipient: X25519PrivateKey, ephemeral_public: bytes, nonce: bytes,
                 ciphertext: bytes, aad: bytes) -> bytes:
     """Decrypt what :func:`seal` produced; raise :class:`CryptoError` on any mismatch."""

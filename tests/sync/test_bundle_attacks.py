@@ -1,4 +1,5 @@
-"""Every kind of bad bundle is refused whole, with a Chinese reason, and changes nothing.
+"""Every kind of bad version 2 bundle (the format laptops in the field may still carry) is
+refused whole, with a Chinese reason, and changes nothing (version 3: test_bundle_frames).
 
 Well over 200 mutated bundles: bit flips anywhere, truncations, trailing bytes, manifest
 edits (with and without re-signing by the real device key), payload inconsistencies, replays,
@@ -21,7 +22,7 @@ from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 from sqlalchemy import Engine, select
 
 from assessment.wire import bundle as codec
-from assessment.wire.bundle import BundleRejected, encode_bundle
+from assessment.wire.bundle import BundleRejected
 from assessment.wire.changes import canonical_json, make_change
 from assessment.wire.crypto import b64encode, key_id, public_bytes, seal
 from assessment.wire.device import DeviceKeys
@@ -29,6 +30,7 @@ from server import county
 from server.bundles import import_bundle
 from server.context import ServerContext
 from server.db.tables import metadata
+from testkit.legacy_bundle import encode_bundle_v2
 from tests.sync.conftest import Device, enrol_device
 
 EXPECTED = {  # attack name prefix -> words its refusal must contain
@@ -67,7 +69,7 @@ def resealed(ctx: ServerContext, dev: Device, manifest_edit: Callable[[dict[str,
              plaintext: bytes | None = None, compress: bool = True) -> bytes:
     """A bundle whose manifest is edited, re-encrypted and re-signed by the real device."""
     changes = list(dev.outbox.pending_changes(0, 1000))
-    good, _ = encode_bundle(dev.keys, dev.profile.county_box_key(), changes)
+    good, _ = encode_bundle_v2(dev.keys, dev.profile.county_box_key(), changes)
     manifest, _ = split(good)
     plain = plaintext if plaintext is not None else canonical_json(
         {"changes": [c.to_json() for c in changes]})
@@ -87,7 +89,7 @@ def test_every_mutated_bundle_is_refused_and_nothing_changes(
     rng = random.Random(20251122)
     device.record_visits(4)
     changes = list(device.outbox.pending_changes(0, 100))
-    good, _ = encode_bundle(device.keys, device.profile.county_box_key(), changes)
+    good, _ = encode_bundle_v2(device.keys, device.profile.county_box_key(), changes)
     attacks: list[tuple[str, bytes]] = []
 
     # Bit flips all over the file (magic, lengths, manifest, ciphertext, signature).
@@ -158,14 +160,14 @@ def test_every_mutated_bundle_is_refused_and_nothing_changes(
     # Foreign devices: never enrolled; and enrolled then revoked.
     for i in range(8):
         stranger = DeviceKeys.generate(device.keys.device_id if i % 2 else None)
-        data, _ = encode_bundle(stranger, device.profile.county_box_key(), [
+        data, _ = encode_bundle_v2(stranger, device.profile.county_box_key(), [
             make_change(device_id=stranger.device_id, seq=1, record_type="elder",
                         record_id=f"r{i}", version=1, hlc=1, payload={"name": "陌生人"},
                         prev_hash="0" * 64)])
         attacks.append((f"impostor-{i}" if i % 2 else f"foreign-{i}", data))
     revoked = enrol_device(county_ctx, tmp_path / "revoked", "ub")
     revoked.record_visits(1)
-    revoked_bundle, _ = encode_bundle(revoked.keys, revoked.profile.county_box_key(),
+    revoked_bundle, _ = encode_bundle_v2(revoked.keys, revoked.profile.county_box_key(),
                                       list(revoked.outbox.pending_changes(0, 10)))
     revoked.outbox.close()
     with county_ctx.engine.begin() as conn:
@@ -173,9 +175,9 @@ def test_every_mutated_bundle_is_refused_and_nothing_changes(
     attacks.append(("revoked", revoked_bundle))
     # Sealed to another county.
     other_county = X25519PrivateKey.generate().public_key()
-    attacks.append(("other-county", encode_bundle(device.keys, other_county, changes)[0]))
+    attacks.append(("other-county", encode_bundle_v2(device.keys, other_county, changes)[0]))
     # Downgrade built by the real codec.
-    attacks.append(("downgrade-codec", encode_bundle(device.keys,
+    attacks.append(("downgrade-codec", encode_bundle_v2(device.keys,
                                                      device.profile.county_box_key(), changes,
                                                      format_version=1)[0]))
     # Oversize: over the county's limit (2 MiB in this fixture).

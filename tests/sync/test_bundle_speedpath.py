@@ -1,5 +1,7 @@
-"""The fast paths of reading a bundle keep every check: each change's hash against its canonical
-JSON, the chain, the manifest; a refusal names the first bad change and writes nothing."""
+"""The fast paths of reading a bundle keep every check: each change's hash against its
+canonical JSON, the chain, the manifest; a refusal names the first bad change and writes
+nothing. Forged here as version 2 bundles (one payload); version 3 frames are forged in
+test_bundle_frames."""
 
 from __future__ import annotations
 
@@ -21,6 +23,7 @@ from assessment.wire.crypto import b64encode, public_bytes, seal
 from server.bundles import import_bundle
 from server.context import ServerContext
 from server.db.tables import received_changes
+from testkit.legacy_bundle import encode_bundle_v2
 from tests.sync.conftest import Device
 
 
@@ -37,8 +40,8 @@ def _plain(items: list[dict[str, Any]]) -> bytes:
 def _sealed(dev: Device, plain: bytes, manifest_edit: dict[str, Any] | None = None) -> bytes:
     """A bundle of ``plain``, sealed to the county and signed by the real device (an insider:
     only the content can be wrong, never the envelope)."""
-    good, _ = encode_bundle(dev.keys, dev.profile.county_box_key(),
-                            list(dev.outbox.pending_changes(0, 1000)))
+    good, _ = encode_bundle_v2(dev.keys, dev.profile.county_box_key(),
+                               list(dev.outbox.pending_changes(0, 1000)))
     pos = len(codec.MAGIC)
     (length,) = struct.unpack_from(">I", good, pos)
     manifest = json.loads(good[pos + 4:pos + 4 + length])

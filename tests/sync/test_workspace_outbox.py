@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import dataclasses
 import hashlib
-import zlib
+import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -25,9 +25,9 @@ from assessment.records.workspace import Workspace
 from assessment.sync.lists import install_announced_lists
 from assessment.wire.bundle import encode_bundle, open_bundle
 from assessment.wire.changes import Change, canonical_json, verify_chain
-from assessment.wire.crypto import KEY_BYTES, NONCE_BYTES, b64decode, open_sealed
 from assessment.wire.outbox import CountyNotices, ListVersion, Outbox
 from tests.records.conftest import PASSWORD, complete_answers, elder
+from tests.sync import framing
 
 
 def _create(folder: Path, code: str) -> Workspace:
@@ -206,8 +206,10 @@ def test_device_keys_stay_in_the_encrypted_store(workspace: Workspace) -> None:
     opened = open_bundle(data, device_key=lambda _: keys.sign_key.public_key(),
                          county_box=county)
     assert opened.changes == tuple(changes)
-    manifest, body = _decrypt(data, county)
-    assert hashlib.sha256(body).hexdigest() == manifest["payload_sha256"]
+    manifest, plains = framing.decrypt(data, county)
+    body = b"".join(plains)
+    assert manifest["count"] == len(changes)
+    assert [len(json.loads(p)["changes"]) for p in plains] == [len(changes)]  # one frame
     assert not any(secret in body or secret in data for secret in secrets)
     data_dir = workspace.data_dir
     workspace.close()
@@ -215,21 +217,6 @@ def test_device_keys_stay_in_the_encrypted_store(workspace: Workspace) -> None:
     assert not any(secret in raw_files for secret in secrets)
     assert not list(data_dir.rglob("device-keys*"))
     assert b"SQLite format 3" not in database_path(data_dir).read_bytes()[:16]
-
-
-def _decrypt(data: bytes, county: X25519PrivateKey) -> tuple[dict[str, Any], bytes]:
-    """The manifest and the decompressed plaintext of a bundle (independently of the codec)."""
-    import json
-
-    size = int.from_bytes(data[8:12], "big")
-    manifest_bytes = data[12:12 + size]
-    manifest = json.loads(manifest_bytes)
-    length = int.from_bytes(data[12 + size:20 + size], "big")
-    ciphertext = data[20 + size:20 + size + length]
-    sealed = open_sealed(county, b64decode(manifest["ephemeral_public"], size=KEY_BYTES),
-                         b64decode(manifest["nonce"], size=NONCE_BYTES), ciphertext,
-                         manifest_bytes)
-    return manifest, zlib.decompress(sealed)
 
 
 def test_revocations_from_the_county(workspace: Workspace) -> None:
