@@ -38,10 +38,12 @@ if TYPE_CHECKING:
 def _wait(app: QApplication, done: Callable[[], object], limit: float = 120.0) -> None:
     """Process events until ``done()`` is true (at most ``limit`` seconds)."""
     deadline = time.perf_counter() + limit
-    while not done():
+    while True:
+        app.processEvents()  # at least once: what ``done`` sees has been painted
+        if done():
+            return
         if time.perf_counter() > deadline:
             raise RuntimeError("timed out waiting in the sign-in benchmark")
-        app.processEvents()
         time.sleep(0.002)
 
 

@@ -59,6 +59,7 @@ class RosterPage(QWidget):
         self.model = RosterModel(ctx.workspace, ctx.form.grade_name, self)
         self.model.deferred = True
         self.total = self.model.rowCount()
+        self.model.row_at(0)  # the first page is always in view: read it now, not after a rest
         self.search = QLineEdit()
         self.search.setObjectName("rosterSearch")
         self.search.setPlaceholderText("搜索：姓名、拼音首字母（如 zs）、全拼（如 zhangsan）、"

@@ -294,7 +294,7 @@ class MainWindow(QMainWindow):
 
     def offer_drafts(self) -> None:
         """If drafts are open (e.g. after a crash), say so in a notice with a link to them."""
-        count = len(self.ctx.workspace.open_drafts())
+        count = self.ctx.workspace.draft_count()
         if not count:
             self.drafts_notice.hide()
             return

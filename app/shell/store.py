@@ -56,6 +56,12 @@ def preload() -> None:
     sign-in window shows)."""
     for name in PRELOADED:
         importlib.import_module(name)
+    from sqlalchemy.orm import configure_mappers
+
+    from assessment.forms import default_form
+
+    default_form()  # parsed once per process: opening the store then finds it loaded
+    configure_mappers()  # the ORM's first query would otherwise do it, after Enter
 
 
 def ensure_demo(data_dir: Path, progress: Callable[[int, int], None] | None = None,

@@ -71,7 +71,8 @@ class SyncMenu(QObject):
         self.blocked_sync_key.activated.connect(self._say_why_not)
         controller.status_changed.connect(lambda _text: self.update_actions())
         controller.failed.connect(lambda _text: self.update_actions())
-        self._menu_opening()
+        self.update_actions()  # the controller has just read its status: no second read
+        self.refresh_conflicts()
 
     def _add(self, text: str, slot: object, shortcut: str = "") -> QAction:
         action = QAction(text, self)

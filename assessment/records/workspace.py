@@ -36,7 +36,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from sqlalchemy import Engine, delete, insert, select, text, update
+from sqlalchemy import Engine, delete, func, insert, select, text, update
 from sqlalchemy.orm import Session
 
 from assessment.devicekeys import SETTING_KEY as SIGNING_KEY_SETTING
@@ -769,6 +769,13 @@ class Workspace(WorkspaceSync, WorkspaceRegistry):
                 .order_by(Assessment.updated_at.desc())
             )
             return [assessment_record(row) for row in rows]
+
+    def draft_count(self) -> int:
+        """How many drafts are open on this laptop (the sign-in notice: no drafts read)."""
+        with self._reading() as session:
+            return int(session.scalar(
+                select(func.count()).select_from(Assessment)
+                .where(Assessment.status == AssessmentStatus.DRAFT.value)) or 0)
 
     def discard_draft(self, assessment_id: str) -> None:
         """Delete a draft (finalized assessments are never deleted)."""

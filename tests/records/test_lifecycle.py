@@ -180,6 +180,9 @@ def test_open_drafts_for_resume(workspace: Workspace) -> None:
     drafts = workspace.open_drafts()
     assert [d.assessment_id for d in drafts] == [a.assessment_id, b.assessment_id]
     assert drafts[0].answers["B.1.1"] == 3
+    assert workspace.draft_count() == 2
+    workspace.discard_draft(b.assessment_id)
+    assert workspace.draft_count() == 1
 
 
 def test_due_dates_follow_the_setting(workspace: Workspace) -> None:
