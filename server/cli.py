@@ -307,9 +307,30 @@ def _receipt(conn: Any, ctx: ServerContext, args: argparse.Namespace) -> Any:
     return {"receipt": str(args.out)}
 
 
+def _visits(conn: Any, ctx: ServerContext, args: argparse.Namespace) -> Any:
+    """``county visits publish FILE [--signed-out F]`` and ``county visits list``."""
+    from server.visit_plans import announced, publish_plan
+
+    if args.verb == "list":
+        return announced(conn)
+    raw = read_bytes(args.file, LIST_FILE_LIMITS.max_bytes)
+    published = publish_plan(conn, raw, ACTOR)
+    out: dict[str, Any] = {"plan": published.ref, "title": published.title,
+                           "effective_from": published.effective_from,
+                           "sha256": published.sha256}
+    if args.signed_out:
+        # The signature the feed serves: laptops install only plans their county signed.
+        signature = sign_list(ctx.keys.sign, raw)
+        Path(args.signed_out).write_text(signed_list_text(raw.decode("utf-8"), signature),
+                                         encoding="utf-8")
+        out["signed_file"] = str(args.signed_out)
+    return out
+
+
 _COUNTY_ACTIONS = {
     "township": _township, "account": _account, "operator": _operator, "code": _code,
     "device": _device,
     "enrol-device": _enrol_device, "list": _list, "review": _review, "stats": _stats,
     "receipt": _receipt, "transfer": _transfer, "elders": _elders, "registry": _registry,
+    "visits": _visits,
 }

@@ -138,6 +138,15 @@ def register_county(subparsers: argparse._SubParsersAction[argparse.ArgumentPars
                        help="另写出县级签名的清单文件"
                        "（供未联网的笔记本用 yinling lists install 安装）")
 
+    visits = actions.add_parser("visits", help="探访关爱计划：发布新版本")
+    verbs = visits.add_subparsers(dest="verb", required=True)
+    publish = verbs.add_parser("publish", help="发布探访计划版本（同步时笔记本自动安装）")
+    publish.add_argument("file", help="探访计划文件（YAML）")
+    publish.add_argument("--signed-out", default=None,
+                         help="另写出县级签名的探访计划文件"
+                         "（供未联网的笔记本用 yinling visits plan install 安装）")
+    verbs.add_parser("list", help="列出已发布的探访计划版本")
+
     review = actions.add_parser("review", help="审核队列")
     verbs = review.add_subparsers(dest="verb", required=True)
     show = verbs.add_parser("list", help="列出待审核项")

@@ -3,7 +3,7 @@
 The feed is every applied change of the township from *other* devices, in ``received_changes``
 id order (ingest is serialised per township, so ids are handed out in commit order and a
 cursor never skips a late commit). Each answer also carries the published service-list
-versions and the revoked devices and accounts of the township.
+and visit-plan versions and the revoked devices and accounts of the township.
 
 A change's township is that of the elder it is about, which is not always the sender's: the
 county re-assigns elders (:mod:`server.transfers`). The re-assignments themselves travel in
@@ -23,6 +23,7 @@ from sqlalchemy import Connection, select
 from server.auth import DeviceContext
 from server.db.tables import accounts, devices, list_versions, received_changes
 from server.timeutil import iso
+from server.visit_plans import announced
 
 
 def pull(conn: Connection, device: DeviceContext, after: int, limit: int) -> dict[str, Any]:
@@ -46,7 +47,7 @@ def pull(conn: Connection, device: DeviceContext, after: int, limit: int) -> dic
 
 
 def notices(conn: Connection, device: DeviceContext) -> dict[str, Any]:
-    """List versions and the township's revoked devices and accounts."""
+    """List and visit-plan versions and the township's revoked devices and accounts."""
     versions = [{"list_id": r.list_id, "version": r.version, "sha256": r.sha256,
                  "published_at": iso(r.published_at)}
                 for r in conn.execute(select(list_versions.c.list_id, list_versions.c.version,
@@ -60,8 +61,8 @@ def notices(conn: Connection, device: DeviceContext) -> dict[str, Any]:
     revoked_accounts = list(conn.execute(
         select(accounts.c.username).where(accounts.c.township_id == device.township_id,
                                           accounts.c.revoked_at.is_not(None))).scalars())
-    return {"list_versions": versions, "revoked_devices": revoked_devices,
-            "revoked_accounts": revoked_accounts}
+    return {"list_versions": versions, "visit_plans": announced(conn),
+            "revoked_devices": revoked_devices, "revoked_accounts": revoked_accounts}
 
 
 def device_state(conn: Connection, device: DeviceContext) -> dict[str, Any]:

@@ -17,7 +17,6 @@ from sqlalchemy import Connection, select
 
 from assessment.registry.status import is_active_on
 from assessment.visits.measure import SUBTOTAL, TOTAL, TOWNSHIP, VILLAGE, monthly_measure
-from assessment.visits.plans import load_plans
 from assessment.visits.schedule import month_bounds
 from assessment.visits.synced import visit_day
 from server.db.tables import record_heads
@@ -31,6 +30,7 @@ from server.stats_frames import (
     left_dates,
     read_assessments,
 )
+from server.visit_plans import county_plans
 
 #: The per-township figures the dashboard and ``GET /admin/stats`` show.
 SUMMARY_KEYS = {"应探访人数": "visits_planned", "本月已探访人数": "visited",
@@ -93,7 +93,7 @@ def county_visit_measure(conn: Connection, month: str, today: date | None = None
     _, last = month_bounds(month)
     elders, attributes = read_registry(conn, min(last, today), by_code=by_code)
     visits, referrals = read_visits(conn)
-    plan = load_plans().in_force(today)
+    plan = county_plans(conn).in_force(today)
     return monthly_measure(elders, attributes, visits, referrals, plan, month, today=today)
 
 

@@ -177,6 +177,10 @@ def _online(ws: Workspace, server_url: str, action: str, batch: int) -> int:
         print(f"已安装县级发布的服务清单 {ref}", file=sys.stderr)
     for problem in outcome.list_errors:
         print(f"清单未能安装：{problem}", file=sys.stderr)
+    for ref in outcome.plans_installed:
+        print(f"已安装县级发布的探访计划 {ref}", file=sys.stderr)
+    for problem in outcome.plan_errors:
+        print(problem, file=sys.stderr)
     return 0
 
 

@@ -10,7 +10,8 @@ kept with it (computed from the plan in force and the elder's attributes then).
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping, Sequence
+import hashlib
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
 from typing import TYPE_CHECKING, Any
@@ -37,7 +38,7 @@ from assessment.records.schema import Elder
 from assessment.records.visit_schema import ReferralRow, VisitRow
 from assessment.registry.status import active_on, check_writable
 from assessment.visits.measure import monthly_measure
-from assessment.visits.plan import VisitPlan, read_plan_bytes
+from assessment.visits.plan import VisitPlan, parse_plan_bytes, read_plan_bytes
 from assessment.visits.plans import (
     PlanRegistry,
     install_plan_bytes,
@@ -47,6 +48,7 @@ from assessment.visits.plans import (
 from assessment.visits.record import CHANGE_REASON, NOTE_LIMIT, parse_visit
 from assessment.visits.schedule import month_bounds
 from assessment.visits.tiers import TierCalculator
+from assessment.wire.outbox import PlanVersion
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -93,6 +95,17 @@ class ReferralRecord:
 def _vocabulary() -> Vocabulary:
     """The attribute vocabulary plan rules are resolved against (read once)."""
     return load_vocabulary()
+
+
+def _county_sealer(county: str, signature: str, source: str) -> Callable[[bytes], ListSeal]:
+    """A sealer that accepts a plan file only with the county's valid signature over it."""
+    def seal(content: bytes) -> ListSeal:
+        if not signature_valid(county, signature, content):
+            raise FormFileError(source, "signature", "探访计划的县级签名无效（不是本机登记的县级"
+                                "服务器签发，或文件被改动过），未安装")
+        return seal_for(COUNTY, content, "county", county, signature)
+
+    return seal
 
 
 def _visit(row: VisitRow) -> VisitRecord:
@@ -155,13 +168,8 @@ class VisitBook:
                 raise FormFileError(source, "signature",
                                     "本机尚未登记到县级服务器，无法核对县级签名")
 
-            def county_seal(content: bytes) -> ListSeal:
-                if not signature_valid(county, signature, content):
-                    raise FormFileError(source, "signature", "探访计划的县级签名无效，未安装")
-                return seal_for(COUNTY, content, "county", county, signature)
-
-            plan = install_plan_bytes(raw, source, self.plans_dir, sealer=county_seal,
-                                      trust=trust)
+            plan = install_plan_bytes(raw, source, self.plans_dir, trust=trust,
+                                      sealer=_county_sealer(county, signature, source))
         elif trust.county_public is not None:
             raise FormFileError(source, "signature",
                                 "本机已登记到县级服务器，只能安装县级签发的探访计划")
@@ -177,6 +185,31 @@ class VisitBook:
         with ws._writing() as (session, state):
             ws._store.audit(session, state, "install_visit_plan", "visit_plan", plan.ref,
                             {"sha256": plan.digest})
+        return plan
+
+    def install_county_plan(self, announced: PlanVersion, content: str,
+                            signature: str) -> VisitPlan:
+        """Install a plan version the county announced on a pull, once fetched: refused
+        (:class:`FormFileError`) unless the content has the announced SHA-256, the county's
+        signature verifies with the key of this laptop's enrolment and the file validates;
+        audited. Any signed-in user's sync installs it, like a county list."""
+        source = f"county:{announced.ref}"
+        raw = content.encode("utf-8")
+        if hashlib.sha256(raw).hexdigest() != announced.sha256:
+            raise FormFileError(source, "sha256", "探访计划内容与县级公布的哈希不符，未安装")
+        trust = self._ws.list_trust()
+        county = trust.county_public
+        if county is None:
+            raise FormFileError(source, "signature", "本机尚未登记到县级服务器，无法核对县级签名")
+        named = parse_plan_bytes(raw, _vocabulary(), source).ref
+        if named != announced.ref:
+            raise FormFileError(source, "version",
+                                f"探访计划文件的版本 {named} 与县级公布的 {announced.ref} 不符")
+        plan = install_plan_bytes(raw, source, self.plans_dir, trust=trust,
+                                  sealer=_county_sealer(county, signature, source))
+        with self._ws._writing() as (session, state):
+            self._ws._store.audit(session, state, "install_visit_plan", "visit_plan", plan.ref,
+                                  {"sha256": plan.digest, "origin": COUNTY})
         return plan
 
     # ------------------------------------------------------------------ writing

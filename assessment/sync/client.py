@@ -24,14 +24,21 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 import httpx
 
 from assessment.errors import InputRejected
 from assessment.wire.changes import CHANGE_LINES, Change, change_from_json, change_lines
 from assessment.wire.device import DeviceKeys
-from assessment.wire.outbox import CountyNotices, ListVersion, Outbox, SyncState, pending_wire
+from assessment.wire.outbox import (
+    CountyNotices,
+    ListVersion,
+    Outbox,
+    PlanVersion,
+    SyncState,
+    pending_wire,
+)
 from assessment.wire.requestsig import sign_request
 
 Progress = Callable[[str, int, int], None]
@@ -281,6 +288,16 @@ class SyncClient:
             raise SyncError("县级服务器发来的清单内容无效（缺少内容或县级签名）")
         return content, signature
 
+    def fetch_visit_plan(self, ref: str) -> tuple[str, str]:
+        """The content of a visit-plan version the county published and the county's
+        signature over it (both checked when it is installed)."""
+        answer = self.request("GET", f"/sync/visit-plans/{quote(ref, safe='@')}")
+        content = answer.get("content")
+        signature = answer.get("signature")
+        if not isinstance(content, str) or not isinstance(signature, str):
+            raise SyncError("县级服务器发来的探访计划无效（缺少内容或县级签名）")
+        return content, signature
+
     def server_state(self) -> dict[str, Any]:
         """The county's view of this device (acknowledged sequence, revoked …)."""
         return self.request("GET", "/sync/state")
@@ -292,8 +309,15 @@ def _notices(answer: Mapping[str, Any]) -> CountyNotices:
                     str(v["published_at"]))
         for v in answer.get("list_versions", [])
     )
+    raw_plans = answer.get("visit_plans")
+    # Announcements only: an entry that is not one is skipped (the content is checked
+    # against hash and county signature when installed anyway).
+    plans = tuple(PlanVersion(v["ref"], v["sha256"], str(v.get("published_at", "")))
+                  for v in (raw_plans if isinstance(raw_plans, list) else [])
+                  if isinstance(v, dict) and isinstance(v.get("ref"), str)
+                  and isinstance(v.get("sha256"), str))
     return CountyNotices(versions, tuple(answer.get("revoked_devices", [])),
-                         tuple(answer.get("revoked_accounts", [])))
+                         tuple(answer.get("revoked_accounts", [])), plans)
 
 
 def changes_of(answer: Mapping[str, Any]) -> list[Change]:

@@ -1,4 +1,5 @@
-"""同步 now: push this laptop's changes, pull the township's, install announced lists.
+"""同步 now: push this laptop's changes, pull the township's, install announced lists and
+visit plans.
 
 The one pipeline behind the app's 立即同步 (and its automatic sync) and ``yinling sync
 push|pull|run``. Every batch the county acknowledged and every pulled page is one transaction
@@ -15,6 +16,7 @@ from dataclasses import dataclass
 from assessment.records.workspace import Workspace
 from assessment.sync.client import PullReport, PushReport, SyncClient, SyncError
 from assessment.sync.lists import ListInstall, install_announced_lists
+from assessment.sync.visit_plans import PlanInstall, install_announced_plans
 from assessment.usecases.progress import Cancelled, CancelToken, ProgressFn
 from assessment.wire.profile import SyncProfile
 
@@ -29,6 +31,8 @@ class SyncOutcome:
     pulled: PullReport | None
     installed: tuple[str, ...] = ()
     list_errors: tuple[str, ...] = ()
+    plans_installed: tuple[str, ...] = ()
+    plan_errors: tuple[str, ...] = ()
 
     @property
     def received(self) -> int:
@@ -43,13 +47,16 @@ class SyncOutcome:
             text += f"，{self.pushed.quarantined} 条被县级暂存待查"
         if self.installed:
             text += f"，已安装服务清单 {'、'.join(self.installed)}"
+        if self.plans_installed:
+            text += f"，已安装探访计划 {'、'.join(self.plans_installed)}"
         return text
 
 
 def sync_now(workspace: Workspace, server_url: str, progress: ProgressFn, token: CancelToken,
              *, push: bool = True, pull: bool = True, batch_size: int = 500, retries: int = 3,
              timeout: float = 60.0) -> SyncOutcome:
-    """Push, then pull (either may be left out), then install announced list versions."""
+    """Push, then pull (either may be left out), then install announced list and visit-plan
+    versions."""
 
     def report(phase: str, done: int, total: int) -> None:
         text = PHASES.get(phase, "正在同步")
@@ -58,6 +65,7 @@ def sync_now(workspace: Workspace, server_url: str, progress: ProgressFn, token:
     pushed: PushReport | None = None
     pulled: PullReport | None = None
     lists = ListInstall()
+    plans = PlanInstall()
     with SyncClient(server_url, workspace.device_keys(), workspace, batch_size=batch_size,
                     retries=retries, timeout=timeout) as client:
         try:
@@ -70,11 +78,14 @@ def sync_now(workspace: Workspace, server_url: str, progress: ProgressFn, token:
                 if pulled.cancelled:
                     raise Cancelled
                 lists = install_announced_lists(workspace, client.fetch_list)
+                plans = install_announced_plans(workspace, pulled.notices.visit_plans,
+                                                client.fetch_visit_plan)
         except SyncError as exc:
             if exc.revoked:
                 workspace.mark_sync_revoked(exc.message)
             raise
-    return SyncOutcome(pushed, pulled, lists.installed, lists.errors)
+    return SyncOutcome(pushed, pulled, lists.installed, lists.errors, plans.installed,
+                       plans.errors)
 
 
 def sync_job(workspace: Workspace, profile: SyncProfile, *, batch_size: int = 500,

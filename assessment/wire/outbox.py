@@ -61,12 +61,23 @@ class ListVersion:
 
 
 @dataclass(frozen=True, slots=True)
+class PlanVersion:
+    """A visit-plan version the county publishes (content fetched separately)."""
+
+    ref: str  # <plan>@<version>
+    sha256: str
+    published_at: str
+
+
+@dataclass(frozen=True, slots=True)
 class CountyNotices:
-    """What a pull brings besides records: list versions and revoked devices and accounts."""
+    """What a pull brings besides records: list and visit-plan versions, revoked devices
+    and accounts."""
 
     list_versions: tuple[ListVersion, ...] = ()
     revoked_devices: tuple[str, ...] = ()
     revoked_accounts: tuple[str, ...] = ()
+    visit_plans: tuple[PlanVersion, ...] = ()
     extra: dict[str, object] = field(default_factory=dict)
 
 

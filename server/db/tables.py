@@ -238,6 +238,15 @@ list_versions = Table(
     UniqueConstraint("list_id", "version", name="uq_list_versions_list_version"),
 )
 
+visit_plan_versions = Table(
+    "visit_plan_versions", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("plan_ref", String(140), nullable=False, unique=True),  # <plan>@<version>
+    Column("sha256", String(64), nullable=False),
+    Column("content", Text, nullable=False),
+    Column("published_at", DateTime(timezone=True), nullable=False),
+)
+
 audit = Table(
     "audit", metadata,
     Column("id", Integer, primary_key=True),

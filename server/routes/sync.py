@@ -6,10 +6,11 @@ from collections.abc import Callable, Sequence
 from functools import partial
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, Query
+from fastapi import APIRouter, Header, Path, Query
 from sqlalchemy import Connection
 from starlette.concurrency import run_in_threadpool
 
+from assessment.eligibility.listseal import sign_list
 from assessment.errors import InputRejected, Problem
 from assessment.inputreader import DEFAULT_LIMITS, parse_json
 from assessment.wire.changes import CHANGE_LINES, Change, change_from_json, split_change_lines
@@ -19,6 +20,7 @@ from server.errors import NotFound
 from server.feed import device_state, pull
 from server.ingest import gc_paused, held_changes, ingest
 from server.list_publishing import signed_version
+from server.visit_plans import published_content
 
 router = APIRouter(prefix="/sync", tags=["sync"])
 
@@ -173,5 +175,24 @@ async def list_content(list_id: str, version: int, req: SignedDep,
         if found is None:
             raise NotFound("没有该清单版本")
         return found
+
+    return await run_in_threadpool(work)
+
+
+@router.get("/visit-plans/{ref}")
+async def visit_plan_content(ref: Annotated[str, Path(max_length=140,
+                                                      pattern=r"^[A-Za-z0-9_.@-]+$")],
+                             req: SignedDep, ctx: ContextDep) -> dict[str, Any]:
+    """One published visit-plan version, signed with the county key like a service list."""
+    del req
+
+    def work() -> dict[str, Any]:
+        with ctx.engine.connect() as conn:
+            found = published_content(conn, ref)
+        if found is None:
+            raise NotFound("没有该探访计划版本")
+        content, digest = found
+        return {"ref": ref, "sha256": digest, "content": content,
+                "signature": sign_list(ctx.keys.sign, content.encode("utf-8"))}
 
     return await run_in_threadpool(work)
