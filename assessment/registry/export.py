@@ -5,6 +5,12 @@ The columns are those of the CLI contract, in order (:data:`COLUMNS`), followed 
 provenance of the other roster attributes (:data:`SOURCE_COLUMNS`), so every attribute a
 roster decides has its source beside it. A provenance reads ``民政局 2026-11-30（导入
 0196…）`` for a roster value and ``评估员录入 2026-12-01`` for an assessor's entry.
+
+Why the three extra columns, and why after the contract's: the issue asks that every
+attribute a roster decides shows its provenance in exports, while the contract names a source
+column only for 救助身份. Someone checking a 残疾证 or 优抚 status against the office's list
+needs its source and date just as much; appending them leaves the 13 contract columns exactly
+where a reader (or a spreadsheet formula) expects them.
 """
 
 from __future__ import annotations

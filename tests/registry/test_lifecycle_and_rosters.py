@@ -303,6 +303,60 @@ def test_export_csv_with_bom_and_xlsx(data_dir: Path, capsys: pytest.CaptureFixt
     assert len(values) == len(rows)
 
 
+EXPORT_HEADER = ["公民身份号码", "姓名", "性别", "出生日期", "乡镇", "村", "状态", "注销日期",
+                 "救助身份", "救助身份来源", "残疾证", "计划生育特殊家庭", "优抚对象身份",
+                 "残疾证来源", "计划生育特殊家庭来源", "优抚对象身份来源"]
+
+
+def test_export_columns_values_and_provenance(data_dir: Path,
+                                              capsys: pytest.CaptureFixture[str],
+                                              tmp_path: Path) -> None:
+    """The 13 contract columns exactly, in order, then the provenance of the three other
+    roster attributes; each cell as the offices write it, each source beside its value."""
+    with _open(data_dir) as ws:
+        person = next(e for e in _elders(ws) if e.id_number and e.sex and e.birth_date)
+    number = str(person.id_number)
+    dibao, canlian, jisheng, youfu = (tmp_path / n for n in (
+        "dibao.csv", "canlian.xlsx", "jisheng.csv", "youfu.csv"))
+    _write_csv(dibao, [["公民身份号码", "姓名"], [number, person.name]], "gbk")
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.append(["公民身份号码", "残疾类别", "残疾等级"])
+    sheet.append([number, "肢体", "二级"])
+    book.save(canlian)
+    _write_csv(jisheng, [["公民身份号码", "计生类别"], [number, "失独"]], "utf-8-sig")
+    _write_csv(youfu, [["公民身份号码", "优抚类别"], [number, "烈士遗属、残疾军人"]], "utf-8")
+    for path, kind in ((dibao, "tekun_dispersed"), (canlian, "disability"),
+                       (jisheng, "fp_special"), (youfu, "veteran")):
+        code, summary = _import(data_dir, capsys, path, kind, date.today())
+        assert (code, summary["updated"]) == (0, 1), summary
+    out = tmp_path / "roll.csv"
+    code, _, err = _cli(data_dir, capsys, "export", "--out", str(out))
+    assert code == 0, err
+    rows = list(csv.reader(out.read_bytes().decode("utf-8-sig").splitlines()))
+    assert rows[0] == EXPORT_HEADER
+    cells = dict(zip(EXPORT_HEADER, next(r for r in rows if r[0] == number), strict=True))
+    day = date.today().isoformat()
+    assert {k: cells[k] for k in EXPORT_HEADER[:9]} == {
+        "公民身份号码": number, "姓名": person.name, "性别": person.sex,
+        "出生日期": person.birth_date.isoformat() if person.birth_date else "",
+        "乡镇": person.township or "", "村": person.village or "", "状态": "在册",
+        "注销日期": "", "救助身份": "特困人员（分散供养）"}
+    assert (cells["残疾证"], cells["计划生育特殊家庭"], cells["优抚对象身份"]) == \
+        ("肢体2级", "失独", "残疾军人、烈士遗属")
+    for column in ("救助身份来源", "残疾证来源", "计划生育特殊家庭来源", "优抚对象身份来源"):
+        assert cells[column].startswith(f"县民政局 {day}（导入 "), (column, cells[column])
+    xlsx = tmp_path / "roll.xlsx"
+    code, _, err = _cli(data_dir, capsys, "export", "--out", str(xlsx))
+    assert code == 0, err
+    sheet = load_workbook(xlsx).active
+    assert sheet is not None
+    values = [["" if v is None else str(v) for v in row]
+              for row in sheet.iter_rows(values_only=True)]
+    assert values == rows
+
+
 def test_duplicate_candidates_before_saving(data_dir: Path,
                                             capsys: pytest.CaptureFixture[str]) -> None:
     with _open(data_dir) as ws:
