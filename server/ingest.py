@@ -10,7 +10,7 @@ acknowledged sequence is the contiguous prefix of its chain the county holds; ch
 hole are kept and the hole is reported as a chain gap until it fills. A change about an elder
 (its profile or an assessment) goes to the feed of the elder's current township, which the
 county may have changed (:mod:`server.transfers`); ``source="transfer"`` marks the county's
-copies that only fill a feed.
+copies that only fill a feed: they go to the feed the county names, not routed.
 
 Township scoping (:mod:`server.scope`): a device may change only records its township holds,
 or held when the change was authored (a stale edit made before a transfer is still routed to
@@ -280,7 +280,7 @@ def _load_elder_fields(conn: Connection, fresh: Sequence[Change],
 def _apply(change: Change, payload_text: str, grader: ServerGrader, batch: _Batch,
            elder_state: dict[str, dict[str, FieldState]], bases: Bases) -> str:
     """Process one new change; return its stored status (applied | quarantined)."""
-    batch.route = _route(change, batch)
+    batch.route = batch.township_id if batch.source == "transfer" else _route(change, batch)
     if batch.holdings is not None and _foreign(change, batch, batch.holdings):
         batch.route = batch.township_id  # kept with the sender, never in another feed
         batch.quarantine(change, FOREIGN_CODE, FOREIGN_REASON)

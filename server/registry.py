@@ -9,8 +9,15 @@ feeds and goes through the one ingest path:
   ``keep`` (listing the assessments it moved), and every finalized or superseded assessment of
   ``other`` gets a new version naming ``keep`` as its elder (routed to ``keep``'s township).
   Both histories stay; nothing is deleted; laptops re-point the assessments they hold.
+  Across townships the moved assessments' heads go to ``keep``'s township (later changes and
+  statistics follow them there) and its feed gets the re-pointed versions; ``other``'s
+  township gets the status, which names ``keep``'s township (``into_township``), and its
+  laptops keep a read-only view of ``other`` with the history they hold
+  ("已合并到其他乡镇的老人（…）").
 * **unmerge**: the reverse, from the moved list: ``other`` is on the roll again and its
-  assessments name it again.
+  assessments name it again (their heads back in its township). Across townships the kept
+  record's township gets copies of those versions in its feed (``source="transfer"``, a feed
+  the county names), so its laptops take them off the kept record.
 * **deregister** / **restore**: an ``elder_status`` change, like a laptop's.
 * **dismiss** / **undismiss**: a pair decided "不是同一人" is stored (county-only, nothing for
   the laptops) and leaves the queue; undismissing puts it back.
@@ -25,7 +32,7 @@ import json
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import Connection, delete, insert, select
+from sqlalchemy import Connection, delete, insert, select, update
 
 from assessment.errors import InputRejected, Problem
 from assessment.registry import duplicates
@@ -112,9 +119,16 @@ def merge_elders(conn: Connection, author: CountyAuthor, keep: object, other: ob
     lock_feeds(conn, (int(kept.township_id), int(merged.township_id)))
     moves = _assessment_drafts(conn, author, None, other, keep)
     current = county_status(conn, other)
+    across = int(kept.township_id) != int(merged.township_id)
     status = ElderStatus(other, MERGED, None, date.today(), note, merged_into=keep,
                          assessments=tuple(d.record_id for d in moves),
+                         into_township=_township_name(conn, int(kept.township_id))
+                         if across else None,
                          version=current.version + 1, by=actor, at=_now())
+    # Across townships the moved history leaves the merged record's township with it: its
+    # heads go to the kept record's township, whose feed gets the re-pointed versions; the
+    # merged record's township gets the status only and keeps a read-only view.
+    _move_heads(conn, [d.record_id for d in moves], int(kept.township_id))
     emit(conn, author, int(merged.township_id), [_status_draft(conn, author, status), *moves],
          source="county")
     detail = {"keep": keep, "other": other, "assessments": len(moves), "note": note}
@@ -131,16 +145,47 @@ def unmerge_elder(conn: Connection, author: CountyAuthor, other: object, why: ob
     current = county_status(conn, other)
     if current.status != MERGED or current.merged_into is None:
         raise InputRejected([Problem("other", "status", "该档案没有被合并，无需撤销")])
-    lock_feeds(conn, (int(row.township_id),))
+    kept = conn.execute(select(record_heads.c.township_id).where(
+        record_heads.c.record_type == "elder",
+        record_heads.c.record_id == current.merged_into)).scalar()
+    held_by = {int(r) for r in conn.execute(select(record_heads.c.township_id).where(
+        record_heads.c.record_type == "assessment",
+        record_heads.c.record_id.in_(list(current.assessments) or [""]))).scalars()}
+    elsewhere = sorted(({int(kept)} if kept is not None else set()) | held_by
+                       - {int(row.township_id)})
+    lock_feeds(conn, (int(row.township_id), *elsewhere))
     moves = _assessment_drafts(conn, author, list(current.assessments) or [""], None, other)
+    _move_heads(conn, [d.record_id for d in moves], int(row.township_id))
     status = ElderStatus(other, ACTIVE, None, None, text, version=current.version + 1,
                          by=actor, at=_now())
     emit(conn, author, int(row.township_id), [_status_draft(conn, author, status), *moves],
          source="county")
+    # The kept record's township held the history since the merge: its laptops learn from
+    # copies in their feed that it names the other record again (they hold no such elder,
+    # so they take it off the kept one).
+    for township_id in elsewhere:
+        emit(conn, author, township_id, moves, source="transfer")
     detail = {"other": other, "was_merged_into": current.merged_into,
               "assessments": len(moves), "why": text}
     audit.record(conn, actor, "elder.unmerge", detail)
     return detail
+
+
+def _township_name(conn: Connection, township_id: int) -> str:
+    from server.db.tables import townships
+
+    return str(conn.execute(select(townships.c.name).where(
+        townships.c.id == township_id)).scalar() or "")
+
+
+def _move_heads(conn: Connection, assessment_ids: list[str], township_id: int) -> None:
+    """The assessments' heads (and so their later changes and statistics) go to
+    ``township_id``."""
+    if assessment_ids:
+        h = record_heads.c
+        conn.execute(update(record_heads).where(
+            h.record_type == "assessment", h.record_id.in_(assessment_ids))
+            .values(township_id=township_id))
 
 
 def deregister_elder(conn: Connection, author: CountyAuthor, elder_id: object, reason: str,

@@ -151,7 +151,11 @@ class StatusPanel(QWidget):
         text = "状态：" + status_label(status, reason)
         if profile.left_on is not None:
             text += f"（{profile.left_on.isoformat()} 起）"
-        if status == MERGED and profile.merged_into:
+        lifecycle = self.workspace.elder_status(profile.elder_id) if status == MERGED \
+            else None
+        if lifecycle is not None and lifecycle.into_township:
+            text = "状态：" + lifecycle.label() + "，只读"
+        elif status == MERGED and profile.merged_into:
             try:
                 kept = self.workspace.get_elder(profile.merged_into)
                 text += f"，已并入 {kept.name} 的档案"

@@ -170,6 +170,7 @@ def apply_changes(session: Session, state: DeviceState, clock: HybridClock,
         session.flush()
         applied += 1
     _apply_waiting(ctx)
+    _drop_moved_away(ctx)
     for elder_id in sorted(ctx.refresh):
         elder = _find_elder(session, elder_id)
         if elder is not None:
@@ -577,6 +578,34 @@ def _apply_waiting(ctx: _Context) -> None:
         ctx.session.flush()
         if not progressed:
             return
+
+
+def _drop_moved_away(ctx: _Context) -> None:
+    """Take off this store the assessments the county re-pointed to an elder it does not hold
+    (undoing a merge across townships sends the kept record's township copies naming the
+    other record again): they leave the elder they were shown under. Their head keeps the
+    county's payload, waiting, so they are shown again should that elder ever arrive here. A
+    row another row here still supersedes stays until that one goes."""
+    session = ctx.session
+    gone: dict[str, Assessment] = {}
+    for head in session.scalars(select(SyncHead).where(
+            SyncHead.record_type == "assessment", SyncHead.waiting.is_(True))).all():
+        if head.elder_id is None or _find_elder(session, head.elder_id) is not None:
+            continue
+        row = session.get(Assessment, head.record_id)
+        if row is not None and row.elder_id != head.elder_id and row.version < head.version:
+            gone[row.id] = row
+    while gone:
+        held = set(session.scalars(select(Assessment.supersedes).where(
+            Assessment.supersedes.in_(sorted(gone)))).all())
+        free = [row for assessment_id, row in sorted(gone.items()) if assessment_id not in held]
+        if not free:
+            return
+        for row in free:
+            ctx.refresh.add(row.elder_id)
+            session.delete(row)
+            del gone[row.id]
+        session.flush()
 
 
 def refresh_current(session: Session, elder: Elder, interval_months: int) -> None:

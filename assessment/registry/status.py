@@ -67,6 +67,7 @@ class ElderStatus:
     note: str = ""
     merged_into: str | None = None
     assessments: tuple[str, ...] = ()  # moved to ``merged_into`` by the merge
+    into_township: str | None = None  # the kept record's township, when it is another one
     version: int = 0
     by: str = ""
     at: str = ""
@@ -77,15 +78,23 @@ class ElderStatus:
         return self.status == ACTIVE
 
     def label(self) -> str:
-        """The status as a Chinese label."""
+        """The status as a Chinese label (a record merged into another township's names it:
+        ``已合并到其他乡镇的老人（…）``)."""
+        if self.status == MERGED and self.into_township:
+            return f"已合并到其他乡镇的老人（{self.into_township}）"
         return status_label(self.status, self.reason)
 
     def payload(self) -> dict[str, Any]:
-        """The change payload."""
-        return {"elder_id": self.elder_id, "status": self.status, "reason": self.reason,
-                "on": self.left_on.isoformat() if self.left_on else None, "note": self.note,
-                "merged_into": self.merged_into, "assessments": list(self.assessments),
-                "version": self.version, "by": self.by, "at": self.at}
+        """The change payload (``into_township`` only when set, so older records read the
+        same)."""
+        payload = {"elder_id": self.elder_id, "status": self.status, "reason": self.reason,
+                   "on": self.left_on.isoformat() if self.left_on else None,
+                   "note": self.note, "merged_into": self.merged_into,
+                   "assessments": list(self.assessments), "version": self.version,
+                   "by": self.by, "at": self.at}
+        if self.into_township:
+            payload["into_township"] = self.into_township
+        return payload
 
 
 def parse_payload(record_id: str, payload: Mapping[str, Any]) -> ElderStatus:
@@ -117,6 +126,10 @@ def parse_payload(record_id: str, payload: Mapping[str, Any]) -> ElderStatus:
     if not isinstance(moved, list) or not all(isinstance(a, str) for a in moved):
         problems.append(Problem("assessments", "value", "应为评估编号的列表"))
         moved = []
+    into_township = payload.get("into_township")
+    if into_township is not None and (not isinstance(into_township, str) or
+                                      len(into_township) > 100):
+        problems.append(Problem("into_township", "value", "并入乡镇应为文字，最多 100 个字"))
     note = payload.get("note", "")
     if not isinstance(note, str) or len(note) > NOTE_LIMIT + WHY_LIMIT:
         problems.append(Problem("note", "value", "说明应为文字"))
@@ -126,7 +139,10 @@ def parse_payload(record_id: str, payload: Mapping[str, Any]) -> ElderStatus:
         elder_id=record_id, status=str(status), reason=reason if isinstance(reason, str) else None,
         left_on=left_on, note=str(note or ""),
         merged_into=merged_into if status == MERGED and isinstance(merged_into, str) else None,
-        assessments=tuple(moved), version=int(payload.get("version") or 0),
+        assessments=tuple(moved),
+        into_township=into_township if status == MERGED and isinstance(into_township, str)
+        else None,
+        version=int(payload.get("version") or 0),
         by=str(payload.get("by") or ""), at=str(payload.get("at") or ""))
 
 

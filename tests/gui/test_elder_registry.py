@@ -188,3 +188,32 @@ def test_roster_import_dialog_previews_then_imports(qtbot: QtBot, ctx: AppContex
     dialog.source.setText("别的来源")
     assert not dialog.import_button.isEnabled()
     dialog.grab().save(str(tmp_path / "import.png"))
+
+
+def test_merged_into_another_township_is_a_read_only_view(qtbot: QtBot, ctx: AppContext,
+                                                          tmp_path: Path) -> None:
+    """The county merged this record into another township's: the page says where, and
+    offers no new assessment and no 注销."""
+    from assessment.records.registry_store import store_status
+    from assessment.registry.status import MERGED, ElderStatus
+
+    workspace = ctx.workspace
+    assert isinstance(workspace, Workspace)
+    found = workspace.find_elder_by_id_number(KNOWN_ID)
+    assert found is not None
+    merged = ElderStatus(found.elder_id, MERGED, None, date.today(), "重复登记",
+                         merged_into="01a20000-0000-7000-8000-000000000001",
+                         into_township="西火镇", version=1)
+    with workspace._writing() as (session, _state):  # as a pull from the county stores it
+        store_status(session, merged, hlc=1, device_id="county")
+    page = ElderPage(ctx)
+    qtbot.addWidget(page)
+    page.show()
+    page.open(found.elder_id)
+    panel = page.status_panel
+    assert panel.status.text() == "状态：已合并到其他乡镇的老人（西火镇），只读"
+    assert not page.new_button.isEnabled()
+    assert not panel.deregister_button.isEnabled()
+    assert not panel.restore_button.isVisible()
+    page.grab().save(str(tmp_path / "merged.png"))
+    page.close()

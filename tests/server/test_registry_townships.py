@@ -1,0 +1,146 @@
+"""A merge across townships, with a laptop in each township and a real county server.
+
+Laptop one (township A) holds an elder with finalized assessments; laptop three (township B)
+registers the same person again (the same ID number) without knowing. The county merges A's
+record into B's:
+
+* B's laptop receives the history re-pointed to its record (with grades);
+* A's laptop keeps a read-only view of the merged record, "已合并到其他乡镇的老人（B）", with
+  its history, and takes no new assessment or edit; an edit it made offline before the news
+  is quarantined at the county with code ``merged``, never applied;
+* the county's heads of the moved assessments go to township B with them;
+* undoing the merge gives A back its history and takes it off B's record on B's laptop.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from pathlib import Path
+
+import pytest
+
+from assessment.cli import main
+from assessment.errors import InputRejected
+from assessment.records.api import ElderProfile
+from assessment.records.demo import DEMO_PASSWORD
+from testkit.process import ServerProcess
+from tests.server.townships import Fleet, graded_elder, shown_assessments
+
+
+@pytest.fixture
+def fleet(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+          monkeypatch: pytest.MonkeyPatch) -> Fleet:
+    """Laptop one (township A) and laptop three (township B)."""
+    monkeypatch.setenv("YINLING_PASSWORD", DEMO_PASSWORD)
+    laptops = Fleet(tmp_path, capsys)
+    laptops.add("one", 61, elders=5)
+    laptops.add("three", 63, elders=3)
+    return laptops
+
+
+def _county(server: ServerProcess, capsys: pytest.CaptureFixture[str], *argv: str) -> object:
+    base = ["county", "--data-dir", str(server.data_dir)]
+    base += ["--db", server.db_url] if server.db_url else []
+    code = main([*base, "registry", *argv])
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    return json.loads(out)
+
+
+def _head_townships(server: ServerProcess, ids: set[str]) -> set[str]:
+    names = ", ".join(f":a{i}" for i in range(len(ids)))
+    return {str(code) for (code,) in server.query(
+        "SELECT t.code FROM record_heads h JOIN townships t ON t.id = h.township_id "
+        f"WHERE h.record_type = 'assessment' AND h.record_id IN ({names})",
+        **{f"a{i}": a for i, a in enumerate(sorted(ids))})}
+
+
+def test_merge_across_townships_reaches_both_laptops(
+        shared_server: ServerProcess, fleet: Fleet,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    server = shared_server
+    admin = server.admin()
+    towns = fleet.townships(server, admin, {"a": ["one"], "b": ["three"]})
+    town_b = towns["b"]
+    with fleet.open("one") as one:
+        other = graded_elder(one)
+        history = shown_assessments(one, other)
+        person = one.get_elder(other)
+    assert history
+    # Township B registers the same person again.
+    with fleet.open("three") as three:
+        keep = three.create_elder(ElderProfile(
+            "", person.name, person.id_number, person.sex, person.birth_date,
+            person.township, "后沟村", None, None)).elder_id
+    for name in ("one", "three"):
+        fleet.ok(name, "run")
+    queue = _county(server, capsys, "duplicates")
+    assert isinstance(queue, list)
+    assert any({p["first"]["elder_id"], p["second"]["elder_id"]} == {keep, other}
+               for p in queue)
+    # Laptop one edits the elder offline; it has not heard of the merge yet.
+    with fleet.open("one") as one:
+        one.save_elder(dataclasses.replace(one.get_elder(other), phone="13900000066"))
+
+    done = _county(server, capsys, "merge", keep, other, "--note", "两个乡镇重复登记")
+    assert done == {"keep": keep, "other": other, "assessments": len(history),
+                    "note": "两个乡镇重复登记"}
+    assert _head_townships(server, set(history)) == {town_b}
+    status = json.loads(server.scalar(
+        "SELECT payload FROM record_heads WHERE record_type = 'elder_status' "
+        "AND record_id = :r", r=other))
+    assert (status["status"], status["merged_into"], status["into_township"]) == \
+        ("merged", keep, f"{town_b}镇")
+
+    # Township B's laptop gets the history re-pointed to its record, with grades.
+    fleet.ok("three", "run")
+    with fleet.open("three") as three:
+        moved = shown_assessments(three, keep)
+        assert set(moved) == set(history)
+        assert {v[1:] for v in moved.values()} == {v[1:] for v in history.values()}
+        assert three.get_elder(keep).status == "active"
+        assert three.current_assessment(keep) is not None
+
+    # Township A's laptop: its offline edit is held at the county, the record is read-only.
+    fleet.ok("one", "run")
+    held = server.query("SELECT code, status FROM quarantine WHERE record_type = 'elder' "
+                        "AND record_id = :r", r=other)
+    assert held == [("merged", "open")]
+    profile = json.loads(server.scalar(
+        "SELECT payload FROM record_heads WHERE record_type = 'elder' AND record_id = :r",
+        r=other))
+    assert profile["phone"] != "13900000066"
+    with fleet.open("one") as one:
+        merged = one.get_elder(other)
+        assert (merged.status, merged.merged_into) == ("merged", keep)
+        assert one.elder_status(other).label() == f"已合并到其他乡镇的老人（{town_b}镇）"
+        assert set(shown_assessments(one, other)) == set(history)
+        with pytest.raises(InputRejected):
+            one.start_assessment(other, "即时评估")
+        with pytest.raises(InputRejected):
+            one.save_elder(dataclasses.replace(merged, phone="13900000067"))
+        current = one.current_assessment(other)
+        assert current is not None
+        with pytest.raises(InputRejected):
+            one.correct(current.assessment_id, "核对后更正")
+
+    # Undoing the merge: A's record has its history back, B's record no longer shows it.
+    _county(server, capsys, "unmerge", other, "--why", "经核实为两个人")
+    assert _head_townships(server, set(history)) == {towns["a"]}
+    for name in ("three", "one"):
+        fleet.ok(name, "run")
+    with fleet.open("three") as three:
+        assert shown_assessments(three, keep) == {}
+        assert three.current_assessment(keep) is None
+    with fleet.open("one") as one:
+        assert one.get_elder(other).status == "active"
+        back = shown_assessments(one, other)
+        assert set(back) == set(history)
+        assert all(back[a][0] > history[a][0] for a in history)
+        assert one.current_assessment(other) is not None
+    # Repeated syncs change nothing.
+    for name in ("three", "one"):
+        fleet.ok(name, "run")
+    with fleet.open("three") as three:
+        assert shown_assessments(three, keep) == {}
