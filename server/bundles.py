@@ -34,6 +34,7 @@ from server.context import ServerContext
 from server.db.tables import receipts
 from server.errors import ServerError
 from server.ingest import IngestResult, gc_paused, ingest
+from server.rolegrants import device_grants
 from server.timeutil import utcnow
 
 
@@ -115,7 +116,9 @@ def _apply(conn: Connection, ctx: ServerContext, verified: VerifiedBundle, towns
         bundle_sha256=verified.file_sha256, seq_from=manifest.seq_from, seq_to=manifest.seq_to,
         acked_seq=result.acked_seq, applied=result.applied, duplicates=result.duplicates,
         quarantined=result.quarantined, issued_at=utcnow().isoformat(timespec="seconds"),
-        county_key_id=ctx.keys.sign_key_id)
+        county_key_id=ctx.keys.sign_key_id,
+        # Role grants for laptops that only exchange USB sticks (each signed on its own).
+        role_grants=tuple(device_grants(conn, manifest.device_id)))
     receipt_bytes = sign_receipt(receipt, ctx.keys.sign)
     conn.execute(insert(receipts).values(
         receipt_id=receipt.receipt_id, bundle_id=manifest.bundle_id,

@@ -166,7 +166,7 @@ def _account(conn: Any, ctx: ServerContext, args: argparse.Namespace) -> Any:
         from server.rolegrants import grant_role
 
         return grant_role(conn, CountyAuthor.of(ctx), ctx.keys.sign, args.device, args.user,
-                          args.role, ACTOR)
+                          args.role, ACTOR, args.key or "")
     county.revoke_account(conn, args.username, ACTOR)
     return {"revoked": args.username}
 

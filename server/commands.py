@@ -94,9 +94,13 @@ def register_county(subparsers: argparse._SubParsersAction[argparse.ArgumentPars
     grant = verbs.add_parser(
         "grant", help="授予笔记本上账户的角色（经同步下发，由县级密钥签名）",
         description="为已登记笔记本上的某个账户签发角色授权：已登记的笔记本只承认县级签发的"
-        "管理员授权。授权随该乡镇的同步数据下发，笔记本下次同步后生效。")
+        "管理员授权。授权绑定该账户自己的密钥（--key），同名重建的账户不能沿用。授权随该乡镇的"
+        "同步数据下发，也随该笔记本下一个离线数据包的回执带回，笔记本同步或导入回执后生效。")
     grant.add_argument("--device", required=True, help="笔记本的设备编号（county device list）")
     grant.add_argument("--user", required=True, help="笔记本上的用户名")
+    grant.add_argument("--key", default="",
+                       help="该账户的密钥指纹（授予管理员时必填：账户持有人在笔记本上"
+                       "用“同步状态”或 yinling sync status 查看 account_key）")
     grant.add_argument("--role", default="supervisor", choices=("supervisor", "assessor"),
                        help="supervisor 授予管理员；assessor 收回管理员授权")
 

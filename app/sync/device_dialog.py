@@ -30,6 +30,8 @@ class DeviceIdentity(Protocol):
     device_id: str
     device_code: str
 
+    @property
+    def account_key(self) -> str | None: ...
     def get_setting(self, key: str, default: Any = None) -> Any: ...
     def device_keys(self) -> DeviceKeys: ...
 
@@ -45,6 +47,8 @@ def device_facts(workspace: DeviceIdentity) -> list[tuple[str, str]]:
         ("签名公钥", keys.sign_public),
         ("登记状态", f"已登记到 {township}" if enrolled and isinstance(township, str)
          else "尚未登记到县级服务器"),
+        # What the county names when it makes this account a supervisor here.
+        ("本账户密钥指纹", workspace.account_key or "（本账户尚无密钥，请用密码重新登录）"),
     ]
 
 
@@ -56,7 +60,7 @@ class DeviceDetailsDialog(QDialog):
         self.setWindowTitle("设备详情")
         self.setObjectName("deviceDetails")
         intro = QLabel("本机在状态栏、登记、评估报告编号与页脚、二维码核验中都以“设备代码”"
-                       "标识；完整编号与公钥仅供县级管理员核对。")
+                       "标识；完整编号与公钥仅供县级管理员核对。县级授予管理员身份时需要本账户密钥指纹。")
         intro.setWordWrap(True)
         form = QFormLayout()
         self.values: dict[str, QLabel] = {}

@@ -206,6 +206,8 @@ def _status(ws: Workspace) -> int:
         "enrolled": ws.get_setting(countynotes.ENROLLED) is True,
         "township": ws.get_setting(countynotes.TOWNSHIP_CODE),
         "account": ws.get_setting(countynotes.ACCOUNT),
+        # The signed-in account's own key: what the county names in a supervisor grant.
+        "user": ws.current_user.username, "account_key": ws.account_key,
         "server": ws.get_setting(countynotes.SERVER_URL),
         "last_seq": state.last_seq, "acked_seq": state.acked_seq, "pending": state.pending,
         "pull_cursor": state.pull_cursor, "revoked": ws.get_setting(countynotes.REVOKED),

@@ -13,11 +13,20 @@ account can make a grant. At sign-in an account whose ``supervisor`` role has no
 works as an assessor, and the audit check (:meth:`Workspace.verify_audit`) reports it.
 
 On a laptop enrolled with a county (it holds the county's signing key from its enrolment) only
-the county grants roles: ``yinling county account grant`` signs ``(device id, username, role)``
-with the county key and sends it through the township feed as a county change (record type
-``assessor``, mark action ``role_grant``); the laptop keeps the newest grant per username in
-``local.county_role_grants`` and verifies it with the county key at every sign-in and audit
-check. Grants of the workspace's own supervisors no longer count there.
+the county grants roles: ``yinling county account grant`` signs ``(device id, username, role,
+account key, serial)`` with the county key (:mod:`assessment.wire.countygrant`) and sends it
+through the township feed as a county change (record type ``assessor``, mark action
+``role_grant``) and in the receipt of every bundle it imports from the laptop; the laptop keeps
+the newest grant per username (highest serial) in ``local.county_role_grants`` and verifies it
+with the county key at every sign-in and audit check. Grants of the workspace's own supervisors
+no longer count there.
+
+Either way a grant names the account's own key (the public key of the signing seed its
+password unwraps): at sign-in the key of the account signing in must be the one its grant
+names (:func:`holds_granted_key`), so an account deleted and made again under the same
+username (with a new key) does not inherit the grant. Grants the bootstrap of an old workspace
+made for its other supervisors name no key (their keys were not at hand) and bind the username
+only.
 """
 
 from __future__ import annotations
@@ -32,7 +41,12 @@ from sqlalchemy.orm import Session
 from assessment.records.changelog import utc_now
 from assessment.records.schema import Setting
 from assessment.settings import SYNC_COUNTY_SIGN_PUBLIC
-from assessment.wire.countygrant import ROLES, county_grant_ok
+from assessment.wire.countygrant import (
+    ROLES,
+    account_fingerprint,
+    county_grant_ok,
+    normal_fingerprint,
+)
 from assessment.wire.crypto import (
     CryptoError,
     b64decode,
@@ -121,16 +135,60 @@ def county_supervisors(grants: Any, county_public: str, device_id: str) -> set[s
 
 def keep_county_grant(session: Session, grant: Any, county_public: str,
                       device_id: str) -> bool:
-    """Store a grant that arrived in the feed when it is the county's and for this device
-    (the newest grant of a username replaces the older one); False when it is not."""
+    """Store a grant that arrived (feed or receipt) when it is the county's and for this
+    device, unless a grant of that username with a higher serial is already kept (an older
+    grant carried again); False when it is not the county's or names no account key for a
+    supervisor."""
     if not county_grant_ok(grant, county_public, device_id) or \
             grant.get("role") not in ROLES:
         return False
+    if grant.get("role") == SUPERVISOR and \
+            normal_fingerprint(grant.get("account_key")) != grant.get("account_key"):
+        return False
     row = session.get(Setting, COUNTY_GRANTS)
     grants = dict(row.value) if row is not None and isinstance(row.value, dict) else {}
+    kept = grants.get(str(grant["username"]))
+    if isinstance(kept, Mapping) and county_grant_ok(kept, county_public, device_id) and \
+            int(kept["serial"]) >= int(grant["serial"]):
+        return True  # the county's, but not newer than what is kept
     grants[str(grant["username"])] = dict(grant)
     store(session, COUNTY_GRANTS, grants)
     return True
+
+
+def _bound_key(session: Session, device_id: str, username: str) -> str | None:
+    """The account-key fingerprint the valid supervisor grant of ``username`` names ("" for
+    an old bootstrap grant naming none), None when there is no valid grant."""
+    county = session.get(Setting, COUNTY_SIGN_PUBLIC)
+    if county is not None and isinstance(county.value, str) and county.value:
+        row = session.get(Setting, COUNTY_GRANTS)
+        grants = row.value if row is not None and isinstance(row.value, Mapping) else {}
+        if username not in county_supervisors(grants, county.value, device_id):
+            return None
+        return str(grants[username].get("account_key", ""))
+    root = session.get(Setting, ROOT)
+    row = session.get(Setting, GRANTS)
+    if root is None or row is None or not isinstance(row.value, Mapping) or \
+            username not in valid_supervisors(row.value, root.value, device_id):
+        return None
+    subject = str(row.value[username].get("subject_public", ""))
+    try:
+        return account_fingerprint(subject) if subject else ""
+    except CryptoError:
+        return None
+
+
+def holds_granted_key(session: Session, device_id: str, username: str,
+                      seed: bytes | None) -> bool:
+    """Whether the account signing in (whose signing seed its password unwrapped is
+    ``seed``) is the one its supervisor grant names: False for an account made again under
+    a granted username, or when there is no valid grant."""
+    bound = _bound_key(session, device_id, username)
+    if bound is None:
+        return False
+    if bound == "":
+        return True  # an old bootstrap grant: binds the username only
+    return seed is not None and bound == account_fingerprint(public_of_seed(seed))
 
 
 def granted_supervisors(session: Session, device_id: str) -> set[str] | None:

@@ -112,6 +112,7 @@ from assessment.scoring import Grader
 from assessment.settings import GRADE_RAISE_MODE, ROUTINE_INTERVAL_MONTHS, Who, is_local
 from assessment.settings import registered as registered_setting
 from assessment.wire.changes import GENESIS_HASH
+from assessment.wire.countygrant import account_fingerprint
 from assessment.wire.hlc import HybridClock
 
 _CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
@@ -262,6 +263,7 @@ class Workspace(WorkspaceSync, WorkspaceRegistry):
             ring.save(path)
         workspace = cls.open_with_key(data_dir, key, username)
         workspace._signing_seed = seed
+        workspace._check_granted_key()
         workspace._bootstrap_role_grants()
         workspace.loose_paths = loose_paths(data_dir)
         if workspace.loose_paths:
@@ -851,6 +853,31 @@ class Workspace(WorkspaceSync, WorkspaceRegistry):
                 self._grant_supervisor(session, state, name, seed)
             ring.save(keyring_path(self.data_dir))
             return assessor(row)
+
+    @property
+    def account_key(self) -> str | None:
+        """The fingerprint of the signed-in account's own key (what a county grant of the
+        supervisor role names); None when the account has no key (signed in without a
+        password, or an account made before accounts had keys)."""
+        if self._signing_seed is None:
+            return None
+        return account_fingerprint(rolegrants.public_of_seed(self._signing_seed))
+
+    def _check_granted_key(self) -> None:
+        """Work as an assessor when the supervisor grant names another account key (the
+        account was made again under a granted username)."""
+        if self.current_user.role != rolegrants.SUPERVISOR:
+            return
+        with self._reading() as session:
+            if rolegrants.granted_supervisors(session, self.device_id) is None:
+                return  # an old workspace before its grants: bootstrapped next
+            held = rolegrants.holds_granted_key(session, self.device_id,
+                                                self.current_user.username,
+                                                self._signing_seed)
+        if not held:
+            log.warning("账户 %s 的管理员授权不属于本账户的密钥，按评估员处理",
+                        self.current_user.username)
+            self.current_user = replace(self.current_user, role="assessor")
 
     def _bootstrap_role_grants(self) -> None:
         """A workspace made before grants existed: its first supervisor to sign in with a

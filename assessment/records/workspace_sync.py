@@ -119,6 +119,21 @@ class WorkspaceSync:
                         self._store.touched("elder", elder_id)
             return report
 
+    def keep_county_grants(self, grants: Sequence[Mapping[str, Any]]) -> int:
+        """Keep the role grants a county receipt carried (those signed by this laptop's
+        county for this device; an older grant never replaces a newer one); how many were.
+        The receipt protocol's :class:`~assessment.wire.receipt.GrantKeeper`."""
+        county = self.get_setting(rolegrants.COUNTY_SIGN_PUBLIC)
+        if not isinstance(county, str) or not county:
+            return 0
+        with self._writing() as (session, state):
+            kept = sum(rolegrants.keep_county_grant(session, grant, county, state.device_id)
+                       for grant in grants)
+            if kept:
+                self._store.audit(session, state, "county_role_grants", "assessor",
+                                  self.current_user.username, {"grants": kept})
+        return kept
+
     def note_county(self, notices: CountyNotices) -> None:
         """Remember what the county announced (Outbox protocol): new service-list versions
         (installed by :meth:`install_county_list` once fetched), accounts revoked (marked
@@ -249,6 +264,14 @@ class WorkspaceSync:
         breaks += [AuditBreak(0, "role_grant", f"账户 {name} 标为管理员，但没有有效的签名授权"
                               "（可能被直接改动过数据库），按评估员处理")
                    for name in supervisors if name not in valid]
+        me = self.current_user.username
+        if self._signing_seed is not None and me in valid:
+            with self._reading() as session:
+                held = rolegrants.holds_granted_key(session, self.device_id, me,
+                                                    self._signing_seed)
+            if not held:
+                breaks.append(AuditBreak(0, "role_grant", f"账户 {me} 的管理员授权属于另一把"
+                                         "账户密钥（账户可能被删除后重建），按评估员处理"))
         return breaks
 
     def integrity_check(self) -> str:

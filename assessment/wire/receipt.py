@@ -4,14 +4,20 @@ The county signs the receipt with its Ed25519 key; the laptop checks the signatu
 county key it received at enrolment, checks the receipt names this device, and marks its
 changes acknowledged up to ``acked_seq`` (the county's contiguous prefix, which may stop short
 of the bundle's end when an earlier bundle is still missing).
+
+A receipt also carries the role grants the county holds for the device
+(:mod:`assessment.wire.countygrant`, each signed on its own), so that a laptop that only ever
+exchanges USB sticks receives them too: an outbox that keeps grants (:class:`GrantKeeper`)
+stores them when the receipt is imported.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
@@ -49,10 +55,24 @@ class Receipt:
     quarantined: int
     issued_at: str
     county_key_id: str
+    role_grants: tuple[Mapping[str, Any], ...] = ()
 
     def body(self) -> dict[str, Any]:
-        """The signed fields."""
-        return {"format": FORMAT, "format_version": FORMAT_VERSION, **asdict(self)}
+        """The signed fields (no ``role_grants`` when there are none)."""
+        fields = asdict(self)
+        grants = fields.pop("role_grants")
+        if grants:
+            fields["role_grants"] = [dict(g) for g in grants]
+        return {"format": FORMAT, "format_version": FORMAT_VERSION, **fields}
+
+
+@runtime_checkable
+class GrantKeeper(Protocol):
+    """An outbox that keeps the county's role grants (the laptop's workspace)."""
+
+    def keep_county_grants(self, grants: Sequence[Mapping[str, Any]]) -> int:
+        """Keep the grants that are the county's and for this device; how many were."""
+        ...
 
 
 def sign_receipt(receipt: Receipt, county_sign: Ed25519PrivateKey) -> bytes:
@@ -93,8 +113,11 @@ def parse_receipt(data: bytes, county_sign_public: Ed25519PublicKey) -> Receipt:
     if not verify(county_sign_public, signature, canonical_json(raw)):
         raise refuse("signature", "回执签名无效：不是本县服务器签发或已被改动")
     fields = {k: v for k, v in raw.items() if k not in {"format", "format_version"}}
+    grants = fields.pop("role_grants", [])
+    if not isinstance(grants, list) or not all(isinstance(g, dict) for g in grants):
+        raise refuse("format", "回执中的角色授权格式不符")
     try:
-        receipt = Receipt(**fields)
+        receipt = Receipt(**fields, role_grants=tuple(grants))
     except TypeError as exc:
         raise refuse("format", "回执字段不符") from exc
     return receipt
@@ -114,4 +137,6 @@ def import_receipt(path: Path, outbox: Outbox, county_sign_public: Ed25519Public
         raise InputRejected([Problem("receipt.acked_seq", "range",
                                      "回执确认的序号超出本机记录，回执与本机不符")])
     outbox.mark_acked(receipt.acked_seq)
+    if receipt.role_grants and isinstance(outbox, GrantKeeper):
+        outbox.keep_county_grants(receipt.role_grants)
     return receipt

@@ -86,7 +86,8 @@ def test_the_county_grants_the_supervisor_role_through_the_feed(
     assert _role(folder, DEMO_SUPERVISOR) == "assessor"
     assert any(DEMO_SUPERVISOR in p for p in _grant_problems(folder))
     with Workspace.open(folder, DEMO_SUPERVISOR, DEMO_PASSWORD) as ws:
-        device_id = ws.device_id
+        device_id, account_key = ws.device_id, ws.account_key
+    assert account_key is not None
 
     county = ["county", "--data-dir", str(server.data_dir)]
     county += ["--db", server.db_url] if server.db_url else []
@@ -94,8 +95,12 @@ def test_the_county_grants_the_supervisor_role_through_the_feed(
     assert main([*county, "account", "grant", "--device", "no-such-device",
                  "--user", DEMO_SUPERVISOR]) == 1
     assert "--device: 没有登记编号为 no-such-device 的笔记本" in capsys.readouterr().err
+    # A supervisor grant names the account's own key.
     assert main([*county, "account", "grant", "--device", device_id,
-                 "--user", DEMO_SUPERVISOR]) == 0
+                 "--user", DEMO_SUPERVISOR]) == 1
+    assert "--key: 请给出该账户的密钥指纹" in capsys.readouterr().err
+    assert main([*county, "account", "grant", "--device", device_id,
+                 "--user", DEMO_SUPERVISOR, "--key", account_key.upper()]) == 0
     capsys.readouterr()
     _sync(capsys, folder, "pull")
     assert _role(folder, DEMO_SUPERVISOR) == "supervisor"

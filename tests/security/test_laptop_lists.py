@@ -155,12 +155,14 @@ def county_grants_supervisor(laptop: Path, county_dir: Path) -> None:
     feed here): the supervisor's grant signed with the county key, stored in the laptop."""
     keys = load_or_create(county_dir)
     with Workspace.open(laptop, DEMO_SUPERVISOR, DEMO_PASSWORD) as ws:
-        device_id = ws.device_id
+        device_id, account_key = ws.device_id, ws.account_key
+    assert account_key is not None
     key = Keyring.load(keyring_path(laptop)).unlock(DEMO_SUPERVISOR, DEMO_PASSWORD)
     engine = open_engine(database_path(laptop), key)
     try:
         with Session(engine) as session, session.begin():
-            grant = make_county_grant(keys.sign, device_id, DEMO_SUPERVISOR, "supervisor")
+            grant = make_county_grant(keys.sign, device_id, DEMO_SUPERVISOR, "supervisor",
+                                      account_key, 1)
             assert keep_county_grant(session, grant, keys.sign_public, device_id)
     finally:
         engine.dispose()
