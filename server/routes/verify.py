@@ -5,22 +5,25 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
 from starlette.responses import Response
 
-from server.certificate_check import check_certificate
+from server.certificate_check import PublicCheck, check_certificate
 from server.deps import ContextDep
-from server.web.responses import PageRoute, html
-from server.web.verify_view import verify_page
+from server.web import verify_view
+from server.web.responses import PageRoute
+from server.web.templating import render
 
 router = APIRouter(tags=["verify"], route_class=PageRoute)
 
 
 @router.get("/v/{code}")
 @router.get("/V/{code}", include_in_schema=False)
-async def verify_certificate(code: str, ctx: ContextDep) -> Response:
+async def verify_certificate(code: str, request: Request, ctx: ContextDep) -> Response:
     """Whether a certificate is valid, with its number, grade, date and township."""
-    def work() -> str:
+    def work() -> PublicCheck:
         with ctx.engine.connect() as conn:
-            return verify_page(check_certificate(conn, code))
+            return check_certificate(conn, code)
 
-    return html(await run_in_threadpool(work))
+    check = await run_in_threadpool(work)
+    return render(request, "verify.html", verify_view.context(check))

@@ -14,10 +14,9 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from assessment.errors import InputRejected
 from assessment.wire.bundle import BundleRejected
 from server.errors import ServerError
-from server.web.html import fmt
 from server.web.labels import UI
-from server.web.layout import page
 from server.web.session import SESSION_COOKIE, origin_ok, store_of
+from server.web.templating import render
 
 SECURITY_HEADERS = {
     "Content-Security-Policy": ("default-src 'self'; style-src 'self'; script-src 'none'; "
@@ -38,11 +37,6 @@ class CsrfRejected(Exception):
     """A form post without this session's CSRF token."""
 
 
-def html(body: str, status: int = 200) -> HTMLResponse:
-    """A page."""
-    return HTMLResponse(body, status_code=status)
-
-
 def redirect(url: str) -> RedirectResponse:
     """After a POST, or to the sign-in page: 303 See Other."""
     return RedirectResponse(url, status_code=303)
@@ -56,12 +50,11 @@ def problem_text(exc: InputRejected) -> str:
     return "；".join(messages) if messages else str(exc)
 
 
-def error_page(status: int, message: str, *, back: str = UI,
+def error_page(request: Request, status: int, message: str, *, back: str = UI,
                csrf: str | None = None) -> HTMLResponse:
     """A page that says what went wrong, in Chinese, and where to go."""
-    body = fmt('<h1>无法完成操作</h1><p class="flash error" role="alert">{}</p>'
-               '<p><a href="{}">返回</a></p>', message, back)
-    return html(page("无法完成操作", body, csrf=csrf), status)
+    return render(request, "error.html", {"title": "无法完成操作", "message": message,
+                                          "back": back, "csrf": csrf}, status=status)
 
 
 def _secure(response: Response) -> Response:
@@ -81,8 +74,8 @@ class PageRoute(APIRoute):
 
         async def handler(request: Request) -> Response:
             if request.method == "POST" and not origin_ok(request):
-                return _secure(error_page(
-                    403, "表单来源无法确认（请求不是从本服务器的页面提交的），未做任何更改。"))
+                return _secure(error_page(request, 403, "表单来源无法确认（请求不是从本服务器的页面"
+                                          "提交的），未做任何更改。"))
             try:
                 response = await original(request)
             except SignInRequired:
@@ -109,4 +102,4 @@ async def _error(request: Request, status: int, message: str) -> HTMLResponse:
     """An error page, with the navigation when the operator is signed in."""
     session = await run_in_threadpool(store_of(request).get,
                                       request.cookies.get(SESSION_COOKIE))
-    return error_page(status, message, csrf=session.csrf if session else None)
+    return error_page(request, status, message, csrf=session.csrf if session else None)

@@ -220,18 +220,25 @@ def test_not_the_same_person_leaves_the_queue_and_the_cli_undoes_it(
 def test_registry_views_mask_id_numbers() -> None:
     """Issue 12 item 9: the registry page and an import summary never show a full number."""
     from server.web.registry_view import registry_page, summary_view
+    from server.web.templating import render_text
 
     full = "140404195001011234"
     person = {"elder_id": "e1", "name": "张三", "id_number": full, "birth_date": "1950-01-01",
               "township": "甲镇", "village": "一村"}
-    page = str(registry_page("t", [{"reason_text": "同一身份证号", "first": person,
-                                    "second": {**person, "elder_id": "e2"}}], 8))
-    summary = str(summary_view({
+    page = render_text("registry.html", {
+        "title": "名册", "csrf": "t",
+        **registry_page([{"reason_text": "同一身份证号", "first": person,
+                          "second": {**person, "elder_id": "e2"}}], 8,
+                        [{**person, "elder_id": "e3", "status": "merged", "label": "已合并",
+                          "merged_into": "e1"}])})
+    summary = render_text("registry_summary.html", {"title": "名单导入", **summary_view({
         "rows": 1, "matched": 0, "updated": 0, "unchanged": 0, "removed": 1,
         "newly_eligible": [{"id_number": full, "name": "张三", "items": []}],
         "unknown_ids": [{"row": 2, "id_number": full}],
         "name_mismatches": [{"row": 3, "id_number": full, "registry": "张三", "roster": "张叁"}],
-        "removed_ids": [{"id_number": full, "name": "张三"}], "refused": []}))
+        "removed_ids": [{"id_number": full, "name": "张三"}], "refused": []})})
     for html in (page, summary):
         assert full not in html
         assert "140404********1234" in html
+    assert page.count("140404********1234") == 3  # both of the pair and the merged record
+    assert summary.count("140404********1234") == 4
