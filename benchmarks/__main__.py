@@ -26,6 +26,7 @@ WORKLOADS: dict[str, tuple[int, int]] = {
     "sync_ingest": (10_000, 300),
     "signin_timing": (10_000, 3_000),
     "gui_signin": (100_000, 300),
+    "visit_tiers": (100_000, 2_000),
 }
 
 

@@ -24,7 +24,7 @@ import pandas as pd
 
 from assessment.visits.plan import VisitPlan
 from assessment.visits.schedule import STATUS_LABELS, month_bounds, visit_status
-from assessment.visits.tiers import TierCalculator
+from assessment.visits.tierbatch import batch_tiers, read_keys, tier_frame
 
 TOWNSHIP = "乡镇（街道）"
 VILLAGE = "村（社区）"
@@ -66,7 +66,9 @@ def _text(value: Any) -> str:
     return value.strip() if isinstance(value, str) and value.strip() else UNKNOWN_AREA
 
 
-def _profile(row: Any, attributes: dict[str, Any]) -> dict[str, Any]:
+def stored_profile(row: Any, attributes: dict[str, Any]) -> dict[str, Any]:
+    """An elder's profile as the tier rules read it: the stored attributes with the birth
+    date, sex and current grade of the elder's row (a registry frame row)."""
     data = {k: v for k, v in attributes.items() if v is not None}
     birth, sex, grade = row.birth_date, row.sex, row.current_grade
     if isinstance(birth, dt.date):
@@ -94,18 +96,24 @@ def plan_rows(elders: pd.DataFrame, attributes: Sequence[dict[str, Any]], visits
 
     Undetermined elders are listed with the highest frequency of the plan's tiers (ask
     first, visit as if high risk). ``reassess`` maps elder ids to a pending proposal text.
+    The tiers are computed for all elders in one pass (:mod:`assessment.visits.tierbatch`).
     """
-    calculator = TierCalculator(plan, as_of)
     latest = last_visits(visits, as_of)
     strictest = plan.tiers[0]
+    records = list(elders.itertuples(index=False))
+    chosen = [n for n, row in enumerate(records)
+              if village is None or _text(row.village) == village]
+    profiles = [stored_profile(records[n], attributes[n]) for n in chosen]
+    frame = tier_frame(profiles, plan.vocabulary, as_of, read_keys(plan))
+    tiers = batch_tiers(plan, as_of, frame)
+    in_plan = tiers.in_plan
     rows: list[PlanRow] = []
-    for index, row in enumerate(elders.itertuples(index=False)):
+    for position, index in enumerate(chosen):
+        if not in_plan[position]:
+            continue
+        row = records[index]
         place = _text(row.village)
-        if village is not None and place != village:
-            continue
-        tiered = calculator.tier_of(_profile(row, attributes[index]))
-        if not tiered.in_plan:
-            continue
+        tiered = tiers.result(position)
         tier = tiered.tier or strictest
         last = latest.get(str(row.elder_id))
         status = visit_status(tier.frequency, last, as_of)
