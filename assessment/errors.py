@@ -1,4 +1,4 @@
-"""Errors as data (DESIGN.md §3.6).
+"""Errors as data (docs/architecture.md §3.6).
 
 Validation produces :class:`Problem` values (field, code, Chinese message) that the UI maps to
 widgets and the CLI prints; :class:`InputRejected` carries them when input is refused whole.

@@ -1,8 +1,8 @@
 """Assessment forms as data: load and validate ``forms/*.yaml`` into frozen dataclasses.
 
 The form file is the single source of the standard's items, options, scores, grade bands,
-grade-change rules and report sentences (DESIGN.md §3.2). Everything downstream (the entry
-screen, grading, the certificate, the exports) reads these objects; nothing re-states them in
+grade-change rules and report sentences (docs/architecture.md §3.2). Everything downstream (the
+entry screen, grading, the certificate, the exports) reads these objects; nothing re-states them in
 code. A bad file is refused with :class:`~assessment.errors.FormFileError` naming the file, the
 key and the reason.
 """
@@ -504,7 +504,8 @@ def _condition_data(cond: Condition) -> object:
 
 def _rules_hash(dimensions: Sequence[Dimension], grades: Sequence[GradeBand],
                 rules: Sequence[ChangeRule]) -> str:
-    """Hash of exactly what decides a grade, pinned with every assessment (DESIGN.md §4)."""
+    """Hash of exactly what decides a grade, pinned with every assessment
+    (docs/architecture.md §4, pinning)."""
     canonical = {
         "items": [
             [d.key, [[i.key, [[o.score, o.state] for o in i.options]] for i in d.items]]

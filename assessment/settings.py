@@ -140,7 +140,7 @@ ROUTINE_INTERVAL_MONTHS: Setting[int] = Setting(
     whole_number(1, 120))  # decision D4
 IDLE_LOCK_MINUTES: Setting[int] = Setting(
     "idle_lock_minutes", int, 10, Who.ANYONE, "空闲锁定（分钟）",
-    whole_number(1, 240))  # DESIGN.md §5: the app locks after idle time
+    whole_number(1, 240))  # docs/architecture.md §5: the app locks after idle time
 TOWNSHIP: Setting[str | None] = Setting(
     "township", str, None, Who.SUPERVISOR, "乡镇", _optional_text)
 COUNTY_CODE: Setting[str | None] = Setting(

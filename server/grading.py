@@ -1,4 +1,4 @@
-"""The server's own grading of every assessment it receives (DESIGN.md §4, pinning).
+"""The server's own grading of every assessment it receives (docs/architecture.md §4, pinning).
 
 A finalized assessment carries its raw answers, the form version and the hash of the scoring
 rules it was graded under. The server grades the answers again with

@@ -1,4 +1,5 @@
-"""Re-assigning an elder to another township (DESIGN.md §4: the feed carries re-assignments).
+"""Re-assigning an elder to another township (docs/architecture.md §4: the feed carries
+re-assignments).
 
 One function serves ``yinling county transfer`` and ``POST /admin/elders/{id}/transfer``:
 

@@ -1,4 +1,4 @@
-"""Architecture rules that keep the core reusable (DESIGN.md §3.1)."""
+"""Architecture rules that keep the core reusable (docs/architecture.md §3.1)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The one helper for work off the GUI thread, with progress and cancel (DESIGN.md §3.5).
+"""The one helper for work off the GUI thread, with progress and cancel (docs/architecture.md §3.5).
 
 A job is a plain callable ``job(progress, token) -> result`` that knows nothing about Qt (the
 core's job types, :mod:`assessment.usecases.progress`): it reports progress through

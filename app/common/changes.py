@@ -1,5 +1,5 @@
-"""The workspace's change notices as one Qt signal (DESIGN.md §3: one broadcast, no refreshes
-by hand).
+"""The workspace's change notices as one Qt signal (docs/architecture.md §3.3: one broadcast,
+no refreshes by hand).
 
 Every committed write of the core tells its subscribers once what changed
 (:class:`~assessment.records.api.Changed`), whoever wrote it: this window, a sync on the

@@ -4,7 +4,7 @@
 label (未登记 / 已登记·上次同步 … / 待上传 N 条 / 离线), the 同步 button, the automatic sync
 timer and the background sync task. The work itself is the core's one sync pipeline
 (:mod:`assessment.usecases.sync_now`, also behind ``yinling sync run``), run on the one
-background helper (DESIGN.md §3.5), so a sync shows a progress bar and can be cancelled
+background helper (docs/architecture.md §3.5), so a sync shows a progress bar and can be cancelled
 between batches. Every
 batch the county acknowledged and every pulled page is one transaction in the workspace, so a
 cancelled or interrupted sync leaves nothing half-applied and simply resumes next time.

@@ -1,9 +1,10 @@
 """The contract of the local store: what the desktop client, the CLI and sync may call.
 
-:class:`WorkspaceApi` is the one facade over an open (encrypted) database (DESIGN.md §3.3).
-Every write is one transaction that also appends to the change log (sync outbox) and the
-hash-chained audit log. Reads return frozen dataclasses, never ORM objects, so nothing above
-the store holds a session. The implementation is :class:`assessment.records.workspace.Workspace`.
+:class:`WorkspaceApi` is the one facade over an open (encrypted) database
+(docs/architecture.md §3.3). Every write is one transaction that also appends to the change
+log (sync outbox) and the hash-chained audit log. Reads return frozen dataclasses, never ORM
+objects, so nothing above the store holds a session. The implementation is
+:class:`assessment.records.workspace.Workspace`.
 
 Lifecycle (spec §11): ``autosave`` replaces a draft's whole answer dict (A.1.1 stays the
 generated number); ``finalize`` refuses with :class:`~assessment.errors.InputRejected` naming

@@ -1,5 +1,5 @@
-"""The review before an assessment is finalized (DESIGN.md §3.8: nothing that decides a grade
-is finalized without a review the user can read).
+"""The review before an assessment is finalized (docs/architecture.md §3.8: nothing that
+decides a grade is finalized without a review the user can read).
 
 :func:`review_answers` gathers what the assessor must see before confirming: the result
 (C.1–C.5 with the C.4 reasons), every open consistency warning and every field that still

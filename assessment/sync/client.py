@@ -11,7 +11,7 @@ already holds is a no-op there. A batch travels as change lines
 (:data:`~assessment.wire.changes.CHANGE_LINES`): the outbox's stored JSON as it is, each line
 led by its sequence and hash, so the county answers a repeated batch from one lookup without
 parsing it. Long work reports progress through a callback and stops
-between batches when the cancel flag is set (DESIGN.md §3.5). Failures become
+between batches when the cancel flag is set (docs/architecture.md §3.5). Failures become
 :class:`SyncError` with a Chinese message.
 """
 

@@ -1,4 +1,4 @@
-"""Progress and cancel for long jobs, free of any GUI toolkit (DESIGN.md §3.5).
+"""Progress and cancel for long jobs, free of any GUI toolkit (docs/architecture.md §3.5).
 
 A job is a plain callable ``job(progress, token) -> result``: it reports progress through
 ``progress(done, total, text)`` and checks ``token.cancelled`` between steps, raising

@@ -5,9 +5,10 @@ There is one device identity per workspace: the workspace's device id, the Ed255
 bundles), and an X25519 key that lets the county seal things to the laptop later (enrolment
 sends its public half). Both private keys live only in the encrypted workspace settings
 (``device.signing_key``, ``device.box_key``), which are device-local: stored, audited by name,
-never put in the change log (DESIGN.md §5). :meth:`DeviceKeys.from_settings` reads them (and
-makes them on first use); :meth:`assessment.records.workspace.Workspace.device_keys` is the
-usual way in. There is no key file: a private key never lies on disk unencrypted.
+never put in the change log (docs/architecture.md §5). :meth:`DeviceKeys.from_settings` reads
+them (and makes them on first use);
+:meth:`assessment.records.workspace.Workspace.device_keys` is the usual way in. There is no
+key file: a private key never lies on disk unencrypted.
 :meth:`DeviceKeys.generate` makes throw-away keys for tests and simulations.
 """
 

@@ -1,7 +1,7 @@
 """Hybrid logical clock: wall-clock milliseconds plus a counter, never going backwards.
 
 Encoded as one integer ``ms << 16 | counter`` so that it sorts and stores as a plain number;
-ties between devices are broken by device id (DESIGN.md §4, conflicts).
+ties between devices are broken by device id (docs/architecture.md §4, conflicts).
 """
 
 from __future__ import annotations
