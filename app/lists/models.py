@@ -7,8 +7,8 @@ exports and the statistics say the same thing.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Iterable, Sequence
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, Qt
 from PySide6.QtGui import QBrush, QColor
@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     import pandas as pd  # only the township view (made on demand) hands frames in
 
 _Index = QModelIndex | QPersistentModelIndex
+RowT = TypeVar("RowT")
 
 # (background, text) per result: green = 符合, grey = 不符合, amber = 待核实.
 RESULT_COLOURS = {
@@ -42,24 +43,47 @@ def _brush(colour: str) -> QBrush:
     return QBrush(QColor(colour))
 
 
-class _TableModel(QAbstractTableModel):
-    """Shared plumbing of the models below: counts, bounds checks and numbered row headers."""
+class _TableModel(QAbstractTableModel, Generic[RowT]):
+    """Shared plumbing of the models below: the rows, resetting them, counts, bounds checks
+    and numbered row headers; a model says what its cells show in :meth:`_data`."""
+
+    HEADERS: Sequence[str] = ()
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._rows: tuple[RowT, ...] = ()
+
+    def _reset(self, rows: Iterable[RowT], also: Callable[[], None] | None = None) -> None:
+        """Show ``rows``; ``also`` changes the rest of the model's state inside the reset."""
+        self.beginResetModel()
+        self._rows = tuple(rows)
+        if also is not None:
+            also()
+        self.endResetModel()
 
     def _headers(self) -> Sequence[str]:
-        raise NotImplementedError
+        return self.HEADERS
 
     def _row_total(self) -> int:
-        raise NotImplementedError
+        return len(self._rows)
 
     def _in_range(self, index: _Index) -> bool:
         return (index.isValid() and 0 <= index.row() < self._row_total()
                 and 0 <= index.column() < len(self._headers()))
+
+    def _data(self, row: RowT, column: int, role: int) -> Any:
+        raise NotImplementedError
 
     def rowCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: N802, B008
         return 0 if parent.isValid() else self._row_total()
 
     def columnCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: N802, B008
         return 0 if parent.isValid() else len(self._headers())
+
+    def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not self._in_range(index):
+            return None
+        return self._data(self._rows[index.row()], index.column(), role)
 
     def headerData(self, section: int, orientation: Qt.Orientation,  # noqa: N802
                    role: int = Qt.ItemDataRole.DisplayRole) -> Any:
@@ -71,38 +95,24 @@ class _TableModel(QAbstractTableModel):
         return str(section + 1)
 
 
-class EligibilityModel(_TableModel):
+class EligibilityModel(_TableModel[tuple[ItemResult, str]]):
     """Every item of every applicable list for one elder, with result, reasons and what to ask."""
 
     HEADERS = ("编号", "服务项目", "结果", "判断依据", "需核实", "标准", "清单版本")
     ID, NAME, RESULT, REASONS, MISSING, STANDARD, LIST = range(7)
 
-    def __init__(self, parent: QObject | None = None) -> None:
-        super().__init__(parent)
-        self._items: tuple[ItemResult, ...] = ()
-        self._missing: tuple[str, ...] = ()
-
     def set_results(self, items: Sequence[ItemResult],
                     missing_labels: Sequence[str] | None = None) -> None:
         """Show new results; ``missing_labels`` holds the Chinese question per item."""
-        self.beginResetModel()
-        self._items = tuple(items)
         labels = tuple(missing_labels) if missing_labels is not None else ()
-        self._missing = labels if len(labels) == len(self._items) else ("",) * len(self._items)
-        self.endResetModel()
+        missing = labels if len(labels) == len(items) else ("",) * len(items)
+        self._reset(zip(items, missing, strict=True))
 
     def item(self, row: int) -> ItemResult:
         """The result shown on ``row``."""
-        return self._items[row]
+        return self._rows[row][0]
 
-    def _headers(self) -> Sequence[str]:
-        return self.HEADERS
-
-    def _row_total(self) -> int:
-        return len(self._items)
-
-    def _text(self, row: int, column: int) -> str:
-        item = self._items[row]
+    def _text(self, item: ItemResult, missing: str, column: int) -> str:
         if column == self.ID:
             return item.id
         if column == self.NAME:
@@ -116,26 +126,24 @@ class EligibilityModel(_TableModel):
                 lines.append(f"（另有 {len(others)} 个可选条件未满足，不影响结果）")
             return "\n".join(lines)
         if column == self.MISSING:
-            return self._missing[row]
+            return missing
         if column == self.STANDARD:
             return item.standard
         return f"{item.list}（暂行）" if item.provisional else item.list
 
-    def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not self._in_range(index):
-            return None
-        item = self._items[index.row()]
-        if role == Qt.ItemDataRole.ToolTipRole and index.column() == self.REASONS:
+    def _data(self, row: tuple[ItemResult, str], column: int, role: int) -> Any:
+        item, missing = row
+        if role == Qt.ItemDataRole.ToolTipRole and column == self.REASONS:
             holding, others = holding_reasons(item.result, item.reasons)
             if not others:
                 return "\n".join(item.reasons)
             return "\n".join([*holding, "未满足、但不影响结果的可选条件：", *others])
         if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole):
-            return self._text(index.row(), index.column())
+            return self._text(item, missing, column)
         if role == Qt.ItemDataRole.UserRole:
             return item.result
         colours = RESULT_COLOURS.get(item.result)
-        if colours is not None and index.column() == self.RESULT:
+        if colours is not None and column == self.RESULT:
             if role == Qt.ItemDataRole.BackgroundRole:
                 return _brush(colours[0])
             if role == Qt.ItemDataRole.ForegroundRole:
@@ -144,43 +152,26 @@ class EligibilityModel(_TableModel):
             return _brush("#6e7781")
         if role == Qt.ItemDataRole.TextAlignmentRole:
             vertical = Qt.AlignmentFlag.AlignTop
-            if index.column() == self.RESULT:
+            if column == self.RESULT:
                 return int(Qt.AlignmentFlag.AlignHCenter | vertical)
             return int(Qt.AlignmentFlag.AlignLeft | vertical)
         return None
 
 
-
-class ItemCountsModel(_TableModel):
+class ItemCountsModel(_TableModel[ItemCount]):
     """The items of the lists in force with their counts over the whole registry."""
 
     HEADERS = ("编号", "服务项目", "类型", "符合人数", "待核实人数", "清单版本")
 
-    def __init__(self, parent: QObject | None = None) -> None:
-        super().__init__(parent)
-        self._rows: tuple[ItemCount, ...] = ()
-
     def set_counts(self, rows: Sequence[ItemCount]) -> None:
         """Show new counts."""
-        self.beginResetModel()
-        self._rows = tuple(rows)
-        self.endResetModel()
+        self._reset(rows)
 
     def count(self, row: int) -> ItemCount:
         """The counts shown on ``row``."""
         return self._rows[row]
 
-    def _headers(self) -> Sequence[str]:
-        return self.HEADERS
-
-    def _row_total(self) -> int:
-        return len(self._rows)
-
-    def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not self._in_range(index):
-            return None
-        row = self._rows[index.row()]
-        column = index.column()
+    def _data(self, row: ItemCount, column: int, role: int) -> Any:
         if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole):
             ref = f"{row.list_ref}（暂行）" if row.provisional else row.list_ref
             values = (row.item_id, row.name, row.type, row.eligible, row.undetermined, ref)
@@ -196,7 +187,7 @@ class ItemCountsModel(_TableModel):
         return None
 
 
-class RosterTableModel(_TableModel):
+class RosterTableModel(_TableModel[list[Any]]):
     """One item's roster table (from :func:`assessment.eligibility.rosters.roster_tables`).
 
     Rows whose ``结果`` column says ``待核实`` are tinted amber, ``符合`` green.
@@ -207,17 +198,18 @@ class RosterTableModel(_TableModel):
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._columns: tuple[str, ...] = ()
-        self._values: list[list[Any]] = []
         self._result_at = -1
 
     def set_frame(self, frame: pd.DataFrame) -> None:
         """Show another table."""
-        self.beginResetModel()
-        self._columns = tuple(str(c) for c in frame.columns)
-        self._values = frame.to_numpy(dtype=object).tolist()
-        self._result_at = (self._columns.index(self.RESULT_COLUMN)
-                           if self.RESULT_COLUMN in self._columns else -1)
-        self.endResetModel()
+        columns = tuple(str(c) for c in frame.columns)
+
+        def also() -> None:
+            self._columns = columns
+            self._result_at = (columns.index(self.RESULT_COLUMN)
+                               if self.RESULT_COLUMN in columns else -1)
+
+        self._reset(frame.to_numpy(dtype=object).tolist(), also)
 
     def column_names(self) -> tuple[str, ...]:
         """The table's column headings."""
@@ -226,15 +218,9 @@ class RosterTableModel(_TableModel):
     def _headers(self) -> Sequence[str]:
         return self._columns
 
-    def _row_total(self) -> int:
-        return len(self._values)
-
-    def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not self._in_range(index):
-            return None
-        row = self._values[index.row()]
+    def _data(self, row: list[Any], column: int, role: int) -> Any:
         if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole):
-            value = row[index.column()]
+            value = row[column]
             if value is None or (isinstance(value, float) and value != value):
                 return ""
             return str(value)
@@ -246,37 +232,29 @@ class RosterTableModel(_TableModel):
         return None
 
 
-class ListVersionsModel(_TableModel):
+class ListVersionsModel(_TableModel[ServiceList]):
     """The installed list versions (bundled and installed), newest last per list."""
 
     HEADERS = ("清单", "版本", "名称", "状态", "生效期", "文件")
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
-        self._rows: tuple[ServiceList, ...] = ()
         self._in_force: frozenset[str] = frozenset()
 
     def set_versions(self, versions: Sequence[ServiceList], in_force: Sequence[str]) -> None:
         """Show the versions; ``in_force`` names the refs in force today."""
-        self.beginResetModel()
-        self._rows = tuple(versions)
-        self._in_force = frozenset(in_force)
-        self.endResetModel()
+        refs = frozenset(in_force)
+
+        def also() -> None:
+            self._in_force = refs
+
+        self._reset(versions, also)
 
     def version(self, row: int) -> ServiceList:
         """The version shown on ``row``."""
         return self._rows[row]
 
-    def _headers(self) -> Sequence[str]:
-        return self.HEADERS
-
-    def _row_total(self) -> int:
-        return len(self._rows)
-
-    def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not self._in_range(index):
-            return None
-        version = self._rows[index.row()]
+    def _data(self, version: ServiceList, column: int, role: int) -> Any:
         if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole):
             state = "现行" if version.ref in self._in_force else "历史版本"
             if version.provisional:
@@ -287,7 +265,7 @@ class ListVersionsModel(_TableModel):
             end = version.period.end.isoformat() if version.period.end else "长期"
             values = (version.list_id, version.version, version.title, state,
                       f"{start} 至 {end}", version.file)
-            return values[index.column()]
+            return values[column]
         if role == Qt.ItemDataRole.ForegroundRole and version.ref not in self._in_force:
             return _brush("#6e7781")
         return None
