@@ -6,7 +6,9 @@ by :mod:`server.keys`, the database key by :mod:`server.db.cipher`, the SQLite d
 its journal files here). What the server finds looser at start (made by hand, copied in,
 restored from a backup) is reported in the log with a command to fix it, not changed behind
 the operator's back. On Windows the folder belongs under the operator's profile, which only
-that user may read; the POSIX modes are not checked there.
+that user may read; there the check reads each entry's DACL instead of its mode
+(:func:`assessment.records.winacl.windows_is_loose`: anyone but the user, SYSTEM and the
+Administrators let in) and names the ``icacls`` command that fixes it.
 """
 
 from __future__ import annotations
@@ -16,6 +18,9 @@ import os
 import stat
 import sys
 from pathlib import Path
+
+from assessment.records import winacl
+from assessment.records.privatefiles import LooseCheck
 
 log = logging.getLogger("server")
 
@@ -42,27 +47,43 @@ def restrict_database(path: Path) -> None:
             os.chmod(file, FILE_MODE)
 
 
-def loose_entries(path: Path) -> list[tuple[Path, int]]:
-    """The folder and the files directly in it (and in ``receipts``) that other users may
-    read, write or enter, with their modes."""
-    if sys.platform == "win32" or not path.exists():
-        return []
-    found: list[tuple[Path, int]] = []
+def _entries(path: Path) -> list[Path]:
     folders = [path] + [p for p in (path / "receipts",) if p.is_dir()]
+    found: list[Path] = []
     for folder in folders:
-        mode = stat.S_IMODE(folder.stat().st_mode)
-        if mode & 0o077:
-            found.append((folder, mode))
-        for entry in folder.iterdir():
-            if entry.is_file() and stat.S_IMODE(entry.stat().st_mode) & 0o077:
-                found.append((entry, stat.S_IMODE(entry.stat().st_mode)))
+        found.append(folder)
+        found += [entry for entry in sorted(folder.iterdir()) if entry.is_file()]
     return found
 
 
-def warn_if_loose(path: Path) -> list[tuple[Path, int]]:
-    """Log a warning for every entry other users can reach; the entries."""
-    loose = loose_entries(path)
+def loose_entries(path: Path, windows: LooseCheck | None = None) -> list[tuple[Path, int]]:
+    """The folder and the files directly in it (and in ``receipts``) that other users may
+    read, write or enter, with their modes. On Windows (or with a ``windows`` check given)
+    the DACL decides and the mode is 0."""
+    if not path.exists():
+        return []
+    if windows is None and sys.platform == "win32":
+        windows = winacl.windows_is_loose
+    if windows is not None:
+        return [(entry, 0) for entry in _entries(path) if windows(entry)]
+    found: list[tuple[Path, int]] = []
+    for entry in _entries(path):
+        mode = stat.S_IMODE(entry.stat().st_mode)
+        if mode & 0o077:
+            found.append((entry, mode))
+    return found
+
+
+def warn_if_loose(path: Path, windows: LooseCheck | None = None) -> list[tuple[Path, int]]:
+    """Log a warning for every entry other users can reach, with the command that fixes it;
+    the entries."""
+    loose = loose_entries(path, windows)
     for entry, mode in loose:
+        if windows is not None or sys.platform == "win32":
+            log.warning("数据目录权限过宽：%s 允许本机其他用户访问（含个人信息或密钥）；"
+                        "请运行 icacls \"%s\" /inheritance:r /grant:r %%USERNAME%%:%s",
+                        entry, entry, "(OI)(CI)F" if entry.is_dir() else "F")
+            continue
         want = FOLDER_MODE if entry.is_dir() else FILE_MODE
         log.warning("数据目录权限过宽：%s 为 %o，其他用户可读取（含个人信息或密钥）；"
                     "请运行 chmod %o '%s'", entry, mode, want, entry)

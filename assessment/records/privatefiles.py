@@ -6,7 +6,11 @@ the computer guess passwords offline, and file names and sizes say more than the
 * on POSIX the data folder and its sub-folders are ``0700`` and the store's files ``0600``;
 * on Windows the folder's inherited permissions are replaced by full control for the current
   user only (``icacls``), which its files and sub-folders inherit;
-* :func:`loose_paths` names what is looser than that, so that opening a workspace can warn.
+* :func:`loose_paths` names what is looser than that, so that opening a workspace can warn
+  (the GUI's banner and every command's standard error show :func:`loose_warning`). What is
+  "looser" is one small interface (:data:`LooseCheck`): POSIX modes that let the group or
+  others in (:func:`posix_is_loose`), or on Windows a DACL that lets in anyone but the user,
+  SYSTEM and the Administrators (:func:`assessment.records.winacl.windows_is_loose`).
 
 File systems without modes (FAT on a USB stick) are left as they are.
 """
@@ -18,7 +22,10 @@ import os
 import stat
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
+
+from assessment.records import winacl
 
 PRIVATE_DIR_MODE = 0o700
 PRIVATE_FILE_MODE = 0o600
@@ -26,8 +33,13 @@ PRIVATE_FILE_MODE = 0o600
 PRIVATE_FOLDERS = ("service_lists", "backups", "exports")
 
 
+LooseCheck = Callable[[Path], bool]
+"""Whether other users of the computer may open a path (it exists)."""
+
+
 def _restrict_windows(path: Path, folder: bool) -> None:
-    user = os.environ.get("USERNAME")
+    sid = winacl.current_user_sid()
+    user = f"*{sid}" if sid else os.environ.get("USERNAME")
     if not user:
         return
     grant = f"{user}:(OI)(CI)F" if folder else f"{user}:F"
@@ -78,25 +90,38 @@ def secure_data_dir(data_dir: Path) -> None:
             make_private_file(path)
 
 
-def loose_paths(data_dir: Path) -> list[Path]:
-    """The folder and store files that other users of this computer could read or enter
-    (POSIX modes; empty on Windows, whose ACLs :func:`make_private_dir` replaces)."""
-    if sys.platform == "win32":
-        return []
+def posix_is_loose(path: Path) -> bool:
+    """Whether the group or others have any permission on ``path`` (its POSIX mode)."""
+    return bool(stat.S_IMODE(path.stat().st_mode) & (stat.S_IRWXG | stat.S_IRWXO))
+
+
+def platform_check() -> LooseCheck:
+    """The looseness check of this operating system."""
+    return winacl.windows_is_loose if sys.platform == "win32" else posix_is_loose
+
+
+def loose_paths(data_dir: Path, is_loose: LooseCheck | None = None) -> list[Path]:
+    """The folder, its private sub-folders and the store files that other users of this
+    computer could read or enter (by ``is_loose``, the platform's check by default)."""
+    check = is_loose or platform_check()
     found: list[Path] = []
     candidates = [data_dir, *(data_dir / n for n in PRIVATE_FOLDERS), *_store_paths(data_dir)]
     for path in candidates:
         try:
-            mode = path.stat().st_mode
+            if path.exists() and check(path):
+                found.append(path)
         except OSError:
             continue
-        if stat.S_IMODE(mode) & (stat.S_IRWXG | stat.S_IRWXO):
-            found.append(path)
     return found
 
 
-def loose_warning(paths: list[Path]) -> str:
-    """The Chinese warning shown when :func:`loose_paths` found something."""
+def loose_warning(paths: list[Path], windows: bool | None = None) -> str:
+    """The Chinese warning shown when :func:`loose_paths` found something (the fix named
+    for Windows or for POSIX; this computer's by default)."""
     names = "、".join(str(p) for p in paths[:5]) + ("等" if len(paths) > 5 else "")
-    return (f"警告：数据文件可被本机其他用户读取（{names}）。"
-            "请将数据文件夹权限改为仅本人可访问（如 chmod 700 文件夹、chmod 600 文件）。")
+    on_windows = sys.platform == "win32" if windows is None else windows
+    fix = ("请将数据文件夹权限改为仅本人可访问（在文件夹“属性 → 安全 → 高级”中禁用继承并只保留"
+           "本人，或运行 icacls 文件夹 /inheritance:r /grant:r %USERNAME%:(OI)(CI)F /t）。"
+           if on_windows else
+           "请将数据文件夹权限改为仅本人可访问（如 chmod 700 文件夹、chmod 600 文件）。")
+    return f"警告：数据文件可被本机其他用户读取（{names}）。{fix}"
