@@ -185,7 +185,7 @@ def context(view: QueueView) -> dict[str, Any]:
         "hint": QUEUE_HINTS[view.queue], "headers": headers,
         "rows": [row(view, i) for i in items], "township": view.township,
         "show_all": view.show_all, "scope": scope, "limit": view.limit,
-        "cut": len(view.items) >= view.limit,
+        "shown": len(view.items),
         "townships": [(code, f"{name}（{code}）")
                       for code, name in sorted(view.names.townships.values())],
         "actions": [(a, ACTION_LABELS.get(a, a))
