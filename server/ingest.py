@@ -39,6 +39,7 @@ from assessment.registry.status import parse_payload as parse_status
 from assessment.visits.synced import visit_payload_problem
 from assessment.wire.changes import Change, canonical_json
 from assessment.wire.merge import FieldState, changed_fields, merge_elder, snapshot
+from server import current_state
 from server.db.bulk import among, insert_rows, streamed_rows
 from server.db.engine import lock_township
 from server.db.tables import (
@@ -171,6 +172,7 @@ def ingest(conn: Connection, *, device_id: str, township_id: int, changes: Seque
                    change.version, change.hlc, payload_text, change.prev_hash, change.hash,
                    batch.route, status))
     _write(conn, batch)
+    _refresh_state(conn, batch)
     acked_seq, acked_hash, gaps = _advance_chain(conn, device_id, int(dev.acked_seq),
                                                  str(dev.acked_hash), int(dev.max_seq), fresh,
                                                  batch.now)
@@ -554,6 +556,24 @@ def _write(conn: Connection, batch: _Batch) -> None:
     insert_rows(conn, elder_fields, new_fields)
     if old_fields:
         _update_many(conn, elder_fields, ("record_id", "field"), old_fields)
+
+
+def _refresh_state(conn: Connection, batch: _Batch) -> None:
+    """Bring the current-state tables in step with the heads just written (same
+    transaction): every elder whose profile, lifecycle or assessment head the batch held."""
+    if batch.source == "transfer" or not batch.heads:
+        return
+    elders: set[str] = set()
+    assessments: list[str] = []
+    for (record_type, record_id), head in batch.heads.items():
+        if record_type in ("elder", STATUS_RECORD):
+            elders.add(record_id)
+        elif record_type == "assessment":
+            assessments.append(record_id)
+            if head.get("elder_id"):
+                elders.add(str(head["elder_id"]))
+    if elders or assessments:
+        current_state.refresh(conn, elders, assessments)
 
 
 def _update_many(conn: Connection, table: Any, keys: tuple[str, ...],

@@ -9,7 +9,9 @@ the township the county holds it in.
 * :func:`county_summary` — one row per township for ``GET /admin/stats``, the dashboard and
   ``yinling county stats``: elders, elders per current grade and never assessed,
   assessments in the reporting period (the calendar year to the as-of date, as in
-  :func:`~assessment.documents.statistics.default_period`), re-assessments due.
+  :func:`~assessment.documents.statistics.default_period`), re-assessments due — SQL
+  aggregates over the current-state tables (:mod:`server.current_state`) that count what
+  :func:`~assessment.documents.statistics.compute_statistics` counts.
 * :func:`county_workbook` — every statistics table per township and village (the workbook
   ``yinling stats`` writes on a laptop), with service-list eligibility against the bundled
   and published lists.
@@ -21,30 +23,25 @@ import copy
 import dataclasses
 import tempfile
 import threading
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
-from sqlalchemy import Connection, func, select
+from sqlalchemy import ColumnElement, Connection, and_, case, func, or_, select
 
 from assessment.documents.exports import write_statistics_xlsx
-from assessment.documents.statistics import (
-    DUE_NOW,
-    DUE_SOON,
-    NEVER,
-    TOTAL,
-    TOWNSHIP,
-    Statistics,
-    StatisticsInput,
-    compute_statistics,
-    default_period,
-)
+from assessment.documents.statistics import Statistics, compute_statistics, default_period
 from assessment.errors import InputRejected, Problem
 from assessment.forms import default_form
 from assessment.settings import ROUTINE_INTERVAL_MONTHS
 from server.county_lists import county_lists
-from server.db.tables import list_versions, received_changes, townships
+from server.db.tables import (
+    assessment_state,
+    elder_state,
+    list_versions,
+    received_changes,
+    townships,
+)
 from server.stats_frames import Township, county_statistics_input, county_townships
 from server.visit_stats import SUMMARY_KEYS, county_visit_measure, township_figures
 
@@ -53,49 +50,67 @@ from server.visit_stats import SUMMARY_KEYS, county_visit_measure, township_figu
 INTERVAL_MONTHS = ROUTINE_INTERVAL_MONTHS.default
 
 
-def _per_township(table: pd.DataFrame) -> pd.DataFrame:
-    """A per-village table summed per township (the 合计 row dropped), indexed by code."""
-    rows = table[table[TOWNSHIP] != TOTAL]
-    numbers = rows.drop(columns=[c for c in rows.columns if not pd.api.types.is_numeric_dtype(
-        rows[c])])
-    return numbers.groupby(rows[TOWNSHIP].astype(str)).sum()
+def _sum_if(condition: ColumnElement[bool]) -> ColumnElement[int]:
+    return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
 
 
-def _value(table: pd.DataFrame, code: str, column: str) -> int:
-    if code not in table.index or column not in table.columns:
-        return 0
-    value: Any = table.at[code, column]
-    return int(value)
+def _township_counts(conn: Connection, as_of: date, start: date,
+                     end: date) -> dict[int, dict[str, Any]]:
+    """Township id → its assessment figures, by SQL aggregates over the current-state
+    tables: one grouped scan of ``elder_state`` (elders on the roll on ``as_of``) and two of
+    ``assessment_state``."""
+    e, a = elder_state.c, assessment_state.c
+    bands = range(len(default_form().grades))
+    soon = as_of + timedelta(days=DUE_SOON_DAYS)
+    rows = conn.execute(
+        select(e.township_id, func.count().label("elders"),
+               _sum_if(e.current_grade.is_(None)).label("never"),
+               *(_sum_if(e.current_grade == g).label(f"g{g}") for g in bands),
+               _sum_if(e.due_on <= as_of).label("due"),
+               _sum_if(and_(e.due_on > as_of, e.due_on <= soon)).label("due_soon"))
+        .where(or_(e.left_on.is_(None), e.left_on > as_of)).group_by(e.township_id)).all()
+    figures: dict[int, dict[str, Any]] = {
+        int(r.township_id): {
+            "elders": int(r.elders), "assessed": int(r.elders) - int(r.never),
+            "never": int(r.never),
+            "grades": {str(g): int(getattr(r, f"g{g}")) for g in bands},
+            "due": int(r.due), "due_soon": int(r.due_soon),
+        } for r in rows}
+    finalized: dict[int, int] = {int(t): int(n) for t, n in conn.execute(
+        select(a.township_id, func.count()).where(a.status == "finalized")
+        .group_by(a.township_id))}
+    period: dict[int, int] = {int(t): int(n) for t, n in conn.execute(
+        select(e.township_id, func.count()).select_from(
+            assessment_state.join(elder_state, a.elder_id == e.elder_id))
+        .where(a.reference_date >= start, a.reference_date <= end)
+        .group_by(e.township_id))}
+    for township_id in {*figures, *finalized, *period}:
+        row = figures.setdefault(int(township_id), _empty(bands))
+        row["assessments"] = int(finalized.get(township_id, 0))
+        row["period_assessments"] = int(period.get(township_id, 0))
+    return figures
 
 
-def _finalized_heads(source: StatisticsInput, places: list[Township]) -> dict[str, int]:
-    """Finalized assessments (current versions, superseded ones not) per township code."""
-    frame = source.assessments
-    counts: dict[Any, Any] = (frame.loc[frame["status"] == "finalized", "township_id"]
-                              .value_counts().to_dict())
-    codes = {t.id: t.code for t in places}
-    return {codes[int(tid)]: int(n) for tid, n in counts.items() if int(tid) in codes}
+DUE_SOON_DAYS = 30  # as assessment.documents.statistics counts 30天内到期
 
 
-def _rows(stats: Statistics, source: StatisticsInput, places: list[Township],
+def _empty(bands: range) -> dict[str, Any]:
+    return {"elders": 0, "assessed": 0, "never": 0, "grades": {str(g): 0 for g in bands},
+            "due": 0, "due_soon": 0, "assessments": 0, "period_assessments": 0}
+
+
+def _rows(places: list[Township], counts: dict[int, dict[str, Any]],
           visits: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
-    bands = [band.name for band in default_form().grades]
-    grades = _per_township(stats.grades)
-    period = _per_township(stats.assessments)
-    due = _per_township(stats.due)
-    finalized = _finalized_heads(source, places)
+    bands = range(len(default_form().grades))
     rows = []
     for place in places:
-        elders = _value(grades, place.code, TOTAL)
-        never = _value(grades, place.code, NEVER)
+        figures = counts.get(place.id) or _empty(bands)
         rows.append({
-            "township": place.code, "name": place.name, "elders": elders,
-            "assessed": elders - never, "never": never,
-            "grades": {str(g): _value(grades, place.code, name) for g, name in enumerate(bands)},
-            "assessments": finalized.get(place.code, 0),
-            "period_assessments": _value(period, place.code, TOTAL),
-            "due": _value(due, place.code, DUE_NOW),
-            "due_soon": _value(due, place.code, DUE_SOON),
+            "township": place.code, "name": place.name, "elders": figures["elders"],
+            "assessed": figures["assessed"], "never": figures["never"],
+            "grades": figures["grades"], "assessments": figures["assessments"],
+            "period_assessments": figures["period_assessments"],
+            "due": figures["due"], "due_soon": figures["due_soon"],
             **visits.get(place.code, {key: (None if key == "visit_rate" else 0)
                                       for key in SUMMARY_KEYS.values()}),
         })
@@ -147,15 +162,11 @@ def county_summary(conn: Connection, as_of: date | None = None) -> dict[str, Any
 def _compute_summary(conn: Connection, as_of: date) -> dict[str, Any]:
     start, end = default_period(as_of)
     places = county_townships(conn)
-    source = county_statistics_input(conn, as_of, with_profiles=False)
-    by_code = StatisticsInput(source.elders.assign(township=source.elders["township_code"]),
-                              source.assessments)
-    stats = compute_statistics(by_code, as_of=as_of, start=start, end=end,
-                               interval_months=INTERVAL_MONTHS)
+    counts = _township_counts(conn, as_of, start, end)
     month = as_of.strftime("%Y-%m")
     visits = township_figures(county_visit_measure(conn, month, as_of, by_code=True))
     return {"as_of": as_of.isoformat(), "period": [start.isoformat(), end.isoformat()],
-            "visit_month": month, "townships": _rows(stats, source, places, visits)}
+            "visit_month": month, "townships": _rows(places, counts, visits)}
 
 
 def county_statistics(conn: Connection, as_of: date | None = None) -> list[dict[str, Any]]:

@@ -34,7 +34,7 @@ from sqlalchemy import Connection, insert, or_, select, update
 
 from assessment.errors import InputRejected, Problem
 from assessment.wire.countydevice import COPY, MARK, TRANSFER
-from server import audit
+from server import audit, current_state
 from server.county_device import CountyAuthor, Draft, emit, lock_feeds, next_hlc
 from server.db.tables import elder_fields, record_heads, townships, transfers
 from server.errors import Conflict
@@ -141,6 +141,7 @@ def transfer_elder(conn: Connection, author: CountyAuthor, elder_id: object, to:
         (h.record_type == "elder") & (h.record_id == elder_id),
         (h.record_type == "assessment") & h.record_id.in_(moved or [""])))
         .values(township_id=target.id, updated_at=now))
+    current_state.refresh(conn, [elder_id], moved)
     copies = [Draft("assessment", str(r.record_id), int(r.version), int(r.hlc),
                     json.loads(r.payload)) for r in assessments if r.status in SHOWN]
     emit(conn, author, int(target.id),

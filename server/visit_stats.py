@@ -1,10 +1,10 @@
 """探访关爱 at the county: the monthly visit rate over the synced records.
 
 The laptops' own code (:func:`assessment.visits.measure.monthly_measure`) over the county's
-copies: the elders are the elder heads in the township the county holds them in, on the roll
-on the day counted (the registry's lifecycle heads), with their merged profiles and current
-grades; visits are the ``visit`` heads, referrals the latest ``referral`` versions. The plan
-is the bundled visit plan in force (a county-installed plan version is not distributed yet).
+copies: the elders are those of the current-state table (:mod:`server.current_state`) in the
+township the county holds them in, on the roll on the day counted, with their attributes and
+current grades; visits are the ``visit`` heads, referrals the latest ``referral`` versions;
+the plan is the one in force (:mod:`server.visit_plans`).
 """
 
 from __future__ import annotations
@@ -20,16 +20,7 @@ from assessment.visits.measure import SUBTOTAL, TOTAL, TOWNSHIP, VILLAGE, monthl
 from assessment.visits.schedule import month_bounds
 from assessment.visits.synced import visit_day
 from server.db.tables import record_heads
-from server.stats_frames import (
-    _chunks,
-    _elder_frame,
-    _elder_rows,
-    _object,
-    county_townships,
-    current_assessments,
-    left_dates,
-    read_assessments,
-)
+from server.stats_frames import _chunks, _object, elder_chunks
 from server.visit_plans import county_plans
 
 #: The per-township figures the dashboard and ``GET /admin/stats`` show.
@@ -60,21 +51,13 @@ def read_visits(conn: Connection) -> tuple[pd.DataFrame, pd.DataFrame]:
 def read_registry(conn: Connection, on: date, *, by_code: bool = False
                   ) -> tuple[pd.DataFrame, list[dict[str, Any]]]:
     """Every elder on the roll on ``on`` with its profile attributes (township by name, or
-    by code with ``by_code``)."""
-    places = {t.id: t for t in county_townships(conn)}
-    current = current_assessments(read_assessments(conn))
-    h = record_heads.c
-    query = (select(h.record_id, h.township_id, h.payload).where(h.record_type == "elder")
-             .order_by(h.record_id))
+    by code with ``by_code``), from the current-state table."""
     frames: list[pd.DataFrame] = []
     attributes: list[dict[str, Any]] = []
-    left = left_dates(conn)
-    for chunk in _chunks(conn, query):
-        columns, attrs = _elder_rows(chunk, places, True)
-        frame = _elder_frame(columns, current)
-        keep = [i for i, e in enumerate(frame["elder_id"].tolist())
-                if is_active_on(left.get(e), on)]
-        frames.append(frame.iloc[keep])
+    for frame, attrs in elder_chunks(conn, with_attributes=True):
+        keep = [i for i, left in enumerate(frame["left_on"].tolist())
+                if is_active_on(left, on)]
+        frames.append(frame.drop(columns=["left_on"]).iloc[keep])
         attributes.extend(attrs[i] for i in keep)
     elders = (pd.concat(frames, ignore_index=True) if frames else
               pd.DataFrame(columns=["elder_id", "name", "township", "township_code", "village",

@@ -1,12 +1,24 @@
-"""Excel export of the statistics: one sheet per table, Chinese headers, readable widths."""
+"""Excel export of the statistics: one sheet per table, Chinese headers, readable widths.
+
+The workbook is streamed (openpyxl's write-only mode): rows go to the file as they are
+written, so a county-wide due list of many thousand rows costs no more memory than its
+table already does.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from datetime import date, datetime
 from pathlib import Path
+from typing import Any
 
+import numpy as np
 import pandas as pd
+from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
+from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
 from assessment.documents.statistics import Statistics
 
@@ -35,20 +47,54 @@ def write_statistics_xlsx(stats: Statistics, path: Path | str) -> Path:
                end.isoformat() if end else "（不限）"],
     })
     sheets = {"说明": about, **stats.tables()}
-    with pd.ExcelWriter(path, engine="openpyxl") as writer:
-        for title, table in sheets.items():
-            table.to_excel(writer, sheet_name=title, index=False)
-            sheet = writer.sheets[title]
-            sheet.freeze_panes = "A2"
-            for index, column in enumerate(table.columns, start=1):
-                cell = sheet.cell(row=1, column=index)
-                cell.font = Font(bold=True)
-                cell.fill = _HEADER_FILL
-                cell.alignment = Alignment(horizontal="center", vertical="center",
-                                           wrap_text=True)
-                sheet.column_dimensions[get_column_letter(index)].width = _width(
-                    table[column], str(column))
+    book = Workbook(write_only=True)
+    for title, table in sheets.items():
+        _write_sheet(book.create_sheet(title), table)
+    book.save(path)
     return path
+
+
+_HEADER_FONT = Font(bold=True)
+_HEADER_ALIGN = Alignment(horizontal="center", vertical="center", wrap_text=True)
+_DAY_FORMAT = "yyyy-mm-dd"
+
+
+def _write_sheet(sheet: WriteOnlyWorksheet, table: pd.DataFrame) -> None:
+    """Widths, a frozen bold header row, then the rows as they come."""
+    sheet.freeze_panes = "A2"
+    for index, column in enumerate(table.columns, start=1):
+        sheet.column_dimensions[get_column_letter(index)].width = _width(
+            table[column], str(column))
+    header = []
+    for column in table.columns:
+        cell = WriteOnlyCell(sheet, value=str(column))
+        cell.font, cell.fill, cell.alignment = _HEADER_FONT, _HEADER_FILL, _HEADER_ALIGN
+        header.append(cell)
+    sheet.append(header)
+    for row in _rows(table):
+        sheet.append([_cell(sheet, value) for value in row])
+
+
+def _rows(table: pd.DataFrame) -> Iterator[tuple[Any, ...]]:
+    columns = [table[c].to_numpy(dtype=object) for c in table.columns]
+    return zip(*columns, strict=True) if columns else iter(())
+
+
+def _cell(sheet: WriteOnlyWorksheet, value: Any) -> Any:
+    """A value as openpyxl writes it: missing as an empty cell, numpy numbers as Python
+    ones, days formatted as days."""
+    if value is None or value is pd.NaT or (isinstance(value, float) and value != value):
+        return None
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, pd.Timestamp):
+        value = value.to_pydatetime()
+    if isinstance(value, date):
+        cell = WriteOnlyCell(sheet, value=value)
+        cell.number_format = _DAY_FORMAT if not isinstance(value, datetime) else \
+            "yyyy-mm-dd hh:mm:ss"
+        return cell
+    return value
 
 
 def read_statistics_xlsx(path: Path | str) -> dict[str, pd.DataFrame]:

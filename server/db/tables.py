@@ -11,6 +11,7 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     Column,
+    Date,
     DateTime,
     ForeignKey,
     Index,
@@ -120,6 +121,38 @@ record_heads = Table(
     # string) for an assessment, else NULL; finds an elder's assessments without a scan.
     Column("elder_id", String(64)),
     Index("ix_record_heads_elder", "elder_id", "record_type"),
+)
+
+# The current state of every elder and assessment, kept by ingest in the same transaction
+# (server.current_state) so that statistics read a few columns instead of every payload.
+elder_state = Table(
+    "elder_state", metadata,
+    Column("elder_id", String(64), primary_key=True),
+    Column("township_id", Integer, nullable=False),  # where the county holds the elder
+    Column("name", Text),
+    Column("village", Text),
+    Column("sex", String(8)),
+    Column("birth_date", Date),
+    Column("attributes", Text, nullable=False),  # the profile's attributes, canonical JSON
+    Column("current_assessment", String(64)),  # latest finalized, by reference date
+    Column("current_grade", Integer),  # its grade (the server's), NULL: never assessed
+    Column("last_assessed", Date),  # its reference date
+    Column("due_on", Date),  # routine re-assessment due (last_assessed + 12 months)
+    Column("left_on", Date),  # deregistered or merged on this day (lifecycle head)
+    Index("ix_elder_state_township", "township_id"),
+)
+
+assessment_state = Table(
+    "assessment_state", metadata,
+    Column("assessment_id", String(64), primary_key=True),
+    Column("elder_id", String(64), nullable=False),
+    Column("township_id", Integer, nullable=False),  # the assessment head's township
+    Column("status", String(16), nullable=False),  # finalized | superseded
+    Column("grade", Integer),
+    Column("reference_date", Date),
+    Column("reason", Text),
+    Column("finalized_at", Text),
+    Index("ix_assessment_state_elder", "elder_id"),
 )
 
 elder_fields = Table(

@@ -1,0 +1,167 @@
+"""The county's current-state tables: one row per elder (``elder_state``) and per finalized
+or superseded assessment (``assessment_state``), kept in step with the record heads.
+
+Ingest (:func:`server.ingest.ingest`) calls :func:`refresh` for the elders a batch touched,
+inside the batch's transaction, and so do transfers; migration 0007 fills the tables from
+existing heads with :func:`rebuild`. Statistics (:mod:`server.stats`,
+:mod:`server.stats_frames`) then read a few typed columns, with SQL aggregates for the
+dashboard, instead of parsing every payload of the county's history.
+
+The rules are those of :mod:`server.stats_frames` before these tables existed: an
+assessment's grade is the server's recomputation (the payload's claimed final grade only
+where none was stored), its reference date and reason the payload's (A.1.2, A.1.3); an
+elder's current assessment is its latest finalized (not superseded) one by reference date,
+then finalization time, then id (:func:`assessment.registry.current.current_rows`); an
+elder counts in the township the county holds it in; an elder whose lifecycle head is
+deregistered or merged left the roll that day.
+"""
+
+from __future__ import annotations
+
+import calendar
+from collections.abc import Iterable, Sequence
+from datetime import date
+from typing import Any
+
+from sqlalchemy import Connection, delete, or_, select
+
+from assessment.wire.changes import canonical_json
+from server.db.bulk import among, insert_rows
+from server.db.tables import assessment_state, elder_state, record_heads
+from server.stats_frames import SHOWN, _day, _grade, _object, _text
+
+#: The routine re-assessment interval (the laptops' default, decision D4).
+INTERVAL_MONTHS = 12
+BATCH = 2000
+LEFT = ("deregistered", "merged")
+
+
+def add_months(day: date, months: int) -> date:
+    """``day`` plus ``months`` calendar months, the day clipped to the month's end (as
+    ``pandas.DateOffset`` does)."""
+    index = day.year * 12 + day.month - 1 + months
+    year, month = divmod(index, 12)
+    month += 1
+    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+
+
+def assessment_row(record_id: str, township_id: int, grade: Any, status: str,
+                   text: str) -> dict[str, Any] | None:
+    """The ``assessment_state`` row of an assessment head (None without an elder id)."""
+    payload = _object(text)
+    elder_id = _text(payload.get("elder_id"))
+    if elder_id is None or len(elder_id) > 64:
+        return None
+    raw = payload.get("answers")
+    answers = raw if isinstance(raw, dict) else {}
+    claimed = _grade(payload.get("final_grade"))
+    return {
+        "assessment_id": record_id, "elder_id": elder_id, "township_id": int(township_id),
+        "status": status,
+        "grade": int(grade) if grade is not None else (None if claimed != claimed
+                                                        else int(claimed)),
+        "reference_date": _day(payload.get("reference_date")) or _day(answers.get("A.1.2")),
+        "reason": _text(payload.get("reason")) or _text(answers.get("A.1.3")),
+        "finalized_at": _text(payload.get("finalized_at")),
+    }
+
+
+def _order(row: dict[str, Any]) -> tuple[bool, str, bool, str, str]:
+    """The order of :func:`assessment.registry.current.current_rows` (the last is current)."""
+    reference: date | None = row["reference_date"]
+    finalized: str | None = row["finalized_at"]
+    return (reference is not None, reference.isoformat() if reference else "",
+            finalized is not None, finalized or "", str(row["assessment_id"]))
+
+
+def _left_on(text: str) -> date | None:
+    """The day a deregistered or merged elder left the roll: the lifecycle's ``on``, else
+    the day of its ``at``; unknown, it stays on the roll."""
+    data = _object(text)
+    return _day(data.get("on")) or _day(str(data.get("at") or "")[:10])
+
+
+def elder_row(record_id: str, township_id: int, text: str, left_on: date | None,
+              current: dict[str, Any] | None) -> dict[str, Any]:
+    """The ``elder_state`` row of an elder head, its lifecycle and current assessment."""
+    payload = _object(text)
+    raw = payload.get("attributes")
+    last = current["reference_date"] if current else None
+    return {
+        "elder_id": record_id, "township_id": int(township_id),
+        "name": _text(payload.get("name")), "village": _text(payload.get("village")),
+        "sex": _text(payload.get("sex")), "birth_date": _day(payload.get("birth_date")),
+        "attributes": canonical_json(raw if isinstance(raw, dict) else {}).decode("utf-8"),
+        "current_assessment": current["assessment_id"] if current else None,
+        "current_grade": current["grade"] if current else None,
+        "last_assessed": last,
+        "due_on": add_months(last, INTERVAL_MONTHS) if last is not None else None,
+        "left_on": left_on,
+    }
+
+
+def refresh(conn: Connection, elder_ids: Iterable[str],
+            assessment_ids: Iterable[str] = ()) -> None:
+    """Recompute the rows of ``elder_ids`` (and of the elders ``assessment_ids`` named
+    before) from the record heads, in the caller's transaction."""
+    ids = set(elder_ids)
+    moved = sorted(set(assessment_ids))
+    for start in range(0, len(moved), BATCH):
+        part = moved[start:start + BATCH]
+        ids.update(str(e) for (e,) in conn.execute(select(assessment_state.c.elder_id).where(
+            among(conn, assessment_state.c.assessment_id, part))))
+        conn.execute(delete(assessment_state).where(
+            among(conn, assessment_state.c.assessment_id, part)))
+    ordered = sorted(i for i in ids if len(i) <= 64)
+    for start in range(0, len(ordered), BATCH):
+        _refresh_part(conn, ordered[start:start + BATCH])
+
+
+def _refresh_part(conn: Connection, ids: Sequence[str]) -> None:
+    h = record_heads.c
+    heads = conn.execute(select(h.record_type, h.record_id, h.township_id, h.grade, h.status,
+                                h.payload).where(
+        among(conn, h.elder_id, ids),
+        or_(h.record_type == "elder",
+            (h.record_type == "assessment") & h.status.in_(SHOWN)))).all()
+    lifecycles = conn.execute(select(h.record_id, h.payload).where(
+        h.record_type == "elder_status", h.status.in_(LEFT),
+        among(conn, h.record_id, ids))).all()
+    left = {str(r): _left_on(str(p)) for r, p in lifecycles}
+    assessments: list[dict[str, Any]] = []
+    elders: list[tuple[str, int, str]] = []
+    for record_type, record_id, township_id, grade, status, payload in heads:
+        if record_type == "elder":
+            elders.append((str(record_id), int(township_id), str(payload)))
+        else:
+            row = assessment_row(str(record_id), int(township_id), grade, str(status),
+                                 str(payload))
+            if row is not None:
+                assessments.append(row)
+    current: dict[str, dict[str, Any]] = {}
+    for row in assessments:
+        if row["status"] == "finalized":
+            held = current.get(row["elder_id"])
+            if held is None or _order(row) > _order(held):
+                current[row["elder_id"]] = row
+    conn.execute(delete(elder_state).where(among(conn, elder_state.c.elder_id, ids)))
+    conn.execute(delete(assessment_state).where(among(conn, assessment_state.c.elder_id, ids)))
+    insert_rows(conn, assessment_state, assessments)
+    insert_rows(conn, elder_state, [elder_row(e, t, p, left.get(e), current.get(e))
+                                    for e, t, p in elders])
+
+
+def rebuild(conn: Connection) -> None:
+    """Fill both tables from every head (migration 0007), :data:`BATCH` elders at a time."""
+    conn.execute(delete(assessment_state))
+    conn.execute(delete(elder_state))
+    h = record_heads.c
+    after = ""
+    while True:
+        ids = [str(e) for (e,) in conn.execute(
+            select(h.elder_id).where(h.elder_id.is_not(None), h.elder_id > after)
+            .group_by(h.elder_id).order_by(h.elder_id).limit(BATCH))]
+        if not ids:
+            return
+        _refresh_part(conn, ids)
+        after = ids[-1]
