@@ -2,7 +2,7 @@
 kept by ingest (server.current_state), filled here from the existing record heads
 
 Revision ID: 0007
-Revises: 0008
+Revises: 0006
 Create Date: 2026-12-06
 """
 
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0007"
-down_revision: str | None = "0008"
+down_revision: str | None = "0006"
 branch_labels: str | None = None
 depends_on: str | None = None
 
