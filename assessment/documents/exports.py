@@ -47,10 +47,16 @@ def write_statistics_xlsx(stats: Statistics, path: Path | str) -> Path:
                end.isoformat() if end else "（不限）"],
     })
     sheets = {"说明": about, **stats.tables()}
-    book = Workbook(write_only=True)
-    for title, table in sheets.items():
-        _write_sheet(book.create_sheet(title), table)
-    book.save(path)
+    with path.open("wb") as handle:  # refused here (OSError) before any sheet is begun
+        try:
+            book = Workbook(write_only=True)
+            for title, table in sheets.items():
+                _write_sheet(book.create_sheet(title), table)
+            book.save(handle)
+        except BaseException:
+            handle.close()
+            path.unlink(missing_ok=True)  # no half-written workbook
+            raise
     return path
 
 
