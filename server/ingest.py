@@ -33,12 +33,17 @@ from typing import Any
 from sqlalchemy import Connection, and_, bindparam, insert, select, update
 
 from assessment.errors import InputRejected
-from assessment.registry.status import ACTIVE, STATUSES
+from assessment.registry.status import ACTIVE, DEREGISTERED, MERGED, STATUSES, ElderStatus
 from assessment.registry.status import RECORD_TYPE as STATUS_RECORD
 from assessment.registry.status import parse_payload as parse_status
 from assessment.visits.synced import visit_payload_problem
 from assessment.wire.changes import Change, canonical_json
+from assessment.wire.countygrant import account_fingerprint
+from assessment.wire.crypto import CryptoError
 from assessment.wire.merge import FieldState, changed_fields, merge_elder, snapshot
+from assessment.wire.restoreauthority import CODE as RESTORE_CODE
+from assessment.wire.restoreauthority import REASON as RESTORE_REASON
+from assessment.wire.restoreauthority import signature_ok as restore_signature_ok
 from server import current_state
 from server.db.bulk import among, insert_rows, streamed_rows
 from server.db.engine import lock_township
@@ -123,6 +128,8 @@ class _Batch:
     routes: dict[str, int] = field(default_factory=dict)  # elder id -> its township
     holdings: Holdings | None = None  # township histories of the batch's transferred elders
     route: int = 0  # the township (feed) of the change being applied
+    # account -> the county's current role grant of it on the sending device
+    restorers: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def quarantine(self, change: Change, code: str, reason: str) -> None:
         self.quarantined.append({
@@ -154,6 +161,8 @@ def ingest(conn: Connection, *, device_id: str, township_id: int, changes: Seque
     fresh, duplicates = _split_known(conn, device_id, ordered, batch)
     _load_heads(conn, fresh, batch)
     _load_statuses(conn, fresh, batch)
+    if source in SCOPED_SOURCES:
+        _load_restorers(conn, device_id, fresh, batch)
     elder_state = _load_elder_fields(conn, fresh, batch)
     bases = _load_elder_bases(conn, fresh)
     batch.routes = _load_routes(conn, fresh, batch)
@@ -298,12 +307,17 @@ def _apply(change: Change, payload_text: str, grader: ServerGrader, batch: _Batc
         return "quarantined"
     if change.record_type == STATUS_RECORD:
         try:
-            status = parse_status(change.record_id, change.payload).status
+            lifecycle = parse_status(change.record_id, change.payload)
         except InputRejected:
             batch.quarantine(change, "payload", "老人状态记录格式不符")
             return "quarantined"
+        status = lifecycle.status
         key = (STATUS_RECORD, change.record_id)
         head = batch.heads.get(key)
+        refused = _unauthorized_lifecycle(change, lifecycle, head, batch)
+        if refused is not None:
+            batch.quarantine(change, *refused)
+            return "quarantined"
         if head is not None and (head["version"], head["hlc"], head["device_id"]) >= \
                 (change.version, change.hlc, change.device_id):
             return "applied"  # an older lifecycle record: stored, head unchanged
@@ -400,6 +414,57 @@ def _off_roll(change: Change, batch: _Batch) -> str | None:
     if change.record_type == STATUS_RECORD and head["status"] != "merged":
         return None  # a restoration, or the same news from two laptops: ordered by version
     return str(head["status"]) if head["status"] in STATUSES else None
+
+
+def _unauthorized_lifecycle(change: Change, lifecycle: ElderStatus,
+                            head: Mapping[str, Any] | None,
+                            batch: _Batch) -> tuple[str, str] | None:
+    """(code, reason) for a laptop's lifecycle change it had no authority for: a merge (the
+    county's decision only), or a restoration of a deregistered elder without a county-granted
+    supervisor's signature (:mod:`assessment.wire.restoreauthority`): the county's current
+    grant of the restoring account on that laptop is ``supervisor``, the restoration carries
+    that very grant, and is signed by the account key the grant names; None otherwise."""
+    if batch.source not in SCOPED_SOURCES:
+        return None
+    if lifecycle.status == MERGED:
+        return "county_only", "合并只能由县级决定；此变更未应用，待县级审核"
+    if not lifecycle.active or head is None or head["status"] != DEREGISTERED:
+        return None
+    grant = batch.restorers.get(lifecycle.by)
+    authority = lifecycle.authority
+    if grant is None or authority is None or grant.get("role") != "supervisor" or \
+            authority.get("grant") != grant or \
+            _fingerprint(authority.get("public")) != grant.get("account_key") or \
+            not restore_signature_ok(authority, change.device_id, change.record_id,
+                                     lifecycle.version, lifecycle.by, lifecycle.note):
+        return RESTORE_CODE, RESTORE_REASON
+    return None
+
+
+def _fingerprint(public: Any) -> str | None:
+    """The account-key fingerprint of a base64 public key (None when it is not one)."""
+    try:
+        return account_fingerprint(public) if isinstance(public, str) else None
+    except CryptoError:
+        return None
+
+
+def _load_restorers(conn: Connection, device_id: str, fresh: Sequence[Change],
+                    batch: _Batch) -> None:
+    """The county's current role grant of every account a batch's restorations name, on the
+    sending device (the grant heads :mod:`server.rolegrants` writes)."""
+    names = {str(c.payload.get("by")) for c in fresh if c.record_type == STATUS_RECORD
+             and c.payload.get("status") == ACTIVE and isinstance(c.payload.get("by"), str)}
+    if not names:
+        return
+    h = record_heads.c
+    for (text,) in conn.execute(select(h.payload).where(
+            h.record_type == "assessor",
+            h.record_id.startswith(f"grant:{device_id}:", autoescape=True))):
+        grant = json.loads(text).get("grant")
+        if isinstance(grant, dict) and grant.get("username") in names and \
+                grant.get("device_id") == device_id:
+            batch.restorers[str(grant["username"])] = grant
 
 
 def _load_statuses(conn: Connection, fresh: Sequence[Change], batch: _Batch) -> None:

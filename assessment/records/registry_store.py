@@ -19,11 +19,17 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from assessment.errors import InputRejected, Problem
-from assessment.records import changelog
+from assessment.records import changelog, rolegrants
 from assessment.records.api import Assessor, ElderProfile
 from assessment.records.convert import elder_payload
 from assessment.records.profiles import COLUMN_ATTRIBUTES, elder_change_payload
-from assessment.records.schema import DeviceState, Elder, ElderStatusRow, RosterImport
+from assessment.records.schema import (
+    DeviceState,
+    Elder,
+    ElderStatusRow,
+    RosterImport,
+    Setting,
+)
 from assessment.records.search import sort_key
 from assessment.records.sync_schema import SyncConflict
 from assessment.registry import duplicates
@@ -37,6 +43,7 @@ from assessment.registry.status import (
     check_why,
     parse_payload,
 )
+from assessment.wire.restoreauthority import make_authority
 
 if TYPE_CHECKING:
     from assessment.records.store import Store
@@ -95,6 +102,7 @@ class WorkspaceRegistry:
     if TYPE_CHECKING:  # provided by Workspace
         device_id: str
         data_dir: Path
+        _signing_seed: bytes | None
         current_user: Assessor
         _store: Store
 
@@ -144,6 +152,9 @@ class WorkspaceRegistry:
         if self.current_user.role != "supervisor":
             raise InputRejected([Problem("role", "forbidden", "只有管理员可以恢复在册")])
         text = check_why(why)
+        if self._signing_seed is None:
+            raise InputRejected([Problem("password", "signing_key",
+                                         "恢复在册须由管理员用密码登录后操作")])
         with self._writing() as (session, state):
             self._elder(session, elder_id)
             current = status_of(session, elder_id)
@@ -152,9 +163,16 @@ class WorkspaceRegistry:
                                              f"该老人{current.label()}，无需恢复"
                                              if current.active else
                                              "合并的记录只能由县级撤销合并")])
-            status = ElderStatus(elder_id, ACTIVE, None, None, text,
-                                 version=current.version + 1,
-                                 by=self.current_user.username, at=_now_text())
+            username = self.current_user.username
+            grants = session.get(Setting, rolegrants.COUNTY_GRANTS)
+            grant = grants.value.get(username) if grants is not None and \
+                isinstance(grants.value, dict) else None
+            version = current.version + 1
+            authority = make_authority(self._signing_seed, grant if isinstance(grant, dict)
+                                       else None, self.device_id, elder_id, version,
+                                       username, text)
+            status = ElderStatus(elder_id, ACTIVE, None, None, text, version=version,
+                                 by=username, at=_now_text(), authority=authority)
             self._write_status(session, state, status, "restore", {"why": text})
             return status
 

@@ -68,6 +68,9 @@ class ElderStatus:
     merged_into: str | None = None
     assessments: tuple[str, ...] = ()  # moved to ``merged_into`` by the merge
     into_township: str | None = None  # the kept record's township, when it is another one
+    # A laptop's restoration: the supervisor's grant, key and signature
+    # (:mod:`assessment.wire.restoreauthority`), which the county checks.
+    authority: Mapping[str, Any] | None = None
     version: int = 0
     by: str = ""
     at: str = ""
@@ -87,13 +90,15 @@ class ElderStatus:
     def payload(self) -> dict[str, Any]:
         """The change payload (``into_township`` only when set, so older records read the
         same)."""
-        payload = {"elder_id": self.elder_id, "status": self.status, "reason": self.reason,
-                   "on": self.left_on.isoformat() if self.left_on else None,
-                   "note": self.note, "merged_into": self.merged_into,
-                   "assessments": list(self.assessments), "version": self.version,
-                   "by": self.by, "at": self.at}
+        payload: dict[str, Any] = {
+            "elder_id": self.elder_id, "status": self.status, "reason": self.reason,
+            "on": self.left_on.isoformat() if self.left_on else None, "note": self.note,
+            "merged_into": self.merged_into, "assessments": list(self.assessments),
+            "version": self.version, "by": self.by, "at": self.at}
         if self.into_township:
             payload["into_township"] = self.into_township
+        if self.authority is not None:
+            payload["authority"] = dict(self.authority)
         return payload
 
 
@@ -130,6 +135,9 @@ def parse_payload(record_id: str, payload: Mapping[str, Any]) -> ElderStatus:
     if into_township is not None and (not isinstance(into_township, str) or
                                       len(into_township) > 100):
         problems.append(Problem("into_township", "value", "并入乡镇应为文字，最多 100 个字"))
+    authority = payload.get("authority")
+    if authority is not None and not isinstance(authority, Mapping):
+        problems.append(Problem("authority", "value", "恢复在册的授权应为对象"))
     note = payload.get("note", "")
     if not isinstance(note, str) or len(note) > NOTE_LIMIT + WHY_LIMIT:
         problems.append(Problem("note", "value", "说明应为文字"))
@@ -142,6 +150,7 @@ def parse_payload(record_id: str, payload: Mapping[str, Any]) -> ElderStatus:
         assessments=tuple(moved),
         into_township=into_township if status == MERGED and isinstance(into_township, str)
         else None,
+        authority=authority if isinstance(authority, Mapping) else None,
         version=int(payload.get("version") or 0),
         by=str(payload.get("by") or ""), at=str(payload.get("at") or ""))
 
