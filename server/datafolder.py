@@ -7,7 +7,7 @@ its journal files here). What the server finds looser at start (made by hand, co
 restored from a backup) is reported in the log with a command to fix it, not changed behind
 the operator's back. On Windows the folder belongs under the operator's profile, which only
 that user may read; there the check reads each entry's DACL instead of its mode
-(:func:`assessment.records.winacl.windows_is_loose`: anyone but the user, SYSTEM and the
+(:func:`assessment.winacl.windows_is_loose`: anyone but the user, SYSTEM and the
 Administrators let in) and names the ``icacls`` command that fixes it.
 """
 
@@ -19,8 +19,8 @@ import stat
 import sys
 from pathlib import Path
 
-from assessment.records import winacl
-from assessment.records.privatefiles import LooseCheck
+from assessment import winacl
+from assessment.privatefiles import LooseCheck
 
 log = logging.getLogger("server")
 

@@ -22,8 +22,8 @@ from typing import Any
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import Connection, select
 
+from assessment.accounts import check_username
 from assessment.errors import InputRejected, Problem
-from assessment.records.accounts import check_username
 from assessment.wire.countydevice import MARK, PREFIX
 from assessment.wire.countygrant import (
     GRANT_ACTION,

@@ -13,7 +13,7 @@ ROOT = Path(__file__).resolve().parent.parent
 # (its ``__init__``, the version).
 CORE_LAYERS: tuple[frozenset[str], ...] = (
     frozenset({"assessment", "errors", "ids", "paths", "jsonio", "inputreader", "identity",
-               "divisions"}),
+               "divisions", "passwords", "privatefiles", "winacl", "accounts"}),
     frozenset({"forms", "scoring", "settings", "devicekeys"}),  # settings: the registry
     frozenset({"wire", "eligibility", "registry"}),  # sync wire format; service-list rules;
     # the elder registry's rules (lifecycle, rosters, duplicates)

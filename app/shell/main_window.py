@@ -36,8 +36,8 @@ from app.shell.settings_dialog import SettingsDialog
 from app.sync.device_dialog import DeviceDetailsDialog, DeviceIdentity
 from app.sync.menu import install_sync
 from app.visits.menu import VisitsMenu
+from assessment.privatefiles import loose_warning
 from assessment.records.api import AssessmentRecord, Changed, RecordNotFound
-from assessment.records.privatefiles import loose_warning
 from assessment.records.workspace import Workspace
 
 NOTICE_OPEN = "#drafts"

@@ -44,7 +44,7 @@ def open_workspace(args: argparse.Namespace) -> Any:
         password = _ask("密码：", "环境变量 YINLING_PASSWORD", getpass.getpass)
     workspace = Workspace.open(data_dir, user, password)
     if workspace.loose_paths:
-        from assessment.records.privatefiles import loose_warning
+        from assessment.privatefiles import loose_warning
 
         print(loose_warning(workspace.loose_paths), file=sys.stderr)
     return workspace

@@ -38,11 +38,11 @@ from pathlib import Path
 from typing import Any
 
 from assessment.errors import InputRejected, Problem
+from assessment.privatefiles import make_private_dir
 from assessment.records.api import StoreError
 from assessment.records.database import connect_raw
 from assessment.records.datadir import database_path, keyring_path
 from assessment.records.keyring import Keyring
-from assessment.records.privatefiles import make_private_dir
 
 FORMAT = "yinling-backup"
 VERSION = 1

@@ -37,6 +37,13 @@ def keyring_path(data_dir: Path) -> Path:
     return data_dir / KEYRING_FILE
 
 
+def store_files(data_dir: Path) -> list[Path]:
+    """The files of the store inside ``data_dir``: the database (with SQLite's WAL and shared
+    memory files) and the keyring."""
+    db = database_path(data_dir)
+    return [db, Path(f"{db}-wal"), Path(f"{db}-shm"), keyring_path(data_dir)]
+
+
 def workspace_exists(data_dir: Path) -> bool:
     """True when ``data_dir`` holds a database and its keyring."""
     return database_path(data_dir).is_file() and keyring_path(data_dir).is_file()

@@ -40,11 +40,11 @@ from assessment.forms import Form, default_form
 from assessment.identity import make_resident_id
 from assessment.ids import new_id
 from assessment.paths import resources_dir
+from assessment.privatefiles import make_private_dir
 from assessment.records.api import ElderProfile, StoreError
 from assessment.records.bulkload import LoadAssessment
 from assessment.records.datadir import database_path, workspace_exists
 from assessment.records.lifecycle import add_months
-from assessment.records.privatefiles import make_private_dir
 from assessment.records.workspace import Workspace
 from assessment.settings import COUNTY_CODE, TOWNSHIP
 

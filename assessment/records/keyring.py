@@ -20,7 +20,6 @@ import hashlib
 import hmac
 import json
 import os
-import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,6 +29,7 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
 
+from assessment.accounts import normalise_username
 from assessment.passwords import MIN_PASSWORD_LENGTH, check_password, lock_seconds
 from assessment.records.api import SignInFailed, StoreError
 
@@ -57,11 +57,6 @@ def _unb64(text: object) -> bytes:
     if not isinstance(text, str):
         raise ValueError("not base64 text")
     return base64.b64decode(text.encode("ascii"), validate=True)
-
-
-def normalise_username(username: str) -> str:
-    """Usernames compare case-insensitively and ignore surrounding blanks (NFKC)."""
-    return unicodedata.normalize("NFKC", username).strip().casefold()
 
 
 def _derive(password: str, salt: bytes, n: int, r: int, p: int) -> bytes:

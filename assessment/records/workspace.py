@@ -39,14 +39,15 @@ from typing import Any
 from sqlalchemy import Engine, delete, func, insert, select, text, update
 from sqlalchemy.orm import Session
 
+from assessment.accounts import check_display_name, check_role, check_username
 from assessment.devicekeys import SETTING_KEY as SIGNING_KEY_SETTING
 from assessment.devicekeys import DeviceSigningKey
 from assessment.eligibility import load_workspace_lists, match_profile
 from assessment.errors import FormFileError, InputRejected, Problem
 from assessment.forms import Form, default_form
 from assessment.ids import new_id
+from assessment.privatefiles import loose_paths, loose_warning, make_private_dir
 from assessment.records import bulkload, changelog, incoming, lifecycle, rolegrants, roster
-from assessment.records.accounts import check_display_name, check_role, check_username
 from assessment.records.api import (
     EVERY,
     AssessmentRecord,
@@ -71,10 +72,14 @@ from assessment.records.convert import (
     elder_profile,
 )
 from assessment.records.database import open_engine, writer
-from assessment.records.datadir import database_path, keyring_path, workspace_exists
+from assessment.records.datadir import (
+    database_path,
+    keyring_path,
+    store_files,
+    workspace_exists,
+)
 from assessment.records.keyring import Keyring, new_database_key
 from assessment.records.migrate import upgrade_to_head
-from assessment.records.privatefiles import loose_paths, loose_warning, make_private_dir
 from assessment.records.profiles import (
     COLUMN_ATTRIBUTES,
     check_profile,
@@ -265,7 +270,7 @@ class Workspace(WorkspaceSync, WorkspaceRegistry):
         workspace._signing_seed = seed
         workspace._check_granted_key()
         workspace._bootstrap_role_grants()
-        workspace.loose_paths = loose_paths(data_dir)
+        workspace.loose_paths = loose_paths(data_dir, files=store_files(data_dir))
         if workspace.loose_paths:
             log.warning(loose_warning(workspace.loose_paths))
         return workspace

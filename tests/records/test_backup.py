@@ -14,9 +14,10 @@ import pytest
 
 from assessment.cli import main
 from assessment.errors import InputRejected
+from assessment.privatefiles import loose_paths
 from assessment.records.api import RosterFilter, SignInFailed
 from assessment.records.backup import DATABASE, MANIFEST, auto_backup_path, inspect_backup
-from assessment.records.privatefiles import loose_paths
+from assessment.records.datadir import store_files
 from assessment.records.workspace import Workspace
 from assessment.usecases.backup import (
     backup_job,
@@ -178,4 +179,4 @@ def test_daily_copies_are_private_and_raise_no_warning(workspace: Workspace) -> 
     first = daily_backup(workspace, date.today())
     assert first is not None
     assert stat.S_IMODE(first.parent.stat().st_mode) == 0o700
-    assert loose_paths(workspace.data_dir) == []
+    assert loose_paths(workspace.data_dir, files=store_files(workspace.data_dir)) == []

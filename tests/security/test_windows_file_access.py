@@ -21,9 +21,9 @@ from pathlib import Path
 
 import pytest
 
-from assessment.records.datadir import database_path, keyring_path
-from assessment.records.privatefiles import loose_paths, loose_warning
-from assessment.records.winacl import (
+from assessment.privatefiles import loose_paths, loose_warning
+from assessment.records.datadir import database_path, keyring_path, store_files
+from assessment.winacl import (
     dacl_of,
     foreign_access,
     sddl_of_saved,
@@ -117,7 +117,7 @@ def test_a_data_folder_under_public_is_named_in_a_chinese_warning(tmp_path: Path
     def windows(path: Path) -> bool:
         return bool(foreign_access(acls[path], USER_SID))
 
-    loose = loose_paths(data_dir, windows)
+    loose = loose_paths(data_dir, windows, store_files(data_dir))
     assert loose == [data_dir, data_dir / "backups", keyring_path(data_dir)]
     warning = loose_warning(loose, windows=True)
     assert warning.startswith("警告：数据文件可被本机其他用户读取")
@@ -126,7 +126,8 @@ def test_a_data_folder_under_public_is_named_in_a_chinese_warning(tmp_path: Path
     assert "chmod" not in warning
 
     private = dict.fromkeys(acls, RESTRICTED)
-    assert loose_paths(data_dir, lambda p: bool(foreign_access(private[p], USER_SID))) == []
+    assert loose_paths(data_dir, lambda p: bool(foreign_access(private[p], USER_SID)),
+                       store_files(data_dir)) == []
 
 
 def test_the_county_checks_its_folder_on_windows(tmp_path: Path,

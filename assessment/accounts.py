@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 
 from assessment.errors import InputRejected, Problem
-from assessment.records.keyring import normalise_username
 
 ROLES = {"assessor": "评估员", "supervisor": "管理员"}
 _USERNAME = re.compile(r"^[a-z0-9][a-z0-9_.\-]{1,31}$")
+
+
+def normalise_username(username: str) -> str:
+    """Usernames compare case-insensitively and ignore surrounding blanks (NFKC)."""
+    return unicodedata.normalize("NFKC", username).strip().casefold()
 
 
 def check_username(username: str) -> str:

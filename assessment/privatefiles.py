@@ -10,7 +10,7 @@ the computer guess passwords offline, and file names and sizes say more than the
   (the GUI's banner and every command's standard error show :func:`loose_warning`). What is
   "looser" is one small interface (:data:`LooseCheck`): POSIX modes that let the group or
   others in (:func:`posix_is_loose`), or on Windows a DACL that lets in anyone but the user,
-  SYSTEM and the Administrators (:func:`assessment.records.winacl.windows_is_loose`).
+  SYSTEM and the Administrators (:func:`assessment.winacl.windows_is_loose`).
 
 File systems without modes (FAT on a USB stick) are left as they are.
 """
@@ -22,10 +22,10 @@ import os
 import stat
 import subprocess
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from assessment.records import winacl
+from assessment import winacl
 
 PRIVATE_DIR_MODE = 0o700
 PRIVATE_FILE_MODE = 0o600
@@ -68,15 +68,8 @@ def make_private_file(path: Path) -> None:
         os.chmod(path, PRIVATE_FILE_MODE)
 
 
-def _store_paths(data_dir: Path) -> list[Path]:
-    from assessment.records.datadir import database_path, keyring_path
-
-    db = database_path(data_dir)
-    return [db, Path(f"{db}-wal"), Path(f"{db}-shm"), keyring_path(data_dir)]
-
-
-def secure_data_dir(data_dir: Path) -> None:
-    """Make a workspace's folder, its private sub-folders and its store files private."""
+def secure_data_dir(data_dir: Path, files: Sequence[Path] = ()) -> None:
+    """Make a workspace's folder, its private sub-folders and its store ``files`` private."""
     make_private_dir(data_dir)
     for name in PRIVATE_FOLDERS:
         folder = data_dir / name
@@ -85,7 +78,7 @@ def secure_data_dir(data_dir: Path) -> None:
             for item in folder.iterdir():
                 if item.is_file():
                     make_private_file(item)
-    for path in _store_paths(data_dir):
+    for path in files:
         if path.exists():
             make_private_file(path)
 
@@ -100,12 +93,13 @@ def platform_check() -> LooseCheck:
     return winacl.windows_is_loose if sys.platform == "win32" else posix_is_loose
 
 
-def loose_paths(data_dir: Path, is_loose: LooseCheck | None = None) -> list[Path]:
-    """The folder, its private sub-folders and the store files that other users of this
+def loose_paths(data_dir: Path, is_loose: LooseCheck | None = None,
+                files: Sequence[Path] = ()) -> list[Path]:
+    """The folder, its private sub-folders and the store ``files`` that other users of this
     computer could read or enter (by ``is_loose``, the platform's check by default)."""
     check = is_loose or platform_check()
     found: list[Path] = []
-    candidates = [data_dir, *(data_dir / n for n in PRIVATE_FOLDERS), *_store_paths(data_dir)]
+    candidates = [data_dir, *(data_dir / n for n in PRIVATE_FOLDERS), *files]
     for path in candidates:
         try:
             if path.exists() and check(path):
