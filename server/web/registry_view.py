@@ -29,7 +29,7 @@ def _pair(p: Mapping[str, Any]) -> dict[str, Any]:
     first, second = p["first"], p["second"]
     return {"reason": p["reason_text"], "first": person(first), "second": person(second),
             "first_id": first["elder_id"], "second_id": second["elder_id"],
-            "first_name": first["name"], "second_name": second["name"]}
+            "first_name": first.get("name") or "", "second_name": second.get("name") or ""}
 
 
 def _off_roll(row: Mapping[str, Any]) -> dict[str, Any]:

@@ -50,3 +50,16 @@ def test_none_renders_as_nothing() -> None:
     page = render_text("error.html", {"title": "t", "message": None, "back": "/"})
     assert 'role="alert"></p>' in page
     assert "None" not in page
+
+
+def test_an_unnamed_record_leaves_no_none_on_the_registry_page() -> None:
+    from server.web.registry_view import registry_page
+
+    person = {"elder_id": "e1", "name": None, "id_number": None, "birth_date": None,
+              "township": "甲镇", "village": None}
+    page = render_text("registry.html", {"title": "名册", "csrf": "t", **registry_page(
+        [{"reason_text": "姓名读音与出生日期相同", "first": person,
+          "second": {**person, "elder_id": "e2"}}], 8)})
+    assert "None" not in page
+    assert "保留  并合并" in page
+    assert "（无号码，，甲镇）" in page
