@@ -3,8 +3,10 @@
 The laptops' own code (:func:`assessment.visits.measure.monthly_measure`) over the county's
 copies: the elders are those of the current-state table (:mod:`server.current_state`) in the
 township the county holds them in, on the roll on the day counted, with their attributes and
-current grades; visits are the ``visit`` heads, referrals the latest ``referral`` versions;
-the plan is the one in force (:mod:`server.visit_plans`).
+current grades (for a past month, the grades of the assessments current then); visits are the
+``visit`` heads, referrals the latest ``referral`` versions; the plan is the version in force
+on the day counted (:mod:`server.visit_plans`). The attributes are the elders' current ones:
+no history of them is kept (:data:`~assessment.visits.measure.MEASURE_BASIS`).
 """
 
 from __future__ import annotations
@@ -15,12 +17,13 @@ from typing import Any
 import pandas as pd
 from sqlalchemy import Connection, select
 
+from assessment.registry.current import current_rows
 from assessment.registry.status import is_active_on
 from assessment.visits.measure import SUBTOTAL, TOTAL, TOWNSHIP, VILLAGE, monthly_measure
 from assessment.visits.schedule import month_bounds
 from assessment.visits.synced import visit_day
 from server.db.tables import record_heads
-from server.stats_frames import _chunks, _object, elder_chunks
+from server.stats_frames import _chunks, _object, elder_chunks, read_assessments
 from server.visit_plans import county_plans
 
 #: The per-township figures the dashboard and ``GET /admin/stats`` show.
@@ -64,19 +67,33 @@ def read_registry(conn: Connection, on: date, *, by_code: bool = False
                                     "sex", "birth_date", "current_grade"]))
     if by_code:
         elders = elders.assign(township=elders["township_code"])
+    if on < date.today() and len(elders):  # the grade of the assessment current that day
+        then = grades_on(conn, on)
+        elders = elders.assign(current_grade=[then.get(str(e)) for e in elders["elder_id"]])
     grades = pd.to_numeric(elders["current_grade"], errors="coerce")
     elders = elders.assign(current_grade=grades.astype(object).where(grades.notna(), None))
     return elders.reset_index(drop=True), attributes
+
+
+def grades_on(conn: Connection, day: date) -> dict[str, float]:
+    """Elder id → the grade of the assessment current on ``day`` (the current-assessment
+    rule over the assessments with a reference date on or before it)."""
+    assessments = read_assessments(conn)
+    reference = assessments["reference_date"]
+    latest = current_rows(assessments[reference.isna() | (reference <= pd.Timestamp(day))])
+    return {str(e): float(g) for e, g in zip(latest["elder_id"], latest["final_grade"],
+                                             strict=True) if g == g}
 
 
 def county_visit_measure(conn: Connection, month: str, today: date | None = None, *,
                          by_code: bool = False) -> pd.DataFrame:
     """The monthly visit rate table of ``month`` over the whole county."""
     today = today or date.today()
-    _, last = month_bounds(month)
-    elders, attributes = read_registry(conn, min(last, today), by_code=by_code)
+    first, last = month_bounds(month)
+    on = min(last, today) if first <= today else last
+    elders, attributes = read_registry(conn, on, by_code=by_code)
     visits, referrals = read_visits(conn)
-    plan = county_plans(conn).in_force(today)
+    plan = county_plans(conn).in_force(on)
     return monthly_measure(elders, attributes, visits, referrals, plan, month, today=today)
 
 

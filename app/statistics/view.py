@@ -55,11 +55,13 @@ from assessment.documents.statistics import (
     AGE_BANDS,
     SEXES,
     TOTAL,
+    VISIT_RATE_TITLE,
     Statistics,
     default_period,
 )
 from assessment.records.workspace import Workspace
 from assessment.usecases.statistics import export_statistics, statistics_job
+from assessment.visits.measure import MEASURE_BASIS
 
 _Index = QModelIndex | QPersistentModelIndex
 
@@ -294,6 +296,16 @@ class StatisticsView(QDialog):
             view.setAlternatingRowColors(True)
             view.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
             self.models[title] = model
+            if title == VISIT_RATE_TITLE:  # say how the month's rate was computed
+                note = QLabel(f"口径：{MEASURE_BASIS}")
+                note.setWordWrap(True)
+                box = QWidget()
+                column = QVBoxLayout(box)
+                column.setContentsMargins(0, 0, 0, 0)
+                column.addWidget(note)
+                column.addWidget(view, 1)
+                self.tabs.addTab(box, title)
+                continue
             make_chart = charts.get(title)
             if make_chart is None or (title == "服务项目汇总" and table.empty):
                 self.tabs.addTab(view, title)

@@ -316,6 +316,14 @@ class VisitsWindow(QWidget):
             f"{self.day():%Y-%m} 全乡镇月探访率 {shown}（目标 {result.plan.target_rate}%；"
             f"已探访 {int(total['本月已探访人数'])} / {int(total['应探访人数'])} 人）；"
             f"转介未办结 {int(total['转介未办结'])}，已办结 {int(total['转介已办结'])}")
+        # Who was to be visited in a past month: status, grade and plan as of then, the
+        # attributes as recorded now (their history is not kept); said on screen.
+        past = self.day().strftime("%Y-%m") < date.today().strftime("%Y-%m")
+        basis = str(rate.attrs.get("basis", ""))
+        self.rate.setToolTip(basis)
+        if past:
+            self.rate.setText(self.rate.text() + "\n过去月份：在册状态和能力等级按该月末计算，"
+                              "居住情况等属性按当前记录计算（未保存历史）")
         if result.rows:
             self.view.selectRow(0)
 

@@ -152,12 +152,15 @@ def run_stats(args: argparse.Namespace, workspace: Workspace) -> int:
             f"{total['本月已探访人数']} 人；逾期 {total['逾期未探访']}，"
             f"从未探访 {total['从未探访']}；"
             f"转介未办结 {total['转介未办结']}，已办结 {total['转介已办结']}）")
+    basis = f"口径：{table.attrs.get('basis', '')}"
     if args.out is not None:
         export_visit_measure(table, args.out)
         print(f"已导出：{args.out}（{line}）")
+        print(basis)
         return 0
     print(line)
     print(table.to_string(index=False))
+    print(basis)
     return 0
 
 

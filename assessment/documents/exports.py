@@ -21,6 +21,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
 from assessment.documents.statistics import Statistics
+from assessment.visits.measure import MEASURE_BASIS
 
 _HEADER_FILL = PatternFill("solid", fgColor="DDE5F0")
 
@@ -37,15 +38,18 @@ def _width(values: pd.Series, header: str) -> float:
 def write_statistics_xlsx(stats: Statistics, path: Path | str) -> Path:
     """Write every table of ``stats`` to ``path`` (one sheet each) and return the path.
 
-    The first sheet 说明 states the as-of date and the period the assessment counts cover.
+    The first sheet 说明 states the as-of date, the period the assessment counts cover and,
+    with a visit-rate table, how its month was computed.
     """
     path = Path(path)
     start, end = stats.period
-    about = pd.DataFrame({
-        "项目": ["统计日期", "期间评估起始日", "期间评估截止日"],
-        "内容": [stats.as_of.isoformat(), start.isoformat() if start else "（不限）",
-               end.isoformat() if end else "（不限）"],
-    })
+    items = ["统计日期", "期间评估起始日", "期间评估截止日"]
+    values = [stats.as_of.isoformat(), start.isoformat() if start else "（不限）",
+              end.isoformat() if end else "（不限）"]
+    if stats.visit_rate is not None:
+        items.append("月探访率口径")
+        values.append(MEASURE_BASIS)
+    about = pd.DataFrame({"项目": items, "内容": values})
     sheets = {"说明": about, **stats.tables()}
     with path.open("wb") as handle:  # refused here (OSError) before any sheet is begun
         try:

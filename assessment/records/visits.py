@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from sqlalchemy import select
+from sqlalchemy import or_, select
 
 from assessment.eligibility import load_workspace_lists
 from assessment.eligibility.listseal import (
@@ -34,8 +34,9 @@ from assessment.errors import FormFileError, InputRejected, Problem
 from assessment.ids import new_id
 from assessment.records import changelog
 from assessment.records.api import RecordNotFound
-from assessment.records.schema import Elder
+from assessment.records.schema import Assessment, Elder
 from assessment.records.visit_schema import ReferralRow, VisitRow
+from assessment.registry.current import COUNTED_STATUS, current_rows
 from assessment.registry.status import active_on, check_writable
 from assessment.visits.measure import monthly_measure
 from assessment.visits.plan import VisitPlan, parse_plan_bytes, read_plan_bytes
@@ -302,7 +303,11 @@ class VisitBook:
 
     def registry(self, as_of: dt.date) -> tuple[pd.DataFrame, list[dict[str, Any]]]:
         """The elders this township visits on ``as_of`` and their stored attributes: on the
-        roll that day (the registry's one predicate), not transferred to another township."""
+        roll that day (the registry's one predicate), not transferred to another township.
+
+        For a day in the past the grade is the one of the elder's current assessment as of
+        that day (:func:`grades_on`); the attributes are the stored ones, whose history is
+        not kept (:data:`~assessment.visits.measure.MEASURE_BASIS`)."""
         with self._ws._store.connect() as conn:
             rows = conn.execute(select(
                 Elder.id, Elder.name, Elder.township, Elder.village, Elder.sex,
@@ -310,16 +315,37 @@ class VisitBook:
             ).where(Elder.transferred_to.is_(None), active_on(Elder.left_on, as_of))).all()
         elders = pd.DataFrame([r[:7] for r in rows], columns=[
             "elder_id", "name", "township", "village", "sex", "birth_date", "current_grade"])
+        if as_of < dt.date.today() and len(elders):
+            then = self.grades_on(as_of)
+            elders["current_grade"] = [then.get(str(e)) for e in elders["elder_id"]]
         return elders, [dict(r[7] or {}) for r in rows]
+
+    def grades_on(self, day: dt.date) -> dict[str, int]:
+        """Elder id → the final grade of the assessment that was current on ``day``: the
+        current-assessment rule (:mod:`assessment.registry.current`) over the finalized
+        assessments with a reference date on or before it."""
+        with self._ws._store.connect() as conn:
+            rows = conn.execute(select(
+                Assessment.elder_id, Assessment.status, Assessment.reference_date,
+                Assessment.finalized_at, Assessment.id, Assessment.final_grade,
+            ).where(Assessment.status == COUNTED_STATUS,
+                    or_(Assessment.reference_date.is_(None),
+                        Assessment.reference_date <= day))).all()
+        frame = pd.DataFrame(rows, columns=["elder_id", "status", "reference_date",
+                                            "finalized_at", "assessment_id", "final_grade"])
+        current = current_rows(frame)
+        return {str(e): int(g) for e, g in zip(current["elder_id"], current["final_grade"],
+                                               strict=True) if g is not None and g == g}
 
     def measure(self, month: str, today: dt.date | None = None) -> pd.DataFrame:
         """The monthly visit rate table of ``month`` (see
         :func:`assessment.visits.measure.monthly_measure`)."""
         today = today or dt.date.today()
-        _, last = month_bounds(month)
-        elders, attributes = self.registry(min(last, today))
+        first, last = month_bounds(month)
+        on = min(last, today) if first <= today else last
+        elders, attributes = self.registry(on)
         return monthly_measure(elders, attributes, self.visit_frame(), self.referral_frame(),
-                               self.plan(today), month, today=today)
+                               self.plan(on), month, today=today)
 
     def visit_frame(self) -> pd.DataFrame:
         """Every visit: ``visit_id``, ``elder_id``, ``visit_date`` (for the measure)."""

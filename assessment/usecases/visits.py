@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from assessment.documents.visit_sheet import write_tables_xlsx, write_visit_sheet_pdf
-from assessment.visits.measure import PlanRow, due_frame, plan_rows
+from assessment.visits.measure import MEASURE_BASIS, PlanRow, due_frame, plan_rows
 from assessment.visits.plan import VisitPlan
 
 if TYPE_CHECKING:
@@ -77,4 +77,10 @@ def export_visit_measure(table: pd.DataFrame, path: Path) -> Path:
     """Write the monthly measure to a workbook (``.xlsx``)."""
     if path.suffix.lower() != ".xlsx":
         raise ValueError(f"不支持的文件类型“{path.suffix}”（应为 .xlsx）")
-    return write_tables_xlsx({f"月探访率 {table.attrs.get('month', '')}".strip(): table}, path)
+    about = pd.DataFrame({
+        "项目": ["月份", "统计日期", "月探访率目标（%）", "计算口径"],
+        "内容": [str(table.attrs.get("month", "")), str(table.attrs.get("as_of", "")),
+               str(table.attrs.get("target_rate", "")), MEASURE_BASIS],
+    })
+    title = f"月探访率 {table.attrs.get('month', '')}".strip()
+    return write_tables_xlsx({title: table, "说明": about}, path)

@@ -11,6 +11,12 @@ service-list attributes (a list of dicts in row order). Elders that left the reg
 
 The monthly visit rate of a month is, among the elders in the plan (a tier, or 待核实), the
 share with at least one visit dated in that month: the national figure (target 100 %).
+
+Who is in the plan in a past month is computed from what the records keep as of that month:
+registry status (the day an elder left the roll), capability grade (the assessment current
+then) and the plan version in force. The service-list attributes (居住情况, 救助类别 …) are
+stored as they are now, without history, so a past month uses today's values; every table
+says so (:data:`MEASURE_BASIS`).
 """
 
 from __future__ import annotations
@@ -33,6 +39,10 @@ SUBTOTAL = "小计"
 TOTAL = "合计"
 DUE_COLUMNS = (TOWNSHIP, VILLAGE, "姓名", "分级", "探访频次", "探访方式", "状态", "最近探访",
                "应于此日前探访", "建议即时评估", "需核实")
+MEASURE_BASIS = ("应探访人数按该月末（当月为统计当日）的在册状态、能力等级和施行中的探访计划分级；"
+                 "居住情况、救助类别、计划生育特殊家庭等属性未保存历史，按当前记录计算，"
+                 "过去月份的分级可能与当时不同。")
+"""How a month's figures are computed, shown with every rate table (screen and workbooks)."""
 RATE_COLUMNS = (TOWNSHIP, VILLAGE, "应探访人数", "本月已探访人数", "月探访率（%）",
                 "逾期未探访", "从未探访", "转介未办结", "转介已办结")
 
@@ -197,8 +207,9 @@ def monthly_measure(elders: pd.DataFrame, attributes: Sequence[dict[str, Any]],
     table.attrs["month"] = month
     table.attrs["as_of"] = as_of.isoformat()
     table.attrs["target_rate"] = plan.target_rate
+    table.attrs["basis"] = MEASURE_BASIS
     return table
 
 
-__all__ = ["DUE_COLUMNS", "RATE_COLUMNS", "STATUS_LABELS", "PlanRow", "due_frame",
-           "last_visits", "monthly_measure", "plan_rows"]
+__all__ = ["DUE_COLUMNS", "MEASURE_BASIS", "RATE_COLUMNS", "STATUS_LABELS", "PlanRow",
+           "due_frame", "last_visits", "monthly_measure", "plan_rows"]

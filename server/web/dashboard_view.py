@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from assessment.visits.measure import MEASURE_BASIS
 from server.review import QUEUES
 from server.stats import INTERVAL_MONTHS
 from server.web.labels import GRADE_LABELS, QUEUE_HINTS, queue_title
@@ -63,4 +64,5 @@ def context(counts: Mapping[str, int], summary: Mapping[str, Any]) -> dict[str, 
         "stats_headers": STATS_HEADERS, "stats": stats_rows(summary["townships"]),
         "visit_month": summary.get("visit_month", ""), "visit_headers": VISIT_HEADERS,
         "visits": visit_rows(summary["townships"]),
+        "visit_basis": MEASURE_BASIS,
     }

@@ -7,17 +7,19 @@ from __future__ import annotations
 
 import io
 import json
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import httpx
 import pandas as pd
 import pytest
 
-from assessment.records.demo import DEMO_PASSWORD
+from assessment.records.demo import DEMO_PASSWORD, DEMO_SUPERVISOR
 from assessment.records.workspace import Workspace
 from assessment.usecases.visits import visit_plan
+from server.visit_stats import county_visit_measure
 from testkit.process import ServerProcess
+from tests.records.conftest import complete_answers, elder
 from tests.server.test_county_stats import row_of
 from tests.server.test_pages import UI, sign_in
 from tests.server.townships import Fleet
@@ -95,11 +97,51 @@ def test_visits_reach_the_county_rate_by_push_and_by_bundle(
         dashboard = browser.get(UI).text
         assert f"探访关爱（{MONTH}）" in dashboard
         assert "月探访率" in dashboard
+        assert "未保存历史" in dashboard  # how a month's tiers are computed, said on screen
         workbook = browser.get(f"{UI}/stats.xlsx", params={"as_of": TODAY.isoformat()})
         sheets = pd.read_excel(io.BytesIO(workbook.content), sheet_name=None)
     county_total = sheets["月探访率"].iloc[-1]
     assert county_total["本月已探访人数"] == 2
     assert county_total["转介未办结"] == 1
+    about = dict(zip(sheets["说明"]["项目"], sheets["说明"]["内容"], strict=True))
+    assert "按当前记录计算" in about["月探访率口径"]
+
+    # Last month at the county and on a laptop of the township: the same elders to visit,
+    # each with the grade of the assessment current then (赵六: grade 0 last month, not in
+    # the plan; grade 4 this month, 重点).
+    month_end = TODAY.replace(day=1) - timedelta(days=1)
+    last_month = month_end.strftime("%Y-%m")
+    with fleet.open("one") as one:
+        zhao = one.create_elder(elder(
+            "赵六", sequence=907, birth=date(1950, 5, 1), village="东关村",
+            attributes={"assistance_status": "none", "living": ["与子女居住"],
+                        "area_type": "urban", "fp_special_family": "none",
+                        "disability_cert": "none"}))
+        signers = {"sign.assessor_1": DEMO_SUPERVISOR, "sign.assessor_2": "pinggu1"}
+        for day, score in ((month_end.replace(day=10), "max"), (TODAY, "min")):
+            draft = one.start_assessment(zhao.elder_id, "首次评估")
+            one.autosave(draft.assessment_id, complete_answers(
+                draft.answers, {"A.1.2": day.isoformat(), **signers}, score=score))
+            one.finalize(draft.assessment_id)
+        laptop_then = one.visits.measure(last_month, TODAY)
+    fleet.ok("one", "push")
+    engine = server.engine()
+    try:
+        with engine.connect() as conn:
+            county_then = county_visit_measure(conn, last_month, TODAY, by_code=True)
+            county_now = county_visit_measure(conn, MONTH, TODAY, by_code=True)
+    finally:
+        engine.dispose()
+
+    def villages(table: pd.DataFrame) -> dict[str, int]:
+        mine = table[table["乡镇（街道）"] == towns["a"]]
+        return {str(v): int(n) for v, n in zip(mine["村（社区）"], mine["应探访人数"],
+                                               strict=True)}
+
+    assert villages(county_now)["东关村"] == 1
+    assert "东关村" not in villages(county_then)
+    assert "东关村" not in set(laptop_then["村（社区）"])
+    assert villages(county_then)["小计"] == int(laptop_then.iloc[-1]["应探访人数"])
 
 
 def test_a_visit_about_another_townships_elder_is_quarantined(

@@ -75,9 +75,15 @@ def test_due_workbook_and_stats_workbook(
     code, out, _ = run(capsys, "stats", "--month", month)
     assert code == 0
     assert f"{month} 月探访率 33.3%" in out
+    assert "口径：" in out
+    assert "未保存历史" in out  # a past month's tiers use today's attributes: said so
     stats = tmp_path / "stats.xlsx"
     assert run(capsys, "stats", "--month", month, "--out", str(stats))[0] == 0
-    (table,) = pd.read_excel(stats, sheet_name=None).values()
+    sheets = pd.read_excel(stats, sheet_name=None)
+    table = sheets[f"月探访率 {month}"]
+    about = dict(zip(sheets["说明"]["项目"], sheets["说明"]["内容"], strict=True))
+    assert about["月份"] == month
+    assert "按当前记录计算" in about["计算口径"]
     total = table.iloc[-1]
     assert (total["乡镇（街道）"], total["应探访人数"], total["本月已探访人数"]) == ("合计", 3, 1)
     assert total["转介未办结"] == 1

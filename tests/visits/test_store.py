@@ -18,7 +18,7 @@ from assessment.records.visit_schema import ReferralRow, VisitRow
 from assessment.records.workspace import Workspace
 from assessment.usecases.visits import visit_measure, visit_plan
 from assessment.visits.plans import bundled_plans_dir
-from tests.records.conftest import PASSWORD
+from tests.records.conftest import PASSWORD, complete_answers, elder
 from tests.visits.conftest import TODAY, add_elders, visit
 
 
@@ -171,3 +171,36 @@ def test_a_deregistered_elder_leaves_the_plan_from_that_day(workspace: Workspace
     assert "张三" not in {r.name for r in visit_plan(workspace, TODAY).rows}
     with pytest.raises(InputRejected, match="已注销"):
         workspace.visits.record(zhang.elder_id, visit())
+
+
+def finalize_with(ws: Workspace, elder_id: str, day: dt.date, score: str) -> int | None:
+    """Finalize an assessment dated ``day``: ``max`` scores give grade 0, ``min`` grade 4."""
+    draft = ws.start_assessment(elder_id, "首次评估")
+    ws.autosave(draft.assessment_id,
+                complete_answers(draft.answers, {"A.1.2": day.isoformat()}, score=score))
+    return ws.finalize(draft.assessment_id).final_grade
+
+
+def test_a_past_months_plan_uses_the_grade_and_status_of_that_month(
+        workspace: Workspace) -> None:
+    """Who had to be visited last month: the grade then, not today's (a 失能 found this
+    month puts 赵六 in the 重点 tier from this month on); the basis is stated."""
+    workspace.add_account("pinggu2", PASSWORD, "李评估")
+    person = workspace.create_elder(elder(
+        "赵六", sequence=107, birth=dt.date(1950, 5, 1), village="东关村",
+        attributes={"assistance_status": "none", "living": ["与子女居住"], "area_type": "urban",
+                    "fp_special_family": "none", "disability_cert": "none"}))
+    last_month_day = (TODAY.replace(day=1) - dt.timedelta(days=1)).replace(day=10)
+    assert finalize_with(workspace, person.elder_id, last_month_day, "max") == 0
+    assert finalize_with(workspace, person.elder_id, TODAY, "min") == 4
+
+    def planned(month: str) -> dict[str, int]:
+        table = visit_measure(workspace, month, today=TODAY)
+        assert "未保存历史" in table.attrs["basis"]
+        return {str(r["村（社区）"]): int(r["应探访人数"]) for r in table.to_dict("records")}
+
+    assert planned(TODAY.strftime("%Y-%m"))["东关村"] == 1  # 重点 (失能) now
+    assert "东关村" not in planned(last_month_day.strftime("%Y-%m"))  # grade 0 then
+    assert workspace.visits.grades_on(last_month_day - dt.timedelta(days=1)) == {}
+    assert "赵六" not in [r.name for r in visit_plan(workspace, last_month_day).rows]
+    assert "赵六" in [r.name for r in visit_plan(workspace, TODAY).rows]
