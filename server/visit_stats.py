@@ -69,7 +69,9 @@ def read_registry(conn: Connection, on: date, *, by_code: bool = False
         elders = elders.assign(township=elders["township_code"])
     if on < date.today() and len(elders):  # the grade of the assessment current that day
         then = grades_on(conn, on)
-        elders = elders.assign(current_grade=[then.get(str(e)) for e in elders["elder_id"]])
+        grade_then = pd.Series([then.get(str(e)) for e in elders["elder_id"]],
+                               index=elders.index, dtype=object)
+        elders = elders.assign(current_grade=grade_then)
     grades = pd.to_numeric(elders["current_grade"], errors="coerce")
     elders = elders.assign(current_grade=grades.astype(object).where(grades.notna(), None))
     return elders.reset_index(drop=True), attributes

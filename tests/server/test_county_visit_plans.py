@@ -77,7 +77,8 @@ def test_a_published_plan_reaches_laptops_online_and_by_usb(
     with fleet.open("two") as two:
         device_two = two.device_id
     code, _, err = county(server, capsys, "account", "grant", "--device", device_two,
-                          "--user", DEMO_SUPERVISOR)
+                          "--user", DEMO_SUPERVISOR,
+                          "--key", str(fleet.status("two")["account_key"]))
     assert code == 0, err
     fleet.ok("two", "pull")
 
