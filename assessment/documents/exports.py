@@ -30,8 +30,9 @@ def _width(values: pd.Series, header: str) -> float:
     def text_width(text: str) -> int:
         return sum(2 if ord(ch) > 0x2E80 else 1 for ch in text)
 
-    sample = values.head(500).astype(str)
-    longest = max([text_width(header), *(text_width(v) for v in sample)], default=4)
+    # str() of each value: astype(str) keeps missing values as NaN floats (pandas 3).
+    longest = max([text_width(header), *(text_width(str(v)) for v in values.head(500))],
+                  default=4)
     return min(48.0, longest + 2.0)
 
 

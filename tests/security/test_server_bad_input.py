@@ -14,7 +14,9 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 
+from assessment.cli import main
 from assessment.wire.requestsig import sign_request
 from testkit.process import ServerProcess
 from tests.server.support import Laptop
@@ -73,3 +75,15 @@ def test_a_list_with_a_huge_integer_is_refused_naming_the_content(
     assert problem["code"] == "int_digits"
     assert "5000" in problem["message"]
     assert server.scalar("SELECT COUNT(*) FROM list_versions") == held
+
+
+def test_the_statistics_workbook_of_an_empty_county_is_written(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Found by the pages' schemathesis run: a table with an empty cell (NaN) made the
+    workbook's column widths fail (pandas 3 keeps NaN through ``astype(str)``), a 500 on
+    ``/admin/ui/stats.xlsx`` and a traceback from ``county stats --out``."""
+    out = tmp_path / "统计.xlsx"
+    assert main(["county", "--data-dir", str(tmp_path / "county"), "stats",
+                 "--out", str(out)]) == 0
+    assert "已导出" in capsys.readouterr().out
+    assert out.stat().st_size > 0
