@@ -65,7 +65,7 @@ def test_no_endpoint_answers_a_server_error(case: Any, shared_server: ServerProc
 
 def _page_schema() -> dict[str, Any]:
     """An OpenAPI schema of the county pages (signing out left out: it ends the session)."""
-    routes = [APIRoute(route.path, route.endpoint, methods=sorted(route.methods),
+    routes = [APIRoute(route.path, route.endpoint, methods=sorted(route.methods or ()),
                        name=route.name, include_in_schema=True)
               for group in (signin, dashboard, review, bundles, devices, elders, accounts,
                             enrolment, lists, registry)
