@@ -94,7 +94,8 @@ def _rows(table: pd.DataFrame) -> Iterator[tuple[Any, ...]]:
 def _cell(sheet: WriteOnlyWorksheet, value: Any) -> Any:
     """A value as openpyxl writes it: missing as an empty cell, numpy numbers as Python
     ones, days formatted as days."""
-    if value is None or value is pd.NaT or (isinstance(value, float) and value != value):
+    if value is None or value is pd.NaT or value is pd.NA or \
+            (isinstance(value, float) and value != value):
         return None
     if isinstance(value, np.generic):
         value = value.item()

@@ -79,8 +79,8 @@ def test_a_list_with_a_huge_integer_is_refused_naming_the_content(
 
 def test_the_statistics_workbook_of_an_empty_county_is_written(
         tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    """Found by the pages' schemathesis run: a table with an empty cell (NaN) made the
-    workbook's column widths fail (pandas 3 keeps NaN through ``astype(str)``), a 500 on
+    """Found by the pages' schemathesis run: a table with an empty cell (NaN, or pandas'
+    NA) made the workbook fail (column widths; a cell openpyxl cannot write), a 500 on
     ``/admin/ui/stats.xlsx`` and a traceback from ``county stats --out``."""
     out = tmp_path / "统计.xlsx"
     assert main(["county", "--data-dir", str(tmp_path / "county"), "stats",
