@@ -28,7 +28,7 @@ from assessment.errors import InputRejected, Problem
 from assessment.inputreader import DEFAULT_LIMITS, read_bytes, read_json
 from assessment.wire.bundle import BundleRejected
 from assessment.wire.public_url import check_public_url
-from server import county, review
+from server import audit, county, review
 from server.bundles import import_bundle, write_receipt
 from server.config import Settings
 from server.context import ServerContext
@@ -228,7 +228,7 @@ def _transfer(conn: Any, ctx: ServerContext, args: argparse.Namespace) -> Any:
 
 def _registry(conn: Any, ctx: ServerContext, args: argparse.Namespace) -> Any:
     """``county registry …``: duplicates, dismiss, undismiss, merge, unmerge, deregister,
-    restore, import."""
+    restore, import, export."""
     from server import registry
 
     author = CountyAuthor.of(ctx)
@@ -243,6 +243,17 @@ def _registry(conn: Any, ctx: ServerContext, args: argparse.Namespace) -> Any:
         return import_county_roster(conn, author, args.file, kind=args.kind,
                                     source=args.source, as_of=as_of, dry_run=args.dry_run,
                                     actor=ACTOR)
+    if args.verb == "export":
+        from assessment.registry.export import write_export
+
+        rows = registry.export_rows(conn)
+        try:
+            count = write_export(rows, args.out)
+        except OSError as exc:
+            raise ServerError(f"无法写入 {args.out}：{exc.strerror or exc}") from exc
+        audit.record(conn, ACTOR, "registry.export", {"elders": count})
+        print(f"已导出：{args.out}（{count} 位老人）")
+        return None
     if args.verb == "dismiss":
         return registry.dismiss_pair(conn, resolve_elder(conn, args.first),
                                      resolve_elder(conn, args.second), args.note, ACTOR)

@@ -177,7 +177,7 @@ def register_county(subparsers: argparse._SubParsersAction[argparse.ArgumentPars
     transfer.add_argument("--note", default="", help="迁移说明")
 
     registry = actions.add_parser(
-        "registry", help="老年人名册：疑似重复、合并与撤销合并、注销与恢复",
+        "registry", help="老年人名册：疑似重复、合并与撤销合并、注销与恢复、名单导入、导出",
         description="全县疑似重复登记队列；合并保留两份档案的全部历史（可撤销）；注销与恢复在册。"
                     "老人可用档案 ID 或 18 位身份证号指定。")
     verbs = registry.add_subparsers(dest="verb", metavar="VERB", required=True)
@@ -205,6 +205,10 @@ def register_county(subparsers: argparse._SubParsersAction[argparse.ArgumentPars
     restore = verbs.add_parser("restore", help="恢复在册")
     restore.add_argument("elder_id", metavar="ELDER")
     restore.add_argument("--why", required=True, help="理由")
+    export = verbs.add_parser(
+        "export", help="导出全县名册（CSV 或 Excel，列与笔记本 yinling registry export 相同）")
+    export.add_argument("--out", required=True, type=Path,
+                        help="输出文件 .csv（UTF-8，带 BOM）或 .xlsx")
     imp = verbs.add_parser("import", help="导入部门名单（CSV 或 Excel），输出 JSON 摘要")
     imp.add_argument("file", type=Path, metavar="FILE", help=".csv（UTF-8 或 GBK）或 .xlsx")
     imp.add_argument("--kind", required=True, choices=(

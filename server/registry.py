@@ -29,6 +29,7 @@ merged into itself or already merged, a restoration of an elder on the roll.
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -340,4 +341,63 @@ def off_roll(conn: Connection) -> list[dict[str, Any]]:
                      "village": payload.get("village"), "status": status.status,
                      "label": status.label(), "merged_into": status.merged_into})
     rows.sort(key=lambda r: (str(r["township"] or ""), r["name"], r["elder_id"]))
+    return rows
+
+
+@dataclass(frozen=True, slots=True)
+class CountyRow:
+    """One elder as the county's registry export writes it (the fields the laptops' export
+    reads, :func:`assessment.registry.export.export_row`)."""
+
+    id_number: str | None
+    name: str
+    sex: str | None
+    birth_date: date | None
+    township: str | None
+    village: str | None
+    status: str
+    reason: str | None
+    left_on: date | None
+    attributes: dict[str, Any]
+    provenance: dict[str, Any]
+
+
+def _word(payload: dict[str, Any], key: str) -> str | None:
+    value = payload.get(key)
+    return value if isinstance(value, str) and value else None
+
+
+def export_rows(conn: Connection) -> list[CountyRow]:
+    """Every elder the county holds, on the roll or not, with its lifecycle, its roster
+    attributes and their provenance; the township is the one the county holds it in."""
+    from server.db.tables import townships
+
+    names = {int(i): str(n) for i, n in conn.execute(select(townships.c.id, townships.c.name))}
+    h = record_heads.c
+    statuses: dict[str, ElderStatus] = {}
+    for record_id, text in conn.execute(select(h.record_id, h.payload).where(
+            h.record_type == RECORD_TYPE)):
+        try:
+            statuses[str(record_id)] = parse_payload(str(record_id), json.loads(text))
+        except (InputRejected, ValueError):
+            continue
+    rows: list[CountyRow] = []
+    for record_id, township_id, text in conn.execute(select(
+            h.record_id, h.township_id, h.payload).where(h.record_type == "elder")):
+        payload = json.loads(text)
+        status = statuses.get(str(record_id)) or ElderStatus(str(record_id))
+
+        try:
+            birth = date.fromisoformat(str(payload.get("birth_date")))
+        except ValueError:
+            birth = None
+        attributes, provenance = payload.get("attributes"), payload.get("provenance")
+        rows.append(CountyRow(
+            _word(payload, "id_number"), _word(payload, "name") or "", _word(payload, "sex"),
+            birth, names.get(int(township_id)) or _word(payload, "township"),
+            _word(payload, "village"), status.status,
+            status.reason, None if status.active else status.left_on,
+            attributes if isinstance(attributes, dict) else {},
+            provenance if isinstance(provenance, dict) else {}))
+    rows.sort(key=lambda r: (r.township or "", r.village or "", r.name, r.id_number or ""))
     return rows

@@ -9,6 +9,7 @@ laptops, and undoing it puts everything back.
 
 from __future__ import annotations
 
+import csv
 import dataclasses
 import json
 from datetime import date, timedelta
@@ -19,7 +20,7 @@ import pytest
 from assessment.cli import main
 from assessment.errors import InputRejected
 from assessment.records.api import AssessmentStatus, RosterFilter
-from assessment.records.demo import DEMO_PASSWORD
+from assessment.records.demo import DEMO_PASSWORD, DEMO_SUPERVISOR
 from testkit.process import ServerProcess
 from tests.server.test_two_laptops import Laptops
 
@@ -183,6 +184,29 @@ def test_county_roster_import_reaches_the_laptops_with_provenance(
                 assert got.attributes["assistance_status"] == "tekun_centralized"
                 assert got.provenance["assistance_status"]["import_id"] == \
                     summary["import_id"]
+    # The county's registry export has the laptops' columns and, for this township's elders,
+    # the laptops' cells (the township is the one the county holds them in).
+    base = ["county", "--data-dir", str(server.data_dir)]
+    base += ["--db", server.db_url] if server.db_url else []
+    county_csv, laptop_csv = tmp_path / "county.csv", tmp_path / "laptop.csv"
+    assert main([*base, "registry", "export", "--out", str(county_csv)]) == 0
+    assert main(["registry", "export", "--out", str(laptop_csv), "--data-dir",
+                 str(laptops.dirs["one"]), "--user", DEMO_SUPERVISOR]) == 0
+    capsys.readouterr()
+    assert county_csv.read_bytes().startswith(b"\xef\xbb\xbf")
+    county_rows = list(csv.reader(county_csv.read_text(encoding="utf-8-sig").splitlines()))
+    laptop_rows = list(csv.reader(laptop_csv.read_text(encoding="utf-8-sig").splitlines()))
+    assert county_rows[0] == laptop_rows[0]
+    town = county_rows[0].index("乡镇")
+    cells = {r[0]: r[:town] + r[town + 1:] for r in county_rows[1:] if r[town] == f"i{tag}镇"}
+    assert cells == {r[0]: r[:town] + r[town + 1:] for r in laptop_rows[1:]}
+    status = county_rows[0].index("救助身份") - 1  # without the township column
+    for person in chosen:
+        assert cells[str(person.id_number)][status:status + 2] == [
+            "特困人员（集中供养）", f"县民政局 {date.today().isoformat()}（导入 "
+            f"{summary['import_id'][-8:]}）"]
+    assert server.scalar("SELECT action FROM audit WHERE action = 'registry.export'") == \
+        "registry.export"
     # An older roster that contradicts a newer entry goes to review, and the reviewer may
     # choose the roster's value.
     target = chosen[0]
@@ -200,8 +224,6 @@ def test_county_roster_import_reaches_the_laptops_with_provenance(
     assert summary["updated"] == 0
     conflicts = admin.call("GET", "/admin/review/conflicts", params={"township": f"i{tag}"})
     (item,) = [c for c in conflicts if c["field"] == "attributes.fp_special_family"]
-    base = ["county", "--data-dir", str(server.data_dir)]
-    base += ["--db", server.db_url] if server.db_url else []
     assert main([*base, "review", "resolve", "conflicts", str(item["id"]),
                  "prefer_other"]) == 0
     capsys.readouterr()
