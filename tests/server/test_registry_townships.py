@@ -48,6 +48,18 @@ def _county(server: ServerProcess, capsys: pytest.CaptureFixture[str], *argv: st
     return json.loads(out)
 
 
+def _figures(server: ServerProcess, capsys: pytest.CaptureFixture[str],
+             towns: dict[str, str]) -> dict[str, tuple[int, int, int]]:
+    """(elders on the roll, elders with a current grade, finalized assessments) per township
+    key, as ``yinling county stats`` counts them."""
+    base = ["county", "--data-dir", str(server.data_dir)]
+    base += ["--db", server.db_url] if server.db_url else []
+    assert main([*base, "stats"]) == 0
+    rows = {r["township"]: r for r in json.loads(capsys.readouterr().out)["townships"]}
+    return {key: (int(rows[code]["elders"]), int(rows[code]["assessed"]),
+                  int(rows[code]["assessments"])) for key, code in towns.items()}
+
+
 def _head_townships(server: ServerProcess, ids: set[str]) -> set[str]:
     names = ", ".join(f":a{i}" for i in range(len(ids)))
     return {str(code) for (code,) in server.query(
@@ -75,6 +87,7 @@ def test_merge_across_townships_reaches_both_laptops(
             person.township, "后沟村", None, None)).elder_id
     for name in ("one", "three"):
         fleet.ok(name, "run")
+    before = _figures(server, capsys, towns)
     queue = _county(server, capsys, "duplicates")
     assert isinstance(queue, list)
     assert any({p["first"]["elder_id"], p["second"]["elder_id"]} == {keep, other}
@@ -87,6 +100,13 @@ def test_merge_across_townships_reaches_both_laptops(
     assert done == {"keep": keep, "other": other, "assessments": len(history),
                     "note": "两个乡镇重复登记"}
     assert _head_townships(server, set(history)) == {town_b}
+    # The county's current statistics follow: A has one elder fewer, the assessments and the
+    # current grade go with the history to B.
+    after = _figures(server, capsys, towns)
+    moved_count = before["a"][2] - after["a"][2]
+    assert moved_count > 0
+    assert after == {"a": (before["a"][0] - 1, before["a"][1] - 1, before["a"][2] - moved_count),
+                     "b": (before["b"][0], before["b"][1] + 1, before["b"][2] + moved_count)}
     status = json.loads(server.scalar(
         "SELECT payload FROM record_heads WHERE record_type = 'elder_status' "
         "AND record_id = :r", r=other))
@@ -128,6 +148,7 @@ def test_merge_across_townships_reaches_both_laptops(
     # Undoing the merge: A's record has its history back, B's record no longer shows it.
     _county(server, capsys, "unmerge", other, "--why", "经核实为两个人")
     assert _head_townships(server, set(history)) == {towns["a"]}
+    assert _figures(server, capsys, towns) == before
     for name in ("three", "one"):
         fleet.ok(name, "run")
     with fleet.open("three") as three:
