@@ -24,6 +24,7 @@ WORKLOADS: dict[str, tuple[int, int]] = {
     "gui_eligibility": (100_000, 300),
     "certificates": (1_000, 20),
     "sync_ingest": (10_000, 300),
+    "county_scale": (100_000, 300),
     "signin_timing": (10_000, 3_000),
     "gui_signin": (100_000, 300),
     "visit_tiers": (100_000, 2_000),

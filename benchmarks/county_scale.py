@@ -1,0 +1,290 @@
+"""County scale: a demo township's bundle imported into PostgreSQL, the dashboard and the
+workbook over it, each in a child process whose peak memory is reported.
+
+Data: a real demo laptop (:func:`assessment.records.demo.create_demo_workspace`, ``size``
+elders, about two thirds assessed, with re-assessments, corrections and drafts) exports
+every change as one bundle (format 3, streamed); records are its changes (elders,
+assessments and the laptop's few account and setting records).
+
+Lines (one JSON line each):
+
+* ``county_bundle_import``: ``yinling import-bundle`` of that bundle into an empty county on
+  a throw-away PostgreSQL cluster (verify the signature, decrypt the frames, grade every
+  assessment again, merge every profile, write changes, heads and current state, sign the
+  receipt), in records per second, median of 3 imports into fresh databases, with the
+  child's ``peak_rss_mb`` (the largest of the three). Floor: ``COPY`` of the very rows the
+  import wrote (changes, heads, profile fields, current state; dumped from the first import)
+  into a fresh schema on the same cluster, in one transaction, as records per second.
+  Goals: ≥ 5,000 records/s, peak RSS ≤ 400 MB. ``export_s`` and ``roundtrip_records_per_s``
+  (export plus import) are reported beside.
+* ``county_dashboard``: the dashboard summary (:func:`server.stats._compute_summary`, not
+  the cached one), seconds, median of 3. Floor: one ``GROUP BY`` scan of ``elder_state``
+  counting the same grades and due dates. Goal at 1M elders: ≤ 1 s.
+* ``county_workbook``: the county workbook with eligibility (:func:`server.stats.
+  county_workbook` and the streamed Excel file), seconds, median of 3, with the child's
+  ``peak_rss_mb``. Floor: reading the same state rows the workbook reads (elders and
+  assessments) and writing them bare to a write-only openpyxl sheet. Goals at 1M elders:
+  ≤ 30 s, ≤ 1 GB.
+
+Alone: ``python -m benchmarks county_scale --size 20000``.
+"""
+
+from __future__ import annotations
+
+import json
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+from openpyxl import Workbook
+from sqlalchemy import Connection, and_, case, func, or_, select, text
+
+from assessment.documents.exports import write_statistics_xlsx
+from assessment.records.demo import DEMO_PASSWORD, DEMO_SUPERVISOR, create_demo_workspace
+from assessment.records.workspace import Workspace
+from assessment.wire.bundle import export_bundle
+from assessment.wire.device import DeviceKeys
+from assessment.wire.enrolment import build_request
+from benchmarks.harness import MIN_RUNS, record
+from server import county, stats
+from server.bundles import import_bundle
+from server.config import Settings
+from server.context import ServerContext
+from server.db.engine import make_engine
+from server.db.tables import assessment_state, elder_state
+from server.enrolment import enrol
+from testkit.pgtemp import TempPostgres
+
+COPIED = ("received_changes", "record_heads", "elder_fields", "elder_state",
+          "assessment_state")
+MAX_BUNDLE = 8 * 1024 * 1024 * 1024
+
+
+def _settings(data_dir: Path, url: str) -> Settings:
+    return Settings(data_dir=data_dir, db_url=url, max_bundle_bytes=MAX_BUNDLE)
+
+
+def _peak_mb() -> float:
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+
+
+# --- the child processes ---------------------------------------------------------------------
+
+def _child_import(data_dir: Path, url: str, bundle: Path) -> dict[str, Any]:
+    with ServerContext.open(_settings(data_dir, url)) as ctx:
+        start = time.perf_counter()
+        outcome = import_bundle(ctx, bundle, "bench")
+        seconds = time.perf_counter() - start
+    result = outcome.result
+    return {"seconds": seconds, "applied": result.applied, "quarantined": result.quarantined,
+            "peak_rss_mb": _peak_mb()}
+
+
+def _child_dashboard(data_dir: Path, url: str) -> dict[str, Any]:
+    with ServerContext.open(_settings(data_dir, url)) as ctx:
+        times = []
+        for _ in range(MIN_RUNS):
+            with ctx.engine.connect() as conn:
+                start = time.perf_counter()
+                summary = stats._compute_summary(conn, date.today())
+                times.append(time.perf_counter() - start)
+    elders = sum(t["elders"] for t in summary["townships"])
+    return {"seconds": statistics.median(times), "elders": elders, "peak_rss_mb": _peak_mb()}
+
+
+def _child_workbook(data_dir: Path, url: str, out: Path) -> dict[str, Any]:
+    with ServerContext.open(_settings(data_dir, url)) as ctx:
+        times = []
+        for _ in range(MIN_RUNS):
+            with ctx.engine.connect() as conn:
+                start = time.perf_counter()
+                book = stats.county_workbook(conn, as_of=date.today())
+                write_statistics_xlsx(book, out)
+                times.append(time.perf_counter() - start)
+    return {"seconds": statistics.median(times), "bytes": out.stat().st_size,
+            "peak_rss_mb": _peak_mb()}
+
+
+def _child(mode: str, *args: str) -> dict[str, Any]:
+    """Run one measurement in a fresh interpreter (its own peak memory); its JSON answer."""
+    done = subprocess.run([sys.executable, "-m", "benchmarks.county_scale", mode, *args],
+                          check=True, capture_output=True, text=True)
+    answer: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    return answer
+
+
+# --- set-up and floors -----------------------------------------------------------------------
+
+def _county_for(data_dir: Path, url: str, keys: DeviceKeys) -> None:
+    """An empty county with the demo laptop enrolled (its own keys)."""
+    with ServerContext.open(_settings(data_dir, url)) as ctx, ctx.engine.begin() as conn:
+        county.add_township(conn, "t1", "示范镇", "bench")
+        county.add_account(conn, "pinggu", "评估员", "t1", "bench")
+        code = county.new_enrolment_code(conn, "pinggu", "bench")
+        enrol(conn, build_request(keys, code, "演示笔记本"), ctx.keys, "bench")
+
+
+def _dump(cluster: TempPostgres, database: str, folder: Path) -> None:
+    """The rows the import wrote, as COPY files (binary)."""
+    import psycopg
+
+    with psycopg.connect(cluster.dsn(database)) as conn, conn.cursor() as cursor:
+        for table in COPIED:
+            with (folder / f"{table}.copy").open("wb") as handle, \
+                    cursor.copy(f"COPY {table} TO STDOUT (FORMAT BINARY)") as copy:
+                for chunk in copy:
+                    handle.write(chunk)
+
+
+def _copy_floor(cluster: TempPostgres, data_dir: Path, database: str, folder: Path,
+                keys: DeviceKeys) -> float:
+    """Seconds to COPY the dumped rows into a fresh county (the same township and device),
+    in one transaction."""
+    import psycopg
+
+    _county_for(data_dir, cluster.create_database(database), keys)
+    with psycopg.connect(cluster.dsn(database)) as conn, conn.cursor() as cursor:
+        for table in COPIED:  # what the county set up is not part of the work
+            cursor.execute(f"TRUNCATE {table} CASCADE".encode())
+        conn.commit()
+        start = time.perf_counter()
+        for table in COPIED:
+            with (folder / f"{table}.copy").open("rb") as handle, \
+                    cursor.copy(f"COPY {table} FROM STDIN (FORMAT BINARY)") as copy:
+                while chunk := handle.read(1 << 20):
+                    copy.write(chunk)
+        conn.commit()
+        return time.perf_counter() - start
+
+
+def _group_by_floor(conn: Connection) -> None:
+    """One grouped scan counting grades and due dates per township."""
+    e = elder_state.c
+    today = date.today()
+    soon = today + timedelta(days=30)
+    conn.execute(select(e.township_id, func.count(),
+                        *(func.sum(case((e.current_grade == g, 1), else_=0))
+                          for g in range(5)),
+                        func.sum(case((e.current_grade.is_(None), 1), else_=0)),
+                        func.sum(case((e.due_on <= today, 1), else_=0)),
+                        func.sum(case((and_(e.due_on > today, e.due_on <= soon), 1),
+                                      else_=0)))
+                 .where(or_(e.left_on.is_(None), e.left_on > today))
+                 .group_by(e.township_id)).all()
+
+
+def _bare_workbook(conn: Connection, out: Path) -> None:
+    """The state rows the workbook reads, written bare to a write-only sheet."""
+    book = Workbook(write_only=True)
+    for table in (elder_state, assessment_state):
+        sheet = book.create_sheet(table.name)
+        result = conn.execution_options(stream_results=True, yield_per=5000).execute(
+            select(table))
+        sheet.append(list(result.keys()))
+        for row in result:
+            sheet.append(list(row))
+    book.save(out)
+
+
+def _median(work: Any) -> float:
+    times = []
+    for _ in range(MIN_RUNS):
+        start = time.perf_counter()
+        work()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def run(size: int) -> list[dict[str, object]]:
+    """The three lines at ``size`` demo elders."""
+    work = Path(tempfile.mkdtemp(prefix="yinling-county-scale-"))
+    cluster = TempPostgres().start()
+    try:
+        return _run(size, work, cluster)
+    finally:
+        cluster.stop()
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def _run(size: int, work: Path, cluster: TempPostgres) -> list[dict[str, object]]:
+    laptop, data_dir, bundle = work / "laptop", work / "county", work / "demo.ylb"
+    create_demo_workspace(laptop, elders=size)
+    with ServerContext.open(_settings(data_dir, cluster.create_database("keys"))) as ctx:
+        box = ctx.keys.box.public_key()
+    ws = Workspace.open(laptop, DEMO_SUPERVISOR, DEMO_PASSWORD)
+    try:
+        keys = ws.device_keys()
+        export_s = _median(lambda: export_bundle(ws, keys, box, bundle))
+        manifest = export_bundle(ws, keys, box, bundle)
+    finally:
+        ws.close()
+    assert manifest is not None
+    records = manifest.count
+
+    imports = []
+    for run_no in range(MIN_RUNS):
+        url = cluster.create_database(f"import{run_no}")
+        _county_for(data_dir, url, keys)
+        answer = _child("import", str(data_dir), url, str(bundle))
+        assert answer["applied"] == records, answer
+        imports.append(answer)
+    import_s = statistics.median(a["seconds"] for a in imports)
+    dumps = work / "dumps"
+    dumps.mkdir()
+    _dump(cluster, "import0", dumps)
+    floor_s = statistics.median(_copy_floor(cluster, data_dir, f"floor{i}", dumps, keys)
+                                for i in range(MIN_RUNS))
+    lines = [record("county_bundle_import", records / import_s, "records/s",
+                    records / floor_s, ">= 5000 records/s; peak RSS <= 400 MB",
+                    peak_rss_mb=max(a["peak_rss_mb"] for a in imports), records=records,
+                    elders=size, bundle_mb=round(bundle.stat().st_size / 2**20, 1),
+                    import_s=round(import_s, 3), floor_s=round(floor_s, 3),
+                    quarantined=imports[0]["quarantined"], export_s=round(export_s, 3),
+                    roundtrip_records_per_s=round(records / (export_s + import_s)))]
+    # For records/s a higher figure is better: the ratio stays figure / floor.
+
+    url = cluster.url("import0")
+    dashboard = _child("dashboard", str(data_dir), url)
+    workbook = _child("workbook", str(data_dir), url, str(work / "county.xlsx"))
+    engine = make_engine(url)
+    try:
+        with engine.connect() as conn:
+            conn.execute(text("ANALYZE"))
+            group_s = _median(lambda: _group_by_floor(conn))
+            bare_s = _median(lambda: _bare_workbook(conn, work / "bare.xlsx"))
+    finally:
+        engine.dispose()
+    lines.append(record("county_dashboard", dashboard["seconds"], "s", group_s,
+                        "<= 1 s at 1M elders", elders=dashboard["elders"],
+                        peak_rss_mb=dashboard["peak_rss_mb"]))
+    lines.append(record("county_workbook", workbook["seconds"], "s", bare_s,
+                        "<= 30 s and <= 1 GB at 1M elders", elders=size,
+                        peak_rss_mb=workbook["peak_rss_mb"], xlsx_bytes=workbook["bytes"]))
+    return lines
+
+
+def main(argv: list[str]) -> int:
+    """The child processes: ``import DATA URL BUNDLE``, ``dashboard DATA URL``, ``workbook
+    DATA URL OUT``; each prints one JSON line."""
+    mode, *args = argv
+    if mode == "import":
+        answer = _child_import(Path(args[0]), args[1], Path(args[2]))
+    elif mode == "dashboard":
+        answer = _child_dashboard(Path(args[0]), args[1])
+    elif mode == "workbook":
+        answer = _child_workbook(Path(args[0]), args[1], Path(args[2]))
+    else:
+        raise SystemExit(f"unknown mode {mode}")
+    print(json.dumps(answer), flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
