@@ -72,6 +72,11 @@ def _settings(data_dir: Path, url: str) -> Settings:
 
 
 def _peak_mb() -> float:
+    """This process's peak resident memory (``VmHWM``: since its ``exec``, unlike
+    ``ru_maxrss``, which keeps the high-water mark of the parent it was forked from)."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return round(int(line.split()[1]) / 1024, 1)
     return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
 
 

@@ -634,7 +634,8 @@ def _refresh_state(conn: Connection, batch: _Batch) -> None:
         if record_type in ("elder", STATUS_RECORD):
             elders.add(record_id)
         elif record_type == "assessment":
-            assessments.append(record_id)
+            if (record_type, record_id) in batch.heads_existing:
+                assessments.append(record_id)  # it may have named another elder before
             if head.get("elder_id"):
                 elders.add(str(head["elder_id"]))
     if elders or assessments:
