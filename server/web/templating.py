@@ -29,6 +29,7 @@ NAV: tuple[tuple[str, str, str], ...] = (
     ("elders", f"{UI}/elders", "查找老人"), ("registry", f"{UI}/registry", "名册"),
     ("bundles", f"{UI}/bundles", "导入数据包"), ("devices", f"{UI}/devices", "设备"),
     ("townships", f"{UI}/townships", "乡镇与账号"), ("lists", f"{UI}/lists", "服务清单"),
+    ("visit_plans", f"{UI}/visit-plans", "探访计划"),
 )
 
 

@@ -27,6 +27,7 @@ from assessment.wire.outbox import PlanVersion
 from server.visit_plans import county_plans
 from testkit.process import ServerProcess
 from tests.server.conftest import ServerFactory
+from tests.server.test_pages import UI, sign_in
 from tests.server.townships import Fleet
 
 TODAY = date.today()
@@ -177,3 +178,44 @@ def test_content_off_the_announcement_or_the_county_key_is_never_installed(
                 sign_list(forger, raw))
         assert not (one.visits.plans_dir / f"{NEW_REF}.yaml").exists()
         assert one.visits.plan(TODAY).ref == "shanxi-visits@2026.12"
+
+
+def test_the_county_page_publishes_a_checked_plan_and_refuses_a_bad_one(
+        start_server: ServerFactory, tmp_path: Path) -> None:
+    server = start_server("")
+    with httpx.Client(base_url=server.url, headers={"Origin": server.url},
+                      timeout=120) as browser:
+        csrf = sign_in(browser, server)
+        page = browser.get(f"{UI}/visit-plans")
+        assert page.status_code == 200
+        assert "施行中：特殊困难老年人探访关爱计划（暂行）（shanxi-visits@2026.12）" in page.text
+        assert f'href="{UI}/visit-plans"' in browser.get(UI).text  # in the navigation
+
+        def upload(data: bytes) -> httpx.Response:
+            return browser.post(f"{UI}/visit-plans", data={"csrf": csrf},
+                                files={"plan": ("plan.yaml", data)})
+
+        bad_rule = plan_file(tmp_path, "2027.05", tiers=[{
+            "id": "x", "name": "坏", "frequency": "week", "methods": ["上门"],
+            "rule": "age >>> 3"}]).read_bytes()
+        for data, message in ((b"kind: visit-plan\ntiers: [\n", "YAML"),
+                              ("计划".encode("utf-16"), "UTF-8"),
+                              (b"kind: service-list\n", "不是探访计划文件"),
+                              (bad_rule, "规则无效"),
+                              ((bundled_plans_dir() / "shanxi-visits.yaml").read_bytes(),
+                               "已有完全相同的内容")):
+            refused = upload(data)
+            assert refused.status_code == 400, (message, refused.text)
+            assert message in refused.text
+            assert "未发布任何内容" in refused.text
+        assert browser.post(f"{UI}/visit-plans", data={"csrf": "wrong"},
+                            files={"plan": ("plan.yaml", b"x")}).status_code == 403
+        assert server.scalar("select count(*) from visit_plan_versions") == 0
+
+        done = upload(plan_file(tmp_path).read_bytes())
+        assert (done.status_code, done.headers["location"]) == (303, f"{UI}/visit-plans")
+        listing = browser.get(f"{UI}/visit-plans").text
+        assert f"已发布探访计划 {NEW_REF}" in listing
+        assert f"施行中：县级探访关爱计划（2027）（{NEW_REF}）" in listing
+    assert server.scalar("select actor from audit where action = 'visit_plan.publish'") == \
+        "web:county-admin"
