@@ -163,10 +163,17 @@ def _account(conn: Any, ctx: ServerContext, args: argparse.Namespace) -> Any:
         county.add_account(conn, args.username, args.name, args.township, ACTOR, args.role)
         return {"account": args.username}
     if args.verb == "grant":
-        from server.rolegrants import grant_role
+        from assessment.wire.countygrant import grants_file_text
+        from server.rolegrants import device_grants, grant_role
 
-        return grant_role(conn, CountyAuthor.of(ctx), ctx.keys.sign, args.device, args.user,
+        done = grant_role(conn, CountyAuthor.of(ctx), ctx.keys.sign, args.device, args.user,
                           args.role, ACTOR, args.key or "")
+        if args.out:
+            Path(args.out).write_text(
+                grants_file_text(args.device, device_grants(conn, args.device)),
+                encoding="utf-8")
+            done["grants_file"] = str(args.out)
+        return done
     county.revoke_account(conn, args.username, ACTOR)
     return {"revoked": args.username}
 

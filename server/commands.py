@@ -101,6 +101,9 @@ def register_county(subparsers: argparse._SubParsersAction[argparse.ArgumentPars
     grant.add_argument("--key", default="",
                        help="该账户的密钥指纹（授予管理员时必填：账户持有人在笔记本上"
                        "用“同步状态”或 yinling sync status 查看 account_key）")
+    grant.add_argument("--out", default="",
+                       help="另写出该笔记本的全部授权文件（只用 U 盘、没有数据包可交的笔记本用"
+                       " yinling sync import-grants 导入）")
     grant.add_argument("--role", default="supervisor", choices=("supervisor", "assessor"),
                        help="supervisor 授予管理员；assessor 收回管理员授权")
 

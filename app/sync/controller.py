@@ -31,6 +31,7 @@ from assessment.sync.client import SyncError
 from assessment.sync.enrolment import enrol_online, enrolment_settings, stored_profile
 from assessment.usecases.sync_now import SyncOutcome, sync_job
 from assessment.wire.bundle import BundleManifest, export_bundle
+from assessment.wire.countygrant import import_grants_file
 from assessment.wire.enrolment import build_request, profile_from_response
 from assessment.wire.profile import SyncProfile
 from assessment.wire.receipt import Receipt, import_receipt
@@ -334,6 +335,11 @@ class SyncController(QObject):
                                  profile.county_box_key(), path)
         self.refresh_status()
         return manifest
+
+    def import_grants(self, path: Path) -> int:
+        """Role grants the county wrote to a file (a laptop with no bundle to hand in):
+        how many were the county's for this laptop."""
+        return import_grants_file(path, self.workspace, self.workspace.device_id)
 
     def import_receipt(self, path: Path) -> Receipt:
         """The county's signed receipt: changes up to its sequence become acknowledged."""

@@ -55,6 +55,7 @@ class SyncMenu(QObject):
         self.enrol_action = self._add("登记本机…", self.open_enrolment)
         self.export_action = self._add("导出离线数据包…", self.export_bundle)
         self.receipt_action = self._add("导入回执…", self.import_receipt)
+        self.grants_action = self._add("导入角色授权…", self.import_grants)
         menu.addSeparator()
         self.conflicts_action = self._add("同步冲突…", self.open_conflicts)
         controller.synced.connect(self._conflicts_synced)
@@ -115,6 +116,8 @@ class SyncMenu(QObject):
                  "把待上传的变更导出到文件（U 盘），交县级导入")
         _explain(self.receipt_action, "" if enrolled else NOT_ENROLLED,
                  "导入县级导入数据包后给出的回执文件")
+        _explain(self.grants_action, "" if enrolled else NOT_ENROLLED,
+                 "导入县级签发的角色授权文件（回执中也带有授权）")
         _explain(self.enrol_action, REVOKED if revoked else "", "向县级服务器登记本机")
 
     def _say_why_not(self) -> None:
@@ -212,6 +215,22 @@ class SyncMenu(QObject):
             return False
         self._message(f"县级已确认至序号 {receipt.acked_seq}（新增 {receipt.applied} 条，"
                       f"重复 {receipt.duplicates} 条）。")
+        return True
+
+
+    def import_grants(self, path: Path | None = None) -> bool:
+        """Import a role-grants file the county wrote for this laptop (verified here)."""
+        if path is None:
+            chosen = open_file(self.window, "导入角色授权", "银龄角色授权 (*.json);;所有文件 (*)")
+            if chosen is None:
+                return False
+            path = chosen
+        try:
+            kept = self.controller.import_grants(path)
+        except Exception as exc:  # refused file: one sentence
+            self._error("无法导入角色授权", exc)
+            return False
+        self._message(f"已导入 {kept} 份县级角色授权，重新登录后生效。")
         return True
 
 

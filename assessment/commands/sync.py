@@ -12,6 +12,7 @@ the pull cursor and what other laptops sent. Sign in as for every workspace comm
     yinling sync … push | pull | run [--batch N]         online sync (progress on stderr)
     yinling sync … export-bundle --out F                 offline: every unacknowledged change
     yinling sync … import-receipt F                      the county's receipt for a bundle
+    yinling sync … import-grants F                       role grants the county wrote to a file
     yinling sync … status                                where this laptop stands (JSON)
 
 Exit codes: 0 done, 1 refused (bad input, not enrolled, device revoked), 3 environment (no
@@ -67,6 +68,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     export.add_argument("--out", required=True)
     receipt = actions.add_parser("import-receipt", help="导入县级回执，标记变更已确认")
     receipt.add_argument("file")
+    grants = actions.add_parser("import-grants",
+                                help="导入县级签发的角色授权文件（county account grant --out）")
+    grants.add_argument("file")
     actions.add_parser("status", help="显示同步状态")
     parser.set_defaults(handler=run)
 
@@ -150,6 +154,8 @@ def _run(args: argparse.Namespace, ws: Workspace) -> int:
         receipt = import_receipt(Path(args.file), ws, profile.county_sign_key())
         print(f"县级已确认至序号 {receipt.acked_seq}")
         return 0
+    if action == "import-grants":
+        return _import_grants(ws, args.file)
     if not profile.server_url:
         print("错误：未配置县级服务器地址（请用 enrol 或 enrol-import --server）",
               file=sys.stderr)
@@ -193,6 +199,14 @@ def _export(ws: Workspace, county_box: X25519PublicKey, out: str) -> int:
         print("没有待上传的变更")
     else:
         print(f"已导出序号 {manifest.seq_from}–{manifest.seq_to}（{manifest.count} 条）到 {path}")
+    return 0
+
+
+def _import_grants(ws: Workspace, file: str) -> int:
+    from assessment.wire.countygrant import import_grants_file
+
+    kept = import_grants_file(Path(file), ws, ws.device_id)
+    print(f"已导入 {kept} 份县级角色授权，重新登录后生效")
     return 0
 
 

@@ -10,8 +10,10 @@ The county signs ``(device id, username, role, account key, serial)`` with its E
   (a supervisor grant carried again after it was withdrawn) never replaces a newer one.
 
 A grant travels in the township feed as a county change (record type ``assessor``, mark
-action :data:`GRANT_ACTION`) and in the receipt of every bundle the laptop's county imports
-(laptops that only exchange USB sticks); the laptop verifies it with the county key it
+action :data:`GRANT_ACTION`), in the receipt of every bundle the laptop's county imports
+(laptops that only exchange USB sticks), and in a grants file the county writes on request
+(:func:`grants_file_text`: a laptop with nothing to send has no bundle, hence no receipt);
+the laptop verifies it with the county key it
 received at enrolment (:mod:`assessment.records.rolegrants` keeps and checks them).
 """
 
@@ -21,12 +23,22 @@ import hashlib
 import json
 import re
 from collections.abc import Mapping
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from assessment.errors import InputRejected, Problem
+from assessment.inputreader import DEFAULT_LIMITS, read_json
 from assessment.wire.crypto import CryptoError, b64decode, b64encode, load_sign_public, sign, verify
 
+if TYPE_CHECKING:
+    from assessment.wire.receipt import GrantKeeper
+
+GRANTS_FILE_FORMAT = "yinling-role-grants/1"
+GRANTS_FILE_LIMIT = 256
+"""At most this many grants in a grants file (a laptop has a handful of accounts)."""
+_FILE_LIMITS = DEFAULT_LIMITS.with_max_bytes(256 * 1024)
 ROLES = ("assessor", "supervisor")
 GRANT_ACTION = "role_grant"
 """The mark action of a county change carrying a role grant."""
@@ -82,3 +94,40 @@ def county_grant_ok(grant: Any, county_public: str, device_id: str) -> bool:
                                       str(grant["account_key"]), serial))
     except (CryptoError, ValueError, KeyError, TypeError):
         return False
+
+
+def grants_file_text(device_id: str, grants: list[dict[str, Any]]) -> str:
+    """The grants file of one laptop: its grants, each signed by the county on its own."""
+    return json.dumps({"format": GRANTS_FILE_FORMAT, "device_id": device_id,
+                       "grants": grants}, ensure_ascii=False, indent=2)
+
+
+def grants_of_file(raw: Any, device_id: str) -> list[dict[str, Any]]:
+    """The grants of a grants file read as JSON, refused whole (:class:`InputRejected`,
+    naming the field) when it is no grants file or is for another laptop. The signatures
+    are checked where the grants are kept."""
+    def refuse(field: str, message: str) -> InputRejected:
+        return InputRejected([Problem(field, "invalid", message)])
+
+    if not isinstance(raw, dict) or raw.get("format") != GRANTS_FILE_FORMAT:
+        raise refuse("format", "不是银龄角色授权文件")
+    if raw.get("device_id") != device_id:
+        raise refuse("device_id", "授权文件不是发给本机的")
+    grants = raw.get("grants")
+    if not isinstance(grants, list) or not all(isinstance(g, dict) for g in grants) or \
+            len(grants) > GRANTS_FILE_LIMIT:
+        raise refuse("grants", "授权文件中的授权格式不符")
+    return grants
+
+
+def import_grants_file(path: Path, keeper: GrantKeeper, device_id: str) -> int:
+    """Read a grants file (input limits) and keep the county's grants for this laptop (the
+    CLI's ``sync import-grants`` and the GUI's 导入角色授权); how many were the county's.
+    Refused whole (:class:`InputRejected`) when it is no grants file, is for another laptop,
+    or holds no grant the county signed for it."""
+    grants = grants_of_file(read_json(path, _FILE_LIMITS), device_id)
+    kept = keeper.keep_county_grants(grants)
+    if grants and not kept:
+        raise InputRejected([Problem("grants", "signature",
+                                     "授权文件中没有本县为本机签发的有效授权（签名不符或已被改动）")])
+    return kept

@@ -12,6 +12,11 @@ Attack 2, the laptop that never goes online: county-signed grants travelled only
 online feed, so a laptop that only exchanges USB sticks could never get a supervisor. Now the
 receipt of every bundle the county imports carries the device's grants, each signed on its
 own and with a serial, so an old receipt imported again does not bring back a withdrawn grant.
+A laptop with nothing to hand in has no bundle and so no receipt: the county writes its grants
+to a file (``county account grant … --out``) that the laptop imports (``sync import-grants``
+or 同步 → 导入角色授权…); each grant is verified with the county key, so an altered or
+foreign file is refused whole.
+
 All through the real ``yinling`` command (county and laptop) on SQLite and PostgreSQL.
 """
 
@@ -21,7 +26,11 @@ import json
 from pathlib import Path
 
 import pytest
+from PySide6.QtWidgets import QMainWindow, QMessageBox
+from pytestqt.qtbot import QtBot
 
+from app.sync.controller import SyncController
+from app.sync.menu import SyncMenu
 from assessment.cli import main
 from assessment.records.datadir import keyring_path
 from assessment.records.demo import (
@@ -173,3 +182,86 @@ def test_a_withdrawn_grant_does_not_come_back_with_an_old_receipt(
     # The old receipt, signed and genuine, imported again: the newer withdrawal stands.
     _run(capsys, *laptop, "import-receipt", str(old))
     assert _role_and_grant_problems(folder, DEMO_PASSWORD)[0] == "assessor"
+
+
+def _grants_file(tmp_path: Path, county: list[str], capsys: pytest.CaptureFixture[str],
+                 laptop: list[str]) -> Path:
+    """The county grants the supervisor role by the account key and writes the file."""
+    status = json.loads(_run(capsys, *laptop, "status"))
+    usb = tmp_path / "usb-grants"
+    usb.mkdir()
+    out = usb / "grants.json"
+    _run(capsys, *county, "account", "grant", "--device", status["device_id"], "--user",
+         DEMO_SUPERVISOR, "--key", status["account_key"], "--out", str(out))
+    return out
+
+
+def test_a_laptop_with_nothing_to_hand_in_imports_a_grants_file(
+        tmp_path: Path, county: list[str], capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """No bundle, no receipt: the county writes the laptop's grants to a file."""
+    folder = tmp_path / "laptop"
+    create_demo_workspace(folder, elders=2, seed=13)
+    monkeypatch.setenv("YINLING_PASSWORD", DEMO_PASSWORD)
+    laptop = ["sync", "--data-dir", str(folder), "--user", DEMO_SUPERVISOR]
+    _enrol_by_usb(tmp_path, county, capsys, laptop)
+    genuine = _grants_file(tmp_path, county, capsys, laptop)
+    data = json.loads(genuine.read_text(encoding="utf-8"))
+    assert len(data["grants"]) == 1
+
+    # The assessor copies the grant to his own name: its signature no longer holds.
+    copied = tmp_path / "copied.json"
+    copied.write_text(json.dumps({**data, "grants": [{**data["grants"][0],
+                                                      "username": ASSESSOR}]}),
+                      encoding="utf-8")
+    assert "grants: 授权文件中没有本县为本机签发的有效授权" in _run(
+        capsys, *laptop, "import-grants", str(copied), code=1)
+    # Another laptop's file, or something else altogether: refused by name.
+    other = tmp_path / "other.json"
+    other.write_text(json.dumps({**data, "device_id": "another-laptop"}), encoding="utf-8")
+    assert "device_id: 授权文件不是发给本机的" in _run(capsys, *laptop, "import-grants",
+                                                    str(other), code=1)
+    assert "format: 不是银龄角色授权文件" in _run(capsys, *laptop, "import-grants",
+                                            str(first_json(tmp_path)), code=1)
+    assert _role_and_grant_problems(folder, DEMO_PASSWORD)[0] == "assessor"
+
+    assert "已导入 1 份县级角色授权" in _run(capsys, *laptop, "import-grants", str(genuine))
+    assert _role_and_grant_problems(folder, DEMO_PASSWORD) == ("supervisor", [])
+
+
+def first_json(tmp_path: Path) -> Path:
+    """A JSON file that is no grants file (the offline enrolment request)."""
+    return tmp_path / "request.json"
+
+
+def test_the_grants_file_through_the_sync_menu(
+        qtbot: QtBot, tmp_path: Path, county: list[str], capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    folder = tmp_path / "laptop"
+    create_demo_workspace(folder, elders=2, seed=15)
+    monkeypatch.setenv("YINLING_PASSWORD", DEMO_PASSWORD)
+    laptop = ["sync", "--data-dir", str(folder), "--user", DEMO_SUPERVISOR]
+    _enrol_by_usb(tmp_path, county, capsys, laptop)
+    genuine = _grants_file(tmp_path, county, capsys, laptop)
+    refusals: list[str] = []
+
+    def refused(_parent: object, _title: str, text: str, *_rest: object) -> int:
+        refusals.append(text)  # a modal box would block the test
+        return int(QMessageBox.StandardButton.Ok.value)
+
+    monkeypatch.setattr(QMessageBox, "warning", refused)
+    with Workspace.open(folder, DEMO_SUPERVISOR, DEMO_PASSWORD) as ws:
+        window = QMainWindow()
+        qtbot.addWidget(window)
+        menu = SyncMenu(window, SyncController(ws, window))
+        assert menu.grants_action.isEnabled()
+        altered = tmp_path / "altered.json"
+        data = json.loads(genuine.read_text(encoding="utf-8"))
+        data["grants"][0]["serial"] = 99
+        altered.write_text(json.dumps(data), encoding="utf-8")
+        assert not menu.import_grants(altered)
+        assert "没有本县为本机签发的有效授权" in refusals[-1]
+        assert menu.import_grants(genuine)
+        assert "已导入 1 份县级角色授权" in window.statusBar().currentMessage()
+        menu.controller.timer.stop()
+    assert _role_and_grant_problems(folder, DEMO_PASSWORD) == ("supervisor", [])
