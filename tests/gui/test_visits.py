@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import shutil
 import subprocess
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QDate, Qt
 from PySide6.QtTest import QTest
 from pytestqt.modeltest import ModelTester
 from pytestqt.qtbot import QtBot
@@ -47,6 +47,14 @@ def test_the_plan_of_a_village(qtbot: QtBot, ctx: AppContext,
     window.village.setCurrentIndex(window.village.findData(village))
     settled(qtbot, window)
     assert {window.model.row(r).village for r in range(window.model.rowCount())} == {village}
+    assert "过去月份" not in window.rate.text()
+    assert "未保存历史" in window.rate.toolTip()
+    # A past month: the rate says how its tiers were computed (attributes have no history).
+    last_month = date.today().replace(day=1) - timedelta(days=1)
+    window.as_of.setDate(QDate(last_month.year, last_month.month, last_month.day))
+    settled(qtbot, window)
+    assert f"{last_month:%Y-%m} 全乡镇月探访率" in window.rate.text()
+    assert "过去月份：在册状态和能力等级按该月末计算" in window.rate.text()
 
 
 def test_record_a_visit_with_the_keyboard_and_a_draft(qtbot: QtBot, ctx: AppContext) -> None:
