@@ -3,7 +3,7 @@
 Validates 18-digit numbers (address code, birth date, sequence, ISO 7064 MOD 11-2 check
 digit), reads the birth date and sex, and converts 15-digit legacy numbers. The first six digits
 are where the number was first issued; they are **never** used as 户籍 (hukou): an elder's
-registered residence is recorded separately (spec/service-lists.md §3).
+registered residence is recorded separately (docs/spec/service-lists.md §3).
 """
 
 from __future__ import annotations

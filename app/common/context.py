@@ -34,7 +34,8 @@ class AppContext:
         return cls(workspace=workspace, data_dir=data_dir, form=form or default_form())
 
     def interval_months(self) -> int:
-        """复评间隔（月）: routine re-assessment interval (spec §11.1; default 12)."""
+        """复评间隔（月）: routine re-assessment interval
+        (docs/spec/gbt42195.md §11.1; default 12)."""
         return ROUTINE_INTERVAL_MONTHS.read(self.workspace.get_setting)
 
     def idle_minutes(self) -> int:

@@ -58,7 +58,8 @@ class AssessorEditor(SingleEditor):
 
 
 class SignOffWidget(QFrame):
-    """评估地点, the two assessors, the dates and the handwritten signatures (spec §2, §11.3).
+    """评估地点, the two assessors, the dates and the handwritten signatures
+    (docs/spec/gbt42195.md §2, §11.3).
 
     Labels are the certificate's own words (no internal keys). A new draft arrives filled by
     the store as far as it can be (the signed-in assessor, today's dates, the place and the

@@ -4,8 +4,8 @@ boxes and C.5 final grade, with consistency warnings and the finalize button.
 Nothing is computed here: :func:`evaluate` asks :mod:`assessment.scoring` and the panel shows
 what it says, with the form's verbatim names and sentences. While items are open, each
 dimension shows its subtotal as soon as all its items are answered, and the sum of those as a
-provisional total marked 暂计; no grade is shown until all items are answered (spec §6.1: no
-partial grading).
+provisional total marked 暂计; no grade is shown until all items are answered
+(docs/spec/gbt42195.md §6.1: no partial grading).
 
 The figures scroll (they never clip on a low screen) while the finalize button stays in view;
 on a narrow window the entry page folds the panel to one summary line (:meth:`set_folded`).

@@ -1,4 +1,5 @@
-"""``yinling match FILE|-``: match elder profiles against the basic-service lists (spec §6).
+"""``yinling match FILE|-``: match elder profiles against the basic-service lists
+(docs/spec/service-lists.md §6).
 
 Input: one JSON object or an array of objects, each a profile with the attribute names of
 the vocabulary (dates ``YYYY-MM-DD``, unknown attributes absent or ``null``) plus an optional

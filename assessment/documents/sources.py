@@ -127,7 +127,8 @@ def certificate_data(workspace: Workspace, assessment_id: str, *, form: Form | N
     """Everything printed on the certificate of a finalized assessment.
 
     Refused (:class:`InputRejected`) for a draft: only finalized (or superseded) assessments
-    have an official result and a certificate number (spec §11.2). The service block is the
+    have an official result and a certificate number
+    (docs/spec/gbt42195.md §11.2). The service block is the
     match pinned at finalize when the record has one (unless ``lists`` is given), else a
     match against the workspace's lists as of A.1.2.
     """

@@ -1,6 +1,7 @@
 """Elder profiles from JSON: validate every attribute against the vocabulary.
 
-A profile is a JSON object using the attribute names of the vocabulary (spec §3); unknown
+A profile is a JSON object using the attribute names of the vocabulary
+(docs/spec/service-lists.md §3); unknown
 attributes are absent or ``null``. Enum and set values may be given by code (``dibao``) or by
 Chinese label (``最低生活保障对象``). The disability certificate is ``"none"`` (known: no
 certificate), an object ``{"category": "肢体", "grade": 2}`` or ``null`` (unknown). Anything

@@ -6,7 +6,8 @@ log (sync outbox) and the hash-chained audit log. Reads return frozen dataclasse
 objects, so nothing above the store holds a session. The implementation is
 :class:`assessment.records.workspace.Workspace`.
 
-Lifecycle (spec §11): ``autosave`` replaces a draft's whole answer dict (A.1.1 stays the
+Lifecycle (docs/spec/gbt42195.md §11):
+``autosave`` replaces a draft's whole answer dict (A.1.1 stays the
 generated number); ``finalize`` refuses with :class:`~assessment.errors.InputRejected` naming
 each missing field and each open consistency warning not acknowledged with a reason
 (``review_finalize`` shows what the review step needs); finalized records are immutable
@@ -16,7 +17,7 @@ is finalized. ``sign.assessor_1/2`` hold usernames of this laptop's accounts (or
 assessor's name) and must differ. Settings ``device.*`` / ``local.*`` never leave the laptop.
 
 Answers of an assessment are one dict keyed by the standard's field keys (``"A.1.3"``,
-``"B.1.1"``, ``"B.3.9.state"``, ``"A.4.1"`` …) plus the sign-off keys of spec §2
+``"B.1.1"``, ``"B.3.9.state"``, ``"A.4.1"`` …) plus the sign-off keys of docs/spec/gbt42195.md §2
 (``"sign.place"``, ``"sign.assessor_1"``, ``"sign.assessor_2"``, ``"sign.assessor_date"``,
 ``"sign.provider_date"``). B items hold ints, single choices the option text, multi choices a
 list of option texts, dates ``YYYY-MM-DD`` strings.
@@ -58,7 +59,7 @@ class RecordNotFound(LookupError):
 
 
 class AssessmentStatus(StrEnum):
-    """Lifecycle of an assessment (spec §11.2)."""
+    """Lifecycle of an assessment (docs/spec/gbt42195.md §11.2)."""
 
     DRAFT = "draft"
     FINALIZED = "finalized"
@@ -118,7 +119,7 @@ class ElderProfile:
     """An elder: the person's Appendix A fields and the service-list attributes.
 
     ``info`` holds the Appendix A person fields (A.2.*, A.3.*, A.4.*, A.5.*) by key;
-    ``attributes`` the service-list attributes of spec/service-lists.md §3 by name (unknown =
+    ``attributes`` the service-list attributes of docs/spec/service-lists.md §3 by name (unknown =
     absent or None).
     """
 

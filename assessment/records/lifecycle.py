@@ -1,5 +1,5 @@
-"""The rules of an assessment's life (spec §11, docs/architecture.md §3.4), free of any
-database code.
+"""The rules of an assessment's life (docs/spec/gbt42195.md §11,
+docs/architecture.md §3.4), free of any database code.
 
 * :func:`answer_problems`: what an autosave may hold. Partial answers are fine; a value of the
   wrong kind (a score the item does not have, an option the field does not offer, a date that

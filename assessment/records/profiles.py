@@ -3,7 +3,7 @@
 An :class:`~assessment.records.api.ElderProfile` is refused whole, with every problem named,
 when its name is empty, its ID number invalid or inconsistent with the stated sex or birth
 date, its phone malformed, or an attribute unknown or of the wrong kind
-(spec/service-lists.md §3; every attribute may be unknown, i.e. absent or ``None``). The
+(docs/spec/service-lists.md §3; every attribute may be unknown, i.e. absent or ``None``). The
 attributes, their types and allowed values come from the vocabulary file
 (``resources/service_lists/vocabulary.yaml``) through the eligibility engine's loader, so the
 store, the engine and the attributes editor agree; ``disability_cert`` is ``"none"`` (known:

@@ -2,7 +2,7 @@
 
 * ``elders``: one narrow row per person: what the roster shows, filters, sorts or searches
   on. ``elder_details`` holds the wide part: the Appendix A person fields in the JSON column
-  ``info`` and the service-list attributes (spec/service-lists.md §3) in ``attributes``.
+  ``info`` and the service-list attributes (docs/spec/service-lists.md §3) in ``attributes``.
   The current grade, last assessment date, due date and open-draft count are kept on the
   elder row too, updated in the same transaction as a finalize, so the roster never joins
   the assessments; so is ``transferred_to``, the township the county moved the elder to.
@@ -186,7 +186,7 @@ class Village(Base):
 
 
 class Assessment(Base):
-    """An assessment: draft → finalized → superseded (spec §11)."""
+    """An assessment: draft → finalized → superseded (docs/spec/gbt42195.md §11)."""
 
     __tablename__ = "assessments"
 

@@ -7,7 +7,7 @@ migrations. Every write is one ``BEGIN IMMEDIATE`` transaction that changes the 
 its new version to the change log (sync outbox) and appends an audit entry (itself also a
 change): all three are committed together or not at all.
 
-Lifecycle choices (spec §11, decision D4):
+Lifecycle choices (docs/spec/gbt42195.md §11, decision D4):
 
 * ``autosave`` replaces the draft's whole answer dict (the caller sends what the form shows);
   A.1.1 stays the generated number. Identical saves are not written again.

@@ -196,7 +196,7 @@ def test_n08_an_economically_troubled_elder_outside_the_groups(match: Matcher) -
 
 
 # §6 及时排查独居、空巢、留守、失能、重残、计划生育特殊家庭等老年人 — 空巢 is living alone or
-# with the spouse only (spec §3).
+# with the spouse only (docs/spec/service-lists.md §3).
 N11_SENTENCE = (
     "及时排查独居、空巢、留守、失能、重残、计划生育特殊家庭等老年人,有针对性提供探访关爱服务。"
 )

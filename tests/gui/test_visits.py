@@ -141,7 +141,10 @@ def test_print_the_sheet_and_close_a_referral(qtbot: QtBot, ctx: AppContext,
 
 
 def test_living_cannot_be_none_in_the_editor(qtbot: QtBot) -> None:
-    """空巢 needs 居住情况: an empty set is 未登记 (spec §3), so the editor offers no “无”."""
+    """空巢 needs 居住情况: an empty set is 未登记 (docs/spec/service-lists.md §3).
+
+    So the editor offers no “无”.
+    """
     from app.elder.attributes_editor import SetEditor
     from assessment.eligibility import load_vocabulary
 
