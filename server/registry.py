@@ -152,7 +152,7 @@ def unmerge_elder(conn: Connection, author: CountyAuthor, other: object, why: ob
     held_by = {int(r) for r in conn.execute(select(record_heads.c.township_id).where(
         record_heads.c.record_type == "assessment",
         record_heads.c.record_id.in_(list(current.assessments) or [""]))).scalars()}
-    elsewhere = sorted(({int(kept)} if kept is not None else set()) | held_by
+    elsewhere = sorted((({int(kept)} if kept is not None else set()) | held_by)
                        - {int(row.township_id)})
     lock_feeds(conn, (int(row.township_id), *elsewhere))
     moves = _assessment_drafts(conn, author, list(current.assessments) or [""], None, other)
