@@ -28,6 +28,8 @@ WORKLOADS: dict[str, tuple[int, int]] = {
     "signin_timing": (10_000, 3_000),
     "gui_signin": (100_000, 300),
     "visit_tiers": (100_000, 2_000),
+    "laptop_store": (100_000, 2_000),
+    "server_scale": (20_000, 500),
 }
 
 

@@ -29,7 +29,7 @@ import csv
 import os
 import random
 import shutil
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from itertools import accumulate
@@ -60,6 +60,7 @@ DEMO_COUNTY = "140404"  # 上党区, 长治市
 DEMO_LEGACY_CODE = "140421"  # 长治县, the same county before 2016
 DEMO_AREA_PHONE = "0355"
 DEFAULT_ELDERS = 2000
+BATCH_ELDERS = 50_000  # elders generated and loaded at a time (memory stays flat)
 TOWNSHIPS = ("荫城镇", "八义镇", "西火镇", "苏店镇", "贾掌镇", "南宋乡", "郝家庄镇", "东和乡")
 
 # Surnames with rough weights for the region (per mille); the rest share the remainder.
@@ -260,15 +261,30 @@ def _at(day: date, rng: random.Random) -> datetime:
 def generate(elders: int, seed: int, today: date | None = None,
              form: Form | None = None) -> tuple[list[ElderProfile], list[LoadAssessment]]:
     """The demo township's elders and assessments (not yet stored)."""
+    profiles: list[ElderProfile] = []
+    loads: list[LoadAssessment] = []
+    for some, theirs in generate_batches(elders, seed, today, form):
+        profiles.extend(some)
+        loads.extend(theirs)
+    return profiles, loads
+
+
+def generate_batches(elders: int, seed: int, today: date | None = None,
+                     form: Form | None = None, batch: int = BATCH_ELDERS,
+                     ) -> Iterator[tuple[list[ElderProfile], list[LoadAssessment]]]:
+    """The same people as :func:`generate`, a batch of about ``batch`` elders at a time
+    (whole households, each elder with its own assessments), so that a large township is
+    built in bounded memory."""
     today = today or date.today()
     gen = _Generator(seed, today, form or default_form())
     rng = gen.rng
     villages = gen.villages(max(6, elders // 300))
+    made = 0
     profiles: list[ElderProfile] = []
     loads: list[LoadAssessment] = []
-    while len(profiles) < elders:
+    while made < elders:
         township, village = rng.choice(villages)
-        couple = len(profiles) + 1 < elders and rng.random() < 0.45
+        couple = made + 1 < elders and rng.random() < 0.45
         household = new_id()
         house_no = rng.randrange(1, 300)
         phone = gen.phone()
@@ -299,7 +315,12 @@ def generate(elders: int, seed: int, today: date | None = None,
             )
             profiles.append(profile)
             loads.extend(_history(gen, profile, today))
-    return profiles, loads
+            made += 1
+        if len(profiles) >= batch:
+            yield profiles, loads
+            profiles, loads = [], []
+    if profiles:
+        yield profiles, loads
 
 
 def _history(gen: _Generator, profile: ElderProfile, today: date) -> list[LoadAssessment]:
@@ -370,8 +391,24 @@ def create_demo_workspace(data_dir: Path, *, elders: int = DEFAULT_ELDERS, seed:
     try:
         for username, display, role in DEMO_ACCOUNTS[1:]:
             workspace.add_account(username, DEMO_PASSWORD, display, role)
-        profiles, loads = generate(elders, seed, form=workspace.form)
-        counts = workspace.bulk_load(profiles, loads, action="demo_generate", progress=progress)
+        counts: dict[str, int] = {}
+        done = 0
+
+        estimate = elders * 2  # elders and assessments; about one assessment per elder
+
+        def step(part: int, total: int) -> None:
+            if progress is not None:
+                progress(done + part, max(done + total, estimate))
+
+        # A batch at a time (each one transaction; the folder is moved into place only when
+        # every batch is in): memory stays flat however large the township.
+        for profiles, loads in generate_batches(elders, seed, form=workspace.form):
+            loaded = workspace.bulk_load(profiles, loads, action="demo_generate",
+                                         progress=step if progress is not None else None)
+            for key, value in loaded.items():
+                counts[key] = counts.get(key, 0) + value
+            done += len(profiles) + len(loads)
+            del profiles, loads
     finally:
         workspace.close()
     database = database_path(building)

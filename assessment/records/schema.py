@@ -45,6 +45,8 @@ from sqlalchemy.orm import (
     relationship,
 )
 
+from assessment.records.packing import PackedJSON, PackedText
+
 
 class Base(DeclarativeBase):
     """Declarative base of the local store."""
@@ -61,12 +63,12 @@ class ElderDetail(Base):
     elder_num: Mapped[int] = mapped_column(
         Integer, ForeignKey("elders.num", ondelete="CASCADE"), primary_key=True
     )
-    info: Mapped[dict[str, Any]] = mapped_column(default=dict)
-    attributes: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    info: Mapped[dict[str, Any]] = mapped_column(PackedJSON, default=dict)
+    attributes: Mapped[dict[str, Any]] = mapped_column(PackedJSON, default=dict)
     # 0006: where each service-list attribute came from: {attribute: {"source", "as_of",
     # "import_id", "kind"}} for a roster import, {"source": "评估员录入", "as_of", "by"} for
     # an assessor's entry (assessment.registry.plan).
-    provenance: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    provenance: Mapped[dict[str, Any]] = mapped_column(PackedJSON, default=dict)
 
 
 class Elder(Base):
@@ -194,7 +196,7 @@ class Assessment(Base):
     elder_id: Mapped[str] = mapped_column(String(36), ForeignKey("elders.id"))
     status: Mapped[str] = mapped_column(String(12), index=True)
     assessment_no: Mapped[str] = mapped_column(String(32), unique=True)  # A.1.1
-    answers: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    answers: Mapped[dict[str, Any]] = mapped_column(PackedJSON, default=dict)
     form_version: Mapped[str] = mapped_column(String(40))
     rules_hash: Mapped[str] = mapped_column(String(64))
     reference_date: Mapped[date | None] = mapped_column(Date)  # A.1.2
@@ -272,7 +274,7 @@ class ChangeEntry(Base):
     record_id: Mapped[str] = mapped_column(String(36))
     version: Mapped[int] = mapped_column(Integer)
     hlc: Mapped[int] = mapped_column(Integer)
-    payload: Mapped[str] = mapped_column(Text)
+    payload: Mapped[str] = mapped_column(PackedText)  # 0009: packed (records.packing)
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(DateTime)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -10,7 +11,7 @@ import pytest
 from assessment.cli import main
 from assessment.errors import Problem
 from assessment.identity import parse_resident_id
-from assessment.records.api import AssessmentStatus, RosterFilter
+from assessment.records.api import AssessmentStatus, ElderProfile, RosterFilter
 from assessment.records.datadir import ENV_DATA_DIR, default_data_dir, workspace_exists
 from assessment.records.demo import (
     DEMO_COUNTY,
@@ -18,6 +19,7 @@ from assessment.records.demo import (
     demo_accounts,
     ensure_demo_workspace,
     generate,
+    generate_batches,
 )
 from assessment.records.search import KEY_MARK, elder_terms, parse_search_text, sort_key
 from assessment.records.workspace import Workspace
@@ -119,3 +121,18 @@ def test_bulk_loaded_search_index(demo_dir: Path) -> None:
                         if any(t.startswith(query.prefix) for t in terms
                                if not t.startswith(KEY_MARK))}
             assert ws.roster_count(RosterFilter(text=text)) == len(expected)
+
+
+def test_batches_hold_the_same_people_as_one_generation() -> None:
+    whole, whole_loads = generate(60, seed=9, today=date(2026, 6, 1))
+    batches = list(generate_batches(60, seed=9, today=date(2026, 6, 1), batch=7))
+    assert len(batches) > 5
+    people = [p for some, _ in batches for p in some]
+    loads = [a for _, theirs in batches for a in theirs]
+    def strip(p: ElderProfile) -> tuple[object, ...]:
+        return (p.name, p.id_number, p.village, p.info, p.attributes)
+
+    assert [strip(p) for p in people] == [strip(p) for p in whole]
+    assert [(a.elder_id in {p.elder_id for p in some}) for some, theirs in batches
+            for a in theirs] == [True] * len(loads)
+    assert [a.answers for a in loads] == [a.answers for a in whole_loads]
