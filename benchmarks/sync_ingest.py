@@ -5,18 +5,20 @@ Workloads (one JSON line each):
 * ``sync_push_ingest``: a laptop pushes ``size`` finalized assessments (batches of 1,000) to
   a real ``python -m server`` on a throw-away PostgreSQL cluster; the server verifies every
   hash and the chain, grades every assessment again and writes the change and the record
-  head. Floor: inserting the same rows (the ``received_changes`` and ``record_heads`` rows
-  the server wrote) with SQLAlchemy Core ``executemany`` in one transaction on the same
-  cluster. Goal: ratio ≤ 3.
+  head. Three laptops push their own ``size`` each; the median is reported. Floor: ``COPY`` of
+  the same rows (the ``received_changes`` and ``record_heads`` rows the server wrote for the
+  first laptop) in one transaction into a fresh database on the same cluster, as the
+  server's ingest streams them; median of three. Goal: ratio ≤ 3.
 * ``sync_push_repeat``: pushing the same changes again (a laptop that lost every
   acknowledgement: the client learns what the county holds and sends nothing it holds).
   Floor: the first push. Goal: ratio ≤ 0.2.
 * ``sync_push_resend``: the same changes sent again in full, batch by batch (what the county
   answers when a laptop does re-send: one indexed lookup per batch, nothing parsed). Floor:
   the first push. Goal: ratio ≤ 0.2.
-* ``sync_bundle_roundtrip``: export the same assessments to one bundle (seal and sign) and
-  import it on the county (verify, decrypt, apply, sign the receipt), in records per second.
-  Goal: ≥ 5,000 records/s.
+* ``sync_bundle_roundtrip``: a demo township of ``10 × size`` elders (100,000 at full size,
+  with their assessments, in a real laptop store) exported to one bundle (seal and sign) and
+  imported on the county (verify, decrypt, apply, sign the receipt), in records per second;
+  median of three round trips, each into a fresh database. Goal: ≥ 5,000 records/s.
 
 Alone: ``python -m benchmarks.sync_ingest [SIZE] [--bundle-only]``.
 """
@@ -27,6 +29,7 @@ import argparse
 import json
 import random
 import shutil
+import statistics
 import sys
 import tempfile
 import time
@@ -43,9 +46,9 @@ from assessment.sync.enrolment import enrol_online
 from assessment.wire.bundle import export_bundle
 from assessment.wire.changes import CHANGE_LINES, change_lines
 from assessment.wire.device import DeviceKeys
-from assessment.wire.enrolment import build_request, profile_from_response
+from assessment.wire.enrolment import build_request
 from assessment.wire.outbox import pending_wire
-from benchmarks.harness import record
+from benchmarks.harness import MIN_RUNS, record
 from server import county
 from server.bundles import import_bundle
 from server.config import Settings
@@ -68,12 +71,24 @@ def _fill(outbox: LocalOutbox, size: int, rules_hash: str) -> None:
                        for _ in range(size))
 
 
+def _copy_rows(raw: Any, table: Any, rows: list[dict[str, Any]]) -> None:
+    """``COPY table FROM STDIN`` of ``rows`` through psycopg (JSON values as their text)."""
+    if not rows:
+        return
+    columns = list(rows[0])
+    sql = f"COPY {table.name} ({', '.join(columns)}) FROM STDIN"
+    with raw.cursor() as cursor, cursor.copy(sql) as copy:
+        for row in rows:
+            copy.write_row([json.dumps(v, ensure_ascii=False) if isinstance(v, (dict, list))
+                            else v for v in row.values()])
+
+
 def _floor(cluster: TempPostgres, source_url: str, device_id: str) -> float:
-    """Insert the rows the server wrote, into a fresh database, in one transaction."""
+    """``COPY`` the rows the server wrote (changes and heads) into a fresh database, in one
+    transaction, as the server's own ingest streams them; the median of
+    :data:`~benchmarks.harness.MIN_RUNS` runs, each into a new database."""
     source = make_engine(source_url)
-    target = make_engine(cluster.create_database(f"floor_{uuid.uuid4().hex[:8]}"))
     try:
-        upgrade(target)
         with source.connect() as conn:
             changes = [dict(r) for r in conn.execute(
                 select(received_changes).where(received_changes.c.device_id == device_id)
@@ -85,20 +100,30 @@ def _floor(cluster: TempPostgres, source_url: str, device_id: str) -> float:
             township = dict(conn.execute(select(townships)).mappings().first() or {})
             account = dict(conn.execute(select(accounts).where(
                 accounts.c.id == device["account_id"])).mappings().one())
-        with target.begin() as conn:
-            conn.execute(insert(townships), [township])
-            conn.execute(insert(accounts), [account])
-            conn.execute(insert(devices), [device])
-        for row in changes:
-            row.pop("id")
-        start = time.perf_counter()
-        with target.begin() as conn:
-            conn.execute(insert(received_changes), changes)
-            conn.execute(insert(record_heads), heads)
-        return time.perf_counter() - start
     finally:
         source.dispose()
-        target.dispose()
+    for row in changes:
+        row.pop("id")
+    times = []
+    for _ in range(MIN_RUNS):
+        target = make_engine(cluster.create_database(f"floor_{uuid.uuid4().hex[:8]}"))
+        try:
+            upgrade(target)
+            with target.begin() as conn:
+                conn.execute(insert(townships), [township])
+                conn.execute(insert(accounts), [account])
+                conn.execute(insert(devices), [device])
+            with target.connect() as conn:
+                raw = conn.connection.driver_connection
+                assert raw is not None
+                start = time.perf_counter()
+                with raw.transaction():
+                    _copy_rows(raw, received_changes, changes)
+                    _copy_rows(raw, record_heads, heads)
+                times.append(time.perf_counter() - start)
+        finally:
+            target.dispose()
+    return statistics.median(times)
 
 
 def _resend(client: SyncClient, outbox: LocalOutbox, batch: int) -> int:
@@ -123,20 +148,30 @@ def run(size: int = 10_000) -> list[dict[str, object]]:
         server = ServerProcess(work / "county", url).start()
         try:
             admin = server.admin()
-            admin.setup_township("bench", ["bench"])
-            keys = DeviceKeys.generate()
-            enrol_online(server.url, keys, admin.code("bench"), "bench")
-            outbox_path = work / "outbox.sqlite3"
-            with LocalOutbox(outbox_path, keys.device_id) as outbox:
-                _fill(outbox, size, server.rules_hash())
+            users = [f"bench{i}" for i in range(MIN_RUNS)]
+            admin.setup_township("bench", users)
+            # Three laptops, each pushing its own ``size`` changes for the first time: the
+            # figure is the median of the three first pushes.
+            laptops = []
+            for user in users:
+                device = DeviceKeys.generate()
+                enrol_online(server.url, device, admin.code(user), user)
+                path = work / f"outbox-{user}.sqlite3"
+                with LocalOutbox(path, device.device_id) as outbox:
+                    _fill(outbox, size, server.rules_hash())
+                laptops.append((device, path))
+            keys, outbox_path = laptops[0]
             shutil.copy(outbox_path, work / "copy.sqlite3")
             shutil.copy(outbox_path, work / "resend.sqlite3")
-            with LocalOutbox(outbox_path, keys.device_id) as outbox, \
-                    SyncClient(server.url, keys, outbox, batch_size=1000) as client:
-                start = time.perf_counter()
-                pushed = client.push()
-                first = time.perf_counter() - start
-            assert pushed.applied == size, pushed
+            pushes = []
+            for device, path in laptops:
+                with LocalOutbox(path, device.device_id) as outbox, \
+                        SyncClient(server.url, device, outbox, batch_size=1000) as client:
+                    start = time.perf_counter()
+                    pushed = client.push()
+                    pushes.append(time.perf_counter() - start)
+                assert pushed.applied == size, pushed
+            first = statistics.median(pushes)
             with LocalOutbox(work / "copy.sqlite3", keys.device_id) as outbox, \
                     SyncClient(server.url, keys, outbox, batch_size=1000) as client:
                 start = time.perf_counter()
@@ -164,30 +199,46 @@ def run(size: int = 10_000) -> list[dict[str, object]]:
 
 
 def _bundle(cluster: TempPostgres, work: Path, size: int) -> dict[str, object]:
-    ctx = ServerContext.open(Settings(data_dir=work / "county2",
-                                      db_url=cluster.create_database("bundle")))
+    """Export a demo township's changes (``10 × size`` elders: 100,000 at full size, with
+    their assessments) from a real laptop store as one bundle and import it on a county
+    enrolled with that laptop's keys; three round trips, each into a fresh database."""
+    from assessment.records.demo import DEMO_PASSWORD, DEMO_SUPERVISOR
+    from assessment.records.workspace import Workspace
+    from benchmarks.gui_startup import demo_database
+
+    elders = size * 10
+    laptop = work / "demo-laptop"
+    shutil.copytree(demo_database(elders), laptop)  # the cached demo stays untouched
+    ws = Workspace.open(laptop, DEMO_SUPERVISOR, DEMO_PASSWORD)
     try:
-        with ctx.engine.begin() as conn:
-            county.add_township(conn, "bb", "bb", "bench")
-            county.add_account(conn, "bb", "bb", "bb", "bench")
-            code = county.new_enrolment_code(conn, "bb", "bench")
-            keys = DeviceKeys.generate()
-            profile = profile_from_response(enrol(conn, build_request(keys, code, "b"),
-                                                  ctx.keys, "bench"))
-        with LocalOutbox(work / "bundle-outbox.sqlite3", keys.device_id) as outbox:
-            _fill(outbox, size, ctx.grader.rules_hash)
-            start = time.perf_counter()
-            path = work / "visits.ylb"
-            export_bundle(outbox, keys, profile.county_box_key(), path)
-            outcome = import_bundle(ctx, path, "bench")
-            elapsed = time.perf_counter() - start
-        assert outcome.result.applied == size
-        info: dict[str, Any] = {"size": size, "seconds": round(elapsed, 3),
-                                "bundle_bytes": path.stat().st_size}
-        return record("sync_bundle_roundtrip", size / elapsed, "records/s", None,
-                      ">= 5000 records/s", **info)
+        keys = ws.device_keys()
+        times, records, path = [], 0, work / "demo.ylb"
+        for run_no in range(MIN_RUNS):
+            ctx = ServerContext.open(Settings(data_dir=work / f"county-b{run_no}",
+                                              db_url=cluster.create_database(
+                                                  f"b{run_no}_{uuid.uuid4().hex[:6]}")))
+            try:
+                with ctx.engine.begin() as conn:
+                    county.add_township(conn, "t1", "示范镇", "bench")
+                    county.add_account(conn, "pinggu", "评估员", "t1", "bench")
+                    code = county.new_enrolment_code(conn, "pinggu", "bench")
+                    enrol(conn, build_request(keys, code, "演示笔记本"), ctx.keys, "bench")
+                start = time.perf_counter()
+                manifest = export_bundle(ws, keys, ctx.keys.box.public_key(), path)
+                outcome = import_bundle(ctx, path, "bench")
+                times.append(time.perf_counter() - start)
+            finally:
+                ctx.close()
+            assert manifest is not None
+            records = manifest.count
+            assert outcome.result.applied + outcome.result.quarantined == records, outcome
     finally:
-        ctx.close()
+        ws.close()
+    elapsed = statistics.median(times)
+    info: dict[str, Any] = {"records": records, "elders": elders, "seconds": round(elapsed, 3),
+                            "bundle_bytes": path.stat().st_size, "data": "demo"}
+    return record("sync_bundle_roundtrip", records / elapsed, "records/s", None,
+                  ">= 5000 records/s", **info)
 
 
 def run_bundle(size: int = 10_000) -> list[dict[str, object]]:
