@@ -19,6 +19,7 @@ WORKLOADS: dict[str, tuple[int, int]] = {
     "store_search": (100_000, 2_000),
     "roster_paging": (100_000, 2_000),
     "eligibility_batch": (1_000_000, 2_000),
+    "eligibility_store": (100_000, 2_000),
     "gui_startup": (100_000, 300),
     "gui_entry": (100_000, 300),
     "gui_eligibility": (100_000, 300),
