@@ -39,13 +39,16 @@ DEVICES = 50
 TOWNSHIPS = 5
 
 
-def _one_run(cluster: TempPostgres, work: Path, workers: int, size: int) -> float:
-    """Records per second of one run of all laptops against a fresh server and database."""
+def _one_run(cluster: TempPostgres, work: Path, workers: int, size: int) -> tuple[float, float]:
+    """Records per second of one run of all laptops against a fresh server and database,
+    and the database's bytes per record afterwards (every table and index, less the empty
+    schema's)."""
     url = cluster.create_database(f"scale_{workers}_{new_id()[-8:]}")
     folder = work / f"run-{workers}-{new_id()[-8:]}"
     folder.mkdir(parents=True)
     server = ServerProcess(folder / "county", url,
                            extra_args=["--workers", str(workers)]).start()
+    empty = int(server.scalar("SELECT pg_database_size(current_database())"))
     per_device = max(2, size // DEVICES) // 2  # elder + assessment pairs
     try:
         admin = server.admin()
@@ -93,7 +96,8 @@ def _one_run(cluster: TempPostgres, work: Path, workers: int, size: int) -> floa
                 or len(set(rows)) != sent:
             raise RuntimeError(f"not exactly once: sent {sent}, held {len(rows)}, "
                                f"distinct {len(set(rows))}")
-        return sent / elapsed
+        used = int(server.scalar("SELECT pg_database_size(current_database())")) - empty
+        return sent / elapsed, used / sent
     finally:
         server.stop()
 
@@ -105,9 +109,12 @@ def run(size: int = 20_000) -> list[dict[str, object]]:
     try:
         four: list[float] = []
         one: list[float] = []
+        sizes: list[float] = []
         for _ in range(MIN_RUNS):  # interleaved, so both sides see the same load
-            four.append(_one_run(cluster, work, 4, size))
-            one.append(_one_run(cluster, work, 1, size))
+            rate, per_record = _one_run(cluster, work, 4, size)
+            four.append(rate)
+            sizes.append(per_record)
+            one.append(_one_run(cluster, work, 1, size)[0])
     finally:
         cluster.stop()
         shutil.rmtree(work, ignore_errors=True)
@@ -115,7 +122,8 @@ def run(size: int = 20_000) -> list[dict[str, object]]:
     return [record("server_scale_push", figure, "records/s", floor,
                    "每条记录恰好到达一次；4 个进程不慢于 1 个（比值 ≥ 1）", devices=DEVICES,
                    workers=4, records=size, runs_4=[round(x) for x in four],
-                   runs_1=[round(x) for x in one])]
+                   runs_1=[round(x) for x in one],
+                   pg_bytes_per_record=round(statistics.median(sizes)))]
 
 
 if __name__ == "__main__":
