@@ -18,6 +18,7 @@ from __future__ import annotations
 import random
 import shutil
 import statistics
+import sys
 import tempfile
 import threading
 import time
@@ -98,6 +99,9 @@ def _one_run(cluster: TempPostgres, work: Path, workers: int, size: int) -> tupl
                                f"distinct {len(set(rows))}")
         used = int(server.scalar("SELECT pg_database_size(current_database())")) - empty
         return sent / elapsed, used / sent
+    except Exception:
+        print(server.log()[-4000:], file=sys.stderr)  # what the server said, for the report
+        raise
     finally:
         server.stop()
 
@@ -128,7 +132,6 @@ def run(size: int = 20_000) -> list[dict[str, object]]:
 
 if __name__ == "__main__":
     import json
-    import sys
 
     for line in run(int(sys.argv[1]) if len(sys.argv) > 1 else 20_000):
         print(json.dumps(line, ensure_ascii=False))
