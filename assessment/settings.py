@@ -86,7 +86,8 @@ class Setting(Generic[T]):
         return self.check(value) if self.check is not None else None
 
     def read(self, get: Callable[[str], Any]) -> T:
-        """The typed value from a store's ``get_setting``; the default when unset or unusable."""
+        """The typed value from ``workspace.settings.get``; the default when unset or
+        unusable."""
         raw: Any = get(self.key)
         if raw is None:
             return self.default

@@ -226,8 +226,8 @@ def _run(size: int, work: Path, cluster: TempPostgres) -> list[dict[str, object]
     ws = Workspace.open(laptop, DEMO_SUPERVISOR, DEMO_PASSWORD)
     try:
         keys = ws.device_keys()
-        export_s = _median(lambda: export_bundle(ws, keys, box, bundle))
-        manifest = export_bundle(ws, keys, box, bundle)
+        export_s = _median(lambda: export_bundle(ws.outbox, keys, box, bundle))
+        manifest = export_bundle(ws.outbox, keys, box, bundle)
     finally:
         ws.close()
     assert manifest is not None

@@ -38,7 +38,7 @@ def run(size: int = 100_000) -> list[dict[str, object]]:
     workspace = opener_for(data_dir)(DEMO_ASSESSORS[0], DEMO_PASSWORD)
     try:
         ctx = AppContext.create(workspace, data_dir)
-        elder = workspace.roster_page(RosterFilter(), 0, 1)[0]
+        elder = workspace.elders.page(RosterFilter(), 0, 1)[0]
         page = ElderPage(ctx)
         page.resize(1300, 800)
         page.open(elder.elder_id)

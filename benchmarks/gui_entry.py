@@ -39,11 +39,11 @@ def run(size: int = 100_000) -> list[dict[str, object]]:
     workspace = opener_for(data_dir)(DEMO_ASSESSORS[0], DEMO_PASSWORD)
     try:
         ctx = AppContext.create(workspace, data_dir)
-        elder = workspace.roster_page(RosterFilter(grade=-1), 0, 1)[0]
-        record_ = workspace.start_assessment(elder.elder_id, "首次评估")
+        elder = workspace.elders.page(RosterFilter(grade=-1), 0, 1)[0]
+        record_ = workspace.assessments.start(elder.elder_id, "首次评估")
         answers = dict(record_.answers)
         answers.update({item.key: item.max_score for item in ctx.form.items})
-        record_ = workspace.autosave(record_.assessment_id, answers)
+        record_ = workspace.assessments.autosave(record_.assessment_id, answers)
         page = EntryPage(ctx)
         page.resize(1360, 860)
         page.open(record_)
@@ -69,7 +69,7 @@ def run(size: int = 100_000) -> list[dict[str, object]]:
         start = time.perf_counter()
         app.processEvents()
         paint = (time.perf_counter() - start) * 1000
-        workspace.discard_draft(record_.assessment_id)
+        workspace.assessments.discard(record_.assessment_id)
         page.close()
     finally:
         workspace.close()

@@ -3,7 +3,7 @@
 Workload: a demo township of ``size`` elders (100,000 by default) in a SQLCipher database.
 For each search (a one-digit ID tail, the whole roster by name, a one-letter pinyin prefix,
 the whole roster by age) every page of 200 rows (the roster model's page) is read through
-:meth:`~assessment.records.workspace.Workspace.roster_page` past the previous page's last key,
+:meth:`~assessment.records.workspace.Workspace.elders.page` past the previous page's last key,
 each page three times (median).
 
 Floor: the very same keyset SQL (captured from the API call, the key bound) run through
@@ -65,12 +65,12 @@ def _walk(ws: Workspace, raw: Any, flt: RosterFilter) -> tuple[list[float], list
         captured.clear()
         event.listen(ws._store.engine, "before_cursor_execute", capture)
         try:
-            page = ws.roster_page(flt, 0, PAGE, after)
+            page = ws.elders.page(flt, 0, PAGE, after)
         finally:
             event.remove(ws._store.engine, "before_cursor_execute", capture)
         statements = [(s, p) for s, p in captured
                       if not s.startswith(("BEGIN", "COMMIT", "ROLLBACK"))]
-        api.append(_median_ms(lambda key=after: ws.roster_page(flt, 0, PAGE, key)))
+        api.append(_median_ms(lambda key=after: ws.elders.page(flt, 0, PAGE, key)))
         floor.append(_median_ms(lambda sql=statements: [raw.execute(s, p).fetchall()
                                                           for s, p in sql]))
         rows += len(page)
@@ -94,7 +94,7 @@ def run(size: int = 100_000, data_dir: Path | None = None) -> list[dict[str, obj
                 for kind, flt in SEARCHES:
                     api, floor, rows = _walk(ws, raw, flt)
                     deep = [max(rows - PAGE * i, 0) for i in range(1, DEEP + 1)]
-                    offset = [_median_ms(lambda at=at, f=flt: ws.roster_page(f, at, PAGE))
+                    offset = [_median_ms(lambda at=at, f=flt: ws.elders.page(f, at, PAGE))
                               for at in deep]
                     out.append(record(
                         f"roster_deep_page.{kind}", max(api), "ms", max(floor),

@@ -41,11 +41,11 @@ GOAL_MS = 30.0
 def _typing(ws: Workspace, rng: random.Random, people: int) -> list[tuple[str, str]]:
     """(kind, typed text) for every keystroke of a realistic set of searches."""
     flt = RosterFilter()
-    total = ws.roster_count(flt)
+    total = ws.elders.count(flt)
     keystrokes: list[tuple[str, str]] = []
     for _ in range(people):
-        row = ws.roster_page(flt, rng.randrange(total), 1)[0]
-        profile = ws.get_elder(row.elder_id)
+        row = ws.elders.page(flt, rng.randrange(total), 1)[0]
+        profile = ws.elders.get(row.elder_id)
         syllables = name_readings(profile.name)[0]
         initials = "".join(s[0] for s in syllables)
         full = "".join(syllables)
@@ -80,8 +80,8 @@ def _measure(ws: Workspace, raw: Any, keystrokes: list[tuple[str, str]]) -> dict
             flt = RosterFilter(text=typed)
             captured.clear()
             start = time.perf_counter()
-            ws.roster_count(flt)
-            ws.roster_page(flt, 0, PAGE)
+            ws.elders.count(flt)
+            ws.elders.page(flt, 0, PAGE)
             api.setdefault(kind, []).append((time.perf_counter() - start) * 1000)
             statements = [(s, p) for s, p in captured
                           if not s.startswith(("BEGIN", "COMMIT", "ROLLBACK"))]

@@ -224,7 +224,7 @@ def _bundle(cluster: TempPostgres, work: Path, size: int) -> dict[str, object]:
                     code = county.new_enrolment_code(conn, "pinggu", "bench")
                     enrol(conn, build_request(keys, code, "演示笔记本"), ctx.keys, "bench")
                 start = time.perf_counter()
-                manifest = export_bundle(ws, keys, ctx.keys.box.public_key(), path)
+                manifest = export_bundle(ws.outbox, keys, ctx.keys.box.public_key(), path)
                 outcome = import_bundle(ctx, path, "bench")
                 times.append(time.perf_counter() - start)
             finally:

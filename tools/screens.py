@@ -93,9 +93,9 @@ def render(out: Path, elders: int) -> None:
             window.roster.table.selectRow(0)
             save(app, window, out / "roster.png")
             elder = next(
-                row for row in workspace.roster_page(RosterFilter(grade=1), 0, 50)
+                row for row in workspace.elders.page(RosterFilter(grade=1), 0, 50)
                 if sum(r.status is not AssessmentStatus.DRAFT
-                       for r in workspace.assessments_for(row.elder_id)) >= 2
+                       for r in workspace.assessments.for_elder(row.elder_id)) >= 2
             )
             window.open_elder(elder.elder_id)
             save(app, window, out / "elder.png")

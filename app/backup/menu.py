@@ -95,7 +95,7 @@ class BackupMenu(QObject):
             path = open_file(self.window, "选择备份文件", "银龄备份 (*.ylbak)")
             if path is None:
                 return False
-        state = self.workspace.sync_state()
+        state = self.workspace.outbox.sync_state()
         dialog = RestoreDialog(path, self.workspace.current_user.username,
                                max(0, state.last_seq - state.acked_seq), self.window)
         if not self.run_dialog(dialog) or dialog.summary is None:

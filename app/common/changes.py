@@ -13,7 +13,8 @@ from __future__ import annotations
 import shiboken6
 from PySide6.QtCore import QObject, Signal
 
-from assessment.records.api import Changed, WorkspaceApi
+from assessment.records.api import Changed
+from assessment.records.workspace import Workspace
 
 
 class ChangeNotices(QObject):
@@ -21,7 +22,7 @@ class ChangeNotices(QObject):
 
     changed = Signal(object)
 
-    def __init__(self, workspace: WorkspaceApi, parent: QObject | None = None) -> None:
+    def __init__(self, workspace: Workspace, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._stop = workspace.subscribe(self._heard)
 

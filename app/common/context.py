@@ -36,15 +36,15 @@ class AppContext:
     def interval_months(self) -> int:
         """复评间隔（月）: routine re-assessment interval
         (docs/spec/gbt42195.md §11.1; default 12)."""
-        return ROUTINE_INTERVAL_MONTHS.read(self.workspace.get_setting)
+        return ROUTINE_INTERVAL_MONTHS.read(self.workspace.settings.get)
 
     def idle_minutes(self) -> int:
         """空闲锁定（分钟）: idle time before the window locks."""
-        return IDLE_LOCK_MINUTES.read(self.workspace.get_setting)
+        return IDLE_LOCK_MINUTES.read(self.workspace.settings.get)
 
     def grading_settings(self) -> GradingSettings:
         """The grading settings stored in the workspace (等级提升方式, decision D2)."""
-        mode = GradeRaiseMode(GRADE_RAISE_MODE.read(self.workspace.get_setting))
+        mode = GradeRaiseMode(GRADE_RAISE_MODE.read(self.workspace.settings.get))
         return GradingSettings(grade_raise_mode=mode)
 
     def grader(self) -> Grader:

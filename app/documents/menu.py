@@ -45,11 +45,11 @@ def assessed_ids(workspace: Workspace, flt: RosterFilter) -> list[str]:
     ids: list[str] = []
     offset = 0
     while True:
-        rows = workspace.roster_page(flt, offset, PAGE)
+        rows = workspace.elders.page(flt, offset, PAGE)
         for row in rows:
             if row.grade is None:
                 continue
-            record = workspace.current_assessment(row.elder_id)
+            record = workspace.assessments.current(row.elder_id)
             if record is not None:
                 ids.append(record.assessment_id)
         if len(rows) < PAGE:
@@ -70,7 +70,7 @@ class BatchPrintDialog(QDialog):
         if roster_filter is not None:
             self.scope.addItem(CURRENT_FILTER, None)
         self.scope.addItem("全部老人", "")
-        for village in workspace.villages():
+        for village in workspace.elders.villages():
             self.scope.addItem(village, village)
         self.scope.currentIndexChanged.connect(self._count)
         self.modes: dict[str, QRadioButton] = {}
@@ -113,7 +113,7 @@ class BatchPrintDialog(QDialog):
         return assessed_ids(self.workspace, self.selected_filter())
 
     def _count(self) -> None:
-        total = self.workspace.roster_count(self.selected_filter())
+        total = self.workspace.elders.count(self.selected_filter())
         self.count.setText(f"范围内共 {total} 位老人；已完成评估的老人将各生成一份报告。")
 
 

@@ -222,7 +222,7 @@ def paint_pages(printer: QPrinter, pages: Sequence[Page], font: FontChoice | Non
 def workspace_printer(workspace: Workspace) -> QPrinter:
     """:func:`a4_printer` on the printer named in the workspace's settings (打印机)."""
     try:
-        name = workspace.get_setting(PRINTER_NAME.key)
+        name = workspace.settings.get(PRINTER_NAME.key)
     except Exception:  # a store problem must not stop printing on the default printer
         name = ""
     return a4_printer(name if isinstance(name, str) else "")

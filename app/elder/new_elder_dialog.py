@@ -4,7 +4,7 @@ The ID number is checked as it is typed (:func:`assessment.identity.parse_reside
 date and sex are derived and shown. The village is required, and a person under 60 is
 registered only with a reason, which goes to the audit trail
 (:func:`assessment.records.profiles.registration_checks`). The store decides
-(``workspace.create_elder``); its refusals (bad or duplicate ID number, malformed phone …) are
+(``workspace.elders.create``); its refusals (bad or duplicate ID number, malformed phone …) are
 shown beside the fields.
 """
 
@@ -60,7 +60,7 @@ class NewElderDialog(QDialog):
             if name == "village":
                 combo = QComboBox()
                 combo.setEditable(True)
-                combo.addItems(list(workspace.villages()))
+                combo.addItems(list(workspace.elders.villages()))
                 combo.setCurrentIndex(-1)
                 line = combo.lineEdit()
                 assert line is not None
@@ -106,7 +106,7 @@ class NewElderDialog(QDialog):
         self.edits["id_number"].setPlaceholderText("18 位，末位可为 X")
         self.edits["id_number"].setMaxLength(18)
         self.edits["phone"].setPlaceholderText("手机 11 位，或带区号的座机")
-        township = workspace.get_setting(TOWNSHIP.key)
+        township = workspace.settings.get(TOWNSHIP.key)
         if isinstance(township, str):
             self.edits["township"].setText(township)
         self.edits["id_number"].textChanged.connect(self._on_id_changed)
@@ -129,12 +129,12 @@ class NewElderDialog(QDialog):
     def _show_candidates(self, profile: ElderProfile) -> bool:
         """Show registered elders who may be this person, once per entered identity; True
         when shown (the next 建档 saves anyway)."""
-        find = getattr(self.workspace, "duplicate_candidates", None)
         key = (profile.name, profile.id_number, profile.township)
-        if not callable(find) or key == self.confirmed:
+        if key == self.confirmed:
             return False
         # The very same number is the store's refusal, shown beside the field instead.
-        found = [c for c in find(profile) if c.reason != SAME_NUMBER]
+        found = [c for c in self.workspace.registry.duplicate_candidates(profile)
+                 if c.reason != SAME_NUMBER]
         if not found:
             return False
         self.confirmed = key
@@ -205,10 +205,10 @@ class NewElderDialog(QDialog):
         try:
             if problems:
                 raise InputRejected(problems)
-            self.created = self.workspace.create_elder(profile)
+            self.created = self.workspace.elders.create(profile)
             if warnings:
                 age = age_on(self.created.birth_date, date.today())
-                self.workspace.log_access("elder", self.created.elder_id, UNDER_60_ACTION,
+                self.workspace.audit.log("elder", self.created.elder_id, UNDER_60_ACTION,
                                           {"age": age, "reason": reason})
         except InputRejected as exc:
             rest: list[Problem] = []

@@ -350,7 +350,7 @@ class ElderPage(QWidget):
 
     def open(self, elder_id: str) -> None:
         """Load an elder and the assessment history."""
-        profile = self.ctx.workspace.get_elder(elder_id)
+        profile = self.ctx.workspace.elders.get(elder_id)
         self.profile = profile
         self.heading.setText(profile.name)
         self._show_profile(profile)
@@ -383,8 +383,8 @@ class ElderPage(QWidget):
         if self.profile is None:
             return
         self.refresh_profile()
-        records = self.ctx.workspace.assessments_for(self.profile.elder_id)
-        names = {a.username: a.display_name for a in self.ctx.workspace.assessors()}
+        records = self.ctx.workspace.assessments.for_elder(self.profile.elder_id)
+        names = {a.username: a.display_name for a in self.ctx.workspace.accounts.all()}
         self.history.set_records(records, names)
         self.chart.set_records(records)
         if self.history.rowCount() > 0:
@@ -400,7 +400,7 @@ class ElderPage(QWidget):
         """
         if self.profile is None:
             return
-        fresh = self.ctx.workspace.get_elder(self.profile.elder_id)
+        fresh = self.ctx.workspace.elders.get(self.profile.elder_id)
         if fresh == self.profile:
             return
         editor = self.attribute_editor
@@ -445,7 +445,7 @@ class ElderPage(QWidget):
             return
         profile = replace(self.profile, attributes=editor.merged(self.profile.attributes))
         try:
-            saved = self.ctx.workspace.save_elder(profile)
+            saved = self.ctx.workspace.elders.save(profile)
         except InputRejected as exc:
             rest = editor.show_problems(list(exc.problems))
             self.attributes_status.setText(
@@ -479,8 +479,7 @@ class ElderPage(QWidget):
                 parts.append(f"上次评估：{assessed.isoformat()}　复评到期：{due.isoformat()}")
         else:
             parts.append("尚未完成评估")
-        conflicts = getattr(self.ctx.workspace, "sync_conflicts", None)  # a syncing store only
-        count = len(conflicts(profile.elder_id)) if callable(conflicts) else 0
+        count = len(self.ctx.workspace.outbox.conflicts(profile.elder_id))
         if count:
             parts.append(f"本档案有 {count} 项同步冲突（见“同步 → 同步冲突…”）")
         self.summary.setText("　".join(parts))
@@ -552,7 +551,7 @@ class ElderPage(QWidget):
         if not reason:
             return
         try:
-            record = self.ctx.workspace.start_assessment(self.profile.elder_id, reason)
+            record = self.ctx.workspace.assessments.start(self.profile.elder_id, reason)
         except InputRejected as exc:
             self._show_message(list(exc.problems))
             return
@@ -563,13 +562,13 @@ class ElderPage(QWidget):
         """继续草稿."""
         draft = self.draft()
         if draft is not None:
-            self.assessment_opened.emit(self.ctx.workspace.get_assessment(draft.assessment_id))
+            self.assessment_opened.emit(self.ctx.workspace.assessments.get(draft.assessment_id))
 
     def view_selected(self) -> None:
         """查看 the selected assessment (a draft opens for editing)."""
         record = self.selected()
         if record is not None:
-            self.assessment_opened.emit(self.ctx.workspace.get_assessment(record.assessment_id))
+            self.assessment_opened.emit(self.ctx.workspace.assessments.get(record.assessment_id))
 
     def correct_selected(self) -> None:
         """更正: a new draft superseding the selected finalized assessment."""
@@ -580,7 +579,7 @@ class ElderPage(QWidget):
         if reason is None:
             return
         try:
-            new = self.ctx.workspace.correct(record.assessment_id, reason)
+            new = self.ctx.workspace.assessments.correct(record.assessment_id, reason)
         except InputRejected as exc:
             self._show_message(list(exc.problems))
             return
@@ -620,7 +619,7 @@ class ElderPage(QWidget):
             address=contact["address"], phone=contact["phone"],
         )
         try:
-            saved = self.ctx.workspace.save_elder(profile)
+            saved = self.ctx.workspace.elders.save(profile)
         except InputRejected as exc:
             problems = [self._as_field_problem(p) for p in exc.problems]
             rest = problems

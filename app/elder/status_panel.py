@@ -1,8 +1,9 @@
 """The elder page's registry strip: whether the elder is on the roll, 注销 (with reason, date and
 note) and 恢复在册 (supervisors, with a reason), and where each roster attribute came from.
 
-The store decides (``workspace.deregister`` / ``workspace.restore``); its refusals are shown
-here. A deregistered or merged elder keeps its page and history; only new work is refused.
+The store decides (``workspace.registry.deregister`` / ``workspace.registry.restore``); its
+refusals are shown here. A deregistered or merged elder keeps its page and history; only new
+work is refused.
 """
 
 from __future__ import annotations
@@ -147,22 +148,22 @@ class StatusPanel(QWidget):
         status = profile.status
         reason = None
         if status == DEREGISTERED:
-            reason = self.workspace.elder_status(profile.elder_id).reason
+            reason = self.workspace.registry.status(profile.elder_id).reason
         text = "状态：" + status_label(status, reason)
         if profile.left_on is not None:
             text += f"（{profile.left_on.isoformat()} 起）"
-        lifecycle = self.workspace.elder_status(profile.elder_id) if status == MERGED \
+        lifecycle = self.workspace.registry.status(profile.elder_id) if status == MERGED \
             else None
         if lifecycle is not None and lifecycle.into_township:
             text = "状态：" + lifecycle.label() + "，只读"
         elif status == MERGED and profile.merged_into:
             try:
-                kept = self.workspace.get_elder(profile.merged_into)
+                kept = self.workspace.elders.get(profile.merged_into)
                 text += f"，已并入 {kept.name} 的档案"
             except LookupError:
                 text += "，已并入另一份档案"
         self.status.setText(text)
-        supervisor = getattr(self.workspace.current_user, "role", "") == "supervisor"
+        supervisor = self.workspace.current_user.role == "supervisor"
         self.deregister_button.setEnabled(status == "active")
         self.restore_button.setVisible(status == DEREGISTERED)
         self.restore_button.setEnabled(supervisor)
@@ -191,7 +192,7 @@ class StatusPanel(QWidget):
         if values is None:
             return
         try:
-            self.workspace.deregister(self.profile.elder_id, *values)
+            self.workspace.registry.deregister(self.profile.elder_id, *values)
         except InputRejected as exc:
             self._show_problem(exc)
             return
@@ -205,7 +206,7 @@ class StatusPanel(QWidget):
         if why is None:
             return
         try:
-            self.workspace.restore(self.profile.elder_id, why)
+            self.workspace.registry.restore(self.profile.elder_id, why)
         except InputRejected as exc:
             self._show_problem(exc)
             return

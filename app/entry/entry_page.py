@@ -1,11 +1,12 @@
 """The assessment entry page: the generated form, the live result and the lifecycle buttons.
 
-Every change is autosaved through ``workspace.autosave`` at once (a crash loses nothing) and
-the result is recomputed by :mod:`assessment.scoring`. 完成评估 first shows the review
-(:class:`~app.entry.review_dialog.ReviewDialog`: result, missing fields, open warnings to fix or
-acknowledge with a reason), then calls ``workspace.finalize``; when the store refuses, its
-problems are shown beside the fields they name. A finalized or superseded assessment is shown
-read-only; 更正 asks for its reason and starts a superseding draft (``workspace.correct``).
+Every change is autosaved through ``workspace.assessments.autosave`` at once (a crash loses
+nothing) and the result is recomputed by :mod:`assessment.scoring`. 完成评估 first shows the
+review (:class:`~app.entry.review_dialog.ReviewDialog`: result, missing fields, open warnings
+to fix or acknowledge with a reason), then calls ``workspace.assessments.finalize``; when the
+store refuses, its problems are shown beside the fields they name. A finalized or superseded
+assessment is shown read-only; 更正 asks for its reason and starts a superseding draft
+(``workspace.assessments.correct``).
 """
 
 from __future__ import annotations
@@ -100,7 +101,7 @@ class EntryPage(QWidget):
             button.setToolTip("评估报告（已打印过的将标注“补打”并记入审计日志）")
             button.hide()
             header.addWidget(button)
-        self.form_widget = AssessmentForm(ctx.form, ctx.workspace.assessors())
+        self.form_widget = AssessmentForm(ctx.form, ctx.workspace.accounts.all())
         self.form_widget.answers_changed.connect(self.apply_change)
         self.panel = ResultPanel(ctx.form)
         self.panel.finalize_requested.connect(self.finalize)
@@ -124,7 +125,7 @@ class EntryPage(QWidget):
         if elder is not None:
             self.elder = elder
         elif self.elder is None or self.elder.elder_id != record.elder_id:
-            self.elder = self.ctx.workspace.get_elder(record.elder_id)
+            self.elder = self.ctx.workspace.elders.get(record.elder_id)
         self.answers = {k: v for k, v in record.answers.items() if v is not None}
         self.undo_stack.clear()
         self.form_widget.load(self.answers)
@@ -210,7 +211,8 @@ class EntryPage(QWidget):
         """Write the draft through the store (one transaction per change)."""
         assert self.record is not None
         try:
-            self.record = self.ctx.workspace.autosave(self.record.assessment_id, self.answers)
+            self.record = self.ctx.workspace.assessments.autosave(self.record.assessment_id,
+                                                                  self.answers)
         except InputRejected as exc:
             rest = self.form_widget.show_problems(exc.problems)
             self.panel.show_messages(rest, "未能自动保存：")
@@ -248,7 +250,7 @@ class EntryPage(QWidget):
         if local:
             self._show_problems(local, "请先改正标出的字段：")
             return
-        review = self.ctx.workspace.review_finalize(self.record.assessment_id)
+        review = self.ctx.workspace.assessments.review(self.record.assessment_id)
         name = self.elder.name if self.elder else ""
         dialog = ReviewDialog(self.ctx.form, review,
                               f"{name} · 评估编号 {self.record.assessment_no or ''}", self)
@@ -262,7 +264,8 @@ class EntryPage(QWidget):
                 self._reveal(target)
             return
         try:
-            record = self.ctx.workspace.finalize(self.record.assessment_id, dialog.acknowledged)
+            record = self.ctx.workspace.assessments.finalize(self.record.assessment_id,
+                                                             dialog.acknowledged)
         except InputRejected as exc:
             self._show_problems(exc.problems, "无法完成评估：")
             first = next((p for p in exc.problems if p.field), None)
@@ -297,7 +300,7 @@ class EntryPage(QWidget):
         local: list[Problem] = []
         for section in self.form_widget.sections.values():
             local.extend(section.local_problems())
-        review = self.ctx.workspace.review_finalize(self.record.assessment_id)
+        review = self.ctx.workspace.assessments.review(self.record.assessment_id)
         still = [*local, *review.missing, *review.warnings]
         if still:
             self._show_problems(still, "尚未完成评估：")
@@ -319,7 +322,7 @@ class EntryPage(QWidget):
         if reason is None:
             return
         try:
-            record = self.ctx.workspace.correct(self.record.assessment_id, reason)
+            record = self.ctx.workspace.assessments.correct(self.record.assessment_id, reason)
         except InputRejected as exc:
             self.panel.show_messages(exc.problems, "无法更正：")
             return

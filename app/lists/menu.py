@@ -72,7 +72,7 @@ class ListsMenu(QObject):
     def open_lists(self, *, install: bool) -> ListsDialog:
         """服务清单版本 (and, for administrators, the file chooser at once)."""
         dialog = ListsDialog(self.data_dir, self.workspace.current_user.role, self._parent,
-                             installer=self.workspace.install_list)
+                             installer=self.workspace.lists.install)
         dialog.installed.connect(lambda _version: self.lists_changed.emit())
         self.lists_dialog = dialog
         dialog.setModal(True)

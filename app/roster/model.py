@@ -19,7 +19,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import date
-from typing import Any
+from typing import Any, Protocol
 
 from PySide6.QtCore import (
     QAbstractTableModel,
@@ -38,7 +38,6 @@ from assessment.records.api import (
     RosterRow,
     RosterSort,
     StoreError,
-    WorkspaceApi,
 )
 
 PAGE_SIZE = 200
@@ -79,15 +78,28 @@ class RosterColumn:
         self.sort = sort
 
 
+class RosterPages(Protocol):
+    """What the model reads: the register's rows by the page (``workspace.elders``)."""
+
+    def count(self, flt: RosterFilter) -> int:
+        """How many elders the filter shows."""
+        ...
+
+    def page(self, flt: RosterFilter, offset: int, limit: int,
+             after: RosterKey | None = None) -> Sequence[RosterRow]:
+        """``limit`` rows from ``offset`` rows past ``after``."""
+        ...
+
+
 class RosterModel(QAbstractTableModel):
     """Rows of the roster for the current :class:`RosterFilter`, fetched by the page."""
 
     count_changed = Signal(int)
 
-    def __init__(self, workspace: WorkspaceApi, grade_name: Callable[[int], str],
+    def __init__(self, elders: RosterPages, grade_name: Callable[[int], str],
                  parent: QObject | None = None) -> None:
         super().__init__(parent)
-        self._workspace = workspace
+        self._elders = elders
         self._grade_name = grade_name
         self._filter = RosterFilter()
         self._count = 0
@@ -105,7 +117,7 @@ class RosterModel(QAbstractTableModel):
             RosterColumn("草稿", lambda r: "有草稿" if r.has_draft else "", None),
             RosterColumn("备注", transferred_text, None),
         )
-        self._count = workspace.roster_count(self._filter)
+        self._count = elders.count(self._filter)
         self.deferred = False
         self._wanted: list[int] = []
         self._timer = QTimer(self)
@@ -130,7 +142,7 @@ class RosterModel(QAbstractTableModel):
         self._pages.clear()
         self._starts.clear()
         self._wanted.clear()
-        self._count = self._workspace.roster_count(flt)
+        self._count = self._elders.count(flt)
         self.endResetModel()
         self.count_changed.emit(self._count)
 
@@ -168,7 +180,7 @@ class RosterModel(QAbstractTableModel):
         """Page ``number``, read past the nearest known page start at or before it."""
         known = max((n for n in self._starts if n <= number), default=0)
         after = self._starts.get(known)
-        page = self._workspace.roster_page(self._filter, (number - known) * PAGE_SIZE,
+        page = self._elders.page(self._filter, (number - known) * PAGE_SIZE,
                                            PAGE_SIZE, after)
         if len(page) == PAGE_SIZE and page[-1].key:
             self._starts[number + 1] = page[-1].key

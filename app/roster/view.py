@@ -56,7 +56,7 @@ class RosterPage(QWidget):
     def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.ctx = ctx
-        self.model = RosterModel(ctx.workspace, ctx.form.grade_name, self)
+        self.model = RosterModel(ctx.workspace.elders, ctx.form.grade_name, self)
         self.model.deferred = True
         self.total = self.model.rowCount()
         self.model.row_at(0)  # the first page is always in view: read it now, not after a rest
@@ -74,7 +74,7 @@ class RosterPage(QWidget):
         self.village = QComboBox()
         self.village.setObjectName("villageFilter")
         self.village.addItem("全部村（社区）", None)
-        for name in ctx.workspace.villages():
+        for name in ctx.workspace.elders.villages():
             self.village.addItem(name, name)
         self.due = QCheckBox("只看复评到期")
         self.due.setObjectName("dueFilter")
@@ -136,7 +136,7 @@ class RosterPage(QWidget):
 
     def refresh(self) -> None:
         """Re-read the roster after a change elsewhere (the total too: an elder may be new)."""
-        self.total = self.ctx.workspace.roster_count(RosterFilter())
+        self.total = self.ctx.workspace.elders.count(RosterFilter())
         self.model.refresh()
 
     def _search_enter(self) -> None:

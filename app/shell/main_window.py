@@ -33,7 +33,7 @@ from app.roster.view import RosterPage
 from app.shell.drafts_dialog import DraftsDialog
 from app.shell.help_menu import HelpMenu
 from app.shell.settings_dialog import SettingsDialog
-from app.sync.device_dialog import DeviceDetailsDialog, DeviceIdentity
+from app.sync.device_dialog import DeviceDetailsDialog
 from app.sync.menu import install_sync
 from app.visits.menu import VisitsMenu
 from assessment.privatefiles import loose_warning
@@ -203,7 +203,7 @@ class MainWindow(QMainWindow):
 
     def open_assessment_id(self, assessment_id: str) -> None:
         """Open an assessment by id (a resumed draft), with its elder page behind it."""
-        record = self.ctx.workspace.get_assessment(assessment_id)
+        record = self.ctx.workspace.assessments.get(assessment_id)
         self.open_elder(record.elder_id)
         self.open_assessment(record)
 
@@ -266,9 +266,7 @@ class MainWindow(QMainWindow):
 
     def show_device_details(self, _link: str = "") -> None:
         """设备详情 (the full device id lives only there)."""
-        workspace = self.ctx.workspace
-        if isinstance(workspace, DeviceIdentity):
-            DeviceDetailsDialog(workspace, self).exec()
+        DeviceDetailsDialog(self.ctx.workspace, self).exec()
 
     def open_settings(self) -> None:
         """The settings dialog."""
@@ -294,7 +292,7 @@ class MainWindow(QMainWindow):
 
     def offer_drafts(self) -> None:
         """If drafts are open (e.g. after a crash), say so in a notice with a link to them."""
-        count = self.ctx.workspace.draft_count()
+        count = self.ctx.workspace.assessments.draft_count()
         if not count:
             self.drafts_notice.hide()
             return
@@ -311,14 +309,14 @@ class MainWindow(QMainWindow):
 
     def open_drafts(self) -> DraftsDialog | None:
         """The open drafts (non-modal); choosing one continues it."""
-        drafts = list(self.ctx.workspace.open_drafts())
+        drafts = list(self.ctx.workspace.assessments.drafts())
         if not drafts:
             self.drafts_notice.hide()
             return None
         names = {}
         for record in drafts:
             try:
-                names[record.elder_id] = self.ctx.workspace.get_elder(record.elder_id).name
+                names[record.elder_id] = self.ctx.workspace.elders.get(record.elder_id).name
             except RecordNotFound:
                 names[record.elder_id] = ""
         dialog = DraftsDialog(drafts, names, self)

@@ -1,6 +1,6 @@
 """The settings dialog: 复评间隔, 空闲锁定, 等级提升方式, printer, data folder.
 
-Values are read and written through ``workspace.get_setting``/``set_setting``; keys, defaults
+Values are read and written through ``workspace.settings.get``/``set``; keys, defaults
 and labels are the settings registry's (:mod:`assessment.settings`).
 """
 
@@ -62,7 +62,7 @@ class SettingsDialog(QDialog):
             self.raise_mode.addItem(text, mode.value)
         current = ctx.grading_settings().grade_raise_mode
         self.raise_mode.setCurrentIndex(max(self.raise_mode.findData(current.value), 0))
-        self.printer = QLineEdit(PRINTER_NAME.read(ctx.workspace.get_setting))
+        self.printer = QLineEdit(PRINTER_NAME.read(ctx.workspace.settings.get))
         self.printer.setObjectName("printerName")
         self.printer.setPlaceholderText("留空则使用系统默认打印机")
         folder = QLineEdit(str(ctx.data_dir))
@@ -104,11 +104,11 @@ class SettingsDialog(QDialog):
         """Write every setting through the store."""
         workspace = self.ctx.workspace
         if self.interval.isEnabled():
-            workspace.set_setting(ROUTINE_INTERVAL_MONTHS.key, self.interval.value())
-        workspace.set_setting(IDLE_LOCK_MINUTES.key, self.idle.value())
+            workspace.settings.set(ROUTINE_INTERVAL_MONTHS.key, self.interval.value())
+        workspace.settings.set(IDLE_LOCK_MINUTES.key, self.idle.value())
         if self.raise_mode.isEnabled():
-            workspace.set_setting(GRADE_RAISE_MODE.key, str(self.raise_mode.currentData()))
-        workspace.set_setting(PRINTER_NAME.key, self.printer.text().strip())
+            workspace.settings.set(GRADE_RAISE_MODE.key, str(self.raise_mode.currentData()))
+        workspace.settings.set(PRINTER_NAME.key, self.printer.text().strip())
 
     def _save_and_close(self) -> None:
         self.save()

@@ -24,7 +24,8 @@ from PySide6.QtWidgets import (
 
 from app.common.geometry import fit_window
 from app.sync.conflict_labels import ConflictStatus, conflict_status
-from app.sync.conflicts_model import ELDER_ID_ROLE, ConflictsModel, ConflictSource
+from app.sync.conflicts_model import ELDER_ID_ROLE, ConflictsModel
+from assessment.records.workspace import Workspace
 
 EXPLANATION = (
     "两台笔记本在离线时修改了同一位老人的同一项信息，就会产生同步冲突。"
@@ -39,7 +40,7 @@ class ConflictsDialog(QDialog):
 
     elder_opened = Signal(str)
 
-    def __init__(self, source: ConflictSource, parent: QWidget | None = None, *,
+    def __init__(self, source: Workspace, parent: QWidget | None = None, *,
                  model: ConflictsModel | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle("同步冲突")

@@ -9,7 +9,7 @@ rows are read through the ``Workspace`` facade; elder names are looked up on fir
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, Protocol
+from typing import Any
 
 from PySide6.QtCore import QModelIndex, QObject, QPersistentModelIndex, Qt
 from PySide6.QtGui import QBrush, QColor
@@ -20,8 +20,9 @@ from assessment.eligibility.vocabulary import Vocabulary, load_vocabulary
 from assessment.errors import FormFileError
 from assessment.forms import Form, default_form
 from assessment.records import countynotes
-from assessment.records.api import AssessmentRecord, ElderProfile, RecordNotFound
+from assessment.records.api import RecordNotFound
 from assessment.records.incoming import LocalConflict
+from assessment.records.workspace import Workspace
 from assessment.wire.countydevice import county_device_of
 
 ELDER_ID_ROLE = Qt.ItemDataRole.UserRole + 1
@@ -36,27 +37,6 @@ STATUS_COLOURS = {
 _Index = QModelIndex | QPersistentModelIndex
 
 
-class ConflictSource(Protocol):
-    """What the model reads: the facade's conflicts and the records they name."""
-
-    @property
-    def device_id(self) -> str:
-        """This laptop's device id."""
-
-    def sync_conflicts(self, record_id: str | None = None, *,
-                       include_resolved: bool = False) -> list[LocalConflict]:
-        """Kept conflicts, oldest first."""
-
-    def get_elder(self, elder_id: str) -> ElderProfile:
-        """One elder's profile."""
-
-    def get_assessment(self, assessment_id: str) -> AssessmentRecord:
-        """One assessment."""
-
-    def get_setting(self, key: str, default: Any = None) -> Any:
-        """A stored setting."""
-
-
 def default_vocabulary() -> Vocabulary | None:
     """The bundled service-list vocabulary, or None when its file is damaged (keys shown)."""
     try:
@@ -65,10 +45,10 @@ def default_vocabulary() -> Vocabulary | None:
         return None
 
 
-def labeller_for(source: ConflictSource, form: Form | None = None,
+def labeller_for(source: Workspace, form: Form | None = None,
                  vocabulary: Vocabulary | None = None) -> ConflictLabeller:
     """A labeller that knows this laptop and, once enrolled, the county's device."""
-    county = county_device_of(source.get_setting(countynotes.COUNTY_SIGN_PUBLIC))
+    county = county_device_of(source.settings.get(countynotes.COUNTY_SIGN_PUBLIC))
     return ConflictLabeller(form or default_form(),
                             vocabulary if vocabulary is not None else default_vocabulary(),
                             source.device_id, county)
@@ -84,7 +64,7 @@ class ConflictsModel(ReadOnlyTableModel):
 
     HEADERS = HEADERS
 
-    def __init__(self, source: ConflictSource, labeller: ConflictLabeller | None = None,
+    def __init__(self, source: Workspace, labeller: ConflictLabeller | None = None,
                  parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._source = source
@@ -110,7 +90,7 @@ class ConflictsModel(ReadOnlyTableModel):
     def refresh(self) -> None:
         """Re-read the conflicts (after a sync)."""
         self.beginResetModel()
-        self._rows = self._source.sync_conflicts(include_resolved=self._include_resolved)
+        self._rows = self._source.outbox.conflicts(include_resolved=self._include_resolved)
         self._elders.clear()
         self.endResetModel()
 
@@ -138,10 +118,10 @@ class ConflictsModel(ReadOnlyTableModel):
         try:
             elder_id = conflict.record_id
             if conflict.record_type == "assessment":
-                elder_id = self._source.get_assessment(conflict.record_id).elder_id
+                elder_id = self._source.assessments.get(conflict.record_id).elder_id
             elif conflict.record_type != "elder":
                 return None, UNKNOWN_ELDER
-            return elder_id, self._source.get_elder(elder_id).name
+            return elder_id, self._source.elders.get(elder_id).name
         except RecordNotFound:
             return None, UNKNOWN_ELDER
 

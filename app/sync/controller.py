@@ -105,20 +105,20 @@ class SyncController(QObject):
 
     def enrolled(self) -> bool:
         """True once the county enrolled this laptop."""
-        return self.workspace.get_setting(countynotes.ENROLLED) is True
+        return self.workspace.settings.get(countynotes.ENROLLED) is True
 
     def revoked(self) -> str | None:
         """The county's reason when this device was revoked."""
-        reason = self.workspace.get_setting(countynotes.REVOKED)
+        reason = self.workspace.settings.get(countynotes.REVOKED)
         return None if reason is None else str(reason)
 
     def profile(self) -> SyncProfile:
         """The stored enrolment (refused with a Chinese reason when missing or damaged)."""
-        return stored_profile(self.workspace.device_id, self.workspace.get_setting)
+        return stored_profile(self.workspace.device_id, self.workspace.settings.get)
 
     def pending(self) -> int:
         """Own changes the county has not acknowledged yet."""
-        return self.workspace.sync_state().pending
+        return self.workspace.outbox.sync_state().pending
 
     def auto_enabled(self) -> bool:
         """自动同步 is on unless the user turned it off."""
@@ -131,7 +131,7 @@ class SyncController(QObject):
             return f"同步：本机已停用 · 待上传 {pending} 条"
         if not self.enrolled():
             return f"同步：未登记 · 待上传 {pending} 条"
-        township = self.workspace.get_setting(countynotes.TOWNSHIP_NAME) or ""
+        township = self.workspace.settings.get(countynotes.TOWNSHIP_NAME) or ""
         last = self.ui_settings.value(SETTING_LAST_SYNC)
         when = "从未同步"
         if isinstance(last, str):
@@ -293,7 +293,7 @@ class SyncController(QObject):
             raise _refuse("server", "url",
                                        "服务器地址应以 http:// 或 https:// 开头")
         profile = enrol_online(url, self.workspace.device_keys(), code.strip(), label)
-        self.workspace.set_local_settings(enrolment_settings(profile))
+        self.workspace.settings.set_local(enrolment_settings(profile))
         return profile
 
     def enrolment_changed(self) -> None:
@@ -321,7 +321,7 @@ class SyncController(QObject):
         profile = profile_from_response(data, server_url.strip())
         if profile.device_id != self.workspace.device_id:
             raise _refuse("enrolment", "device", "登记回复不是发给本机的")
-        self.workspace.set_local_settings(enrolment_settings(profile))
+        self.workspace.settings.set_local(enrolment_settings(profile))
         self.enrolment_changed()
         return profile
 
@@ -331,7 +331,7 @@ class SyncController(QObject):
         """Every unacknowledged change, signed and encrypted, to ``path``; None if none."""
         self._require_not_revoked()
         profile = self.profile()
-        manifest = export_bundle(self.workspace, self.workspace.device_keys(),
+        manifest = export_bundle(self.workspace.outbox, self.workspace.device_keys(),
                                  profile.county_box_key(), path)
         self.refresh_status()
         return manifest
@@ -339,12 +339,12 @@ class SyncController(QObject):
     def import_grants(self, path: Path) -> int:
         """Role grants the county wrote to a file (a laptop with no bundle to hand in):
         how many were the county's for this laptop."""
-        return import_grants_file(path, self.workspace, self.workspace.device_id)
+        return import_grants_file(path, self.workspace.outbox, self.workspace.device_id)
 
     def import_receipt(self, path: Path) -> Receipt:
         """The county's signed receipt: changes up to its sequence become acknowledged."""
         profile = self.profile()
-        receipt = import_receipt(path, self.workspace, profile.county_sign_key())
+        receipt = import_receipt(path, self.workspace.outbox, profile.county_sign_key())
         self.note_synced()
         self.refresh_status()
         return receipt

@@ -7,8 +7,6 @@ full device id and the signing key's fingerprint, so they are shown here, select
 
 from __future__ import annotations
 
-from typing import Any, Protocol, runtime_checkable
-
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QDialog,
@@ -20,27 +18,14 @@ from PySide6.QtWidgets import (
 )
 
 from assessment.records import countynotes
-from assessment.wire.device import DeviceKeys
+from assessment.records.workspace import Workspace
 
 
-@runtime_checkable
-class DeviceIdentity(Protocol):
-    """What the dialog reads from the open workspace."""
-
-    device_id: str
-    device_code: str
-
-    @property
-    def account_key(self) -> str | None: ...
-    def get_setting(self, key: str, default: Any = None) -> Any: ...
-    def device_keys(self) -> DeviceKeys: ...
-
-
-def device_facts(workspace: DeviceIdentity) -> list[tuple[str, str]]:
+def device_facts(workspace: Workspace) -> list[tuple[str, str]]:
     """(label, value) rows of the dialog, in order."""
     keys = workspace.device_keys()
-    township = workspace.get_setting(countynotes.TOWNSHIP_NAME)
-    enrolled = workspace.get_setting(countynotes.ENROLLED) is True
+    township = workspace.settings.get(countynotes.TOWNSHIP_NAME)
+    enrolled = workspace.settings.get(countynotes.ENROLLED) is True
     return [
         ("设备代码", workspace.device_code),
         ("设备编号（完整）", workspace.device_id),
@@ -48,14 +33,14 @@ def device_facts(workspace: DeviceIdentity) -> list[tuple[str, str]]:
         ("登记状态", f"已登记到 {township}" if enrolled and isinstance(township, str)
          else "尚未登记到县级服务器"),
         # What the county names when it makes this account a supervisor here.
-        ("本账户密钥指纹", workspace.account_key or "（本账户尚无密钥，请用密码重新登录）"),
+        ("本账户密钥指纹", workspace.accounts.own_key() or "（本账户尚无密钥，请用密码重新登录）"),
     ]
 
 
 class DeviceDetailsDialog(QDialog):
     """The device code, the full device id, the signing key and the enrolment."""
 
-    def __init__(self, workspace: DeviceIdentity, parent: QWidget | None = None) -> None:
+    def __init__(self, workspace: Workspace, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle("设备详情")
         self.setObjectName("deviceDetails")

@@ -68,7 +68,7 @@ class EnrolDialog(QDialog):
         layout.addWidget(self.tabs)
         layout.addWidget(self.message)
         layout.addWidget(buttons)
-        url = ws.get_setting(countynotes.SERVER_URL)
+        url = ws.settings.get(countynotes.SERVER_URL)
         if isinstance(url, str):
             self.server.setText(url)
             self.offline_server.setText(url)

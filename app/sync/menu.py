@@ -133,7 +133,7 @@ class SyncMenu(QObject):
     def refresh_conflicts(self) -> None:
         """同步冲突（N）…: N conflicts wait for the county's review (after each sync)."""
         try:
-            conflicts = self.controller.workspace.sync_conflicts()
+            conflicts = self.controller.workspace.outbox.conflicts()
         except StoreError:  # a closed store while signing out: keep the last text
             return
         count = open_review_count(conflicts)

@@ -77,7 +77,7 @@ class VisitDialog(QDialog):
         targets += [("department", d, d) for d in plan.record.departments]
         user = workspace.current_user
         self.form = VisitForm(plan.record, targets, user.display_name, self)
-        draft = workspace.get_setting(draft_key(elder_id))
+        draft = workspace.settings.get(draft_key(elder_id))
         if isinstance(draft, dict):
             self.form.load(draft)
         self.problem = QLabel()
@@ -112,7 +112,7 @@ class VisitDialog(QDialog):
     def autosave(self) -> None:
         """Keep the form as a draft on this laptop (never synced)."""
         self._timer.stop()
-        self.workspace.set_setting(draft_key(self.elder_id), self.form.entry())
+        self.workspace.settings.set(draft_key(self.elder_id), self.form.entry())
         self.draft_label.setText("草稿已自动保存")
 
     def save(self) -> None:
@@ -125,7 +125,7 @@ class VisitDialog(QDialog):
             self.problem.setText("无法保存：\n" + "\n".join(p.message for p in exc.problems))
             self.problem.show()
             return
-        self.workspace.set_setting(draft_key(self.elder_id), None)
+        self.workspace.settings.set(draft_key(self.elder_id), None)
         self.saved.emit(record)
         self.accept()
 
@@ -165,7 +165,7 @@ class ReferralsDialog(QDialog):
         names = {}
         for ref in self.workspace.visits.referrals(status="open"):
             if ref.elder_id not in names:
-                names[ref.elder_id] = self.workspace.get_elder(ref.elder_id).name
+                names[ref.elder_id] = self.workspace.elders.get(ref.elder_id).name
             item = QListWidgetItem(f"{ref.opened_on}　{names[ref.elder_id]}　→ {ref.target}"
                                    f"{'：' + ref.note if ref.note else ''}")
             item.setData(Qt.ItemDataRole.UserRole, ref.referral_id)
@@ -210,7 +210,7 @@ class VisitsWindow(QWidget):
         self.referrals_dialog: ReferralsDialog | None = None
         self.village = QComboBox()
         self.village.addItem(ALL_VILLAGES, None)
-        for name in workspace.villages():
+        for name in workspace.elders.villages():
             self.village.addItem(name, name)
         self.as_of = QDateEdit(QDate.currentDate())
         self.as_of.setCalendarPopup(True)
@@ -359,7 +359,7 @@ class VisitsWindow(QWidget):
             path = path.with_suffix(suffix)
         try:
             export_visit_plan(self.result, path,
-                              font_path=self.workspace.get_setting(FONT_PATH.key))
+                              font_path=self.workspace.settings.get(FONT_PATH.key))
         except OSError as exc:
             self.message.setText(f"无法写入 {path}：{exc.strerror}")
             return None

@@ -88,7 +88,7 @@ def _own_key(args: argparse.Namespace) -> DevicePublicKey:
 
     workspace = open_workspace(args)
     try:
-        return load_or_create_device_keys(workspace.get_setting, workspace.set_setting).public
+        return load_or_create_device_keys(workspace.settings.get, workspace.settings.set).public
     finally:
         workspace.close()
 

@@ -50,7 +50,7 @@ def run_install(args: argparse.Namespace) -> int:
         print(f"错误：{exc}", file=sys.stderr)
         return 1
     try:
-        version = workspace.install_list(args.file)
+        version = workspace.lists.install(args.file)
     except FormFileError as exc:
         print(f"错误：清单文件被拒绝：{exc}", file=sys.stderr)
         return 1

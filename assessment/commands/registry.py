@@ -103,7 +103,7 @@ def _elder_by_number(workspace: Workspace, id_number: str) -> Any:
 
     parsed = parse_resident_id(id_number)
     number = id_number.strip().upper() if isinstance(parsed, Problem) else parsed.number
-    profile = workspace.find_elder_by_id_number(number)
+    profile = workspace.elders.find_by_id_number(number)
     if profile is None:
         raise InputRejected([Problem("ID_NUMBER", "unknown",
                                      f"本机没有公民身份号码为 {number} 的老人")])
@@ -121,7 +121,7 @@ def run_export(args: argparse.Namespace) -> int:
     if workspace is None:
         return 3
     try:
-        rows = list(workspace.registry_rows())
+        rows = list(workspace.registry.rows())
     finally:
         workspace.close()
     try:
@@ -144,7 +144,7 @@ def run_deregister(args: argparse.Namespace) -> int:
         return 3
     try:
         profile = _elder_by_number(workspace, args.id_number)
-        status = workspace.deregister(profile.elder_id, args.reason, on, args.note)
+        status = workspace.registry.deregister(profile.elder_id, args.reason, on, args.note)
     except InputRejected as rejected:
         return _fail(rejected.problems)
     finally:
@@ -160,7 +160,7 @@ def run_restore(args: argparse.Namespace) -> int:
         return 3
     try:
         profile = _elder_by_number(workspace, args.id_number)
-        workspace.restore(profile.elder_id, args.why)
+        workspace.registry.restore(profile.elder_id, args.why)
     except InputRejected as rejected:
         return _fail(rejected.problems)
     finally:
@@ -200,7 +200,7 @@ def run_duplicates(args: argparse.Namespace) -> int:
     if workspace is None:
         return 3
     try:
-        pairs = workspace.duplicate_pairs()
+        pairs = workspace.registry.duplicate_pairs()
     finally:
         workspace.close()
     if args.json:

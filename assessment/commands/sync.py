@@ -121,12 +121,12 @@ def _run(args: argparse.Namespace, ws: Workspace) -> int:
     action = args.sync_action
     if action == "status":
         return _status(ws)
-    revoked = ws.get_setting(REVOKED)
+    revoked = ws.settings.get(REVOKED)
     if revoked is not None:
         raise SyncRefused(revoked_message(str(revoked)))
     if action == "enrol":
         profile = enrol_online(args.server, ws.device_keys(), args.code, args.label)
-        ws.set_local_settings(enrolment_settings(profile))
+        ws.settings.set_local(enrolment_settings(profile))
         print(f"已登记到 {profile.township_name}（{profile.township_code}），"
               f"账号 {profile.account}")
         return 0
@@ -142,16 +142,16 @@ def _run(args: argparse.Namespace, ws: Workspace) -> int:
         if profile.device_id != ws.device_id:
             print("错误：登记回复不是发给本机的", file=sys.stderr)
             return 1
-        ws.set_local_settings(enrolment_settings(profile))
+        ws.settings.set_local(enrolment_settings(profile))
         print(f"已登记到 {profile.township_name}（{profile.township_code}）")
         return 0
-    profile = stored_profile(ws.device_id, ws.get_setting)
+    profile = stored_profile(ws.device_id, ws.settings.get)
     if action == "export-bundle":
         return _export(ws, profile.county_box_key(), args.out)
     if action == "import-receipt":
         from assessment.wire.receipt import import_receipt
 
-        receipt = import_receipt(Path(args.file), ws, profile.county_sign_key())
+        receipt = import_receipt(Path(args.file), ws.outbox, profile.county_sign_key())
         print(f"县级已确认至序号 {receipt.acked_seq}")
         return 0
     if action == "import-grants":
@@ -194,7 +194,7 @@ def _export(ws: Workspace, county_box: X25519PublicKey, out: str) -> int:
     from assessment.wire.bundle import export_bundle
 
     path = Path(out)
-    manifest = export_bundle(ws, ws.device_keys(), county_box, path)
+    manifest = export_bundle(ws.outbox, ws.device_keys(), county_box, path)
     if manifest is None:
         print("没有待上传的变更")
     else:
@@ -205,7 +205,7 @@ def _export(ws: Workspace, county_box: X25519PublicKey, out: str) -> int:
 def _import_grants(ws: Workspace, file: str) -> int:
     from assessment.wire.countygrant import import_grants_file
 
-    kept = import_grants_file(Path(file), ws, ws.device_id)
+    kept = import_grants_file(Path(file), ws.outbox, ws.device_id)
     print(f"已导入 {kept} 份县级角色授权，重新登录后生效")
     return 0
 
@@ -213,19 +213,19 @@ def _import_grants(ws: Workspace, file: str) -> int:
 def _status(ws: Workspace) -> int:
     from assessment.records import countynotes
 
-    state = ws.sync_state()
-    lists = ws.county_lists()
+    state = ws.outbox.sync_state()
+    lists = ws.lists.announced()
     print(json.dumps({
         "device_id": state.device_id, "device_code": ws.device_code,
-        "enrolled": ws.get_setting(countynotes.ENROLLED) is True,
-        "township": ws.get_setting(countynotes.TOWNSHIP_CODE),
-        "account": ws.get_setting(countynotes.ACCOUNT),
+        "enrolled": ws.settings.get(countynotes.ENROLLED) is True,
+        "township": ws.settings.get(countynotes.TOWNSHIP_CODE),
+        "account": ws.settings.get(countynotes.ACCOUNT),
         # The signed-in account's own key: what the county names in a supervisor grant.
-        "user": ws.current_user.username, "account_key": ws.account_key,
-        "server": ws.get_setting(countynotes.SERVER_URL),
+        "user": ws.current_user.username, "account_key": ws.accounts.own_key(),
+        "server": ws.settings.get(countynotes.SERVER_URL),
         "last_seq": state.last_seq, "acked_seq": state.acked_seq, "pending": state.pending,
-        "pull_cursor": state.pull_cursor, "revoked": ws.get_setting(countynotes.REVOKED),
-        "conflicts": len(ws.sync_conflicts()),
+        "pull_cursor": state.pull_cursor, "revoked": ws.settings.get(countynotes.REVOKED),
+        "conflicts": len(ws.outbox.conflicts()),
         "lists": [{"list_id": v.list_id, "version": v.version, "status": v.status}
                   for v in lists],
     }, ensure_ascii=False, indent=2))

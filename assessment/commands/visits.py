@@ -119,7 +119,7 @@ def run_due(args: argparse.Namespace, workspace: Workspace) -> int:
     as_of = _day(args.as_of, "--as-of")
     if args.out is not None and args.out.suffix.lower() not in (".pdf", ".xlsx"):
         raise _Refused("--out 应为 .pdf 或 .xlsx 文件")
-    if args.village is not None and args.village not in workspace.villages():
+    if args.village is not None and args.village not in workspace.elders.villages():
         raise _Refused(f"没有名为“{args.village}”的村（社区）")
     result = visit_plan(workspace, as_of, village=args.village)
     counts = result.counts()
@@ -128,7 +128,7 @@ def run_due(args: argparse.Namespace, workspace: Workspace) -> int:
                f"待探访 {counts['due']}，逾期 {counts['overdue']}，"
                f"从未探访 {counts['never']}")
     if args.out is not None:
-        export_visit_plan(result, args.out, font_path=workspace.get_setting(FONT_PATH.key))
+        export_visit_plan(result, args.out, font_path=workspace.settings.get(FONT_PATH.key))
         print(f"已导出：{args.out}（{summary}）")
         return 0
     frame = due_frame([r for r in result.rows if r.status != "done"])
@@ -171,11 +171,11 @@ def run_record(args: argparse.Namespace, workspace: Workspace) -> int:
 
     data = read_json(args.file)
     elder_id = args.elder
-    found = workspace.find_elder_by_id_number(args.elder) if len(args.elder) == 18 else None
+    found = workspace.elders.find_by_id_number(args.elder) if len(args.elder) == 18 else None
     if found is not None:
         elder_id = found.elder_id
     try:
-        workspace.get_elder(elder_id)
+        workspace.elders.get(elder_id)
     except RecordNotFound as exc:
         raise _Refused(f"--elder：找不到老人“{args.elder}”") from exc
     visit = workspace.visits.record(elder_id, data)

@@ -22,7 +22,7 @@ from assessment.documents.certificate import (
 )
 from assessment.documents.certificate_code import load_or_create_id_key
 from assessment.errors import InputRejected, Problem
-from assessment.forms import Form, default_form
+from assessment.forms import Form
 from assessment.records.signatures import SIGNATURE_KEYS
 
 if TYPE_CHECKING:
@@ -65,11 +65,7 @@ def workspace_lists(workspace: Workspace) -> Any:
     """
     from assessment.eligibility.registry import load_workspace_lists
 
-    data_dir = getattr(workspace, "data_dir", None)
-    if data_dir is None:
-        return default_lists()
-    trust = workspace.list_trust() if hasattr(workspace, "list_trust") else None
-    return load_workspace_lists(Path(data_dir), trust)
+    return load_workspace_lists(workspace.data_dir, workspace.lists.trust())
 
 
 def services_for(attributes: Mapping[str, Any], as_of: date,
@@ -132,14 +128,14 @@ def certificate_data(workspace: Workspace, assessment_id: str, *, form: Form | N
     match pinned at finalize when the record has one (unless ``lists`` is given), else a
     match against the workspace's lists as of A.1.2.
     """
-    form = form or getattr(workspace, "form", None) or default_form()
-    record = workspace.get_assessment(assessment_id)
+    form = form or workspace.form
+    record = workspace.assessments.get(assessment_id)
     if record.status == "draft" or record.final_grade is None or not record.certificate_no:
         raise InputRejected([Problem("assessment", "not_finalized",
                                      "评估尚未完成（未定稿），不能打印评估报告")])
-    elder = workspace.get_elder(record.elder_id)
+    elder = workspace.elders.get(record.elder_id)
     answers = record.answers
-    names = {a.username: a.display_name for a in workspace.assessors()}
+    names = {a.username: a.display_name for a in workspace.accounts.all()}
 
     def person(key: str, fallback: str | None) -> str:
         value = _text(answers, key) or (fallback or "")
@@ -193,8 +189,8 @@ def workspace_signer(workspace: Workspace) -> CertificateSigner:
     the county's public verification address once the laptop is enrolled."""
     from assessment.records.countynotes import PUBLIC_URL
 
-    keys = load_or_create_device_keys(workspace.get_setting, workspace.set_setting)
-    id_key = load_or_create_id_key(workspace.get_setting, workspace.set_setting)
-    public_url = workspace.get_setting(PUBLIC_URL)
+    keys = load_or_create_device_keys(workspace.settings.get, workspace.settings.set)
+    id_key = load_or_create_id_key(workspace.settings.get, workspace.settings.set)
+    public_url = workspace.settings.get(PUBLIC_URL)
     return CertificateSigner(keys, id_key, public_url if isinstance(public_url, str) else "")
 

@@ -1,38 +1,40 @@
-"""The contract of the local store: what the desktop client, the CLI and sync may call.
+"""The values of the local store's contract: what its managers take and give back.
 
-:class:`WorkspaceApi` is the one facade over an open (encrypted) database
-(docs/architecture.md §3.3). Every write is one transaction that also appends to the change
-log (sync outbox) and the hash-chained audit log. Reads return frozen dataclasses, never ORM
-objects, so nothing above the store holds a session. The implementation is
-:class:`assessment.records.workspace.Workspace`.
+An open (encrypted) database is a :class:`~assessment.records.workspace.Workspace`
+(docs/architecture.md §3.3), used through its managers (``workspace.elders``,
+``.assessments``, ``.accounts``, ``.settings``, ``.outbox``, ``.audit``, ``.lists``,
+``.visits``, ``.registry``), each a typed class in its own module. Every write is one
+transaction that also appends to the change log (sync outbox) and the hash-chained audit log,
+and tells the subscribers once what changed (:class:`Changed`). Reads return the frozen
+dataclasses of this module, never ORM objects, so nothing above the store holds a session.
 
-Lifecycle (docs/spec/gbt42195.md §11):
-``autosave`` replaces a draft's whole answer dict (A.1.1 stays the
-generated number); ``finalize`` refuses with :class:`~assessment.errors.InputRejected` naming
-each missing field and each open consistency warning not acknowledged with a reason
-(``review_finalize`` shows what the review step needs); finalized records are immutable
-(writes refused with code ``"immutable"``); ``correct`` (with its reason) opens a draft that
-supersedes a finalized assessment, and the old one becomes ``superseded`` only when that draft
-is finalized. ``sign.assessor_1/2`` hold usernames of this laptop's accounts (or a visiting
-assessor's name) and must differ. Settings ``device.*`` / ``local.*`` never leave the laptop.
+Lifecycle (docs/spec/gbt42195.md §11): ``assessments.autosave`` replaces a draft's whole
+answer dict (A.1.1 stays the generated number); ``assessments.finalize`` refuses with
+:class:`~assessment.errors.InputRejected` naming each missing field and each open consistency
+warning not acknowledged with a reason (``assessments.review`` shows what the review step
+needs); finalized records are immutable (writes refused with code ``"immutable"``);
+``assessments.correct`` (with its reason) opens a draft that supersedes a finalized
+assessment, and the old one becomes ``superseded`` only when that draft is finalized.
+``sign.assessor_1/2`` hold usernames of this laptop's accounts (or a visiting assessor's name)
+and must differ. Settings ``device.*`` / ``local.*`` never leave the laptop.
 
 Answers of an assessment are one dict keyed by the standard's field keys (``"A.1.3"``,
-``"B.1.1"``, ``"B.3.9.state"``, ``"A.4.1"`` …) plus the sign-off keys of docs/spec/gbt42195.md §2
-(``"sign.place"``, ``"sign.assessor_1"``, ``"sign.assessor_2"``, ``"sign.assessor_date"``,
-``"sign.provider_date"``). B items hold ints, single choices the option text, multi choices a
-list of option texts, dates ``YYYY-MM-DD`` strings.
+``"B.1.1"``, ``"B.3.9.state"``, ``"A.4.1"`` …) plus the sign-off keys of
+docs/spec/gbt42195.md §2 (``"sign.place"``, ``"sign.assessor_1"``, ``"sign.assessor_2"``,
+``"sign.assessor_date"``, ``"sign.provider_date"``). B items hold ints, single choices the
+option text, multi choices a list of option texts, dates ``YYYY-MM-DD`` strings.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from assessment.records.review import FinalizeReview
+    pass
 
 
 class StoreError(Exception):
@@ -119,8 +121,8 @@ class ElderProfile:
     """An elder: the person's Appendix A fields and the service-list attributes.
 
     ``info`` holds the Appendix A person fields (A.2.*, A.3.*, A.4.*, A.5.*) by key;
-    ``attributes`` the service-list attributes of docs/spec/service-lists.md §3 by name (unknown =
-    absent or None).
+    ``attributes`` the service-list attributes of docs/spec/service-lists.md §3 by name
+    (unknown = absent or None).
     """
 
     elder_id: str
@@ -218,56 +220,3 @@ class Changed:
 
 Listener = Callable[[Changed], None]
 """Called after each committed write that changed something, on the writing thread."""
-
-
-class WorkspaceApi(Protocol):
-    """What callers may do with an open store. Writes raise InputRejected on bad input."""
-
-    device_id: str
-    device_code: str  # the short code shown for this laptop everywhere
-    current_user: Assessor
-
-    # Change notices: what each committed write changed, once
-    def subscribe(self, listener: Listener) -> Callable[[], None]: ...
-
-    # Roster and elders
-    def roster_count(self, flt: RosterFilter) -> int: ...
-    def roster_page(self, flt: RosterFilter, offset: int, limit: int,
-                    after: RosterKey | None = None) -> Sequence[RosterRow]: ...
-    def villages(self) -> Sequence[str]: ...
-    def get_elder(self, elder_id: str) -> ElderProfile: ...
-    def save_elder(self, profile: ElderProfile) -> ElderProfile: ...
-    def create_elder(self, profile: ElderProfile) -> ElderProfile: ...
-
-    # Assessments
-    def assessments_for(self, elder_id: str) -> Sequence[AssessmentRecord]: ...
-    def get_assessment(self, assessment_id: str) -> AssessmentRecord: ...
-    def start_assessment(self, elder_id: str, reason: str,
-                         supersedes: str | None = None,
-                         correction_reason: str | None = None) -> AssessmentRecord: ...
-    def autosave(self, assessment_id: str, answers: Mapping[str, Any]) -> AssessmentRecord: ...
-    def review_finalize(self, assessment_id: str) -> FinalizeReview: ...
-    def finalize(self, assessment_id: str,
-                 acknowledged: Mapping[str, str] | None = None) -> AssessmentRecord: ...
-    def correct(self, assessment_id: str, reason: str) -> AssessmentRecord: ...
-    def open_drafts(self) -> Sequence[AssessmentRecord]: ...
-    def draft_count(self) -> int: ...
-    def discard_draft(self, assessment_id: str) -> None: ...
-
-    # Accounts and settings
-    def assessors(self) -> Sequence[Assessor]: ...
-    def get_setting(self, key: str, default: Any = None) -> Any: ...
-    def set_setting(self, key: str, value: Any) -> None: ...
-    def close(self) -> None: ...
-
-    # Added with the implementation (issue 3)
-    def current_assessment(self, elder_id: str) -> AssessmentRecord | None: ...
-    def find_elder_by_id_number(self, id_number: str) -> ElderProfile | None: ...
-    def log_access(self, record_type: str, record_id: str,
-                   action: str = "view_certificate",
-                   detail: Mapping[str, Any] | None = None) -> None: ...
-    def add_account(self, username: str, password: str, display_name: str,
-                    role: str = "assessor") -> Assessor: ...
-    def change_password(self, old_password: str, new_password: str) -> None: ...
-    def set_account_active(self, username: str, active: bool,
-                           password: str | None = None) -> None: ...

@@ -390,7 +390,7 @@ def create_demo_workspace(data_dir: Path, *, elders: int = DEFAULT_ELDERS, seed:
     )
     try:
         for username, display, role in DEMO_ACCOUNTS[1:]:
-            workspace.add_account(username, DEMO_PASSWORD, display, role)
+            workspace.accounts.add(username, DEMO_PASSWORD, display, role)
         counts: dict[str, int] = {}
         done = 0
 
@@ -403,7 +403,7 @@ def create_demo_workspace(data_dir: Path, *, elders: int = DEFAULT_ELDERS, seed:
         # A batch at a time (each one transaction; the folder is moved into place only when
         # every batch is in): memory stays flat however large the township.
         for profiles, loads in generate_batches(elders, seed, form=workspace.form):
-            loaded = workspace.bulk_load(profiles, loads, action="demo_generate",
+            loaded = workspace.elders.bulk_load(profiles, loads, action="demo_generate",
                                          progress=step if progress is not None else None)
             for key, value in loaded.items():
                 counts[key] = counts.get(key, 0) + value

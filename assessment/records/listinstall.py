@@ -7,7 +7,8 @@ What may be installed, and how it is sealed (:mod:`assessment.eligibility.listse
 * on a laptop enrolled with no county (a pilot), a plain list file installed by a supervisor,
   sealed with the supervisor's own key and marked 本机安装（未经县级签发）.
 
-An enrolled laptop refuses plain files; an assessor installs nothing.
+An enrolled laptop refuses plain files; an assessor installs nothing. A workspace reaches
+this through its manager :class:`ServiceLists` (``workspace.lists``).
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from assessment.eligibility.listfiles import ServiceList
+from assessment.eligibility.listfiles import LIST_FILE_LIMITS, ServiceList
 from assessment.eligibility.listseal import (
     COUNTY,
     ListSeal,
@@ -31,7 +32,10 @@ from assessment.eligibility.listseal import (
 )
 from assessment.eligibility.registry import install_list_bytes, workspace_lists_dir
 from assessment.errors import FormFileError, InputRejected, Problem
+from assessment.inputreader import read_bytes
 from assessment.records import countynotes
+from assessment.records.context import Context
+from assessment.records.settings import Settings
 
 
 def workspace_trust(get_setting: Callable[[str], Any]) -> ListTrust:
@@ -90,3 +94,47 @@ def install_county_content(data_dir: Path, announced: countynotes.CountyListStat
     except FormFileError as exc:
         return countynotes.REJECTED, f"清单文件无效：{exc}"
     return countynotes.INSTALLED, installed.ref
+
+
+class ServiceLists:
+    """The service-list versions of one open workspace (``workspace.lists``)."""
+
+    def __init__(self, ctx: Context, settings: Settings) -> None:
+        self._ctx = ctx
+        self._settings = settings
+
+    def trust(self) -> ListTrust:
+        """Whose list seals this workspace accepts (its county's key, when enrolled)."""
+        return workspace_trust(self._settings.get)
+
+    def install(self, path: Path) -> ServiceList:
+        """Install a service-list file (supervisors only): county-signed, or on a laptop
+        with no county a local list sealed with the supervisor's own key (audited)."""
+        ctx = self._ctx
+        if not ctx.is_supervisor:
+            raise InputRejected([Problem("role", "forbidden", "只有管理员可以安装服务清单")])
+        data = read_bytes(path, LIST_FILE_LIMITS.max_bytes)
+        version = install_list(ctx.data_dir, data, str(path), trust=self.trust(),
+                               username=ctx.username, signing_seed=ctx.signing_seed)
+        with ctx.store.writing() as (session, state):
+            ctx.store.audit(session, state, "install_list", "service_list", version.ref,
+                            {"origin": version.origin, "sha256": version.digest})
+            ctx.store.touched("service_list", version.ref)
+        return version
+
+    def announced(self, status: str | None = None) -> list[countynotes.CountyListState]:
+        """Service-list versions the county announced, and whether they are installed."""
+        with self._ctx.store.reading() as session:
+            return countynotes.read_lists(session, status)
+
+    def install_announced(self, announced: countynotes.CountyListState, content: str,
+                          signature: str = "") -> str:
+        """Install fetched content of an announced list version into this data folder
+        (checked against the announced hash and the county's signature); return the new
+        status."""
+        status, detail = install_county_content(self._ctx.data_dir, announced, content,
+                                                signature, self.trust())
+        with self._ctx.store.writing() as (session, _state):
+            countynotes.mark_list(session, announced.list_id, announced.version, status,
+                                  detail)
+        return status

@@ -1,4 +1,4 @@
-"""The registry half of the :class:`~assessment.records.workspace.Workspace` facade: an elder's
+"""The elder registry of a workspace (``workspace.registry``): an elder's
 lifecycle (deregistration, restoration), roster imports with provenance, duplicate candidates
 and the registry export's rows (:mod:`assessment.registry`).
 
@@ -9,19 +9,19 @@ for the lifecycle, ``elder`` for attributes and their provenance) and the audit 
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
-from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from assessment.errors import InputRejected, Problem
 from assessment.records import changelog, rolegrants
-from assessment.records.api import Assessor, ElderProfile
+from assessment.records.api import ElderProfile
+from assessment.records.context import Context
 from assessment.records.convert import elder_payload
+from assessment.records.elders import elder_row
 from assessment.records.profiles import COLUMN_ATTRIBUTES, elder_change_payload
 from assessment.records.schema import (
     DeviceState,
@@ -44,9 +44,6 @@ from assessment.registry.status import (
     parse_payload,
 )
 from assessment.wire.restoreauthority import make_authority
-
-if TYPE_CHECKING:
-    from assessment.records.store import Store
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,27 +93,19 @@ def store_status(session: Session, status: ElderStatus, *, hlc: int, device_id: 
     return True
 
 
-class WorkspaceRegistry:
-    """Lifecycle, roster imports, duplicates and export rows of an open workspace."""
+class Registry:
+    """The elder registry of one open workspace (``workspace.registry``)."""
 
-    if TYPE_CHECKING:  # provided by Workspace
-        device_id: str
-        data_dir: Path
-        _signing_seed: bytes | None
-        current_user: Assessor
-        _store: Store
-
-        def _reading(self) -> AbstractContextManager[Session]: ...
-        def _writing(self) -> AbstractContextManager[tuple[Session, DeviceState]]: ...
-        def _elder(self, session: Session, elder_id: str) -> Elder: ...
-        def _index_elder(self, session: Session, row: Elder) -> None: ...
+    def __init__(self, ctx: Context) -> None:
+        self._ctx = ctx
+        self._store = ctx.store
 
     # ------------------------------------------------------------------ lifecycle
 
-    def elder_status(self, elder_id: str) -> ElderStatus:
+    def status(self, elder_id: str) -> ElderStatus:
         """The elder's lifecycle record (on the roll, deregistered, merged)."""
-        with self._reading() as session:
-            self._elder(session, elder_id)
+        with self._store.reading() as session:
+            elder_row(session, elder_id)
             return status_of(session, elder_id)
 
     def _write_status(self, session: Session, state: DeviceState, status: ElderStatus,
@@ -134,42 +123,43 @@ class WorkspaceRegistry:
         service rosters, visit lists and current statistics from that day; no new
         assessment or edit. Nothing is deleted; a supervisor can restore."""
         code = check_deregistration(reason, on, note)
-        with self._writing() as (session, state):
-            self._elder(session, elder_id)
+        with self._store.writing() as (session, state):
+            elder_row(session, elder_id)
             current = status_of(session, elder_id)
             if not current.active:
                 raise InputRejected([Problem("elder_id", current.status,
                                              f"该老人{current.label()}，不能重复注销")])
             status = ElderStatus(elder_id, DEREGISTERED, code, on, note.strip(),
                                  version=current.version + 1,
-                                 by=self.current_user.username, at=_now_text())
+                                 by=self._ctx.username, at=_now_text())
             self._write_status(session, state, status, "deregister",
                                {"reason": code, "on": on.isoformat()})
             return status
 
     def restore(self, elder_id: str, why: str) -> ElderStatus:
         """Put a deregistered elder back on the roll (supervisors only, with a reason)."""
-        if self.current_user.role != "supervisor":
+        if not self._ctx.is_supervisor:
             raise InputRejected([Problem("role", "forbidden", "只有管理员可以恢复在册")])
         text = check_why(why)
-        if self._signing_seed is None:
+        seed = self._ctx.signing_seed
+        if seed is None:
             raise InputRejected([Problem("password", "signing_key",
                                          "恢复在册须由管理员用密码登录后操作")])
-        with self._writing() as (session, state):
-            self._elder(session, elder_id)
+        with self._store.writing() as (session, state):
+            elder_row(session, elder_id)
             current = status_of(session, elder_id)
             if current.status != DEREGISTERED:
                 raise InputRejected([Problem("elder_id", "status",
                                              f"该老人{current.label()}，无需恢复"
                                              if current.active else
                                              "合并的记录只能由县级撤销合并")])
-            username = self.current_user.username
+            username = self._ctx.username
             grants = session.get(Setting, rolegrants.COUNTY_GRANTS)
             grant = grants.value.get(username) if grants is not None and \
                 isinstance(grants.value, dict) else None
             version = current.version + 1
-            authority = make_authority(self._signing_seed, grant if isinstance(grant, dict)
-                                       else None, self.device_id, elder_id, version,
+            authority = make_authority(seed, grant if isinstance(grant, dict)
+                                       else None, self._ctx.device_id, elder_id, version,
                                        username, text)
             status = ElderStatus(elder_id, ACTIVE, None, None, text, version=version,
                                  by=username, at=_now_text(), authority=authority)
@@ -178,9 +168,9 @@ class WorkspaceRegistry:
 
     # ------------------------------------------------------------------ roster imports
 
-    def registry_entries(self) -> list[RegistryEntry]:
+    def entries(self) -> list[RegistryEntry]:
         """Every elder with an ID number, as a roster import matches them."""
-        with self._reading() as session:
+        with self._store.reading() as session:
             rows = session.scalars(select(Elder).where(Elder.id_number.is_not(None))).all()
             return [RegistryEntry(
                 elder_id=row.id, id_number=str(row.id_number), name=row.name,
@@ -195,12 +185,12 @@ class WorkspaceRegistry:
         recorded with its summary."""
         if not plan.applicable:
             raise InputRejected([Problem("file", "empty", "名单中没有可导入的行")])
-        with self._writing() as (session, state):
+        with self._store.writing() as (session, state):
             by_elder: dict[str, list[Any]] = {}
             for update in plan.updates:
                 by_elder.setdefault(update.elder_id, []).append(update)
             for elder_id, updates in by_elder.items():
-                row = self._elder(session, elder_id)
+                row = elder_row(session, elder_id)
                 before = elder_payload(row)
                 attributes = dict(row.detail.attributes or {})
                 provenance = dict(row.detail.provenance or {})
@@ -236,7 +226,7 @@ class WorkspaceRegistry:
             session.add(RosterImport(
                 id=plan.import_id, kind=plan.kind.code, source=plan.source[:100],
                 as_of=plan.as_of, file_name=file_name[:200],
-                actor=self.current_user.username, at=now,
+                actor=self._ctx.username, at=now,
                 summary=plan.summary(dry_run=False, applied=True)))
             self._store.audit(session, state, "roster_import", "setting", plan.import_id,
                               {"kind": plan.kind.code, "source": plan.source,
@@ -250,19 +240,19 @@ class WorkspaceRegistry:
         new elder is saved): the same name pinyin and birth date in the township, or the
         15/18-digit forms of one ID number."""
         name = profile.name.strip()
-        with self._reading() as session:
+        with self._store.reading() as session:
             return duplicates.candidates_for(
                 profile.elder_id or None, sort_key(name) if name else "", profile.id_number,
                 profile.birth_date, profile.township, _people(session, profile))
 
     def duplicate_pairs(self) -> list[duplicates.Pair]:
         """Pairs of elders on the roll here that may be one person."""
-        with self._reading() as session:
+        with self._store.reading() as session:
             return duplicates.find_pairs(_people(session, None))
 
-    def registry_rows(self) -> Iterator[RegistryRow]:
+    def rows(self) -> Iterator[RegistryRow]:
         """Every elder, in township, village and name order, for the registry export."""
-        with self._reading() as session:
+        with self._store.reading() as session:
             rows = session.scalars(select(Elder).order_by(
                 Elder.township, Elder.village, Elder.name_pinyin)).all()
             statuses = {s.elder_id: s for s in session.scalars(select(ElderStatusRow))}
@@ -296,4 +286,4 @@ def _now_text() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
 
-__all__: Sequence[str] = ("RegistryRow", "WorkspaceRegistry", "status_of", "store_status")
+__all__: Sequence[str] = ("Registry", "RegistryRow", "status_of", "store_status")

@@ -34,6 +34,9 @@ from assessment.errors import FormFileError, InputRejected, Problem
 from assessment.ids import new_id
 from assessment.records import changelog
 from assessment.records.api import RecordNotFound
+from assessment.records.context import Context
+from assessment.records.elders import Elders
+from assessment.records.listinstall import ServiceLists
 from assessment.records.schema import Assessment, Elder
 from assessment.records.visit_schema import ReferralRow, VisitRow
 from assessment.registry.current import COUNTED_STATUS, current_rows
@@ -54,7 +57,6 @@ from assessment.wire.outbox import PlanVersion
 if TYPE_CHECKING:
     from pathlib import Path
 
-    from assessment.records.workspace import Workspace
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,22 +132,25 @@ def referral_payload(row: ReferralRow) -> dict[str, Any]:
 
 
 class VisitBook:
-    """Visits and referrals of one open workspace (use :attr:`Workspace.visits`)."""
+    """Visits and referrals of one open workspace (``workspace.visits``)."""
 
-    def __init__(self, workspace: Workspace) -> None:
-        self._ws = workspace
+    def __init__(self, ctx: Context, lists: ServiceLists, elders: Elders) -> None:
+        self._ctx = ctx
+        self._store = ctx.store
+        self._lists = lists
+        self._elders = elders
 
     # ------------------------------------------------------------------ plan
 
     @property
     def plans_dir(self) -> Path:
         """Where this workspace keeps installed plan versions."""
-        return workspace_plans_dir(self._ws.data_dir)
+        return workspace_plans_dir(self._ctx.data_dir)
 
     def plans(self) -> PlanRegistry:
         """The bundled and installed plan versions (each installed one checked against its
         seal, issued by this laptop's county when enrolled)."""
-        return load_plans(self.plans_dir, _vocabulary(), trust=self._ws.list_trust())
+        return load_plans(self.plans_dir, _vocabulary(), trust=self._lists.trust())
 
     def plan(self, as_of: dt.date) -> VisitPlan:
         """The plan in force on ``as_of``."""
@@ -155,11 +160,11 @@ class VisitBook:
         """Install a new plan version, signed like a service list (supervisors only):
         county-signed (checked with the key of this laptop's enrolment), or on a laptop with
         no county a plain file sealed with the supervisor's own key; audited."""
-        ws = self._ws
-        if ws.current_user.role != "supervisor":
+        ctx = self._ctx
+        if not ctx.is_supervisor:
             raise InputRejected([Problem("role", "forbidden", "只有管理员可以安装探访计划")])
         data = read_plan_bytes(path)
-        trust = ws.list_trust()
+        trust = self._lists.trust()
         source = str(path)
         signed = read_signed_list(data)
         if signed is not None:
@@ -175,16 +180,16 @@ class VisitBook:
             raise FormFileError(source, "signature",
                                 "本机已登记到县级服务器，只能安装县级签发的探访计划")
         else:
-            seed = ws._signing_seed
+            seed = ctx.signing_seed
             if seed is None:
                 raise InputRejected([Problem("password", "signing_key",
                                              "安装本机探访计划需要管理员用密码登录后操作")])
             key = Ed25519PrivateKey.from_private_bytes(seed)
-            user = ws.current_user.username
+            user = ctx.username
             plan = install_plan_bytes(data, source, self.plans_dir, trust=trust,
                                       sealer=lambda raw: local_seal(key, user, raw))
-        with ws._writing() as (session, state):
-            ws._store.audit(session, state, "install_visit_plan", "visit_plan", plan.ref,
+        with self._store.writing() as (session, state):
+            self._store.audit(session, state, "install_visit_plan", "visit_plan", plan.ref,
                             {"sha256": plan.digest})
         return plan
 
@@ -198,7 +203,7 @@ class VisitBook:
         raw = content.encode("utf-8")
         if hashlib.sha256(raw).hexdigest() != announced.sha256:
             raise FormFileError(source, "sha256", "探访计划内容与县级公布的哈希不符，未安装")
-        trust = self._ws.list_trust()
+        trust = self._lists.trust()
         county = trust.county_public
         if county is None:
             raise FormFileError(source, "signature", "本机尚未登记到县级服务器，无法核对县级签名")
@@ -208,9 +213,9 @@ class VisitBook:
                                 f"探访计划文件的版本 {named} 与县级公布的 {announced.ref} 不符")
         plan = install_plan_bytes(raw, source, self.plans_dir, trust=trust,
                                   sealer=_county_sealer(county, signature, source))
-        with self._ws._writing() as (session, state):
-            self._ws._store.audit(session, state, "install_visit_plan", "visit_plan", plan.ref,
-                                  {"sha256": plan.digest, "origin": COUNTY})
+        with self._store.writing() as (session, state):
+            self._store.audit(session, state, "install_visit_plan", "visit_plan", plan.ref,
+                              {"sha256": plan.digest, "origin": COUNTY})
         return plan
 
     # ------------------------------------------------------------------ writing
@@ -220,29 +225,29 @@ class VisitBook:
         """Validate and append one visit (with its referrals); refused whole when bad."""
         today = today or dt.date.today()
         plan = self.plan(today)
-        lists = load_workspace_lists(self._ws.data_dir)
+        lists = load_workspace_lists(self._ctx.data_dir)
         item_ids = {i.id for v in lists.in_force(today) for i in v.items}
         entry = parse_visit(data, plan.record, item_ids, today)
-        elder = self._ws.get_elder(elder_id)
+        elder = self._elders.get(elder_id)
         check_writable(elder.status)
         if elder.transferred_to:
             raise InputRejected([Problem("elder_id", "transferred",
                                          f"该老人已迁往{elder.transferred_to}，不能在此记录探访")])
         tier = TierCalculator(plan, entry.visit_date).tier_of(dict(elder.attributes)).label
-        user = self._ws.current_user.username
+        user = self._ctx.username
         visit_id = new_id()
         now = changelog.utc_now()
         payload = {"elder_id": elder_id, "entry": entry.to_json(), "plan": plan.ref,
                    "tier": tier, "created_by": user}
-        with self._ws._writing() as (session, state):
+        with self._store.writing() as (session, state):
             row = VisitRow(id=visit_id, elder_id=elder_id, visit_date=entry.visit_date,
                            method=entry.method, visitor=entry.visitor, risk=entry.risk,
                            emergency=entry.emergency, change_found=entry.change_found,
                            entry=entry.to_json(), plan_ref=plan.ref, tier=tier,
-                           device_id=self._ws.device_id, created_by=user, created_at=now)
+                           device_id=self._ctx.device_id, created_by=user, created_at=now)
             session.add(row)
-            self._ws._log(session, state, "visit", visit_id, 1, payload,
-                          "record_visit", {"elder_id": elder_id})
+            self._store.log(session, state, "visit", visit_id, 1, payload,
+                            "record_visit", {"elder_id": elder_id})
             for referral in entry.referrals:
                 ref = ReferralRow(id=new_id(), visit_id=visit_id, elder_id=elder_id,
                                   kind=referral.kind, target=referral.target,
@@ -250,8 +255,8 @@ class VisitBook:
                                   opened_on=entry.visit_date, closed_on=None, outcome=None,
                                   version=1)
                 session.add(ref)
-                self._ws._log(session, state, "referral", ref.id, 1,
-                              referral_payload(ref), "open_referral", {"elder_id": elder_id})
+                self._store.log(session, state, "referral", ref.id, 1,
+                                referral_payload(ref), "open_referral", {"elder_id": elder_id})
         return _visit(row)
 
     def close_referral(self, referral_id: str, outcome: str,
@@ -264,7 +269,7 @@ class VisitBook:
             problems.append(Problem("outcome", "required", "请写明办理结果"))
         elif len(text) > NOTE_LIMIT:
             problems.append(Problem("outcome", "too_long", f"办理结果不能超过 {NOTE_LIMIT} 字"))
-        with self._ws._writing() as (session, state):
+        with self._store.writing() as (session, state):
             row = session.get(ReferralRow, referral_id)
             if row is None:
                 raise RecordNotFound("转介", referral_id)
@@ -276,15 +281,15 @@ class VisitBook:
                 raise InputRejected(problems)
             row.status, row.closed_on, row.outcome = "closed", closed_on, text
             row.version += 1
-            self._ws._log(session, state, "referral", row.id, row.version,
-                          referral_payload(row), "close_referral", {"elder_id": row.elder_id})
+            self._store.log(session, state, "referral", row.id, row.version,
+                            referral_payload(row), "close_referral", {"elder_id": row.elder_id})
             return _referral(row)
 
     # ------------------------------------------------------------------ reading
 
     def visits_for(self, elder_id: str) -> Sequence[VisitRecord]:
         """An elder's visits, newest first."""
-        with self._ws._reading() as session:
+        with self._store.reading() as session:
             rows = session.scalars(select(VisitRow).where(VisitRow.elder_id == elder_id)
                                    .order_by(VisitRow.visit_date.desc(),
                                              VisitRow.created_at.desc())).all()
@@ -298,7 +303,7 @@ class VisitBook:
             query = query.where(ReferralRow.status == status)
         if elder_id is not None:
             query = query.where(ReferralRow.elder_id == elder_id)
-        with self._ws._reading() as session:
+        with self._store.reading() as session:
             return [_referral(r) for r in session.scalars(query).all()]
 
     def registry(self, as_of: dt.date) -> tuple[pd.DataFrame, list[dict[str, Any]]]:
@@ -308,7 +313,7 @@ class VisitBook:
         For a day in the past the grade is the one of the elder's current assessment as of
         that day (:func:`grades_on`); the attributes are the stored ones, whose history is
         not kept (:data:`~assessment.visits.measure.MEASURE_BASIS`)."""
-        with self._ws._store.connect() as conn:
+        with self._store.connect() as conn:
             rows = conn.execute(select(
                 Elder.id, Elder.name, Elder.township, Elder.village, Elder.sex,
                 Elder.birth_date, Elder.current_grade, Elder.attributes,
@@ -324,7 +329,7 @@ class VisitBook:
         """Elder id → the final grade of the assessment that was current on ``day``: the
         current-assessment rule (:mod:`assessment.registry.current`) over the finalized
         assessments with a reference date on or before it."""
-        with self._ws._store.connect() as conn:
+        with self._store.connect() as conn:
             rows = conn.execute(select(
                 Assessment.elder_id, Assessment.status, Assessment.reference_date,
                 Assessment.finalized_at, Assessment.id, Assessment.final_grade,
@@ -349,14 +354,14 @@ class VisitBook:
 
     def visit_frame(self) -> pd.DataFrame:
         """Every visit: ``visit_id``, ``elder_id``, ``visit_date`` (for the measure)."""
-        with self._ws._store.connect() as conn:
+        with self._store.connect() as conn:
             rows = conn.execute(select(VisitRow.id, VisitRow.elder_id,
                                        VisitRow.visit_date)).all()
         return pd.DataFrame(rows, columns=["visit_id", "elder_id", "visit_date"])
 
     def referral_frame(self) -> pd.DataFrame:
         """Every referral: ``referral_id``, ``elder_id``, ``status``."""
-        with self._ws._store.connect() as conn:
+        with self._store.connect() as conn:
             rows = conn.execute(select(ReferralRow.id, ReferralRow.elder_id,
                                        ReferralRow.status)).all()
         return pd.DataFrame(rows, columns=["referral_id", "elder_id", "status"])
@@ -364,7 +369,7 @@ class VisitBook:
     def reassessment_proposals(self) -> dict[str, str]:
         """Elders whose latest visit found a change after their last assessment: elder id →
         the proposal text (即时评估, reason 状况发生变化, with the note and the date)."""
-        with self._ws._reading() as session:
+        with self._store.reading() as session:
             rows = session.execute(
                 select(VisitRow.elder_id, VisitRow.visit_date, VisitRow.entry,
                        Elder.last_assessed)

@@ -33,13 +33,13 @@ def install_announced_lists(workspace: Workspace, fetch: FetchList) -> ListInsta
     """Fetch and install every announced list version not installed yet."""
     installed: list[str] = []
     errors: list[str] = []
-    for announced in workspace.county_lists(ANNOUNCED):
+    for announced in workspace.lists.announced(ANNOUNCED):
         try:
             content, signature = fetch(announced.list_id, announced.version)
         except SyncError as exc:
             errors.append(f"{announced.list_id} 版本 {announced.version}：{exc.message}")
             continue
-        status = workspace.install_county_list(announced, content, signature)
+        status = workspace.lists.install_announced(announced, content, signature)
         if status == "installed":
             installed.append(f"{announced.list_id}@{announced.version}")
         else:

@@ -75,15 +75,15 @@ def backup_reminder(workspace: Workspace, now: datetime | None = None,
     """The reminder, or ``None`` when every change older than ``days`` days is synced or in
     an external backup."""
     moment = now or datetime.now(UTC)
-    oldest = workspace.oldest_unsynced()
+    oldest = workspace.outbox.oldest_unsynced()
     if oldest is None:
         return None
     _, at = oldest
     if at > moment - timedelta(days=days):
         return None
-    last = workspace.get_setting(LAST_EXTERNAL_BACKUP)
+    last = workspace.settings.get(LAST_EXTERNAL_BACKUP)
     covered = last.get("seq") if isinstance(last, dict) else None
-    if isinstance(covered, int) and covered >= workspace.last_seq_before(
+    if isinstance(covered, int) and covered >= workspace.outbox.last_seq_before(
             moment - timedelta(days=days)):
         return None
     age = (moment - at).days

@@ -48,7 +48,7 @@ PAPER_ACTIONS = frozenset({PRINTED, REPRINTED})
 
 def is_reprint(workspace: Workspace, assessment_id: str) -> bool:
     """The 补打 rule (see the module docstring): True once a paper copy was printed."""
-    return any(entry.action in PAPER_ACTIONS for entry in workspace.audit_trail(assessment_id))
+    return any(entry.action in PAPER_ACTIONS for entry in workspace.audit.trail(assessment_id))
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,7 +78,7 @@ def record_issue(workspace: Workspace, assessment_id: str, *, reprint: bool,
                  exported: bool) -> None:
     """Write one issue of a certificate to the audit log (the only place that does)."""
     action = EXPORTED if exported else REPRINTED if reprint else PRINTED
-    workspace.log_access("assessment", assessment_id, action)
+    workspace.audit.log("assessment", assessment_id, action)
 
 
 def record_printed(workspace: Workspace, prepared: PreparedCertificate) -> None:

@@ -61,14 +61,14 @@ def import_roster(workspace: Workspace, path: Path, *, kind: str, source: str, a
     step(0, 4, "正在读取名单文件")
     roster = read_roster(Path(path), roster_kind)
     step(1, 4, "正在与登记信息比对")
-    entries = workspace.registry_entries()
+    entries = workspace.registry.entries()
     plan = plan_import(roster, entries, kind=roster_kind, source=text, as_of=as_of,
                        import_id=new_id())
     step(2, 4, "正在重新匹配服务项目")
     by_id = {e.elder_id: e for e in entries}
     derived: dict[str, dict[str, Any]] = {}
     for elder_id in {u.elder_id for u in plan.updates if u.value_changed}:
-        profile = workspace.get_elder(elder_id)
+        profile = workspace.elders.get(elder_id)
         derived[elder_id] = {k: profile.attributes.get(k) for k in
                              ("birth_date", "sex", "capability_grade", "capability_assessed_on")}
     try:
@@ -80,7 +80,7 @@ def import_roster(workspace: Workspace, path: Path, *, kind: str, source: str, a
     applied = False
     if not dry_run and plan.applicable:
         step(3, 4, "正在写入（一次完成）")
-        workspace.apply_import(plan, Path(path).name)
+        workspace.registry.apply_import(plan, Path(path).name)
         applied = True
     step(4, 4, "完成")
     return plan.summary(dry_run=dry_run, applied=applied)

@@ -33,7 +33,7 @@ def workspace_statistics(workspace: Workspace, *, as_of: date, start: date | Non
     if token is not None:
         token.check()
     progress(1, 3, "正在统计……")
-    interval = ROUTINE_INTERVAL_MONTHS.read(workspace.get_setting)
+    interval = ROUTINE_INTERVAL_MONTHS.read(workspace.settings.get)
     stats = compute_statistics(source, as_of=as_of, start=start, end=end,
                                interval_months=interval)
     progress(3, 3, "完成")

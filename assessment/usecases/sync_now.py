@@ -66,7 +66,7 @@ def sync_now(workspace: Workspace, server_url: str, progress: ProgressFn, token:
     pulled: PullReport | None = None
     lists = ListInstall()
     plans = PlanInstall()
-    with SyncClient(server_url, workspace.device_keys(), workspace, batch_size=batch_size,
+    with SyncClient(server_url, workspace.device_keys(), workspace.outbox, batch_size=batch_size,
                     retries=retries, timeout=timeout) as client:
         try:
             if push:
@@ -82,7 +82,7 @@ def sync_now(workspace: Workspace, server_url: str, progress: ProgressFn, token:
                                                 client.fetch_visit_plan)
         except SyncError as exc:
             if exc.revoked:
-                workspace.mark_sync_revoked(exc.message)
+                workspace.outbox.mark_revoked(exc.message)
             raise
     return SyncOutcome(pushed, pulled, lists.installed, lists.errors, plans.installed,
                        plans.errors)

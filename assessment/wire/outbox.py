@@ -1,10 +1,10 @@
 """The narrow contract between sync and the local store (the change log, or *outbox*).
 
 The HTTP client (:mod:`assessment.sync.client`) and the bundle codec
-(:mod:`assessment.wire.bundle`) only ever talk to an :class:`Outbox`; the Workspace implements
-it over its change-log table (:mod:`assessment.records.workspace_sync`), and the test kit's
-``LocalOutbox`` is a small reference implementation (plain SQLite) that the protocol tests and
-the ingest benchmarks use to stand in for many laptops.
+(:mod:`assessment.wire.bundle`) only ever talk to an :class:`Outbox`; the workspace's
+``outbox`` implements it over its change-log table (:mod:`assessment.records.outbox`), and the
+test kit's ``LocalOutbox`` is a small reference implementation (plain SQLite) that the
+protocol tests and the ingest benchmarks use to stand in for many laptops.
 
 Rules every implementation keeps:
 

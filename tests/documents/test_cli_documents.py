@@ -37,8 +37,8 @@ def signed_in(demo_dir: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 def a_finalized_id(folder: Path) -> str:
     ws = Workspace.open(folder, demo.DEMO_SUPERVISOR, demo.DEMO_PASSWORD)
     try:
-        for row in ws.roster_page(RosterFilter(), 0, 30):
-            current = ws.current_assessment(row.elder_id)
+        for row in ws.elders.page(RosterFilter(), 0, 30):
+            current = ws.assessments.current(row.elder_id)
             if current is not None:
                 return current.assessment_id
     finally:
@@ -73,7 +73,7 @@ def test_certificate_then_verify_with_own_key(signed_in: Path, tmp_path: Path,
     assert "补打" not in capsys.readouterr().out  # PDFs are not paper copies
     ws = Workspace.open(signed_in, demo.DEMO_SUPERVISOR, demo.DEMO_PASSWORD)
     try:
-        trail = [e.action for e in ws.audit_trail(assessment_id)]
+        trail = [e.action for e in ws.audit.trail(assessment_id)]
         from assessment.documents.sources import certificate_data, workspace_signer
 
         text = workspace_signer(ws).code_for(certificate_data(ws, assessment_id))

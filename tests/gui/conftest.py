@@ -48,7 +48,7 @@ def build_workspace(data_dir: Path) -> None:
     demo.create_demo_workspace(data_dir, elders=DEMO_ELDERS)
     ws = Workspace.open(data_dir, USERNAME, PASSWORD)
     try:
-        ws.create_elder(ElderProfile(
+        ws.elders.create(ElderProfile(
             elder_id="", name=KNOWN_NAME, id_number=KNOWN_ID, sex="男",
             birth_date=date(1941, 3, 5), township="荫城镇", village="东关村", address=None,
             phone=None,

@@ -69,7 +69,7 @@ def walk(window: MainWindow) -> list[str]:
     problems += outside(window, "主窗口")
     problems += outside(window.statusBar(), "状态栏")
     problems += outside(window.roster, "花名册")
-    elder = window.ctx.workspace.roster_page(RosterFilter(), 0, 1)[0]
+    elder = window.ctx.workspace.elders.page(RosterFilter(), 0, 1)[0]
     window.open_elder(elder.elder_id)
     page = window.elder_page
     for index in range(page.tabs.count()):

@@ -18,8 +18,8 @@ def page_texts(pdf: Path) -> list[str]:
 
 def certificate_marks(workspace: Workspace, assessment_id: str) -> tuple[str, str]:
     """The elder's name and the assessment number (A.1.1), both printed on the certificate."""
-    record = workspace.get_assessment(assessment_id)
-    name = workspace.get_elder(record.elder_id).name
+    record = workspace.assessments.get(assessment_id)
+    name = workspace.elders.get(record.elder_id).name
     return name, str(record.answers["A.1.1"])
 
 

@@ -48,7 +48,7 @@ def test_restore_is_checked_shown_then_applied(qtbot: QtBot, data_dir: Path,
                                                tmp_path: Path) -> None:
     with Workspace.open(data_dir, USERNAME, PASSWORD) as ws:
         backup = ws.backup_to(tmp_path / "usb" / "b.ylbak")
-        count = ws.roster_count(RosterFilter())
+        count = ws.elders.count(RosterFilter())
     app = QApplication.instance()
     assert isinstance(app, QApplication)
     controller = AppController(app, data_dir, opener_for(data_dir), demo_hint(data_dir))
@@ -63,7 +63,7 @@ def test_restore_is_checked_shown_then_applied(qtbot: QtBot, data_dir: Path,
     qtbot.waitUntil(lambda: auto_backup_path(data_dir, date.today()).exists(), timeout=60_000)
     qtbot.waitUntil(lambda: not menu.daily_task.running, timeout=60_000)  # type: ignore[union-attr]
     assert controller.ctx is not None
-    controller.ctx.workspace.create_elder(ElderProfile(  # recorded after the backup
+    controller.ctx.workspace.elders.create(ElderProfile(  # recorded after the backup
         elder_id="", name="备份后新增", id_number=None, sex="女", birth_date=None,
         township=None, village="东关村", address=None, phone=None))
     seen: list[str] = []
@@ -89,5 +89,5 @@ def test_restore_is_checked_shown_then_applied(qtbot: QtBot, data_dir: Path,
     assert controller.signin.isVisible()
     assert "已从备份恢复" in controller.signin.message.text()
     with Workspace.open(data_dir, USERNAME, PASSWORD) as restored:
-        assert restored.roster_count(RosterFilter()) == count
+        assert restored.elders.count(RosterFilter()) == count
     assert list(data_dir.glob("replaced-*"))

@@ -57,26 +57,26 @@ class Scene:
                    "attributes": {"assistance_status": "dibao"},
                    "changed": ["attributes.assistance_status"], "version": self.version + 1,
                    "county": {"action": "prefer_other", "conflict": 7}}
-        self.ws.apply_incoming([self.county.change(self.elder_id, self.version + 1,
+        self.ws.outbox.apply_incoming([self.county.change(self.elder_id, self.version + 1,
                                                    self.own_hlc + 9, decided)], 2)
 
 
 def make_scene(ws: Workspace) -> Scene:
     """Concurrent edits of the known elder's phone and 救助身份 on two laptops."""
     public = b64encode(public_bytes(Ed25519PrivateKey.generate().public_key()))
-    ws.set_local_settings({countynotes.COUNTY_SIGN_PUBLIC: public})
-    profile = ws.find_elder_by_id_number(KNOWN_ID)
+    ws.settings.set_local({countynotes.COUNTY_SIGN_PUBLIC: public})
+    profile = ws.elders.find_by_id_number(KNOWN_ID)
     assert profile is not None
-    own = ws.save_elder(dataclasses.replace(
+    own = ws.elders.save(dataclasses.replace(
         profile, phone=OWN_PHONE,
         attributes={**profile.attributes, "assistance_status": "dibao"}))
-    own_hlc = next(c.hlc for c in reversed(ws.changes_after(0))
+    own_hlc = next(c.hlc for c in reversed(ws.outbox.changes_after(0))
                    if c.record_type == "elder" and c.record_id == own.elder_id)
     other = Author(OTHER_DEVICE)
     payload = {"id": own.elder_id, "name": own.name, "phone": OTHER_PHONE,
                "attributes": {"assistance_status": "tekun_dispersed"},
                "changed": ["phone", "attributes.assistance_status"], "version": own.version}
-    ws.apply_incoming([other.change(own.elder_id, own.version, own_hlc + 1, payload)], 1)
+    ws.outbox.apply_incoming([other.change(own.elder_id, own.version, own_hlc + 1, payload)], 1)
     return Scene(ws, own.elder_id, other, Author(county_device_id(public)), own.version,
                  own_hlc)
 
@@ -130,7 +130,7 @@ def test_a_county_decision_hides_the_settled_conflict_unless_asked(
     assert dialog.windowTitle() == "同步冲突"
     assert "待县级审核" in dialog.summary.text()
     scene.county_prefers_other()
-    assert scene.ws.get_elder(scene.elder_id).attributes["assistance_status"] == "dibao"
+    assert scene.ws.elders.get(scene.elder_id).attributes["assistance_status"] == "dibao"
     dialog.refresh()
     assert list(_rows(dialog.model)) == ["本人电话"]
     assert dialog.summary.text() == "已自动处理 1 项。"

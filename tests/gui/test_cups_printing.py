@@ -139,7 +139,7 @@ def test_print_one_and_a_batch_through_cups(qtbot: QtBot, workspace: Workspace,
     ids = finalized_ids(workspace, 3)
     single_ref = reference_pages(workspace, ids[:1], tmp_path / "ref1")
     # The printer named in 设置 (打印机) is preselected: the user just presses 打印.
-    workspace.set_setting("printer_name", cups.queue)
+    workspace.settings.set("printer_name", cups.queue)
     used = choose_printer(monkeypatch, None)
     assert print_certificate_now(None, workspace, ids[0])  # what 打印 calls
     assert used[-1].printerName() == cups.queue
@@ -149,7 +149,7 @@ def test_print_one_and_a_batch_through_cups(qtbot: QtBot, workspace: Workspace,
     check_pages(first[0], single_ref, tmp_path / "single")
 
     batch_ref = reference_pages(workspace, ids, tmp_path / "ref3")
-    workspace.set_setting("printer_name", "")
+    workspace.settings.set("printer_name", "")
     choose_printer(monkeypatch, cups.queue)  # chosen in the print dialog this time
     handle = batch_certificates(None, workspace, ids, mode="print")
     assert handle is not None

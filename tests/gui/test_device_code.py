@@ -54,8 +54,8 @@ def test_one_code_on_every_screen(qtbot: QtBot, ctx: AppContext, workspace: Work
     assert details.values["设备代码"].text() == code
     assert details.values["设备编号（完整）"].text() == full  # only here
 
-    current = next(workspace.current_assessment(r.elder_id)
-                   for r in workspace.roster_page(RosterFilter(), 0, 100) if r.grade is not None)
+    current = next(workspace.assessments.current(r.elder_id)
+                   for r in workspace.elders.page(RosterFilter(), 0, 100) if r.grade is not None)
     assert current is not None
     assert current.certificate_no is not None
     assert current.certificate_no.startswith(f"{code}-")

@@ -34,7 +34,7 @@ def open_page(qtbot: QtBot, ctx: AppContext, elder_id: str) -> ElderPage:
 
 
 def test_attributes_editor_round_trips(qtbot: QtBot, ctx: AppContext) -> None:
-    elder = ctx.workspace.find_elder_by_id_number(KNOWN_ID)
+    elder = ctx.workspace.elders.find_by_id_number(KNOWN_ID)
     assert elder is not None
     page = open_page(qtbot, ctx, elder.elder_id)
     editor = page.attribute_editor
@@ -74,9 +74,9 @@ def test_attributes_editor_round_trips(qtbot: QtBot, ctx: AppContext) -> None:
     # Validation beside the field, in Chinese; nothing is saved.
     code.edit.setText("14042")
     assert not editor.problems["residence_code"].isHidden()
-    version = ctx.workspace.get_elder(elder.elder_id).version
+    version = ctx.workspace.elders.get(elder.elder_id).version
     page.save_attributes()
-    assert ctx.workspace.get_elder(elder.elder_id).version == version
+    assert ctx.workspace.elders.get(elder.elder_id).version == version
     assert "未保存" in page.attributes_status.text()
     code.edit.setText("140421")
     assert editor.problems["residence_code"].isHidden()
@@ -86,7 +86,7 @@ def test_attributes_editor_round_trips(qtbot: QtBot, ctx: AppContext) -> None:
 
     page.save_attributes()
     assert page.attributes_status.text() == "服务清单属性已保存。"
-    stored = ctx.workspace.get_elder(elder.elder_id)
+    stored = ctx.workspace.elders.get(elder.elder_id)
     assert stored.version == version + 1
     expected = {"area_type": "rural", "living": ["独居"], "veteran_status": [],
                 "children_count": 2, "children_away": False, "residence_code": "140421",
@@ -103,14 +103,14 @@ def test_attributes_editor_round_trips(qtbot: QtBot, ctx: AppContext) -> None:
     assert isinstance(reopened, SetEditor)
     reopened.unknown.setChecked(True)
     again.save_attributes()
-    assert "living" not in ctx.workspace.get_elder(elder.elder_id).attributes \
-        or ctx.workspace.get_elder(elder.elder_id).attributes["living"] is None
+    assert "living" not in ctx.workspace.elders.get(elder.elder_id).attributes \
+        or ctx.workspace.elders.get(elder.elder_id).attributes["living"] is None
     page.grab().save("/tmp/elig/test_attributes.png")
 
 
 def test_attributes_editor_offers_no_certificate(qtbot: QtBot, ctx: AppContext) -> None:
     """The store accepts ``"none"`` (vocabulary data), so the editor offers 无残疾证 by itself."""
-    elder = ctx.workspace.find_elder_by_id_number(KNOWN_ID)
+    elder = ctx.workspace.elders.find_by_id_number(KNOWN_ID)
     assert elder is not None
     page = open_page(qtbot, ctx, elder.elder_id)
     assert page.attribute_editor is not None
@@ -122,7 +122,7 @@ def test_attributes_editor_offers_no_certificate(qtbot: QtBot, ctx: AppContext) 
     cert.state.setCurrentIndex(index)
     page.save_attributes()
     assert page.attributes_status.text() == "服务清单属性已保存。"
-    assert ctx.workspace.get_elder(elder.elder_id).attributes["disability_cert"] == "none"
+    assert ctx.workspace.elders.get(elder.elder_id).attributes["disability_cert"] == "none"
     assert page.eligibility.result is not None
     reasons = page.eligibility.result.item("N11").reasons
     assert not any("残疾证：未登记" in line for line in reasons)
@@ -132,7 +132,7 @@ def test_attributes_editor_offers_no_certificate(qtbot: QtBot, ctx: AppContext) 
 
 
 def test_new_elder_refused_then_created(qtbot: QtBot, ctx: AppContext) -> None:
-    before = ctx.workspace.roster_count(RosterFilter())
+    before = ctx.workspace.elders.count(RosterFilter())
     dialog = NewElderDialog(ctx.workspace)
     qtbot.addWidget(dialog)
     dialog.show()
@@ -148,7 +148,7 @@ def test_new_elder_refused_then_created(qtbot: QtBot, ctx: AppContext) -> None:
     assert dialog.problems["id_number"].text()
     assert "校验" in dialog.problems["id_number"].text() or "号码" in \
         dialog.problems["id_number"].text()
-    assert ctx.workspace.roster_count(RosterFilter()) == before
+    assert ctx.workspace.elders.count(RosterFilter()) == before
     dialog.grab().save("/tmp/elig/test_new_elder_bad.png")
 
     dialog.edits["id_number"].setText(good)
@@ -161,7 +161,7 @@ def test_new_elder_refused_then_created(qtbot: QtBot, ctx: AppContext) -> None:
     assert created is not None
     assert (created.sex, created.birth_date, created.village) == ("女", date(1942, 7, 9),
                                                                  "东关村")
-    assert ctx.workspace.roster_count(RosterFilter()) == before + 1
+    assert ctx.workspace.elders.count(RosterFilter()) == before + 1
 
     # The same ID number again is refused beside the field.
     again = NewElderDialog(ctx.workspace)

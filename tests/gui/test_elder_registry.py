@@ -21,7 +21,7 @@ def test_deregister_from_the_elder_page(qtbot: QtBot, ctx: AppContext,
                                         data_dir: Path, tmp_path: Path) -> None:
     workspace = ctx.workspace
     assert isinstance(workspace, Workspace)
-    found = workspace.find_elder_by_id_number(KNOWN_ID)
+    found = workspace.elders.find_by_id_number(KNOWN_ID)
     assert found is not None
     page = ElderPage(ctx)
     qtbot.addWidget(page)
@@ -47,7 +47,7 @@ def test_deregister_from_the_elder_page(qtbot: QtBot, ctx: AppContext,
     # The roster still lists the elder (nothing is deleted) and says why there is no work.
     from app.roster.model import RosterModel
 
-    model = RosterModel(workspace, ctx.form.grade_name)
+    model = RosterModel(workspace.elders, ctx.form.grade_name)
     note = [c.header for c in model.columns].index("备注")
     shown = {model.index(r, 0).data(): model.index(r, note).data()
              for r in range(model.rowCount())}
@@ -88,7 +88,7 @@ def test_provenance_beside_the_attributes(qtbot: QtBot, ctx: AppContext,
     summary = import_roster(workspace, roster, kind="dibao", source="县民政局",
                             as_of=date.today())
     assert summary["updated"] == 1
-    found = workspace.find_elder_by_id_number(KNOWN_ID)
+    found = workspace.elders.find_by_id_number(KNOWN_ID)
     assert found is not None
     page = ElderPage(ctx)
     qtbot.addWidget(page)
@@ -112,7 +112,7 @@ def test_new_elder_dialog_shows_possible_duplicates_first(qtbot: QtBot,
     dialog.edits["id_number"].setText(other)
     dialog.edits["township"].setText("荫城镇")
     dialog.edits["village"].setText("东关村")  # required
-    before = workspace.roster_count(__import__("assessment.records.api",
+    before = workspace.elders.count(__import__("assessment.records.api",
                                                fromlist=["RosterFilter"]).RosterFilter())
     dialog.submit()
     assert dialog.created is None
@@ -122,7 +122,7 @@ def test_new_elder_dialog_shows_possible_duplicates_first(qtbot: QtBot,
     assert dialog.ok_button.text() == "仍然建档"
     dialog.submit()  # confirmed: saved
     assert dialog.created is not None
-    assert workspace.roster_count(__import__("assessment.records.api",
+    assert workspace.elders.count(__import__("assessment.records.api",
                                              fromlist=["RosterFilter"]).RosterFilter()) == \
         before + 1
 
@@ -175,14 +175,14 @@ def test_roster_import_dialog_previews_then_imports(qtbot: QtBot, ctx: AppContex
     assert "第 3 行：110101193001010018" in text
     assert "第 4 行【公民身份号码】" in text
     assert "登记为“张三丰”，名单为“张三峰”" in text
-    found = workspace.find_elder_by_id_number(KNOWN_ID)
+    found = workspace.elders.find_by_id_number(KNOWN_ID)
     assert found is not None
-    assert not workspace.get_elder(found.elder_id).attributes.get("veteran_status")
+    assert not workspace.elders.get(found.elder_id).attributes.get("veteran_status")
     assert dialog.import_button.isEnabled()
     dialog.summary = None
     with qtbot.waitSignal(dialog.imported, timeout=20000):
         dialog.import_button.click()
-    assert workspace.get_elder(found.elder_id).attributes["veteran_status"] == ["在乡复员军人"]
+    assert workspace.elders.get(found.elder_id).attributes["veteran_status"] == ["在乡复员军人"]
     assert dialog.summary_view.toPlainText().startswith("已导入")
     # Changing an input asks for a new preview.
     dialog.source.setText("别的来源")
@@ -199,12 +199,12 @@ def test_merged_into_another_township_is_a_read_only_view(qtbot: QtBot, ctx: App
 
     workspace = ctx.workspace
     assert isinstance(workspace, Workspace)
-    found = workspace.find_elder_by_id_number(KNOWN_ID)
+    found = workspace.elders.find_by_id_number(KNOWN_ID)
     assert found is not None
     merged = ElderStatus(found.elder_id, MERGED, None, date.today(), "重复登记",
                          merged_into="01a20000-0000-7000-8000-000000000001",
                          into_township="西火镇", version=1)
-    with workspace._writing() as (session, _state):  # as a pull from the county stores it
+    with workspace._store.writing() as (session, _state):  # as a pull from the county stores it
         store_status(session, merged, hlc=1, device_id="county")
     page = ElderPage(ctx)
     qtbot.addWidget(page)

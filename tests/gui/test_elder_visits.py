@@ -23,7 +23,7 @@ def elder_page(qtbot: QtBot, ctx: AppContext) -> tuple[MainWindow, ElderPage, st
     window.setStyleSheet(STYLE_SHEET)  # as the app runs it, so the screenshot looks right
     window.resize(1280, 720)
     window.show()
-    elder = ctx.workspace.find_elder_by_id_number(KNOWN_ID)
+    elder = ctx.workspace.elders.find_by_id_number(KNOWN_ID)
     assert elder is not None
     window.open_elder(elder.elder_id)
     return window, window.elder_page, elder.elder_id
@@ -68,7 +68,7 @@ def test_visits_and_the_change_proposal(qtbot: QtBot, ctx: AppContext,
     assert isinstance(record, AssessmentRecord)
     assert record.status is AssessmentStatus.DRAFT
     assert record.reason == CHANGE_ASSESSMENT_REASON
-    assert ctx.workspace.get_assessment(record.assessment_id).answers["A.1.3"] == \
+    assert ctx.workspace.assessments.get(record.assessment_id).answers["A.1.3"] == \
         CHANGE_ASSESSMENT_REASON
     # With the draft open the button cannot start a second one.
     assert not page.proposal_button.isEnabled()

@@ -21,7 +21,7 @@ def test_finalize_refreshes_the_open_elder_panel(qtbot: QtBot, ctx: AppContext) 
     window = MainWindow(ctx)
     qtbot.addWidget(window)
     window.show()
-    elder = ctx.workspace.find_elder_by_id_number(KNOWN_ID)
+    elder = ctx.workspace.elders.find_by_id_number(KNOWN_ID)
     assert elder is not None
     window.open_elder(elder.elder_id)
     page = window.elder_page
@@ -40,7 +40,7 @@ def test_finalize_refreshes_the_open_elder_panel(qtbot: QtBot, ctx: AppContext) 
         answers[item.key] = min(item.scores)  # every item at its lowest: 完全失能
     answers.update({"B.3.9.state": "昏睡", "A.3.1": "张小三", "A.3.2": "子女",
                     "sign.assessor_1": "pinggu1", "sign.assessor_2": "pinggu2"})
-    entry.open(ctx.workspace.autosave(entry.record.assessment_id, answers))
+    entry.open(ctx.workspace.assessments.autosave(entry.record.assessment_id, answers))
 
     entry.run_review = confirm_if_possible
     QTest.mouseClick(entry.panel.finalize_button, Qt.MouseButton.LeftButton)

@@ -20,7 +20,7 @@ from tests.gui.conftest import KNOWN_ID, KNOWN_NAME
 
 
 def known_elder(ctx: AppContext) -> ElderProfile:
-    found = ctx.workspace.find_elder_by_id_number(KNOWN_ID)
+    found = ctx.workspace.elders.find_by_id_number(KNOWN_ID)
     assert found is not None
     assert found.name == KNOWN_NAME
     return found
@@ -47,7 +47,7 @@ def shown(page: ElderPage) -> dict[str, str]:
 def finalize_assessment(ctx: AppContext, elder_id: str, *, lowest: bool) -> int:
     """Finalize a complete assessment through the store; return its final grade."""
     ws = ctx.workspace
-    draft = ws.start_assessment(elder_id, "首次评估")
+    draft = ws.assessments.start(elder_id, "首次评估")
     answers: dict[str, Any] = dict(draft.answers)
     for item in ctx.form.items:
         answers[item.key] = min(item.scores) if lowest else max(item.scores)
@@ -55,8 +55,8 @@ def finalize_assessment(ctx: AppContext, elder_id: str, *, lowest: bool) -> int:
         answers["B.3.9.state"] = "昏睡"
     answers.update({"A.3.1": "张小三", "A.3.2": "子女", "sign.assessor_1": "pinggu1",
                     "sign.assessor_2": "pinggu2"})
-    ws.autosave(draft.assessment_id, answers)
-    final = ws.finalize(draft.assessment_id).final_grade
+    ws.assessments.autosave(draft.assessment_id, answers)
+    final = ws.assessments.finalize(draft.assessment_id).final_grade
     assert final is not None
     return final
 

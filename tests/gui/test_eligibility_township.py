@@ -26,10 +26,10 @@ def per_person_counts(ctx: AppContext) -> dict[str, tuple[int, int]]:
     """Counts by matching every elder one by one (the independent reference)."""
     registry = load_app_lists(ctx.data_dir)
     ws = ctx.workspace
-    total = ws.roster_count(RosterFilter())
+    total = ws.elders.count(RosterFilter())
     counts: dict[str, list[int]] = {}
-    for row in ws.roster_page(RosterFilter(), 0, total):
-        attrs = {k: v for k, v in ws.get_elder(row.elder_id).attributes.items() if v is not None}
+    for row in ws.elders.page(RosterFilter(), 0, total):
+        attrs = {k: v for k, v in ws.elders.get(row.elder_id).attributes.items() if v is not None}
         for item in match_profile(attrs, AS_OF, registry).items:
             pair = counts.setdefault(item.id, [0, 0])
             pair[0] += item.result == "eligible"
@@ -66,7 +66,7 @@ def test_counts_match_the_engines_and_tables_show_missing(
     # … and as matching every elder one by one.
     reference = per_person_counts(ctx)
     assert {k: v for k, v in shown.items() if k in reference} == reference
-    assert len(rosters.frame) == ctx.workspace.roster_count(RosterFilter())
+    assert len(rosters.frame) == ctx.workspace.elders.count(RosterFilter())
     assert sum(e for e, _ in shown.values()) > 0
     assert sum(u for _, u in shown.values()) > 0
 

@@ -93,18 +93,18 @@ def test_ctrl_z_undoes_the_last_changes_of_the_draft(qtbot: QtBot, ctx: AppConte
     item = entry.form_widget.items["B.1.1"]
     item.setFocus()
     QTest.keyClick(item, digit_key(1))  # changed its mind: 4 → 1
-    assert ctx.workspace.get_assessment(draft_id).answers["B.1.1"] == 1
+    assert ctx.workspace.assessments.get(draft_id).answers["B.1.1"] == 1
     QTest.keyClick(focused_item(), Qt.Key.Key_Z,
                    Qt.KeyboardModifier.ControlModifier)
     assert entry.answers["B.1.1"] == 4
     assert item.score == 4
     assert focused_item() is item
-    assert ctx.workspace.get_assessment(draft_id).answers["B.1.1"] == 4  # saved at once
+    assert ctx.workspace.assessments.get(draft_id).answers["B.1.1"] == 4  # saved at once
     assert "撤销" in entry.panel.saved.text()
     QTest.keyClick(item, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
     assert "B.1.1" not in entry.answers
     assert item.score is None
-    assert ctx.workspace.get_assessment(draft_id).answers.get("B.1.1") is None
+    assert ctx.workspace.assessments.get(draft_id).answers.get("B.1.1") is None
     assert not entry.undo()  # nothing left to undo
 
 

@@ -30,7 +30,7 @@ def coma_entry(qtbot: QtBot, ctx: AppContext, **changes: Any) -> EntryPage:
     qtbot.addWidget(window)
     window.resize(1280, 720)
     window.show()
-    elder = ctx.workspace.find_elder_by_id_number(KNOWN_ID)
+    elder = ctx.workspace.elders.find_by_id_number(KNOWN_ID)
     assert elder is not None
     window.open_elder(elder.elder_id)
     window.elder_page.ask_reason = lambda reasons, default: "即时评估"
@@ -43,7 +43,7 @@ def coma_entry(qtbot: QtBot, ctx: AppContext, **changes: Any) -> EntryPage:
     answers.update({"B.3.9": 0, "B.3.9.state": "昏迷", "A.5.11": "无", "A.3.1": "张小三",
                     "A.3.2": "子女", "sign.assessor_1": "pinggu1", "sign.assessor_2": "pinggu2"})
     answers.update(changes)
-    entry.open(ctx.workspace.autosave(entry.record.assessment_id,
+    entry.open(ctx.workspace.assessments.autosave(entry.record.assessment_id,
                                       {k: v for k, v in answers.items() if v is not None}))
     return entry
 
@@ -76,7 +76,7 @@ def test_warning_must_be_acknowledged_and_is_audited(qtbot: QtBot, ctx: AppConte
     assert seen
     assert entry.record is not None
     assert entry.record.status is AssessmentStatus.FINALIZED
-    trail = ctx.workspace.audit_trail(entry.record.assessment_id)
+    trail = ctx.workspace.audit.trail(entry.record.assessment_id)
     final = [e for e in trail if e.action == "finalize"][-1]
     assert final.detail["acknowledged"] == {WARNING: "x家属确认：今晨起昏迷"}
 
@@ -105,7 +105,7 @@ def test_going_back_to_fix_the_warning(qtbot: QtBot, ctx: AppContext) -> None:
     entry.run_review = lambda dialog: (not dialog.reason_edits
                                        and dialog.confirm_button.isEnabled())
     QTest.mouseClick(entry.panel.finalize_button, Qt.MouseButton.LeftButton)
-    stored = ctx.workspace.get_assessment(entry.record.assessment_id)
+    stored = ctx.workspace.assessments.get(entry.record.assessment_id)
     assert stored.status is AssessmentStatus.FINALIZED
 
 
@@ -140,8 +140,8 @@ def test_correction_asks_for_its_reason(qtbot: QtBot, ctx: AppContext) -> None:
     entry.ask_correction_reason = lambda: None  # cancelled: nothing happens
     QTest.mouseClick(entry.panel.correct_button, Qt.MouseButton.LeftButton)
     assert entry.record.assessment_id == original
-    assert ctx.workspace.open_drafts() == [] or all(
-        d.supersedes != original for d in ctx.workspace.open_drafts())
+    assert ctx.workspace.assessments.drafts() == [] or all(
+        d.supersedes != original for d in ctx.workspace.assessments.drafts())
 
     dialog = CorrectionReasonDialog()
     qtbot.addWidget(dialog)
@@ -152,6 +152,6 @@ def test_correction_asks_for_its_reason(qtbot: QtBot, ctx: AppContext) -> None:
     entry.ask_correction_reason = dialog.reason
     QTest.mouseClick(entry.panel.correct_button, Qt.MouseButton.LeftButton)
     assert entry.record.supersedes == original
-    trail = ctx.workspace.audit_trail(entry.record.assessment_id)
+    trail = ctx.workspace.audit.trail(entry.record.assessment_id)
     started = next(e for e in trail if e.action == "start_assessment")
     assert started.detail["correction_reason"] == "B.1.1 录入错误，已与家属核实"

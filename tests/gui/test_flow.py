@@ -82,7 +82,7 @@ def test_search_enter_finalize_and_correct(qtbot: QtBot, ctx: AppContext) -> Non
     assert panel.final.text() == GRADE_1
     assert panel.finalize_button.isEnabled()
     # Every change was autosaved through the store.
-    stored = ctx.workspace.get_assessment(entry.record.assessment_id)
+    stored = ctx.workspace.assessments.get(entry.record.assessment_id)
     assert stored.answers["B.4.5"] == 3
 
     # Finalizing without the information provider is refused, and the store's problems
@@ -95,7 +95,7 @@ def test_search_enter_finalize_and_correct(qtbot: QtBot, ctx: AppContext) -> Non
         assert row is not None
         assert not row.problem.isHidden(), key
         assert row.problem.text()
-    assert ctx.workspace.get_assessment(entry.record.assessment_id).status \
+    assert ctx.workspace.assessments.get(entry.record.assessment_id).status \
         is AssessmentStatus.DRAFT
 
     provider = form.field_row("A.3.1")
@@ -163,5 +163,5 @@ def test_b39_zero_twice_records_coma(qtbot: QtBot, ctx: AppContext) -> None:
     assert panel.reason_labels["coma"].text().startswith("☑")
     assert "A.5.11" in panel.warnings.text()  # B.3.9 昏迷 but A.5.11 not 有
     assert entry.answers["B.3.9.state"] == "昏迷"
-    stored = ctx.workspace.get_assessment(entry.record.assessment_id)  # type: ignore[union-attr]
+    stored = ctx.workspace.assessments.get(entry.record.assessment_id)  # type: ignore[union-attr]
     assert stored.answers["B.3.9.state"] == "昏迷"

@@ -56,7 +56,7 @@ def test_batch_of_one_village_to_one_pdf(qtbot: QtBot, ctx: AppContext, workspac
     dialog = menu.dialog
     assert isinstance(dialog, BatchPrintDialog)
     assert dialog.scope.itemText(0) == "当前花名册筛选结果"
-    village = next(v for v in workspace.villages()
+    village = next(v for v in workspace.elders.villages()
                    if len(assessed_ids(workspace, RosterFilter(village=v))) >= 2)
     dialog.scope.setCurrentIndex(dialog.scope.findData(village))
     assert "位老人" in dialog.count.text()
@@ -82,7 +82,7 @@ def test_batch_of_one_village_to_one_pdf(qtbot: QtBot, ctx: AppContext, workspac
     assert [aid for aid, _ in outcome.printed_ids] == expected
     assert progress[-1] == (len(expected), len(expected))
     assert no_message_boxes == []
-    assert all(workspace.audit_trail(aid)[-1].action == "export_certificate_pdf"
+    assert all(workspace.audit.trail(aid)[-1].action == "export_certificate_pdf"
                for aid in expected)
 
 

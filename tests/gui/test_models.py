@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import replace
-from typing import Any
 
 import pytest
 from PySide6.QtCore import Qt
@@ -14,20 +14,21 @@ from app.common.context import AppContext
 from app.elder.history_model import HistoryModel
 from app.roster import model as roster_model
 from app.roster.model import ELDER_ID_ROLE, PLACEHOLDER, RosterModel
-from assessment.records.api import RosterFilter, RosterKey, RosterSort
+from assessment.records.api import RosterFilter, RosterKey, RosterRow, RosterSort
+from assessment.records.elders import Elders
 from tests.gui.conftest import DEMO_ELDERS
 
 
 def test_roster_model_passes_modeltester(ctx: AppContext, qtmodeltester: ModelTester) -> None:
-    model = RosterModel(ctx.workspace, ctx.form.grade_name)
+    model = RosterModel(ctx.workspace.elders, ctx.form.grade_name)
     assert model.rowCount() == DEMO_ELDERS + 1
     qtmodeltester.check(model)  # type: ignore[no-untyped-call]
 
 
 def test_roster_model_filters_and_sorts_in_the_store(ctx: AppContext,
                                                      qtmodeltester: ModelTester) -> None:
-    model = RosterModel(ctx.workspace, ctx.form.grade_name)
-    village = ctx.workspace.villages()[0]
+    model = RosterModel(ctx.workspace.elders, ctx.form.grade_name)
+    village = ctx.workspace.elders.villages()[0]
     model.set_filter(replace(model.roster_filter, village=village))
     assert 0 < model.rowCount() < DEMO_ELDERS
     assert {model.index(r, 4).data() for r in range(model.rowCount())} == {village}
@@ -45,9 +46,9 @@ def test_roster_model_filters_and_sorts_in_the_store(ctx: AppContext,
 
 def test_history_model_passes_modeltester(ctx: AppContext, qtmodeltester: ModelTester) -> None:
     workspace = ctx.workspace
-    elder = workspace.roster_page(RosterFilter(grade=1), 0, 1)[0]
+    elder = workspace.elders.page(RosterFilter(grade=1), 0, 1)[0]
     model = HistoryModel(ctx.form.grade_name)
-    model.set_records(workspace.assessments_for(elder.elder_id))
+    model.set_records(workspace.assessments.for_elder(elder.elder_id))
     assert model.rowCount() >= 1
     assert "已完成" in {model.index(r, 2).data() for r in range(model.rowCount())}
     qtmodeltester.check(model)  # type: ignore[no-untyped-call]
@@ -56,7 +57,7 @@ def test_history_model_passes_modeltester(ctx: AppContext, qtmodeltester: ModelT
 
 def test_deferred_roster_reads_pages_once_the_view_rests(qtbot: QtBot, ctx: AppContext,
                                                           qtmodeltester: ModelTester) -> None:
-    model = RosterModel(ctx.workspace, ctx.form.grade_name)
+    model = RosterModel(ctx.workspace.elders, ctx.form.grade_name)
     model.deferred = True
     assert model.index(0, 0).data() == PLACEHOLDER
     assert isinstance(model.index(0, 0).data(ELDER_ID_ROLE), str)  # always at once
@@ -67,32 +68,32 @@ def test_deferred_roster_reads_pages_once_the_view_rests(qtbot: QtBot, ctx: AppC
 
 
 class _PageLog:
-    """The real workspace, noting how each roster page was asked for (offset, after)."""
+    """The real elder register, noting how each roster page was asked for (offset, after)."""
 
-    def __init__(self, workspace: Any) -> None:
-        self._workspace = workspace
+    def __init__(self, elders: Elders) -> None:
+        self._real = elders
         self.calls: list[tuple[int, object]] = []
 
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._workspace, name)
+    def count(self, flt: RosterFilter) -> int:
+        return self._real.count(flt)
 
-    def roster_page(self, flt: RosterFilter, offset: int, limit: int,
-                    after: RosterKey | None = None) -> Any:
+    def page(self, flt: RosterFilter, offset: int, limit: int,
+             after: RosterKey | None = None) -> Sequence[RosterRow]:
         self.calls.append((offset, after))
-        return self._workspace.roster_page(flt, offset, limit, after)
+        return self._real.page(flt, offset, limit, after)
 
 
 def test_roster_model_reads_the_next_page_past_the_last_key(
         ctx: AppContext, qtmodeltester: ModelTester, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(roster_model, "PAGE_SIZE", 7)
-    log = _PageLog(ctx.workspace)
+    log = _PageLog(ctx.workspace.elders)
     model = RosterModel(log, ctx.form.grade_name)
     model.sort(2, Qt.SortOrder.DescendingOrder)  # birth dates: a nullable leading column
     for flt in (model.roster_filter, replace(model.roster_filter, sort=RosterSort.NAME)):
         model.set_filter(flt)
         log.calls.clear()
         shown = [model.index(r, 0).data(ELDER_ID_ROLE) for r in range(model.rowCount())]
-        expected = [r.elder_id for r in ctx.workspace.roster_page(flt, 0, 10_000)]
+        expected = [r.elder_id for r in ctx.workspace.elders.page(flt, 0, 10_000)]
         assert shown == expected
         assert len(log.calls) == -(-len(expected) // 7) > 3
         assert log.calls[0] == (0, None)

@@ -38,7 +38,7 @@ def test_rules_in_the_core() -> None:
 
 def test_46_year_old_without_village_is_stopped_then_kept_with_a_reason(
         qtbot: QtBot, ctx: AppContext) -> None:
-    before = ctx.workspace.roster_count(RosterFilter())
+    before = ctx.workspace.elders.count(RosterFilter())
     dialog = NewElderDialog(ctx.workspace)
     qtbot.addWidget(dialog)
     dialog.show()
@@ -52,13 +52,13 @@ def test_46_year_old_without_village_is_stopped_then_kept_with_a_reason(
     assert dialog.created is None
     assert dialog.problems["village"].text() == "请填写村（社区）"
     assert "建档原因" in dialog.problems["id_number"].text()
-    assert ctx.workspace.roster_count(RosterFilter()) == before  # nothing stored
+    assert ctx.workspace.elders.count(RosterFilter()) == before  # nothing stored
 
     dialog.edits["village"].setText("东关村")
     dialog.submit()
     assert dialog.created is None  # still no reason
     assert dialog.problems["village"].isHidden()
-    assert ctx.workspace.roster_count(RosterFilter()) == before
+    assert ctx.workspace.elders.count(RosterFilter()) == before
 
     dialog.reason.setText("残疾人，乡里要求提前建档")
     with qtbot.waitSignal(dialog.accepted, timeout=2000):
@@ -66,8 +66,8 @@ def test_46_year_old_without_village_is_stopped_then_kept_with_a_reason(
     created = dialog.created
     assert created is not None
     assert created.village == "东关村"
-    assert ctx.workspace.roster_count(RosterFilter()) == before + 1
-    trail = ctx.workspace.audit_trail(created.elder_id)
+    assert ctx.workspace.elders.count(RosterFilter()) == before + 1
+    trail = ctx.workspace.audit.trail(created.elder_id)
     kept = [entry for entry in trail if entry.action == UNDER_60_ACTION]
     assert len(kept) == 1
     assert kept[0].detail == {"age": 46, "reason": "残疾人，乡里要求提前建档"}
@@ -86,5 +86,5 @@ def test_an_elder_of_70_needs_no_reason(qtbot: QtBot, ctx: AppContext) -> None:
     with qtbot.waitSignal(dialog.accepted, timeout=2000):
         dialog.submit()
     assert dialog.created is not None
-    trail = ctx.workspace.audit_trail(dialog.created.elder_id)
+    trail = ctx.workspace.audit.trail(dialog.created.elder_id)
     assert not [entry for entry in trail if entry.action == UNDER_60_ACTION]

@@ -35,8 +35,8 @@ from tests.gui.pdfpages import assert_certificates, page_texts
 
 def finalized_ids(workspace: Workspace, count: int = 3) -> list[str]:
     ids = []
-    for row in workspace.roster_page(RosterFilter(), 0, 60):
-        current = workspace.current_assessment(row.elder_id)
+    for row in workspace.elders.page(RosterFilter(), 0, 60):
+        current = workspace.assessments.current(row.elder_id)
         if current is not None:
             ids.append(current.assessment_id)
         if len(ids) == count:
@@ -46,7 +46,7 @@ def finalized_ids(workspace: Workspace, count: int = 3) -> list[str]:
 
 
 def actions(workspace: Workspace, assessment_id: str) -> list[str]:
-    return [entry.action for entry in workspace.audit_trail(assessment_id)]
+    return [entry.action for entry in workspace.audit.trail(assessment_id)]
 
 
 def test_qt_painted_page_carries_a_verifiable_qr(qtbot: QtBot, workspace: Workspace) -> None:
@@ -166,7 +166,7 @@ def test_save_pdf_from_the_assessment_view(qtbot: QtBot, ctx: AppContext, worksp
     window.show()
     qtbot.waitExposed(window)
     assessment_id = finalized_ids(workspace, 1)[0]
-    name = workspace.get_elder(workspace.get_assessment(assessment_id).elder_id).name
+    name = workspace.elders.get(workspace.assessments.get(assessment_id).elder_id).name
     window.open_assessment_id(assessment_id)
     page = window.entry_page
     assert page.pdf_button.isVisible()
@@ -216,8 +216,8 @@ def test_draft_has_no_document_buttons(qtbot: QtBot, ctx: AppContext,
     qtbot.addWidget(window)
     window.show()
     qtbot.waitExposed(window)
-    elder_id = workspace.get_assessment(finalized_ids(workspace, 1)[0]).elder_id
-    draft = workspace.start_assessment(elder_id, "常规评估")
+    elder_id = workspace.assessments.get(finalized_ids(workspace, 1)[0]).elder_id
+    draft = workspace.assessments.start(elder_id, "常规评估")
     window.open_elder(elder_id)
     window.open_assessment(draft)
     page = window.entry_page

@@ -52,8 +52,8 @@ def test_idle_lock_closes_the_store_and_unlock_returns(qtbot: QtBot, data_dir: P
     app = QApplication.instance()
     assert isinstance(app, QApplication)
     with Workspace.open(data_dir, USERNAME, PASSWORD) as workspace:  # a draft left behind
-        elder = workspace.roster_page(RosterFilter(), 0, 1)[0]
-        workspace.start_assessment(elder.elder_id, "即时评估")
+        elder = workspace.elders.page(RosterFilter(), 0, 1)[0]
+        workspace.assessments.start(elder.elder_id, "即时评估")
     controller = AppController(app, data_dir, opener_for(data_dir), demo_hint(data_dir))
     controller.start()
     qtbot.addWidget(controller.signin)
@@ -66,7 +66,7 @@ def test_idle_lock_closes_the_store_and_unlock_returns(qtbot: QtBot, data_dir: P
     assert window.drafts_dialog is None
     notice = window.drafts_notice
     assert notice.isVisible()
-    count = len(controller.ctx.workspace.open_drafts())
+    count = len(controller.ctx.workspace.assessments.drafts())
     assert f"有 {count} 份未完成的评估草稿" in notice.text()
     notice.linkActivated.emit(NOTICE_OPEN)  # what clicking 查看并继续… does
     dialog = window.drafts_dialog
@@ -74,7 +74,7 @@ def test_idle_lock_closes_the_store_and_unlock_returns(qtbot: QtBot, data_dir: P
     assert dialog.isVisible()
     assert not dialog.isModal()
     assert dialog.list.count() == count
-    draft_id = controller.ctx.workspace.open_drafts()[0].assessment_id
+    draft_id = controller.ctx.workspace.assessments.drafts()[0].assessment_id
     dialog.list.setCurrentRow(0)
     dialog._resume()
     assert window.stack.currentWidget() is window.entry_page
@@ -116,8 +116,8 @@ def test_settings_are_saved_in_the_workspace(qtbot: QtBot, ctx: AppContext) -> N
     assert not dialog.raise_mode.isEnabled()
     assert not dialog.interval.isEnabled()
     dialog.save()
-    assert ctx.workspace.get_setting(IDLE_LOCK_MINUTES.key) == 3
-    assert ctx.workspace.get_setting(GRADE_RAISE_MODE.key) == "once"
+    assert ctx.workspace.settings.get(IDLE_LOCK_MINUTES.key) == 3
+    assert ctx.workspace.settings.get(GRADE_RAISE_MODE.key) == "once"
     assert ctx.idle_minutes() == 3
     assert ctx.grading_settings().grade_raise_mode.value == "once"
 
@@ -130,7 +130,7 @@ def test_a_supervisor_changes_the_grade_raise_mode(qtbot: QtBot, data_dir: Path)
         assert dialog.raise_mode.isEnabled()
         dialog.raise_mode.setCurrentIndex(1)
         dialog.save()
-        assert ws.get_setting(GRADE_RAISE_MODE.key) == "cumulative"
+        assert ws.settings.get(GRADE_RAISE_MODE.key) == "cumulative"
     finally:
         ws.close()
 
@@ -142,7 +142,7 @@ def test_change_notices_reach_the_gui_thread_once_and_stop_with_their_owner(
     heard: list[tuple[Changed, bool]] = []
     gui = threading.get_ident()
     notices.changed.connect(lambda c: heard.append((c, threading.get_ident() == gui)))
-    worker = threading.Thread(target=lambda: ctx.workspace.set_setting("ui.zoom", 3))
+    worker = threading.Thread(target=lambda: ctx.workspace.settings.set("ui.zoom", 3))
     worker.start()
     worker.join()
     qtbot.waitUntil(lambda: len(heard) == 1)
@@ -150,5 +150,5 @@ def test_change_notices_reach_the_gui_thread_once_and_stop_with_their_owner(
     assert heard[0][1]  # delivered on the GUI thread
     owner.deleteLater()
     qtbot.waitUntil(lambda: not shiboken6.isValid(notices))
-    ctx.workspace.set_setting("ui.zoom", 4)  # nobody listens any more: no error
+    ctx.workspace.settings.set("ui.zoom", 4)  # nobody listens any more: no error
     assert len(heard) == 1

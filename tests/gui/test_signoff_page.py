@@ -26,7 +26,7 @@ def new_draft(qtbot: QtBot, ctx: AppContext) -> EntryPage:
     qtbot.addWidget(window)
     window.resize(1280, 720)
     window.show()
-    elder = ctx.workspace.find_elder_by_id_number(KNOWN_ID)
+    elder = ctx.workspace.elders.find_by_id_number(KNOWN_ID)
     assert elder is not None
     window.open_elder(elder.elder_id)
     window.elder_page.ask_reason = lambda reasons, default: "首次评估"
@@ -80,7 +80,7 @@ def test_labels_defaults_and_signatures(qtbot: QtBot, ctx: AppContext) -> None:
     assert pad.isVisible()
     draw(pad, [(20, 60), (60, 30), (100, 70), (140, 35)])
     assert entry.record is not None
-    stored = ctx.workspace.get_assessment(entry.record.assessment_id).answers
+    stored = ctx.workspace.assessments.get(entry.record.assessment_id).answers
     signature = stored["sign.assessor_1_signature"]
     assert len(signature["strokes"]) == 1
     assert len(signature["strokes"][0]) == 8  # four points, in the pad's own box
@@ -88,12 +88,12 @@ def test_labels_defaults_and_signatures(qtbot: QtBot, ctx: AppContext) -> None:
 
     provider = signoff.pads["sign.provider_signature"].pad
     pen(provider, [(30, 40), (50, 60), (90, 50)])
-    stored = ctx.workspace.get_assessment(entry.record.assessment_id).answers
+    stored = ctx.workspace.assessments.get(entry.record.assessment_id).answers
     assert len(stored["sign.provider_signature"]["strokes"]) == 1  # once, not pen + mouse
 
     QTest.mouseClick(signoff.pads["sign.provider_signature"].clear_button,
                      Qt.MouseButton.LeftButton)
-    stored = ctx.workspace.get_assessment(entry.record.assessment_id).answers
+    stored = ctx.workspace.assessments.get(entry.record.assessment_id).answers
     assert "sign.provider_signature" not in stored
 
 
@@ -102,11 +102,11 @@ def test_signatures_print_and_lock(qtbot: QtBot, ctx: AppContext) -> None:
     signoff = entry.form_widget.signoff
     draw(signoff.pads["sign.assessor_2_signature"].pad, [(10, 10), (200, 80)])
     assert entry.record is not None
-    answers = dict(ctx.workspace.get_assessment(entry.record.assessment_id).answers)
+    answers = dict(ctx.workspace.assessments.get(entry.record.assessment_id).answers)
     for item in ctx.form.items:
         answers[item.key] = max(item.scores)
     answers.update({"A.3.1": "张小三", "A.3.2": "子女", "sign.assessor_2": "pinggu2"})
-    entry.open(ctx.workspace.autosave(entry.record.assessment_id, answers))
+    entry.open(ctx.workspace.assessments.autosave(entry.record.assessment_id, answers))
     entry.run_review = lambda dialog: dialog.confirm_button.isEnabled()
     entry.finalize()
     record = entry.record

@@ -33,10 +33,10 @@ from tests.gui.test_statistics_view import sample_stats
 def test_history_names_the_assessors(qtbot: QtBot, ctx: AppContext) -> None:
     window = MainWindow(ctx)
     qtbot.addWidget(window)
-    names = {a.username: a.display_name for a in ctx.workspace.assessors()}
-    elder = next(row for row in ctx.workspace.roster_page(RosterFilter(), 0, 40)
+    names = {a.username: a.display_name for a in ctx.workspace.accounts.all()}
+    elder = next(row for row in ctx.workspace.elders.page(RosterFilter(), 0, 40)
                  if any(r.status is AssessmentStatus.FINALIZED and r.assessor_1
-                        for r in ctx.workspace.assessments_for(row.elder_id)))
+                        for r in ctx.workspace.assessments.for_elder(row.elder_id)))
     window.open_elder(elder.elder_id)
     history = window.elder_page.history
     column = HEADERS.index("评估员")
@@ -51,9 +51,9 @@ def test_history_names_the_assessors(qtbot: QtBot, ctx: AppContext) -> None:
 def test_roster_count_follows_a_new_elder(qtbot: QtBot, ctx: AppContext) -> None:
     window = MainWindow(ctx)
     qtbot.addWidget(window)
-    before = ctx.workspace.roster_count(RosterFilter())
+    before = ctx.workspace.elders.count(RosterFilter())
     assert window.count_label.text().startswith(f"共 {before} 位老人")
-    created = ctx.workspace.create_elder(ElderProfile(
+    created = ctx.workspace.elders.create(ElderProfile(
         elder_id="", name="李新来", id_number=make_resident_id("140421", date(1950, 1, 2), 77,
                                                              male=True),
         sex="男", birth_date=date(1950, 1, 2), township="荫城镇", village="东关村",

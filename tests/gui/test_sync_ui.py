@@ -113,7 +113,7 @@ def test_sync_now_pushes_and_status_shows_zero_pending(
     code = enrol_online(qtbot, menu, county)
     assert "已登记" in controller.label.text()
     assert controller.timer.isActive()  # automatic sync is on by default
-    before = workspace.sync_state()
+    before = workspace.outbox.sync_state()
     assert before.pending > 0
     assert menu.sync_action.isEnabled()  # enrolled: 立即同步, the button and export enabled
     assert menu.toolbar_action is not None
@@ -126,7 +126,7 @@ def test_sync_now_pushes_and_status_shows_zero_pending(
     controller.dialog.grab().save("/tmp/yinling_sync_progress.png")
     wait_sync(qtbot, controller)
     assert warnings_shown == []
-    assert workspace.sync_state().pending == 0
+    assert workspace.outbox.sync_state().pending == 0
     assert county_acked(county, workspace.device_id) == before.last_seq
     assert "待上传 0 条" in controller.label.text()
     assert "上次同步" in controller.label.text()
@@ -151,7 +151,7 @@ def test_cancel_leaves_nothing_half_applied(qtbot: QtBot, ctx: AppContext,
     _window, controller, menu = start_window(qtbot, ctx)
     enrol_online(qtbot, menu, county)
     controller.batch_size = 5
-    last = workspace.sync_state().last_seq
+    last = workspace.outbox.sync_state().last_seq
     task = controller.start_sync(interactive=True)
     assert task is not None
     cancelled: list[bool] = []
@@ -165,7 +165,7 @@ def test_cancel_leaves_nothing_half_applied(qtbot: QtBot, ctx: AppContext,
     wait_sync(qtbot, controller)
     assert cancelled == [True]
     assert "已取消" in controller.last_error
-    state = workspace.sync_state()
+    state = workspace.outbox.sync_state()
     # What the county acknowledged is exactly what this laptop marked: no batch half-kept.
     assert 0 < state.acked_seq < last
     assert county_acked(county, workspace.device_id) == state.acked_seq
@@ -175,7 +175,7 @@ def test_cancel_leaves_nothing_half_applied(qtbot: QtBot, ctx: AppContext,
     assert controller.start_sync(interactive=True) is not None
     wait_sync(qtbot, controller)
     assert warnings_shown == []
-    assert workspace.sync_state().pending == 0
+    assert workspace.outbox.sync_state().pending == 0
     assert county_acked(county, workspace.device_id) == last
 
 
@@ -196,22 +196,22 @@ def test_bundle_and_receipt_through_the_menu(qtbot: QtBot, ctx: AppContext,
     assert dialog.import_answer(answer) is not None
     dialog.close()
     assert controller.enrolled()
-    assert workspace.get_setting(countynotes.TOWNSHIP_CODE) == code
-    last = workspace.sync_state().last_seq
+    assert workspace.settings.get(countynotes.TOWNSHIP_CODE) == code
+    last = workspace.outbox.sync_state().last_seq
     # Export to the "USB stick"; the county imports it and answers with a receipt.
     usb = tmp_path / "usb"
     usb.mkdir()
     bundle = menu.export_bundle(usb / "laptop.ylb")
     assert bundle is not None
     assert bundle.stat().st_size > 0
-    assert workspace.sync_state().pending > 0  # nothing acknowledged before the receipt
+    assert workspace.outbox.sync_state().pending > 0  # nothing acknowledged before the receipt
     receipt = county.admin().call("POST", "/admin/bundles", content=bundle.read_bytes())
     receipt_file = usb / "receipt.json"
     receipt_file.write_text(json.dumps(receipt, ensure_ascii=False), encoding="utf-8")
     assert menu.import_receipt(receipt_file)
     assert warnings_shown == []
-    assert workspace.sync_state().pending == 0
-    assert workspace.sync_state().acked_seq == last
+    assert workspace.outbox.sync_state().pending == 0
+    assert workspace.outbox.sync_state().acked_seq == last
     assert "待上传 0 条" in controller.label.text()
     # A tampered receipt is refused whole, with a Chinese reason.
     data = json.loads(receipt_file.read_text(encoding="utf-8"))
@@ -226,15 +226,15 @@ def test_unreachable_and_revoked(qtbot: QtBot, ctx: AppContext, workspace: Works
     _window, controller, menu = start_window(qtbot, ctx)
     enrol_online(qtbot, menu, county)
     # The county is unreachable: the automatic sync says so quietly; the line shows 离线.
-    real_url = workspace.get_setting(countynotes.SERVER_URL)
-    workspace.set_local_settings({countynotes.SERVER_URL: "http://127.0.0.1:9"})
+    real_url = workspace.settings.get(countynotes.SERVER_URL)
+    workspace.settings.set_local({countynotes.SERVER_URL: "http://127.0.0.1:9"})
     assert controller.auto_sync() is not None
     wait_sync(qtbot, controller)
     assert warnings_shown == []
     assert "无法连接县级服务器" in controller.last_error
     assert controller.label.text().endswith("离线")
     # Revoked by the county: a clear message, and sync is refused from then on.
-    workspace.set_local_settings({countynotes.SERVER_URL: real_url})
+    workspace.settings.set_local({countynotes.SERVER_URL: real_url})
     county.admin().call("POST", f"/admin/devices/{workspace.device_id}/revoke")
     menu.sync_now()
     wait_sync(qtbot, controller)

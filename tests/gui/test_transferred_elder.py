@@ -21,9 +21,9 @@ from tests.gui.conftest import KNOWN_ID
 def _transfer_out(ws: Workspace, elder_id: str) -> None:
     """Enrol the store with a county and apply that county's transfer notice."""
     public = b64encode(public_bytes(Ed25519PrivateKey.generate().public_key()))
-    ws.set_local_settings({countynotes.COUNTY_SIGN_PUBLIC: public,
+    ws.settings.set_local({countynotes.COUNTY_SIGN_PUBLIC: public,
                            countynotes.TOWNSHIP_CODE: "140421101"})
-    version = ws.get_elder(elder_id).version
+    version = ws.elders.get(elder_id).version
     notice = make_change(
         device_id=county_device_id(public), seq=1, record_type="elder", record_id=elder_id,
         version=version, hlc=1, prev_hash=GENESIS_HASH,
@@ -31,18 +31,18 @@ def _transfer_out(ws: Workspace, elder_id: str) -> None:
                  "county": {"action": "transfer", "elder_id": elder_id, "from": "140421101",
                             "from_name": "荫城镇", "to": "140421102", "to_name": "西火镇",
                             "at": "2026-12-08T09:00:00+00:00"}})
-    ws.apply_incoming([notice], 1)
+    ws.outbox.apply_incoming([notice], 1)
 
 
 def test_roster_and_elder_page_show_the_transfer(qtbot: QtBot, ctx: AppContext,
                                                  qtmodeltester: ModelTester) -> None:
     workspace = ctx.workspace
     assert isinstance(workspace, Workspace)
-    found = workspace.find_elder_by_id_number(KNOWN_ID)
+    found = workspace.elders.find_by_id_number(KNOWN_ID)
     assert found is not None
     _transfer_out(workspace, found.elder_id)
 
-    model = RosterModel(workspace, ctx.form.grade_name)
+    model = RosterModel(workspace.elders, ctx.form.grade_name)
     note = [c.header for c in model.columns].index("备注")
     shown = {model.index(r, 0).data(): model.index(r, note).data()
              for r in range(model.rowCount())}
@@ -68,10 +68,10 @@ def test_roster_and_elder_page_show_the_transfer(qtbot: QtBot, ctx: AppContext,
     page.ask_reason = ask
     opened: list[object] = []
     page.assessment_opened.connect(opened.append)
-    drafts = len(workspace.open_drafts())
+    drafts = len(workspace.assessments.drafts())
     page.new_assessment()
     assert asked == []
     assert opened == []
     assert page.message.isVisible()
     assert "已迁出至西火镇" in page.message.text()
-    assert len(workspace.open_drafts()) == drafts
+    assert len(workspace.assessments.drafts()) == drafts

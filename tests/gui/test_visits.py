@@ -69,7 +69,7 @@ def test_record_a_visit_with_the_keyboard_and_a_draft(qtbot: QtBot, ctx: AppCont
     form.checks["安全"][1].setText("煤炉无烟囱")  # QTest types ASCII only
     form.checks["安全"][0].setChecked(True)
     dialog.autosave()
-    assert ctx.workspace.get_setting(draft_key(row.elder_id))["checklist"]["安全"]["note"] == \
+    assert ctx.workspace.settings.get(draft_key(row.elder_id))["checklist"]["安全"]["note"] == \
         "煤炉无烟囱"
     dialog.reject()
     # Reopened later: the draft comes back.
@@ -86,7 +86,7 @@ def test_record_a_visit_with_the_keyboard_and_a_draft(qtbot: QtBot, ctx: AppCont
     assert again.result() == 1
     visits = window.workspace.visits.visits_for(row.elder_id)
     assert [v.method for v in visits] == ["电话"]
-    assert ctx.workspace.get_setting(draft_key(row.elder_id)) is None
+    assert ctx.workspace.settings.get(draft_key(row.elder_id)) is None
     assert [r.target for r in window.workspace.visits.referrals(status="open")] == ["乡镇卫生院"]
     settled(qtbot, window)
     refreshed = {window.model.row(r).elder_id: window.model.row(r).status
@@ -108,7 +108,7 @@ def test_bad_input_is_refused_and_nothing_is_written(qtbot: QtBot, ctx: AppConte
     assert "探访人" in text
     assert "至少查看一个探访项目" in text
     assert window.workspace.visits.visits_for(row.elder_id) == []
-    assert ctx.workspace.get_setting(draft_key(row.elder_id)) is not None  # kept as a draft
+    assert ctx.workspace.settings.get(draft_key(row.elder_id)) is not None  # kept as a draft
 
 
 @pytest.mark.skipif(shutil.which("pdftotext") is None, reason="pdftotext 未安装")

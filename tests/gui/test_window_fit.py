@@ -111,7 +111,7 @@ def shown(qtbot: QtBot, window: MainWindow) -> MainWindow:
 
 
 def _open_entry(window: MainWindow) -> None:
-    elder = window.ctx.workspace.roster_page(RosterFilter(), 0, 1)[0]
+    elder = window.ctx.workspace.elders.page(RosterFilter(), 0, 1)[0]
     window.open_elder(elder.elder_id)
     window.elder_page.ask_reason = lambda reasons, default: default or reasons[0]
     window.elder_page.new_assessment()

@@ -23,14 +23,14 @@ def main() -> None:
     items = [(item.key, max(item.scores)) for item in form.items]
     with Workspace.open_with_key(Path(data_dir), bytes.fromhex(key_hex), "admin") as ws, \
             open(report_path, "a", encoding="utf-8") as report:
-        elders = [row.elder_id for row in ws.roster_page(RosterFilter(), 0, 50)]
-        drafts = list(ws.open_drafts())
+        elders = [row.elder_id for row in ws.elders.page(RosterFilter(), 0, 50)]
+        drafts = list(ws.assessments.drafts())
         report.write("ready\n")
         report.flush()
         counter = itertools.count(1)
         for cycle in itertools.count():
             # Resume a draft left by a killed predecessor, or start a new one.
-            draft = drafts.pop() if drafts else ws.start_assessment(
+            draft = drafts.pop() if drafts else ws.assessments.start(
                 elders[cycle % len(elders)], "常规评估")
             answers = dict(draft.answers)
             answers.update({"A.3.1": "张小三", "A.3.2": "子女", "sign.assessor_1": "admin",
@@ -40,15 +40,15 @@ def main() -> None:
                 if key.endswith((".3", ".6", ".9")):
                     n = next(counter)
                     answers["A.5.12"] = f"autosave {n}"
-                    ws.autosave(draft.assessment_id, answers)
+                    ws.assessments.autosave(draft.assessment_id, answers)
                     report.write(f"autosave {draft.assessment_id} {n}\n")
                     report.flush()
             n = next(counter)
             answers["A.5.12"] = f"autosave {n}"
-            ws.autosave(draft.assessment_id, answers)
+            ws.assessments.autosave(draft.assessment_id, answers)
             report.write(f"autosave {draft.assessment_id} {n}\n")
             report.flush()
-            final = ws.finalize(draft.assessment_id)
+            final = ws.assessments.finalize(draft.assessment_id)
             report.write(f"final {final.assessment_id} {final.certificate_no}\n")
             report.flush()
 

@@ -36,16 +36,16 @@ def make(workspace: Workspace, folder: Path) -> Path:
 
 def test_backup_while_writing_is_encrypted_and_complete(workspace: Workspace,
                                                         tmp_path: Path) -> None:
-    person = workspace.create_elder(elder())
-    draft = workspace.start_assessment(person.elder_id, "首次评估")
-    workspace.autosave(draft.assessment_id, complete_answers(draft.answers))
-    workspace.finalize(draft.assessment_id)
+    person = workspace.elders.create(elder())
+    draft = workspace.assessments.start(person.elder_id, "首次评估")
+    workspace.assessments.autosave(draft.assessment_id, complete_answers(draft.answers))
+    workspace.assessments.finalize(draft.assessment_id)
     writes: list[int] = []
 
     def step(done: int, total: int) -> None:  # another write while the copy runs
         if not writes:
             writes.append(1)
-            workspace.create_elder(elder("李四", sequence=456))
+            workspace.elders.create(elder("李四", sequence=456))
 
     path = workspace.backup_to(tmp_path / "usb" / "a.ylbak", progress=step)
     assert writes
@@ -65,7 +65,7 @@ def test_backup_while_writing_is_encrypted_and_complete(workspace: Workspace,
 
 def test_bad_files_are_refused_and_nothing_is_replaced(workspace: Workspace,
                                                        tmp_path: Path) -> None:
-    workspace.create_elder(elder())
+    workspace.elders.create(elder())
     good = make(workspace, tmp_path)
     data_dir = workspace.data_dir
     before = (data_dir / "yinling.db").stat().st_size
@@ -103,19 +103,19 @@ def test_restore_replaces_and_keeps_the_old_store(tmp_path: Path) -> None:
     data_dir = tmp_path / "laptop"
     ws = Workspace.create(data_dir, username="admin", password=PASSWORD, display_name="管理员",
                           device_code="TEST01")
-    ws.create_elder(elder())
+    ws.elders.create(elder())
     backup = make(ws, tmp_path / "usb")
-    ws.create_elder(elder("李四", sequence=456))  # after the backup
+    ws.elders.create(elder("李四", sequence=456))  # after the backup
     ws.close()
     summary, aside = restore(backup, data_dir, "admin", PASSWORD)
     assert summary.elders == 1
     assert aside is not None
     assert (aside / "yinling.db").is_file()
     with Workspace.open(data_dir, "admin", PASSWORD) as back:
-        assert [r.name for r in back.roster_page(RosterFilter(), 0, 10)] == ["张三"]
-        assert back.verify_changes() == []
+        assert [r.name for r in back.elders.page(RosterFilter(), 0, 10)] == ["张三"]
+        assert back.outbox.verify() == []
     with Workspace.open(aside, "admin", PASSWORD) as old:  # nothing lost
-        assert old.roster_count(RosterFilter()) == 2
+        assert old.elders.count(RosterFilter()) == 2
 
 
 def test_daily_backups_kept_a_week(workspace: Workspace) -> None:
@@ -137,7 +137,7 @@ def test_daily_backups_kept_a_week(workspace: Workspace) -> None:
 
 def test_reminder_until_synced_or_backed_up(workspace: Workspace, tmp_path: Path) -> None:
     now = datetime.now(UTC)
-    workspace.create_elder(elder())
+    workspace.elders.create(elder())
     assert backup_reminder(workspace, now) is None  # fresh work
     later = now + timedelta(days=4)
     message = backup_reminder(workspace, later)
@@ -145,10 +145,10 @@ def test_reminder_until_synced_or_backed_up(workspace: Workspace, tmp_path: Path
     assert "既未同步" in message
     make(workspace, tmp_path)
     assert backup_reminder(workspace, later) is None  # covered by the backup
-    workspace.create_elder(elder("李四", sequence=456))  # after the backup: not covered
+    workspace.elders.create(elder("李四", sequence=456))  # after the backup: not covered
     assert backup_reminder(workspace, now) is None  # not old yet
     assert backup_reminder(workspace, later) is not None  # four days on, still uncovered
-    workspace.mark_acked(workspace.sync_state().last_seq)
+    workspace.outbox.mark_acked(workspace.outbox.sync_state().last_seq)
     assert backup_reminder(workspace, later) is None  # synced
 
 
@@ -157,7 +157,7 @@ def test_cli_create_inspect_restore(tmp_path: Path, monkeypatch: pytest.MonkeyPa
     data_dir = tmp_path / "laptop"
     with Workspace.create(data_dir, username="admin", password=PASSWORD,
                           display_name="管理员") as ws:
-        ws.create_elder(elder())
+        ws.elders.create(elder())
     monkeypatch.setenv("YINLING_PASSWORD", PASSWORD)
     common = ["--data-dir", str(data_dir), "--user", "admin"]
     assert main(["backup", "create", "--to", str(tmp_path / "usb"), *common]) == 0

@@ -22,33 +22,33 @@ def heard(workspace: Workspace) -> list[Changed]:
 
 def test_a_write_is_heard_once_with_its_records(workspace: Workspace) -> None:
     seen = heard(workspace)
-    created = workspace.create_elder(elder())
+    created = workspace.elders.create(elder())
     assert len(seen) == 1
     assert seen[0].ids("elder") == {created.elder_id}
-    record = workspace.start_assessment(created.elder_id, "首次评估")
+    record = workspace.assessments.start(created.elder_id, "首次评估")
     assert seen[-1].ids("assessment") == {record.assessment_id}
     assert not seen[-1].touches("setting")
-    workspace.set_setting(ROUTINE_INTERVAL_MONTHS.key, 6)
+    workspace.settings.set(ROUTINE_INTERVAL_MONTHS.key, 6)
     assert seen[-1].ids("setting") == {ROUTINE_INTERVAL_MONTHS.key}
-    workspace.set_setting("local.ui.zoom", 2)  # device-local: audited by name, heard too
+    workspace.settings.set("local.ui.zoom", 2)  # device-local: audited by name, heard too
     assert seen[-1].ids("setting") == {"local.ui.zoom"}
     assert len(seen) == 4
 
 
 def test_a_refused_write_and_a_read_are_not_heard(workspace: Workspace) -> None:
-    created = workspace.create_elder(elder())
+    created = workspace.elders.create(elder())
     seen = heard(workspace)
     with pytest.raises(InputRejected):
-        workspace.set_setting(IDLE_LOCK_MINUTES.key, 0)
-    workspace.log_access("elder", created.elder_id)  # audited read: nothing changed
-    workspace.get_elder(created.elder_id)
-    workspace.note_county(CountyNotices())
+        workspace.settings.set(IDLE_LOCK_MINUTES.key, 0)
+    workspace.audit.log("elder", created.elder_id)  # audited read: nothing changed
+    workspace.elders.get(created.elder_id)
+    workspace.outbox.note_county(CountyNotices())
     assert seen == []
 
 
 def test_a_bulk_load_is_heard_as_many(workspace: Workspace) -> None:
     seen = heard(workspace)
-    workspace.bulk_load([elder(name="李四", sequence=7), elder(name="王五", sequence=9)])
+    workspace.elders.bulk_load([elder(name="李四", sequence=7), elder(name="王五", sequence=9)])
     assert len(seen) == 1
     assert seen[0].ids("elder") == {EVERY}
 
@@ -57,10 +57,10 @@ def test_writes_from_another_thread_are_heard_and_unsubscribe_stops_it(
         workspace: Workspace) -> None:
     seen: list[Changed] = []
     stop = workspace.subscribe(seen.append)
-    worker = threading.Thread(target=lambda: workspace.create_elder(elder(sequence=55)))
+    worker = threading.Thread(target=lambda: workspace.elders.create(elder(sequence=55)))
     worker.start()
     worker.join()
     assert len(seen) == 1
     stop()
-    workspace.create_elder(elder(name="赵六", sequence=66))
+    workspace.elders.create(elder(name="赵六", sequence=66))
     assert len(seen) == 1

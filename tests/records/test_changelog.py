@@ -21,22 +21,22 @@ from tests.records.conftest import PASSWORD, complete_answers, elder
 
 
 def _busy(ws: Workspace) -> str:
-    person = ws.create_elder(elder())
-    draft = ws.start_assessment(person.elder_id, "首次评估")
-    ws.autosave(draft.assessment_id, complete_answers(draft.answers))
-    ws.finalize(draft.assessment_id)
-    ws.set_setting("routine_interval_months", 24)
+    person = ws.elders.create(elder())
+    draft = ws.assessments.start(person.elder_id, "首次评估")
+    ws.assessments.autosave(draft.assessment_id, complete_answers(draft.answers))
+    ws.assessments.finalize(draft.assessment_id)
+    ws.settings.set("routine_interval_months", 24)
     return draft.assessment_id
 
 
 def test_every_write_appends_a_chained_change(workspace: Workspace) -> None:
-    before, _, _ = workspace.chain_head()
+    before, _, _ = workspace.outbox.chain_head()
     assessment_id = _busy(workspace)
-    changes = workspace.changes_after(0)
+    changes = workspace.outbox.changes_after(0)
     assert [c.seq for c in changes] == list(range(1, len(changes) + 1))
     assert changes[0].prev_hash == GENESIS_HASH
     assert verify_chain(changes) == []
-    assert workspace.verify_changes() == []
+    assert workspace.outbox.verify() == []
     assert {c.device_id for c in changes} == {workspace.device_id}
     hlcs = [c.hlc for c in changes]
     assert hlcs == sorted(hlcs)
@@ -52,45 +52,45 @@ def test_every_write_appends_a_chained_change(workspace: Workspace) -> None:
     # Each write also produced an audit change right after its record change.
     audits = [c for c in changes if c.record_type == "audit"]
     assert len(audits) == len(changes) // 2
-    assert workspace.changes_after(len(changes) - 2) == changes[-2:]
+    assert workspace.outbox.changes_after(len(changes) - 2) == changes[-2:]
 
 
 def test_local_settings_never_enter_the_outbox(workspace: Workspace) -> None:
-    workspace.set_setting("device.signing_key", "PRIVATE-KEY-MATERIAL")
-    assert workspace.get_setting("device.signing_key") == "PRIVATE-KEY-MATERIAL"
-    wire = str([c.to_json() for c in workspace.changes_after(0)])
+    workspace.settings.set("device.signing_key", "PRIVATE-KEY-MATERIAL")
+    assert workspace.settings.get("device.signing_key") == "PRIVATE-KEY-MATERIAL"
+    wire = str([c.to_json() for c in workspace.outbox.changes_after(0)])
     assert "PRIVATE-KEY-MATERIAL" not in wire
-    assert workspace.audit_trail()[-1].record_id == "device.signing_key"
+    assert workspace.audit.trail()[-1].record_id == "device.signing_key"
 
 
 def test_mark_acked_marks_without_deleting(workspace: Workspace) -> None:
     _busy(workspace)
-    last, last_hash, acked = workspace.chain_head()
+    last, last_hash, acked = workspace.outbox.chain_head()
     assert acked == 0
-    assert len(workspace.pending_changes()) == last
-    workspace.mark_acked(4)
-    assert workspace.sync_state().acked_seq == 4
-    workspace.mark_acked(4)  # a repeated ack is a no-op
-    workspace.mark_acked(2)  # and an older one never moves it back
-    assert workspace.sync_state().acked_seq == 4
-    pending = workspace.pending_changes()
+    assert len(workspace.outbox.pending_changes()) == last
+    workspace.outbox.mark_acked(4)
+    assert workspace.outbox.sync_state().acked_seq == 4
+    workspace.outbox.mark_acked(4)  # a repeated ack is a no-op
+    workspace.outbox.mark_acked(2)  # and an older one never moves it back
+    assert workspace.outbox.sync_state().acked_seq == 4
+    pending = workspace.outbox.pending_changes()
     assert [c.seq for c in pending] == list(range(5, last + 1))
-    assert len(workspace.changes_after(0)) == last  # nothing deleted
-    assert workspace.chain_head() == (last, last_hash, 4)
+    assert len(workspace.outbox.changes_after(0)) == last  # nothing deleted
+    assert workspace.outbox.chain_head() == (last, last_hash, 4)
     with pytest.raises(InputRejected, match="超出"):
-        workspace.mark_acked(last + 1)
+        workspace.outbox.mark_acked(last + 1)
 
 
 def test_audit_chain_records_who_what_when(workspace: Workspace) -> None:
     assessment_id = _busy(workspace)
-    workspace.log_access("certificate", assessment_id)
-    trail = workspace.audit_trail()
+    workspace.audit.log("certificate", assessment_id)
+    trail = workspace.audit.trail()
     assert [e.seq for e in trail] == list(range(1, len(trail) + 1))
     assert trail[0].action == "create_workspace"
-    actions = [e.action for e in workspace.audit_trail(record_id=assessment_id)]
+    actions = [e.action for e in workspace.audit.trail(record_id=assessment_id)]
     assert actions == ["start_assessment", "autosave", "finalize", "view_certificate"]
     assert all(e.username == "admin" for e in trail)
-    assert workspace.verify_audit() == []
+    assert workspace.audit.verify() == []
     autosave = next(e for e in trail if e.action == "autosave")
     assert "B.1.1" in autosave.detail["changed"]
     assert "张" not in str(autosave.detail)  # details name fields, not personal values
@@ -108,8 +108,8 @@ def test_tampering_is_detected(workspace: Workspace) -> None:
     finally:
         conn.close()
     with Workspace.open(data_dir, "admin", PASSWORD) as reopened:
-        assert [(b.seq, b.kind) for b in reopened.verify_audit()] == [(3, "hash")]
-        stored = reopened.changes_after(0)
+        assert [(b.seq, b.kind) for b in reopened.audit.verify()] == [(3, "hash")]
+        stored = reopened.outbox.changes_after(0)
         with pytest.raises(InputRejected, match="哈希不符"):
             change_from_json(stored[1].to_json())
 
@@ -124,11 +124,11 @@ def test_bulk_hash_equals_make_change() -> None:
 
 
 def test_rejected_write_leaves_no_trace(workspace: Workspace) -> None:
-    person = workspace.create_elder(elder())
-    draft = workspace.start_assessment(person.elder_id, "首次评估")
-    head = workspace.chain_head()
-    audit_count = len(workspace.audit_trail())
+    person = workspace.elders.create(elder())
+    draft = workspace.assessments.start(person.elder_id, "首次评估")
+    head = workspace.outbox.chain_head()
+    audit_count = len(workspace.audit.trail())
     with pytest.raises(InputRejected):
-        workspace.finalize(draft.assessment_id)
-    assert workspace.chain_head() == head
-    assert len(workspace.audit_trail()) == audit_count
+        workspace.assessments.finalize(draft.assessment_id)
+    assert workspace.outbox.chain_head() == head
+    assert len(workspace.audit.trail()) == audit_count

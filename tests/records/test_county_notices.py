@@ -31,13 +31,13 @@ HOME = "140421101"
 def county(workspace: Workspace) -> Author:
     """The laptop enrolled with a county of township ``HOME``; the county's device."""
     public = b64encode(public_bytes(Ed25519PrivateKey.generate().public_key()))
-    workspace.set_local_settings({countynotes.COUNTY_SIGN_PUBLIC: public,
+    workspace.settings.set_local({countynotes.COUNTY_SIGN_PUBLIC: public,
                                   countynotes.TOWNSHIP_CODE: HOME})
     return Author(county_device_id(public))
 
 
 def _notice(ws: Workspace, elder_id: str, to: str, to_name: str) -> dict[str, Any]:
-    profile = ws.get_elder(elder_id)
+    profile = ws.elders.get(elder_id)
     return {"id": elder_id, "name": profile.name, "changed": [], "version": profile.version,
             "county": {"action": "transfer", "elder_id": elder_id, "from": HOME,
                        "from_name": "本镇", "to": to, "to_name": to_name,
@@ -47,58 +47,58 @@ def _notice(ws: Workspace, elder_id: str, to: str, to_name: str) -> dict[str, An
 def test_a_transfer_notice_of_the_county_marks_the_elder_and_refuses_new_assessments(
         workspace: Workspace, county: Author) -> None:
     ws = workspace
-    elder_id = ws.create_elder(elder()).elder_id
-    version = ws.get_elder(elder_id).version
+    elder_id = ws.elders.create(elder()).elder_id
+    version = ws.elders.get(elder_id).version
     # The same notice from any other device is not the county's: nothing happens.
     forged = Author(new_id()).change(elder_id, version, 10, _notice(ws, elder_id, "B", "乙镇"))
-    ws.apply_incoming([forged], 1)
-    assert ws.get_elder(elder_id).transferred_to is None
+    ws.outbox.apply_incoming([forged], 1)
+    assert ws.elders.get(elder_id).transferred_to is None
 
     notice = county.change(elder_id, version, 20, _notice(ws, elder_id, "B", "乙镇"))
-    report = ws.apply_incoming_report([notice], 2)
+    report = ws.outbox.apply_incoming_report([notice], 2)
     assert report.applied == 1
-    assert ws.get_elder(elder_id).transferred_to == "乙镇"
-    row = next(r for r in ws.roster_page(RosterFilter(), 0, 100) if r.elder_id == elder_id)
+    assert ws.elders.get(elder_id).transferred_to == "乙镇"
+    row = next(r for r in ws.elders.page(RosterFilter(), 0, 100) if r.elder_id == elder_id)
     assert row.transferred_to == "乙镇"
-    before = ws.sync_state()
+    before = ws.outbox.sync_state()
     with pytest.raises(InputRejected) as refused:
-        ws.start_assessment(elder_id, "首次评估")
+        ws.assessments.start(elder_id, "首次评估")
     assert [p.field for p in refused.value.problems] == ["elder_id"]
     assert "已迁出至乙镇" in refused.value.problems[0].message
-    assert ws.sync_state() == before  # nothing written
-    assert ws.apply_incoming_report([notice], 2).duplicates == 1
+    assert ws.outbox.sync_state() == before  # nothing written
+    assert ws.outbox.apply_incoming_report([notice], 2).duplicates == 1
 
     # Moved back to this township: the mark is cleared and assessments start again.
     back = county.change(elder_id, version, 30, _notice(ws, elder_id, HOME, "本镇"))
-    ws.apply_incoming([back], 3)
-    assert ws.get_elder(elder_id).transferred_to is None
-    assert ws.start_assessment(elder_id, "首次评估").elder_id == elder_id
+    ws.outbox.apply_incoming([back], 3)
+    assert ws.elders.get(elder_id).transferred_to is None
+    assert ws.assessments.start(elder_id, "首次评估").elder_id == elder_id
 
 
 def test_a_county_decision_closes_the_local_conflict_of_that_field(
         workspace: Workspace, county: Author) -> None:
     ws = workspace
-    created = ws.create_elder(elder())
+    created = ws.elders.create(elder())
     elder_id = created.elder_id
-    own = ws.save_elder(dataclasses.replace(created, phone="13900000001"))
-    own_hlc = ws.changes_after(0)[-1].hlc
+    own = ws.elders.save(dataclasses.replace(created, phone="13900000001"))
+    own_hlc = ws.outbox.changes_after(0)[-1].hlc
     # Another laptop wrote the phone concurrently (same version): a conflict is kept here.
     other = Author(new_id())
     payload = {"id": elder_id, "name": own.name, "phone": "13900000002", "changed": ["phone"],
                "version": own.version}
-    ws.apply_incoming([other.change(elder_id, own.version, own_hlc + 1, payload)], 1)
-    assert [c.field for c in ws.sync_conflicts(elder_id)] == ["phone"]
+    ws.outbox.apply_incoming([other.change(elder_id, own.version, own_hlc + 1, payload)], 1)
+    assert [c.field for c in ws.outbox.conflicts(elder_id)] == ["phone"]
 
     decided = {"id": elder_id, "name": own.name, "phone": "13900000001", "changed": ["phone"],
                "version": own.version + 1,
                "county": {"action": "prefer_other", "conflict": 7}}
     # The same decision claimed by another device settles nothing.
-    ws.apply_incoming([Author(new_id()).change(elder_id, own.version + 1, own_hlc + 5,
+    ws.outbox.apply_incoming([Author(new_id()).change(elder_id, own.version + 1, own_hlc + 5,
                                                decided)], 2)
-    assert [c.field for c in ws.sync_conflicts(elder_id)] == ["phone"]
-    ws.apply_incoming([county.change(elder_id, own.version + 1, own_hlc + 9, decided)], 3)
-    assert ws.get_elder(elder_id).phone == "13900000001"
-    assert ws.sync_conflicts(elder_id) == []
-    settled = ws.sync_conflicts(elder_id, include_resolved=True)
+    assert [c.field for c in ws.outbox.conflicts(elder_id)] == ["phone"]
+    ws.outbox.apply_incoming([county.change(elder_id, own.version + 1, own_hlc + 9, decided)], 3)
+    assert ws.elders.get(elder_id).phone == "13900000001"
+    assert ws.outbox.conflicts(elder_id) == []
+    settled = ws.outbox.conflicts(elder_id, include_resolved=True)
     assert [c.field for c in settled] == ["phone"]
     assert settled[0].resolved_at is not None

@@ -48,7 +48,7 @@ def test_sigkill_loses_nothing(tmp_path: Path) -> None:
     with Workspace.create(data_dir, username="admin", password=PASSWORD, display_name="管理员",
                           device_code="CRASH1") as ws:
         for i in range(5):
-            ws.create_elder(elder(f"张{'一二三四五'[i]}", sequence=i * 2 + 1))
+            ws.elders.create(elder(f"张{'一二三四五'[i]}", sequence=i * 2 + 1))
     key = Keyring.load(keyring_path(data_dir)).unlock("admin", PASSWORD)
     report = tmp_path / "report.txt"
     rng = random.Random(20240601)
@@ -77,19 +77,19 @@ def test_sigkill_loses_nothing(tmp_path: Path) -> None:
     assert len(finals) >= 3, "the child should have finalized a few assessments"
     assert last_autosave is not None
     with Workspace.open_with_key(data_dir, key, "admin") as ws:
-        assert ws.integrity_check() == "ok"
-        assert ws.verify_changes() == []
-        assert ws.verify_audit() == []
-        stored = [ws.get_assessment(assessment_id) for assessment_id in finals]
+        assert ws.audit.integrity_check() == "ok"
+        assert ws.outbox.verify() == []
+        assert ws.audit.verify() == []
+        stored = [ws.assessments.get(assessment_id) for assessment_id in finals]
         assert all(a.status is AssessmentStatus.FINALIZED for a in stored)
         assert {a.certificate_no for a in stored} == set(finals.values())
-        every = [a for row in ws.roster_page(RosterFilter(), 0, 100)
-                 for a in ws.assessments_for(row.elder_id)]
+        every = [a for row in ws.elders.page(RosterFilter(), 0, 100)
+                 for a in ws.assessments.for_elder(row.elder_id)]
         numbers = sorted(int(a.certificate_no.split("-")[1]) for a in every if a.certificate_no)
         assert numbers == list(range(1, len(numbers) + 1))  # unique and gapless
         assert len(numbers) >= len(finals)
         saved_id, saved_n = last_autosave
-        restored = ws.get_assessment(saved_id)
+        restored = ws.assessments.get(saved_id)
         assert int(str(restored.answers["A.5.12"]).split()[1]) >= saved_n
-        drafts = ws.open_drafts()
+        drafts = ws.assessments.drafts()
         assert len(drafts) <= 1  # the child always resumes the draft it left

@@ -41,33 +41,33 @@ def test_every_demo_account_signs_in(demo_dir: Path) -> None:
 
 def test_demo_content_is_realistic(demo_dir: Path) -> None:
     with Workspace.open(demo_dir, "pinggu1", DEMO_PASSWORD) as ws:
-        rows = ws.roster_page(RosterFilter(), 0, 1000)
+        rows = ws.elders.page(RosterFilter(), 0, 1000)
         assert len(rows) == 300
         grades = Counter(r.grade for r in rows)
         assert None in grades
         assert len([g for g in grades if g is not None]) >= 4
-        assert len(ws.villages()) >= 2
+        assert len(ws.elders.villages()) >= 2
         statuses: Counter[AssessmentStatus] = Counter()
         issuing: Counter[str] = Counter()
         for row in rows:
-            profile = ws.get_elder(row.elder_id)
+            profile = ws.elders.get(row.elder_id)
             assert profile.id_number is not None
             parsed = parse_resident_id(profile.id_number)
             assert not isinstance(parsed, Problem)
             issuing[profile.id_number[:6]] += 1
             assert row.age is not None
             assert row.age >= 60
-            for record in ws.assessments_for(row.elder_id):
+            for record in ws.assessments.for_elder(row.elder_id):
                 statuses[record.status] += 1
                 if record.status is not AssessmentStatus.DRAFT:
                     assert record.final_grade is not None
                     assert record.certificate_no
         assert issuing["140421"] > issuing[DEMO_COUNTY] > 0  # mostly the legacy code
         assert statuses[AssessmentStatus.FINALIZED] > 100
-        assert ws.verify_changes() == []
-        assert ws.verify_audit() == []
-        assert ws.audit_trail()[-1].action == "demo_generate"
-        assert ws.roster_count(RosterFilter(text="w")) > 0
+        assert ws.outbox.verify() == []
+        assert ws.audit.verify() == []
+        assert ws.audit.trail()[-1].action == "demo_generate"
+        assert ws.elders.count(RosterFilter(text="w")) > 0
 
 
 def test_demo_is_reproducible() -> None:
@@ -120,7 +120,7 @@ def test_bulk_loaded_search_index(demo_dir: Path) -> None:
             expected = {num for num, terms in stored.items()
                         if any(t.startswith(query.prefix) for t in terms
                                if not t.startswith(KEY_MARK))}
-            assert ws.roster_count(RosterFilter(text=text)) == len(expected)
+            assert ws.elders.count(RosterFilter(text=text)) == len(expected)
 
 
 def test_batches_hold_the_same_people_as_one_generation() -> None:

@@ -41,4 +41,4 @@ def test_reopen_runs_no_migration(workspace: Workspace) -> None:
     workspace.close()
     with Workspace.open(data_dir, "admin", PASSWORD) as ws, ws._store.engine.connect() as conn:
         assert current_revision(conn) == head_revision()
-        assert ws.integrity_check() == "ok"
+        assert ws.audit.integrity_check() == "ok"

@@ -41,10 +41,10 @@ def storage_types(engine: Engine) -> dict[str, set[str]]:
 
 
 def filled(workspace: Workspace) -> Workspace:
-    person = workspace.create_elder(elder("张三"))
-    draft = workspace.start_assessment(person.elder_id, "首次评估")
-    workspace.autosave(draft.assessment_id, complete_answers(draft.answers))
-    workspace.finalize(draft.assessment_id)
+    person = workspace.elders.create(elder("张三"))
+    draft = workspace.assessments.start(person.elder_id, "首次评估")
+    workspace.assessments.autosave(draft.assessment_id, complete_answers(draft.answers))
+    workspace.assessments.finalize(draft.assessment_id)
     return workspace
 
 
@@ -88,15 +88,15 @@ def test_the_store_keeps_packed_values_and_reads_them_back(workspace: Workspace)
     assert raw[0] == FORMAT_DICT_1
     assert len(raw) < len(text) / 2
     assert json.loads(text)["status"] == "finalized"
-    assert workspace.verify_changes() == []  # the chain hashes the unpacked canonical JSON
-    person = workspace.roster_page(RosterFilter(), 0, 1)[0]
-    assert workspace.get_elder(person.elder_id).info["A.2.6"] == "汉族"
+    assert workspace.outbox.verify() == []  # the chain hashes the unpacked canonical JSON
+    person = workspace.elders.page(RosterFilter(), 0, 1)[0]
+    assert workspace.elders.get(person.elder_id).info["A.2.6"] == "汉族"
 
 
 def test_migration_0009_converts_an_existing_store_and_back(workspace: Workspace) -> None:
     filled(workspace)
     engine = engine_of(workspace)
-    chain_before = [c.hash for c in workspace.changes_after(0)]
+    chain_before = [c.hash for c in workspace.outbox.changes_after(0)]
     with writer(engine).begin() as conn:
         command.downgrade(alembic_config(conn), "0007_visits")
     types = storage_types(engine)
@@ -107,5 +107,5 @@ def test_migration_0009_converts_an_existing_store_and_back(workspace: Workspace
         assert current_revision(conn) == HEAD_REVISION
     types = storage_types(engine)
     assert all(found == {"blob"} for found in types.values()), types
-    assert [c.hash for c in workspace.changes_after(0)] == chain_before
-    assert workspace.verify_changes() == []
+    assert [c.hash for c in workspace.outbox.changes_after(0)] == chain_before
+    assert workspace.outbox.verify() == []

@@ -35,18 +35,19 @@ def township(workspace: Workspace) -> Workspace:
         elder("单雄信", sequence=15, birth=date(1955, 3, 4), village="东沟村"),
         elder("欧阳秀兰", sequence=14, male=False, birth=date(1960, 9, 9), village="东沟村"),
     ]
-    created = [workspace.create_elder(p) for p in people]
+    created = [workspace.elders.create(p) for p in people]
     for person, score in ((created[0], "max"), (created[2], "min")):
-        draft = workspace.start_assessment(person.elder_id, "首次评估")
-        workspace.autosave(draft.assessment_id, complete_answers(draft.answers, score=score))
-        workspace.finalize(draft.assessment_id)
+        draft = workspace.assessments.start(person.elder_id, "首次评估")
+        workspace.assessments.autosave(draft.assessment_id, complete_answers(draft.answers,
+                                                                             score=score))
+        workspace.assessments.finalize(draft.assessment_id)
     return workspace
 
 
 def names(ws: Workspace, flt: RosterFilter) -> list[str]:
     """The names the roster shows, in order."""
-    rows = ws.roster_page(flt, 0, 100)
-    assert len(rows) == ws.roster_count(flt)
+    rows = ws.elders.page(flt, 0, 100)
+    assert len(rows) == ws.elders.count(flt)
     return [r.name for r in rows]
 
 
@@ -74,8 +75,8 @@ def test_chinese_prefix_and_substring(township: Workspace) -> None:
 
 
 def test_id_tail(township: Workspace) -> None:
-    person = next(r for r in township.roster_page(RosterFilter(text="单雄信"), 0, 1))
-    profile = township.get_elder(person.elder_id)
+    person = next(r for r in township.elders.page(RosterFilter(text="单雄信"), 0, 1))
+    profile = township.elders.get(person.elder_id)
     assert profile.id_number is not None
     for tail in (profile.id_number[-4:], profile.id_number[-6:], profile.id_number):
         assert names(township, RosterFilter(text=tail)) == ["单雄信"]
@@ -94,7 +95,7 @@ def test_village_search_and_filter(township: Workspace) -> None:
     assert names(township, RosterFilter(text="donggou")) == ["欧阳秀兰", "单雄信", "王秀英"]
     assert names(township, RosterFilter(village="李家庄村")) == ["张三", "张三丰"]
     assert names(township, RosterFilter(text="zs", village="东沟村")) == []
-    assert township.villages() == ["东沟村", "李家庄村"]
+    assert township.elders.villages() == ["东沟村", "李家庄村"]
 
 
 def test_grade_filter_due_and_sorts(township: Workspace) -> None:
@@ -117,9 +118,9 @@ def test_paging_and_row_fields(township: Workspace) -> None:
     everyone = names(township, RosterFilter())
     assert everyone == ["欧阳秀兰", "单雄信", "王秀英", "张三", "张三丰"]  # pinyin order
     flt = RosterFilter()
-    pages = [r.name for off in (0, 2, 4) for r in township.roster_page(flt, off, 2)]
+    pages = [r.name for off in (0, 2, 4) for r in township.elders.page(flt, off, 2)]
     assert pages == everyone
-    row = township.roster_page(RosterFilter(text="zsf"), 0, 1)[0]
+    row = township.elders.page(RosterFilter(text="zsf"), 0, 1)[0]
     assert (row.sex, row.age, row.village, row.grade) == ("男", _age(date(1950, 1, 2)),
                                                            "李家庄村", None)
 
@@ -130,14 +131,14 @@ def _age(birth: date) -> int:
 
 
 def test_nothing_matches(township: Workspace) -> None:
-    assert township.roster_count(RosterFilter(text="qqq")) == 0
-    assert township.roster_page(RosterFilter(text="   "), 0, 10) != []
+    assert township.elders.count(RosterFilter(text="qqq")) == 0
+    assert township.elders.page(RosterFilter(text="   "), 0, 10) != []
 
 
 def test_search_follows_edits(township: Workspace) -> None:
-    row = township.roster_page(RosterFilter(text="张三丰"), 0, 1)[0]
-    profile = township.get_elder(row.elder_id)
-    township.save_elder(replace(profile, name="李四"))
+    row = township.elders.page(RosterFilter(text="张三丰"), 0, 1)[0]
+    profile = township.elders.get(row.elder_id)
+    township.elders.save(replace(profile, name="李四"))
     assert names(township, RosterFilter(text="zsf")) == []
     assert names(township, RosterFilter(text="ls")) == ["李四"]
 
@@ -169,7 +170,7 @@ def crowd(workspace: Workspace) -> Workspace:
     """Many elders with overlapping names in villages whose names overlap the names."""
     villages = ("王家庄村", "李家沟村", "万安村")
     for i, name in enumerate(_NAMES):
-        workspace.create_elder(elder(name, sequence=100 + i, birth=date(1940 + i, 1, 2),
+        workspace.elders.create(elder(name, sequence=100 + i, birth=date(1940 + i, 1, 2),
                                      village=villages[i % 3], male=i % 2 == 0))
     return workspace
 
@@ -189,8 +190,8 @@ def test_every_plan_agrees_with_the_terms(crowd: Workspace, monkeypatch: pytest.
                                           broad: int) -> None:
     monkeypatch.setattr(roster, "BROAD", broad)  # 0: the sort-index plans for every text
     monkeypatch.setattr(roster, "_VILLAGE_ARMS", 60 if broad else 0)  # one sorted village read
-    everyone = crowd.roster_page(RosterFilter(), 0, 1000)
-    profiles = {r.elder_id: crowd.get_elder(r.elder_id) for r in everyone}
+    everyone = crowd.elders.page(RosterFilter(), 0, 1000)
+    profiles = {r.elder_id: crowd.elders.get(r.elder_id) for r in everyone}
     terms = {i: elder_terms(p.name, p.id_number) for i, p in profiles.items()}
     typed: set[str] = {"家", "家庄", "lj", "ljg", "wjz", "wan", "zh", "秀秀", "xx", "anna",
                        "d", "dan", "shan", "zeng", "zhangsun", "w", "x"}
@@ -209,10 +210,10 @@ def test_every_plan_agrees_with_the_terms(crowd: Workspace, monkeypatch: pytest.
             order = everyone[::-1] if descending else everyone
             expected = [r.elder_id for r in order
                         if _matches(terms[r.elder_id], r.village, text)]
-            assert crowd.roster_count(flt) == len(expected), text
-            assert [r.elder_id for r in crowd.roster_page(flt, 0, 100)] == expected, text
+            assert crowd.elders.count(flt) == len(expected), text
+            assert [r.elder_id for r in crowd.elders.page(flt, 0, 100)] == expected, text
             pages = [r.elder_id for off in range(0, len(expected) + 4, 4)
-                     for r in crowd.roster_page(flt, off, 4)]
+                     for r in crowd.elders.page(flt, off, 4)]
             assert pages == expected, text
             assert keyset_pages(crowd, flt, 4) == expected, text
             assert keyset_pages(crowd, flt, 3, skip=2) == expected, text
@@ -222,9 +223,9 @@ def test_every_plan_agrees_with_the_terms(crowd: Workspace, monkeypatch: pytest.
             expected_ids = {r.elder_id for r in everyone
                             if _matches(terms[r.elder_id], r.village, text)
                             and (flt.village is None or r.village == flt.village)}
-            shown = crowd.roster_page(flt, 0, 100)
+            shown = crowd.elders.page(flt, 0, 100)
             assert {r.elder_id for r in shown} == expected_ids, (text, flt)
-            assert crowd.roster_count(flt) == len(expected_ids), (text, flt)
+            assert crowd.elders.count(flt) == len(expected_ids), (text, flt)
 
 
 def keyset_pages(ws: Workspace, flt: RosterFilter, size: int, skip: int = 0,
@@ -236,8 +237,8 @@ def keyset_pages(ws: Workspace, flt: RosterFilter, size: int, skip: int = 0,
     after: RosterKey | None = None
     while True:
         if after is not None and skip:
-            seen += [r.elder_id for r in ws.roster_page(flt, 0, skip, after)]
-        rows = ws.roster_page(flt, skip if after is not None else 0, size, after)
+            seen += [r.elder_id for r in ws.elders.page(flt, 0, skip, after)]
+        rows = ws.elders.page(flt, skip if after is not None else 0, size, after)
         seen += [r.elder_id for r in rows]
         if len(rows) < size:
             return seen
@@ -254,18 +255,18 @@ def test_keyset_pages_are_the_offset_pages(crowd: Workspace, sort: RosterSort,
                                           descending: bool) -> None:
     # Unassessed elders and elders without a due date or village (NULL leading columns)
     # sit at one end of the order: the key must cross from them to the others.
-    row = crowd.roster_page(RosterFilter(text="zhangsanf"), 0, 1)[0]
-    crowd.save_elder(replace(crowd.get_elder(row.elder_id), village=None))
-    draft = crowd.start_assessment(crowd.roster_page(RosterFilter(text="lisi"), 0, 1)[0]
+    row = crowd.elders.page(RosterFilter(text="zhangsanf"), 0, 1)[0]
+    crowd.elders.save(replace(crowd.elders.get(row.elder_id), village=None))
+    draft = crowd.assessments.start(crowd.elders.page(RosterFilter(text="lisi"), 0, 1)[0]
                                    .elder_id, "首次评估")
-    crowd.autosave(draft.assessment_id, complete_answers(draft.answers))
-    crowd.finalize(draft.assessment_id)
+    crowd.assessments.autosave(draft.assessment_id, complete_answers(draft.answers))
+    crowd.assessments.finalize(draft.assessment_id)
     for flt in (RosterFilter(sort=sort, descending=descending),
                 RosterFilter(text="w", sort=sort, descending=descending),
                 RosterFilter(text="x", grade=-1, sort=sort, descending=descending),
                 RosterFilter(village="王家庄村", sort=sort, descending=descending)):
-        offset = [r.elder_id for r in crowd.roster_page(flt, 0, 1000)]
-        assert len(offset) == crowd.roster_count(flt) > 0, flt
+        offset = [r.elder_id for r in crowd.elders.page(flt, 0, 1000)]
+        assert len(offset) == crowd.elders.count(flt) > 0, flt
         for size in (1, 2, 5):
             assert keyset_pages(crowd, flt, size) == offset, (flt, size)
 
@@ -277,7 +278,7 @@ def test_keyset_paging_under_inserts_has_no_gaps_or_repeats(crowd: Workspace,
     far) neither repeat a row nor hide one: each elder present at the start is read once,
     in order; offset paging repeats rows here."""
     flt = RosterFilter(text=text)
-    before = [r.elder_id for r in crowd.roster_page(flt, 0, 1000)]
+    before = [r.elder_id for r in crowd.elders.page(flt, 0, 1000)]
     assert before
     sequences = iter(range(500, 600))
 
@@ -290,37 +291,37 @@ def test_keyset_paging_under_inserts_has_no_gaps_or_repeats(crowd: Workspace,
                 return
             for name in ("阿王", "王秀英", "张三"):
                 n = next(sequences)
-                crowd.create_elder(elder(name, sequence=n, male=n % 2 == 1, village="李家沟村"))
+                crowd.elders.create(elder(name, sequence=n, male=n % 2 == 1, village="李家沟村"))
         return insert
 
     read = keyset_pages(crowd, flt, 2, between=inserter(4))
     assert len(read) == len(set(read)), "a row was read twice"
     assert [i for i in read if i in set(before)] == before
-    everyone = [r.elder_id for r in crowd.roster_page(flt, 0, 10_000)]
+    everyone = [r.elder_id for r in crowd.elders.page(flt, 0, 10_000)]
     assert read == [i for i in everyone if i in set(read)]  # in the roster's order
 
 
 def test_an_insert_before_the_page_repeats_a_row_by_offset_not_by_key(crowd: Workspace) -> None:
     flt = RosterFilter()
-    first = crowd.roster_page(flt, 0, 3)
-    crowd.create_elder(elder("阿阿", sequence=700, male=False))  # sorts before every row
-    by_offset = crowd.roster_page(flt, 3, 3)
-    by_key = crowd.roster_page(flt, 0, 3, first[-1].key)
+    first = crowd.elders.page(flt, 0, 3)
+    crowd.elders.create(elder("阿阿", sequence=700, male=False))  # sorts before every row
+    by_offset = crowd.elders.page(flt, 3, 3)
+    by_key = crowd.elders.page(flt, 0, 3, first[-1].key)
     assert by_offset[0].elder_id == first[-1].elder_id  # what offset paging did: a repeat
-    everyone = [r.elder_id for r in crowd.roster_page(flt, 0, 1000)]
+    everyone = [r.elder_id for r in crowd.elders.page(flt, 0, 1000)]
     assert [r.elder_id for r in by_key] == everyone[4:7]  # the three rows after the page
 
 
 def test_key_of_another_order_is_refused(crowd: Workspace) -> None:
-    row = crowd.roster_page(RosterFilter(), 0, 1)[0]
+    row = crowd.elders.page(RosterFilter(), 0, 1)[0]
     with pytest.raises(ValueError, match="roster key"):
-        crowd.roster_page(RosterFilter(sort=RosterSort.AGE), 0, 5, row.key)
+        crowd.elders.page(RosterFilter(sort=RosterSort.AGE), 0, 5, row.key)
 
 
 def test_keys_follow_renames(crowd: Workspace) -> None:
-    row = crowd.roster_page(RosterFilter(text="zhangsanf"), 0, 1)[0]
-    before = crowd.roster_count(RosterFilter(text="z"))
-    crowd.save_elder(replace(crowd.get_elder(row.elder_id), name="阿三丰"))
-    assert crowd.roster_count(RosterFilter(text="z")) == before - 1
-    assert "阿三丰" in [r.name for r in crowd.roster_page(RosterFilter(text="a"), 0, 100)]
-    assert crowd.roster_count(RosterFilter(text="sf")) == 1
+    row = crowd.elders.page(RosterFilter(text="zhangsanf"), 0, 1)[0]
+    before = crowd.elders.count(RosterFilter(text="z"))
+    crowd.elders.save(replace(crowd.elders.get(row.elder_id), name="阿三丰"))
+    assert crowd.elders.count(RosterFilter(text="z")) == before - 1
+    assert "阿三丰" in [r.name for r in crowd.elders.page(RosterFilter(text="a"), 0, 100)]
+    assert crowd.elders.count(RosterFilter(text="sf")) == 1

@@ -29,35 +29,35 @@ def test_wrong_password_and_unknown_user(workspace: Workspace) -> None:
 
 
 def test_two_accounts_share_one_key(workspace: Workspace) -> None:
-    person = workspace.create_elder(elder())
-    workspace.add_account("pinggu1", "pass-word-1", "评估员一")
+    person = workspace.elders.create(elder())
+    workspace.accounts.add("pinggu1", "pass-word-1", "评估员一")
     with pytest.raises(InputRejected):
-        workspace.add_account("pinggu1", "pass-word-1", "评估员一")
+        workspace.accounts.add("pinggu1", "pass-word-1", "评估员一")
     with pytest.raises(InputRejected):
-        workspace.add_account("pinggu3", "short", "评估员三")
+        workspace.accounts.add("pinggu3", "short", "评估员三")
     data_dir = workspace.data_dir
     workspace.close()
     with Workspace.open(data_dir, "pinggu1", "pass-word-1") as assessor:
         assert assessor.current_user.role == "assessor"
-        assert assessor.get_elder(person.elder_id).name == "张三"
-        draft = assessor.start_assessment(person.elder_id, "首次评估")
-        assert assessor.audit_trail(record_id=draft.assessment_id)[0].username == "pinggu1"
+        assert assessor.elders.get(person.elder_id).name == "张三"
+        draft = assessor.assessments.start(person.elder_id, "首次评估")
+        assert assessor.audit.trail(record_id=draft.assessment_id)[0].username == "pinggu1"
         with pytest.raises(InputRejected):
-            assessor.add_account("pinggu9", "pass-word-9", "无权添加")
-        assessor.change_password("pass-word-1", "new-pass-1")
-        assert {a.username for a in assessor.assessors()} == {"admin", "pinggu1"}
+            assessor.accounts.add("pinggu9", "pass-word-9", "无权添加")
+        assessor.accounts.change_password("pass-word-1", "new-pass-1")
+        assert {a.username for a in assessor.accounts.all()} == {"admin", "pinggu1"}
     with pytest.raises(SignInFailed):
         Workspace.open(data_dir, "pinggu1", "pass-word-1")
     with Workspace.open(data_dir, "pinggu1", "new-pass-1"):
         pass
     with Workspace.open(data_dir, "admin", PASSWORD) as admin:
-        admin.set_account_active("pinggu1", False)
+        admin.accounts.set_active("pinggu1", False)
     with pytest.raises(SignInFailed):
         Workspace.open(data_dir, "pinggu1", "new-pass-1")
 
 
 def test_keyring_holds_no_personal_data(workspace: Workspace) -> None:
-    workspace.add_account("zhangwei", "pass-word-1", "张伟")
+    workspace.accounts.add("zhangwei", "pass-word-1", "张伟")
     text = keyring_path(workspace.data_dir).read_text(encoding="utf-8")
     assert "zhangwei" not in text
     assert "张伟" not in text
@@ -79,11 +79,11 @@ def test_copied_files_reveal_nothing(tmp_path: Path) -> None:
     data_dir = tmp_path / "demo"
     create_demo_workspace(data_dir, elders=60, seed=7)
     with Workspace.open(data_dir, DEMO_SUPERVISOR, DEMO_PASSWORD) as ws:
-        rows = ws.roster_page(RosterFilter(), 0, 100)
-        profiles = [ws.get_elder(r.elder_id) for r in rows]
+        rows = ws.elders.page(RosterFilter(), 0, 100)
+        profiles = [ws.elders.get(r.elder_id) for r in rows]
         # Leave fresh writes in the WAL as well: copy while the workspace is open.
-        draft = ws.start_assessment(profiles[0].elder_id, "即时评估")
-        ws.autosave(draft.assessment_id, complete_answers(draft.answers))
+        draft = ws.assessments.start(profiles[0].elder_id, "即时评估")
+        ws.assessments.autosave(draft.assessment_id, complete_answers(draft.answers))
         copy = tmp_path / "copy"
         copy.mkdir()
         for path in data_dir.iterdir():

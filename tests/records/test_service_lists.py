@@ -40,10 +40,11 @@ def new_list_file(tmp_path: Path) -> Path:
 
 
 def finalize_one(workspace: Workspace, **attributes: Any) -> str:
-    person = workspace.create_elder(elder(attributes=attributes) if attributes else elder())
-    draft = workspace.start_assessment(person.elder_id, "首次评估")
-    workspace.autosave(draft.assessment_id, complete_answers(draft.answers, score="min"))
-    return workspace.finalize(draft.assessment_id).assessment_id
+    person = workspace.elders.create(elder(attributes=attributes) if attributes else elder())
+    draft = workspace.assessments.start(person.elder_id, "首次评估")
+    workspace.assessments.autosave(draft.assessment_id, complete_answers(draft.answers,
+                                                                         score="min"))
+    return workspace.assessments.finalize(draft.assessment_id).assessment_id
 
 
 # ---- 1. attributes validated from the vocabulary data ---------------------------------------
@@ -79,10 +80,10 @@ def test_disability_cert_refuses_others(value: Any) -> None:
 
 
 def test_workspace_stores_no_certificate(workspace: Workspace) -> None:
-    person = workspace.create_elder(elder(attributes={"disability_cert": "none"}))
-    assert workspace.get_elder(person.elder_id).attributes["disability_cert"] == "none"
+    person = workspace.elders.create(elder(attributes={"disability_cert": "none"}))
+    assert workspace.elders.get(person.elder_id).attributes["disability_cert"] == "none"
     with pytest.raises(InputRejected):
-        workspace.create_elder(elder(sequence=124, attributes={"disability_cert": "无证"}))
+        workspace.elders.create(elder(sequence=124, attributes={"disability_cert": "无证"}))
 
 
 # ---- 2. one list folder per workspace -------------------------------------------------------
@@ -93,7 +94,7 @@ def test_workspace_folder_lists_reach_certificate_and_statistics(
     from assessment.documents.frames import statistics_input
     from assessment.documents.sources import certificate_data
 
-    installed = workspace.install_list(new_list_file(tmp_path))
+    installed = workspace.lists.install(new_list_file(tmp_path))
     assert installed.ref == NEW_VERSION
     assert installed.local  # a laptop with no county: the supervisor's own seal
     assert not user_lists_dir().exists()  # nothing went to the command line's folder
@@ -116,7 +117,7 @@ def test_finalize_pins_list_versions_and_results(workspace: Workspace, tmp_path:
     from assessment.documents.sources import certificate_data
 
     assessment_id = finalize_one(workspace)
-    record = workspace.get_assessment(assessment_id)
+    record = workspace.assessments.get(assessment_id)
     pinned = record.eligibility
     assert pinned is not None
     assert pinned["as_of"] == date.today().isoformat()
@@ -130,7 +131,7 @@ def test_finalize_pins_list_versions_and_results(workspace: Workspace, tmp_path:
     assert results["N14"]["result"] == "undetermined"
     assert results["N14"]["missing"]
     # A version installed later does not change what the certificate cites.
-    workspace.install_list(new_list_file(tmp_path))
+    workspace.lists.install(new_list_file(tmp_path))
     data = certificate_data(workspace, assessment_id)
     assert data.services is not None
     assert data.services.list_version.startswith("shanxi-provisional@2026.12")
@@ -138,7 +139,7 @@ def test_finalize_pins_list_versions_and_results(workspace: Workspace, tmp_path:
     assert "T99" not in [line.item_id for line in data.services.items]
     assert "N04" in [line.item_id for line in data.services.items]
     # Drafts have no pin.
-    draft = workspace.correct(assessment_id, "核对后更正")
+    draft = workspace.assessments.correct(assessment_id, "核对后更正")
     assert draft.eligibility is None
 
 
@@ -149,7 +150,7 @@ def test_eligibility_input_is_the_statistics_reader(workspace: Workspace) -> Non
     from assessment.documents.frames import eligibility_frame, eligibility_input
 
     finalize_one(workspace)
-    workspace.create_elder(elder("李四", sequence=125, attributes={"disability_cert": "none"}))
+    workspace.elders.create(elder("李四", sequence=125, attributes={"disability_cert": "none"}))
     frame = eligibility_input(workspace)
     assert len(frame) == 2
     assert set(frame["name"]) == {"张三", "李四"}

@@ -20,24 +20,24 @@ SIGNATURE = {"w": 600, "h": 200, "strokes": [[10, 150, 60, 40, 120, 160], [200, 
 
 
 def test_new_draft_signoff_defaults(workspace: Workspace) -> None:
-    workspace.add_account("pinggu2", PASSWORD, "李评估")
-    person = workspace.create_elder(elder())
-    first = workspace.start_assessment(person.elder_id, "首次评估")
+    workspace.accounts.add("pinggu2", PASSWORD, "李评估")
+    person = workspace.elders.create(elder())
+    first = workspace.assessments.start(person.elder_id, "首次评估")
     today = date.today().isoformat()
     assert first.answers["sign.assessor_1"] == "admin"  # the signed-in assessor
     assert first.answers["sign.assessor_date"] == first.answers["sign.provider_date"] == today
     assert "sign.place" not in first.answers  # nothing to carry over yet
     assert "sign.assessor_2" not in first.answers
-    workspace.autosave(first.assessment_id, complete_answers(
+    workspace.assessments.autosave(first.assessment_id, complete_answers(
         first.answers, {"sign.place": "老人家中", "sign.assessor_2": "pinggu2",
                         "sign.assessor_1_signature": SIGNATURE}))
-    workspace.finalize(first.assessment_id)
+    workspace.assessments.finalize(first.assessment_id)
 
-    other = workspace.create_elder(elder("李四", sequence=456, village="东关村"))
-    visit = workspace.start_assessment(other.elder_id, "首次评估")
+    other = workspace.elders.create(elder("李四", sequence=456, village="东关村"))
+    visit = workspace.assessments.start(other.elder_id, "首次评估")
     assert visit.answers["sign.assessor_2"] == "pinggu2"  # the partner of the last visit
     assert "sign.place" not in visit.answers  # the place belongs to the elder
-    again = workspace.start_assessment(person.elder_id, "即时评估")
+    again = workspace.assessments.start(person.elder_id, "即时评估")
     assert again.answers["sign.place"] == "老人家中"
     assert again.answers["sign.assessor_2"] == "pinggu2"
     assert not any(key in again.answers for key in SIGNATURE_KEYS)  # signed anew
@@ -52,25 +52,25 @@ def test_new_draft_signoff_defaults(workspace: Workspace) -> None:
     {"w": 600, "h": 200, "strokes": [[True, 2]]},
 ])
 def test_bad_signatures_are_refused_whole(workspace: Workspace, bad: Any) -> None:
-    person = workspace.create_elder(elder())
-    draft = workspace.start_assessment(person.elder_id, "首次评估")
+    person = workspace.elders.create(elder())
+    draft = workspace.assessments.start(person.elder_id, "首次评估")
     with pytest.raises(InputRejected) as rejected:
-        workspace.autosave(draft.assessment_id, dict(
+        workspace.assessments.autosave(draft.assessment_id, dict(
             draft.answers, **{"B.1.1": 4, "sign.provider_signature": bad}))
     assert [p.field for p in rejected.value.problems] == ["sign.provider_signature"]
     assert "手写签名" in rejected.value.problems[0].message
-    assert "B.1.1" not in workspace.get_assessment(draft.assessment_id).answers
+    assert "B.1.1" not in workspace.assessments.get(draft.assessment_id).answers
 
 
 def test_signatures_are_hashed_chained_and_signed(workspace: Workspace) -> None:
-    person = workspace.create_elder(elder())
-    draft = workspace.start_assessment(person.elder_id, "首次评估")
+    person = workspace.elders.create(elder())
+    draft = workspace.assessments.start(person.elder_id, "首次评估")
     answers = complete_answers(draft.answers, dict.fromkeys(SIGNATURE_KEYS, SIGNATURE))
-    workspace.autosave(draft.assessment_id, answers)
-    final = workspace.finalize(draft.assessment_id)
-    last = [c for c in workspace.changes_after(0) if c.record_id == final.assessment_id][-1]
+    workspace.assessments.autosave(draft.assessment_id, answers)
+    final = workspace.assessments.finalize(draft.assessment_id)
+    last = [c for c in workspace.outbox.changes_after(0) if c.record_id == final.assessment_id][-1]
     assert last.payload["answers"]["sign.provider_signature"] == SIGNATURE
-    assert workspace.verify_changes() == []  # the chain holds the signed payload
+    assert workspace.outbox.verify() == []  # the chain holds the signed payload
 
     data = certificate_data(workspace, final.assessment_id)
     assert data.signatures["sign.assessor_2_signature"] == SIGNATURE
@@ -82,16 +82,16 @@ def test_signatures_are_hashed_chained_and_signed(workspace: Workspace) -> None:
     assert signatures_digest({**final.answers, "sign.provider_signature": moved}) != \
         claims.signatures_digest
 
-    correction = workspace.correct(final.assessment_id, "复核后更正 B.1.1")
+    correction = workspace.assessments.correct(final.assessment_id, "复核后更正 B.1.1")
     assert not any(key in correction.answers for key in SIGNATURE_KEYS)
     assert correction.answers["sign.assessor_date"] == date.today().isoformat()
 
 
 def test_paper_signed_certificates_keep_the_short_code(workspace: Workspace) -> None:
-    person = workspace.create_elder(elder())
-    draft = workspace.start_assessment(person.elder_id, "首次评估")
-    workspace.autosave(draft.assessment_id, complete_answers(draft.answers))
-    final = workspace.finalize(draft.assessment_id)
+    person = workspace.elders.create(elder())
+    draft = workspace.assessments.start(person.elder_id, "首次评估")
+    workspace.assessments.autosave(draft.assessment_id, complete_answers(draft.answers))
+    final = workspace.assessments.finalize(draft.assessment_id)
     data = certificate_data(workspace, final.assessment_id)
     code = workspace_signer(workspace).code_for(data)
     assert parse_code(code).claims.signatures_digest is None  # payload version 1

@@ -50,7 +50,7 @@ def _cli(folder: Path, capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[
 
 
 def _elders(ws: Workspace) -> list[ElderProfile]:
-    return [ws.get_elder(r.elder_id) for r in ws.roster_page(RosterFilter(), 0, 1000)]
+    return [ws.elders.get(r.elder_id) for r in ws.elders.page(RosterFilter(), 0, 1000)]
 
 
 def test_predicate_counts_an_elder_until_the_day_before_leaving() -> None:
@@ -64,11 +64,11 @@ def test_predicate_counts_an_elder_until_the_day_before_leaving() -> None:
 def test_deregistered_elder_leaves_lists_and_takes_no_new_work(
         data_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
     with _open(data_dir) as ws:
-        due = ws.roster_page(RosterFilter(due_only=True), 0, 100)
+        due = ws.elders.page(RosterFilter(due_only=True), 0, 100)
         assert due, "the demo township has re-assessments due"
-        target = ws.get_elder(due[0].elder_id)
+        target = ws.elders.get(due[0].elder_id)
         before = compute_statistics(statistics_input(ws, date.today()))
-        drafts = list(ws.open_drafts())
+        drafts = list(ws.assessments.drafts())
     code, out, err = _cli(data_dir, capsys, "deregister", str(target.id_number),
                           "--reason", "死亡", "--date", YESTERDAY.isoformat(),
                           "--note", "家属告知")
@@ -76,8 +76,8 @@ def test_deregistered_elder_leaves_lists_and_takes_no_new_work(
     assert "已注销" in out
     with _open(data_dir) as ws:
         assert target.elder_id not in {r.elder_id for r in
-                                        ws.roster_page(RosterFilter(due_only=True), 0, 100)}
-        profile = ws.get_elder(target.elder_id)
+                                        ws.elders.page(RosterFilter(due_only=True), 0, 100)}
+        profile = ws.elders.get(target.elder_id)
         assert (profile.status, profile.left_on) == ("deregistered", YESTERDAY)
         after = compute_statistics(statistics_input(ws, date.today()))
         assert int(after.grades.iloc[-1]["合计"]) == int(before.grades.iloc[-1]["合计"]) - 1
@@ -85,17 +85,17 @@ def test_deregistered_elder_leaves_lists_and_takes_no_new_work(
         assert int(after.assessments.iloc[-1]["合计"]) == \
             int(before.assessments.iloc[-1]["合计"])
         with pytest.raises(InputRejected) as refused:
-            ws.start_assessment(target.elder_id, "即时评估")
+            ws.assessments.start(target.elder_id, "即时评估")
         assert refused.value.problems[0].code == "deregistered"
         with pytest.raises(InputRejected):
-            ws.save_elder(dataclasses.replace(profile, phone="13900000001"))
+            ws.elders.save(dataclasses.replace(profile, phone="13900000001"))
         for draft in drafts:
             if draft.elder_id == target.elder_id:
                 with pytest.raises(InputRejected):
-                    ws.autosave(draft.assessment_id, dict(draft.answers))
+                    ws.assessments.autosave(draft.assessment_id, dict(draft.answers))
         # The change travels like any other.
         assert any(c.record_type == "elder_status" and c.record_id == target.elder_id
-                   for c in ws.pending_changes())
+                   for c in ws.outbox.pending_changes())
     # Twice is refused; restoring needs a reason (and a supervisor).
     code, _, err = _cli(data_dir, capsys, "deregister", str(target.id_number),
                         "--reason", "死亡", "--date", YESTERDAY.isoformat())
@@ -107,8 +107,8 @@ def test_deregistered_elder_leaves_lists_and_takes_no_new_work(
                           "--why", "误报死亡，本人健在")
     assert code == 0, err
     with _open(data_dir) as ws:
-        assert ws.get_elder(target.elder_id).status == "active"
-        assert ws.start_assessment(target.elder_id, "即时评估").elder_id == target.elder_id
+        assert ws.elders.get(target.elder_id).status == "active"
+        assert ws.assessments.start(target.elder_id, "即时评估").elder_id == target.elder_id
 
 
 def test_bad_deregistration_is_refused_naming_the_field(
@@ -116,7 +116,7 @@ def test_bad_deregistration_is_refused_naming_the_field(
     with _open(data_dir) as ws:
         elder = _elders(ws)[0]
         with pytest.raises(InputRejected) as refused:
-            ws.deregister(elder.elder_id, "失踪", date.today() + timedelta(days=3))
+            ws.registry.deregister(elder.elder_id, "失踪", date.today() + timedelta(days=3))
         assert {p.field for p in refused.value.problems} == {"reason", "date"}
     code, out, err = _cli(data_dir, capsys, "deregister", str(elder.id_number), "--reason",
                           "死亡", "--date", "2026-13-01")
@@ -158,7 +158,7 @@ def test_roster_import_from_csv_in_utf8_bom_and_gbk(
     assert set(dry) >= CONTRACT
     assert (dry["dry_run"], dry["applied"]) == (True, False)
     with _open(data_dir) as ws:
-        assert not ws.get_elder(a.elder_id).provenance.get("assistance_status")
+        assert not ws.elders.get(a.elder_id).provenance.get("assistance_status")
     code, summary = _import(data_dir, capsys, first, "dibao", date.today())
     assert code == 0
     assert {k: summary[k] for k in ("rows", "matched", "updated", "removed")} == \
@@ -171,7 +171,7 @@ def test_roster_import_from_csv_in_utf8_bom_and_gbk(
     assert summary["name_mismatches"] == [{"row": 3, "id_number": b.id_number,
                                            "registry": b.name, "roster": "错名字"}]
     with _open(data_dir) as ws:
-        got = ws.get_elder(a.elder_id)
+        got = ws.elders.get(a.elder_id)
         assert got.attributes["assistance_status"] == "dibao"
         assert got.provenance["assistance_status"]["source"] == "县民政局"
         assert got.provenance["assistance_status"]["import_id"] == summary["import_id"]
@@ -186,8 +186,8 @@ def test_roster_import_from_csv_in_utf8_bom_and_gbk(
     assert summary["removed"] == 1
     assert summary["removed_ids"] == [{"id_number": a.id_number, "name": a.name}]
     with _open(data_dir) as ws:
-        assert ws.get_elder(a.elder_id).attributes["assistance_status"] == "none"
-        assert ws.get_elder(c.elder_id).attributes["assistance_status"] == "dibao"
+        assert ws.elders.get(a.elder_id).attributes["assistance_status"] == "none"
+        assert ws.elders.get(c.elder_id).attributes["assistance_status"] == "dibao"
 
 
 def test_roster_import_from_xlsx_with_kind_columns(
@@ -209,7 +209,7 @@ def test_roster_import_from_xlsx_with_kind_columns(
     assert [(r["row"], r["field"]) for r in summary["refused"]] == [(3, "残疾类别"),
                                                                    (4, "残疾等级")]
     with _open(data_dir) as ws:
-        assert ws.get_elder(people[0].elder_id).attributes["disability_cert"] == \
+        assert ws.elders.get(people[0].elder_id).attributes["disability_cert"] == \
             {"category": "肢体", "grade": 2}
     # Only bad rows: nothing applied, exit 1.
     bad = tmp_path / "bad.xlsx"
@@ -233,7 +233,7 @@ def test_older_roster_does_not_override_a_newer_entry_and_is_reviewed(
         data_dir: Path, capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     with _open(data_dir) as ws:
         elder = next(e for e in _elders(ws) if e.id_number)
-        ws.save_elder(dataclasses.replace(elder, attributes={
+        ws.elders.save(dataclasses.replace(elder, attributes={
             **elder.attributes, "fp_special_family": "none"}))
     path = tmp_path / "weijian.csv"
     _write_csv(path, [["公民身份号码", "计生类别"], [str(elder.id_number), "失独"]], "utf-8")
@@ -241,22 +241,22 @@ def test_older_roster_does_not_override_a_newer_entry_and_is_reviewed(
     assert code == 0
     assert [c["id_number"] for c in summary["contradictions"]] == [elder.id_number]
     with _open(data_dir) as ws:
-        assert ws.get_elder(elder.elder_id).attributes["fp_special_family"] == "none"
-        assert [c.field for c in ws.sync_conflicts(elder.elder_id)] == \
+        assert ws.elders.get(elder.elder_id).attributes["fp_special_family"] == "none"
+        assert [c.field for c in ws.outbox.conflicts(elder.elder_id)] == \
             ["attributes.fp_special_family"]
         # The conflicts dialog's words for it.
         from app.sync.conflict_labels import ConflictLabeller
         from assessment.eligibility.vocabulary import load_vocabulary
 
         labeller = ConflictLabeller(ws.form, load_vocabulary(), ws.device_id)
-        (conflict,) = ws.sync_conflicts(elder.elder_id)
+        (conflict,) = ws.outbox.conflicts(elder.elder_id)
         assert labeller.field_label(conflict) == "部门名单与较新的录入不一致（未更新）"
         assert labeller.kept_text(conflict) == "无"
         assert labeller.other_text(conflict) == "失独（县民政局 2020-01-01）"
     code, summary = _import(data_dir, capsys, path, "fp_special", date.today())
     assert summary["updated"] == 1
     with _open(data_dir) as ws:
-        assert ws.get_elder(elder.elder_id).attributes["fp_special_family"] == "shidu"
+        assert ws.elders.get(elder.elder_id).attributes["fp_special_family"] == "shidu"
 
 
 def test_import_says_who_newly_qualifies(data_dir: Path, capsys: pytest.CaptureFixture[str],
@@ -280,7 +280,7 @@ def test_export_csv_with_bom_and_xlsx(data_dir: Path, capsys: pytest.CaptureFixt
                                       tmp_path: Path) -> None:
     with _open(data_dir) as ws:
         target = next(e for e in _elders(ws) if e.id_number)
-        ws.deregister(target.elder_id, "迁出", YESTERDAY)
+        ws.registry.deregister(target.elder_id, "迁出", YESTERDAY)
     out = tmp_path / "roll.csv"
     code, _text, err = _cli(data_dir, capsys, "export", "--out", str(out))
     assert code == 0, err
@@ -365,11 +365,11 @@ def test_duplicate_candidates_before_saving(data_dir: Path,
         # The same name reading and birth date in the township, without an ID number.
         twin = ElderProfile("", elder.name, None, elder.sex, elder.birth_date,
                             elder.township, "别的村", None, None)
-        found = ws.duplicate_candidates(twin)
+        found = ws.registry.duplicate_candidates(twin)
         assert [(c.elder_id, c.reason) for c in found] == [(elder.elder_id,
                                                             "same_name_birth")]
-        assert ws.duplicate_candidates(dataclasses.replace(twin, name="某某某")) == []
-        created = ws.create_elder(twin)
+        assert ws.registry.duplicate_candidates(dataclasses.replace(twin, name="某某某")) == []
+        created = ws.elders.create(twin)
     code, out, err = _cli(data_dir, capsys, "duplicates", "--json")
     assert code == 0, err
     pairs = json.loads(out)

@@ -49,7 +49,7 @@ def _role(folder: Path, username: str) -> str:
 
 def _grant_problems(folder: Path) -> list[str]:
     with Workspace.open(folder, DEMO_SUPERVISOR, DEMO_PASSWORD) as ws:
-        return [b.detail for b in ws.verify_audit() if b.kind == "role_grant"]
+        return [b.detail for b in ws.audit.verify() if b.kind == "role_grant"]
 
 
 def _rewrite_grants(folder: Path, change: Any) -> None:
@@ -86,7 +86,7 @@ def test_the_county_grants_the_supervisor_role_through_the_feed(
     assert _role(folder, DEMO_SUPERVISOR) == "assessor"
     assert any(DEMO_SUPERVISOR in p for p in _grant_problems(folder))
     with Workspace.open(folder, DEMO_SUPERVISOR, DEMO_PASSWORD) as ws:
-        device_id, account_key = ws.device_id, ws.account_key
+        device_id, account_key = ws.device_id, ws.accounts.own_key()
     assert account_key is not None
 
     county = ["county", "--data-dir", str(server.data_dir)]

@@ -44,12 +44,12 @@ def test_weak_passwords_are_refused(tmp_path: Path, password: str, rule: str) ->
     with Workspace.create(tmp_path / "data", username="admin", password="secret-123456",
                           display_name="管理员", role="supervisor") as ws:
         with pytest.raises(InputRejected, match=rule) as caught:
-            ws.add_account("pinggu77", password, "评估员")
+            ws.accounts.add("pinggu77", password, "评估员")
         assert caught.value.problems[0].field == "password"
-        assert "pinggu77" not in {a.username for a in ws.assessors()}
+        assert "pinggu77" not in {a.username for a in ws.accounts.all()}
         if "用户名" not in rule:  # a new password for the signed-in account: the same rules
             with pytest.raises(InputRejected, match=rule):
-                ws.change_password("secret-123456", password)
+                ws.accounts.change_password("secret-123456", password)
     assert not Keyring.load(keyring_path(tmp_path / "data")).has("pinggu77")
     with pytest.raises(InputRejected, match="至少需要 8"):
         Workspace.create(tmp_path / "other", username="admin", password="123456",
@@ -74,7 +74,7 @@ def test_five_wrong_passwords_lock_the_account_until_a_supervisor_unlocks_it(
     data_dir = tmp_path / "data"
     with Workspace.create(data_dir, username="admin", password="secret-123456",
                           display_name="管理员", role="supervisor") as ws:
-        ws.add_account("pinggu1", ASSESSOR_PASSWORD, "评估员一")
+        ws.accounts.add("pinggu1", ASSESSOR_PASSWORD, "评估员一")
     assert _status(data_dir, "pinggu1", ASSESSOR_PASSWORD)[0] == 0
     for attempt in range(5):  # the attack: guess after guess, each a new process
         code, err = _status(data_dir, "pinggu1", f"guess-{attempt:04d}")
@@ -90,8 +90,8 @@ def test_five_wrong_passwords_lock_the_account_until_a_supervisor_unlocks_it(
     assert ring.locked_for("admin", time.time()) == 0
     # Other accounts are not locked; an assessor may not unlock; a supervisor does (audited).
     with Workspace.open(data_dir, "admin", "secret-123456") as ws:
-        ws.unlock_account("pinggu1")
-        assert "unlock_account" in [e.action for e in ws.audit_trail("pinggu1")]
+        ws.accounts.unlock("pinggu1")
+        assert "unlock_account" in [e.action for e in ws.audit.trail("pinggu1")]
     assert _status(data_dir, "pinggu1", ASSESSOR_PASSWORD)[0] == 0
 
 

@@ -77,5 +77,5 @@ def test_a_demo_killed_half_way_is_finished_by_the_next_run(tmp_path: Path) -> N
     done = yinling("demo", "--elders", "30", "--data-dir", data_dir)
     assert done.returncode == 0, done.stderr
     with Workspace.open(data_dir, DEMO_SUPERVISOR, DEMO_PASSWORD) as ws:
-        assert ws.roster_count(RosterFilter()) == 30
+        assert ws.elders.count(RosterFilter()) == 30
     assert not (data_dir / ".demo-unfinished").exists()

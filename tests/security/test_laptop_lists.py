@@ -115,7 +115,7 @@ def test_a_list_changed_after_install_is_refused_at_every_load(tmp_path: Path,
     assert "Traceback" not in done.stderr
     with Workspace.open(pilot, DEMO_SUPERVISOR, DEMO_PASSWORD) as ws, \
             pytest.raises(FormFileError, match="安装后被改动"):
-        load_workspace_lists(ws.data_dir, ws.list_trust())
+        load_workspace_lists(ws.data_dir, ws.lists.trust())
 
 
 def test_a_list_file_dropped_into_the_folder_is_refused(tmp_path: Path, pilot: Path) -> None:
@@ -155,7 +155,7 @@ def county_grants_supervisor(laptop: Path, county_dir: Path) -> None:
     feed here): the supervisor's grant signed with the county key, stored in the laptop."""
     keys = load_or_create(county_dir)
     with Workspace.open(laptop, DEMO_SUPERVISOR, DEMO_PASSWORD) as ws:
-        device_id, account_key = ws.device_id, ws.account_key
+        device_id, account_key = ws.device_id, ws.accounts.own_key()
     assert account_key is not None
     key = Keyring.load(keyring_path(laptop)).unlock(DEMO_SUPERVISOR, DEMO_PASSWORD)
     engine = open_engine(database_path(laptop), key)
@@ -212,7 +212,7 @@ def test_the_certificate_says_a_local_list_was_not_issued_by_the_county(
     data_dir = tmp_path / "pilot"
     with Workspace.create(data_dir, username="admin", password="secret-123456",
                           display_name="管理员", role="supervisor") as ws:
-        ws.install_list(new_list_file(tmp_path))
+        ws.lists.install(new_list_file(tmp_path))
         assessment_id = finalize_one(ws)
     pdf = tmp_path / "report.pdf"
     done = yinling("certificate", assessment_id, "--out", pdf, "--data-dir", data_dir,

@@ -31,8 +31,8 @@ def data_dir(tmp_path: Path) -> Path:
     folder = tmp_path / "data"
     with Workspace.create(folder, username=ADMIN, password=ADMIN_PASSWORD,
                           display_name="管理员", role="supervisor") as ws:
-        ws.add_account(ASSESSOR, ASSESSOR_PASSWORD, "评估员一")
-        ws.add_account("zhuren", "township-head-1", "副管理员", "supervisor")
+        ws.accounts.add(ASSESSOR, ASSESSOR_PASSWORD, "评估员一")
+        ws.accounts.add("zhuren", "township-head-1", "副管理员", "supervisor")
     return folder
 
 
@@ -52,12 +52,12 @@ def test_an_assessor_who_rewrites_his_role_still_works_as_an_assessor(data_dir: 
     with Workspace.open(data_dir, ASSESSOR, ASSESSOR_PASSWORD) as ws:
         assert ws.current_user.role == "assessor"
         with pytest.raises(InputRejected, match="只有管理员"):
-            ws.add_account("mole", "mole-account-1", "内鬼", "supervisor")
+            ws.accounts.add("mole", "mole-account-1", "内鬼", "supervisor")
         with pytest.raises(InputRejected, match="只有管理员"):
-            ws.install_list(Path("whatever.yaml"))
+            ws.lists.install(Path("whatever.yaml"))
     # The audit check names the account.
     with Workspace.open(data_dir, ADMIN, ADMIN_PASSWORD) as ws:
-        problems = [b for b in ws.verify_audit() if b.kind == "role_grant"]
+        problems = [b for b in ws.audit.verify() if b.kind == "role_grant"]
         assert len(problems) == 1
         assert ASSESSOR in problems[0].detail
 
@@ -66,7 +66,7 @@ def test_supervisors_with_signed_grants_keep_their_role(data_dir: Path) -> None:
     for name, password in ((ADMIN, ADMIN_PASSWORD), ("zhuren", "township-head-1")):
         with Workspace.open(data_dir, name, password) as ws:
             assert ws.current_user.role == "supervisor"
-            assert [b for b in ws.verify_audit() if b.kind == "role_grant"] == []
+            assert [b for b in ws.audit.verify() if b.kind == "role_grant"] == []
 
 
 def test_an_altered_grant_counts_as_assessor(data_dir: Path) -> None:
@@ -77,7 +77,7 @@ def test_an_altered_grant_counts_as_assessor(data_dir: Path) -> None:
     with Workspace.open(data_dir, ASSESSOR, ASSESSOR_PASSWORD) as ws:
         assert ws.current_user.role == "assessor"
     with Workspace.open(data_dir, ADMIN, ADMIN_PASSWORD) as ws:
-        assert any(ASSESSOR in b.detail for b in ws.verify_audit() if b.kind == "role_grant")
+        assert any(ASSESSOR in b.detail for b in ws.audit.verify() if b.kind == "role_grant")
 
 
 @pytest.mark.parametrize(("setting", "value"), [
@@ -85,11 +85,11 @@ def test_an_altered_grant_counts_as_assessor(data_dir: Path) -> None:
 def test_only_a_supervisor_changes_what_decides_a_grade(data_dir: Path, setting: str,
                                                         value: object) -> None:
     with Workspace.open(data_dir, ASSESSOR, ASSESSOR_PASSWORD) as ws:
-        before = ws.get_setting(setting)
+        before = ws.settings.get(setting)
         with pytest.raises(InputRejected, match="只有管理员可以修改") as caught:
-            ws.set_setting(setting, value)
+            ws.settings.set(setting, value)
         assert caught.value.problems[0].field == setting
-        assert ws.get_setting(setting) == before
+        assert ws.settings.get(setting) == before
     with Workspace.open(data_dir, ADMIN, ADMIN_PASSWORD) as ws:
-        ws.set_setting(setting, value)
-        assert ws.get_setting(setting) == value
+        ws.settings.set(setting, value)
+        assert ws.settings.get(setting) == value

@@ -44,11 +44,11 @@ def _forge(folder: Path, elder_id: str, by: str, *, status: str = ACTIVE,
     """What the assessor can do with his own password: write a lifecycle change into the
     outbox himself, signed with his own key (optionally carrying another account's grant)."""
     with Workspace.open(folder, ASSESSOR, DEMO_PASSWORD) as ws:
-        seed = ws._signing_seed
+        seed = ws._ctx.signing_seed
         assert seed is not None
-        with ws._writing() as (session, state):
+        with ws._store.writing() as (session, state):
             version = status_of(session, elder_id).version + 1
-            grants = ws.get_setting(COUNTY_GRANTS) or {}
+            grants = ws.settings.get(COUNTY_GRANTS) or {}
             grant = grants.get(copy_grant_of) if copy_grant_of else None
             why = "家属说人还在"
             authority = make_authority(seed, grant, ws.device_id, elder_id, version, by, why)
@@ -57,7 +57,7 @@ def _forge(folder: Path, elder_id: str, by: str, *, status: str = ACTIVE,
                                  merged_into=elder_id if status == MERGED else None,
                                  version=version, by=by, at="2026-12-01T00:00:00+00:00",
                                  authority=authority)
-            ws._write_status(session, state, forged, "restore", {"why": why})
+            ws.registry._write_status(session, state, forged, "restore", {"why": why})
 
 
 def _county_status(server: ServerProcess, elder_id: str) -> str:
@@ -78,7 +78,7 @@ def test_only_a_county_granted_supervisor_restores(
     for name in ("one", "two"):
         laptops.ok(name, "run")
     with laptops.open("one") as one:
-        device_id, account_key = one.device_id, one.account_key
+        device_id, account_key = one.device_id, one.accounts.own_key()
     assert account_key is not None
     county = ["county", "--data-dir", str(server.data_dir)]
     county += ["--db", server.db_url] if server.db_url else []
@@ -90,9 +90,9 @@ def test_only_a_county_granted_supervisor_restores(
     day = date.today() - timedelta(days=3)
     with laptops.open("one") as one:
         assert one.current_user.role == "supervisor"
-        elders = [r.elder_id for r in one.roster_page(RosterFilter(), 0, 100)][:4]
+        elders = [r.elder_id for r in one.elders.page(RosterFilter(), 0, 100)][:4]
         for elder_id in elders:
-            one.deregister(elder_id, "死亡", day, "村委会告知")
+            one.registry.deregister(elder_id, "死亡", day, "村委会告知")
     laptops.ok("one", "run")
     own, copied, genuine, merged = elders
     assert {_county_status(server, e) for e in elders} == {"deregistered"}
@@ -104,7 +104,7 @@ def test_only_a_county_granted_supervisor_restores(
     _forge(laptops.dirs["one"], merged, ASSESSOR, status=MERGED)
     # The supervisor restores for real.
     with laptops.open("one") as one:
-        one.restore(genuine, "登记有误，老人健在")
+        one.registry.restore(genuine, "登记有误，老人健在")
     laptops.ok("one", "run")
 
     held = dict(server.query(
@@ -121,5 +121,5 @@ def test_only_a_county_granted_supervisor_restores(
     # The other laptop hears only of the real restoration.
     laptops.ok("two", "run")
     with laptops.open("two") as two:
-        assert [two.get_elder(e).status for e in elders] == \
+        assert [two.elders.get(e).status for e in elders] == \
             ["deregistered", "deregistered", "active", "deregistered"]

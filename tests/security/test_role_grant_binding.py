@@ -68,7 +68,7 @@ def _remake_supervisor(folder: Path) -> None:
 
 def _role_and_grant_problems(folder: Path, password: str) -> tuple[str, list[str]]:
     with Workspace.open(folder, DEMO_SUPERVISOR, password) as ws:
-        return ws.current_user.role, [b.detail for b in ws.verify_audit()
+        return ws.current_user.role, [b.detail for b in ws.audit.verify()
                                       if b.kind == "role_grant"]
 
 
@@ -105,7 +105,7 @@ def _round_trip(tmp_path: Path, county: list[str], capsys: pytest.CaptureFixture
                 laptop: list[str], folder: Path, name: str) -> Path:
     """A new record, a bundle to the county by USB, its receipt back: the receipt's path."""
     with Workspace.open(folder, ASSESSOR, DEMO_PASSWORD) as ws:
-        ws.create_elder(elder(sequence=100 + int(name[-1])))
+        ws.elders.create(elder(sequence=100 + int(name[-1])))
     usb = tmp_path / name
     usb.mkdir()
     _run(capsys, *laptop, "export-bundle", "--out", str(usb / "visits.ylb"))
@@ -150,7 +150,7 @@ def test_grants_reach_a_usb_only_laptop_bound_to_the_account_key(
     # A receipt altered to carry a grant for the new key is refused whole.
     monkeypatch.setenv("YINLING_PASSWORD", TAKEN_OVER)
     with Workspace.open(folder, DEMO_SUPERVISOR, TAKEN_OVER) as ws:
-        new_key = ws.account_key
+        new_key = ws.accounts.own_key()
     assert new_key is not None
     assert new_key != account_key
     forged = json.loads(first.read_text(encoding="utf-8"))

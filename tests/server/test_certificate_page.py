@@ -64,9 +64,9 @@ def test_the_qr_links_to_the_county_page(county: ServerProcess, tmp_path: Path,
     fleet.add("one", 71, elders=4)
     with fleet.open("one") as ws:
         elder_id = graded_elder(ws)
-        current = ws.current_assessment(elder_id)
+        current = ws.assessments.current(elder_id)
         assert current is not None
-        elder = ws.get_elder(elder_id)
+        elder = ws.elders.get(elder_id)
         assessment_id, number = current.assessment_id, current.certificate_no
     assert number is not None
     shots = tmp_path / "png"
@@ -78,7 +78,7 @@ def test_the_qr_links_to_the_county_page(county: ServerProcess, tmp_path: Path,
 
     towns = fleet.townships(county, county.admin(), {"t": ["one"]})
     with fleet.open("one") as ws:
-        assert ws.get_setting(PUBLIC_URL) == county.url  # reached the laptop at enrolment
+        assert ws.settings.get(PUBLIC_URL) == county.url  # reached the laptop at enrolment
     link = qr_of(certificate(fleet, "one", assessment_id, tmp_path / "after.pdf"), shots)
     assert link == f"HTTP://127.0.0.1:{county.port}/V/{before}"  # same code, inside a link
 

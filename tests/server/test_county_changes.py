@@ -54,23 +54,23 @@ def test_prefer_other_reaches_every_laptop_of_the_township(shared_server: Server
 
     # Both A laptops change one elder's list attribute (reviewed) and phone (automatic).
     with fleet.open("one") as one:
-        elder_id = one.roster_page(RosterFilter(), 0, 1)[0].elder_id
-        base = one.get_elder(elder_id)
-        one.save_elder(dataclasses.replace(
+        elder_id = one.elders.page(RosterFilter(), 0, 1)[0].elder_id
+        base = one.elders.get(elder_id)
+        one.elders.save(dataclasses.replace(
             base, phone="13900000001",
             attributes={**base.attributes, "assistance_status": "dibao_edge"}))
     with fleet.open("two") as two:
-        base = two.get_elder(elder_id)
-        two.save_elder(dataclasses.replace(
+        base = two.elders.get(elder_id)
+        two.elders.save(dataclasses.replace(
             base, phone="13900000002",
             attributes={**base.attributes, "assistance_status": "tekun_centralized"}))
     for name in ("one", "two", "one"):
         fleet.ok(name, "run")
     with fleet.open("one") as one, fleet.open("two") as two:
-        assert one.get_elder(elder_id).attributes["assistance_status"] == \
-            two.get_elder(elder_id).attributes["assistance_status"]
-        assert FIELD in [c.field for c in one.sync_conflicts(elder_id)]
-        assert FIELD in [c.field for c in two.sync_conflicts(elder_id)]
+        assert one.elders.get(elder_id).attributes["assistance_status"] == \
+            two.elders.get(elder_id).attributes["assistance_status"]
+        assert FIELD in [c.field for c in one.outbox.conflicts(elder_id)]
+        assert FIELD in [c.field for c in two.outbox.conflicts(elder_id)]
 
     listed = admin.call("GET", "/admin/review/conflicts",
                         params={"township": town_a, "all": "true"})
@@ -128,15 +128,15 @@ def test_prefer_other_reaches_every_laptop_of_the_township(shared_server: Server
         assert "已拉取 2 条" in fleet.ok(name, "run")
     for name in ("one", "two"):
         with fleet.open(name) as ws:
-            assert ws.get_elder(elder_id).attributes["assistance_status"] == loser
-            assert ws.sync_conflicts(elder_id) == []
-            settled = [c for c in ws.sync_conflicts(elder_id, include_resolved=True)
+            assert ws.elders.get(elder_id).attributes["assistance_status"] == loser
+            assert ws.outbox.conflicts(elder_id) == []
+            settled = [c for c in ws.outbox.conflicts(elder_id, include_resolved=True)
                        if c.field == FIELD]
             assert settled
             assert all(c.resolved_at is not None for c in settled)
     # Township B saw nothing of it.
     with fleet.open("three") as three:
-        assert elder_id not in {r.elder_id for r in three.roster_page(RosterFilter(), 0, 1000)}
+        assert elder_id not in {r.elder_id for r in three.elders.page(RosterFilter(), 0, 1000)}
 
     # Repeated syncs change nothing anywhere.
     before = {name: fleet.status(name) for name in ("one", "two", "three")}
@@ -157,10 +157,10 @@ def test_prefer_other_over_a_newer_write_is_refused(shared_server: ServerProcess
     for name in ("one", "two", "one"):
         fleet.ok(name, "run")
     with fleet.open("one") as one:
-        elder_id = one.roster_page(RosterFilter(), 0, 1)[0].elder_id
-        one.save_elder(dataclasses.replace(one.get_elder(elder_id), phone="13900000011"))
+        elder_id = one.elders.page(RosterFilter(), 0, 1)[0].elder_id
+        one.elders.save(dataclasses.replace(one.elders.get(elder_id), phone="13900000011"))
     with fleet.open("two") as two:
-        two.save_elder(dataclasses.replace(two.get_elder(elder_id), phone="13900000012"))
+        two.elders.save(dataclasses.replace(two.elders.get(elder_id), phone="13900000012"))
     for name in ("one", "two", "one"):
         fleet.ok(name, "run")
     conflict = next(c for c in admin.call("GET", "/admin/review/conflicts",
@@ -168,7 +168,7 @@ def test_prefer_other_over_a_newer_write_is_refused(shared_server: ServerProcess
                     if c["field"] == "phone")
     # The phone is written again after the conflict: the decision no longer applies.
     with fleet.open("one") as one:
-        one.save_elder(dataclasses.replace(one.get_elder(elder_id), phone="13900000013"))
+        one.elders.save(dataclasses.replace(one.elders.get(elder_id), phone="13900000013"))
     fleet.ok("one", "push")
     held = feed_counts(server)
     refused = _resolve(server.url, admin.token, conflict["id"], "prefer_other")

@@ -45,7 +45,7 @@ def test_offline_enrolment_bundle_and_receipt_by_command(
     assert "坞城街道" in out
 
     with Workspace.open(tmp_path / "laptop", DEMO_SUPERVISOR, DEMO_PASSWORD) as ws:
-        pending = ws.sync_state().pending
+        pending = ws.outbox.sync_state().pending
     bundle = tmp_path / "usb" / "visits.ylb"
     bundle.parent.mkdir()
     assert run(capsys, *laptop, "export-bundle", "--out", str(bundle))[0] == 0
@@ -76,7 +76,7 @@ def test_offline_enrolment_bundle_and_receipt_by_command(
     assert run(capsys, *county, "device", "revoke", devices[0]["device_id"])[0] == 0
     # A bundle from a revoked device is refused whole.
     with Workspace.open(tmp_path / "laptop", DEMO_SUPERVISOR, DEMO_PASSWORD) as ws:
-        ws.create_elder(elder())
+        ws.elders.create(elder())
     later = tmp_path / "later.ylb"
     assert run(capsys, *laptop, "export-bundle", "--out", str(later))[0] == 0
     code, _, err = run(capsys, "import-bundle", str(later), "--data-dir",

@@ -154,11 +154,11 @@ def test_each_elder_counts_once_with_the_server_grade_of_its_latest_finalized_as
 def _reassess(ws: Workspace, elder_id: str, *, correct: bool) -> AssessmentRecord:
     """A correction (same visit) or a routine re-assessment today, graded differently from
     the elder's current assessment; the new finalized assessment."""
-    current = ws.current_assessment(elder_id)
+    current = ws.assessments.current(elder_id)
     assert current is not None
     assert current.final_grade is not None
-    draft = (ws.correct(current.assessment_id, "核对后更正") if correct
-             else ws.start_assessment(elder_id, "常规评估"))
+    draft = (ws.assessments.correct(current.assessment_id, "核对后更正") if correct
+             else ws.assessments.start(elder_id, "常规评估"))
     answers = {k: v for k, v in current.answers.items() if k not in ("A.1.1", "B.3.9.state")}
     answers["A.1.2"], answers["A.1.3"] = draft.answers["A.1.2"], draft.answers["A.1.3"]
     lowest = current.final_grade != 4  # all lowest scores give 4, all highest never do
@@ -166,8 +166,8 @@ def _reassess(ws: Workspace, elder_id: str, *, correct: bool) -> AssessmentRecor
         answers[item.key] = min(item.scores) if lowest else max(item.scores)
     if lowest:
         answers["B.3.9.state"] = "昏睡"
-    ws.autosave(draft.assessment_id, answers)
-    done = ws.finalize(draft.assessment_id)
+    ws.assessments.autosave(draft.assessment_id, answers)
+    done = ws.assessments.finalize(draft.assessment_id)
     assert done.final_grade is not None
     assert done.final_grade != current.final_grade
     return done
@@ -175,7 +175,7 @@ def _reassess(ws: Workspace, elder_id: str, *, correct: bool) -> AssessmentRecor
 
 def graded_elders(ws: Workspace) -> list[str]:
     """The elders of a laptop's roster with a current grade."""
-    return [r.elder_id for r in ws.roster_page(RosterFilter(), 0, 1000) if r.grade is not None]
+    return [r.elder_id for r in ws.elders.page(RosterFilter(), 0, 1000) if r.grade is not None]
 
 
 def laptop_statistics(fleet: Fleet, name: str, as_of: date, *,
@@ -235,11 +235,11 @@ def test_county_statistics_and_workbook_agree_with_the_laptops(
         corrected, reassessed = graded_elders(one)[:2]
         correction = _reassess(one, corrected, correct=True)
         routine = _reassess(one, reassessed, correct=False)
-        statuses = sorted(r.status.value for r in one.assessments_for(corrected))
+        statuses = sorted(r.status.value for r in one.assessments.for_elder(corrected))
         assert statuses == ["finalized", "superseded"]
     with fleet.open("two") as two:
         moving = graded_elders(two)[0]
-        moving_current = two.current_assessment(moving)
+        moving_current = two.assessments.current(moving)
         assert moving_current is not None
     for name in ("one", "two", "three"):
         fleet.ok(name, "run")
@@ -269,12 +269,12 @@ def test_county_statistics_and_workbook_agree_with_the_laptops(
 
     # The summary counts what the laptops hold, per elder.
     with fleet.open("one") as one:
-        roster_a = {r.elder_id: r.grade for r in one.roster_page(RosterFilter(), 0, 1000)
+        roster_a = {r.elder_id: r.grade for r in one.elders.page(RosterFilter(), 0, 1000)
                     if r.elder_id != moving}
-        finalized_a = sum(1 for e in roster_a for r in one.assessments_for(e)
+        finalized_a = sum(1 for e in roster_a for r in one.assessments.for_elder(e)
                           if r.status is AssessmentStatus.FINALIZED)
     with fleet.open("three") as three:
-        roster_b = {r.elder_id: r.grade for r in three.roster_page(RosterFilter(), 0, 1000)}
+        roster_b = {r.elder_id: r.grade for r in three.elders.page(RosterFilter(), 0, 1000)}
     assert moving in roster_b
     summary = admin.call("GET", "/admin/stats", params={"as_of": as_of.isoformat()})
     for town, roster in ((town_a, roster_a), (town_b, roster_b)):

@@ -145,7 +145,7 @@ def test_a_published_plan_reaches_laptops_online_and_by_usb(
     assert "探访计划" not in report
 
     # The feed's signature covers exactly the published bytes; unknown refs are not served.
-    with fleet.open("one") as one, SyncClient(server.url, one.device_keys(), one) as client:
+    with fleet.open("one") as one, SyncClient(server.url, one.device_keys(), one.outbox) as client:
         content, signature = client.fetch_visit_plan(NEW_REF)
         assert content == path.read_text("utf-8")
         with pytest.raises(SyncError, match="没有该探访计划版本"):

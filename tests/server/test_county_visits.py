@@ -112,17 +112,17 @@ def test_visits_reach_the_county_rate_by_push_and_by_bundle(
     month_end = TODAY.replace(day=1) - timedelta(days=1)
     last_month = month_end.strftime("%Y-%m")
     with fleet.open("one") as one:
-        zhao = one.create_elder(elder(
+        zhao = one.elders.create(elder(
             "赵六", sequence=907, birth=date(1950, 5, 1), village="东关村",
             attributes={"assistance_status": "none", "living": ["与子女居住"],
                         "area_type": "urban", "fp_special_family": "none",
                         "disability_cert": "none"}))
         signers = {"sign.assessor_1": DEMO_SUPERVISOR, "sign.assessor_2": "pinggu1"}
         for day, score in ((month_end.replace(day=10), "max"), (TODAY, "min")):
-            draft = one.start_assessment(zhao.elder_id, "首次评估")
-            one.autosave(draft.assessment_id, complete_answers(
+            draft = one.assessments.start(zhao.elder_id, "首次评估")
+            one.assessments.autosave(draft.assessment_id, complete_answers(
                 draft.answers, {"A.1.2": day.isoformat(), **signers}, score=score))
-            one.finalize(draft.assessment_id)
+            one.assessments.finalize(draft.assessment_id)
         laptop_then = one.visits.measure(last_month, TODAY)
     fleet.ok("one", "push")
     engine = server.engine()
@@ -160,8 +160,8 @@ def test_a_visit_about_another_townships_elder_is_quarantined(
         # … so the attacker writes the change into its own chain by hand.
         from assessment.records import changelog
 
-        with three._writing() as (session, state):
-            changelog.append_change(session, state, three._clock, record_type="visit",
+        with three._store.writing() as (session, state):
+            changelog.append_change(session, state, three._store.clock, record_type="visit",
                                     record_id="01a24c68-0000-7000-8000-000000000001",
                                     version=1, payload={
                                         "elder_id": foreign, "plan": "shanxi-visits@2026.12",

@@ -125,10 +125,10 @@ def test_find_and_transfer_by_id_number_from_the_command_line(
     fleet.ok("three", "run")
     with fleet.open("one") as one:
         elder_id = graded_elder(one)
-        elder = one.get_elder(elder_id)
-        current = one.current_assessment(elder_id)
+        elder = one.elders.get(elder_id)
+        current = one.assessments.current(elder_id)
         history = shown_assessments(one, elder_id)
-        other = one.get_elder(next(r.elder_id for r in one.roster_page(
+        other = one.elders.get(next(r.elder_id for r in one.elders.page(
             RosterFilter(), 0, 100) if r.elder_id != elder_id))
     number, shared = elder.id_number, other.id_number
     assert number is not None
@@ -208,7 +208,7 @@ def test_find_and_transfer_by_id_number_from_the_command_line(
 
     fleet.ok("three", "run")
     with fleet.open("three") as three:
-        assert three.get_elder(elder_id).id_number == number
+        assert three.elders.get(elder_id).id_number == number
         assert shown_assessments(three, elder_id) == history
     assert number not in server.log()
 

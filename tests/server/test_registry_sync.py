@@ -67,13 +67,13 @@ def test_death_offline_meets_assessment_and_merge_reaches_both_laptops(
 
     # Laptop one records a death offline; laptop two starts an assessment of the same elder.
     with laptops.open("one") as one:
-        elder_id = one.roster_page(RosterFilter(), 0, 1)[0].elder_id
-        one.deregister(elder_id, "死亡", date.today() - timedelta(days=2), "村委会告知")
+        elder_id = one.elders.page(RosterFilter(), 0, 1)[0].elder_id
+        one.registry.deregister(elder_id, "死亡", date.today() - timedelta(days=2), "村委会告知")
     with laptops.open("two") as two:
-        draft = two.start_assessment(elder_id, "常规评估")
-        two.autosave(draft.assessment_id, {**draft.answers, "B.1.1": 4})
-        before = two.get_elder(elder_id)
-        two.save_elder(dataclasses.replace(before, phone="13900000077"))
+        draft = two.assessments.start(elder_id, "常规评估")
+        two.assessments.autosave(draft.assessment_id, {**draft.answers, "B.1.1": 4})
+        before = two.elders.get(elder_id)
+        two.elders.save(dataclasses.replace(before, phone="13900000077"))
     laptops.ok("one", "run")
     laptops.ok("two", "run")
     held = server.query("SELECT code, status FROM quarantine WHERE record_id = :r",
@@ -97,18 +97,18 @@ def test_death_offline_meets_assessment_and_merge_reaches_both_laptops(
     # Current statistics at the county leave the elder out.
     assert _county_elders(server, capsys, township) == 9
     with laptops.open("two") as two:
-        assert two.get_elder(elder_id).status == "deregistered"
+        assert two.elders.get(elder_id).status == "deregistered"
         with pytest.raises(InputRejected):
-            two.start_assessment(elder_id, "即时评估")
+            two.assessments.start(elder_id, "即时评估")
         with pytest.raises(InputRejected):
-            two.finalize(draft.assessment_id)
+            two.assessments.finalize(draft.assessment_id)
 
     # The county merges two records of the township; both laptops follow.
     with laptops.open("one") as one:
-        graded = [r.elder_id for r in one.roster_page(RosterFilter(), 0, 100)
+        graded = [r.elder_id for r in one.elders.page(RosterFilter(), 0, 100)
                   if r.grade is not None and r.elder_id != elder_id]
         keep, other = graded[0], graded[1]
-        moved = {a.assessment_id for a in one.assessments_for(other)
+        moved = {a.assessment_id for a in one.assessments.for_elder(other)
                  if a.status is not AssessmentStatus.DRAFT}
     assert moved
     done = _county(server, capsys, "merge", keep, other, "--note", "同一人两次登记")
@@ -121,12 +121,12 @@ def test_death_offline_meets_assessment_and_merge_reaches_both_laptops(
         laptops.ok(name, "run")
     for name in ("one", "two"):
         with laptops.open(name) as ws:
-            merged = ws.get_elder(other)
+            merged = ws.elders.get(other)
             assert (merged.status, merged.merged_into) == ("merged", keep)
-            assert moved <= {a.assessment_id for a in ws.assessments_for(keep)}
-            assert not moved & {a.assessment_id for a in ws.assessments_for(other)}
+            assert moved <= {a.assessment_id for a in ws.assessments.for_elder(keep)}
+            assert not moved & {a.assessment_id for a in ws.assessments.for_elder(other)}
             with pytest.raises(InputRejected):
-                ws.start_assessment(other, "即时评估")
+                ws.assessments.start(other, "即时评估")
     queue = _county(server, capsys, "duplicates")
     assert isinstance(queue, list)
 
@@ -141,8 +141,8 @@ def test_death_offline_meets_assessment_and_merge_reaches_both_laptops(
         laptops.ok(name, "run")
     for name in ("one", "two"):
         with laptops.open(name) as ws:
-            assert ws.get_elder(other).status == "active"
-            assert moved <= {a.assessment_id for a in ws.assessments_for(other)}
+            assert ws.elders.get(other).status == "active"
+            assert moved <= {a.assessment_id for a in ws.assessments.for_elder(other)}
     actions = [a for (a,) in server.query(
         "SELECT action FROM audit WHERE action LIKE 'elder.%merge'")]
     assert "elder.merge" in actions
@@ -161,7 +161,7 @@ def test_county_roster_import_reaches_the_laptops_with_provenance(
     for name in ("one", "two", "one"):
         laptops.ok(name, "run")
     with laptops.open("one") as one:
-        people = [one.get_elder(r.elder_id) for r in one.roster_page(RosterFilter(), 0, 100)]
+        people = [one.elders.get(r.elder_id) for r in one.elders.page(RosterFilter(), 0, 100)]
     chosen = [p for p in people if p.id_number][:2]
     unknown = "110101193001010018"
     roster = tmp_path / "tekun.csv"
@@ -185,7 +185,7 @@ def test_county_roster_import_reaches_the_laptops_with_provenance(
     for name in ("one", "two"):
         with laptops.open(name) as ws:
             for person in chosen:
-                got = ws.get_elder(person.elder_id)
+                got = ws.elders.get(person.elder_id)
                 assert got.attributes["assistance_status"] == "tekun_centralized"
                 assert got.provenance["assistance_status"]["import_id"] == \
                     summary["import_id"]
@@ -216,8 +216,8 @@ def test_county_roster_import_reaches_the_laptops_with_provenance(
     # choose the roster's value.
     target = chosen[0]
     with laptops.open("one") as one:
-        mine = one.get_elder(target.elder_id)
-        one.save_elder(dataclasses.replace(mine, attributes={
+        mine = one.elders.get(target.elder_id)
+        one.elders.save(dataclasses.replace(mine, attributes={
             **mine.attributes, "fp_special_family": "none"}))
     laptops.ok("one", "run")
     old = tmp_path / "weijian.csv"
@@ -234,4 +234,4 @@ def test_county_roster_import_reaches_the_laptops_with_provenance(
     capsys.readouterr()
     laptops.ok("two", "run")
     with laptops.open("two") as two:
-        assert two.get_elder(target.elder_id).attributes["fp_special_family"] == "shidu"
+        assert two.elders.get(target.elder_id).attributes["fp_special_family"] == "shidu"

@@ -78,11 +78,11 @@ def test_merge_across_townships_reaches_both_laptops(
     with fleet.open("one") as one:
         other = graded_elder(one)
         history = shown_assessments(one, other)
-        person = one.get_elder(other)
+        person = one.elders.get(other)
     assert history
     # Township B registers the same person again.
     with fleet.open("three") as three:
-        keep = three.create_elder(ElderProfile(
+        keep = three.elders.create(ElderProfile(
             "", person.name, person.id_number, person.sex, person.birth_date,
             person.township, "后沟村", None, None)).elder_id
     for name in ("one", "three"):
@@ -94,7 +94,7 @@ def test_merge_across_townships_reaches_both_laptops(
                for p in queue)
     # Laptop one edits the elder offline; it has not heard of the merge yet.
     with fleet.open("one") as one:
-        one.save_elder(dataclasses.replace(one.get_elder(other), phone="13900000066"))
+        one.elders.save(dataclasses.replace(one.elders.get(other), phone="13900000066"))
 
     done = _county(server, capsys, "merge", keep, other, "--note", "两个乡镇重复登记")
     assert done == {"keep": keep, "other": other, "assessments": len(history),
@@ -119,8 +119,8 @@ def test_merge_across_townships_reaches_both_laptops(
         moved = shown_assessments(three, keep)
         assert set(moved) == set(history)
         assert {v[1:] for v in moved.values()} == {v[1:] for v in history.values()}
-        assert three.get_elder(keep).status == "active"
-        assert three.current_assessment(keep) is not None
+        assert three.elders.get(keep).status == "active"
+        assert three.assessments.current(keep) is not None
 
     # Township A's laptop: its offline edit is held at the county, the record is read-only.
     fleet.ok("one", "run")
@@ -132,18 +132,18 @@ def test_merge_across_townships_reaches_both_laptops(
         r=other))
     assert profile["phone"] != "13900000066"
     with fleet.open("one") as one:
-        merged = one.get_elder(other)
+        merged = one.elders.get(other)
         assert (merged.status, merged.merged_into) == ("merged", keep)
-        assert one.elder_status(other).label() == f"已合并到其他乡镇的老人（{town_b}镇）"
+        assert one.registry.status(other).label() == f"已合并到其他乡镇的老人（{town_b}镇）"
         assert set(shown_assessments(one, other)) == set(history)
         with pytest.raises(InputRejected):
-            one.start_assessment(other, "即时评估")
+            one.assessments.start(other, "即时评估")
         with pytest.raises(InputRejected):
-            one.save_elder(dataclasses.replace(merged, phone="13900000067"))
-        current = one.current_assessment(other)
+            one.elders.save(dataclasses.replace(merged, phone="13900000067"))
+        current = one.assessments.current(other)
         assert current is not None
         with pytest.raises(InputRejected):
-            one.correct(current.assessment_id, "核对后更正")
+            one.assessments.correct(current.assessment_id, "核对后更正")
 
     # Undoing the merge: A's record has its history back, B's record no longer shows it.
     _county(server, capsys, "unmerge", other, "--why", "经核实为两个人")
@@ -153,13 +153,13 @@ def test_merge_across_townships_reaches_both_laptops(
         fleet.ok(name, "run")
     with fleet.open("three") as three:
         assert shown_assessments(three, keep) == {}
-        assert three.current_assessment(keep) is None
+        assert three.assessments.current(keep) is None
     with fleet.open("one") as one:
-        assert one.get_elder(other).status == "active"
+        assert one.elders.get(other).status == "active"
         back = shown_assessments(one, other)
         assert set(back) == set(history)
         assert all(back[a][0] > history[a][0] for a in history)
-        assert one.current_assessment(other) is not None
+        assert one.assessments.current(other) is not None
     # Repeated syncs change nothing.
     for name in ("three", "one"):
         fleet.ok(name, "run")

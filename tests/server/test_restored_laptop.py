@@ -31,7 +31,7 @@ def test_restore_record_more_sync(shared_server: ServerProcess, tmp_path: Path,
     fleet.townships(shared_server, shared_server.admin(), {"r": ["one"]})
     fleet.ok("one", "push")
     with fleet.open("one") as ws:
-        unsynced = ws.create_elder(elder("未同步", sequence=301)).elder_id
+        unsynced = ws.elders.create(elder("未同步", sequence=301)).elder_id
         device_id = ws.device_id
     common = ["--user", DEMO_SUPERVISOR]
     assert main(["backup", "create", "--to", str(tmp_path / "usb"), "--data-dir",
@@ -45,7 +45,7 @@ def test_restore_record_more_sync(shared_server: ServerProcess, tmp_path: Path,
     fleet.dirs["one"] = fresh
     with fleet.open("one") as ws:
         assert ws.device_id == device_id  # the same device, its chain and keys
-        after = ws.create_elder(elder("恢复后", sequence=302)).elder_id
+        after = ws.elders.create(elder("恢复后", sequence=302)).elder_id
     out = fleet.ok("one", "push")
     assert "错误" not in out
     assert heads(shared_server, unsynced, after) == 2

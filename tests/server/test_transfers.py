@@ -58,20 +58,20 @@ def test_transfer_moves_the_elder_and_its_history(shared_server: ServerProcess, 
     # Laptop one corrects an assessment of an elder: a superseded one and a finalized one.
     with fleet.open("one") as one:
         elder_id = graded_elder(one)
-        current = one.current_assessment(elder_id)
+        current = one.assessments.current(elder_id)
         assert current is not None
-        correction = one.correct(current.assessment_id, "核对后更正")
-        one.finalize(correction.assessment_id)
+        correction = one.assessments.correct(current.assessment_id, "核对后更正")
+        one.assessments.finalize(correction.assessment_id)
         history = shown_assessments(one, elder_id)
-        others = [r.elder_id for r in one.roster_page(RosterFilter(), 0, 100)
+        others = [r.elder_id for r in one.elders.page(RosterFilter(), 0, 100)
                   if r.elder_id != elder_id]
     assert {status for _, status, _, _ in history.values()} == {"finalized", "superseded"}
     for name in ("one", "two", "three", "one"):
         fleet.ok(name, "run")
     # Laptop two edits the elder and has not synced when the county moves it.
     with fleet.open("two") as two:
-        stale = dataclasses.replace(two.get_elder(elder_id), phone="13911112222")
-        two.save_elder(stale)
+        stale = dataclasses.replace(two.elders.get(elder_id), phone="13911112222")
+        two.elders.save(stale)
 
     # Refused whole, nothing written: unknown elder, unknown township, the same township.
     held = feed_counts(server)
@@ -108,10 +108,10 @@ def test_transfer_moves_the_elder_and_its_history(shared_server: ServerProcess, 
     # Township B receives the elder and its whole history, with grades.
     fleet.ok("three", "run")
     with fleet.open("three") as three:
-        moved = three.get_elder(elder_id)
+        moved = three.elders.get(elder_id)
         assert moved.transferred_to is None
         assert shown_assessments(three, elder_id) == history
-        row = next(r for r in three.roster_page(RosterFilter(), 0, 1000)
+        row = next(r for r in three.elders.page(RosterFilter(), 0, 1000)
                    if r.elder_id == elder_id)
         assert row.grade is not None
         assert row.transferred_to is None
@@ -119,20 +119,20 @@ def test_transfer_moves_the_elder_and_its_history(shared_server: ServerProcess, 
     # Township A's laptop marks it transferred out and refuses new assessments for it.
     fleet.ok("one", "run")
     with fleet.open("one") as one:
-        gone = one.get_elder(elder_id)
+        gone = one.elders.get(elder_id)
         assert gone.transferred_to == f"{town_b}镇"
-        row = next(r for r in one.roster_page(RosterFilter(), 0, 1000)
+        row = next(r for r in one.elders.page(RosterFilter(), 0, 1000)
                    if r.elder_id == elder_id)
         assert row.transferred_to == f"{town_b}镇"
         with pytest.raises(InputRejected) as refused:
-            one.start_assessment(elder_id, "即时评估")
+            one.assessments.start(elder_id, "即时评估")
         assert refused.value.problems[0].field == "elder_id"
         assert f"已迁出至{town_b}镇" in refused.value.problems[0].message
-        current = one.current_assessment(elder_id)
+        current = one.assessments.current(elder_id)
         assert current is not None
         with pytest.raises(InputRejected):
-            one.correct(current.assessment_id, "核对后更正")
-        assert one.start_assessment(others[0], "即时评估").status.value == "draft"
+            one.assessments.correct(current.assessment_id, "核对后更正")
+        assert one.assessments.start(others[0], "即时评估").status.value == "draft"
 
     # The edit laptop two made before it heard of the transfer is kept and goes to B.
     fleet.ok("two", "run")
@@ -144,10 +144,10 @@ def test_transfer_moves_the_elder_and_its_history(shared_server: ServerProcess, 
     assert server.scalar("SELECT COUNT(*) FROM quarantine WHERE record_id = :e",
                          e=elder_id) == 0
     with fleet.open("two") as two:
-        assert two.get_elder(elder_id).transferred_to == f"{town_b}镇"
+        assert two.elders.get(elder_id).transferred_to == f"{town_b}镇"
     fleet.ok("three", "run")
     with fleet.open("three") as three:
-        assert three.get_elder(elder_id).phone == "13911112222"
+        assert three.elders.get(elder_id).phone == "13911112222"
     head = json.loads(server.scalar("SELECT payload FROM record_heads WHERE record_type = "
                                     "'elder' AND record_id = :e", e=elder_id))
     assert head["phone"] == "13911112222"
@@ -171,4 +171,4 @@ def test_transfer_moves_the_elder_and_its_history(shared_server: ServerProcess, 
     assert json.loads(out)["to"] == town_b
     assert "已拉取" in fleet.ok("three", "run")
     with fleet.open("three") as three:
-        assert three.get_elder(others[1]).transferred_to is None
+        assert three.elders.get(others[1]).transferred_to is None

@@ -95,9 +95,9 @@ def laptop_records(ws: Workspace) -> tuple[dict[str, Any], dict[str, Any]]:
     """(elders by id, finalized/superseded assessments by id) of one laptop."""
     elders: dict[str, Any] = {}
     assessments: dict[str, Any] = {}
-    for row in ws.roster_page(RosterFilter(), 0, 10_000):
-        elders[row.elder_id] = _laptop_view(ws.get_elder(row.elder_id))
-        for record in ws.assessments_for(row.elder_id):
+    for row in ws.elders.page(RosterFilter(), 0, 10_000):
+        elders[row.elder_id] = _laptop_view(ws.elders.get(row.elder_id))
+        for record in ws.assessments.for_elder(row.elder_id):
             if record.status is not AssessmentStatus.DRAFT:
                 assessments[record.assessment_id] = (record.version, record.status.value,
                                                      record.final_grade, record.certificate_no)
@@ -182,21 +182,21 @@ def test_two_laptops_and_a_county_agree(shared_server: ServerProcess, laptops: L
     assert [v["status"] for v in laptops.status("two")["lists"]
             if v["list_id"] == list_id] == ["installed"]
     with laptops.open("two") as two:
-        graded = [r for r in two.roster_page(RosterFilter(), 0, 100) if r.grade is not None]
+        graded = [r for r in two.elders.page(RosterFilter(), 0, 100) if r.grade is not None]
         one_id = laptops.status("one")["device_id"]
-        assert any(two.get_elder(r.elder_id).township for r in graded)
+        assert any(two.elders.get(r.elder_id).township for r in graded)
         assert one_id != two.device_id
 
     # Both edit one elder offline: different fields merge, the attribute conflict is reviewed.
     with laptops.open("one") as one:
-        elder_id = one.roster_page(RosterFilter(), 0, 1)[0].elder_id
-        base = one.get_elder(elder_id)
-        one.save_elder(dataclasses.replace(
+        elder_id = one.elders.page(RosterFilter(), 0, 1)[0].elder_id
+        base = one.elders.get(elder_id)
+        one.elders.save(dataclasses.replace(
             base, phone="13900000001",
             attributes={**base.attributes, "assistance_status": "dibao_edge"}))
     with laptops.open("two") as two:
-        base = two.get_elder(elder_id)
-        two.save_elder(dataclasses.replace(
+        base = two.elders.get(elder_id)
+        two.elders.save(dataclasses.replace(
             base, address="新地址 8 号",
             attributes={**base.attributes, "assistance_status": "tekun_centralized"}))
     laptops.ok("one", "run")
@@ -204,10 +204,10 @@ def test_two_laptops_and_a_county_agree(shared_server: ServerProcess, laptops: L
     laptops.ok("one", "run")
     assert_all_agree(laptops, server, township)
     with laptops.open("one") as one, laptops.open("two") as two:
-        merged = one.get_elder(elder_id)
+        merged = one.elders.get(elder_id)
         assert (merged.phone, merged.address) == ("13900000001", "新地址 8 号")
-        assert [c.field for c in one.sync_conflicts(elder_id)] == \
-            [c.field for c in two.sync_conflicts(elder_id)] == ["attributes.assistance_status"]
+        assert [c.field for c in one.outbox.conflicts(elder_id)] == \
+            [c.field for c in two.outbox.conflicts(elder_id)] == ["attributes.assistance_status"]
     conflicts = admin.call("GET", "/admin/review/conflicts", params={"township": township})
     assert [(c["field"], c["review_required"]) for c in conflicts] == \
         [("attributes.assistance_status", True)]
@@ -225,7 +225,7 @@ def test_two_laptops_and_a_county_agree(shared_server: ServerProcess, laptops: L
     # A revoked laptop is refused, and refuses further sync by itself.
     admin.call("POST", f"/admin/devices/{before['two']['device_id']}/revoke")
     with laptops.open("two") as two:
-        two.save_elder(dataclasses.replace(two.get_elder(elder_id), phone="13900000009"))
+        two.elders.save(dataclasses.replace(two.elders.get(elder_id), phone="13900000009"))
     code, _, err = laptops.sync("two", "push")
     assert code == 1
     assert "停用" in err

@@ -75,14 +75,14 @@ class Fleet:
 
 def graded_elder(ws: Workspace) -> str:
     """An elder of the laptop's roster with a finalized assessment."""
-    return next(r.elder_id for r in ws.roster_page(RosterFilter(), 0, 1000)
+    return next(r.elder_id for r in ws.elders.page(RosterFilter(), 0, 1000)
                 if r.grade is not None)
 
 
 def shown_assessments(ws: Workspace, elder_id: str) -> dict[str, tuple[Any, ...]]:
     """(version, status, final grade, certificate) of the elder's non-draft assessments."""
     return {r.assessment_id: (r.version, r.status.value, r.final_grade, r.certificate_no)
-            for r in ws.assessments_for(elder_id) if r.status is not AssessmentStatus.DRAFT}
+            for r in ws.assessments.for_elder(elder_id) if r.status is not AssessmentStatus.DRAFT}
 
 
 def feed_counts(server: ServerProcess) -> tuple[int, ...]:

@@ -58,23 +58,23 @@ def pair(tmp_path: Path) -> Iterator[tuple[Workspace, Workspace]]:
 
 def _visit(ws: Workspace, sequence: int = 123) -> tuple[str, str]:
     """An elder with one finalized assessment; (elder id, assessment id)."""
-    profile = ws.create_elder(elder(sequence=sequence))
-    draft = ws.start_assessment(profile.elder_id, "首次评估")
-    ws.autosave(draft.assessment_id, complete_answers(draft.answers, score="min"))
-    done = ws.finalize(draft.assessment_id)
+    profile = ws.elders.create(elder(sequence=sequence))
+    draft = ws.assessments.start(profile.elder_id, "首次评估")
+    ws.assessments.autosave(draft.assessment_id, complete_answers(draft.answers, score="min"))
+    done = ws.assessments.finalize(draft.assessment_id)
     return profile.elder_id, done.assessment_id
 
 
 def _hand_over(source: Workspace, target: Workspace, after: int = 0,
                cursor: int = 1) -> list[Change]:
     """Give ``target`` every change of ``source`` above ``after`` (as a pull would)."""
-    changes = list(source.pending_changes(after, 10_000))
-    target.apply_incoming(changes, cursor)
+    changes = list(source.outbox.pending_changes(after, 10_000))
+    target.outbox.apply_incoming(changes, cursor)
     return changes
 
 
 def test_workspace_is_an_outbox_and_its_chain_is_continuous(workspace: Workspace) -> None:
-    outbox: Outbox = workspace
+    outbox: Outbox = workspace.outbox
     _visit(workspace)
     state = outbox.sync_state()
     assert (state.device_id, state.acked_seq, state.pull_cursor) == (workspace.device_id, 0, 0)
@@ -90,39 +90,39 @@ def test_workspace_is_an_outbox_and_its_chain_is_continuous(workspace: Workspace
 
 def test_ack_never_moves_backwards_and_deletes_nothing(workspace: Workspace) -> None:
     _visit(workspace)
-    last = workspace.sync_state().last_seq
-    workspace.mark_acked(6)
-    workspace.mark_acked(3)  # an older acknowledgement changes nothing
-    state = workspace.sync_state()
+    last = workspace.outbox.sync_state().last_seq
+    workspace.outbox.mark_acked(6)
+    workspace.outbox.mark_acked(3)  # an older acknowledgement changes nothing
+    state = workspace.outbox.sync_state()
     assert (state.acked_seq, state.pending) == (6, last - 6)
-    assert [c.seq for c in workspace.pending_changes()] == list(range(7, last + 1))
-    assert len(workspace.pending_changes(0, 10_000)) == last  # nothing deleted
+    assert [c.seq for c in workspace.outbox.pending_changes()] == list(range(7, last + 1))
+    assert len(workspace.outbox.pending_changes(0, 10_000)) == last  # nothing deleted
     with pytest.raises(InputRejected, match="超出"):
-        workspace.mark_acked(last + 1)
-    assert workspace.sync_state().acked_seq == 6
+        workspace.outbox.mark_acked(last + 1)
+    assert workspace.outbox.sync_state().acked_seq == 6
 
 
 def test_incoming_changes_appear_in_the_roster_and_never_in_the_outbox(
         pair: tuple[Workspace, Workspace]) -> None:
     one, two = pair
     elder_id, assessment_id = _visit(one)
-    before = two.sync_state()
-    report = two.apply_incoming_report(list(one.pending_changes(0, 10_000)), 17)
-    assert report.applied == one.sync_state().last_seq
-    assert two.sync_state() == dataclasses.replace(before, pull_cursor=17)  # no own change
-    profile = two.get_elder(elder_id)
-    assert profile == dataclasses.replace(one.get_elder(elder_id), updated_at=profile.updated_at)
-    shown = two.get_assessment(assessment_id)
+    before = two.outbox.sync_state()
+    report = two.outbox.apply_incoming_report(list(one.outbox.pending_changes(0, 10_000)), 17)
+    assert report.applied == one.outbox.sync_state().last_seq
+    assert two.outbox.sync_state() == dataclasses.replace(before, pull_cursor=17)  # no own change
+    profile = two.elders.get(elder_id)
+    assert profile == dataclasses.replace(one.elders.get(elder_id), updated_at=profile.updated_at)
+    shown = two.assessments.get(assessment_id)
     assert shown.status is AssessmentStatus.FINALIZED
-    assert shown.final_grade == one.get_assessment(assessment_id).final_grade
-    rows = two.roster_page(RosterFilter(), 0, 10)
+    assert shown.final_grade == one.assessments.get(assessment_id).final_grade
+    rows = two.elders.page(RosterFilter(), 0, 10)
     assert [(r.elder_id, r.grade) for r in rows] == [(elder_id, shown.final_grade)]
-    assert two.roster_count(RosterFilter(text="zs")) == 1  # indexed for search
-    assert two.open_drafts() == []
+    assert two.elders.count(RosterFilter(text="zs")) == 1  # indexed for search
+    assert two.assessments.drafts() == []
     # Applying the same batch again, or an older cursor, is a no-op.
-    again = two.apply_incoming_report(list(one.pending_changes(0, 10_000)), 5)
+    again = two.outbox.apply_incoming_report(list(one.outbox.pending_changes(0, 10_000)), 5)
     assert (again.applied, again.duplicates) == (0, report.applied)
-    assert two.sync_state() == dataclasses.replace(before, pull_cursor=17)
+    assert two.outbox.sync_state() == dataclasses.replace(before, pull_cursor=17)
     assert two.counts() == {"elders": 1, "assessments": 1, "changes": before.last_seq}
 
 
@@ -131,54 +131,54 @@ def test_concurrent_edits_merge_field_by_field_and_keep_the_loser(
     one, two = pair
     elder_id, _ = _visit(one)
     _hand_over(one, two)
-    mark_one, mark_two = one.sync_state().last_seq, two.sync_state().last_seq
-    base = one.get_elder(elder_id)
-    one.save_elder(dataclasses.replace(
+    mark_one, mark_two = one.outbox.sync_state().last_seq, two.outbox.sync_state().last_seq
+    base = one.elders.get(elder_id)
+    one.elders.save(dataclasses.replace(
         base, phone="13900000001",
         attributes={**base.attributes, "assistance_status": "dibao_edge"}))
-    base_two = two.get_elder(elder_id)
-    two.save_elder(dataclasses.replace(
+    base_two = two.elders.get(elder_id)
+    two.elders.save(dataclasses.replace(
         base_two, address="新地址 8 号",
         attributes={**base_two.attributes, "assistance_status": "tekun_dispersed"}))
     _hand_over(one, two, mark_one, cursor=2)
     _hand_over(two, one, mark_two, cursor=2)
-    merged_one, merged_two = one.get_elder(elder_id), two.get_elder(elder_id)
+    merged_one, merged_two = one.elders.get(elder_id), two.elders.get(elder_id)
     assert dataclasses.replace(merged_one, updated_at=None) == \
         dataclasses.replace(merged_two, updated_at=None)
     assert (merged_one.phone, merged_one.address) == ("13900000001", "新地址 8 号")
     for ws in (one, two):
-        conflicts = ws.sync_conflicts(elder_id)
+        conflicts = ws.outbox.conflicts(elder_id)
         assert [(c.field, c.review_required) for c in conflicts] == \
             [("attributes.assistance_status", True)]
         assert {conflicts[0].winner_value, conflicts[0].loser_value} == \
             {"dibao_edge", "tekun_dispersed"}
         assert merged_one.attributes["assistance_status"] == conflicts[0].winner_value
     # A later edit on one laptop, after it saw the other's, wins without a conflict.
-    mark_one = one.sync_state().last_seq
-    one.save_elder(dataclasses.replace(one.get_elder(elder_id), phone="13900000003"))
+    mark_one = one.outbox.sync_state().last_seq
+    one.elders.save(dataclasses.replace(one.elders.get(elder_id), phone="13900000003"))
     _hand_over(one, two, mark_one, cursor=3)
-    assert two.get_elder(elder_id).phone == "13900000003"
-    assert len(two.sync_conflicts(elder_id)) == 1
+    assert two.elders.get(elder_id).phone == "13900000003"
+    assert len(two.outbox.conflicts(elder_id)) == 1
 
 
 def test_a_failure_mid_batch_applies_nothing(pair: tuple[Workspace, Workspace],
                                              monkeypatch: pytest.MonkeyPatch) -> None:
     one, two = pair
     elder_id, _ = _visit(one)
-    changes = list(one.pending_changes(0, 10_000))
+    changes = list(one.outbox.pending_changes(0, 10_000))
 
     def broken(ctx: Any, change: Change) -> None:
         raise RuntimeError("disk trouble")
 
     monkeypatch.setattr(incoming, "_apply_assessment", broken)
     with pytest.raises(RuntimeError):
-        two.apply_incoming(changes, 9)
-    assert two.sync_state().pull_cursor == 0
+        two.outbox.apply_incoming(changes, 9)
+    assert two.outbox.sync_state().pull_cursor == 0
     assert two.counts()["elders"] == 0
     monkeypatch.undo()
-    report = two.apply_incoming_report(changes, 9)
+    report = two.outbox.apply_incoming_report(changes, 9)
     assert report.applied == len(changes)  # nothing was remembered as applied before
-    assert two.get_elder(elder_id).name == one.get_elder(elder_id).name
+    assert two.elders.get(elder_id).name == one.elders.get(elder_id).name
 
 
 def _private_forms(ws: Workspace) -> list[bytes]:
@@ -197,7 +197,7 @@ def test_device_keys_stay_in_the_encrypted_store(workspace: Workspace) -> None:
     assert workspace.device_keys().sign_public == keys.sign_public  # one identity, kept
     _visit(workspace)
     secrets = _private_forms(workspace)
-    changes = list(workspace.pending_changes(0, 10_000))
+    changes = list(workspace.outbox.pending_changes(0, 10_000))
     wire = canonical_json([c.to_json() for c in changes])
     assert not any(secret in wire for secret in secrets)
     # The bundle, opened with the county's key: the plaintext holds no private key either.
@@ -220,19 +220,19 @@ def test_device_keys_stay_in_the_encrypted_store(workspace: Workspace) -> None:
 
 
 def test_revocations_from_the_county(workspace: Workspace) -> None:
-    workspace.add_account("pinggu1", PASSWORD, "评估员一")
-    workspace.note_county(CountyNotices(revoked_accounts=("pinggu1", "someone-else")))
-    state = workspace.sync_state()
-    assert [a.active for a in workspace.assessors() if a.username == "pinggu1"] == [False]
-    workspace.note_county(CountyNotices(revoked_accounts=("pinggu1",)))
-    assert workspace.sync_state() == state  # already done: nothing new
+    workspace.accounts.add("pinggu1", PASSWORD, "评估员一")
+    workspace.outbox.note_county(CountyNotices(revoked_accounts=("pinggu1", "someone-else")))
+    state = workspace.outbox.sync_state()
+    assert [a.active for a in workspace.accounts.all() if a.username == "pinggu1"] == [False]
+    workspace.outbox.note_county(CountyNotices(revoked_accounts=("pinggu1",)))
+    assert workspace.outbox.sync_state() == state  # already done: nothing new
     with pytest.raises(SignInFailed):
         Workspace.open(workspace.data_dir, "pinggu1", PASSWORD)
-    workspace.note_county(CountyNotices(revoked_devices=(workspace.device_id,)))
+    workspace.outbox.note_county(CountyNotices(revoked_devices=(workspace.device_id,)))
     with pytest.raises(SyncRefused, match="停用"):
-        workspace.pending_changes(0, 10)
+        workspace.outbox.pending_changes(0, 10)
     with pytest.raises(SyncRefused, match="停用"):
-        workspace.apply_incoming([], 1)
+        workspace.outbox.apply_incoming([], 1)
 
 
 def test_announced_lists_are_installed_into_the_data_folder(workspace: Workspace) -> None:
@@ -245,17 +245,17 @@ def test_announced_lists_are_installed_into_the_data_folder(workspace: Workspace
         ListVersion("broken", 1, "0" * 64, "2026-01-01T00:00:00Z")))
     fetched: list[str] = []
     county_key = Ed25519PrivateKey.generate()  # this laptop's county (as at enrolment)
-    workspace.set_local_settings({COUNTY_SIGN_PUBLIC: public_of(county_key), ENROLLED: True})
+    workspace.settings.set_local({COUNTY_SIGN_PUBLIC: public_of(county_key), ENROLLED: True})
 
     def fetch(list_id: str, version: int) -> tuple[str, str]:
         fetched.append(list_id)
         return content, sign_list(county_key, content.encode("utf-8"))
 
-    workspace.note_county(notices)
+    workspace.outbox.note_county(notices)
     assert install_announced_lists(workspace, fetch).installed == ("changzhi@2",)
     assert (workspace.data_dir / "service_lists" / "changzhi@2099.1.yaml").is_file()
-    status = {v.list_id: v.status for v in workspace.county_lists()}
+    status = {v.list_id: v.status for v in workspace.lists.announced()}
     assert status == {"changzhi": "installed", "broken": "rejected"}
-    workspace.note_county(notices)  # nothing left to fetch
+    workspace.outbox.note_county(notices)  # nothing left to fetch
     assert install_announced_lists(workspace, fetch).installed == ()
     assert sorted(fetched) == ["broken", "changzhi"]

@@ -50,8 +50,8 @@ def signed_in(demo_dir: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 def finalized_ids(ws: Workspace) -> list[str]:
     ids = []
-    for row in ws.roster_page(RosterFilter(), 0, 60):
-        current = ws.current_assessment(row.elder_id)
+    for row in ws.elders.page(RosterFilter(), 0, 60):
+        current = ws.assessments.current(row.elder_id)
         if current is not None:
             ids.append(current.assessment_id)
     assert len(ids) >= 3
@@ -59,7 +59,7 @@ def finalized_ids(ws: Workspace) -> list[str]:
 
 
 def issue_actions(ws: Workspace, assessment_id: str) -> list[str]:
-    return [e.action for e in ws.audit_trail(assessment_id) if "certificate" in e.action]
+    return [e.action for e in ws.audit.trail(assessment_id) if "certificate" in e.action]
 
 
 def test_the_first_paper_copy_is_the_original(workspace: Workspace, tmp_path: Path) -> None:
@@ -83,7 +83,7 @@ def test_the_first_paper_copy_is_the_original(workspace: Workspace, tmp_path: Pa
 
 def test_old_reprint_entries_still_count_as_paper(workspace: Workspace) -> None:
     assessment_id = finalized_ids(workspace)[0]
-    workspace.log_access("assessment", assessment_id, "reprint_certificate")
+    workspace.audit.log("assessment", assessment_id, "reprint_certificate")
     assert is_reprint(workspace, assessment_id)
 
 
@@ -136,7 +136,7 @@ def test_township_rosters_headless_match_the_cli(signed_in: Path, tmp_path: Path
     ws = Workspace.open(signed_in, demo.DEMO_SUPERVISOR, demo.DEMO_PASSWORD)
     try:
         rosters = township_rosters(ws, workspace_lists(ws), as_of)
-        elders = ws.roster_count(RosterFilter())
+        elders = ws.elders.count(RosterFilter())
     finally:
         ws.close()
     assert len(rosters.frame) + len(rosters.skipped) == elders

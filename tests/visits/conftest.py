@@ -54,4 +54,4 @@ def add_elders(ws: Workspace) -> list[ElderProfile]:
               attributes={"assistance_status": "none", "living": ["与配偶居住"],
                           "fp_special_family": "none", "disability_cert": "none"}),
     ]
-    return [ws.create_elder(p) for p in people]
+    return [ws.elders.create(p) for p in people]

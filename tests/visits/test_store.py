@@ -94,8 +94,8 @@ def test_plan_status_follows_visits_and_attribute_changes(workspace: Workspace) 
     rows = {r.name: r for r in visit_plan(workspace, TODAY).rows}
     assert rows["王五"].status == "done"
     # 李四 now lives alone: he is 一般 at once (the tier is computed, not stored).
-    profile = workspace.get_elder(li.elder_id)
-    workspace.save_elder(dataclasses.replace(
+    profile = workspace.elders.get(li.elder_id)
+    workspace.elders.save(dataclasses.replace(
         profile, attributes={**profile.attributes, "living": ["独居"]}))
     assert {r.name: r.tier for r in visit_plan(workspace, TODAY).rows}["李四"] == "一般"
     only = visit_plan(workspace, TODAY, village="王家庄村").rows
@@ -139,7 +139,7 @@ def test_only_a_supervisor_installs_a_plan(tmp_path: Path, workspace: Workspace)
     data["version"] = "2027.1"
     path = tmp_path / "plan.yaml"
     path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
-    workspace.add_account("pinggu9", "another-secret-1", "评估员九")
+    workspace.accounts.add("pinggu9", "another-secret-1", "评估员九")
     other = Workspace.open(workspace.data_dir, "pinggu9", "another-secret-1")
     try:
         with pytest.raises(InputRejected, match="只有管理员"):
@@ -166,7 +166,7 @@ def test_only_a_supervisor_installs_a_plan(tmp_path: Path, workspace: Workspace)
 def test_a_deregistered_elder_leaves_the_plan_from_that_day(workspace: Workspace) -> None:
     zhang, _, _ = add_elders(workspace)
     yesterday = TODAY - dt.timedelta(days=1)
-    workspace.deregister(zhang.elder_id, "死亡", TODAY)
+    workspace.registry.deregister(zhang.elder_id, "死亡", TODAY)
     assert "张三" in {r.name for r in visit_plan(workspace, yesterday).rows}
     assert "张三" not in {r.name for r in visit_plan(workspace, TODAY).rows}
     with pytest.raises(InputRejected, match="已注销"):
@@ -175,18 +175,18 @@ def test_a_deregistered_elder_leaves_the_plan_from_that_day(workspace: Workspace
 
 def finalize_with(ws: Workspace, elder_id: str, day: dt.date, score: str) -> int | None:
     """Finalize an assessment dated ``day``: ``max`` scores give grade 0, ``min`` grade 4."""
-    draft = ws.start_assessment(elder_id, "首次评估")
-    ws.autosave(draft.assessment_id,
+    draft = ws.assessments.start(elder_id, "首次评估")
+    ws.assessments.autosave(draft.assessment_id,
                 complete_answers(draft.answers, {"A.1.2": day.isoformat()}, score=score))
-    return ws.finalize(draft.assessment_id).final_grade
+    return ws.assessments.finalize(draft.assessment_id).final_grade
 
 
 def test_a_past_months_plan_uses_the_grade_and_status_of_that_month(
         workspace: Workspace) -> None:
     """Who had to be visited last month: the grade then, not today's (a 失能 found this
     month puts 赵六 in the 重点 tier from this month on); the basis is stated."""
-    workspace.add_account("pinggu2", PASSWORD, "李评估")
-    person = workspace.create_elder(elder(
+    workspace.accounts.add("pinggu2", PASSWORD, "李评估")
+    person = workspace.elders.create(elder(
         "赵六", sequence=107, birth=dt.date(1950, 5, 1), village="东关村",
         attributes={"assistance_status": "none", "living": ["与子女居住"], "area_type": "urban",
                     "fp_special_family": "none", "disability_cert": "none"}))
