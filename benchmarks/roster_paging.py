@@ -3,7 +3,7 @@
 Workload: a demo township of ``size`` elders (100,000 by default) in a SQLCipher database.
 For each search (a one-digit ID tail, the whole roster by name, a one-letter pinyin prefix,
 the whole roster by age) every page of 200 rows (the roster model's page) is read through
-:meth:`~assessment.records.workspace.Workspace.elders.page` past the previous page's last key,
+:meth:`~assessment.records.elders.Elders.page` past the previous page's last key,
 each page three times (median).
 
 Floor: the very same keyset SQL (captured from the API call, the key bound) run through

@@ -198,6 +198,93 @@ def test_no_workspace_parameter_is_untyped() -> None:
     assert offenders == []
 
 
+def module_graph(package: str) -> dict[str, dict[str, set[str]]]:
+    """module → imported module of the same package (type-checking imports too)."""
+    graph: dict[str, dict[str, set[str]]] = {}
+    for path in (ROOT.joinpath(*package.split("."))).rglob("*.py"):
+        source = module_name(path)
+        for target in imported_names(path):
+            if target.startswith(package + ".") and target != source and \
+                    not (ROOT.joinpath(*target.split(".")) / "__init__.py").is_file():
+                graph.setdefault(source, {}).setdefault(target, {source})
+    return graph
+
+
+def test_store_modules_have_no_import_cycles() -> None:
+    """Inside the store no two modules import each other, not even for the type checker: a
+    manager gets what it needs (the shared context, another manager) handed in."""
+    assert cycles(module_graph("assessment.records")) == []
+
+
+# What the workspace itself offers: opening and closing, change notices, the device's
+# identity, a backup, the status bar's counts. Everything else belongs to a manager.
+WORKSPACE_MEMBERS = frozenset({
+    "create", "open", "open_with_key", "close", "subscribe",
+    "data_dir", "current_user", "device_id", "device_code", "form",
+    "device_keys", "set_device_code", "backup_to", "counts",
+})
+WORKSPACE_MANAGERS = frozenset({
+    "elders", "assessments", "accounts", "settings", "outbox", "audit", "lists", "visits",
+    "registry",
+})
+MANAGER_METHODS_LIMIT = 20
+
+
+def test_workspace_facade_stays_narrow() -> None:
+    """anki's ``Collection``: the workspace owns the session and the unit of work and hands
+    out managers; a new job is a manager's method, not another method of the facade."""
+    from assessment.records.workspace import Workspace
+
+    members = {name for name in vars(Workspace) if not name.startswith("_")}
+    assert members == WORKSPACE_MEMBERS
+    tree = ast.parse((ROOT / "assessment/records/workspace.py").read_text(encoding="utf-8"))
+    init = next(node for node in ast.walk(tree)
+                if isinstance(node, ast.FunctionDef) and node.name == "__init__")
+    assigned = {target.attr for node in ast.walk(init) if isinstance(node, ast.Assign)
+                for target in node.targets if isinstance(target, ast.Attribute)
+                and not target.attr.startswith("_")}
+    assert assigned == WORKSPACE_MANAGERS
+
+
+def _manager_classes() -> dict[str, type]:
+    """The class of each manager, as the workspace's ``__init__`` makes it."""
+    import assessment.records.workspace as module
+
+    tree = ast.parse((ROOT / "assessment/records/workspace.py").read_text(encoding="utf-8"))
+    classes: dict[str, type] = {}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Assign) and isinstance(node.value, ast.Call) and \
+                isinstance(node.value.func, ast.Name):
+            for target in node.targets:
+                if isinstance(target, ast.Attribute) and target.attr in WORKSPACE_MANAGERS:
+                    classes[target.attr] = getattr(module, node.value.func.id)
+    return classes
+
+
+def test_each_manager_is_a_small_class_of_its_own_module() -> None:
+    classes = _manager_classes()
+    assert set(classes) == WORKSPACE_MANAGERS
+    for name, cls in classes.items():
+        public = [n for n, v in vars(cls).items() if not n.startswith("_") and callable(v)]
+        assert 0 < len(public) <= MANAGER_METHODS_LIMIT, (name, public)
+        assert cls.__module__.startswith("assessment.records."), name
+    assert len({cls.__module__ for cls in classes.values()}) == len(classes)
+
+
+def test_no_store_class_redeclares_what_another_provides() -> None:
+    """No mixin in the store declares its host's attributes or private methods for the type
+    checker (an ``if TYPE_CHECKING:`` block inside a class): a manager is handed them."""
+    offenders = [
+        f"{path.relative_to(ROOT)}:{node.lineno}"
+        for path in (ROOT / "assessment" / "records").rglob("*.py")
+        for cls in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+        if isinstance(cls, ast.ClassDef)
+        for node in cls.body
+        if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test)
+    ]
+    assert offenders == []
+
+
 def test_product_never_imports_the_test_kit() -> None:
     offenders = [
         str(path.relative_to(ROOT))

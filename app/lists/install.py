@@ -2,7 +2,7 @@
 
 The lists in use are the bundled ones plus the versions installed into the workspace data
 folder's ``service_lists``. Only an administrator account (role ``supervisor``) may install a
-list file; the workspace validates and seals it (:meth:`Workspace.lists.install`: county-signed,
+list file; the workspace validates and seals it (:meth:`ServiceLists.install`: county-signed,
 or a local list marked 本机安装（未经县级签发） on a laptop without a county) and a refusal
 names the file, the item and the reason. Installed versions never replace older ones,
 so a match as of an earlier date still uses the version in force then.

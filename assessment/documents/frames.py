@@ -1,7 +1,7 @@
 """Statistics input frames read from a laptop's workspace (read-only).
 
 Takes one bulk read of the elders and assessments from the workspace
-(:meth:`~assessment.records.workspace.Workspace.elders.tables`), then matches every elder
+(:meth:`~assessment.records.elders.Elders.tables`), then matches every elder
 against the service lists in force with the vectorized eligibility engine. The lists are the
 workspace's (bundled plus ``<data dir>/service_lists``). :func:`eligibility_input` is the one
 registry-frame reader: statistics and the desktop's township rosters both use it.
@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 def elder_and_assessment_frames(workspace: Workspace, active_on: date | None = None,
                                 ) -> tuple[pd.DataFrame, pd.DataFrame, list[dict[str, Any]]]:
     """(elders, assessments, attribute dicts in elder order) of an open workspace
-    (:meth:`~assessment.records.workspace.Workspace.elders.tables`).
+    (:meth:`~assessment.records.elders.Elders.tables`).
 
     With ``active_on`` only the elders on the roll that day
     (:func:`assessment.registry.status.active_on`); the elders frame carries ``left_on``

@@ -10,7 +10,7 @@ assessor with that key could write ``supervisor`` into it. A grant is a signatur
 
 Signing keys are the accounts' own (wrapped under their passwords in the keyring), so no other
 account can make a grant. At sign-in an account whose ``supervisor`` role has no valid grant
-works as an assessor, and the audit check (:meth:`Workspace.verify_audit`) reports it.
+works as an assessor, and the audit check (``workspace.audit.verify``) reports it.
 
 On a laptop enrolled with a county (it holds the county's signing key from its enrolment) only
 the county grants roles: ``yinling county account grant`` signs ``(device id, username, role,

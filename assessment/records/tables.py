@@ -2,7 +2,7 @@
 
 One read of the elders table (and of the finalized and superseded assessments) for the
 documents and use cases that work on the whole registry at once; they get frames through
-:meth:`assessment.records.workspace.Workspace.elders.tables` and never query the tables
+:meth:`assessment.records.elders.Elders.tables` and never query the tables
 themselves.
 """
 
