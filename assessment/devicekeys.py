@@ -4,11 +4,13 @@ Every laptop signs what it issues (certificate QR codes, and sync bundles) with 
 pair made on first run. The private key lives only in the encrypted workspace settings under
 :data:`SETTING_KEY`; the public key is what the county enrols and what verifiers hold.
 
-The **device code** is a short, stable name derived from the public key (8 characters of
-Crockford base32 over its SHA-256). It prefixes certificate numbers, so two laptops never
-issue the same number offline, and it tells a verifier which public key to check a signature
-with. Because it is derived from the key, a certificate cannot name one device and carry
-another device's signature.
+The **key code** is a short, stable name derived from the public key (8 characters of
+Crockford base32 over its SHA-256). A certificate's signed QR code carries it, so a verifier
+knows which public key to check the signature with; because it is derived from the key, a
+certificate cannot name one key and carry another key's signature. A new workspace takes it
+as its *device code* (``Workspace.device_code``: the certificate-number prefix, shown in the
+status bar and at enrolment); only a workspace created with a code of its own (tests, tools)
+has a device code that differs from its key code.
 
 Text forms: a private key is ``ed25519:`` + standard base64 of its 32 raw bytes; a public key
 is accepted as 64 hex digits, base64 / base64url of the 32 raw bytes, or a PEM
@@ -48,7 +50,7 @@ _CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 _HEX64 = re.compile(r"^[0-9a-fA-F]{64}$")
 
 
-def device_code(public_raw: bytes) -> str:
+def key_code(public_raw: bytes) -> str:
     """The short code of a public key: 8 Crockford base32 characters of its SHA-256 (40 bits)."""
     value = int.from_bytes(hashlib.sha256(public_raw).digest()[:5], "big")
     return "".join(_CROCKFORD[(value >> shift) & 31] for shift in range(35, -1, -5))
@@ -56,7 +58,7 @@ def device_code(public_raw: bytes) -> str:
 
 @dataclass(frozen=True, slots=True)
 class DevicePublicKey:
-    """An Ed25519 public key of a device, with its device code."""
+    """An Ed25519 public key of a device, with its key code."""
 
     raw: bytes
 
@@ -66,8 +68,8 @@ class DevicePublicKey:
 
     @property
     def code(self) -> str:
-        """The device code derived from this key."""
-        return device_code(self.raw)
+        """The key code derived from this key."""
+        return key_code(self.raw)
 
     @property
     def hex(self) -> str:
@@ -171,8 +173,9 @@ class DeviceSigningKey:
         return DevicePublicKey.from_key(self.private_key.public_key())
 
     @property
-    def device_code(self) -> str:
-        """The device code (certificate-number prefix, key identifier in signed texts)."""
+    def key_code(self) -> str:
+        """The key code (the key's identifier in signed texts; a new workspace's first device
+        code)."""
         return self.public.code
 
     def sign(self, message: bytes) -> bytes:

@@ -104,7 +104,7 @@ def run_certificates(size: int) -> dict[str, object]:
     keys = DeviceSigningKey.generate()
     signer = CertificateSigner(keys, b"\x01" * 32)
     layout = CertificateLayout(font=font)
-    data = sample_certificates(size, keys.device_code)
+    data = sample_certificates(size, keys.key_code)
     pages = list(certificate_pages(data[:size], signer, layout))
     texts = [[(op.x, op.y, op.text, op.size) for op in page.ops if isinstance(op, TextRun)]
              for page in pages]
@@ -131,7 +131,7 @@ def run_qr(size: int, certificates: dict[str, object]) -> list[dict[str, object]
     """
     keys = DeviceSigningKey.generate()
     signer = CertificateSigner(keys, b"\x01" * 32)
-    texts = [signer.code_for(item) for item in sample_certificates(size, keys.device_code)]
+    texts = [signer.code_for(item) for item in sample_certificates(size, keys.key_code)]
 
     def segno_runs(mask: int | None) -> None:
         for text in texts:

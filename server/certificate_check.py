@@ -20,7 +20,7 @@ from assessment.documents.certificate_code import MalformedCode, parse_code
 from assessment.documents.verify_url import code_from_text
 from assessment.forms import default_form
 from assessment.wire.crypto import b64decode
-from server.county import device_code_of
+from server.county import key_code_of
 from server.db.tables import devices, record_heads, townships
 
 MAX_CODE = 600
@@ -58,8 +58,8 @@ def check_certificate(conn: Connection, text: str) -> PublicCheck:
         select(devices.c.sign_public_key, townships.c.name)
         .select_from(devices.outerjoin(townships, townships.c.id == devices.c.township_id))
         .where(devices.c.township_id.is_not(None))).all()
-    match = next((row for row in rows if device_code_of(row.sign_public_key) ==
-                  claims.device_code), None)
+    match = next((row for row in rows if key_code_of(row.sign_public_key) ==
+                  claims.key_code), None)
     if match is None:
         return PublicCheck(False, _UNKNOWN)
     key = DevicePublicKey(b64decode(match.sign_public_key, size=32))

@@ -203,9 +203,10 @@ def revoke_device(conn: Connection, device_id: str, actor: str) -> None:
     audit.record(conn, actor, "device.revoke", {"device_id": device_id})
 
 
-def device_code_of(sign_public_key: str) -> str:
-    """The short device code a laptop shows for itself (its signing key's code; the prefix of
-    its certificate numbers); ``""`` for a key that cannot be read."""
+def key_code_of(sign_public_key: str) -> str:
+    """The key code of a device's signing key, which is the device code the laptop shows for
+    itself and prefixes its certificate numbers with; ``""`` for a key that cannot be
+    read."""
     try:
         return DevicePublicKey(b64decode(sign_public_key, size=32)).code
     except (CryptoError, ValueError):
@@ -219,7 +220,7 @@ def list_devices(conn: Connection) -> list[dict[str, Any]]:
         .join(accounts, accounts.c.id == devices.c.account_id)
         .join(townships, townships.c.id == devices.c.township_id)
         .order_by(devices.c.enrolled_at)).mappings()
-    return [{"device_id": r["device_id"], "device_code": device_code_of(r["sign_public_key"]),
+    return [{"device_id": r["device_id"], "device_code": key_code_of(r["sign_public_key"]),
              "label": r["label"], "account": r["username"],
              "township": r["township"], "acked_seq": r["acked_seq"], "max_seq": r["max_seq"],
              "enrolled_at": iso(r["enrolled_at"]), "revoked": r["revoked_at"] is not None,

@@ -221,7 +221,7 @@ def test_store_modules_have_no_import_cycles() -> None:
 WORKSPACE_MEMBERS = frozenset({
     "create", "open", "open_with_key", "close", "subscribe",
     "data_dir", "current_user", "device_id", "device_code", "form",
-    "device_keys", "set_device_code", "backup_to", "counts",
+    "device_keys", "backup_to", "counts",
 })
 WORKSPACE_MANAGERS = frozenset({
     "elders", "assessments", "accounts", "settings", "outbox", "audit", "lists", "visits",

@@ -28,12 +28,12 @@ from assessment.errors import InputRejected, Problem
 from assessment.records import countynotes
 from assessment.records.workspace import Workspace
 from assessment.sync.client import SyncError
-from assessment.sync.enrolment import enrol_online, enrolment_settings, stored_profile
+from assessment.sync.enrolment import enrol_online, enrolment_settings, stored_link
 from assessment.usecases.sync_now import SyncOutcome, sync_job
 from assessment.wire.bundle import BundleManifest, export_bundle
 from assessment.wire.countygrant import import_grants_file
-from assessment.wire.enrolment import build_request, profile_from_response
-from assessment.wire.profile import SyncProfile
+from assessment.wire.countylink import CountyLink
+from assessment.wire.enrolment import build_request, link_from_response
 from assessment.wire.receipt import Receipt, import_receipt
 
 UI_SETTINGS_FILE = "client-ui.ini"
@@ -112,9 +112,9 @@ class SyncController(QObject):
         reason = self.workspace.settings.get(countynotes.REVOKED)
         return None if reason is None else str(reason)
 
-    def profile(self) -> SyncProfile:
+    def link(self) -> CountyLink:
         """The stored enrolment (refused with a Chinese reason when missing or damaged)."""
-        return stored_profile(self.workspace.device_id, self.workspace.settings.get)
+        return stored_link(self.workspace.device_id, self.workspace.settings.get)
 
     def pending(self) -> int:
         """Own changes the county has not acknowledged yet."""
@@ -182,14 +182,14 @@ class SyncController(QObject):
         try:
             if self.revoked() is not None:
                 raise countynotes.SyncRefused(countynotes.revoked_message(str(self.revoked())))
-            profile = self.profile()
-            if not profile.server_url:
+            link = self.link()
+            if not link.server_url:
                 raise _refuse("server", "missing",
                                            "未配置县级服务器地址：请联网登记本机，或使用离线数据包")
         except (InputRejected, countynotes.SyncRefused) as exc:
             self._report_failure(sync_error_message(exc), interactive)
             return None
-        job = sync_job(self.workspace, profile, batch_size=self.batch_size,
+        job = sync_job(self.workspace, link, batch_size=self.batch_size,
                        retries=3 if interactive else 0, timeout=60.0 if interactive else 15.0)
         task = BackgroundTask(job, self)
         task.succeeded.connect(self._on_synced)
@@ -282,7 +282,7 @@ class SyncController(QObject):
             raise countynotes.SyncRefused(countynotes.revoked_message(reason))
 
     def enrol_online(self, server_url: str, code: str, label: str = DEFAULT_LABEL
-                     ) -> SyncProfile:
+                     ) -> CountyLink:
         """Enrol over the network with a one-time code and store the answer.
 
         Qt-free, so it runs in the background helper; call :meth:`enrolment_changed` on the
@@ -292,9 +292,9 @@ class SyncController(QObject):
         if not url.startswith(("http://", "https://")):
             raise _refuse("server", "url",
                                        "服务器地址应以 http:// 或 https:// 开头")
-        profile = enrol_online(url, self.workspace.device_keys(), code.strip(), label)
-        self.workspace.settings.set_local(enrolment_settings(profile))
-        return profile
+        link = enrol_online(url, self.workspace.device_keys(), code.strip(), label)
+        self.workspace.settings.set_local(enrolment_settings(link))
+        return link
 
     def enrolment_changed(self) -> None:
         """After an enrolment: the timer and the status line follow (GUI thread)."""
@@ -311,28 +311,28 @@ class SyncController(QObject):
         path.write_text(json.dumps(request, ensure_ascii=False, indent=2), encoding="utf-8")
         return path
 
-    def import_enrolment(self, path: Path, server_url: str = "") -> SyncProfile:
+    def import_enrolment(self, path: Path, server_url: str = "") -> CountyLink:
         """Offline enrolment, step 2: the county's signed answer file."""
         self._require_not_revoked()
         try:
             data: Any = json.loads(path.read_text(encoding="utf-8"))
         except (OSError, ValueError) as exc:
             raise _refuse("enrolment", "read", "无法读取登记回复文件") from exc
-        profile = profile_from_response(data, server_url.strip())
-        if profile.device_id != self.workspace.device_id:
+        link = link_from_response(data, server_url.strip())
+        if link.device_id != self.workspace.device_id:
             raise _refuse("enrolment", "device", "登记回复不是发给本机的")
-        self.workspace.settings.set_local(enrolment_settings(profile))
+        self.workspace.settings.set_local(enrolment_settings(link))
         self.enrolment_changed()
-        return profile
+        return link
 
     # ---- bundles and receipts -----------------------------------------------------------
 
     def export_bundle(self, path: Path) -> BundleManifest | None:
         """Every unacknowledged change, signed and encrypted, to ``path``; None if none."""
         self._require_not_revoked()
-        profile = self.profile()
+        link = self.link()
         manifest = export_bundle(self.workspace.outbox, self.workspace.device_keys(),
-                                 profile.county_box_key(), path)
+                                 link.county_box_key(), path)
         self.refresh_status()
         return manifest
 
@@ -343,8 +343,8 @@ class SyncController(QObject):
 
     def import_receipt(self, path: Path) -> Receipt:
         """The county's signed receipt: changes up to its sequence become acknowledged."""
-        profile = self.profile()
-        receipt = import_receipt(path, self.workspace.outbox, profile.county_sign_key())
+        link = self.link()
+        receipt = import_receipt(path, self.workspace.outbox, link.county_sign_key())
         self.note_synced()
         self.refresh_status()
         return receipt

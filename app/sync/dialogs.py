@@ -28,7 +28,7 @@ from app.common.file_dialogs import open_file, save_file
 from app.sync.controller import DEFAULT_LABEL, SyncController, sync_error_message
 from app.sync.device_dialog import DeviceDetailsDialog
 from assessment.records import countynotes
-from assessment.wire.profile import SyncProfile
+from assessment.wire.countylink import CountyLink
 
 
 class EnrolDialog(QDialog):
@@ -113,9 +113,9 @@ class EnrolDialog(QDialog):
         self.message.setText(text)
         self.message.setStyleSheet("color: #b00020;" if error else "color: #1b5e20;")
 
-    def _enrolled(self, profile: SyncProfile) -> None:
-        self._show(f"已登记到 {profile.township_name}（{profile.township_code}），"
-                   f"账号 {profile.account}。")
+    def _enrolled(self, link: CountyLink) -> None:
+        self._show(f"已登记到 {link.township_name}（{link.township_code}），"
+                   f"账号 {link.account}。")
 
     # ---- online -------------------------------------------------------------------------
 
@@ -128,7 +128,7 @@ class EnrolDialog(QDialog):
         url, code, label = self.server.text(), self.code.text(), self.label.text().strip()
         controller = self.controller
 
-        def job(progress: ProgressFn, token: CancelToken) -> SyncProfile:
+        def job(progress: ProgressFn, token: CancelToken) -> CountyLink:
             progress(0, 0, "正在联系县级服务器……")
             return controller.enrol_online(url, code, label or DEFAULT_LABEL)
 
@@ -142,10 +142,10 @@ class EnrolDialog(QDialog):
         task.start()
         return task
 
-    def _online_done(self, profile: object) -> None:
-        assert isinstance(profile, SyncProfile)
+    def _online_done(self, link: object) -> None:
+        assert isinstance(link, CountyLink)
         self.controller.enrolment_changed()
-        self._enrolled(profile)
+        self._enrolled(link)
 
     # ---- offline ------------------------------------------------------------------------
 
@@ -172,7 +172,7 @@ class EnrolDialog(QDialog):
         return path
 
     @Slot()
-    def import_answer(self, path: Path | None = None) -> SyncProfile | None:
+    def import_answer(self, path: Path | None = None) -> CountyLink | None:
         """Import the county's answer file (asking which when ``path`` is None)."""
         if path is None:
             chosen = open_file(self, "选择登记回复文件", "登记回复 (*.json);;所有文件 (*)")
@@ -180,9 +180,9 @@ class EnrolDialog(QDialog):
                 return None
             path = chosen
         try:
-            profile = self.controller.import_enrolment(path, self.offline_server.text())
+            link = self.controller.import_enrolment(path, self.offline_server.text())
         except Exception as exc:  # refused file: tell the user
             self._show(sync_error_message(exc), error=True)
             return None
-        self._enrolled(profile)
-        return profile
+        self._enrolled(link)
+        return link

@@ -115,8 +115,8 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace, ws: Workspace) -> int:
-    from assessment.sync.enrolment import enrol_online, enrolment_settings, stored_profile
-    from assessment.wire.enrolment import build_request, profile_from_response
+    from assessment.sync.enrolment import enrol_online, enrolment_settings, stored_link
+    from assessment.wire.enrolment import build_request, link_from_response
 
     action = args.sync_action
     if action == "status":
@@ -125,10 +125,10 @@ def _run(args: argparse.Namespace, ws: Workspace) -> int:
     if revoked is not None:
         raise SyncRefused(revoked_message(str(revoked)))
     if action == "enrol":
-        profile = enrol_online(args.server, ws.device_keys(), args.code, args.label)
-        ws.settings.set_local(enrolment_settings(profile))
-        print(f"已登记到 {profile.township_name}（{profile.township_code}），"
-              f"账号 {profile.account}")
+        link = enrol_online(args.server, ws.device_keys(), args.code, args.label)
+        ws.settings.set_local(enrolment_settings(link))
+        print(f"已登记到 {link.township_name}（{link.township_code}），"
+              f"账号 {link.account}")
         return 0
     if action == "enrol-request":
         text = json.dumps(build_request(ws.device_keys(), args.code, args.label),
@@ -138,29 +138,29 @@ def _run(args: argparse.Namespace, ws: Workspace) -> int:
         return 0
     if action == "enrol-import":
         data = read_json(args.file, ENROL_FILE_LIMITS)
-        profile = profile_from_response(data, args.server)
-        if profile.device_id != ws.device_id:
+        link = link_from_response(data, args.server)
+        if link.device_id != ws.device_id:
             print("错误：登记回复不是发给本机的", file=sys.stderr)
             return 1
-        ws.settings.set_local(enrolment_settings(profile))
-        print(f"已登记到 {profile.township_name}（{profile.township_code}）")
+        ws.settings.set_local(enrolment_settings(link))
+        print(f"已登记到 {link.township_name}（{link.township_code}）")
         return 0
-    profile = stored_profile(ws.device_id, ws.settings.get)
+    link = stored_link(ws.device_id, ws.settings.get)
     if action == "export-bundle":
-        return _export(ws, profile.county_box_key(), args.out)
+        return _export(ws, link.county_box_key(), args.out)
     if action == "import-receipt":
         from assessment.wire.receipt import import_receipt
 
-        receipt = import_receipt(Path(args.file), ws.outbox, profile.county_sign_key())
+        receipt = import_receipt(Path(args.file), ws.outbox, link.county_sign_key())
         print(f"县级已确认至序号 {receipt.acked_seq}")
         return 0
     if action == "import-grants":
         return _import_grants(ws, args.file)
-    if not profile.server_url:
+    if not link.server_url:
         print("错误：未配置县级服务器地址（请用 enrol 或 enrol-import --server）",
               file=sys.stderr)
         return 1
-    return _online(ws, profile.server_url, action, args.batch)
+    return _online(ws, link.server_url, action, args.batch)
 
 
 def _online(ws: Workspace, server_url: str, action: str, batch: int) -> int:

@@ -132,7 +132,7 @@ class CertificateSigner:
     def __init__(self, keys: DeviceSigningKey, id_key: bytes, public_url: str = "") -> None:
         self.keys = keys
         self.id_key = id_key
-        self.device_code = keys.device_code
+        self.key_code = keys.key_code
         self.public_url = public_url
 
     def claims(self, data: CertificateData) -> CertificateClaims:
@@ -143,7 +143,7 @@ class CertificateSigner:
             final_grade=data.final_grade,
             reference_date=data.reference_date,
             id_hash=id_number_hash(self.id_key, data.assessment_id, data.id_number),
-            device_code=self.device_code,
+            key_code=self.key_code,
             signatures_digest=signatures_digest(data.signatures),
         )
 

@@ -70,7 +70,7 @@ class CertificateClaims:
     final_grade: int
     reference_date: date
     id_hash: bytes
-    device_code: str
+    key_code: str  # the signing key's code (assessment.devicekeys.key_code)
     signatures_digest: bytes | None = None  # handwritten signatures (payload version 2)
 
 
@@ -126,7 +126,7 @@ def encode_payload(claims: CertificateClaims) -> bytes:
     days = (claims.reference_date - _EPOCH).days
     if not 0 <= days <= 0xFFFF:
         raise ValueError("评估基准日期超出范围")
-    common = (_code_to_bytes(claims.device_code), uuid.UUID(claims.assessment_id).bytes, days,
+    common = (_code_to_bytes(claims.key_code), uuid.UUID(claims.assessment_id).bytes, days,
               claims.final_grade, claims.id_hash)
     digest = claims.signatures_digest
     if digest is None:
@@ -162,7 +162,7 @@ def decode_payload(raw: bytes) -> CertificateClaims:
 
 def sign_claims(claims: CertificateClaims, keys: DeviceSigningKey) -> str:
     """The QR text for ``claims``, signed with the device's key."""
-    if claims.device_code != keys.device_code:
+    if claims.key_code != keys.key_code:
         raise ValueError("证书的设备代码与签名密钥不符")
     signed = f"{PREFIX}.{b32encode(encode_payload(claims))}"
     return f"{signed}.{b32encode(keys.sign(signed.encode('ascii')))}"

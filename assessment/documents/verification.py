@@ -97,7 +97,7 @@ def verify_certificate_text(text: str, public_keys: KeySource, *,
         return VerificationResult(VerificationStatus.MALFORMED,
                                   "不是有效的银龄评估证书二维码内容（格式无法识别），无法核验")
     claims = parsed.claims
-    key = _by_code(public_keys).get(claims.device_code)
+    key = _by_code(public_keys).get(claims.key_code)
     if key is None:
         return VerificationResult(
             VerificationStatus.UNKNOWN_DEVICE,

@@ -87,12 +87,8 @@ _BAD_DEVICE_CODE = Problem("device_code", "shape", "设备代码应为 2–10 �
 
 def new_device_code() -> str:
     """Six random Crockford base-32 characters (30 bits): a device code for callers that
-    want one without a key (tests, tools). A new workspace takes its signing key's code
-    instead (see :meth:`Workspace.create`).
-
-    The county may assign its own code at enrolment (:meth:`Workspace.set_device_code`); the
-    sequence continues, so numbers already issued stay unique.
-    """
+    create a workspace with a code of their own (tests, tools). Otherwise a new workspace
+    takes its signing key's key code (see :meth:`Workspace.create`)."""
     value = int.from_bytes(os.urandom(4), "big") >> 2
     return "".join(_CROCKFORD[(value >> (5 * i)) & 31] for i in range(5, -1, -1))
 
@@ -175,10 +171,10 @@ class Workspace:
         check_role(role)
         shown = check_display_name(display_name)
         # The one short device code shown everywhere (status bar, enrolment, the certificate
-        # number and footer, the QR check) is the signing key's code, so the certificate's
-        # signed code names the same device its number does.
+        # number and footer) is the signing key's key code, the one the certificate's QR
+        # code names, unless the caller gives one (tests, tools).
         signing = DeviceSigningKey.generate()
-        code = device_code or signing.device_code
+        code = device_code or signing.key_code
         if not _DEVICE_CODE.match(code):
             raise InputRejected([_BAD_DEVICE_CODE])
         for setting, value in (settings or {}).items():
@@ -310,17 +306,6 @@ class Workspace:
         return self._store.subscribe(listener)
 
     # ------------------------------------------------------------------ device identity
-
-    def set_device_code(self, code: str) -> None:
-        """Adopt the code the county assigned at enrolment (numbers issued so far stay)."""
-        if not _DEVICE_CODE.match(code):
-            raise InputRejected([_BAD_DEVICE_CODE])
-        with self._store.writing() as (session, state):
-            state.device_code = code
-            self._store.audit(session, state, "set_device_code", "setting", "device_code",
-                              {"device_code": code})
-            self._store.touched("setting", "device_code")
-        self._ctx.device_code = code
 
     def device_keys(self) -> DeviceKeys:
         """This laptop's one device identity: the workspace's device id with its Ed25519 key

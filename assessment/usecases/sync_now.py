@@ -18,7 +18,7 @@ from assessment.sync.client import PullReport, PushReport, SyncClient, SyncError
 from assessment.sync.lists import ListInstall, install_announced_lists
 from assessment.sync.visit_plans import PlanInstall, install_announced_plans
 from assessment.usecases.progress import Cancelled, CancelToken, ProgressFn
-from assessment.wire.profile import SyncProfile
+from assessment.wire.countylink import CountyLink
 
 PHASES = {"push": "正在上传本机变更", "pull": "正在接收本乡镇其他设备的变更"}
 
@@ -88,13 +88,13 @@ def sync_now(workspace: Workspace, server_url: str, progress: ProgressFn, token:
                        plans.errors)
 
 
-def sync_job(workspace: Workspace, profile: SyncProfile, *, batch_size: int = 500,
+def sync_job(workspace: Workspace, link: CountyLink, *, batch_size: int = 500,
              retries: int = 3, timeout: float = 60.0,
              ) -> Callable[[ProgressFn, CancelToken], SyncOutcome]:
     """:func:`sync_now` (push and pull) as a job for the app's background helper."""
 
     def job(progress: ProgressFn, token: CancelToken) -> SyncOutcome:
-        return sync_now(workspace, profile.server_url, progress, token, batch_size=batch_size,
+        return sync_now(workspace, link.server_url, progress, token, batch_size=batch_size,
                         retries=retries, timeout=timeout)
 
     return job

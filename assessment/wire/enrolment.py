@@ -3,7 +3,7 @@
 The laptop sends its public keys with the one-time code, signed with its own Ed25519 key to
 prove it holds the private half. The county answers with the township, the account and its
 own public keys, signed with the county key; the laptop keeps them as its
-:class:`~assessment.wire.profile.SyncProfile`. The same messages travel online
+:class:`~assessment.wire.countylink.CountyLink`. The same messages travel online
 (``POST /enrol``, :mod:`assessment.sync.enrolment`) or as files (``yinling county
 enrol-device``, ``yinling sync enrol-import``); the county checks requests with
 :func:`verify_request`.
@@ -16,6 +16,7 @@ from typing import Any
 
 from assessment.errors import InputRejected, Problem
 from assessment.wire.changes import canonical_json
+from assessment.wire.countylink import CountyLink
 from assessment.wire.crypto import (
     SIGNATURE_BYTES,
     CryptoError,
@@ -25,7 +26,6 @@ from assessment.wire.crypto import (
     verify,
 )
 from assessment.wire.device import DeviceKeys
-from assessment.wire.profile import SyncProfile
 from assessment.wire.public_url import check_public_url
 
 REQUEST_FORMAT = "yinling-enrolment-request"
@@ -73,8 +73,8 @@ def verify_request(data: object) -> dict[str, Any]:
     return body
 
 
-def profile_from_response(data: object, server_url: str = "") -> SyncProfile:
-    """Verify the county's enrolment answer and turn it into this laptop's profile."""
+def link_from_response(data: object, server_url: str = "") -> CountyLink:
+    """Verify the county's enrolment answer and turn it into this laptop's county link."""
     if not isinstance(data, dict) or data.get("format") != RESPONSE_FORMAT:
         raise refuse("不是县级服务器的登记回复")
     optional = {k for k in RESPONSE_OPTIONAL if k in data}
@@ -95,7 +95,7 @@ def profile_from_response(data: object, server_url: str = "") -> SyncProfile:
             public_url = check_public_url(public_url)
         except InputRejected as exc:
             raise refuse(f"登记回复中的县级公开核验地址无效：{exc.problems[0].message}") from exc
-    return SyncProfile(device_id=body["device_id"], township_code=body["township_code"],
+    return CountyLink(device_id=body["device_id"], township_code=body["township_code"],
                        township_name=body["township_name"], account=body["account"],
                        county_sign_public=body["county_sign_public"],
                        county_box_public=body["county_box_public"], server_url=server_url,

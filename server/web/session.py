@@ -50,7 +50,7 @@ def _aware(moment: datetime) -> datetime:
 
 
 @dataclass(slots=True)
-class Session:
+class WebSession:
     """One signed-in operator: who, the CSRF token, and messages for the next page (kept in
     the database row, so any server process can show them)."""
 
@@ -89,7 +89,7 @@ class Session:
             str(submitted).encode(), self.csrf.encode())
 
 
-class SessionStore:
+class WebSessionStore:
     """The sessions of every server process, in the ``web_sessions`` table."""
 
     def __init__(self, engine: Engine, lifetime_s: float = LIFETIME_S,
@@ -98,7 +98,7 @@ class SessionStore:
         self._lifetime = timedelta(seconds=lifetime_s)
         self._idle = timedelta(seconds=idle_s)
 
-    def create(self, operator: Operator) -> tuple[str, Session]:
+    def create(self, operator: Operator) -> tuple[str, WebSession]:
         """A new session of ``operator``; the cookie value (shown once) and the session.
         Expired sessions are removed on the way."""
         cookie = secrets.token_urlsafe(32)
@@ -111,9 +111,9 @@ class SessionStore:
             conn.execute(web_sessions.insert().values(
                 key_hash=_key(cookie), operator_id=operator.id, csrf=csrf, created_at=now,
                 seen_at=now, flashes="[]"))
-        return cookie, Session(_key(cookie), operator, csrf, self._engine)
+        return cookie, WebSession(_key(cookie), operator, csrf, self._engine)
 
-    def get(self, cookie: str | None) -> Session | None:
+    def get(self, cookie: str | None) -> WebSession | None:
         """The live session of a cookie value, if any: not idle for 30 minutes, at most
         8 hours old, its operator not disabled. Using it keeps it alive."""
         if not cookie or len(cookie) > 128:
@@ -138,7 +138,7 @@ class SessionStore:
         operator = Operator(int(row.id), str(row.username), str(row.display_name),
                             str(row.role))
         flashes = [(str(k), str(t)) for k, t in json.loads(row.flashes)]
-        return Session(key, operator, str(row.csrf), self._engine, flashes)
+        return WebSession(key, operator, str(row.csrf), self._engine, flashes)
 
     def drop(self, cookie: str | None) -> None:
         """End a session (sign-out)."""
@@ -147,10 +147,10 @@ class SessionStore:
                 conn.execute(delete(web_sessions).where(web_sessions.c.key_hash == _key(cookie)))
 
 
-def store_of(request: Request) -> SessionStore:
+def store_of(request: Request) -> WebSessionStore:
     """The session store of this app's database."""
     ctx = request.app.state.ctx
-    return SessionStore(ctx.engine)
+    return WebSessionStore(ctx.engine)
 
 
 def is_secure(request: Request) -> bool:

@@ -10,7 +10,7 @@ from assessment.devicekeys import (
     SETTING_KEY,
     DevicePublicKey,
     DeviceSigningKey,
-    device_code,
+    key_code,
     load_or_create_device_keys,
     parse_public_key,
 )
@@ -23,7 +23,7 @@ def test_created_once_and_reloaded() -> None:
     assert set(store) == {SETTING_KEY}
     again = load_or_create_device_keys(store.get, store.__setitem__)
     assert again.public == first.public
-    assert again.device_code == first.device_code
+    assert again.key_code == first.key_code
 
 
 def test_damaged_setting_is_refused_not_replaced() -> None:
@@ -58,9 +58,9 @@ def test_public_key_text_forms() -> None:
         parse_public_key("12345")
 
 
-def test_device_code_is_short_and_stable() -> None:
+def test_key_code_is_short_and_stable() -> None:
     public = DevicePublicKey(bytes(32))
-    assert public.code == device_code(bytes(32))
+    assert public.code == key_code(bytes(32))
     assert len(public.code) == 8
     assert not set(public.code) & set("ILOU")
     assert DeviceSigningKey.from_text(DeviceSigningKey.generate().to_text()).public.raw

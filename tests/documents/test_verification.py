@@ -20,7 +20,7 @@ def test_valid_code_round_trips(signer: CertificateSigner) -> None:
     assert result.claims.assessment_id == data.assessment_id
     assert result.claims.final_grade == 2
     assert result.claims.reference_date == data.reference_date
-    assert result.claims.device_code == signer.keys.device_code
+    assert result.claims.key_code == signer.keys.key_code
     assert "核验通过" in result.message
     assert any("能力中度受损（中度失能）" in line for line in result.describe())
 

@@ -31,7 +31,7 @@ def texts(widget: QWidget) -> str:
 def test_one_code_on_every_screen(qtbot: QtBot, ctx: AppContext, workspace: Workspace,
                                   tmp_path: Path) -> None:
     code = workspace.device_code
-    assert code == workspace_signer(workspace).device_code  # the key's code is the code
+    assert code == workspace_signer(workspace).key_code  # the key's code is the code
     full = workspace.device_id
     assert len(code) == 8
     assert full not in code

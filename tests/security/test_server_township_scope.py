@@ -117,7 +117,7 @@ def test_a_bundle_cannot_change_another_townships_elder(
     own = new_id()
     changes = a.outbox.record_many([("elder", own, elder_payload(rng)),
                                     ("elder", elder_id, {**original, "name": "冒名顶替"})])
-    data, _ = encode_bundle(a.keys, a.profile.county_box_key(), changes)
+    data, _ = encode_bundle(a.keys, a.link.county_box_key(), changes)
     receipt = server.admin().call("POST", "/admin/bundles", content=data)
     assert (receipt["applied"], receipt["quarantined"]) == (1, 1), receipt
     assert _head(server, elder_id)["name"] == original["name"]

@@ -10,18 +10,18 @@ from typing import Any
 from assessment.sync.client import SyncClient
 from assessment.sync.enrolment import enrol_online
 from assessment.wire.changes import Change, make_change
+from assessment.wire.countylink import CountyLink
 from assessment.wire.device import DeviceKeys
-from assessment.wire.profile import SyncProfile
 from testkit.local_outbox import LocalOutbox
 
 
 @dataclass
 class Laptop:
-    """One simulated laptop: keys, outbox and county profile."""
+    """One simulated laptop: keys, outbox and county link."""
 
     keys: DeviceKeys
     outbox: LocalOutbox
-    profile: SyncProfile
+    link: CountyLink
 
     @classmethod
     def enrol(cls, folder: Path, server_url: str, code: str, label: str = "测试笔记本",
@@ -29,12 +29,12 @@ class Laptop:
         """Make keys and an outbox in ``folder`` and enrol online."""
         folder.mkdir(parents=True, exist_ok=True)
         keys = DeviceKeys.generate()
-        profile = enrol_online(server_url, keys, code, label)
-        return cls(keys, LocalOutbox(folder / "outbox.sqlite3", keys.device_id), profile)
+        link = enrol_online(server_url, keys, code, label)
+        return cls(keys, LocalOutbox(folder / "outbox.sqlite3", keys.device_id), link)
 
     def client(self, url: str | None = None, **kwargs: Any) -> SyncClient:
         """A sync client (caller closes it)."""
-        return SyncClient(url or self.profile.server_url, self.keys, self.outbox, **kwargs)
+        return SyncClient(url or self.link.server_url, self.keys, self.outbox, **kwargs)
 
     def close(self) -> None:
         """Close the outbox."""

@@ -20,7 +20,7 @@ from assessment.errors import InputRejected
 from assessment.sync.client import SyncError
 from assessment.sync.enrolment import enrol_online
 from assessment.wire.device import DeviceKeys
-from assessment.wire.enrolment import build_request, profile_from_response
+from assessment.wire.enrolment import build_request, link_from_response
 from assessment.wire.outbox import ListVersion
 from server.enrolment import response_text
 from testkit.local_outbox import LocalOutbox
@@ -128,8 +128,8 @@ def test_every_page_needs_a_session_and_every_form_its_csrf_token(
             assert "安全校验未通过" in answer.text
     assert state(server) == before
     # The code sent along in the refused enrolment request was not used up.
-    profile = enrol_online(server.url, DeviceKeys.generate(), code, "测试笔记本")
-    assert profile.account == user
+    link = enrol_online(server.url, DeviceKeys.generate(), code, "测试笔记本")
+    assert link.account == user
 
 
 def test_townships_and_accounts_are_added_through_the_forms(
@@ -203,8 +203,8 @@ def test_townships_and_accounts_are_added_through_the_forms(
     assert state(server) == before
 
     # The JSON admin API knows the account: a code issued there enrols it into the township.
-    profile = enrol_online(server.url, DeviceKeys.generate(), admin.code(username), "测试")
-    assert (profile.township_code, profile.account) == (code, username)
+    link = enrol_online(server.url, DeviceKeys.generate(), admin.code(username), "测试")
+    assert (link.township_code, link.account) == (code, username)
     actions = {row[0] for row in server.query(
         "SELECT action FROM audit WHERE actor = 'web:county-admin' AND detail LIKE :d",
         d=f"%{tag}%")}
@@ -245,8 +245,8 @@ def test_a_code_issued_on_the_page_enrols_a_laptop_and_is_shown_once_never_logge
     assert code not in township_page
     assert "在用 0 / 共 0" in row_of(township_page, user)
 
-    profile = enrol_online(server.url, DeviceKeys.generate(), code.lower(), "页面登记的笔记本")
-    assert (profile.township_code, profile.account) == (township, user)
+    link = enrol_online(server.url, DeviceKeys.generate(), code.lower(), "页面登记的笔记本")
+    assert (link.township_code, link.account) == (township, user)
     with pytest.raises(InputRejected, match="已被使用"):
         enrol_online(server.url, DeviceKeys.generate(), code, "另一台")
     assert "在用 1 / 共 1" in row_of(browser.get(f"{UI}/townships/{township}").text, user)
@@ -299,17 +299,17 @@ def test_offline_enrolment_by_upload_answers_the_response_file(
     assert answer.status_code == 200, answer.text
     assert answer.headers["content-type"].startswith("application/json")
     assert "attachment" in answer.headers["content-disposition"]
-    profile = profile_from_response(json.loads(answer.content), server.url)
-    assert (profile.device_id, profile.township_code, profile.account) == \
+    link = link_from_response(json.loads(answer.content), server.url)
+    assert (link.device_id, link.township_code, link.account) == \
         (keys.device_id, township, user)
     assert answer.content == response_text(json.loads(answer.content)).encode("utf-8")
     again = upload(good)
     assert again.status_code == 403
     assert "登记码已被使用" in again.text
 
-    # The laptop with that profile is enrolled: its signed requests are answered.
+    # The laptop with that county link is enrolled: its signed requests are answered.
     outbox = LocalOutbox(tmp_path / "outbox.sqlite3", keys.device_id)
-    laptop = Laptop(keys, outbox, profile)
+    laptop = Laptop(keys, outbox, link)
     with laptop.client() as client:
         assert client.pull().received == 0  # answered, not refused
     laptop.close()
@@ -331,7 +331,7 @@ def test_an_account_revoked_through_the_confirmation_loses_its_devices(
         shared_server: ServerProcess, browser: httpx.Client, tmp_path: Path) -> None:
     server = shared_server
     township, (laptop,) = township_with_laptops(server, tmp_path, count=1)
-    user = laptop.profile.account
+    user = laptop.link.account
     csrf = sign_in(browser, server)
     confirm = f"{UI}/accounts/{user}/revoke"
     page = browser.get(confirm)

@@ -42,12 +42,12 @@ def test_a_late_fault_rolls_back_every_batch(ctx: ServerContext, tmp_path: Path)
     device = enrol_device(ctx, tmp_path / "laptop", "ua")
     changes = device.record_visits(10)  # 20 changes
     items = [c.to_json() for c in changes]
-    good, _ = encode_bundle(device.keys, device.profile.county_box_key(), changes)
+    good, _ = encode_bundle(device.keys, device.link.county_box_key(), changes)
     manifest = framing.split(good).manifest
     plains = [canonical_json({"changes": items[i:i + 4]}) for i in range(0, 20, 4)]
     broken = [*plains[:-1], canonical_json({"changes": [
         *items[16:19], {**items[19], "hlc": items[19]["hlc"] + 1}]})]
-    key = device.profile.county_box_key()
+    key = device.link.county_box_key()
     before = _snapshot(ctx.engine)
     with pytest.raises(BundleRejected, match=r"changes\[19\]"):
         import_bundle(ctx, framing.forge(manifest, broken, device.keys, key), "test",

@@ -88,7 +88,7 @@ def _records(device: Device, rng: random.Random, rules: str, elders: int) -> lis
 def _send(ctx: ServerContext, device: Device) -> None:
     after = device.outbox.sync_state().acked_seq
     changes = list(device.outbox.pending_changes(after, 100_000))
-    data, _ = encode_bundle(device.keys, device.profile.county_box_key(), changes)
+    data, _ = encode_bundle(device.keys, device.link.county_box_key(), changes)
     outcome = import_bundle(ctx, data, "test", batch=17)  # many ingest batches
     assert outcome.result.quarantined == 0
     device.outbox.mark_acked(outcome.result.acked_seq)

@@ -197,14 +197,14 @@ def test_a_pushed_conflict_is_listed_escaped_and_resolved_through_the_form(
     server = shared_server
     township, (one, two) = township_with_laptops(server, tmp_path)
     elder_id = new_id()
-    profile = {**elder_payload(random.Random(7)), "name": f"{SCRIPT}王某"}
-    one.outbox.record("elder", elder_id, profile)
+    link = {**elder_payload(random.Random(7)), "name": f"{SCRIPT}王某"}
+    one.outbox.record("elder", elder_id, link)
     with one.client() as c1, two.client() as c2:
         c1.push()
         c2.pull()
-        one.outbox.record("elder", elder_id, {**profile, "phone": "13900000001",
+        one.outbox.record("elder", elder_id, {**link, "phone": "13900000001",
                                               "attributes": {"capability_grade": SCRIPT}})
-        two.outbox.record("elder", elder_id, {**profile, "phone": "13900000002",
+        two.outbox.record("elder", elder_id, {**link, "phone": "13900000002",
                                               "attributes": {"capability_grade": 3}})
         c1.push()
         c2.push()
@@ -324,7 +324,7 @@ def test_a_bundle_uploads_with_a_verifiable_receipt_and_a_tampered_one_changes_n
                                    ("assessment", new_id(),
                                     assessment_payload(grader, rng, elder_id))])
     path = tmp_path / "visits.ylb"
-    manifest = export_bundle(laptop.outbox, laptop.keys, laptop.profile.county_box_key(), path)
+    manifest = export_bundle(laptop.outbox, laptop.keys, laptop.link.county_box_key(), path)
     assert manifest is not None
     data = path.read_bytes()
 
@@ -365,15 +365,15 @@ def test_a_bundle_uploads_with_a_verifiable_receipt_and_a_tampered_one_changes_n
         f'attachment; filename="receipt-{manifest.bundle_id}.json"'
     on_disk = server.data_dir / "receipts" / f"receipt-{manifest.bundle_id}.json"
     assert receipt.content == on_disk.read_bytes()
-    parsed = parse_receipt(receipt.content, laptop.profile.county_sign_key())
+    parsed = parse_receipt(receipt.content, laptop.link.county_sign_key())
     assert (parsed.bundle_id, parsed.applied, parsed.acked_seq) == (manifest.bundle_id, 6, 6)
     tampered_receipt = receipt.content.replace(b'"applied": 6', b'"applied": 7')
     assert tampered_receipt != receipt.content
     with pytest.raises(InputRejected, match="签名无效"):
-        parse_receipt(tampered_receipt, laptop.profile.county_sign_key())
+        parse_receipt(tampered_receipt, laptop.link.county_sign_key())
     saved = tmp_path / "receipt.json"
     saved.write_bytes(receipt.content)
-    import_receipt(saved, laptop.outbox, laptop.profile.county_sign_key())
+    import_receipt(saved, laptop.outbox, laptop.link.county_sign_key())
     assert laptop.outbox.sync_state().acked_seq == 6
     assert link in browser.get(f"{UI}/bundles").text  # listed among the latest receipts
 

@@ -93,15 +93,15 @@ def test_two_laptops_editing_one_elder_record_a_conflict(
     township, one, two, _three = setup(server, tmp_path)
     _three.close()
     elder_id = new_id()
-    profile = elder_payload(random.Random(5))
-    one.outbox.record("elder", elder_id, profile)
+    link = elder_payload(random.Random(5))
+    one.outbox.record("elder", elder_id, link)
     with one.client() as c1, two.client() as c2:
         c1.push()
         c2.pull()
         # Both edit offline: the phone on both, the capability grade attribute on both.
-        one.outbox.record("elder", elder_id, {**profile, "phone": "13900000001",
+        one.outbox.record("elder", elder_id, {**link, "phone": "13900000001",
                                               "attributes": {"capability_grade": 2}})
-        two.outbox.record("elder", elder_id, {**profile, "phone": "13900000002",
+        two.outbox.record("elder", elder_id, {**link, "phone": "13900000002",
                                               "village": "新村",
                                               "attributes": {"capability_grade": 3}})
         c1.push()
@@ -227,7 +227,7 @@ def test_requests_are_authenticated_and_scoped(
             "changes": [c.to_json() for c in one.outbox.pending_changes(0, 4)]})
     admin = server.admin()
     admin.call("POST", f"/admin/devices/{one.keys.device_id}/revoke")
-    admin.call("POST", f"/admin/accounts/{two.profile.account}/revoke")
+    admin.call("POST", f"/admin/accounts/{two.link.account}/revoke")
     with one.client(retries=0) as client, pytest.raises(SyncError, match="停用") as info:
         client.push()
     assert info.value.status == 403

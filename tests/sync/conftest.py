@@ -12,9 +12,9 @@ import pytest
 from assessment.ids import new_id
 from assessment.scoring import Grader
 from assessment.wire.changes import Change
+from assessment.wire.countylink import CountyLink
 from assessment.wire.device import DeviceKeys
-from assessment.wire.enrolment import build_request, profile_from_response
-from assessment.wire.profile import SyncProfile
+from assessment.wire.enrolment import build_request, link_from_response
 from server import county
 from server.config import Settings
 from server.context import ServerContext
@@ -29,7 +29,7 @@ class Device:
 
     keys: DeviceKeys
     outbox: LocalOutbox
-    profile: SyncProfile
+    link: CountyLink
 
     def record_visits(self, count: int, seed: int = 1) -> list[Change]:
         """``count`` elders, each with a finalized assessment."""
@@ -50,7 +50,7 @@ def enrol_device(ctx: ServerContext, folder: Path, username: str) -> Device:
         answer = enrol(conn, build_request(keys, code, "测试"), ctx.keys, "test")
     folder.mkdir(parents=True, exist_ok=True)
     return Device(keys, LocalOutbox(folder / "outbox.sqlite3", keys.device_id),
-                  profile_from_response(answer))
+                  link_from_response(answer))
 
 
 @pytest.fixture

@@ -26,7 +26,7 @@ def test_export_import_receipt_round_trip(county_ctx: ServerContext, device: Dev
                                           tmp_path: Path) -> None:
     device.record_visits(20)
     path = tmp_path / "out.ylb"
-    manifest = export_bundle(device.outbox, device.keys, device.profile.county_box_key(), path)
+    manifest = export_bundle(device.outbox, device.keys, device.link.county_box_key(), path)
     assert manifest is not None
     assert (manifest.seq_from, manifest.seq_to) == (1, 40)
     assert manifest.counts == {"assessment": 20, "elder": 20}
@@ -40,10 +40,10 @@ def test_export_import_receipt_round_trip(county_ctx: ServerContext, device: Dev
     assert (outcome.result.applied, outcome.result.acked_seq) == (40, 40)
     assert _count(county_ctx) == 40
     receipt_path = write_receipt(outcome, tmp_path / "receipts")
-    receipt = import_receipt(receipt_path, device.outbox, device.profile.county_sign_key())
+    receipt = import_receipt(receipt_path, device.outbox, device.link.county_sign_key())
     assert receipt.acked_seq == 40
     assert device.outbox.sync_state().acked_seq == 40
-    assert export_bundle(device.outbox, device.keys, device.profile.county_box_key(),
+    assert export_bundle(device.outbox, device.keys, device.link.county_box_key(),
                          tmp_path / "again.ylb") is None
 
 
@@ -51,11 +51,11 @@ def test_a_new_bundle_overlapping_an_imported_one_is_applied_idempotently(
         county_ctx: ServerContext, device: Device, tmp_path: Path) -> None:
     device.record_visits(5)
     first = tmp_path / "1.ylb"
-    export_bundle(device.outbox, device.keys, device.profile.county_box_key(), first)
+    export_bundle(device.outbox, device.keys, device.link.county_box_key(), first)
     import_bundle(county_ctx, first.read_bytes(), "test")
     device.record_visits(5, seed=2)  # the receipt never came back: export everything again
     second = tmp_path / "2.ylb"
-    export_bundle(device.outbox, device.keys, device.profile.county_box_key(), second)
+    export_bundle(device.outbox, device.keys, device.link.county_box_key(), second)
     outcome = import_bundle(county_ctx, second.read_bytes(), "test")
     assert (outcome.result.duplicates, outcome.result.applied) == (10, 10)
     assert outcome.result.acked_seq == 20
@@ -69,11 +69,11 @@ def test_bundles_imported_out_of_order_report_then_close_the_gap(
         county_ctx: ServerContext, device: Device, tmp_path: Path) -> None:
     device.record_visits(3)
     early = tmp_path / "early.ylb"
-    export_bundle(device.outbox, device.keys, device.profile.county_box_key(), early)
+    export_bundle(device.outbox, device.keys, device.link.county_box_key(), early)
     device.outbox.mark_acked(6)  # pretend the first bundle's receipt came back
     device.record_visits(3, seed=3)
     late = tmp_path / "late.ylb"
-    export_bundle(device.outbox, device.keys, device.profile.county_box_key(), late)
+    export_bundle(device.outbox, device.keys, device.link.county_box_key(), late)
     outcome = import_bundle(county_ctx, late.read_bytes(), "test")
     assert outcome.result.acked_seq == 0
     assert outcome.result.gaps == ((1, 6),)
@@ -92,14 +92,14 @@ def test_receipt_from_another_county_or_for_another_device_is_refused(
         county_ctx: ServerContext, device: Device, tmp_path: Path) -> None:
     device.record_visits(2)
     path = tmp_path / "b.ylb"
-    export_bundle(device.outbox, device.keys, device.profile.county_box_key(), path)
+    export_bundle(device.outbox, device.keys, device.link.county_box_key(), path)
     outcome = import_bundle(county_ctx, path.read_bytes(), "test")
     data = json.loads(outcome.receipt_bytes)
     data["acked_seq"] = 99
     forged = tmp_path / "forged.json"
     forged.write_text(json.dumps(data), encoding="utf-8")
     with pytest.raises(InputRejected, match="签名无效"):
-        import_receipt(forged, device.outbox, device.profile.county_sign_key())
+        import_receipt(forged, device.outbox, device.link.county_sign_key())
     assert device.outbox.sync_state().acked_seq == 0
     with pytest.raises(InputRejected):
-        parse_receipt(b"not json", device.profile.county_sign_key())
+        parse_receipt(b"not json", device.link.county_sign_key())

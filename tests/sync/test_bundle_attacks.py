@@ -69,7 +69,7 @@ def resealed(ctx: ServerContext, dev: Device, manifest_edit: Callable[[dict[str,
              plaintext: bytes | None = None, compress: bool = True) -> bytes:
     """A bundle whose manifest is edited, re-encrypted and re-signed by the real device."""
     changes = list(dev.outbox.pending_changes(0, 1000))
-    good, _ = encode_bundle_v2(dev.keys, dev.profile.county_box_key(), changes)
+    good, _ = encode_bundle_v2(dev.keys, dev.link.county_box_key(), changes)
     manifest, _ = split(good)
     plain = plaintext if plaintext is not None else canonical_json(
         {"changes": [c.to_json() for c in changes]})
@@ -79,7 +79,7 @@ def resealed(ctx: ServerContext, dev: Device, manifest_edit: Callable[[dict[str,
     body = zlib.compress(plain) if compress else plain
     nonce = bytes(12)
     manifest["nonce"] = b64encode(nonce)
-    _, _, ciphertext = seal(dev.profile.county_box_key(), body, canonical_json(manifest), eph,
+    _, _, ciphertext = seal(dev.link.county_box_key(), body, canonical_json(manifest), eph,
                             nonce)
     return assemble(manifest, ciphertext, dev.keys)
 
@@ -89,7 +89,7 @@ def test_every_mutated_bundle_is_refused_and_nothing_changes(
     rng = random.Random(20251122)
     device.record_visits(4)
     changes = list(device.outbox.pending_changes(0, 100))
-    good, _ = encode_bundle_v2(device.keys, device.profile.county_box_key(), changes)
+    good, _ = encode_bundle_v2(device.keys, device.link.county_box_key(), changes)
     attacks: list[tuple[str, bytes]] = []
 
     # Bit flips all over the file (magic, lengths, manifest, ciphertext, signature).
@@ -160,14 +160,14 @@ def test_every_mutated_bundle_is_refused_and_nothing_changes(
     # Foreign devices: never enrolled; and enrolled then revoked.
     for i in range(8):
         stranger = DeviceKeys.generate(device.keys.device_id if i % 2 else None)
-        data, _ = encode_bundle_v2(stranger, device.profile.county_box_key(), [
+        data, _ = encode_bundle_v2(stranger, device.link.county_box_key(), [
             make_change(device_id=stranger.device_id, seq=1, record_type="elder",
                         record_id=f"r{i}", version=1, hlc=1, payload={"name": "陌生人"},
                         prev_hash="0" * 64)])
         attacks.append((f"impostor-{i}" if i % 2 else f"foreign-{i}", data))
     revoked = enrol_device(county_ctx, tmp_path / "revoked", "ub")
     revoked.record_visits(1)
-    revoked_bundle, _ = encode_bundle_v2(revoked.keys, revoked.profile.county_box_key(),
+    revoked_bundle, _ = encode_bundle_v2(revoked.keys, revoked.link.county_box_key(),
                                       list(revoked.outbox.pending_changes(0, 10)))
     revoked.outbox.close()
     with county_ctx.engine.begin() as conn:
@@ -178,7 +178,7 @@ def test_every_mutated_bundle_is_refused_and_nothing_changes(
     attacks.append(("other-county", encode_bundle_v2(device.keys, other_county, changes)[0]))
     # Downgrade built by the real codec.
     attacks.append(("downgrade-codec", encode_bundle_v2(device.keys,
-                                                     device.profile.county_box_key(), changes,
+                                                     device.link.county_box_key(), changes,
                                                      format_version=1)[0]))
     # Oversize: over the county's limit (2 MiB in this fixture).
     attacks.append(("oversize", good + bytes(2 * 1024 * 1024)))

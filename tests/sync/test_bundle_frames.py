@@ -38,7 +38,7 @@ def _count(ctx: ServerContext) -> int:
 
 def _bundle(device: Device, visits: int = 6) -> tuple[bytes, list[Change]]:
     changes = device.record_visits(visits)
-    data, _ = encode_bundle(device.keys, device.profile.county_box_key(), changes)
+    data, _ = encode_bundle(device.keys, device.link.county_box_key(), changes)
     return data, changes
 
 
@@ -47,7 +47,7 @@ def test_frames_carry_whole_changes_in_order_and_round_trip(
     device.record_visits(6)
     path = tmp_path / "usb" / "laptop.ylb"
     path.parent.mkdir()
-    manifest = export_bundle(device.outbox, device.keys, device.profile.county_box_key(), path)
+    manifest = export_bundle(device.outbox, device.keys, device.link.county_box_key(), path)
     assert manifest is not None
     assert not path.with_name(path.name + ".part").exists()
     data = path.read_bytes()
@@ -102,7 +102,7 @@ def _insider_attacks(device: Device, data: bytes, other: bytes) -> dict[str, byt
 def test_frame_tampering_is_refused_whole_even_when_re_signed(
         county_ctx: ServerContext, device: Device, small_frames: None) -> None:
     data, changes = _bundle(device)
-    other, _ = encode_bundle(device.keys, device.profile.county_box_key(), changes)
+    other, _ = encode_bundle(device.keys, device.link.county_box_key(), changes)
     attacks = _insider_attacks(device, data, other)
     # Outsiders: the same files without re-signing, and cuts of the genuine file anywhere.
     signature_off = {f"unsigned-{name}": forged[:-64] + data[-64:]
@@ -154,7 +154,7 @@ def test_content_faults_late_in_the_stream_roll_back_every_batch(
     frames: the batches before it were applied in the transaction, which is rolled back."""
     changes = device.record_visits(6)  # 12 changes
     items = [c.to_json() for c in changes]
-    good, _ = encode_bundle(device.keys, device.profile.county_box_key(), changes)
+    good, _ = encode_bundle(device.keys, device.link.county_box_key(), changes)
     manifest = framing.split(good).manifest
     plains = [_plain(items[i:i + 3]) for i in range(0, 12, 3)]
     if name == "chain-break-between-frames":
@@ -178,7 +178,7 @@ def test_content_faults_late_in_the_stream_roll_back_every_batch(
         plains[3] = _plain([items[9], items[10], {**items[11], "hlc": items[11]["hlc"] + 1}])
     elif name == "not-json-last-frame":
         plains[3] = b"{not json"
-    data = framing.forge(manifest, plains, device.keys, device.profile.county_box_key())
+    data = framing.forge(manifest, plains, device.keys, device.link.county_box_key())
     before = snapshot(county_ctx.engine)
     with pytest.raises(BundleRejected, match=words):
         import_bundle(county_ctx, data, "test", batch=3)
@@ -192,17 +192,17 @@ def test_an_honest_forged_bundle_is_accepted(county_ctx: ServerContext,
     only reason those bundles are refused)."""
     changes = device.record_visits(6)
     items = [c.to_json() for c in changes]
-    good, _ = encode_bundle(device.keys, device.profile.county_box_key(), changes)
+    good, _ = encode_bundle(device.keys, device.link.county_box_key(), changes)
     plains = [_plain(items[i:i + 3]) for i in range(0, 12, 3)]
     data = framing.forge(framing.split(good).manifest, plains, device.keys,
-                         device.profile.county_box_key())
+                         device.link.county_box_key())
     assert import_bundle(county_ctx, data, "test", batch=3).result.applied == 12
 
 
 def test_a_version_2_bundle_from_the_field_still_imports(county_ctx: ServerContext,
                                                          device: Device) -> None:
     changes = device.record_visits(4)
-    data, manifest = encode_bundle_v2(device.keys, device.profile.county_box_key(), changes)
+    data, manifest = encode_bundle_v2(device.keys, device.link.county_box_key(), changes)
     opened = open_bundle(data, device_key=lambda _: device.keys.sign_key.public_key(),
                          county_box=county_ctx.keys.box)
     assert opened.changes == tuple(changes)
@@ -220,7 +220,7 @@ def test_a_file_changed_between_the_passes_is_refused(county_ctx: ServerContext,
     """The signature is checked in a first pass and the frames read in a second: a file
     overwritten in between (by another genuine bundle of the same changes) is refused."""
     data, changes = _bundle(device)
-    other, _ = encode_bundle(device.keys, device.profile.county_box_key(), changes)
+    other, _ = encode_bundle(device.keys, device.link.county_box_key(), changes)
     path = tmp_path / "swap.ylb"
     path.write_bytes(data)
     with path.open("rb") as handle:

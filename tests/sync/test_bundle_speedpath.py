@@ -40,7 +40,7 @@ def _plain(items: list[dict[str, Any]]) -> bytes:
 def _sealed(dev: Device, plain: bytes, manifest_edit: dict[str, Any] | None = None) -> bytes:
     """A bundle of ``plain``, sealed to the county and signed by the real device (an insider:
     only the content can be wrong, never the envelope)."""
-    good, _ = encode_bundle_v2(dev.keys, dev.profile.county_box_key(),
+    good, _ = encode_bundle_v2(dev.keys, dev.link.county_box_key(),
                                list(dev.outbox.pending_changes(0, 1000)))
     pos = len(codec.MAGIC)
     (length,) = struct.unpack_from(">I", good, pos)
@@ -51,7 +51,7 @@ def _sealed(dev: Device, plain: bytes, manifest_edit: dict[str, Any] | None = No
     manifest["ephemeral_public"] = b64encode(public_bytes(eph.public_key()))
     manifest["nonce"] = b64encode(bytes(12))
     manifest_bytes = canonical_json(manifest)
-    _, _, ciphertext = seal(dev.profile.county_box_key(), zlib.compress(plain), manifest_bytes,
+    _, _, ciphertext = seal(dev.link.county_box_key(), zlib.compress(plain), manifest_bytes,
                             eph, bytes(12))
     body = b"".join((codec.MAGIC, struct.pack(">I", len(manifest_bytes)), manifest_bytes,
                      struct.pack(">Q", len(ciphertext)), ciphertext))
@@ -70,7 +70,7 @@ def _rehashed(item: dict[str, Any]) -> dict[str, Any]:
 
 def test_exported_changes_come_back_exactly(county_ctx: ServerContext, device: Device) -> None:
     changes = device.record_visits(30)
-    data, manifest = encode_bundle(device.keys, device.profile.county_box_key(), changes)
+    data, manifest = encode_bundle(device.keys, device.link.county_box_key(), changes)
     opened = open_bundle(data, device_key=lambda _: device.keys.sign_key.public_key(),
                          county_box=county_ctx.keys.box)
     assert opened.manifest == manifest
@@ -132,7 +132,7 @@ def test_a_payload_without_a_canonical_form_is_refused(county_ctx: ServerContext
 
 def test_export_refuses_a_gap_or_a_foreign_first_link(device: Device) -> None:
     changes = device.record_visits(2)
-    key = device.profile.county_box_key()
+    key = device.link.county_box_key()
     with pytest.raises(InputRejected, match="不连续"):
         encode_bundle(device.keys, key, [changes[0], changes[2]])
     _, manifest = encode_bundle(device.keys, key, changes[1:3])  # a chain may start anywhere
@@ -142,7 +142,7 @@ def test_export_refuses_a_gap_or_a_foreign_first_link(device: Device) -> None:
 def test_changes_given_out_of_order_are_exported_in_order(county_ctx: ServerContext,
                                                           device: Device) -> None:
     changes = device.record_visits(2)
-    data, manifest = encode_bundle(device.keys, device.profile.county_box_key(),
+    data, manifest = encode_bundle(device.keys, device.link.county_box_key(),
                                    changes[1:] + changes[:1])
     assert (manifest.seq_from, manifest.seq_to) == (1, len(changes))
     assert import_bundle(county_ctx, data, "test").result.applied == len(changes)

@@ -11,7 +11,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from assessment.errors import InputRejected
 from assessment.wire.changes import canonical_json
 from assessment.wire.crypto import b64encode, public_bytes
-from assessment.wire.enrolment import RESPONSE_FORMAT, profile_from_response
+from assessment.wire.enrolment import RESPONSE_FORMAT, link_from_response
 
 COUNTY = Ed25519PrivateKey.generate()
 
@@ -28,22 +28,22 @@ def answer(**extra: str) -> dict[str, Any]:
 
 
 def test_signed_public_url_reaches_the_profile() -> None:
-    profile = profile_from_response(answer(public_url="https://YL.example.gov.cn/"),
+    link = link_from_response(answer(public_url="https://YL.example.gov.cn/"),
                                     "https://sync.example")
-    assert profile.public_url == "https://yl.example.gov.cn"
-    assert profile_from_response(answer()).public_url == ""
+    assert link.public_url == "https://yl.example.gov.cn"
+    assert link_from_response(answer()).public_url == ""
 
 
 def test_altered_public_url_is_refused() -> None:
     data = answer(public_url="https://yl.example.gov.cn")
     data["public_url"] = "https://evil.example"
     with pytest.raises(InputRejected, match="签名无效"):
-        profile_from_response(data)
+        link_from_response(data)
 
 
 def test_unsound_public_url_is_refused_even_when_signed() -> None:
     with pytest.raises(InputRejected, match="公开核验地址无效"):
-        profile_from_response(answer(public_url="javascript:alert(1)"))
+        link_from_response(answer(public_url="javascript:alert(1)"))
     data = answer(public_url="https://yl.example.gov.cn", extra_field="x")
     with pytest.raises(InputRejected, match="字段不符"):
-        profile_from_response(data)
+        link_from_response(data)

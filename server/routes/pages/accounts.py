@@ -16,17 +16,23 @@ from server import county
 from server.deps import ContextDep
 from server.errors import NotFound, ServerError
 from server.operators import actor_of
-from server.routes.pages.common import AdminSessionDep, SessionDep, check_csrf, page, page_router
+from server.routes.pages.common import (
+    AdminWebSessionDep,
+    WebSessionDep,
+    check_csrf,
+    page,
+    page_router,
+)
 from server.web import accounts_view, townships_view
 from server.web.forms import read_form
 from server.web.responses import redirect
-from server.web.session import Session
+from server.web.session import WebSession
 
 log = logging.getLogger("server.pages")
 router = page_router()
 
 
-def _townships_page(request: Request, ctx: ContextDep, session: Session, *, code: str = "",
+def _townships_page(request: Request, ctx: ContextDep, session: WebSession, *, code: str = "",
                     name: str = "", problem: str = "", status: int = 200) -> Response:
     with ctx.engine.connect() as conn:
         towns = county.township_overview(conn)
@@ -35,14 +41,14 @@ def _townships_page(request: Request, ctx: ContextDep, session: Session, *, code
 
 
 @router.get("/townships")
-def townships_page(request: Request, ctx: ContextDep, session: SessionDep) -> Response:
+def townships_page(request: Request, ctx: ContextDep, session: WebSessionDep) -> Response:
     """Every township with its accounts and devices counted; the form adding one."""
     return _townships_page(request, ctx, session)
 
 
 @router.post("/townships")
 async def township_add(request: Request, ctx: ContextDep,
-                       session: AdminSessionDep) -> Response:
+                       session: AdminWebSessionDep) -> Response:
     """Add a township exactly like ``yinling county township add``."""
     fields = await read_form(request)
     check_csrf(session, fields)
@@ -66,7 +72,7 @@ async def township_add(request: Request, ctx: ContextDep,
     return redirect(townships_view.township_url(code))
 
 
-def _township_page(request: Request, ctx: ContextDep, session: Session, code: str, *,
+def _township_page(request: Request, ctx: ContextDep, session: WebSession, code: str, *,
                    typed: dict[str, str] | None = None, problem: str = "",
                    status: int = 200) -> Response:
     with ctx.engine.connect() as conn:
@@ -82,14 +88,14 @@ def _township_page(request: Request, ctx: ContextDep, session: Session, code: st
 
 @router.get("/townships/{code}")
 def township_page(code: str, request: Request, ctx: ContextDep,
-                  session: SessionDep) -> Response:
+                  session: WebSessionDep) -> Response:
     """One township's accounts, with the forms adding, enrolling and revoking them."""
     return _township_page(request, ctx, session, code)
 
 
 @router.post("/townships/{code}/accounts")
 async def account_add(code: str, request: Request, ctx: ContextDep,
-                      session: AdminSessionDep) -> Response:
+                      session: AdminWebSessionDep) -> Response:
     """Add an account exactly like ``yinling county account add``."""
     fields = await read_form(request)
     check_csrf(session, fields)
@@ -131,7 +137,7 @@ def _hours(text: str) -> int | None:
 
 @router.post("/accounts/{username}/code")
 async def code_issue(username: str, request: Request, ctx: ContextDep,
-                     session: AdminSessionDep) -> Response:
+                     session: AdminWebSessionDep) -> Response:
     """Issue a one-time enrolment code like ``yinling county code`` and show it, this once
     (the code is in no URL and no log; the county keeps its hash)."""
     fields = await read_form(request)
@@ -162,7 +168,7 @@ async def code_issue(username: str, request: Request, ctx: ContextDep,
 
 @router.get("/accounts/{username}/revoke")
 def account_revoke_confirm(username: str, request: Request, ctx: ContextDep,
-                           session: SessionDep) -> Response:
+                           session: WebSessionDep) -> Response:
     """The confirmation step before an account is revoked."""
     account = _account(ctx, username)
     if account["revoked"]:
@@ -174,7 +180,7 @@ def account_revoke_confirm(username: str, request: Request, ctx: ContextDep,
 
 @router.post("/accounts/{username}/revoke")
 async def account_revoke(username: str, request: Request, ctx: ContextDep,
-                         session: AdminSessionDep) -> Response:
+                         session: AdminWebSessionDep) -> Response:
     """Revoke an account like ``yinling county account revoke`` (after the confirmation)."""
     fields = await read_form(request)
     check_csrf(session, fields)

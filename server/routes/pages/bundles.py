@@ -14,7 +14,13 @@ from server.bundles import ImportOutcome, import_bundle, write_receipt
 from server.deps import ContextDep
 from server.errors import NotFound
 from server.operators import actor_of
-from server.routes.pages.common import AdminSessionDep, SessionDep, check_csrf, page, page_router
+from server.routes.pages.common import (
+    AdminWebSessionDep,
+    WebSessionDep,
+    check_csrf,
+    page,
+    page_router,
+)
 from server.web import bundle_view, lookups
 from server.web.forms import read_upload
 from server.web.labels import UI
@@ -25,7 +31,7 @@ router = page_router()
 
 
 @router.get("/bundles")
-def bundles_page(request: Request, ctx: ContextDep, session: SessionDep) -> Response:
+def bundles_page(request: Request, ctx: ContextDep, session: WebSessionDep) -> Response:
     """The upload form and the latest receipts."""
     with ctx.engine.connect() as conn:
         recent, names = lookups.recent_receipts(conn), lookups.names(conn)
@@ -35,7 +41,7 @@ def bundles_page(request: Request, ctx: ContextDep, session: SessionDep) -> Resp
 
 @router.post("/bundles")
 async def upload_bundle(request: Request, ctx: ContextDep,
-                        session: AdminSessionDep) -> Response:
+                        session: AdminWebSessionDep) -> Response:
     """Import an uploaded bundle exactly like ``yinling import-bundle``; show the result."""
     upload = await read_upload(request, ctx.settings.max_bundle_bytes)
     check_csrf(session, upload.fields)
@@ -64,7 +70,7 @@ async def upload_bundle(request: Request, ctx: ContextDep,
 
 
 @router.get("/receipts/{bundle_id}")
-def receipt_file(bundle_id: str, ctx: ContextDep, session: SessionDep) -> Response:
+def receipt_file(bundle_id: str, ctx: ContextDep, session: WebSessionDep) -> Response:
     """The signed receipt of an imported bundle, byte for byte as signed."""
     del session
     with ctx.engine.connect() as conn:

@@ -13,7 +13,7 @@ from starlette.responses import Response
 from server.errors import Forbidden
 from server.web.labels import UI
 from server.web.responses import CsrfRejected, PageRoute, SignInRequired
-from server.web.session import CSRF_FIELD, SESSION_COOKIE, Session, store_of
+from server.web.session import CSRF_FIELD, SESSION_COOKIE, WebSession, store_of
 from server.web.templating import render
 
 TOWNSHIP_CODE = re.compile(r"^[0-9A-Za-z_-]{1,32}$")
@@ -24,7 +24,7 @@ def page_router() -> APIRouter:
     return APIRouter(prefix=UI, route_class=PageRoute, include_in_schema=False)
 
 
-async def current_session(request: Request) -> Session:
+async def current_web_session(request: Request) -> WebSession:
     """The operator's live session, or off to the sign-in page."""
     session = await run_in_threadpool(store_of(request).get,
                                       request.cookies.get(SESSION_COOKIE))
@@ -34,10 +34,10 @@ async def current_session(request: Request) -> Session:
     return session
 
 
-SessionDep = Annotated[Session, Depends(current_session)]
+WebSessionDep = Annotated[WebSession, Depends(current_web_session)]
 
 
-async def admin_session(session: SessionDep) -> Session:
+async def admin_web_session(session: WebSessionDep) -> WebSession:
     """A session of a 管理员: setting the county up is not a 审核员's task."""
     if not session.operator.is_admin:
         raise Forbidden(f"{session.operator.display_name}（审核员）只能处理审核队列，"
@@ -45,16 +45,16 @@ async def admin_session(session: SessionDep) -> Session:
     return session
 
 
-AdminSessionDep = Annotated[Session, Depends(admin_session)]
+AdminWebSessionDep = Annotated[WebSession, Depends(admin_web_session)]
 
 
-def check_csrf(session: Session, fields: dict[str, str]) -> None:
+def check_csrf(session: WebSession, fields: dict[str, str]) -> None:
     """Refuse a form post that does not carry this session's CSRF token."""
     if not session.csrf_ok(fields.get(CSRF_FIELD)):
         raise CsrfRejected
 
 
-def page(request: Request, session: Session, template: str, title: str, here: str = "",
+def page(request: Request, session: WebSession, template: str, title: str, here: str = "",
          status: int = 200, **context: Any) -> Response:
     """A signed-in page: ``template`` with the navigation (``here`` marked), the operator's
     name, the CSRF token for every form and the messages left by the last action."""

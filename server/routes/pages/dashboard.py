@@ -14,7 +14,7 @@ from starlette.responses import Response
 from assessment.documents.statistics import default_period
 from server import review
 from server.deps import ContextDep
-from server.routes.pages.common import SessionDep, page, page_router
+from server.routes.pages.common import WebSessionDep, page, page_router
 from server.stats import check_period, county_summary, county_workbook, parse_day, workbook_bytes
 from server.web import dashboard_view
 
@@ -24,7 +24,7 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 @router.get("")
-def dashboard(request: Request, ctx: ContextDep, session: SessionDep) -> Response:
+def dashboard(request: Request, ctx: ContextDep, session: WebSessionDep) -> Response:
     """Open review items per queue and the statistics per township."""
     with ctx.engine.connect() as conn:
         counts, stats = review.counts(conn), county_summary(conn)
@@ -33,7 +33,7 @@ def dashboard(request: Request, ctx: ContextDep, session: SessionDep) -> Respons
 
 
 @router.get("/stats.xlsx")
-def stats_workbook(ctx: ContextDep, session: SessionDep, as_of: str = "",
+def stats_workbook(ctx: ContextDep, session: WebSessionDep, as_of: str = "",
                    start: Annotated[str, Query(alias="from")] = "", to: str = "") -> Response:
     """The county's statistics workbook (``yinling county stats --out``): every table per
     township and village; the period defaults to the calendar year, as on the dashboard."""

@@ -11,7 +11,13 @@ from server import county
 from server.deps import ContextDep
 from server.errors import NotFound, ServerError
 from server.operators import actor_of
-from server.routes.pages.common import AdminSessionDep, SessionDep, check_csrf, page, page_router
+from server.routes.pages.common import (
+    AdminWebSessionDep,
+    WebSessionDep,
+    check_csrf,
+    page,
+    page_router,
+)
 from server.web import device_view
 from server.web.forms import read_form
 from server.web.labels import UI
@@ -21,7 +27,7 @@ router = page_router()
 
 
 @router.get("/devices")
-def devices_page(request: Request, ctx: ContextDep, session: SessionDep) -> Response:
+def devices_page(request: Request, ctx: ContextDep, session: WebSessionDep) -> Response:
     """Every enrolled device."""
     with ctx.engine.connect() as conn:
         devices = county.list_devices(conn)
@@ -32,7 +38,7 @@ def devices_page(request: Request, ctx: ContextDep, session: SessionDep) -> Resp
 
 @router.get("/devices/{device_id}/revoke")
 def revoke_confirm(device_id: str, request: Request, ctx: ContextDep,
-                   session: SessionDep) -> Response:
+                   session: WebSessionDep) -> Response:
     """The confirmation step before a device is revoked."""
     with ctx.engine.connect() as conn:
         device = next((d for d in county.list_devices(conn) if d["device_id"] == device_id),
@@ -48,7 +54,7 @@ def revoke_confirm(device_id: str, request: Request, ctx: ContextDep,
 
 @router.post("/devices/{device_id}/revoke")
 async def revoke(device_id: str, request: Request, ctx: ContextDep,
-                 session: AdminSessionDep) -> Response:
+                 session: AdminWebSessionDep) -> Response:
     """Revoke one device (after the confirmation step)."""
     fields = await read_form(request)
     check_csrf(session, fields)

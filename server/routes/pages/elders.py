@@ -16,7 +16,13 @@ from server.deps import ContextDep
 from server.elder_lookup import ElderMatch, Found, elder_by_id, find_elders
 from server.errors import NotFound, ServerError
 from server.operators import actor_of
-from server.routes.pages.common import AdminSessionDep, SessionDep, check_csrf, page, page_router
+from server.routes.pages.common import (
+    AdminWebSessionDep,
+    WebSessionDep,
+    check_csrf,
+    page,
+    page_router,
+)
 from server.transfers import transfer_item
 from server.web import elders_view
 from server.web.forms import read_form
@@ -27,14 +33,14 @@ router = page_router()
 
 
 @router.get("/elders")
-def elders_page(request: Request, session: SessionDep) -> Response:
+def elders_page(request: Request, session: WebSessionDep) -> Response:
     """The search form (the search itself posts, so an ID number never lands in a URL)."""
     return page(request, session, "elders.html", "查找老人", "elders", **elders_view.search())
 
 
 @router.post("/elders")
 async def elders_search(request: Request, ctx: ContextDep,
-                        session: AdminSessionDep) -> Response:
+                        session: AdminWebSessionDep) -> Response:
     """Elders by resident ID number or name, their numbers masked; the term is not logged."""
     fields = await read_form(request)
     check_csrf(session, fields)
@@ -65,7 +71,7 @@ def _elder_and_townships(ctx: ContextDep, elder_id: str
 
 @router.get("/elders/{elder_id}/transfer")
 def elder_transfer_confirm(elder_id: str, request: Request, ctx: ContextDep,
-                           session: SessionDep) -> Response:
+                           session: WebSessionDep) -> Response:
     """The confirmation step of moving an elder: its facts and the township to choose."""
     match, towns = _elder_and_townships(ctx, elder_id)
     return page(request, session, "elder_transfer.html", "迁移老人", "elders",
@@ -74,7 +80,7 @@ def elder_transfer_confirm(elder_id: str, request: Request, ctx: ContextDep,
 
 @router.post("/elders/{elder_id}/transfer")
 async def elder_transfer(elder_id: str, request: Request, ctx: ContextDep,
-                         session: AdminSessionDep) -> Response:
+                         session: AdminWebSessionDep) -> Response:
     """Move the elder and its assessments exactly like ``yinling county transfer``."""
     fields = await read_form(request)
     check_csrf(session, fields)

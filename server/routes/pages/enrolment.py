@@ -19,7 +19,13 @@ from server.deps import ContextDep
 from server.enrolment import enrol, response_text
 from server.errors import ServerError
 from server.operators import actor_of
-from server.routes.pages.common import AdminSessionDep, SessionDep, check_csrf, page, page_router
+from server.routes.pages.common import (
+    AdminWebSessionDep,
+    WebSessionDep,
+    check_csrf,
+    page,
+    page_router,
+)
 from server.web import enrol_view
 from server.web.forms import read_upload
 from server.web.responses import problem_text
@@ -31,7 +37,7 @@ _FILE_TAG = re.compile(r"[^A-Za-z0-9_-]")
 
 
 @router.get("/enrol")
-def enrol_page(request: Request, session: SessionDep) -> Response:
+def enrol_page(request: Request, session: WebSessionDep) -> Response:
     """The form taking a laptop's enrolment request file."""
     return page(request, session, "enrol.html", "离线登记", "townships",
                 **enrol_view.form(ENROL_REQUEST_LIMIT))
@@ -48,7 +54,7 @@ def _response_download(answer: dict[str, Any]) -> Response:
 
 @router.post("/enrol")
 async def enrol_upload(request: Request, ctx: ContextDep,
-                       session: AdminSessionDep) -> Response:
+                       session: AdminWebSessionDep) -> Response:
     """Enrol a laptop from its request file exactly like ``yinling county enrol-device`` and
     answer with the signed response file; a refused file registers nothing."""
     upload = await read_upload(request, ENROL_REQUEST_LIMIT)

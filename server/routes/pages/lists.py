@@ -14,17 +14,23 @@ from server.deps import ContextDep
 from server.errors import ServerError
 from server.list_publishing import MAX_LIST_BYTES, Published, publish_file, published_versions
 from server.operators import actor_of
-from server.routes.pages.common import AdminSessionDep, SessionDep, check_csrf, page, page_router
+from server.routes.pages.common import (
+    AdminWebSessionDep,
+    WebSessionDep,
+    check_csrf,
+    page,
+    page_router,
+)
 from server.web import lists_view
 from server.web.forms import read_upload
 from server.web.responses import problem_text, redirect
-from server.web.session import Session
+from server.web.session import WebSession
 
 log = logging.getLogger("server.pages")
 router = page_router()
 
 
-def _lists_page(request: Request, ctx: ContextDep, session: Session, *, problem: str = "",
+def _lists_page(request: Request, ctx: ContextDep, session: WebSession, *, problem: str = "",
                 filename: str = "", status: int = 200) -> Response:
     with ctx.engine.connect() as conn:
         published = published_versions(conn)
@@ -34,14 +40,14 @@ def _lists_page(request: Request, ctx: ContextDep, session: Session, *, problem:
 
 
 @router.get("/lists")
-def lists_page(request: Request, ctx: ContextDep, session: SessionDep) -> Response:
+def lists_page(request: Request, ctx: ContextDep, session: WebSessionDep) -> Response:
     """The published list versions and the form publishing a new one."""
     return _lists_page(request, ctx, session)
 
 
 @router.post("/lists")
 async def list_publish(request: Request, ctx: ContextDep,
-                       session: AdminSessionDep) -> Response:
+                       session: AdminWebSessionDep) -> Response:
     """Check an uploaded list file and publish it (``yinling county list`` with the checks a
     laptop makes before installing); a refused file publishes nothing."""
     upload = await read_upload(request, MAX_LIST_BYTES)

@@ -15,18 +15,24 @@ from starlette.responses import Response
 from assessment.errors import InputRejected, Problem
 from server.deps import ContextDep
 from server.operators import actor_of
-from server.routes.pages.common import AdminSessionDep, SessionDep, check_csrf, page, page_router
+from server.routes.pages.common import (
+    AdminWebSessionDep,
+    WebSessionDep,
+    check_csrf,
+    page,
+    page_router,
+)
 from server.web import registry_view
 from server.web.forms import read_form, read_upload
 from server.web.responses import redirect
-from server.web.session import Session
+from server.web.session import WebSession
 
 log = logging.getLogger("server.pages")
 router = page_router()
 
 
 @router.get("/registry")
-def registry_page(request: Request, ctx: ContextDep, session: SessionDep) -> Response:
+def registry_page(request: Request, ctx: ContextDep, session: WebSessionDep) -> Response:
     """The potential-duplicate queue and the roster import form."""
     from assessment.registry.rosters import MAX_BYTES
     from server.registry import duplicate_queue, off_roll
@@ -38,7 +44,7 @@ def registry_page(request: Request, ctx: ContextDep, session: SessionDep) -> Res
                 **registry_view.registry_page(pairs, MAX_BYTES // (1024 * 1024), off))
 
 
-async def _registry_decision(request: Request, ctx: ContextDep, session: Session, verb: str
+async def _registry_decision(request: Request, ctx: ContextDep, session: WebSession, verb: str
                              ) -> Response:
     """Deregister, restore or unmerge through the same functions as ``yinling county registry
     deregister|restore|unmerge``, recorded under the operator's name."""
@@ -80,28 +86,28 @@ async def _registry_decision(request: Request, ctx: ContextDep, session: Session
 
 @router.post("/registry/deregister")
 async def registry_deregister(request: Request, ctx: ContextDep,
-                              session: AdminSessionDep) -> Response:
+                              session: AdminWebSessionDep) -> Response:
     """Deregister an elder exactly like ``yinling county registry deregister``."""
     return await _registry_decision(request, ctx, session, "deregister")
 
 
 @router.post("/registry/restore")
 async def registry_restore(request: Request, ctx: ContextDep,
-                           session: AdminSessionDep) -> Response:
+                           session: AdminWebSessionDep) -> Response:
     """Put a deregistered elder back on the roll like ``yinling county registry restore``."""
     return await _registry_decision(request, ctx, session, "restore")
 
 
 @router.post("/registry/unmerge")
 async def registry_unmerge(request: Request, ctx: ContextDep,
-                           session: AdminSessionDep) -> Response:
+                           session: AdminWebSessionDep) -> Response:
     """Undo a merge exactly like ``yinling county registry unmerge``."""
     return await _registry_decision(request, ctx, session, "unmerge")
 
 
 @router.post("/registry/merge")
 async def registry_merge(request: Request, ctx: ContextDep,
-                         session: AdminSessionDep) -> Response:
+                         session: AdminWebSessionDep) -> Response:
     """Merge one record into another exactly like ``yinling county registry merge``."""
     from server.county_device import CountyAuthor
     from server.registry import merge_elders
@@ -127,7 +133,7 @@ async def registry_merge(request: Request, ctx: ContextDep,
 
 @router.post("/registry/dismiss")
 async def registry_dismiss(request: Request, ctx: ContextDep,
-                           session: AdminSessionDep) -> Response:
+                           session: AdminWebSessionDep) -> Response:
     """Mark a pair "不是同一人" exactly like ``yinling county registry dismiss``."""
     from server.registry import dismiss_pair
 
@@ -151,7 +157,7 @@ async def registry_dismiss(request: Request, ctx: ContextDep,
 
 @router.post("/registry/import")
 async def registry_import(request: Request, ctx: ContextDep,
-                          session: AdminSessionDep) -> Response:
+                          session: AdminWebSessionDep) -> Response:
     """Import (or preview) an office's roster exactly like ``yinling county registry import``."""
     import tempfile
     from pathlib import Path

@@ -15,7 +15,7 @@ from server import review
 from server.deps import ContextDep
 from server.errors import NotFound, ServerError
 from server.operators import actor_of
-from server.routes.pages.common import TOWNSHIP_CODE, SessionDep, check_csrf, page, page_router
+from server.routes.pages.common import TOWNSHIP_CODE, WebSessionDep, check_csrf, page, page_router
 from server.validation import ItemId
 from server.web import lookups, review_view
 from server.web.forms import read_form
@@ -32,7 +32,7 @@ def _queue(queue: str) -> str:
 
 
 @router.get("/review/{queue}")
-def queue_page(queue: str, request: Request, ctx: ContextDep, session: SessionDep,
+def queue_page(queue: str, request: Request, ctx: ContextDep, session: WebSessionDep,
                township: str = "",
                all_items: Annotated[str, Query(alias="all")] = "") -> Response:
     """The items of one review queue, filtered by township, open ones unless asked."""
@@ -58,7 +58,7 @@ def queue_page(queue: str, request: Request, ctx: ContextDep, session: SessionDe
 
 @router.post("/review/{queue}/{item_id}")
 async def resolve(queue: str, item_id: int, request: Request, ctx: ContextDep,
-                  session: SessionDep) -> Response:
+                  session: WebSessionDep) -> Response:
     """Record one decision, then back to the queue with a message."""
     fields = await read_form(request)
     check_csrf(session, fields)
@@ -91,7 +91,7 @@ async def resolve(queue: str, item_id: int, request: Request, ctx: ContextDep,
 
 @router.post("/review/conflicts/{item_id}/reveal")
 async def reveal_id_number(item_id: ItemId, request: Request, ctx: ContextDep,
-                           session: SessionDep) -> Response:
+                           session: WebSessionDep) -> Response:
     """Show one masked ID number in full, recorded in the audit log under the operator."""
     check_csrf(session, await read_form(request))
 

@@ -14,7 +14,7 @@ from starlette.responses import Response
 
 from server.deps import ContextDep
 from server.operators import Operator, actor_of, check_sign_in
-from server.routes.pages.common import SessionDep, check_csrf, page_router
+from server.routes.pages.common import WebSessionDep, check_csrf, page_router
 from server.web.forms import read_form
 from server.web.labels import UI
 from server.web.responses import redirect
@@ -93,7 +93,7 @@ async def signin(request: Request, ctx: ContextDep) -> Response:
 
 
 @router.post("/logout")
-async def signout(request: Request, session: SessionDep) -> Response:
+async def signout(request: Request, session: WebSessionDep) -> Response:
     """End the session."""
     check_csrf(session, await read_form(request))
     await run_in_threadpool(store_of(request).drop, request.cookies.get(SESSION_COOKIE))

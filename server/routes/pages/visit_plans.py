@@ -15,19 +15,25 @@ from assessment.errors import FormFileError, InputRejected
 from server.deps import ContextDep
 from server.errors import ServerError
 from server.operators import actor_of
-from server.routes.pages.common import AdminSessionDep, SessionDep, check_csrf, page, page_router
+from server.routes.pages.common import (
+    AdminWebSessionDep,
+    WebSessionDep,
+    check_csrf,
+    page,
+    page_router,
+)
 from server.visit_plans import PublishedPlan, announced, county_plans, publish_plan
 from server.web import visit_plans_view
 from server.web.forms import read_upload
 from server.web.responses import problem_text, redirect
-from server.web.session import Session
+from server.web.session import WebSession
 
 log = logging.getLogger("server.pages")
 router = page_router()
 MAX_PLAN_BYTES = LIST_FILE_LIMITS.max_bytes
 
 
-def _plans_page(request: Request, ctx: ContextDep, session: Session, *, problem: str = "",
+def _plans_page(request: Request, ctx: ContextDep, session: WebSession, *, problem: str = "",
                 filename: str = "", status: int = 200) -> Response:
     with ctx.engine.connect() as conn:
         published = announced(conn)
@@ -42,14 +48,14 @@ def _plans_page(request: Request, ctx: ContextDep, session: Session, *, problem:
 
 
 @router.get("/visit-plans")
-def plans_page(request: Request, ctx: ContextDep, session: SessionDep) -> Response:
+def plans_page(request: Request, ctx: ContextDep, session: WebSessionDep) -> Response:
     """The published plan versions and the form publishing a new one."""
     return _plans_page(request, ctx, session)
 
 
 @router.post("/visit-plans")
 async def plan_publish(request: Request, ctx: ContextDep,
-                       session: AdminSessionDep) -> Response:
+                       session: AdminWebSessionDep) -> Response:
     """Check an uploaded plan file and publish it; a refused file publishes nothing."""
     upload = await read_upload(request, MAX_PLAN_BYTES)
     check_csrf(session, upload.fields)

@@ -16,7 +16,7 @@ from assessment.wire.crypto import load_box_public, load_sign_public
 
 
 @dataclass(frozen=True, slots=True)
-class SyncProfile:
+class CountyLink:
     """The county this device is enrolled with."""
 
     device_id: str
