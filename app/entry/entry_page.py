@@ -31,7 +31,7 @@ from PySide6.QtWidgets import (
 from app.common.context import AppContext
 from app.common.fields import repolish
 from app.entry.correction_dialog import ask_correction_reason
-from app.entry.form_widget import AssessmentForm
+from app.entry.form_widget import AssessmentFormWidget
 from app.entry.result_panel import Evaluation, ResultPanel, evaluate
 from app.entry.review_dialog import ReviewDialog
 from assessment.errors import InputRejected, Problem
@@ -101,7 +101,7 @@ class EntryPage(QWidget):
             button.setToolTip("评估报告（已打印过的将标注“补打”并记入审计日志）")
             button.hide()
             header.addWidget(button)
-        self.form_widget = AssessmentForm(ctx.form, ctx.workspace.accounts.all())
+        self.form_widget = AssessmentFormWidget(ctx.form, ctx.workspace.accounts.all())
         self.form_widget.answers_changed.connect(self.apply_change)
         self.panel = ResultPanel(ctx.form)
         self.panel.finalize_requested.connect(self.finalize)

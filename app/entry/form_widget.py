@@ -115,7 +115,7 @@ def _scroll(content: QWidget) -> QScrollArea:
     return area
 
 
-class AssessmentForm(QWidget):
+class AssessmentFormWidget(QWidget):
     """All pages of an assessment; ``answers_changed`` carries the updated keys and values."""
 
     answers_changed = Signal(dict)

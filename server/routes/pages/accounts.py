@@ -24,7 +24,7 @@ from server.routes.pages.common import (
     page_router,
 )
 from server.web import accounts_view, townships_view
-from server.web.forms import read_form
+from server.web.posts import read_post
 from server.web.responses import redirect
 from server.web.session import WebSession
 
@@ -50,7 +50,7 @@ def townships_page(request: Request, ctx: ContextDep, session: WebSessionDep) ->
 async def township_add(request: Request, ctx: ContextDep,
                        session: AdminWebSessionDep) -> Response:
     """Add a township exactly like ``yinling county township add``."""
-    fields = await read_form(request)
+    fields = await read_post(request)
     check_csrf(session, fields)
     code, name = fields.get("code", "").strip(), fields.get("name", "").strip()
 
@@ -97,7 +97,7 @@ def township_page(code: str, request: Request, ctx: ContextDep,
 async def account_add(code: str, request: Request, ctx: ContextDep,
                       session: AdminWebSessionDep) -> Response:
     """Add an account exactly like ``yinling county account add``."""
-    fields = await read_form(request)
+    fields = await read_post(request)
     check_csrf(session, fields)
     typed = {key: fields.get(key, "").strip() for key in ("username", "display_name", "role")}
 
@@ -140,7 +140,7 @@ async def code_issue(username: str, request: Request, ctx: ContextDep,
                      session: AdminWebSessionDep) -> Response:
     """Issue a one-time enrolment code like ``yinling county code`` and show it, this once
     (the code is in no URL and no log; the county keeps its hash)."""
-    fields = await read_form(request)
+    fields = await read_post(request)
     check_csrf(session, fields)
     account = await run_in_threadpool(_account, ctx, username)
     back = townships_view.township_url(str(account["township"]))
@@ -182,7 +182,7 @@ def account_revoke_confirm(username: str, request: Request, ctx: ContextDep,
 async def account_revoke(username: str, request: Request, ctx: ContextDep,
                          session: AdminWebSessionDep) -> Response:
     """Revoke an account like ``yinling county account revoke`` (after the confirmation)."""
-    fields = await read_form(request)
+    fields = await read_post(request)
     check_csrf(session, fields)
     account = await run_in_threadpool(_account, ctx, username)
     if fields.get("confirm") != "yes":

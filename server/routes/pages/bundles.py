@@ -22,8 +22,8 @@ from server.routes.pages.common import (
     page_router,
 )
 from server.web import bundle_view, lookups
-from server.web.forms import read_upload
 from server.web.labels import UI
+from server.web.posts import read_upload
 from server.web.responses import redirect
 
 log = logging.getLogger("server.pages")

@@ -19,8 +19,8 @@ from server.routes.pages.common import (
     page_router,
 )
 from server.web import device_view
-from server.web.forms import read_form
 from server.web.labels import UI
+from server.web.posts import read_post
 from server.web.responses import redirect
 
 router = page_router()
@@ -56,7 +56,7 @@ def revoke_confirm(device_id: str, request: Request, ctx: ContextDep,
 async def revoke(device_id: str, request: Request, ctx: ContextDep,
                  session: AdminWebSessionDep) -> Response:
     """Revoke one device (after the confirmation step)."""
-    fields = await read_form(request)
+    fields = await read_post(request)
     check_csrf(session, fields)
     if fields.get("confirm") != "yes":
         session.flash("error", "请在确认页面上确认停用。")

@@ -25,7 +25,7 @@ from server.routes.pages.common import (
 )
 from server.transfers import transfer_item
 from server.web import elders_view
-from server.web.forms import read_form
+from server.web.posts import read_post
 from server.web.responses import redirect
 
 log = logging.getLogger("server.pages")
@@ -42,7 +42,7 @@ def elders_page(request: Request, session: WebSessionDep) -> Response:
 async def elders_search(request: Request, ctx: ContextDep,
                         session: AdminWebSessionDep) -> Response:
     """Elders by resident ID number or name, their numbers masked; the term is not logged."""
-    fields = await read_form(request)
+    fields = await read_post(request)
     check_csrf(session, fields)
 
     def work() -> Found:
@@ -82,7 +82,7 @@ def elder_transfer_confirm(elder_id: str, request: Request, ctx: ContextDep,
 async def elder_transfer(elder_id: str, request: Request, ctx: ContextDep,
                          session: AdminWebSessionDep) -> Response:
     """Move the elder and its assessments exactly like ``yinling county transfer``."""
-    fields = await read_form(request)
+    fields = await read_post(request)
     check_csrf(session, fields)
     to, note = fields.get("to", "").strip(), fields.get("note", "").strip()
     match, towns = await run_in_threadpool(_elder_and_townships, ctx, elder_id)

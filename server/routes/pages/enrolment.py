@@ -27,7 +27,7 @@ from server.routes.pages.common import (
     page_router,
 )
 from server.web import enrol_view
-from server.web.forms import read_upload
+from server.web.posts import read_upload
 from server.web.responses import problem_text
 
 log = logging.getLogger("server.pages")

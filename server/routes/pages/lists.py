@@ -22,7 +22,7 @@ from server.routes.pages.common import (
     page_router,
 )
 from server.web import lists_view
-from server.web.forms import read_upload
+from server.web.posts import read_upload
 from server.web.responses import problem_text, redirect
 from server.web.session import WebSession
 

@@ -23,7 +23,7 @@ from server.routes.pages.common import (
     page_router,
 )
 from server.web import registry_view
-from server.web.forms import read_form, read_upload
+from server.web.posts import read_post, read_upload
 from server.web.responses import redirect
 from server.web.session import WebSession
 
@@ -52,7 +52,7 @@ async def _registry_decision(request: Request, ctx: ContextDep, session: WebSess
     from server.county_device import CountyAuthor
     from server.elder_lookup import resolve_elder
 
-    fields = await read_form(request)
+    fields = await read_post(request)
     check_csrf(session, fields)
     actor = actor_of(session.operator)
     failed = {"deregister": "未注销", "restore": "未恢复", "unmerge": "未撤销合并"}[verb]
@@ -112,7 +112,7 @@ async def registry_merge(request: Request, ctx: ContextDep,
     from server.county_device import CountyAuthor
     from server.registry import merge_elders
 
-    fields = await read_form(request)
+    fields = await read_post(request)
     check_csrf(session, fields)
     keep, other = fields.get("keep", ""), fields.get("other", "")
 
@@ -137,7 +137,7 @@ async def registry_dismiss(request: Request, ctx: ContextDep,
     """Mark a pair "不是同一人" exactly like ``yinling county registry dismiss``."""
     from server.registry import dismiss_pair
 
-    fields = await read_form(request)
+    fields = await read_post(request)
     check_csrf(session, fields)
 
     def work() -> dict[str, Any]:

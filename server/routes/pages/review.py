@@ -18,8 +18,8 @@ from server.operators import actor_of
 from server.routes.pages.common import TOWNSHIP_CODE, WebSessionDep, check_csrf, page, page_router
 from server.validation import ItemId
 from server.web import lookups, review_view
-from server.web.forms import read_form
 from server.web.labels import ACTION_LABELS, queue_title
+from server.web.posts import read_post
 from server.web.responses import problem_text, redirect
 
 router = page_router()
@@ -60,7 +60,7 @@ def queue_page(queue: str, request: Request, ctx: ContextDep, session: WebSessio
 async def resolve(queue: str, item_id: int, request: Request, ctx: ContextDep,
                   session: WebSessionDep) -> Response:
     """Record one decision, then back to the queue with a message."""
-    fields = await read_form(request)
+    fields = await read_post(request)
     check_csrf(session, fields)
     queue = _queue(queue)
     township = fields.get("township", "")
@@ -93,7 +93,7 @@ async def resolve(queue: str, item_id: int, request: Request, ctx: ContextDep,
 async def reveal_id_number(item_id: ItemId, request: Request, ctx: ContextDep,
                            session: WebSessionDep) -> Response:
     """Show one masked ID number in full, recorded in the audit log under the operator."""
-    check_csrf(session, await read_form(request))
+    check_csrf(session, await read_post(request))
 
     def work() -> dict[str, Any]:
         with ctx.engine.begin() as conn:

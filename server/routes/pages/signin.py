@@ -15,8 +15,8 @@ from starlette.responses import Response
 from server.deps import ContextDep
 from server.operators import Operator, actor_of, check_sign_in
 from server.routes.pages.common import WebSessionDep, check_csrf, page_router
-from server.web.forms import read_form
 from server.web.labels import UI
+from server.web.posts import read_post
 from server.web.responses import redirect
 from server.web.session import (
     LIFETIME_S,
@@ -66,7 +66,7 @@ async def signin_form(request: Request, m: str = "") -> Response:
 @router.post("/login")
 async def signin(request: Request, ctx: ContextDep) -> Response:
     """Check a named account's password; on success start a session."""
-    fields = await read_form(request)
+    fields = await read_post(request)
     if not signin_token_ok(request.cookies.get(SIGNIN_COOKIE), fields.get("signin")):
         return _signin_page(request, [("error", "登录页面已过期，请重新登录。")], 403)
     username, password = fields.get("username", "").strip(), fields.get("password", "")
@@ -95,7 +95,7 @@ async def signin(request: Request, ctx: ContextDep) -> Response:
 @router.post("/logout")
 async def signout(request: Request, session: WebSessionDep) -> Response:
     """End the session."""
-    check_csrf(session, await read_form(request))
+    check_csrf(session, await read_post(request))
     await run_in_threadpool(store_of(request).drop, request.cookies.get(SESSION_COOKIE))
     response = redirect(f"{UI}/login?m=out")
     clear_cookie(response, request, SESSION_COOKIE)

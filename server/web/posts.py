@@ -1,5 +1,5 @@
-"""Reading the pages' form posts with size limits: small url-encoded forms and multipart
-uploads of one file (a bundle, an enrolment request, a service-list file)."""
+"""Reading the pages' posts (HTML form submissions) with size limits: small url-encoded
+posts and multipart uploads of one file (a bundle, an enrolment request, a service-list file)."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from assessment.errors import InputRejected, Problem
 from server.deps import read_body
 from server.errors import TooLarge
 
-FORM_LIMIT = 16 * 1024  # a resolve note is at most 500 characters
+POST_LIMIT = 16 * 1024  # a resolve note is at most 500 characters
 UPLOAD_SLACK = 64 * 1024  # multipart framing and the small fields around the file
 MAX_FIELDS = 16
 
@@ -24,9 +24,9 @@ def _refuse(message: str) -> InputRejected:
     return InputRejected([Problem("form", "value", message)])
 
 
-async def read_form(request: Request) -> dict[str, str]:
+async def read_post(request: Request) -> dict[str, str]:
     """The fields of a url-encoded form post (the first value of each name)."""
-    body = await read_body(request, FORM_LIMIT)
+    body = await read_body(request, POST_LIMIT)
     if not body:
         return {}  # nothing posted: the CSRF check refuses it
     kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
@@ -81,7 +81,7 @@ async def read_upload(request: Request, file_limit: int) -> Upload:
     if declared.isdigit() and int(declared) > limit:
         raise TooLarge(f"上传的文件超过大小上限（{_mb(file_limit)}）")
     parser = MultiPartParser(request.headers, _limited(request, limit), max_files=1,
-                             max_fields=MAX_FIELDS, max_part_size=FORM_LIMIT)
+                             max_fields=MAX_FIELDS, max_part_size=POST_LIMIT)
     try:
         form = await parser.parse()
     except MultiPartException as exc:
