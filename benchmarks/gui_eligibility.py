@@ -27,7 +27,7 @@ def run(size: int = 100_000) -> list[dict[str, object]]:
     from app.elder.page import ElderPage
     from app.shell.main import configure
     from app.shell.store import opener_for
-    from assessment.records.api import RosterFilter
+    from assessment.records.api import RegisterFilter
     from assessment.records.demo import DEMO_ASSESSORS, DEMO_PASSWORD
     from benchmarks.gui_startup import demo_database
 
@@ -38,7 +38,7 @@ def run(size: int = 100_000) -> list[dict[str, object]]:
     workspace = opener_for(data_dir)(DEMO_ASSESSORS[0], DEMO_PASSWORD)
     try:
         ctx = AppContext.create(workspace, data_dir)
-        elder = workspace.elders.page(RosterFilter(), 0, 1)[0]
+        elder = workspace.elders.page(RegisterFilter(), 0, 1)[0]
         page = ElderPage(ctx)
         page.resize(1300, 800)
         page.open(elder.elder_id)

@@ -27,7 +27,7 @@ def run(size: int = 100_000) -> list[dict[str, object]]:
     from app.entry.entry_page import EntryPage
     from app.shell.main import configure
     from app.shell.store import opener_for
-    from assessment.records.api import RosterFilter
+    from assessment.records.api import RegisterFilter
     from assessment.records.demo import DEMO_ASSESSORS, DEMO_PASSWORD
     from assessment.scoring import split_answers
     from benchmarks.gui_startup import demo_database
@@ -39,7 +39,7 @@ def run(size: int = 100_000) -> list[dict[str, object]]:
     workspace = opener_for(data_dir)(DEMO_ASSESSORS[0], DEMO_PASSWORD)
     try:
         ctx = AppContext.create(workspace, data_dir)
-        elder = workspace.elders.page(RosterFilter(grade=-1), 0, 1)[0]
+        elder = workspace.elders.page(RegisterFilter(grade=-1), 0, 1)[0]
         record_ = workspace.assessments.start(elder.elder_id, "首次评估")
         answers = dict(record_.answers)
         answers.update({item.key: item.max_score for item in ctx.form.items})

@@ -101,12 +101,12 @@ def child(kind: str, data_dir: str) -> None:
         window = controller.window
         if window is None or not window.isVisible():
             return False
-        model = window.roster.model
+        model = window.register.model
         return model.rowCount() == 0 or model._cached(0)
 
     _wait(app, roster_shown)
     enter_s = time.perf_counter() - begin
-    if controller.window is None or controller.window.roster.model.rowCount() == 0:
+    if controller.window is None or controller.window.register.model.rowCount() == 0:
         raise RuntimeError("the roster is empty after signing in")
     print(MARKER, window_s, enter_s, statistics.median(kdf_times), flush=True)
     controller.shutdown()

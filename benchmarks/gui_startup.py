@@ -96,7 +96,7 @@ def child(kind: str, data_dir: str) -> None:
     main.show()
     app.processEvents()
     elapsed = time.time() - started
-    table = main.roster.table
+    table = main.register.table
     bar = table.verticalScrollBar()
     steps = 400  # a drag from the top to the bottom; the pages it rests on are read
     for step in range(steps + 1):

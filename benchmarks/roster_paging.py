@@ -24,7 +24,7 @@ from typing import Any
 
 from sqlalchemy import event
 
-from assessment.records.api import RosterFilter, RosterKey, RosterSort
+from assessment.records.api import RegisterFilter, RegisterKey, RegisterSort
 from assessment.records.database import connect_raw
 from assessment.records.datadir import database_path, keyring_path, workspace_exists
 from assessment.records.demo import DEMO_PASSWORD, DEMO_SUPERVISOR, create_demo_workspace
@@ -35,9 +35,9 @@ from benchmarks.harness import MIN_RUNS, record
 PAGE = 200
 DEEP = 3
 GOAL_MS = 50.0
-SEARCHES = (("id_digit", RosterFilter(text="7")), ("all_by_name", RosterFilter()),
-            ("pinyin_letter", RosterFilter(text="z")),
-            ("all_by_age", RosterFilter(sort=RosterSort.AGE)))
+SEARCHES = (("id_digit", RegisterFilter(text="7")), ("all_by_name", RegisterFilter()),
+            ("pinyin_letter", RegisterFilter(text="z")),
+            ("all_by_age", RegisterFilter(sort=RegisterSort.AGE)))
 
 
 def _median_ms(work: Any) -> float:
@@ -49,7 +49,7 @@ def _median_ms(work: Any) -> float:
     return statistics.median(times)
 
 
-def _walk(ws: Workspace, raw: Any, flt: RosterFilter) -> tuple[list[float], list[float], int]:
+def _walk(ws: Workspace, raw: Any, flt: RegisterFilter) -> tuple[list[float], list[float], int]:
     """Per page: the API's median time and the floor's, and how many rows were read."""
     captured: list[tuple[str, Any]] = []
 
@@ -59,7 +59,7 @@ def _walk(ws: Workspace, raw: Any, flt: RosterFilter) -> tuple[list[float], list
 
     api: list[float] = []
     floor: list[float] = []
-    after: RosterKey | None = None
+    after: RegisterKey | None = None
     rows = 0
     while True:
         captured.clear()

@@ -1,11 +1,11 @@
-"""Search as you type over the encrypted store: the roster API against its own SQL.
+"""Search as you type over the encrypted store: the elder register API against its own SQL.
 
 Workload: a demo township of ``size`` elders (100,000 by default) in a SQLCipher database.
 Typing sequences as an assessor types them, taken from real rows: pinyin initials (``w``,
 ``wx``, ``wxy``), full pinyin (``z`` … ``zhangsan``), Chinese names (``王``, ``王秀``), ID-number
 tails (``1`` … ``12345``) and village names. Each keystroke costs what the desktop client does
-on a keystroke: ``roster_count`` plus the first page (``roster_page(…, 0, 50)``) through the
-:class:`~assessment.records.workspace.Workspace` API.
+on a keystroke: ``workspace.elders.count`` plus the first page (``elders.page(…, 0, 50)``)
+through the workspace API.
 
 Floor: the very same SQL statements (captured from the API calls) run through ``sqlcipher3``
 directly on a keyed connection, without SQLAlchemy, sessions or row objects.
@@ -25,7 +25,7 @@ from typing import Any
 
 from sqlalchemy import event
 
-from assessment.records.api import RosterFilter
+from assessment.records.api import RegisterFilter
 from assessment.records.database import connect_raw
 from assessment.records.datadir import database_path, keyring_path, workspace_exists
 from assessment.records.demo import DEMO_PASSWORD, DEMO_SUPERVISOR, create_demo_workspace
@@ -40,7 +40,7 @@ GOAL_MS = 30.0
 
 def _typing(ws: Workspace, rng: random.Random, people: int) -> list[tuple[str, str]]:
     """(kind, typed text) for every keystroke of a realistic set of searches."""
-    flt = RosterFilter()
+    flt = RegisterFilter()
     total = ws.elders.count(flt)
     keystrokes: list[tuple[str, str]] = []
     for _ in range(people):
@@ -77,7 +77,7 @@ def _measure(ws: Workspace, raw: Any, keystrokes: list[tuple[str, str]]) -> dict
     event.listen(ws._store.engine, "before_cursor_execute", capture)
     try:
         for kind, typed in keystrokes:
-            flt = RosterFilter(text=typed)
+            flt = RegisterFilter(text=typed)
             captured.clear()
             start = time.perf_counter()
             ws.elders.count(flt)

@@ -79,7 +79,7 @@ def test_app_modules_import_no_circle() -> None:
 
 def test_app_feature_packages_import_no_circle() -> None:
     packages = package_graph(module_graph(ROOT))
-    assert {"app.shell", "app.roster", "app.elder", "app.entry", "app.lists"} <= set(packages)
+    assert {"app.shell", "app.register", "app.elder", "app.entry", "app.lists"} <= set(packages)
     assert cycle(packages) is None
 
 

@@ -31,7 +31,7 @@ from app.shell.main_window import MainWindow
 from app.shell.sign_in import SignInWindow
 from app.shell.store import demo_hint, ensure_demo, opener_for
 from assessment.records import demo
-from assessment.records.api import AssessmentStatus, RosterFilter
+from assessment.records.api import AssessmentStatus, RegisterFilter
 
 # Worked example E22 of the spec (73 points, 痴呆 raises the grade by one).
 EXAMPLE = [4, 4, 2, 4, 3, 3, 4, 3, 4, 3, 3, 1, 4, 3, 4, 3, 4, 4, 1, 1, 2, 1, 1, 3, 1, 3]
@@ -88,12 +88,12 @@ def render(out: Path, elders: int) -> None:
             window = MainWindow(AppContext.create(workspace, data_dir))
             window.show()
             settle(app)  # the window fits itself to the screen once shown
-            window.roster.search.setText("wang")
-            window.roster.apply_filter()
-            window.roster.table.selectRow(0)
+            window.register.search.setText("wang")
+            window.register.apply_filter()
+            window.register.table.selectRow(0)
             save(app, window, out / "roster.png")
             elder = next(
-                row for row in workspace.elders.page(RosterFilter(grade=1), 0, 50)
+                row for row in workspace.elders.page(RegisterFilter(grade=1), 0, 50)
                 if sum(r.status is not AssessmentStatus.DRAFT
                        for r in workspace.assessments.for_elder(row.elder_id)) >= 2
             )

@@ -27,7 +27,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from assessment.records.api import RosterFilter
+from assessment.records.api import RegisterFilter
 from assessment.records.workspace import Workspace
 
 if TYPE_CHECKING:  # pandas, charts and reportlab load when first used, not at start-up
@@ -40,7 +40,7 @@ MODES = (("one_pdf", "合并为一个 PDF 文件"), ("pdf_per_certificate", "每
 CURRENT_FILTER = "当前花名册筛选结果"
 
 
-def assessed_ids(workspace: Workspace, flt: RosterFilter) -> list[str]:
+def assessed_ids(workspace: Workspace, flt: RegisterFilter) -> list[str]:
     """The current finalized assessment of every assessed elder the filter shows."""
     ids: list[str] = []
     offset = 0
@@ -60,14 +60,14 @@ def assessed_ids(workspace: Workspace, flt: RosterFilter) -> list[str]:
 class BatchPrintDialog(QDialog):
     """Which elders (a village or the roster's filter) and how (PDF or printer)."""
 
-    def __init__(self, workspace: Workspace, roster_filter: RosterFilter | None,
+    def __init__(self, workspace: Workspace, register_filter: RegisterFilter | None,
                  parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle("批量打印评估报告")
         self.workspace = workspace
-        self.roster_filter = roster_filter
+        self.register_filter = register_filter
         self.scope = QComboBox()
-        if roster_filter is not None:
+        if register_filter is not None:
             self.scope.addItem(CURRENT_FILTER, None)
         self.scope.addItem("全部老人", "")
         for village in workspace.elders.villages():
@@ -97,12 +97,12 @@ class BatchPrintDialog(QDialog):
         layout.addWidget(self.buttons)
         self._count()
 
-    def selected_filter(self) -> RosterFilter:
+    def selected_filter(self) -> RegisterFilter:
         """The roster filter of the chosen scope (the whole list, not one page)."""
         village = self.scope.currentData()
-        if village is None and self.roster_filter is not None:
-            return self.roster_filter
-        return RosterFilter(village=village or None)
+        if village is None and self.register_filter is not None:
+            return self.register_filter
+        return RegisterFilter(village=village or None)
 
     def mode(self) -> str:
         """The chosen output mode (:data:`assessment.usecases.certificates.BATCH_MODES`)."""
@@ -121,11 +121,11 @@ class DocumentsMenu(QObject):
     """The 文档 menu's actions."""
 
     def __init__(self, window: QMainWindow, workspace: Workspace,
-                 roster_filter: Callable[[], RosterFilter | None] = lambda: None) -> None:
+                 register_filter: Callable[[], RegisterFilter | None] = lambda: None) -> None:
         super().__init__(window)
         self.window = window
         self.workspace = workspace
-        self._roster_filter = roster_filter
+        self._register_filter = register_filter
         self.batch: BatchTaskHandle | None = None
         self.statistics: StatisticsView | None = None
         menu = window.menuBar().addMenu("文档(&D)")
@@ -138,13 +138,13 @@ class DocumentsMenu(QObject):
         menu.addAction(self.stats_action)
         self.dialog: BatchPrintDialog | None = None
 
-    def roster_filter(self) -> RosterFilter | None:
+    def register_filter(self) -> RegisterFilter | None:
         """The roster page's current filter (as the window's caller passed it), if any."""
-        return self._roster_filter()
+        return self._register_filter()
 
     def open_batch(self) -> BatchPrintDialog:
         """Ask for scope and output; the batch starts when the dialog is accepted."""
-        dialog = BatchPrintDialog(self.workspace, self.roster_filter(), self.window)
+        dialog = BatchPrintDialog(self.workspace, self.register_filter(), self.window)
         dialog.accepted.connect(lambda: self.start_batch(dialog))
         self.dialog = dialog
         dialog.open()
@@ -171,7 +171,7 @@ class DocumentsMenu(QObject):
 
 
 def install_documents(window: QMainWindow, workspace: Workspace,
-                      roster_filter: Callable[[], RosterFilter | None] = lambda: None,
+                      register_filter: Callable[[], RegisterFilter | None] = lambda: None,
                       ) -> DocumentsMenu:
-    """Add the 文档 menu to ``window``; ``roster_filter`` gives the roster's current filter."""
-    return DocumentsMenu(window, workspace, roster_filter)
+    """Add the 文档 menu to ``window``; ``register_filter`` gives the roster's current filter."""
+    return DocumentsMenu(window, workspace, register_filter)

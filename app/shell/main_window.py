@@ -29,7 +29,7 @@ from app.elder.menu import ElderMenu
 from app.elder.page import ElderPage
 from app.entry.entry_page import EntryPage
 from app.lists.menu import ListsMenu
-from app.roster.view import RosterPage
+from app.register.view import RegisterPage
 from app.shell.drafts_dialog import DraftsDialog
 from app.shell.help_menu import HelpMenu
 from app.shell.settings_dialog import SettingsDialog
@@ -87,10 +87,10 @@ class MainWindow(QMainWindow):
         central_layout.addWidget(self.drafts_notice)
         central_layout.addWidget(self.stack, 1)
         self.setCentralWidget(central)
-        self.roster = RosterPage(ctx)
-        self.roster.elder_opened.connect(self.open_elder)
-        self.roster.count_changed.connect(self._show_count)
-        self.stack.addWidget(self.roster)
+        self.register = RegisterPage(ctx)
+        self.register.elder_opened.connect(self.open_elder)
+        self.register.count_changed.connect(self._show_count)
+        self.stack.addWidget(self.register)
         self._elder_page: ElderPage | None = None
         self._entry_page: EntryPage | None = None
         self._build_toolbar()
@@ -106,10 +106,10 @@ class MainWindow(QMainWindow):
         self.device_label.setToolTip("本机设备代码（评估报告编号的前缀）；点击查看设备详情")
         self.device_label.linkActivated.connect(self.show_device_details)
         status.addPermanentWidget(self.device_label)
-        self._show_count(self.roster.model.rowCount(), self.roster.total)
+        self._show_count(self.register.model.rowCount(), self.register.total)
         self.drafts_dialog: DraftsDialog | None = None
         self.documents = install_documents(self, ctx.workspace,
-                                           lambda: self.roster.model.roster_filter)
+                                           lambda: self.register.model.register_filter)
         # One broadcast of what changed, whoever wrote it (this window, a sync, an import).
         self.notices = ChangeNotices(ctx.workspace, self)
         self.notices.changed.connect(self._on_changed)
@@ -138,7 +138,7 @@ class MainWindow(QMainWindow):
         self.addToolBar(bar)
         self.toolbar = bar
         actions = (
-            ("花名册", "Ctrl+1", self.show_roster),
+            ("花名册", "Ctrl+1", self.show_register),
             ("查找", "Ctrl+F", self._find),
             ("设置", "Ctrl+,", self.open_settings),
             ("锁定", "Ctrl+L", self.lock_requested.emit),
@@ -158,7 +158,7 @@ class MainWindow(QMainWindow):
         """The elder page (made on first use)."""
         if self._elder_page is None:
             page = ElderPage(self.ctx)
-            page.back_requested.connect(self.show_roster)
+            page.back_requested.connect(self.show_register)
             page.assessment_opened.connect(self.open_assessment)
             self.stack.addWidget(page)
             self._elder_page = page
@@ -177,14 +177,14 @@ class MainWindow(QMainWindow):
             self._entry_page = page
         return self._entry_page
 
-    def show_roster(self) -> None:
+    def show_register(self) -> None:
         """Back to the roster."""
-        self.stack.setCurrentWidget(self.roster)
-        self.roster.search.setFocus()
+        self.stack.setCurrentWidget(self.register)
+        self.register.search.setFocus()
 
     def _find(self) -> None:
-        self.show_roster()
-        self.roster.focus_search()
+        self.show_register()
+        self.register.focus_search()
 
     def open_elder(self, elder_id: str) -> None:
         """Show one elder."""
@@ -212,12 +212,12 @@ class MainWindow(QMainWindow):
         if record is not None:
             self.open_elder(record.elder_id)
         else:
-            self.show_roster()
+            self.show_register()
 
     def _on_changed(self, changed: Changed) -> None:
         """Refresh the roster when elders, their status or the settings changed."""
         if changed.touches("elder", "elder_status", "setting"):
-            self.roster.refresh()
+            self.register.refresh()
 
     def _on_visits_changed(self) -> None:
         """A visit recorded or a referral closed: the elder page shows them (and a proposal)."""
@@ -262,7 +262,7 @@ class MainWindow(QMainWindow):
             elif state.elder_id:
                 self.open_elder(state.elder_id)
         except RecordNotFound:
-            self.show_roster()
+            self.show_register()
 
     def show_device_details(self, _link: str = "") -> None:
         """设备详情 (the full device id lives only there)."""

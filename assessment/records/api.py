@@ -68,7 +68,7 @@ class AssessmentStatus(StrEnum):
     SUPERSEDED = "superseded"
 
 
-class RosterSort(StrEnum):
+class RegisterSort(StrEnum):
     """Sort orders of the roster."""
 
     NAME = "name"
@@ -79,7 +79,7 @@ class RosterSort(StrEnum):
 
 
 @dataclass(frozen=True, slots=True)
-class RosterFilter:
+class RegisterFilter:
     """What the roster shows: a search text plus filters (all optional)."""
 
     text: str = ""  # name, pinyin initials (zs), full pinyin (zhangsan), ID tail, village
@@ -87,17 +87,17 @@ class RosterFilter:
     grade: int | None = None  # current final grade; -1 = never assessed
     due_only: bool = False  # re-assessment due on ``as_of``
     as_of: date | None = None  # default today
-    sort: RosterSort = RosterSort.NAME
+    sort: RegisterSort = RegisterSort.NAME
     descending: bool = False
 
 
-RosterKey = tuple[str | int | None, ...]
+RegisterKey = tuple[str | int | None, ...]
 """A row's place in one roster order: its sort columns' stored values, then its row number.
-Opaque to callers: pass a page's last ``RosterRow.key`` as ``after`` to read the next page."""
+Opaque to callers: pass a page's last ``RegisterRow.key`` as ``after`` to read the next page."""
 
 
 @dataclass(frozen=True, slots=True)
-class RosterRow:
+class RegisterRow:
     """One line of the roster (cheap to fetch by the page)."""
 
     elder_id: str
@@ -113,7 +113,7 @@ class RosterRow:
     transferred_to: str | None = None  # the township the county moved the elder to
     status: str = "active"  # or "deregistered" / "merged" (assessment.registry.status)
     left_on: date | None = None  # the day a deregistered or merged elder left the roll
-    key: RosterKey = ()  # the row's place in the order it was read in (keyset paging)
+    key: RegisterKey = ()  # the row's place in the order it was read in (keyset paging)
 
 
 @dataclass(frozen=True, slots=True)

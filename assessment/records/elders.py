@@ -20,14 +20,14 @@ from sqlalchemy.orm import Session
 
 from assessment.errors import InputRejected, Problem
 from assessment.ids import new_id
-from assessment.records import bulkload, changelog, roster
+from assessment.records import bulkload, changelog, register
 from assessment.records.api import (
     EVERY,
     ElderProfile,
     RecordNotFound,
-    RosterFilter,
-    RosterKey,
-    RosterRow,
+    RegisterFilter,
+    RegisterKey,
+    RegisterRow,
 )
 from assessment.records.context import Context
 from assessment.records.convert import elder_payload, elder_profile
@@ -88,23 +88,23 @@ class Elders:
         superseded assessments as frames, in one read (statistics, rosters, visit plans)."""
         return read_registry(self._ctx.store, active_on, with_transferred=with_transferred)
 
-    def count(self, flt: RosterFilter) -> int:
+    def count(self, flt: RegisterFilter) -> int:
         """How many elders the filter shows."""
         with self._ctx.store.reading() as session:
-            return roster.roster_count(session, flt)
+            return register.count(session, flt)
 
-    def page(self, flt: RosterFilter, offset: int, limit: int,
-                    after: RosterKey | None = None) -> Sequence[RosterRow]:
+    def page(self, flt: RegisterFilter, offset: int, limit: int,
+                    after: RegisterKey | None = None) -> Sequence[RegisterRow]:
         """One page of the filtered, sorted roster (for a lazily fetching table model):
         ``limit`` rows from ``offset`` rows past ``after`` (a row's ``key``; the start when
         ``None``)."""
         with self._ctx.store.reading() as session:
-            return roster.roster_page(session, flt, offset, limit, after)
+            return register.page(session, flt, offset, limit, after)
 
     def villages(self) -> Sequence[str]:
         """The villages in use, in pinyin order."""
         with self._ctx.store.reading() as session:
-            return roster.village_names(session)
+            return register.village_names(session)
 
     def get(self, elder_id: str) -> ElderProfile:
         """One elder's profile (derived attributes filled in)."""

@@ -29,7 +29,7 @@ MAX_CELL = 200
 
 
 @dataclass(frozen=True, slots=True)
-class RosterRow:
+class RegisterRow:
     """One accepted row: the ID number (18 digits), the name if given, the stated value."""
 
     row: int
@@ -56,7 +56,7 @@ class Refusal:
 class RosterFile:
     """A roster read and checked: accepted rows, refused rows, the number of data rows."""
 
-    rows: list[RosterRow] = field(default_factory=list)
+    rows: list[RegisterRow] = field(default_factory=list)
     refused: list[Refusal] = field(default_factory=list)
     count: int = 0
 
@@ -198,4 +198,4 @@ def _check_row(number: int, cells: Sequence[str], header: dict[str, int], kind: 
         return
     seen[id_number] = number
     name = values.get(NAME_COLUMN) or None
-    result.rows.append(RosterRow(number, id_number, name, value))
+    result.rows.append(RegisterRow(number, id_number, name, value))

@@ -14,7 +14,7 @@ from assessment.cli import main
 from assessment.devicekeys import DeviceSigningKey
 from assessment.documents.certificate import CertificateSigner
 from assessment.records import demo
-from assessment.records.api import RosterFilter
+from assessment.records.api import RegisterFilter
 from assessment.records.workspace import Workspace
 from tests.documents.conftest import ID_KEY, sample_data
 
@@ -37,7 +37,7 @@ def signed_in(demo_dir: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 def a_finalized_id(folder: Path) -> str:
     ws = Workspace.open(folder, demo.DEMO_SUPERVISOR, demo.DEMO_PASSWORD)
     try:
-        for row in ws.elders.page(RosterFilter(), 0, 30):
+        for row in ws.elders.page(RegisterFilter(), 0, 30):
             current = ws.assessments.current(row.elder_id)
             if current is not None:
                 return current.assessment_id

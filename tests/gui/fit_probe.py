@@ -21,7 +21,7 @@ from PySide6.QtWidgets import QApplication, QLabel, QWidget
 
 from app.common.geometry import available_area, inside_screen
 from app.shell.main_window import MainWindow
-from assessment.records.api import RosterFilter
+from assessment.records.api import RegisterFilter
 
 
 def settle() -> None:
@@ -68,8 +68,8 @@ def walk(window: MainWindow) -> list[str]:
     settle()
     problems += outside(window, "主窗口")
     problems += outside(window.statusBar(), "状态栏")
-    problems += outside(window.roster, "花名册")
-    elder = window.ctx.workspace.elders.page(RosterFilter(), 0, 1)[0]
+    problems += outside(window.register, "花名册")
+    elder = window.ctx.workspace.elders.page(RegisterFilter(), 0, 1)[0]
     window.open_elder(elder.elder_id)
     page = window.elder_page
     for index in range(page.tabs.count()):

@@ -15,7 +15,7 @@ from app.common.context import AppContext
 from app.shell.main import AppController
 from app.shell.main_window import MainWindow
 from app.shell.store import demo_hint, opener_for
-from assessment.records.api import ElderProfile, RosterFilter
+from assessment.records.api import ElderProfile, RegisterFilter
 from assessment.records.backup import auto_backup_path
 from assessment.records.workspace import Workspace
 from tests.gui.conftest import PASSWORD, USERNAME
@@ -48,7 +48,7 @@ def test_restore_is_checked_shown_then_applied(qtbot: QtBot, data_dir: Path,
                                                tmp_path: Path) -> None:
     with Workspace.open(data_dir, USERNAME, PASSWORD) as ws:
         backup = ws.backup_to(tmp_path / "usb" / "b.ylbak")
-        count = ws.elders.count(RosterFilter())
+        count = ws.elders.count(RegisterFilter())
     app = QApplication.instance()
     assert isinstance(app, QApplication)
     controller = AppController(app, data_dir, opener_for(data_dir), demo_hint(data_dir))
@@ -89,5 +89,5 @@ def test_restore_is_checked_shown_then_applied(qtbot: QtBot, data_dir: Path,
     assert controller.signin.isVisible()
     assert "已从备份恢复" in controller.signin.message.text()
     with Workspace.open(data_dir, USERNAME, PASSWORD) as restored:
-        assert restored.elders.count(RosterFilter()) == count
+        assert restored.elders.count(RegisterFilter()) == count
     assert list(data_dir.glob("replaced-*"))

@@ -19,7 +19,7 @@ from app.sync.device_dialog import DeviceDetailsDialog
 from app.sync.dialogs import EnrolDialog
 from assessment.documents.sources import certificate_data, workspace_signer
 from assessment.documents.verification import verify_certificate_text
-from assessment.records.api import RosterFilter
+from assessment.records.api import RegisterFilter
 from assessment.records.workspace import Workspace
 from assessment.usecases.certificates import export_certificate_pdf
 
@@ -55,7 +55,7 @@ def test_one_code_on_every_screen(qtbot: QtBot, ctx: AppContext, workspace: Work
     assert details.values["设备编号（完整）"].text() == full  # only here
 
     current = next(workspace.assessments.current(r.elder_id)
-                   for r in workspace.elders.page(RosterFilter(), 0, 100) if r.grade is not None)
+                   for r in workspace.elders.page(RegisterFilter(), 0, 100) if r.grade is not None)
     assert current is not None
     assert current.certificate_no is not None
     assert current.certificate_no.startswith(f"{code}-")

@@ -19,7 +19,7 @@ from app.elder.attributes_editor import (
 from app.elder.new_elder_dialog import NewElderDialog
 from app.elder.page import ElderPage
 from assessment.identity import make_resident_id
-from assessment.records.api import RosterFilter
+from assessment.records.api import RegisterFilter
 from tests.gui.conftest import KNOWN_ID
 
 
@@ -132,7 +132,7 @@ def test_attributes_editor_offers_no_certificate(qtbot: QtBot, ctx: AppContext) 
 
 
 def test_new_elder_refused_then_created(qtbot: QtBot, ctx: AppContext) -> None:
-    before = ctx.workspace.elders.count(RosterFilter())
+    before = ctx.workspace.elders.count(RegisterFilter())
     dialog = NewElderDialog(ctx.workspace)
     qtbot.addWidget(dialog)
     dialog.show()
@@ -148,7 +148,7 @@ def test_new_elder_refused_then_created(qtbot: QtBot, ctx: AppContext) -> None:
     assert dialog.problems["id_number"].text()
     assert "校验" in dialog.problems["id_number"].text() or "号码" in \
         dialog.problems["id_number"].text()
-    assert ctx.workspace.elders.count(RosterFilter()) == before
+    assert ctx.workspace.elders.count(RegisterFilter()) == before
     dialog.grab().save("/tmp/elig/test_new_elder_bad.png")
 
     dialog.edits["id_number"].setText(good)
@@ -161,7 +161,7 @@ def test_new_elder_refused_then_created(qtbot: QtBot, ctx: AppContext) -> None:
     assert created is not None
     assert (created.sex, created.birth_date, created.village) == ("女", date(1942, 7, 9),
                                                                  "东关村")
-    assert ctx.workspace.elders.count(RosterFilter()) == before + 1
+    assert ctx.workspace.elders.count(RegisterFilter()) == before + 1
 
     # The same ID number again is refused beside the field.
     again = NewElderDialog(ctx.workspace)

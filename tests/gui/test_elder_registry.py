@@ -45,9 +45,9 @@ def test_deregister_from_the_elder_page(qtbot: QtBot, ctx: AppContext,
     page.grab().save(str(tmp_path / "deregistered.png"))
     page.close()
     # The roster still lists the elder (nothing is deleted) and says why there is no work.
-    from app.roster.model import RosterModel
+    from app.register.model import RegisterModel
 
-    model = RosterModel(workspace.elders, ctx.form.grade_name)
+    model = RegisterModel(workspace.elders, ctx.form.grade_name)
     note = [c.header for c in model.columns].index("备注")
     shown = {model.index(r, 0).data(): model.index(r, note).data()
              for r in range(model.rowCount())}
@@ -113,7 +113,7 @@ def test_new_elder_dialog_shows_possible_duplicates_first(qtbot: QtBot,
     dialog.edits["township"].setText("荫城镇")
     dialog.edits["village"].setText("东关村")  # required
     before = workspace.elders.count(__import__("assessment.records.api",
-                                               fromlist=["RosterFilter"]).RosterFilter())
+                                               fromlist=["RegisterFilter"]).RegisterFilter())
     dialog.submit()
     assert dialog.created is None
     assert not dialog.general.isHidden()
@@ -123,7 +123,7 @@ def test_new_elder_dialog_shows_possible_duplicates_first(qtbot: QtBot,
     dialog.submit()  # confirmed: saved
     assert dialog.created is not None
     assert workspace.elders.count(__import__("assessment.records.api",
-                                             fromlist=["RosterFilter"]).RosterFilter()) == \
+                                             fromlist=["RegisterFilter"]).RegisterFilter()) == \
         before + 1
 
 

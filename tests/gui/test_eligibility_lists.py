@@ -15,7 +15,7 @@ from app.lists.install import ListsDialog, lists_dir
 from app.shell.main_window import MainWindow
 from assessment.eligibility.registry import bundled_lists_dir
 from assessment.records import demo
-from assessment.records.api import RosterFilter
+from assessment.records.api import RegisterFilter
 from assessment.records.workspace import Workspace
 
 
@@ -47,7 +47,7 @@ def test_install_refuses_a_bad_file_and_accepts_a_good_one(
     qtbot.addWidget(window)
     menu = window.lists_menu
     assert menu.install.isEnabled()
-    row = admin_ctx.workspace.elders.page(RosterFilter(), 0, 1)[0]
+    row = admin_ctx.workspace.elders.page(RegisterFilter(), 0, 1)[0]
     window.open_elder(row.elder_id)
     page = window.elder_page
     before = page.eligibility.result

@@ -15,7 +15,7 @@ from app.lists.install import load_app_lists
 from app.lists.models import ItemCountsModel, ListVersionsModel, RosterTableModel
 from app.lists.township_rosters import TownshipRostersView
 from assessment.eligibility import match_frame, match_profile
-from assessment.records.api import RosterFilter
+from assessment.records.api import RegisterFilter
 from assessment.records.workspace import Workspace
 from assessment.usecases.rosters import item_counts, registry_frame
 
@@ -26,9 +26,9 @@ def per_person_counts(ctx: AppContext) -> dict[str, tuple[int, int]]:
     """Counts by matching every elder one by one (the independent reference)."""
     registry = load_app_lists(ctx.data_dir)
     ws = ctx.workspace
-    total = ws.elders.count(RosterFilter())
+    total = ws.elders.count(RegisterFilter())
     counts: dict[str, list[int]] = {}
-    for row in ws.elders.page(RosterFilter(), 0, total):
+    for row in ws.elders.page(RegisterFilter(), 0, total):
         attrs = {k: v for k, v in ws.elders.get(row.elder_id).attributes.items() if v is not None}
         for item in match_profile(attrs, AS_OF, registry).items:
             pair = counts.setdefault(item.id, [0, 0])
@@ -66,7 +66,7 @@ def test_counts_match_the_engines_and_tables_show_missing(
     # … and as matching every elder one by one.
     reference = per_person_counts(ctx)
     assert {k: v for k, v in shown.items() if k in reference} == reference
-    assert len(rosters.frame) == ctx.workspace.elders.count(RosterFilter())
+    assert len(rosters.frame) == ctx.workspace.elders.count(RegisterFilter())
     assert sum(e for e, _ in shown.values()) > 0
     assert sum(u for _, u in shown.values()) > 0
 

@@ -27,7 +27,7 @@ def digit_key(digit: int) -> Qt.Key:
 
 def open_known_elder(qtbot: QtBot, window: MainWindow) -> None:
     """Type ``zsf`` (pinyin initials) in the search box, Enter: the single match opens."""
-    roster = window.roster
+    roster = window.register
     QTest.keyClicks(roster.search, "zsf")
     qtbot.waitUntil(lambda: roster.model.rowCount() == 1, timeout=3000)
     qtbot.waitUntil(lambda: roster.model.index(0, 0).data() == KNOWN_NAME, timeout=3000)

@@ -12,7 +12,7 @@ from app.common.background import ProgressDialog
 from app.common.context import AppContext
 from app.documents.menu import BatchPrintDialog, DocumentsMenu, assessed_ids
 from app.shell.main_window import MainWindow
-from assessment.records.api import RosterFilter
+from assessment.records.api import RegisterFilter
 from assessment.records.workspace import Workspace
 from assessment.usecases.certificates import BatchOutcome
 from tests.gui.pdfpages import assert_certificates
@@ -57,11 +57,11 @@ def test_batch_of_one_village_to_one_pdf(qtbot: QtBot, ctx: AppContext, workspac
     assert isinstance(dialog, BatchPrintDialog)
     assert dialog.scope.itemText(0) == "当前花名册筛选结果"
     village = next(v for v in workspace.elders.villages()
-                   if len(assessed_ids(workspace, RosterFilter(village=v))) >= 2)
+                   if len(assessed_ids(workspace, RegisterFilter(village=v))) >= 2)
     dialog.scope.setCurrentIndex(dialog.scope.findData(village))
     assert "位老人" in dialog.count.text()
     dialog.grab().save("/tmp/yinling_batch_dialog.png")
-    expected = assessed_ids(workspace, RosterFilter(village=village))
+    expected = assessed_ids(workspace, RegisterFilter(village=village))
     assert dialog.assessment_ids() == expected
     target = tmp_path / "村报告.pdf"
     monkeypatch.setattr(QFileDialog, "getSaveFileName",

@@ -12,41 +12,41 @@ from pytestqt.qtbot import QtBot
 
 from app.common.context import AppContext
 from app.elder.history_model import HistoryModel
-from app.roster import model as roster_model
-from app.roster.model import ELDER_ID_ROLE, PLACEHOLDER, RosterModel
-from assessment.records.api import RosterFilter, RosterKey, RosterRow, RosterSort
+from app.register import model as roster_model
+from app.register.model import ELDER_ID_ROLE, PLACEHOLDER, RegisterModel
+from assessment.records.api import RegisterFilter, RegisterKey, RegisterRow, RegisterSort
 from assessment.records.elders import Elders
 from tests.gui.conftest import DEMO_ELDERS
 
 
 def test_roster_model_passes_modeltester(ctx: AppContext, qtmodeltester: ModelTester) -> None:
-    model = RosterModel(ctx.workspace.elders, ctx.form.grade_name)
+    model = RegisterModel(ctx.workspace.elders, ctx.form.grade_name)
     assert model.rowCount() == DEMO_ELDERS + 1
     qtmodeltester.check(model)  # type: ignore[no-untyped-call]
 
 
 def test_roster_model_filters_and_sorts_in_the_store(ctx: AppContext,
                                                      qtmodeltester: ModelTester) -> None:
-    model = RosterModel(ctx.workspace.elders, ctx.form.grade_name)
+    model = RegisterModel(ctx.workspace.elders, ctx.form.grade_name)
     village = ctx.workspace.elders.villages()[0]
-    model.set_filter(replace(model.roster_filter, village=village))
+    model.set_filter(replace(model.register_filter, village=village))
     assert 0 < model.rowCount() < DEMO_ELDERS
     assert {model.index(r, 4).data() for r in range(model.rowCount())} == {village}
     qtmodeltester.check(model)  # type: ignore[no-untyped-call]
-    model.set_filter(replace(model.roster_filter, village=None))
+    model.set_filter(replace(model.register_filter, village=None))
     model.sort(2, Qt.SortOrder.DescendingOrder)
-    assert model.roster_filter.sort is RosterSort.AGE
-    assert model.roster_filter.descending
+    assert model.register_filter.sort is RegisterSort.AGE
+    assert model.register_filter.descending
     ages = [int(model.index(r, 2).data()) for r in range(model.rowCount())]
     assert ages == sorted(ages, reverse=True)
     assert isinstance(model.index(0, 0).data(ELDER_ID_ROLE), str)
     model.sort(1)  # 性别: not sortable in the store, order kept
-    assert model.roster_filter.sort is RosterSort.AGE
+    assert model.register_filter.sort is RegisterSort.AGE
 
 
 def test_history_model_passes_modeltester(ctx: AppContext, qtmodeltester: ModelTester) -> None:
     workspace = ctx.workspace
-    elder = workspace.elders.page(RosterFilter(grade=1), 0, 1)[0]
+    elder = workspace.elders.page(RegisterFilter(grade=1), 0, 1)[0]
     model = HistoryModel(ctx.form.grade_name)
     model.set_records(workspace.assessments.for_elder(elder.elder_id))
     assert model.rowCount() >= 1
@@ -57,7 +57,7 @@ def test_history_model_passes_modeltester(ctx: AppContext, qtmodeltester: ModelT
 
 def test_deferred_roster_reads_pages_once_the_view_rests(qtbot: QtBot, ctx: AppContext,
                                                           qtmodeltester: ModelTester) -> None:
-    model = RosterModel(ctx.workspace.elders, ctx.form.grade_name)
+    model = RegisterModel(ctx.workspace.elders, ctx.form.grade_name)
     model.deferred = True
     assert model.index(0, 0).data() == PLACEHOLDER
     assert isinstance(model.index(0, 0).data(ELDER_ID_ROLE), str)  # always at once
@@ -74,11 +74,11 @@ class _PageLog:
         self._real = elders
         self.calls: list[tuple[int, object]] = []
 
-    def count(self, flt: RosterFilter) -> int:
+    def count(self, flt: RegisterFilter) -> int:
         return self._real.count(flt)
 
-    def page(self, flt: RosterFilter, offset: int, limit: int,
-             after: RosterKey | None = None) -> Sequence[RosterRow]:
+    def page(self, flt: RegisterFilter, offset: int, limit: int,
+             after: RegisterKey | None = None) -> Sequence[RegisterRow]:
         self.calls.append((offset, after))
         return self._real.page(flt, offset, limit, after)
 
@@ -87,9 +87,9 @@ def test_roster_model_reads_the_next_page_past_the_last_key(
         ctx: AppContext, qtmodeltester: ModelTester, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(roster_model, "PAGE_SIZE", 7)
     log = _PageLog(ctx.workspace.elders)
-    model = RosterModel(log, ctx.form.grade_name)
+    model = RegisterModel(log, ctx.form.grade_name)
     model.sort(2, Qt.SortOrder.DescendingOrder)  # birth dates: a nullable leading column
-    for flt in (model.roster_filter, replace(model.roster_filter, sort=RosterSort.NAME)):
+    for flt in (model.register_filter, replace(model.register_filter, sort=RegisterSort.NAME)):
         model.set_filter(flt)
         log.calls.clear()
         shown = [model.index(r, 0).data(ELDER_ID_ROLE) for r in range(model.rowCount())]
@@ -99,7 +99,7 @@ def test_roster_model_reads_the_next_page_past_the_last_key(
         assert log.calls[0] == (0, None)
         assert all(offset == 0 and after is not None for offset, after in log.calls[1:])
     # A jump far ahead counts rows past the nearest page start known before it.
-    model.set_filter(model.roster_filter)
+    model.set_filter(model.register_filter)
     log.calls.clear()
     model.index(7 * 2 + 3, 0).data()
     assert log.calls == [(7 * 2, None)]

@@ -10,7 +10,7 @@ from pytestqt.qtbot import QtBot
 from app.common.context import AppContext
 from app.elder.new_elder_dialog import UNDER_60_ACTION, NewElderDialog
 from assessment.identity import make_resident_id
-from assessment.records.api import ElderProfile, RosterFilter
+from assessment.records.api import ElderProfile, RegisterFilter
 from assessment.records.profiles import registration_checks
 
 
@@ -38,7 +38,7 @@ def test_rules_in_the_core() -> None:
 
 def test_46_year_old_without_village_is_stopped_then_kept_with_a_reason(
         qtbot: QtBot, ctx: AppContext) -> None:
-    before = ctx.workspace.elders.count(RosterFilter())
+    before = ctx.workspace.elders.count(RegisterFilter())
     dialog = NewElderDialog(ctx.workspace)
     qtbot.addWidget(dialog)
     dialog.show()
@@ -52,13 +52,13 @@ def test_46_year_old_without_village_is_stopped_then_kept_with_a_reason(
     assert dialog.created is None
     assert dialog.problems["village"].text() == "请填写村（社区）"
     assert "建档原因" in dialog.problems["id_number"].text()
-    assert ctx.workspace.elders.count(RosterFilter()) == before  # nothing stored
+    assert ctx.workspace.elders.count(RegisterFilter()) == before  # nothing stored
 
     dialog.edits["village"].setText("东关村")
     dialog.submit()
     assert dialog.created is None  # still no reason
     assert dialog.problems["village"].isHidden()
-    assert ctx.workspace.elders.count(RosterFilter()) == before
+    assert ctx.workspace.elders.count(RegisterFilter()) == before
 
     dialog.reason.setText("残疾人，乡里要求提前建档")
     with qtbot.waitSignal(dialog.accepted, timeout=2000):
@@ -66,7 +66,7 @@ def test_46_year_old_without_village_is_stopped_then_kept_with_a_reason(
     created = dialog.created
     assert created is not None
     assert created.village == "东关村"
-    assert ctx.workspace.elders.count(RosterFilter()) == before + 1
+    assert ctx.workspace.elders.count(RegisterFilter()) == before + 1
     trail = ctx.workspace.audit.trail(created.elder_id)
     kept = [entry for entry in trail if entry.action == UNDER_60_ACTION]
     assert len(kept) == 1

@@ -27,7 +27,7 @@ from app.documents.printing import (
 from app.shell.main_window import MainWindow
 from assessment.documents.fonts import find_cjk_font
 from assessment.documents.verification import verify_certificate_text
-from assessment.records.api import RosterFilter
+from assessment.records.api import RegisterFilter
 from assessment.records.workspace import Workspace
 from assessment.usecases.certificates import BatchOutcome, certificates_job, prepare_certificate
 from tests.gui.pdfpages import assert_certificates, page_texts
@@ -35,7 +35,7 @@ from tests.gui.pdfpages import assert_certificates, page_texts
 
 def finalized_ids(workspace: Workspace, count: int = 3) -> list[str]:
     ids = []
-    for row in workspace.elders.page(RosterFilter(), 0, 60):
+    for row in workspace.elders.page(RegisterFilter(), 0, 60):
         current = workspace.assessments.current(row.elder_id)
         if current is not None:
             ids.append(current.assessment_id)

@@ -14,7 +14,7 @@ from app.shell.main_window import MainWindow
 from assessment.eligibility import ItemResult
 from assessment.eligibility.explain import holding_reasons
 from assessment.eligibility.vocabulary import load_vocabulary
-from assessment.records.api import RosterFilter
+from assessment.records.api import RegisterFilter
 
 
 def residence_editor(qtbot: QtBot) -> DivisionEditor:
@@ -73,7 +73,7 @@ def test_several_result_rows_in_view_at_1280x720(qtbot: QtBot, ctx: AppContext) 
     qtbot.addWidget(window)
     window.show()
     QApplication.processEvents()
-    elder = ctx.workspace.elders.page(RosterFilter(), 0, 1)[0]
+    elder = ctx.workspace.elders.page(RegisterFilter(), 0, 1)[0]
     window.open_elder(elder.elder_id)
     page = window.elder_page
     page.tabs.setCurrentIndex(2)  # 服务清单

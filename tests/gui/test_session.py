@@ -19,7 +19,7 @@ from app.shell.settings_dialog import SettingsDialog
 from app.shell.sign_in import SignInWindow
 from app.shell.store import demo_hint, opener_for
 from assessment.records import demo
-from assessment.records.api import AssessmentStatus, Changed, RosterFilter
+from assessment.records.api import AssessmentStatus, Changed, RegisterFilter
 from assessment.records.workspace import Workspace
 from assessment.settings import GRADE_RAISE_MODE, IDLE_LOCK_MINUTES
 from tests.gui.conftest import PASSWORD, USERNAME
@@ -52,7 +52,7 @@ def test_idle_lock_closes_the_store_and_unlock_returns(qtbot: QtBot, data_dir: P
     app = QApplication.instance()
     assert isinstance(app, QApplication)
     with Workspace.open(data_dir, USERNAME, PASSWORD) as workspace:  # a draft left behind
-        elder = workspace.elders.page(RosterFilter(), 0, 1)[0]
+        elder = workspace.elders.page(RegisterFilter(), 0, 1)[0]
         workspace.assessments.start(elder.elder_id, "即时评估")
     controller = AppController(app, data_dir, opener_for(data_dir), demo_hint(data_dir))
     controller.start()

@@ -25,7 +25,7 @@ from app.shell.store import opener_for
 from app.statistics.view import StatisticsView, nice_axis
 from assessment import __version__
 from assessment.identity import make_resident_id
-from assessment.records.api import AssessmentStatus, ElderProfile, RosterFilter
+from assessment.records.api import AssessmentStatus, ElderProfile, RegisterFilter
 from tests.gui.conftest import PASSWORD, USERNAME
 from tests.gui.test_statistics_view import sample_stats
 
@@ -34,7 +34,7 @@ def test_history_names_the_assessors(qtbot: QtBot, ctx: AppContext) -> None:
     window = MainWindow(ctx)
     qtbot.addWidget(window)
     names = {a.username: a.display_name for a in ctx.workspace.accounts.all()}
-    elder = next(row for row in ctx.workspace.elders.page(RosterFilter(), 0, 40)
+    elder = next(row for row in ctx.workspace.elders.page(RegisterFilter(), 0, 40)
                  if any(r.status is AssessmentStatus.FINALIZED and r.assessor_1
                         for r in ctx.workspace.assessments.for_elder(row.elder_id)))
     window.open_elder(elder.elder_id)
@@ -51,7 +51,7 @@ def test_history_names_the_assessors(qtbot: QtBot, ctx: AppContext) -> None:
 def test_roster_count_follows_a_new_elder(qtbot: QtBot, ctx: AppContext) -> None:
     window = MainWindow(ctx)
     qtbot.addWidget(window)
-    before = ctx.workspace.elders.count(RosterFilter())
+    before = ctx.workspace.elders.count(RegisterFilter())
     assert window.count_label.text().startswith(f"共 {before} 位老人")
     created = ctx.workspace.elders.create(ElderProfile(
         elder_id="", name="李新来", id_number=make_resident_id("140421", date(1950, 1, 2), 77,

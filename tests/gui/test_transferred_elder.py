@@ -9,7 +9,7 @@ from pytestqt.qtbot import QtBot
 
 from app.common.context import AppContext
 from app.elder.page import ElderPage
-from app.roster.model import RosterModel
+from app.register.model import RegisterModel
 from assessment.records import countynotes
 from assessment.records.workspace import Workspace
 from assessment.wire.changes import GENESIS_HASH, make_change
@@ -42,7 +42,7 @@ def test_roster_and_elder_page_show_the_transfer(qtbot: QtBot, ctx: AppContext,
     assert found is not None
     _transfer_out(workspace, found.elder_id)
 
-    model = RosterModel(workspace.elders, ctx.form.grade_name)
+    model = RegisterModel(workspace.elders, ctx.form.grade_name)
     note = [c.header for c in model.columns].index("备注")
     shown = {model.index(r, 0).data(): model.index(r, note).data()
              for r in range(model.rowCount())}

@@ -21,7 +21,7 @@ from app.common.geometry import available_area, inside_screen
 from app.shell.main import AppController
 from app.shell.main_window import MainWindow
 from app.shell.store import opener_for
-from assessment.records.api import RosterFilter
+from assessment.records.api import RegisterFilter
 from tests.gui.conftest import PASSWORD, USERNAME
 from tests.gui.fit_probe import clipped_labels, walk
 
@@ -111,7 +111,7 @@ def shown(qtbot: QtBot, window: MainWindow) -> MainWindow:
 
 
 def _open_entry(window: MainWindow) -> None:
-    elder = window.ctx.workspace.elders.page(RosterFilter(), 0, 1)[0]
+    elder = window.ctx.workspace.elders.page(RegisterFilter(), 0, 1)[0]
     window.open_elder(elder.elder_id)
     window.elder_page.ask_reason = lambda reasons, default: default or reasons[0]
     window.elder_page.new_assessment()

@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 
 from assessment.forms import default_form
-from assessment.records.api import RosterFilter
+from assessment.records.api import RegisterFilter
 from assessment.records.workspace import Workspace
 
 
@@ -23,7 +23,7 @@ def main() -> None:
     items = [(item.key, max(item.scores)) for item in form.items]
     with Workspace.open_with_key(Path(data_dir), bytes.fromhex(key_hex), "admin") as ws, \
             open(report_path, "a", encoding="utf-8") as report:
-        elders = [row.elder_id for row in ws.elders.page(RosterFilter(), 0, 50)]
+        elders = [row.elder_id for row in ws.elders.page(RegisterFilter(), 0, 50)]
         drafts = list(ws.assessments.drafts())
         report.write("ready\n")
         report.flush()

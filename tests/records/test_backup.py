@@ -15,7 +15,7 @@ import pytest
 from assessment.cli import main
 from assessment.errors import InputRejected
 from assessment.privatefiles import loose_paths
-from assessment.records.api import RosterFilter, SignInFailed
+from assessment.records.api import RegisterFilter, SignInFailed
 from assessment.records.backup import DATABASE, MANIFEST, auto_backup_path, inspect_backup
 from assessment.records.datadir import store_files
 from assessment.records.workspace import Workspace
@@ -112,10 +112,10 @@ def test_restore_replaces_and_keeps_the_old_store(tmp_path: Path) -> None:
     assert aside is not None
     assert (aside / "yinling.db").is_file()
     with Workspace.open(data_dir, "admin", PASSWORD) as back:
-        assert [r.name for r in back.elders.page(RosterFilter(), 0, 10)] == ["张三"]
+        assert [r.name for r in back.elders.page(RegisterFilter(), 0, 10)] == ["张三"]
         assert back.outbox.verify() == []
     with Workspace.open(aside, "admin", PASSWORD) as old:  # nothing lost
-        assert old.elders.count(RosterFilter()) == 2
+        assert old.elders.count(RegisterFilter()) == 2
 
 
 def test_daily_backups_kept_a_week(workspace: Workspace) -> None:

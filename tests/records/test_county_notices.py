@@ -17,7 +17,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from assessment.errors import InputRejected
 from assessment.ids import new_id
 from assessment.records import countynotes
-from assessment.records.api import RosterFilter
+from assessment.records.api import RegisterFilter
 from assessment.records.workspace import Workspace
 from assessment.wire.countydevice import county_device_id
 from assessment.wire.crypto import b64encode, public_bytes
@@ -58,7 +58,7 @@ def test_a_transfer_notice_of_the_county_marks_the_elder_and_refuses_new_assessm
     report = ws.outbox.apply_incoming_report([notice], 2)
     assert report.applied == 1
     assert ws.elders.get(elder_id).transferred_to == "乙镇"
-    row = next(r for r in ws.elders.page(RosterFilter(), 0, 100) if r.elder_id == elder_id)
+    row = next(r for r in ws.elders.page(RegisterFilter(), 0, 100) if r.elder_id == elder_id)
     assert row.transferred_to == "乙镇"
     before = ws.outbox.sync_state()
     with pytest.raises(InputRejected) as refused:

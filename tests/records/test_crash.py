@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from assessment.records.api import AssessmentStatus, RosterFilter
+from assessment.records.api import AssessmentStatus, RegisterFilter
 from assessment.records.datadir import keyring_path
 from assessment.records.keyring import Keyring
 from assessment.records.workspace import Workspace
@@ -83,7 +83,7 @@ def test_sigkill_loses_nothing(tmp_path: Path) -> None:
         stored = [ws.assessments.get(assessment_id) for assessment_id in finals]
         assert all(a.status is AssessmentStatus.FINALIZED for a in stored)
         assert {a.certificate_no for a in stored} == set(finals.values())
-        every = [a for row in ws.elders.page(RosterFilter(), 0, 100)
+        every = [a for row in ws.elders.page(RegisterFilter(), 0, 100)
                  for a in ws.assessments.for_elder(row.elder_id)]
         numbers = sorted(int(a.certificate_no.split("-")[1]) for a in every if a.certificate_no)
         assert numbers == list(range(1, len(numbers) + 1))  # unique and gapless

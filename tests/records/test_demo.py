@@ -11,7 +11,7 @@ import pytest
 from assessment.cli import main
 from assessment.errors import Problem
 from assessment.identity import parse_resident_id
-from assessment.records.api import AssessmentStatus, ElderProfile, RosterFilter
+from assessment.records.api import AssessmentStatus, ElderProfile, RegisterFilter
 from assessment.records.datadir import ENV_DATA_DIR, default_data_dir, workspace_exists
 from assessment.records.demo import (
     DEMO_COUNTY,
@@ -41,7 +41,7 @@ def test_every_demo_account_signs_in(demo_dir: Path) -> None:
 
 def test_demo_content_is_realistic(demo_dir: Path) -> None:
     with Workspace.open(demo_dir, "pinggu1", DEMO_PASSWORD) as ws:
-        rows = ws.elders.page(RosterFilter(), 0, 1000)
+        rows = ws.elders.page(RegisterFilter(), 0, 1000)
         assert len(rows) == 300
         grades = Counter(r.grade for r in rows)
         assert None in grades
@@ -67,7 +67,7 @@ def test_demo_content_is_realistic(demo_dir: Path) -> None:
         assert ws.outbox.verify() == []
         assert ws.audit.verify() == []
         assert ws.audit.trail()[-1].action == "demo_generate"
-        assert ws.elders.count(RosterFilter(text="w")) > 0
+        assert ws.elders.count(RegisterFilter(text="w")) > 0
 
 
 def test_demo_is_reproducible() -> None:
@@ -120,7 +120,7 @@ def test_bulk_loaded_search_index(demo_dir: Path) -> None:
             expected = {num for num, terms in stored.items()
                         if any(t.startswith(query.prefix) for t in terms
                                if not t.startswith(KEY_MARK))}
-            assert ws.elders.count(RosterFilter(text=text)) == len(expected)
+            assert ws.elders.count(RegisterFilter(text=text)) == len(expected)
 
 
 def test_batches_hold_the_same_people_as_one_generation() -> None:

@@ -7,7 +7,7 @@ from datetime import date
 import pytest
 
 from assessment.errors import InputRejected
-from assessment.records.api import AssessmentStatus, RecordNotFound, RosterFilter
+from assessment.records.api import AssessmentStatus, RecordNotFound, RegisterFilter
 from assessment.records.lifecycle import add_months
 from assessment.records.workspace import Workspace
 from tests.records.conftest import complete_answers, elder
@@ -26,7 +26,7 @@ def test_start_prefills_and_numbers(workspace: Workspace) -> None:
     assert "A.3.1" not in draft.answers  # today's information provider is asked again
     second = workspace.assessments.start(person.elder_id, "即时评估")
     assert second.assessment_no == "TEST01-A000002"
-    assert workspace.elders.page(RosterFilter(), 0, 10)[0].has_draft
+    assert workspace.elders.page(RegisterFilter(), 0, 10)[0].has_draft
 
 
 def test_start_refuses_unknown_reason_and_elder(workspace: Workspace) -> None:
@@ -61,7 +61,7 @@ def test_autosave_preview_finalize(workspace: Workspace) -> None:
     assert final.rules_hash == workspace.form.rules_hash
     assert final.form_version == "gbt42195-2022@1"
     assert (final.assessor_1, final.assessor_2) == ("admin", "pinggu2")
-    row = workspace.elders.page(RosterFilter(), 0, 1)[0]
+    row = workspace.elders.page(RegisterFilter(), 0, 1)[0]
     assert (row.grade, row.last_assessed, row.has_draft) == (2, date.today(), False)
     assert row.due_on == add_months(date.today(), 12)
     current = workspace.assessments.current(person.elder_id)
@@ -150,7 +150,7 @@ def test_correction_supersedes_only_when_finalized(workspace: Workspace) -> None
     current = workspace.assessments.current(person.elder_id)
     assert current is not None
     assert current.assessment_id == fixed.assessment_id
-    assert workspace.elders.page(RosterFilter(), 0, 1)[0].grade == fixed.final_grade == 1
+    assert workspace.elders.page(RegisterFilter(), 0, 1)[0].grade == fixed.final_grade == 1
     with pytest.raises(InputRejected):
         # a superseded one cannot be corrected
         workspace.assessments.correct(original.assessment_id, "核对后更正")
@@ -170,7 +170,7 @@ def test_discarded_correction_leaves_original(workspace: Workspace) -> None:
         workspace.assessments.get(correction.assessment_id)
     assert workspace.assessments.get(original.assessment_id).status is AssessmentStatus.FINALIZED
     assert workspace.assessments.drafts() == []
-    assert not workspace.elders.page(RosterFilter(), 0, 1)[0].has_draft
+    assert not workspace.elders.page(RegisterFilter(), 0, 1)[0].has_draft
 
 
 def test_open_drafts_for_resume(workspace: Workspace) -> None:
@@ -194,13 +194,13 @@ def test_due_dates_follow_the_setting(workspace: Workspace) -> None:
     workspace.assessments.autosave(draft.assessment_id,
                        complete_answers(draft.answers, {"A.1.2": reference.isoformat()}))
     workspace.assessments.finalize(draft.assessment_id)
-    row = workspace.elders.page(RosterFilter(), 0, 1)[0]
+    row = workspace.elders.page(RegisterFilter(), 0, 1)[0]
     assert row.due_on == date(2025, 2, 28)
-    due = RosterFilter(due_only=True, as_of=date(2025, 3, 1))
+    due = RegisterFilter(due_only=True, as_of=date(2025, 3, 1))
     assert workspace.elders.count(due) == 1
-    assert workspace.elders.count(RosterFilter(due_only=True, as_of=date(2025, 2, 27))) == 0
+    assert workspace.elders.count(RegisterFilter(due_only=True, as_of=date(2025, 2, 27))) == 0
     workspace.settings.set("routine_interval_months", 6)
-    assert workspace.elders.page(RosterFilter(), 0, 1)[0].due_on == date(2024, 8, 29)
+    assert workspace.elders.page(RegisterFilter(), 0, 1)[0].due_on == date(2024, 8, 29)
     with pytest.raises(InputRejected):
         workspace.settings.set("routine_interval_months", 0)
 
@@ -215,7 +215,7 @@ def test_current_is_latest_reference_date(workspace: Workspace) -> None:
     workspace.assessments.autosave(back_dated.assessment_id, complete_answers(
         back_dated.answers, {"A.1.2": "2024-06-01"}, score="min"))
     workspace.assessments.finalize(back_dated.assessment_id)
-    row = workspace.elders.page(RosterFilter(), 0, 1)[0]
+    row = workspace.elders.page(RegisterFilter(), 0, 1)[0]
     assert (row.grade, row.last_assessed) == (0, date(2025, 6, 1))
 
 

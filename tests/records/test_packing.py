@@ -11,7 +11,7 @@ from alembic import command
 from sqlalchemy import Engine
 
 from assessment.paths import resources_dir
-from assessment.records.api import RosterFilter, StoreError
+from assessment.records.api import RegisterFilter, StoreError
 from assessment.records.database import writer
 from assessment.records.migrate import HEAD_REVISION, alembic_config, current_revision
 from assessment.records.packing import (
@@ -89,7 +89,7 @@ def test_the_store_keeps_packed_values_and_reads_them_back(workspace: Workspace)
     assert len(raw) < len(text) / 2
     assert json.loads(text)["status"] == "finalized"
     assert workspace.outbox.verify() == []  # the chain hashes the unpacked canonical JSON
-    person = workspace.elders.page(RosterFilter(), 0, 1)[0]
+    person = workspace.elders.page(RegisterFilter(), 0, 1)[0]
     assert workspace.elders.get(person.elder_id).info["A.2.6"] == "汉族"
 
 

@@ -8,8 +8,8 @@ from datetime import date
 
 import pytest
 
-from assessment.records import roster
-from assessment.records.api import RosterFilter, RosterKey, RosterSort
+from assessment.records import register
+from assessment.records.api import RegisterFilter, RegisterKey, RegisterSort
 from assessment.records.search import (
     KEY_MARK,
     KEY_SORT,
@@ -44,7 +44,7 @@ def township(workspace: Workspace) -> Workspace:
     return workspace
 
 
-def names(ws: Workspace, flt: RosterFilter) -> list[str]:
+def names(ws: Workspace, flt: RegisterFilter) -> list[str]:
     """The names the roster shows, in order."""
     rows = ws.elders.page(flt, 0, 100)
     assert len(rows) == ws.elders.count(flt)
@@ -52,34 +52,34 @@ def names(ws: Workspace, flt: RosterFilter) -> list[str]:
 
 
 def test_pinyin_initials_and_full(township: Workspace) -> None:
-    assert names(township, RosterFilter(text="zs")) == ["张三", "张三丰"]
-    assert names(township, RosterFilter(text="zsf")) == ["张三丰"]
-    assert names(township, RosterFilter(text="zhangsan")) == ["张三", "张三丰"]
-    assert names(township, RosterFilter(text="ZhangSanF")) == ["张三丰"]
-    assert names(township, RosterFilter(text="xy")) == ["王秀英"]
-    assert names(township, RosterFilter(text="xiuying")) == ["王秀英"]
-    assert names(township, RosterFilter(text="oyxl")) == ["欧阳秀兰"]
+    assert names(township, RegisterFilter(text="zs")) == ["张三", "张三丰"]
+    assert names(township, RegisterFilter(text="zsf")) == ["张三丰"]
+    assert names(township, RegisterFilter(text="zhangsan")) == ["张三", "张三丰"]
+    assert names(township, RegisterFilter(text="ZhangSanF")) == ["张三丰"]
+    assert names(township, RegisterFilter(text="xy")) == ["王秀英"]
+    assert names(township, RegisterFilter(text="xiuying")) == ["王秀英"]
+    assert names(township, RegisterFilter(text="oyxl")) == ["欧阳秀兰"]
 
 
 def test_surname_readings(township: Workspace) -> None:
-    assert names(township, RosterFilter(text="shanxiongxin")) == ["单雄信"]
-    assert names(township, RosterFilter(text="sxx")) == ["单雄信"]
-    assert names(township, RosterFilter(text="danxiong")) == ["单雄信"]  # common reading too
+    assert names(township, RegisterFilter(text="shanxiongxin")) == ["单雄信"]
+    assert names(township, RegisterFilter(text="sxx")) == ["单雄信"]
+    assert names(township, RegisterFilter(text="danxiong")) == ["单雄信"]  # common reading too
     assert name_readings("曾国藩")[0][0] == "zeng"
 
 
 def test_chinese_prefix_and_substring(township: Workspace) -> None:
-    assert names(township, RosterFilter(text="张")) == ["张三", "张三丰"]
-    assert names(township, RosterFilter(text="三丰")) == ["张三丰"]
-    assert names(township, RosterFilter(text="秀")) == ["欧阳秀兰", "王秀英"]
+    assert names(township, RegisterFilter(text="张")) == ["张三", "张三丰"]
+    assert names(township, RegisterFilter(text="三丰")) == ["张三丰"]
+    assert names(township, RegisterFilter(text="秀")) == ["欧阳秀兰", "王秀英"]
 
 
 def test_id_tail(township: Workspace) -> None:
-    person = next(r for r in township.elders.page(RosterFilter(text="单雄信"), 0, 1))
+    person = next(r for r in township.elders.page(RegisterFilter(text="单雄信"), 0, 1))
     profile = township.elders.get(person.elder_id)
     assert profile.id_number is not None
     for tail in (profile.id_number[-4:], profile.id_number[-6:], profile.id_number):
-        assert names(township, RosterFilter(text=tail)) == ["单雄信"]
+        assert names(township, RegisterFilter(text=tail)) == ["单雄信"]
     assert person.id_masked == profile.id_number[:6] + "********" + profile.id_number[-4:]
 
 
@@ -91,36 +91,36 @@ def test_id_tail_with_x() -> None:
 
 
 def test_village_search_and_filter(township: Workspace) -> None:
-    assert names(township, RosterFilter(text="东沟")) == ["欧阳秀兰", "单雄信", "王秀英"]
-    assert names(township, RosterFilter(text="donggou")) == ["欧阳秀兰", "单雄信", "王秀英"]
-    assert names(township, RosterFilter(village="李家庄村")) == ["张三", "张三丰"]
-    assert names(township, RosterFilter(text="zs", village="东沟村")) == []
+    assert names(township, RegisterFilter(text="东沟")) == ["欧阳秀兰", "单雄信", "王秀英"]
+    assert names(township, RegisterFilter(text="donggou")) == ["欧阳秀兰", "单雄信", "王秀英"]
+    assert names(township, RegisterFilter(village="李家庄村")) == ["张三", "张三丰"]
+    assert names(township, RegisterFilter(text="zs", village="东沟村")) == []
     assert township.elders.villages() == ["东沟村", "李家庄村"]
 
 
 def test_grade_filter_due_and_sorts(township: Workspace) -> None:
-    assert names(township, RosterFilter(grade=0)) == ["张三"]
-    assert names(township, RosterFilter(grade=4)) == ["王秀英"]
-    assert len(names(township, RosterFilter(grade=-1))) == 3
-    assert names(township, RosterFilter(due_only=True, as_of=date(2999, 1, 1))) == [
+    assert names(township, RegisterFilter(grade=0)) == ["张三"]
+    assert names(township, RegisterFilter(grade=4)) == ["王秀英"]
+    assert len(names(township, RegisterFilter(grade=-1))) == 3
+    assert names(township, RegisterFilter(due_only=True, as_of=date(2999, 1, 1))) == [
         "王秀英", "张三"]
-    by_age = names(township, RosterFilter(sort=RosterSort.AGE, descending=True))
+    by_age = names(township, RegisterFilter(sort=RegisterSort.AGE, descending=True))
     assert by_age[0] == "王秀英"  # the oldest first
-    by_grade = names(township, RosterFilter(sort=RosterSort.GRADE))
+    by_grade = names(township, RegisterFilter(sort=RegisterSort.GRADE))
     assert by_grade == ["欧阳秀兰", "单雄信", "张三丰", "张三", "王秀英"]  # never assessed first
-    by_grade_desc = names(township, RosterFilter(sort=RosterSort.GRADE, descending=True))
+    by_grade_desc = names(township, RegisterFilter(sort=RegisterSort.GRADE, descending=True))
     assert by_grade_desc[:2] == ["王秀英", "张三"]
-    by_name_desc = names(township, RosterFilter(descending=True))
-    assert by_name_desc == list(reversed(names(township, RosterFilter())))
+    by_name_desc = names(township, RegisterFilter(descending=True))
+    assert by_name_desc == list(reversed(names(township, RegisterFilter())))
 
 
 def test_paging_and_row_fields(township: Workspace) -> None:
-    everyone = names(township, RosterFilter())
+    everyone = names(township, RegisterFilter())
     assert everyone == ["欧阳秀兰", "单雄信", "王秀英", "张三", "张三丰"]  # pinyin order
-    flt = RosterFilter()
+    flt = RegisterFilter()
     pages = [r.name for off in (0, 2, 4) for r in township.elders.page(flt, off, 2)]
     assert pages == everyone
-    row = township.elders.page(RosterFilter(text="zsf"), 0, 1)[0]
+    row = township.elders.page(RegisterFilter(text="zsf"), 0, 1)[0]
     assert (row.sex, row.age, row.village, row.grade) == ("男", _age(date(1950, 1, 2)),
                                                            "李家庄村", None)
 
@@ -131,16 +131,16 @@ def _age(birth: date) -> int:
 
 
 def test_nothing_matches(township: Workspace) -> None:
-    assert township.elders.count(RosterFilter(text="qqq")) == 0
-    assert township.elders.page(RosterFilter(text="   "), 0, 10) != []
+    assert township.elders.count(RegisterFilter(text="qqq")) == 0
+    assert township.elders.page(RegisterFilter(text="   "), 0, 10) != []
 
 
 def test_search_follows_edits(township: Workspace) -> None:
-    row = township.elders.page(RosterFilter(text="张三丰"), 0, 1)[0]
+    row = township.elders.page(RegisterFilter(text="张三丰"), 0, 1)[0]
     profile = township.elders.get(row.elder_id)
     township.elders.save(replace(profile, name="李四"))
-    assert names(township, RosterFilter(text="zsf")) == []
-    assert names(township, RosterFilter(text="ls")) == ["李四"]
+    assert names(township, RegisterFilter(text="zsf")) == []
+    assert names(township, RegisterFilter(text="ls")) == ["李四"]
 
 
 def test_prefix_keys_of_an_elder() -> None:
@@ -188,9 +188,9 @@ def _matches(profile_terms: set[str], village: str | None, typed: str) -> bool:
 @pytest.mark.parametrize("broad", [3000, 0])
 def test_every_plan_agrees_with_the_terms(crowd: Workspace, monkeypatch: pytest.MonkeyPatch,
                                           broad: int) -> None:
-    monkeypatch.setattr(roster, "BROAD", broad)  # 0: the sort-index plans for every text
-    monkeypatch.setattr(roster, "_VILLAGE_ARMS", 60 if broad else 0)  # one sorted village read
-    everyone = crowd.elders.page(RosterFilter(), 0, 1000)
+    monkeypatch.setattr(register, "BROAD", broad)  # 0: the sort-index plans for every text
+    monkeypatch.setattr(register, "_VILLAGE_ARMS", 60 if broad else 0)  # one sorted village read
+    everyone = crowd.elders.page(RegisterFilter(), 0, 1000)
     profiles = {r.elder_id: crowd.elders.get(r.elder_id) for r in everyone}
     terms = {i: elder_terms(p.name, p.id_number) for i, p in profiles.items()}
     typed: set[str] = {"家", "家庄", "lj", "ljg", "wjz", "wan", "zh", "秀秀", "xx", "anna",
@@ -206,7 +206,7 @@ def test_every_plan_agrees_with_the_terms(crowd: Workspace, monkeypatch: pytest.
         if text.startswith("#"):
             continue
         for descending in (False, True):
-            flt = RosterFilter(text=text, descending=descending)
+            flt = RegisterFilter(text=text, descending=descending)
             order = everyone[::-1] if descending else everyone
             expected = [r.elder_id for r in order
                         if _matches(terms[r.elder_id], r.village, text)]
@@ -217,9 +217,9 @@ def test_every_plan_agrees_with_the_terms(crowd: Workspace, monkeypatch: pytest.
             assert pages == expected, text
             assert keyset_pages(crowd, flt, 4) == expected, text
             assert keyset_pages(crowd, flt, 3, skip=2) == expected, text
-        for flt in (RosterFilter(text=text, village="万安村"),
-                    RosterFilter(text=text, sort=RosterSort.AGE),
-                    RosterFilter(text=text, grade=-1, sort=RosterSort.VILLAGE)):
+        for flt in (RegisterFilter(text=text, village="万安村"),
+                    RegisterFilter(text=text, sort=RegisterSort.AGE),
+                    RegisterFilter(text=text, grade=-1, sort=RegisterSort.VILLAGE)):
             expected_ids = {r.elder_id for r in everyone
                             if _matches(terms[r.elder_id], r.village, text)
                             and (flt.village is None or r.village == flt.village)}
@@ -228,13 +228,13 @@ def test_every_plan_agrees_with_the_terms(crowd: Workspace, monkeypatch: pytest.
             assert crowd.elders.count(flt) == len(expected_ids), (text, flt)
 
 
-def keyset_pages(ws: Workspace, flt: RosterFilter, size: int, skip: int = 0,
+def keyset_pages(ws: Workspace, flt: RegisterFilter, size: int, skip: int = 0,
                  between: Callable[[], object] | None = None) -> list[str]:
     """Every elder id the filter shows, read page by page past the last row's key (with
     ``skip`` rows counted past the key on every page after the first, the rows skipped read
     separately); ``between`` runs between two pages."""
     seen: list[str] = []
-    after: RosterKey | None = None
+    after: RegisterKey | None = None
     while True:
         if after is not None and skip:
             seen += [r.elder_id for r in ws.elders.page(flt, 0, skip, after)]
@@ -247,24 +247,24 @@ def keyset_pages(ws: Workspace, flt: RosterFilter, size: int, skip: int = 0,
             between()
 
 
-_ORDERS = [(sort, descending) for sort in RosterSort for descending in (False, True)]
+_ORDERS = [(sort, descending) for sort in RegisterSort for descending in (False, True)]
 
 
 @pytest.mark.parametrize(("sort", "descending"), _ORDERS)
-def test_keyset_pages_are_the_offset_pages(crowd: Workspace, sort: RosterSort,
+def test_keyset_pages_are_the_offset_pages(crowd: Workspace, sort: RegisterSort,
                                           descending: bool) -> None:
     # Unassessed elders and elders without a due date or village (NULL leading columns)
     # sit at one end of the order: the key must cross from them to the others.
-    row = crowd.elders.page(RosterFilter(text="zhangsanf"), 0, 1)[0]
+    row = crowd.elders.page(RegisterFilter(text="zhangsanf"), 0, 1)[0]
     crowd.elders.save(replace(crowd.elders.get(row.elder_id), village=None))
-    draft = crowd.assessments.start(crowd.elders.page(RosterFilter(text="lisi"), 0, 1)[0]
+    draft = crowd.assessments.start(crowd.elders.page(RegisterFilter(text="lisi"), 0, 1)[0]
                                    .elder_id, "首次评估")
     crowd.assessments.autosave(draft.assessment_id, complete_answers(draft.answers))
     crowd.assessments.finalize(draft.assessment_id)
-    for flt in (RosterFilter(sort=sort, descending=descending),
-                RosterFilter(text="w", sort=sort, descending=descending),
-                RosterFilter(text="x", grade=-1, sort=sort, descending=descending),
-                RosterFilter(village="王家庄村", sort=sort, descending=descending)):
+    for flt in (RegisterFilter(sort=sort, descending=descending),
+                RegisterFilter(text="w", sort=sort, descending=descending),
+                RegisterFilter(text="x", grade=-1, sort=sort, descending=descending),
+                RegisterFilter(village="王家庄村", sort=sort, descending=descending)):
         offset = [r.elder_id for r in crowd.elders.page(flt, 0, 1000)]
         assert len(offset) == crowd.elders.count(flt) > 0, flt
         for size in (1, 2, 5):
@@ -277,7 +277,7 @@ def test_keyset_paging_under_inserts_has_no_gaps_or_repeats(crowd: Workspace,
     """Elders added while the roster is paged (before, among and after the rows read so
     far) neither repeat a row nor hide one: each elder present at the start is read once,
     in order; offset paging repeats rows here."""
-    flt = RosterFilter(text=text)
+    flt = RegisterFilter(text=text)
     before = [r.elder_id for r in crowd.elders.page(flt, 0, 1000)]
     assert before
     sequences = iter(range(500, 600))
@@ -302,7 +302,7 @@ def test_keyset_paging_under_inserts_has_no_gaps_or_repeats(crowd: Workspace,
 
 
 def test_an_insert_before_the_page_repeats_a_row_by_offset_not_by_key(crowd: Workspace) -> None:
-    flt = RosterFilter()
+    flt = RegisterFilter()
     first = crowd.elders.page(flt, 0, 3)
     crowd.elders.create(elder("阿阿", sequence=700, male=False))  # sorts before every row
     by_offset = crowd.elders.page(flt, 3, 3)
@@ -313,15 +313,15 @@ def test_an_insert_before_the_page_repeats_a_row_by_offset_not_by_key(crowd: Wor
 
 
 def test_key_of_another_order_is_refused(crowd: Workspace) -> None:
-    row = crowd.elders.page(RosterFilter(), 0, 1)[0]
+    row = crowd.elders.page(RegisterFilter(), 0, 1)[0]
     with pytest.raises(ValueError, match="roster key"):
-        crowd.elders.page(RosterFilter(sort=RosterSort.AGE), 0, 5, row.key)
+        crowd.elders.page(RegisterFilter(sort=RegisterSort.AGE), 0, 5, row.key)
 
 
 def test_keys_follow_renames(crowd: Workspace) -> None:
-    row = crowd.elders.page(RosterFilter(text="zhangsanf"), 0, 1)[0]
-    before = crowd.elders.count(RosterFilter(text="z"))
+    row = crowd.elders.page(RegisterFilter(text="zhangsanf"), 0, 1)[0]
+    before = crowd.elders.count(RegisterFilter(text="z"))
     crowd.elders.save(replace(crowd.elders.get(row.elder_id), name="阿三丰"))
-    assert crowd.elders.count(RosterFilter(text="z")) == before - 1
-    assert "阿三丰" in [r.name for r in crowd.elders.page(RosterFilter(text="a"), 0, 100)]
-    assert crowd.elders.count(RosterFilter(text="sf")) == 1
+    assert crowd.elders.count(RegisterFilter(text="z")) == before - 1
+    assert "阿三丰" in [r.name for r in crowd.elders.page(RegisterFilter(text="a"), 0, 100)]
+    assert crowd.elders.count(RegisterFilter(text="sf")) == 1

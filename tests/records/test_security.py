@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from assessment.errors import InputRejected
-from assessment.records.api import RosterFilter, SignInFailed, StoreError
+from assessment.records.api import RegisterFilter, SignInFailed, StoreError
 from assessment.records.datadir import database_path, keyring_path
 from assessment.records.demo import DEMO_PASSWORD, DEMO_SUPERVISOR, create_demo_workspace
 from assessment.records.workspace import Workspace
@@ -79,7 +79,7 @@ def test_copied_files_reveal_nothing(tmp_path: Path) -> None:
     data_dir = tmp_path / "demo"
     create_demo_workspace(data_dir, elders=60, seed=7)
     with Workspace.open(data_dir, DEMO_SUPERVISOR, DEMO_PASSWORD) as ws:
-        rows = ws.elders.page(RosterFilter(), 0, 100)
+        rows = ws.elders.page(RegisterFilter(), 0, 100)
         profiles = [ws.elders.get(r.elder_id) for r in rows]
         # Leave fresh writes in the WAL as well: copy while the workspace is open.
         draft = ws.assessments.start(profiles[0].elder_id, "即时评估")

@@ -18,7 +18,7 @@ from assessment.cli import main
 from assessment.documents.frames import statistics_input
 from assessment.documents.statistics import compute_statistics
 from assessment.errors import InputRejected
-from assessment.records.api import ElderProfile, RosterFilter
+from assessment.records.api import ElderProfile, RegisterFilter
 from assessment.records.demo import (
     DEMO_PASSWORD,
     DEMO_SUPERVISOR,
@@ -50,7 +50,7 @@ def _cli(folder: Path, capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[
 
 
 def _elders(ws: Workspace) -> list[ElderProfile]:
-    return [ws.elders.get(r.elder_id) for r in ws.elders.page(RosterFilter(), 0, 1000)]
+    return [ws.elders.get(r.elder_id) for r in ws.elders.page(RegisterFilter(), 0, 1000)]
 
 
 def test_predicate_counts_an_elder_until_the_day_before_leaving() -> None:
@@ -64,7 +64,7 @@ def test_predicate_counts_an_elder_until_the_day_before_leaving() -> None:
 def test_deregistered_elder_leaves_lists_and_takes_no_new_work(
         data_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
     with _open(data_dir) as ws:
-        due = ws.elders.page(RosterFilter(due_only=True), 0, 100)
+        due = ws.elders.page(RegisterFilter(due_only=True), 0, 100)
         assert due, "the demo township has re-assessments due"
         target = ws.elders.get(due[0].elder_id)
         before = compute_statistics(statistics_input(ws, date.today()))
@@ -76,7 +76,7 @@ def test_deregistered_elder_leaves_lists_and_takes_no_new_work(
     assert "已注销" in out
     with _open(data_dir) as ws:
         assert target.elder_id not in {r.elder_id for r in
-                                        ws.elders.page(RosterFilter(due_only=True), 0, 100)}
+                                        ws.elders.page(RegisterFilter(due_only=True), 0, 100)}
         profile = ws.elders.get(target.elder_id)
         assert (profile.status, profile.left_on) == ("deregistered", YESTERDAY)
         after = compute_statistics(statistics_input(ws, date.today()))

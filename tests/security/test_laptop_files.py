@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from assessment.records.api import RosterFilter
+from assessment.records.api import RegisterFilter
 from assessment.records.datadir import database_path, keyring_path
 from assessment.records.demo import DEMO_PASSWORD, DEMO_SUPERVISOR
 from assessment.records.workspace import Workspace
@@ -77,5 +77,5 @@ def test_a_demo_killed_half_way_is_finished_by_the_next_run(tmp_path: Path) -> N
     done = yinling("demo", "--elders", "30", "--data-dir", data_dir)
     assert done.returncode == 0, done.stderr
     with Workspace.open(data_dir, DEMO_SUPERVISOR, DEMO_PASSWORD) as ws:
-        assert ws.elders.count(RosterFilter()) == 30
+        assert ws.elders.count(RegisterFilter()) == 30
     assert not (data_dir / ".demo-unfinished").exists()

@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from assessment.cli import main
-from assessment.records.api import RosterFilter
+from assessment.records.api import RegisterFilter
 from assessment.records.demo import DEMO_ASSESSORS, DEMO_PASSWORD, DEMO_SUPERVISOR
 from assessment.records.registry_store import status_of
 from assessment.records.rolegrants import COUNTY_GRANTS
@@ -90,7 +90,7 @@ def test_only_a_county_granted_supervisor_restores(
     day = date.today() - timedelta(days=3)
     with laptops.open("one") as one:
         assert one.current_user.role == "supervisor"
-        elders = [r.elder_id for r in one.elders.page(RosterFilter(), 0, 100)][:4]
+        elders = [r.elder_id for r in one.elders.page(RegisterFilter(), 0, 100)][:4]
         for elder_id in elders:
             one.registry.deregister(elder_id, "死亡", day, "村委会告知")
     laptops.ok("one", "run")

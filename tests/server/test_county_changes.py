@@ -17,7 +17,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from assessment.records.api import RosterFilter
+from assessment.records.api import RegisterFilter
 from assessment.records.demo import DEMO_PASSWORD
 from assessment.wire.countydevice import county_device_id
 from testkit.process import ServerProcess
@@ -54,7 +54,7 @@ def test_prefer_other_reaches_every_laptop_of_the_township(shared_server: Server
 
     # Both A laptops change one elder's list attribute (reviewed) and phone (automatic).
     with fleet.open("one") as one:
-        elder_id = one.elders.page(RosterFilter(), 0, 1)[0].elder_id
+        elder_id = one.elders.page(RegisterFilter(), 0, 1)[0].elder_id
         base = one.elders.get(elder_id)
         one.elders.save(dataclasses.replace(
             base, phone="13900000001",
@@ -136,7 +136,7 @@ def test_prefer_other_reaches_every_laptop_of_the_township(shared_server: Server
             assert all(c.resolved_at is not None for c in settled)
     # Township B saw nothing of it.
     with fleet.open("three") as three:
-        assert elder_id not in {r.elder_id for r in three.elders.page(RosterFilter(), 0, 1000)}
+        assert elder_id not in {r.elder_id for r in three.elders.page(RegisterFilter(), 0, 1000)}
 
     # Repeated syncs change nothing anywhere.
     before = {name: fleet.status(name) for name in ("one", "two", "three")}
@@ -157,7 +157,7 @@ def test_prefer_other_over_a_newer_write_is_refused(shared_server: ServerProcess
     for name in ("one", "two", "one"):
         fleet.ok(name, "run")
     with fleet.open("one") as one:
-        elder_id = one.elders.page(RosterFilter(), 0, 1)[0].elder_id
+        elder_id = one.elders.page(RegisterFilter(), 0, 1)[0].elder_id
         one.elders.save(dataclasses.replace(one.elders.get(elder_id), phone="13900000011"))
     with fleet.open("two") as two:
         two.elders.save(dataclasses.replace(two.elders.get(elder_id), phone="13900000012"))

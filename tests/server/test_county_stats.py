@@ -38,7 +38,7 @@ from assessment.documents.statistics import (
 from assessment.eligibility.registry import bundled_lists_dir
 from assessment.forms import default_form
 from assessment.ids import new_id
-from assessment.records.api import AssessmentRecord, AssessmentStatus, RosterFilter
+from assessment.records.api import AssessmentRecord, AssessmentStatus, RegisterFilter
 from assessment.records.demo import DEMO_PASSWORD
 from assessment.records.workspace import Workspace
 from assessment.scoring import Grader
@@ -175,7 +175,7 @@ def _reassess(ws: Workspace, elder_id: str, *, correct: bool) -> AssessmentRecor
 
 def graded_elders(ws: Workspace) -> list[str]:
     """The elders of a laptop's roster with a current grade."""
-    return [r.elder_id for r in ws.elders.page(RosterFilter(), 0, 1000) if r.grade is not None]
+    return [r.elder_id for r in ws.elders.page(RegisterFilter(), 0, 1000) if r.grade is not None]
 
 
 def laptop_statistics(fleet: Fleet, name: str, as_of: date, *,
@@ -269,12 +269,12 @@ def test_county_statistics_and_workbook_agree_with_the_laptops(
 
     # The summary counts what the laptops hold, per elder.
     with fleet.open("one") as one:
-        roster_a = {r.elder_id: r.grade for r in one.elders.page(RosterFilter(), 0, 1000)
+        roster_a = {r.elder_id: r.grade for r in one.elders.page(RegisterFilter(), 0, 1000)
                     if r.elder_id != moving}
         finalized_a = sum(1 for e in roster_a for r in one.assessments.for_elder(e)
                           if r.status is AssessmentStatus.FINALIZED)
     with fleet.open("three") as three:
-        roster_b = {r.elder_id: r.grade for r in three.elders.page(RosterFilter(), 0, 1000)}
+        roster_b = {r.elder_id: r.grade for r in three.elders.page(RegisterFilter(), 0, 1000)}
     assert moving in roster_b
     summary = admin.call("GET", "/admin/stats", params={"as_of": as_of.isoformat()})
     for town, roster in ((town_a, roster_a), (town_b, roster_b)):

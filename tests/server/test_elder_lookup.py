@@ -23,7 +23,7 @@ from assessment.cli import main
 from assessment.errors import InputRejected
 from assessment.identity import check_digit, make_resident_id
 from assessment.ids import new_id
-from assessment.records.api import RosterFilter
+from assessment.records.api import RegisterFilter
 from assessment.records.demo import DEMO_PASSWORD
 from assessment.scoring import Grader
 from server.elder_lookup import mask_id_number, parse_query
@@ -129,7 +129,7 @@ def test_find_and_transfer_by_id_number_from_the_command_line(
         current = one.assessments.current(elder_id)
         history = shown_assessments(one, elder_id)
         other = one.elders.get(next(r.elder_id for r in one.elders.page(
-            RosterFilter(), 0, 100) if r.elder_id != elder_id))
+            RegisterFilter(), 0, 100) if r.elder_id != elder_id))
     number, shared = elder.id_number, other.id_number
     assert number is not None
     assert shared is not None

@@ -19,7 +19,7 @@ import pytest
 
 from assessment.cli import main
 from assessment.errors import InputRejected
-from assessment.records.api import AssessmentStatus, RosterFilter
+from assessment.records.api import AssessmentStatus, RegisterFilter
 from assessment.records.demo import DEMO_PASSWORD, DEMO_SUPERVISOR
 from testkit.process import ServerProcess
 from tests.server.test_two_laptops import Laptops
@@ -67,7 +67,7 @@ def test_death_offline_meets_assessment_and_merge_reaches_both_laptops(
 
     # Laptop one records a death offline; laptop two starts an assessment of the same elder.
     with laptops.open("one") as one:
-        elder_id = one.elders.page(RosterFilter(), 0, 1)[0].elder_id
+        elder_id = one.elders.page(RegisterFilter(), 0, 1)[0].elder_id
         one.registry.deregister(elder_id, "死亡", date.today() - timedelta(days=2), "村委会告知")
     with laptops.open("two") as two:
         draft = two.assessments.start(elder_id, "常规评估")
@@ -105,7 +105,7 @@ def test_death_offline_meets_assessment_and_merge_reaches_both_laptops(
 
     # The county merges two records of the township; both laptops follow.
     with laptops.open("one") as one:
-        graded = [r.elder_id for r in one.elders.page(RosterFilter(), 0, 100)
+        graded = [r.elder_id for r in one.elders.page(RegisterFilter(), 0, 100)
                   if r.grade is not None and r.elder_id != elder_id]
         keep, other = graded[0], graded[1]
         moved = {a.assessment_id for a in one.assessments.for_elder(other)
@@ -161,7 +161,7 @@ def test_county_roster_import_reaches_the_laptops_with_provenance(
     for name in ("one", "two", "one"):
         laptops.ok(name, "run")
     with laptops.open("one") as one:
-        people = [one.elders.get(r.elder_id) for r in one.elders.page(RosterFilter(), 0, 100)]
+        people = [one.elders.get(r.elder_id) for r in one.elders.page(RegisterFilter(), 0, 100)]
     chosen = [p for p in people if p.id_number][:2]
     unknown = "110101193001010018"
     roster = tmp_path / "tekun.csv"

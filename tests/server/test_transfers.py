@@ -20,7 +20,7 @@ import pytest
 
 from assessment.cli import main
 from assessment.errors import InputRejected
-from assessment.records.api import RosterFilter
+from assessment.records.api import RegisterFilter
 from assessment.records.demo import DEMO_PASSWORD
 from testkit.process import ServerProcess
 from tests.server.townships import Fleet, feed_counts, graded_elder, shown_assessments
@@ -63,7 +63,7 @@ def test_transfer_moves_the_elder_and_its_history(shared_server: ServerProcess, 
         correction = one.assessments.correct(current.assessment_id, "核对后更正")
         one.assessments.finalize(correction.assessment_id)
         history = shown_assessments(one, elder_id)
-        others = [r.elder_id for r in one.elders.page(RosterFilter(), 0, 100)
+        others = [r.elder_id for r in one.elders.page(RegisterFilter(), 0, 100)
                   if r.elder_id != elder_id]
     assert {status for _, status, _, _ in history.values()} == {"finalized", "superseded"}
     for name in ("one", "two", "three", "one"):
@@ -111,7 +111,7 @@ def test_transfer_moves_the_elder_and_its_history(shared_server: ServerProcess, 
         moved = three.elders.get(elder_id)
         assert moved.transferred_to is None
         assert shown_assessments(three, elder_id) == history
-        row = next(r for r in three.elders.page(RosterFilter(), 0, 1000)
+        row = next(r for r in three.elders.page(RegisterFilter(), 0, 1000)
                    if r.elder_id == elder_id)
         assert row.grade is not None
         assert row.transferred_to is None
@@ -121,7 +121,7 @@ def test_transfer_moves_the_elder_and_its_history(shared_server: ServerProcess, 
     with fleet.open("one") as one:
         gone = one.elders.get(elder_id)
         assert gone.transferred_to == f"{town_b}镇"
-        row = next(r for r in one.elders.page(RosterFilter(), 0, 1000)
+        row = next(r for r in one.elders.page(RegisterFilter(), 0, 1000)
                    if r.elder_id == elder_id)
         assert row.transferred_to == f"{town_b}镇"
         with pytest.raises(InputRejected) as refused:

@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 
 from assessment.cli import main
-from assessment.records.api import AssessmentStatus, ElderProfile, RosterFilter
+from assessment.records.api import AssessmentStatus, ElderProfile, RegisterFilter
 from assessment.records.demo import DEMO_PASSWORD, DEMO_SUPERVISOR, create_demo_workspace
 from assessment.records.profiles import DERIVED_ATTRIBUTES
 from assessment.records.workspace import Workspace
@@ -95,7 +95,7 @@ def laptop_records(ws: Workspace) -> tuple[dict[str, Any], dict[str, Any]]:
     """(elders by id, finalized/superseded assessments by id) of one laptop."""
     elders: dict[str, Any] = {}
     assessments: dict[str, Any] = {}
-    for row in ws.elders.page(RosterFilter(), 0, 10_000):
+    for row in ws.elders.page(RegisterFilter(), 0, 10_000):
         elders[row.elder_id] = _laptop_view(ws.elders.get(row.elder_id))
         for record in ws.assessments.for_elder(row.elder_id):
             if record.status is not AssessmentStatus.DRAFT:
@@ -182,14 +182,14 @@ def test_two_laptops_and_a_county_agree(shared_server: ServerProcess, laptops: L
     assert [v["status"] for v in laptops.status("two")["lists"]
             if v["list_id"] == list_id] == ["installed"]
     with laptops.open("two") as two:
-        graded = [r for r in two.elders.page(RosterFilter(), 0, 100) if r.grade is not None]
+        graded = [r for r in two.elders.page(RegisterFilter(), 0, 100) if r.grade is not None]
         one_id = laptops.status("one")["device_id"]
         assert any(two.elders.get(r.elder_id).township for r in graded)
         assert one_id != two.device_id
 
     # Both edit one elder offline: different fields merge, the attribute conflict is reviewed.
     with laptops.open("one") as one:
-        elder_id = one.elders.page(RosterFilter(), 0, 1)[0].elder_id
+        elder_id = one.elders.page(RegisterFilter(), 0, 1)[0].elder_id
         base = one.elders.get(elder_id)
         one.elders.save(dataclasses.replace(
             base, phone="13900000001",

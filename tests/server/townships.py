@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from assessment.cli import main
-from assessment.records.api import AssessmentStatus, RosterFilter
+from assessment.records.api import AssessmentStatus, RegisterFilter
 from assessment.records.demo import DEMO_PASSWORD, DEMO_SUPERVISOR, create_demo_workspace
 from assessment.records.workspace import Workspace
 from testkit.process import Admin, ServerProcess
@@ -75,7 +75,7 @@ class Fleet:
 
 def graded_elder(ws: Workspace) -> str:
     """An elder of the laptop's roster with a finalized assessment."""
-    return next(r.elder_id for r in ws.elders.page(RosterFilter(), 0, 1000)
+    return next(r.elder_id for r in ws.elders.page(RegisterFilter(), 0, 1000)
                 if r.grade is not None)
 
 

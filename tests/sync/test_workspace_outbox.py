@@ -18,7 +18,7 @@ from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption,
 from assessment.eligibility.listseal import public_of, sign_list
 from assessment.errors import InputRejected
 from assessment.records import incoming
-from assessment.records.api import AssessmentStatus, RosterFilter, SignInFailed
+from assessment.records.api import AssessmentStatus, RegisterFilter, SignInFailed
 from assessment.records.countynotes import COUNTY_SIGN_PUBLIC, ENROLLED, SyncRefused
 from assessment.records.datadir import database_path
 from assessment.records.workspace import Workspace
@@ -115,9 +115,9 @@ def test_incoming_changes_appear_in_the_roster_and_never_in_the_outbox(
     shown = two.assessments.get(assessment_id)
     assert shown.status is AssessmentStatus.FINALIZED
     assert shown.final_grade == one.assessments.get(assessment_id).final_grade
-    rows = two.elders.page(RosterFilter(), 0, 10)
+    rows = two.elders.page(RegisterFilter(), 0, 10)
     assert [(r.elder_id, r.grade) for r in rows] == [(elder_id, shown.final_grade)]
-    assert two.elders.count(RosterFilter(text="zs")) == 1  # indexed for search
+    assert two.elders.count(RegisterFilter(text="zs")) == 1  # indexed for search
     assert two.assessments.drafts() == []
     # Applying the same batch again, or an older cursor, is a no-op.
     again = two.outbox.apply_incoming_report(list(one.outbox.pending_changes(0, 10_000)), 5)

@@ -12,7 +12,7 @@ import pytest
 from assessment.cli import main
 from assessment.documents.sources import workspace_lists
 from assessment.records import demo
-from assessment.records.api import RosterFilter
+from assessment.records.api import RegisterFilter
 from assessment.records.workspace import Workspace
 from assessment.usecases.certificates import (
     certificates_job,
@@ -50,7 +50,7 @@ def signed_in(demo_dir: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 def finalized_ids(ws: Workspace) -> list[str]:
     ids = []
-    for row in ws.elders.page(RosterFilter(), 0, 60):
+    for row in ws.elders.page(RegisterFilter(), 0, 60):
         current = ws.assessments.current(row.elder_id)
         if current is not None:
             ids.append(current.assessment_id)
@@ -136,7 +136,7 @@ def test_township_rosters_headless_match_the_cli(signed_in: Path, tmp_path: Path
     ws = Workspace.open(signed_in, demo.DEMO_SUPERVISOR, demo.DEMO_PASSWORD)
     try:
         rosters = township_rosters(ws, workspace_lists(ws), as_of)
-        elders = ws.elders.count(RosterFilter())
+        elders = ws.elders.count(RegisterFilter())
     finally:
         ws.close()
     assert len(rosters.frame) + len(rosters.skipped) == elders

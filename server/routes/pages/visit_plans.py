@@ -24,7 +24,7 @@ from server.routes.pages.common import (
 )
 from server.visit_plans import PublishedPlan, announced, county_plans, publish_plan
 from server.web import visit_plans_view
-from server.web.forms import read_upload
+from server.web.posts import read_upload
 from server.web.responses import problem_text, redirect
 from server.web.session import WebSession
 

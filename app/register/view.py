@@ -25,14 +25,14 @@ from PySide6.QtWidgets import (
 )
 
 from app.common.context import AppContext
-from app.roster.model import ELDER_ID_ROLE, RosterModel
-from assessment.records.api import RosterFilter
+from app.register.model import ELDER_ID_ROLE, RegisterModel
+from assessment.records.api import RegisterFilter
 
 SEARCH_DELAY_MS = 150
 NEVER_ASSESSED = -1
 
 
-class RosterTable(QTableView):
+class RegisterTable(QTableView):
     """The table; Enter opens the current elder."""
 
     activated_row = Signal(int)
@@ -47,7 +47,7 @@ class RosterTable(QTableView):
         super().keyPressEvent(event)
 
 
-class RosterPage(QWidget):
+class RegisterPage(QWidget):
     """Find an elder; ``elder_opened`` carries the elder id."""
 
     elder_opened = Signal(str)
@@ -56,7 +56,7 @@ class RosterPage(QWidget):
     def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.ctx = ctx
-        self.model = RosterModel(ctx.workspace.elders, ctx.form.grade_name, self)
+        self.model = RegisterModel(ctx.workspace.elders, ctx.form.grade_name, self)
         self.model.deferred = True
         self.total = self.model.rowCount()
         self.model.row_at(0)  # the first page is always in view: read it now, not after a rest
@@ -85,7 +85,7 @@ class RosterPage(QWidget):
         filters.addWidget(QLabel("村（社区）"))
         filters.addWidget(self.village)
         filters.addWidget(self.due)
-        self.table = RosterTable()
+        self.table = RegisterTable()
         self.table.setObjectName("rosterTable")
         self.table.setModel(self.model)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
@@ -125,18 +125,18 @@ class RosterPage(QWidget):
         """Send the search text and filters to the model now."""
         self._timer.stop()
         flt = replace(
-            self.model.roster_filter,
+            self.model.register_filter,
             text=self.search.text().strip(),
             grade=self.grade.currentData(),
             village=self.village.currentData(),
             due_only=self.due.isChecked(),
         )
-        if flt != self.model.roster_filter:
+        if flt != self.model.register_filter:
             self.model.set_filter(flt)
 
     def refresh(self) -> None:
         """Re-read the roster after a change elsewhere (the total too: an elder may be new)."""
-        self.total = self.ctx.workspace.elders.count(RosterFilter())
+        self.total = self.ctx.workspace.elders.count(RegisterFilter())
         self.model.refresh()
 
     def _search_enter(self) -> None:

@@ -1,11 +1,12 @@
-"""The roster as a lazy table model over ``roster_count`` and ``roster_page``.
+"""The elder register (花名册) as a lazy table model over ``workspace.elders.count`` and
+``workspace.elders.page``.
 
 Only the row count is asked for up front; rows are read a page at a time when the view first
 asks for one of them and kept in a small page cache (least recently used pages are dropped),
 so a roster of 100,000 elders costs a count query and a few pages. With ``deferred`` on (the
 roster view), a page that is not cached yet shows "…" and is read a moment later, once the
 scroll bar rests: dragging through 100,000 rows reads only the pages it stops on. Sorting is
-done by the store (``RosterFilter.sort``); columns it cannot sort by keep the current order.
+done by the store (``RegisterFilter.sort``); columns it cannot sort by keep the current order.
 
 Pages are read by key: the last row of each page read is remembered (a few bytes per page,
 kept when the page itself is dropped), and the next page is read past it, so scrolling down
@@ -33,10 +34,10 @@ from PySide6.QtCore import (
 from PySide6.QtGui import QBrush, QColor
 
 from assessment.records.api import (
-    RosterFilter,
-    RosterKey,
-    RosterRow,
-    RosterSort,
+    RegisterFilter,
+    RegisterKey,
+    RegisterRow,
+    RegisterSort,
     StoreError,
 )
 
@@ -58,7 +59,7 @@ def _date(value: date | None) -> str:
     return value.isoformat() if value else ""
 
 
-def transferred_text(row: RosterRow) -> str:
+def transferred_text(row: RegisterRow) -> str:
     """"已注销（日期起）" or "已合并" for an elder no longer on the roll, "已迁出至 …" for an
     elder the county moved to another township, else empty."""
     if row.status == "deregistered":
@@ -68,54 +69,54 @@ def transferred_text(row: RosterRow) -> str:
     return f"已迁出至{row.transferred_to}" if row.transferred_to else ""
 
 
-class RosterColumn:
+class RegisterColumn:
     """One column: header, how to show a row, the store's sort key (None: not sortable)."""
 
-    def __init__(self, header: str, show: Callable[[RosterRow], str],
-                 sort: RosterSort | None) -> None:
+    def __init__(self, header: str, show: Callable[[RegisterRow], str],
+                 sort: RegisterSort | None) -> None:
         self.header = header
         self.show = show
         self.sort = sort
 
 
-class RosterPages(Protocol):
+class RegisterPages(Protocol):
     """What the model reads: the register's rows by the page (``workspace.elders``)."""
 
-    def count(self, flt: RosterFilter) -> int:
+    def count(self, flt: RegisterFilter) -> int:
         """How many elders the filter shows."""
         ...
 
-    def page(self, flt: RosterFilter, offset: int, limit: int,
-             after: RosterKey | None = None) -> Sequence[RosterRow]:
+    def page(self, flt: RegisterFilter, offset: int, limit: int,
+             after: RegisterKey | None = None) -> Sequence[RegisterRow]:
         """``limit`` rows from ``offset`` rows past ``after``."""
         ...
 
 
-class RosterModel(QAbstractTableModel):
-    """Rows of the roster for the current :class:`RosterFilter`, fetched by the page."""
+class RegisterModel(QAbstractTableModel):
+    """Rows of the roster for the current :class:`RegisterFilter`, fetched by the page."""
 
     count_changed = Signal(int)
 
-    def __init__(self, elders: RosterPages, grade_name: Callable[[int], str],
+    def __init__(self, elders: RegisterPages, grade_name: Callable[[int], str],
                  parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._elders = elders
         self._grade_name = grade_name
-        self._filter = RosterFilter()
+        self._filter = RegisterFilter()
         self._count = 0
-        self._pages: OrderedDict[int, Sequence[RosterRow]] = OrderedDict()
-        self._starts: dict[int, RosterKey] = {}  # page number → the key its first row follows
-        self.columns: tuple[RosterColumn, ...] = (
-            RosterColumn("姓名", lambda r: r.name, RosterSort.NAME),
-            RosterColumn("性别", lambda r: _text(r.sex), None),
-            RosterColumn("年龄", lambda r: _text(r.age), RosterSort.AGE),
-            RosterColumn("公民身份号码", lambda r: _text(r.id_masked), None),
-            RosterColumn("村（社区）", lambda r: _text(r.village), RosterSort.VILLAGE),
-            RosterColumn("当前等级", self._grade_text, RosterSort.GRADE),
-            RosterColumn("上次评估", lambda r: _date(r.last_assessed), None),
-            RosterColumn("复评到期", lambda r: _date(r.due_on), RosterSort.DUE),
-            RosterColumn("草稿", lambda r: "有草稿" if r.has_draft else "", None),
-            RosterColumn("备注", transferred_text, None),
+        self._pages: OrderedDict[int, Sequence[RegisterRow]] = OrderedDict()
+        self._starts: dict[int, RegisterKey] = {}  # page number → the key its first row follows
+        self.columns: tuple[RegisterColumn, ...] = (
+            RegisterColumn("姓名", lambda r: r.name, RegisterSort.NAME),
+            RegisterColumn("性别", lambda r: _text(r.sex), None),
+            RegisterColumn("年龄", lambda r: _text(r.age), RegisterSort.AGE),
+            RegisterColumn("公民身份号码", lambda r: _text(r.id_masked), None),
+            RegisterColumn("村（社区）", lambda r: _text(r.village), RegisterSort.VILLAGE),
+            RegisterColumn("当前等级", self._grade_text, RegisterSort.GRADE),
+            RegisterColumn("上次评估", lambda r: _date(r.last_assessed), None),
+            RegisterColumn("复评到期", lambda r: _date(r.due_on), RegisterSort.DUE),
+            RegisterColumn("草稿", lambda r: "有草稿" if r.has_draft else "", None),
+            RegisterColumn("备注", transferred_text, None),
         )
         self._count = elders.count(self._filter)
         self.deferred = False
@@ -125,17 +126,17 @@ class RosterModel(QAbstractTableModel):
         self._timer.setInterval(FETCH_DELAY_MS)
         self._timer.timeout.connect(self._fetch_wanted)
 
-    def _grade_text(self, row: RosterRow) -> str:
+    def _grade_text(self, row: RegisterRow) -> str:
         return "未评估" if row.grade is None else self._grade_name(row.grade)
 
     # ---- filter -------------------------------------------------------------------------
 
     @property
-    def roster_filter(self) -> RosterFilter:
+    def register_filter(self) -> RegisterFilter:
         """The filter the rows are shown for."""
         return self._filter
 
-    def set_filter(self, flt: RosterFilter) -> None:
+    def set_filter(self, flt: RegisterFilter) -> None:
         """Show the rows for another filter (a new count, an empty page cache)."""
         self.beginResetModel()
         self._filter = flt
@@ -160,7 +161,7 @@ class RosterModel(QAbstractTableModel):
         """Number of columns (0 under any valid parent)."""
         return 0 if parent.isValid() else len(self.columns)
 
-    def row_at(self, row: int) -> RosterRow | None:
+    def row_at(self, row: int) -> RegisterRow | None:
         """The roster row at ``row``, reading its page when needed."""
         if not 0 <= row < self._count:
             return None
@@ -176,7 +177,7 @@ class RosterModel(QAbstractTableModel):
         offset = row - number * PAGE_SIZE
         return page[offset] if offset < len(page) else None
 
-    def _read_page(self, number: int) -> Sequence[RosterRow]:
+    def _read_page(self, number: int) -> Sequence[RegisterRow]:
         """Page ``number``, read past the nearest known page start at or before it."""
         known = max((n for n in self._starts if n <= number), default=0)
         after = self._starts.get(known)
@@ -229,7 +230,7 @@ class RosterModel(QAbstractTableModel):
         if role == ELDER_ID_ROLE:
             return row.elder_id
         if role == Qt.ItemDataRole.ForegroundRole:
-            if column.sort is RosterSort.DUE and row.due_on is not None:
+            if column.sort is RegisterSort.DUE and row.due_on is not None:
                 today = self._filter.as_of or date.today()
                 if row.due_on <= today:
                     return QBrush(QColor("#b03a2e"))
@@ -239,7 +240,7 @@ class RosterModel(QAbstractTableModel):
                 return QBrush(QColor("#6e7781"))
             return None
         if role == Qt.ItemDataRole.TextAlignmentRole:
-            if column.sort is RosterSort.AGE:
+            if column.sort is RegisterSort.AGE:
                 return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
             return None
         return column.show(row)

@@ -1,4 +1,5 @@
-"""The roster query: search as you type plus filters, counted and fetched by the page.
+"""The elder register query (花名册): search as you type plus filters, counted and fetched
+by the page.
 
 Few SQL statements per call over the narrow ``elders`` table (grade, last assessment, due date
 and draft count are denormalised there), with the typed text resolved through the indexed
@@ -26,7 +27,7 @@ count that decides the plan is an index-only count of the range. The SQL is buil
 fragments (sort keys, index names); every value is a bound parameter.
 
 Pages are read by key (keyset paging): a page's last row carries its place in the order
-(``RosterRow.key``: the sort columns' stored values and the row number), and the next page is
+(``RegisterRow.key``: the sort columns' stored values and the row number), and the next page is
 the first rows *after* that place, so a deep page costs what the first page costs instead of
 walking and probing every row before it, and an elder added or removed meanwhile neither
 repeats nor hides a row. ``offset`` still counts rows past that place (or from the start), for
@@ -46,7 +47,7 @@ from typing import Any
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
-from assessment.records.api import RosterFilter, RosterKey, RosterRow, RosterSort
+from assessment.records.api import RegisterFilter, RegisterKey, RegisterRow, RegisterSort
 from assessment.records.profiles import age_on, mask_id
 from assessment.records.schema import Village
 from assessment.records.search import SearchText, key_range, parse_search_text
@@ -56,13 +57,13 @@ _VILLAGE_ARMS = 60  # matching villages read one by one in name order (a compoun
 _COLUMNS = ("num, name_pinyin, id, name, sex, birth_date, id_number, village, current_grade, "
             "last_assessed, due_on, draft_count, transferred_to, status, left_on")
 # sort → (columns in order, index that serves them, whether "ascending" means DESC)
-_ORDERS: dict[RosterSort, tuple[tuple[str, ...], str, bool]] = {
-    RosterSort.NAME: (("name_pinyin",), "ix_elders_name_pinyin", False),
-    RosterSort.VILLAGE: (("village", "name_pinyin"), "ix_elders_village_pinyin", False),
-    RosterSort.GRADE: (("current_grade", "name_pinyin"), "ix_elders_grade_pinyin", False),
-    RosterSort.DUE: (("due_on", "name_pinyin"), "ix_elders_due_pinyin", False),
+_ORDERS: dict[RegisterSort, tuple[tuple[str, ...], str, bool]] = {
+    RegisterSort.NAME: (("name_pinyin",), "ix_elders_name_pinyin", False),
+    RegisterSort.VILLAGE: (("village", "name_pinyin"), "ix_elders_village_pinyin", False),
+    RegisterSort.GRADE: (("current_grade", "name_pinyin"), "ix_elders_grade_pinyin", False),
+    RegisterSort.DUE: (("due_on", "name_pinyin"), "ix_elders_due_pinyin", False),
     # Youngest first = latest birth date first.
-    RosterSort.AGE: (("birth_date", "name_pinyin"), "ix_elders_birth_pinyin", True),
+    RegisterSort.AGE: (("birth_date", "name_pinyin"), "ix_elders_birth_pinyin", True),
 }
 _KEY_ROWS = "SELECT elder_num FROM search_terms WHERE term >= :klo AND term < :khi"
 _TERM_ROWS = "SELECT elder_num FROM search_terms WHERE term >= :lo AND term < :hi"
@@ -88,7 +89,7 @@ def matching_villages(session: Session, query: SearchText) -> list[str]:
 class _Where:
     """The filters of a roster query, the typed text's match set and their parameters."""
 
-    def __init__(self, session: Session, flt: RosterFilter, as_of: date) -> None:
+    def __init__(self, session: Session, flt: RegisterFilter, as_of: date) -> None:
         self.session = session
         self.filters: list[str] = []
         self.params: dict[str, Any] = {}
@@ -167,7 +168,7 @@ class _Where:
         return " AND ".join(parts) if parts else "1"
 
 
-def roster_count(session: Session, flt: RosterFilter) -> int:
+def count(session: Session, flt: RegisterFilter) -> int:
     """How many elders the filter shows."""
     where = _Where(session, flt, flt.as_of or date.today())
     query = where.query
@@ -193,7 +194,7 @@ def roster_count(session: Session, flt: RosterFilter) -> int:
     return where.scalar(_TERM_ROWS.replace("elder_num", "count(DISTINCT elder_num)", 1))
 
 
-def _after(columns: tuple[str, ...], after: RosterKey, descending: bool,
+def _after(columns: tuple[str, ...], after: RegisterKey, descending: bool,
            params: dict[str, Any]) -> tuple[str, ...]:
     """The rows past ``after`` in the order of ``columns`` (the last one the non-null rowid),
     as one or two conditions, each a range of the order's index (a row-value comparison),
@@ -225,7 +226,7 @@ def _after(columns: tuple[str, ...], after: RosterKey, descending: bool,
     return (past(0),)  # a NULL lead compares as NULL: those rows come before
 
 
-def _name_page(where: _Where, descending: bool, after: RosterKey | None) -> str:
+def _name_page(where: _Where, descending: bool, after: RegisterKey | None) -> str:
     """The statement of a page in name order of a text without filters: the elders of the
     text's matches in name order (the first rows of its key range, or the sort index walked
     and probed for a broad text, or the few matches sorted by ``ix_elders_num_pinyin``), merged
@@ -268,10 +269,10 @@ def _name_page(where: _Where, descending: bool, after: RosterKey | None) -> str:
             f"ORDER BY name_pinyin {direction}, num {direction}")
 
 
-def roster_page(session: Session, flt: RosterFilter, offset: int, limit: int,
-                after: RosterKey | None = None) -> list[RosterRow]:
+def page(session: Session, flt: RegisterFilter, offset: int, limit: int,
+                after: RegisterKey | None = None) -> list[RegisterRow]:
     """Rows ``offset`` … ``offset + limit - 1`` of the filtered, sorted roster, counted from
-    the first row past ``after`` (a ``RosterRow.key`` read in the same order), or from the
+    the first row past ``after`` (a ``RegisterRow.key`` read in the same order), or from the
     start when ``after`` is ``None``."""
     as_of = flt.as_of or date.today()
     where = _Where(session, flt, as_of)
@@ -281,14 +282,14 @@ def roster_page(session: Session, flt: RosterFilter, offset: int, limit: int,
     order = ", ".join(f"{key} {direction}" for key in (*keys, "num"))
     offset, limit = max(offset, 0), max(limit, 0)
     columns = (*keys, "num")
-    if where.has_text and not where.filters and flt.sort is RosterSort.NAME:
+    if where.has_text and not where.filters and flt.sort is RegisterSort.NAME:
         sql = _name_page(where, descending, after)
     else:
         probe = False
         if not where.has_text:
             hint = ""  # filters only: SQLite's own choice among the indexes is good
         elif where.estimate() > BROAD:
-            if flt.village is not None and flt.sort is RosterSort.NAME:
+            if flt.village is not None and flt.sort is RegisterSort.NAME:
                 index = "ix_elders_village_pinyin"  # (village, name_pinyin) serves the order
             hint = f" INDEXED BY {index}"
             probe = True  # stops after a page: an index seek per row beats building the set
@@ -313,9 +314,9 @@ def roster_page(session: Session, flt: RosterFilter, offset: int, limit: int,
             session.execute(text(sql), params).all()):
         stored = {"name_pinyin": name_pinyin, "village": village, "current_grade": grade,
                   "due_on": due_on, "birth_date": birth_date}
-        key: RosterKey = (*(stored[column] for column in keys), num)
+        key: RegisterKey = (*(stored[column] for column in keys), num)
         birth = date.fromisoformat(birth_date) if birth_date else None
-        rows.append(RosterRow(
+        rows.append(RegisterRow(
             elder_id=elder_id, name=name, sex=sex, age=age_on(birth, as_of),
             id_masked=mask_id(id_number), village=village, grade=grade,
             last_assessed=date.fromisoformat(last_assessed) if last_assessed else None,

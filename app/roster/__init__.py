@@ -1,1 +1,0 @@
-"""The roster (花名册): the elder list model and its page."""
