@@ -47,7 +47,7 @@ def test_changed_grade_is_reported_altered(signer: CertificateSigner) -> None:
     from assessment.documents.certificate_code import b32encode, encode_payload
 
     changed = genuine.claims.__class__(**{**{f: getattr(genuine.claims, f) for f in (
-        "certificate_no", "assessment_id", "reference_date", "id_hash", "device_code")},
+        "certificate_no", "assessment_id", "reference_date", "id_hash", "key_code")},
         "final_grade": 0})
     signed = f"{PREFIX}.{b32encode(encode_payload(changed))}"
     forged = f"{signed}.{b32encode(forger.keys.sign(signed.encode('ascii')))}"
