@@ -242,12 +242,12 @@ def _registry(conn: Any, ctx: ServerContext, args: argparse.Namespace) -> Any:
     if args.verb == "duplicates":
         return registry.duplicate_queue(conn)
     if args.verb == "import":
-        from server.registry_import import import_county_roster
+        from server.registry_import import import_county_office_file
 
         as_of = parse_day(args.as_of, "--as-of")
         if as_of is None:
             raise InputRejected([Problem("--as-of", "missing", "请给出名单截止日期")])
-        return import_county_roster(conn, author, args.file, kind=args.kind,
+        return import_county_office_file(conn, author, args.file, kind=args.kind,
                                     source=args.source, as_of=as_of, dry_run=args.dry_run,
                                     actor=ACTOR)
     if args.verb == "export":

@@ -22,13 +22,13 @@ from sqlalchemy import Connection, insert, select
 from assessment.errors import FormFileError, InputRejected, Problem
 from assessment.ids import new_id
 from assessment.registry.kinds import KINDS
+from assessment.registry.officefiles import read_office_file
 from assessment.registry.plan import (
     ImportPlan,
     RegistryEntry,
     eligibility_changes,
     plan_import,
 )
-from assessment.registry.rosters import read_roster
 from assessment.registry.status import ACTIVE, RECORD_TYPE
 from assessment.wire.hlc import unpack
 from server import audit
@@ -117,10 +117,10 @@ def plan_county_import(conn: Connection, path: Path, kind: str, source: str,
     from server.county_lists import county_lists
 
     text = _check(kind, source, as_of)
-    roster_kind = KINDS[kind]
-    roster = read_roster(path, roster_kind)
-    entries, heads = county_entries(conn, roster_kind.attribute)
-    plan = plan_import(roster, entries, kind=roster_kind, source=text, as_of=as_of,
+    import_kind = KINDS[kind]
+    roster = read_office_file(path, import_kind)
+    entries, heads = county_entries(conn, import_kind.attribute)
+    plan = plan_import(roster, entries, kind=import_kind, source=text, as_of=as_of,
                        import_id=new_id())
     changed = {u.elder_id for u in plan.updates if u.value_changed}
     try:
@@ -133,7 +133,7 @@ def plan_county_import(conn: Connection, path: Path, kind: str, source: str,
     return plan, heads
 
 
-def import_county_roster(conn: Connection, author: CountyAuthor, path: Path, *, kind: str,
+def import_county_office_file(conn: Connection, author: CountyAuthor, path: Path, *, kind: str,
                          source: str, as_of: date, dry_run: bool,
                          actor: str) -> dict[str, Any]:
     """Import a roster at the county inside the caller's transaction; the summary."""

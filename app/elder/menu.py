@@ -11,7 +11,7 @@ from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QMenuBar, QWidget
 
 from app.elder.new_elder_dialog import NewElderDialog
-from app.elder.roster_import_dialog import RosterImportDialog
+from app.elder.registry_import_dialog import RegistryImportDialog
 from assessment.records.workspace import Workspace
 
 
@@ -20,7 +20,7 @@ class ElderMenu(QObject):
 
     elder_created = Signal(str, str)
     """The new elder's id and name."""
-    roster_imported = Signal(object)
+    registry_imported = Signal(object)
     """The summary of a roster import that was applied."""
 
     def __init__(self, parent: QWidget, bar: QMenuBar, workspace: Workspace) -> None:
@@ -31,12 +31,12 @@ class ElderMenu(QObject):
         self.new_elder = QAction("新建老人…", parent)
         self.new_elder.setShortcut(QKeySequence("Ctrl+N"))
         self.new_elder.triggered.connect(self.open_new_elder)
-        self.import_roster = QAction("导入部门名单…", parent)
-        self.import_roster.setToolTip("民政、残联、卫健、退役军人事务的名单：按身份证号更新救助身份等属性")
-        self.import_roster.triggered.connect(self.open_roster_import)
+        self.import_office_file = QAction("导入部门名单…", parent)
+        self.import_office_file.setToolTip("民政、残联、卫健、退役军人事务的名单：按身份证号更新救助身份等属性")
+        self.import_office_file.triggered.connect(self.open_registry_import)
         elders = bar.addMenu("老人(&E)")
         elders.addAction(self.new_elder)
-        elders.addAction(self.import_roster)
+        elders.addAction(self.import_office_file)
 
     def open_new_elder(self) -> NewElderDialog:
         """新建老人; :attr:`elder_created` is emitted after 建档."""
@@ -45,10 +45,10 @@ class ElderMenu(QObject):
         dialog.open()
         return dialog
 
-    def open_roster_import(self) -> RosterImportDialog:
-        """导入部门名单; :attr:`roster_imported` is emitted after an import is applied."""
-        dialog = RosterImportDialog(self.workspace, self._parent)
-        dialog.imported.connect(self.roster_imported)
+    def open_registry_import(self) -> RegistryImportDialog:
+        """导入部门名单; :attr:`registry_imported` is emitted after an import is applied."""
+        dialog = RegistryImportDialog(self.workspace, self._parent)
+        dialog.imported.connect(self.registry_imported)
         dialog.open()
         return dialog
 

@@ -39,7 +39,7 @@ PRELOADED = (
     "assessment.usecases.visits",
     "assessment.usecases.sync_now",
     "assessment.usecases.rosters",
-    "assessment.usecases.roster_import",
+    "assessment.usecases.registry_import",
     "assessment.documents.statistics",
     "assessment.documents.visit_sheet",
     "assessment.eligibility.batch",

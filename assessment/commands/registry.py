@@ -171,7 +171,7 @@ def run_restore(args: argparse.Namespace) -> int:
 
 def run_import(args: argparse.Namespace) -> int:
     """Handler of ``yinling registry import``: the summary JSON on standard output."""
-    from assessment.usecases.roster_import import check_request, import_roster
+    from assessment.usecases.registry_import import check_request, import_office_file
 
     try:
         as_of = _day(args.as_of, "--as-of")
@@ -182,7 +182,7 @@ def run_import(args: argparse.Namespace) -> int:
     if workspace is None:
         return 3
     try:
-        summary = import_roster(workspace, args.file, kind=args.kind, source=args.source,
+        summary = import_office_file(workspace, args.file, kind=args.kind, source=args.source,
                                 as_of=as_of, dry_run=args.dry_run)
     except InputRejected as rejected:
         return _fail(rejected.problems)

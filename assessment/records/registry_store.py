@@ -27,7 +27,7 @@ from assessment.records.schema import (
     DeviceState,
     Elder,
     ElderStatusRow,
-    RosterImport,
+    RegistryImport,
     Setting,
 )
 from assessment.records.search import sort_key
@@ -223,7 +223,7 @@ class Registry:
                                        "as_of": plan.as_of.isoformat(), "row": c.row}),
                     loser_device=f"import:{plan.import_id}"[:64], loser_hlc=0,
                     review_required=True, created_at=now))
-            session.add(RosterImport(
+            session.add(RegistryImport(
                 id=plan.import_id, kind=plan.kind.code, source=plan.source[:100],
                 as_of=plan.as_of, file_name=file_name[:200],
                 actor=self._ctx.username, at=now,

@@ -161,7 +161,7 @@ class ElderStatusRow(Base):
     payload: Mapped[dict[str, Any]] = mapped_column(default=dict)
 
 
-class RosterImport(Base):
+class RegistryImport(Base):
     """One roster import of an office (民政, 残联, 卫健, 退役军人事务) with its summary."""
 
     __tablename__ = "roster_imports"

@@ -7,7 +7,7 @@
 * 退役军人事务: ``veteran`` sets ``veteran_status`` from 优抚类别 (one or several, 、 or ; between).
 
 Someone on an earlier roster of a kind who is missing from the new one gets the kind's
-:attr:`RosterKind.cleared` value (known: not held).
+:attr:`ImportKind.cleared` value (known: not held).
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ NAME_COLUMN = "姓名"
 
 
 @dataclass(frozen=True, slots=True)
-class RosterKind:
+class ImportKind:
     """One kind of roster: the attribute it decides, its columns and its office."""
 
     code: str
@@ -37,16 +37,16 @@ class RosterKind:
     cleared: Any  # the attribute's value for someone no longer on the roster
 
 
-KINDS: Mapping[str, RosterKind] = {kind.code: kind for kind in (
-    RosterKind("dibao", "最低生活保障对象", "民政", ASSISTANCE, (), "none"),
-    RosterKind("dibao_edge", "低保边缘家庭", "民政", ASSISTANCE, (), "none"),
-    RosterKind("tekun_dispersed", "特困人员（分散供养）", "民政", ASSISTANCE, (), "none"),
-    RosterKind("tekun_centralized", "特困人员（集中供养）", "民政", ASSISTANCE, (), "none"),
-    RosterKind("disability", "残疾人（残疾证）", "残联", "disability_cert",
+KINDS: Mapping[str, ImportKind] = {kind.code: kind for kind in (
+    ImportKind("dibao", "最低生活保障对象", "民政", ASSISTANCE, (), "none"),
+    ImportKind("dibao_edge", "低保边缘家庭", "民政", ASSISTANCE, (), "none"),
+    ImportKind("tekun_dispersed", "特困人员（分散供养）", "民政", ASSISTANCE, (), "none"),
+    ImportKind("tekun_centralized", "特困人员（集中供养）", "民政", ASSISTANCE, (), "none"),
+    ImportKind("disability", "残疾人（残疾证）", "残联", "disability_cert",
                ("残疾类别", "残疾等级"), "none"),
-    RosterKind("fp_special", "计划生育特殊家庭", "卫健", "fp_special_family", ("计生类别",),
+    ImportKind("fp_special", "计划生育特殊家庭", "卫健", "fp_special_family", ("计生类别",),
                "none"),
-    RosterKind("veteran", "优抚对象", "退役军人事务", "veteran_status", ("优抚类别",), []),
+    ImportKind("veteran", "优抚对象", "退役军人事务", "veteran_status", ("优抚类别",), []),
 )}
 
 DISABILITY_CATEGORIES = ("视力", "听力", "言语", "肢体", "智力", "精神", "多重")
@@ -59,7 +59,7 @@ _GRADES = {"1": 1, "2": 2, "3": 3, "4": 4, "一": 1, "二": 2, "三": 3, "四": 
 _SPLIT = re.compile(r"[、;；,，/]")
 
 
-def kind_value(kind: RosterKind, cells: Mapping[str, str]) -> tuple[Any, list[tuple[str, str]]]:
+def kind_value(kind: ImportKind, cells: Mapping[str, str]) -> tuple[Any, list[tuple[str, str]]]:
     """The attribute value a row of ``kind`` states, and its problems as (column, reason)."""
     if kind.attribute == ASSISTANCE:
         return kind.code, []

@@ -1,7 +1,7 @@
 """What a roster import changes: the one decision behind the laptop's and the county's import.
 
 :func:`plan_import` takes the checked rows of an office's roster
-(:func:`assessment.registry.rosters.read_roster`) and the registry as it stands (one
+(:func:`assessment.registry.officefiles.read_office_file`) and the registry as it stands (one
 :class:`RegistryEntry` per elder, matched by ID number) and decides, without writing:
 
 * a row whose ID number is registered updates the kind's attribute, with its provenance
@@ -27,8 +27,8 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from assessment.registry.kinds import ASSISTANCE, ASSISTANCE_RANK, RosterKind
-from assessment.registry.rosters import RosterFile
+from assessment.registry.kinds import ASSISTANCE, ASSISTANCE_RANK, ImportKind
+from assessment.registry.officefiles import OfficeFile
 
 ASSESSOR_SOURCE = "评估员录入"
 
@@ -86,7 +86,7 @@ class ImportPlan:
     """What an import will do, and its summary."""
 
     import_id: str
-    kind: RosterKind
+    kind: ImportKind
     source: str
     as_of: date
     rows: int
@@ -158,7 +158,7 @@ def _keeps_higher_assistance(entry: RegistryEntry, plan: ImportPlan) -> bool:
         ASSISTANCE_RANK.get(str(current), 0) > ASSISTANCE_RANK.get(plan.kind.code, 0)
 
 
-def plan_import(roster: RosterFile, registry: Iterable[RegistryEntry], *, kind: RosterKind,
+def plan_import(roster: OfficeFile, registry: Iterable[RegistryEntry], *, kind: ImportKind,
                 source: str, as_of: date, import_id: str) -> ImportPlan:
     """Decide what importing ``roster`` changes (see the module docstring)."""
     plan = ImportPlan(import_id, kind, source, as_of, roster.count)

@@ -81,11 +81,11 @@ def test_provenance_beside_the_attributes(qtbot: QtBot, ctx: AppContext,
                                           tmp_path: Path) -> None:
     workspace = ctx.workspace
     assert isinstance(workspace, Workspace)
-    from assessment.usecases.roster_import import import_roster
+    from assessment.usecases.registry_import import import_office_file
 
     roster = tmp_path / "dibao.csv"
     roster.write_bytes(f"公民身份号码,姓名\n{KNOWN_ID},{KNOWN_NAME}\n".encode("utf-8-sig"))
-    summary = import_roster(workspace, roster, kind="dibao", source="县民政局",
+    summary = import_office_file(workspace, roster, kind="dibao", source="县民政局",
                             as_of=date.today())
     assert summary["updated"] == 1
     found = workspace.elders.find_by_id_number(KNOWN_ID)
@@ -147,7 +147,7 @@ def test_roster_import_dialog_previews_then_imports(qtbot: QtBot, ctx: AppContex
                                                     tmp_path: Path) -> None:
     from openpyxl import Workbook
 
-    from app.elder.roster_import_dialog import RosterImportDialog
+    from app.elder.registry_import_dialog import RegistryImportDialog
 
     workspace = ctx.workspace
     book = Workbook()
@@ -159,7 +159,7 @@ def test_roster_import_dialog_previews_then_imports(qtbot: QtBot, ctx: AppContex
     sheet.append([KNOWN_ID[:-1] + "0", "坏号", "烈士遗属"])
     path = tmp_path / "veterans.xlsx"
     book.save(path)
-    dialog = RosterImportDialog(workspace)
+    dialog = RegistryImportDialog(workspace)
     qtbot.addWidget(dialog)
     dialog.show()
     dialog.path.setText(str(path))

@@ -34,7 +34,7 @@ router = page_router()
 @router.get("/registry")
 def registry_page(request: Request, ctx: ContextDep, session: WebSessionDep) -> Response:
     """The potential-duplicate queue and the roster import form."""
-    from assessment.registry.rosters import MAX_BYTES
+    from assessment.registry.officefiles import MAX_BYTES
     from server.registry import duplicate_queue, off_roll
 
     with ctx.engine.connect() as conn:
@@ -162,9 +162,9 @@ async def registry_import(request: Request, ctx: ContextDep,
     import tempfile
     from pathlib import Path
 
-    from assessment.registry.rosters import MAX_BYTES
+    from assessment.registry.officefiles import MAX_BYTES
     from server.county_device import CountyAuthor
-    from server.registry_import import import_county_roster
+    from server.registry_import import import_county_office_file
 
     upload = await read_upload(request, MAX_BYTES)
     check_csrf(session, upload.fields)
@@ -185,7 +185,7 @@ async def registry_import(request: Request, ctx: ContextDep,
             path = Path(folder) / f"roster{suffix}"
             path.write_bytes(data)
             with ctx.engine.begin() as conn:
-                return import_county_roster(
+                return import_county_office_file(
                     conn, CountyAuthor.of(ctx), path, kind=fields.get("kind", ""),
                     source=fields.get("source", ""), as_of=as_of,
                     dry_run=fields.get("dry_run") == "1", actor=actor_of(session.operator))

@@ -1,6 +1,6 @@
 """导入部门名单: a civil-affairs, disability, health or veterans roster into this laptop (a pilot
 without a county), through the core's one import pipeline
-(:func:`assessment.usecases.roster_import.roster_import_job`).
+(:func:`assessment.usecases.registry_import.registry_import_job`).
 
 Choose the file, the kind, the source and the as-of date; 预览 runs a dry run and shows the
 summary (matched, updated, lost, people to find, refused rows with row and column, names that
@@ -35,7 +35,7 @@ from app.common.file_dialogs import open_file
 from assessment.errors import InputRejected
 from assessment.records.workspace import Workspace
 from assessment.registry.kinds import KINDS
-from assessment.usecases.roster_import import roster_import_job
+from assessment.usecases.registry_import import registry_import_job
 
 _LIST_LIMIT = 50
 
@@ -74,7 +74,7 @@ def summary_text(summary: Mapping[str, Any]) -> str:
     return "\n".join(lines)
 
 
-class RosterImportDialog(QDialog):
+class RegistryImportDialog(QDialog):
     """The dialog; ``imported`` carries the summary after 导入."""
 
     imported = Signal(object)
@@ -174,7 +174,7 @@ class RosterImportDialog(QDialog):
             return None
         self.preview_button.setEnabled(False)
         self.import_button.setEnabled(False)
-        task = BackgroundTask(roster_import_job(self.workspace, path, kind=kind, source=source,
+        task = BackgroundTask(registry_import_job(self.workspace, path, kind=kind, source=source,
                                                 as_of=as_of, dry_run=dry_run), self)
         task.succeeded.connect(lambda summary: self._done(summary, (path, kind, source, as_of)))
         task.failed.connect(self._failed)

@@ -1,4 +1,5 @@
-"""Reading an office's roster file into checked rows (the one reader for roster input).
+"""Reading an office file (a civil-affairs, disability or health office's list of residents)
+into checked rows: the one reader for registry imports.
 
 Accepted: CSV in UTF-8 (with or without a byte-order mark) or GBK, and XLSX (the first sheet).
 The first row is the header: 公民身份号码 (required), 姓名 (optional, compared with the
@@ -20,7 +21,7 @@ from typing import Any
 
 from assessment.errors import InputRejected, Problem
 from assessment.identity import parse_resident_id
-from assessment.registry.kinds import ID_COLUMN, NAME_COLUMN, RosterKind, kind_value
+from assessment.registry.kinds import ID_COLUMN, NAME_COLUMN, ImportKind, kind_value
 
 MAX_BYTES = 20 * 1024 * 1024
 MAX_ROWS = 200_000
@@ -53,7 +54,7 @@ class Refusal:
 
 
 @dataclass(slots=True)
-class RosterFile:
+class OfficeFile:
     """A roster read and checked: accepted rows, refused rows, the number of data rows."""
 
     rows: list[RegisterRow] = field(default_factory=list)
@@ -133,7 +134,7 @@ def read_table(path: Path) -> Iterator[list[str]]:
     return _csv_rows(data) if suffix == ".csv" else _xlsx_rows(data)
 
 
-def _header(cells: Sequence[str], kind: RosterKind) -> dict[str, int]:
+def _header(cells: Sequence[str], kind: ImportKind) -> dict[str, int]:
     names = [c.strip().lstrip("\ufeff") for c in cells]
     if len(names) > MAX_COLUMNS:
         raise _refuse(f"列数过多（最多 {MAX_COLUMNS} 列）", "columns")
@@ -148,10 +149,10 @@ def _header(cells: Sequence[str], kind: RosterKind) -> dict[str, int]:
     return index
 
 
-def read_roster(path: Path, kind: RosterKind) -> RosterFile:
+def read_office_file(path: Path, kind: ImportKind) -> OfficeFile:
     """Read and check a roster file of ``kind`` (see the module docstring)."""
     rows = read_table(Path(path))
-    result = RosterFile()
+    result = OfficeFile()
     header: dict[str, int] | None = None
     seen: dict[str, int] = {}
     for number, cells in enumerate(rows, start=1):
@@ -171,8 +172,8 @@ def read_roster(path: Path, kind: RosterKind) -> RosterFile:
     return result
 
 
-def _check_row(number: int, cells: Sequence[str], header: dict[str, int], kind: RosterKind,
-               seen: dict[str, int], result: RosterFile) -> None:
+def _check_row(number: int, cells: Sequence[str], header: dict[str, int], kind: ImportKind,
+               seen: dict[str, int], result: OfficeFile) -> None:
     values = {name: (cells[i].strip() if i < len(cells) else "") for name, i in header.items()}
     long = [name for name, value in values.items() if len(value) > MAX_CELL]
     if long:

@@ -1,8 +1,8 @@
-"""The roster import of a laptop (a pilot without a county): one pipeline for the CLI
-(``yinling registry import``) and the desktop.
+"""The registry import of an office file on a laptop (a pilot without a county): one pipeline
+for the CLI (``yinling registry import``) and the desktop.
 
-Read and check the file (:func:`~assessment.registry.rosters.read_roster`), plan against the
-workspace's registry (:func:`~assessment.registry.plan.plan_import`), work out who newly
+Read and check the file (:func:`~assessment.registry.officefiles.read_office_file`), plan
+against the workspace's registry (:func:`~assessment.registry.plan.plan_import`), work out who newly
 qualifies for which service item, and, unless it is a dry run, apply the plan in one
 transaction. The summary is the same JSON object either way; a dry run and the real import
 of one file give the same counts.
@@ -17,9 +17,9 @@ from typing import TYPE_CHECKING, Any
 
 from assessment.errors import FormFileError, InputRejected, Problem
 from assessment.ids import new_id
-from assessment.registry.kinds import KINDS, RosterKind
+from assessment.registry.kinds import KINDS, ImportKind
+from assessment.registry.officefiles import read_office_file
 from assessment.registry.plan import eligibility_changes, plan_import
-from assessment.registry.rosters import read_roster
 from assessment.usecases.progress import CancelToken, Job, ProgressFn
 
 if TYPE_CHECKING:
@@ -30,7 +30,7 @@ Progress = Callable[[int, int, str], None]
 
 
 def check_request(kind: str, source: str, as_of: date,
-                  today: date | None = None) -> tuple[RosterKind, str]:
+                  today: date | None = None) -> tuple[ImportKind, str]:
     """The roster kind and the stripped source, or every problem at once."""
     problems: list[Problem] = []
     found = KINDS.get(kind)
@@ -48,7 +48,7 @@ def check_request(kind: str, source: str, as_of: date,
     return found, text
 
 
-def import_roster(workspace: Workspace, path: Path, *, kind: str, source: str, as_of: date,
+def import_office_file(workspace: Workspace, path: Path, *, kind: str, source: str, as_of: date,
                   dry_run: bool = False, progress: Progress | None = None) -> dict[str, Any]:
     """Import an office's roster into an open workspace; return the summary.
 
@@ -57,12 +57,12 @@ def import_roster(workspace: Workspace, path: Path, *, kind: str, source: str, a
     from assessment.documents.sources import workspace_lists
 
     step = progress or (lambda done, total, text: None)
-    roster_kind, text = check_request(kind, source, as_of)
+    import_kind, text = check_request(kind, source, as_of)
     step(0, 4, "正在读取名单文件")
-    roster = read_roster(Path(path), roster_kind)
+    roster = read_office_file(Path(path), import_kind)
     step(1, 4, "正在与登记信息比对")
     entries = workspace.registry.entries()
-    plan = plan_import(roster, entries, kind=roster_kind, source=text, as_of=as_of,
+    plan = plan_import(roster, entries, kind=import_kind, source=text, as_of=as_of,
                        import_id=new_id())
     step(2, 4, "正在重新匹配服务项目")
     by_id = {e.elder_id: e for e in entries}
@@ -86,16 +86,16 @@ def import_roster(workspace: Workspace, path: Path, *, kind: str, source: str, a
     return plan.summary(dry_run=dry_run, applied=applied)
 
 
-def roster_import_job(workspace: Workspace, path: Path, *, kind: str, source: str, as_of: date,
+def registry_import_job(workspace: Workspace, path: Path, *, kind: str, source: str, as_of: date,
                       dry_run: bool) -> Job:
-    """:func:`import_roster` as a background job (the desktop's import dialog)."""
+    """:func:`import_office_file` as a background job (the desktop's import dialog)."""
     def job(progress: ProgressFn, token: CancelToken) -> dict[str, Any]:
         def step(done: int, total: int, text: str) -> None:
             if done < total - 1:  # cancelling stops before the write, never during it
                 token.check()
             progress(done, total, text)
 
-        return import_roster(workspace, path, kind=kind, source=source, as_of=as_of,
+        return import_office_file(workspace, path, kind=kind, source=source, as_of=as_of,
                              dry_run=dry_run, progress=step)
 
     return job
