@@ -136,20 +136,24 @@ class RegisterModel(QAbstractTableModel):
         """The filter the rows are shown for."""
         return self._filter
 
-    def set_filter(self, flt: RegisterFilter) -> None:
-        """Show the rows for another filter (a new count, an empty page cache)."""
+    def set_filter(self, flt: RegisterFilter, *, recount: bool = False) -> None:
+        """Show the rows for another filter (a new count, an empty page cache). Another
+        order of the same filter keeps the count unless ``recount`` (the store changed)."""
+        same_rows = not recount and replace(flt, sort=self._filter.sort,
+                                            descending=self._filter.descending) == self._filter
         self.beginResetModel()
         self._filter = flt
         self._pages.clear()
         self._starts.clear()
         self._wanted.clear()
-        self._count = self._elders.count(flt)
+        if not same_rows:  # another order of the same elders keeps their number
+            self._count = self._elders.count(flt)
         self.endResetModel()
         self.count_changed.emit(self._count)
 
     def refresh(self) -> None:
         """Re-read after a change in the store (a finalized assessment, an edited elder)."""
-        self.set_filter(self._filter)
+        self.set_filter(self._filter, recount=True)
 
     # ---- Qt model -----------------------------------------------------------------------
 

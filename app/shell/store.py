@@ -62,6 +62,9 @@ def preload() -> None:
 
     default_form()  # parsed once per process: opening the store then finds it loaded
     configure_mappers()  # the ORM's first query would otherwise do it, after Enter
+    from assessment.records.packing import pack, unpack
+
+    unpack(pack(b"{}"))  # the store's compression dictionary, loaded and prepared
 
 
 def ensure_demo(data_dir: Path, progress: Callable[[int, int], None] | None = None,

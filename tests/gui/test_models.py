@@ -44,6 +44,31 @@ def test_roster_model_filters_and_sorts_in_the_store(ctx: AppContext,
     assert model.register_filter.sort is RegisterSort.AGE
 
 
+def test_another_order_keeps_the_count_and_a_refresh_counts_again(
+        ctx: AppContext, monkeypatch: pytest.MonkeyPatch) -> None:
+    elders = ctx.workspace.elders
+    model = RegisterModel(elders, ctx.form.grade_name)
+    total = model.rowCount()
+    counted: list[RegisterFilter] = []
+    real = elders.count
+
+    def counting(flt: RegisterFilter) -> int:
+        counted.append(flt)
+        return real(flt)
+
+    monkeypatch.setattr(elders, "count", counting)
+    model.sort(2, Qt.SortOrder.DescendingOrder)  # the same elders in another order
+    assert model.register_filter.sort is RegisterSort.AGE
+    assert counted == []
+    assert model.rowCount() == total
+    model.refresh()  # the store may have changed: count again
+    assert len(counted) == 1
+    village = ctx.workspace.elders.villages()[0]
+    model.set_filter(replace(model.register_filter, village=village))
+    assert len(counted) == 2
+    assert 0 < model.rowCount() < total
+
+
 def test_history_model_passes_modeltester(ctx: AppContext, qtmodeltester: ModelTester) -> None:
     workspace = ctx.workspace
     elder = workspace.elders.page(RegisterFilter(grade=1), 0, 1)[0]
