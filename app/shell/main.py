@@ -114,8 +114,7 @@ class AppController(QObject):
             self._resume = None
         else:
             window.offer_drafts()
-        if window.backup_menu is not None:
-            window.backup_menu.start_daily()
+        window.backup_menu.start_daily()
 
     def set_hint(self, hint: str) -> None:
         """Name the demo account on the sign-in window (empty: no hint)."""

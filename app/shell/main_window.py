@@ -38,7 +38,6 @@ from app.sync.menu import install_sync
 from app.visits.menu import VisitsMenu
 from assessment.privatefiles import loose_warning
 from assessment.records.api import AssessmentRecord, Changed, RecordNotFound
-from assessment.records.workspace import Workspace
 
 NOTICE_OPEN = "#drafts"
 NOTICE_CLOSE = "#close"
@@ -114,16 +113,13 @@ class MainWindow(QMainWindow):
         self.notices = ChangeNotices(ctx.workspace, self)
         self.notices.changed.connect(self._on_changed)
         self.sync_menu = install_sync(self, ctx.workspace, self.toolbar)
-        self.sync = self.sync_menu.controller if self.sync_menu is not None else None
-        if self.sync_menu is not None:
-            self.sign_out_requested.connect(self.sync_menu.controller.stop)
-            self.sync_menu.elder_opened.connect(self.open_elder)
+        self.sync = self.sync_menu.controller
+        self.sign_out_requested.connect(self.sync_menu.controller.stop)
+        self.sync_menu.elder_opened.connect(self.open_elder)
         self.elder_menu = ElderMenu(self, self.menuBar(), ctx.workspace)
         self.elder_menu.elder_created.connect(self._elder_created)
-        self.backup_menu: BackupMenu | None = None
-        if isinstance(ctx.workspace, Workspace):
-            self.backup_menu = BackupMenu(self, ctx.workspace)
-            self.backup_menu.restore_requested.connect(self.restore_requested)
+        self.backup_menu = BackupMenu(self, ctx.workspace)
+        self.backup_menu.restore_requested.connect(self.restore_requested)
         self.lists_menu = ListsMenu(self, self.menuBar(), ctx.workspace, ctx.data_dir)
         self.lists_menu.lists_changed.connect(self._lists_changed)
         self.visits_menu = VisitsMenu(self, self.menuBar(), ctx.workspace)
@@ -282,7 +278,7 @@ class MainWindow(QMainWindow):
         notice.setObjectName("filesNotice")
         notice.setWordWrap(True)
         notice.setTextFormat(Qt.TextFormat.RichText)
-        loose = ctx.workspace.loose_paths if isinstance(ctx.workspace, Workspace) else []
+        loose = ctx.workspace.loose_paths
         if loose:
             notice.setText(f"{html.escape(loose_warning(loose))}"
                            f"　<a href=\"{NOTICE_CLOSE}\">知道了</a>")

@@ -234,16 +234,13 @@ class SyncMenu(QObject):
         return True
 
 
-def install_sync(window: QMainWindow, workspace: object, toolbar: QToolBar | None = None
-                 ) -> SyncMenu | None:
+def install_sync(window: QMainWindow, workspace: Workspace, toolbar: QToolBar | None = None
+                 ) -> SyncMenu:
     """Add the 同步 menu, the 同步 button on ``toolbar`` and the status line to ``window``.
 
-    Returns None (and adds nothing) when the store cannot sync (not a real workspace). The
-    window connects what it shows to the controller's signals (``pulled``, ``synced``) and the
-    menu's ``elder_opened``; nothing here reaches into the window.
+    The window connects what it shows to the controller's signals (``pulled``, ``synced``) and
+    the menu's ``elder_opened``; nothing here reaches into the window.
     """
-    if not isinstance(workspace, Workspace):
-        return None
     controller = SyncController(workspace, window)
     menu = SyncMenu(window, controller)
     window.statusBar().addPermanentWidget(controller.label)
