@@ -29,13 +29,17 @@ def main() -> None:
         report.flush()
         counter = itertools.count(1)
         for cycle in itertools.count():
-            # Resume a draft left by a killed predecessor, or start a new one.
+            # Resume a draft left by a killed predecessor, or start a new one. A resumed draft
+            # skips the items already saved, so short lives on a loaded machine still progress
+            # to a finalize instead of redoing the same first autosaves.
             draft = drafts.pop() if drafts else ws.assessments.start(
                 elders[cycle % len(elders)], "常规评估")
             answers = dict(draft.answers)
             answers.update({"A.3.1": "张小三", "A.3.2": "子女", "sign.assessor_1": "admin",
                             "sign.assessor_2": "pinggu2"})
             for key, top in items:
+                if answers.get(key) == top:
+                    continue  # saved before a kill: a resumed draft goes on from there
                 answers[key] = top
                 if key.endswith((".3", ".6", ".9")):
                     n = next(counter)
