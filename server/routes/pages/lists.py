@@ -5,25 +5,20 @@ from __future__ import annotations
 
 import logging
 
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
-from assessment.errors import InputRejected
 from server.deps import ContextDep
-from server.errors import ServerError
-from server.list_publishing import MAX_LIST_BYTES, Published, publish_file, published_versions
-from server.operators import actor_of
+from server.list_publishing import MAX_LIST_BYTES, publish_file, published_versions
 from server.routes.pages.common import (
     AdminWebSessionDep,
     WebSessionDep,
-    check_csrf,
     page,
     page_router,
 )
+from server.routes.pages.publishing import publish_upload
 from server.web import lists_view
-from server.web.posts import read_upload
-from server.web.responses import problem_text, redirect
+from server.web.responses import redirect
 from server.web.session import WebSession
 
 log = logging.getLogger("server.pages")
@@ -50,26 +45,11 @@ async def list_publish(request: Request, ctx: ContextDep,
                        session: AdminWebSessionDep) -> Response:
     """Check an uploaded list file and publish it (``yinling county list`` with the checks a
     laptop makes before installing); a refused file publishes nothing."""
-    upload = await read_upload(request, MAX_LIST_BYTES)
-    check_csrf(session, upload.fields)
-    data = upload.data
-    if not data:
-        return await run_in_threadpool(_lists_page, request, ctx, session, problem=(
-            "请选择要发布的清单文件（.yaml）。"), filename=upload.filename, status=400)
-
-    def work() -> Published:
-        with ctx.engine.begin() as conn:
-            return publish_file(conn, data, actor_of(session.operator))
-
-    try:
-        done = await run_in_threadpool(work)
-    except InputRejected as exc:
-        return await run_in_threadpool(_lists_page, request, ctx, session,
-                                       problem=problem_text(exc), filename=upload.filename,
-                                       status=400)
-    except ServerError as exc:
-        return await run_in_threadpool(_lists_page, request, ctx, session, problem=exc.message,
-                                       filename=upload.filename, status=exc.status)
+    done = await publish_upload(request, ctx, session, limit=MAX_LIST_BYTES,
+                                missing="请选择要发布的清单文件（.yaml）。", show=_lists_page,
+                                publish=publish_file)
+    if isinstance(done, Response):
+        return done
     log.info("县级页面：已发布服务清单 %s 第 %d 版", done.list_id, done.version)
     session.flash("ok", lists_view.published_text(done))
     return redirect(lists_view.LISTS_URL)

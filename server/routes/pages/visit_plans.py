@@ -6,26 +6,22 @@ from __future__ import annotations
 import logging
 from datetime import date
 
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
 from assessment.eligibility.listfiles import LIST_FILE_LIMITS
-from assessment.errors import FormFileError, InputRejected
+from assessment.errors import FormFileError
 from server.deps import ContextDep
-from server.errors import ServerError
-from server.operators import actor_of
 from server.routes.pages.common import (
     AdminWebSessionDep,
     WebSessionDep,
-    check_csrf,
     page,
     page_router,
 )
-from server.visit_plans import PublishedPlan, announced, county_plans, publish_plan
+from server.routes.pages.publishing import publish_upload
+from server.visit_plans import announced, county_plans, publish_plan
 from server.web import visit_plans_view
-from server.web.posts import read_upload
-from server.web.responses import problem_text, redirect
+from server.web.responses import redirect
 from server.web.session import WebSession
 
 log = logging.getLogger("server.pages")
@@ -57,26 +53,11 @@ def plans_page(request: Request, ctx: ContextDep, session: WebSessionDep) -> Res
 async def plan_publish(request: Request, ctx: ContextDep,
                        session: AdminWebSessionDep) -> Response:
     """Check an uploaded plan file and publish it; a refused file publishes nothing."""
-    upload = await read_upload(request, MAX_PLAN_BYTES)
-    check_csrf(session, upload.fields)
-    data = upload.data
-    if not data:
-        return await run_in_threadpool(_plans_page, request, ctx, session, problem=(
-            "请选择要发布的探访计划文件（.yaml）。"), filename=upload.filename, status=400)
-
-    def work() -> PublishedPlan:
-        with ctx.engine.begin() as conn:
-            return publish_plan(conn, data, actor_of(session.operator))
-
-    try:
-        done = await run_in_threadpool(work)
-    except InputRejected as exc:
-        return await run_in_threadpool(_plans_page, request, ctx, session,
-                                       problem=problem_text(exc), filename=upload.filename,
-                                       status=400)
-    except ServerError as exc:
-        return await run_in_threadpool(_plans_page, request, ctx, session, problem=exc.message,
-                                       filename=upload.filename, status=exc.status)
+    done = await publish_upload(request, ctx, session, limit=MAX_PLAN_BYTES,
+                                missing="请选择要发布的探访计划文件（.yaml）。", show=_plans_page,
+                                publish=publish_plan)
+    if isinstance(done, Response):
+        return done
     log.info("县级页面：已发布探访计划 %s", done.ref)
     session.flash("ok", visit_plans_view.published_text(done))
     return redirect(visit_plans_view.PLANS_URL)
