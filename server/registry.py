@@ -29,7 +29,6 @@ merged into itself or already merged, a restoration of an elder on the roll.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -37,6 +36,7 @@ from sqlalchemy import Connection, delete, insert, select, update
 
 from assessment.errors import InputRejected, Problem
 from assessment.registry import duplicates
+from assessment.registry.export import ExportRow
 from assessment.registry.status import (
     ACTIVE,
     DEREGISTERED,
@@ -344,30 +344,12 @@ def off_roll(conn: Connection) -> list[dict[str, Any]]:
     return rows
 
 
-@dataclass(frozen=True, slots=True)
-class CountyRow:
-    """One elder as the county's registry export writes it (the fields the laptops' export
-    reads, :func:`assessment.registry.export.export_row`)."""
-
-    id_number: str | None
-    name: str
-    sex: str | None
-    birth_date: date | None
-    township: str | None
-    village: str | None
-    status: str
-    reason: str | None
-    left_on: date | None
-    attributes: dict[str, Any]
-    provenance: dict[str, Any]
-
-
 def _word(payload: dict[str, Any], key: str) -> str | None:
     value = payload.get(key)
     return value if isinstance(value, str) and value else None
 
 
-def export_rows(conn: Connection) -> list[CountyRow]:
+def export_rows(conn: Connection) -> list[ExportRow]:
     """Every elder the county holds, on the roll or not, with its lifecycle, its roster
     attributes and their provenance; the township is the one the county holds it in."""
     from server.db.tables import townships
@@ -381,7 +363,7 @@ def export_rows(conn: Connection) -> list[CountyRow]:
             statuses[str(record_id)] = parse_payload(str(record_id), json.loads(text))
         except (InputRejected, ValueError):
             continue
-    rows: list[CountyRow] = []
+    rows: list[ExportRow] = []
     for record_id, township_id, text in conn.execute(select(
             h.record_id, h.township_id, h.payload).where(h.record_type == "elder")):
         payload = json.loads(text)
@@ -392,7 +374,7 @@ def export_rows(conn: Connection) -> list[CountyRow]:
         except ValueError:
             birth = None
         attributes, provenance = payload.get("attributes"), payload.get("provenance")
-        rows.append(CountyRow(
+        rows.append(ExportRow(
             _word(payload, "id_number"), _word(payload, "name") or "", _word(payload, "sex"),
             birth, names.get(int(township_id)) or _word(payload, "township"),
             _word(payload, "village"), status.status,

@@ -9,7 +9,6 @@ for the lifecycle, ``elder`` for attributes and their provenance) and the audit 
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -33,6 +32,7 @@ from assessment.records.schema import (
 from assessment.records.search import sort_key
 from assessment.records.sync_schema import SyncConflict
 from assessment.registry import duplicates
+from assessment.registry.export import ExportRow
 from assessment.registry.plan import ImportPlan, RegistryEntry
 from assessment.registry.status import (
     ACTIVE,
@@ -44,23 +44,6 @@ from assessment.registry.status import (
     parse_payload,
 )
 from assessment.wire.restoreauthority import make_authority
-
-
-@dataclass(frozen=True, slots=True)
-class RegistryRow:
-    """One elder as the registry export writes it."""
-
-    id_number: str | None
-    name: str
-    sex: str | None
-    birth_date: date | None
-    township: str | None
-    village: str | None
-    status: str
-    reason: str | None
-    left_on: date | None
-    attributes: Mapping[str, Any]
-    provenance: Mapping[str, Any]
 
 
 def status_of(session: Session, elder_id: str) -> ElderStatus:
@@ -250,7 +233,7 @@ class Registry:
         with self._store.reading() as session:
             return duplicates.find_pairs(_people(session, None))
 
-    def rows(self) -> Iterator[RegistryRow]:
+    def rows(self) -> Iterator[ExportRow]:
         """Every elder, in township, village and name order, for the registry export."""
         with self._store.reading() as session:
             rows = session.scalars(select(Elder).order_by(
@@ -260,7 +243,7 @@ class Registry:
             for row in rows:
                 held = statuses.get(row.id)
                 reason = held.payload.get("reason") if held is not None else None
-                result.append(RegistryRow(
+                result.append(ExportRow(
                     row.id_number, row.name, row.sex, row.birth_date, row.township,
                     row.village, row.status, reason if isinstance(reason, str) else None,
                     row.left_on, dict(row.detail.attributes or {}),
@@ -286,4 +269,4 @@ def _now_text() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
 
-__all__: Sequence[str] = ("Registry", "RegistryRow", "status_of", "store_status")
+__all__: Sequence[str] = ("Registry", "status_of", "store_status")

@@ -19,6 +19,8 @@ import csv
 import os
 import tempfile
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +33,23 @@ COLUMNS = ("公民身份号码", "姓名", "性别", "出生日期", "乡镇", "
 SOURCE_COLUMNS = ("残疾证来源", "计划生育特殊家庭来源", "优抚对象身份来源")
 _ATTRIBUTES = {"救助身份": ASSISTANCE, "残疾证": "disability_cert",
                "计划生育特殊家庭": "fp_special_family", "优抚对象身份": "veteran_status"}
+
+
+@dataclass(frozen=True, slots=True)
+class ExportRow:
+    """One elder as the registry export writes it (the laptop's and the county's export)."""
+
+    id_number: str | None
+    name: str
+    sex: str | None
+    birth_date: date | None
+    township: str | None
+    village: str | None
+    status: str
+    reason: str | None
+    left_on: date | None
+    attributes: Mapping[str, Any]
+    provenance: Mapping[str, Any]
 
 
 def provenance_text(known: Any) -> str:
@@ -46,8 +65,8 @@ def provenance_text(known: Any) -> str:
     return text
 
 
-def export_row(row: Any) -> list[str]:
-    """The cells of one :class:`~assessment.records.registry_store.RegistryRow`."""
+def export_row(row: ExportRow) -> list[str]:
+    """The cells of one elder's row."""
     attributes: Mapping[str, Any] = row.attributes
     provenance: Mapping[str, Any] = row.provenance
     cells = [row.id_number or "", row.name, row.sex or "",
