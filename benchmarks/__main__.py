@@ -1,8 +1,14 @@
-"""Run the benchmarks: ``python -m benchmarks [--quick | --size N] [NAME …]``.
+"""Run the benchmarks: ``python -m benchmarks [--quick | --size N] [--runs N] [NAME …]``.
 
 One JSON line per measured line: the figure, its floor measured in the same run, their ratio
 and the size the workload ran at. ``--size N`` runs every chosen workload at ``N`` (elders,
 profiles, certificates… whatever the workload's size counts) instead of its full size.
+
+For the largest sizes ``county_scale`` also takes ``--laptop DIR`` (an existing demo laptop
+workspace of ``N`` elders, password ``yinling123``, instead of building one), ``--lines``
+(``import,dashboard,workbook``: only those lines) and ``--runs N`` (timed repeats of the
+import and its floor; default 3, fewer only when one run takes many minutes — the line then
+says how many runs it took).
 """
 
 from __future__ import annotations
@@ -53,7 +59,15 @@ def main(argv: list[str] | None = None) -> int:
     sizes.add_argument("--quick", action="store_true", help="small sizes (smoke test)")
     sizes.add_argument("--size", type=_positive, metavar="N",
                        help="run the chosen workloads at this size")
+    parser.add_argument("--laptop", metavar="DIR",
+                        help="county_scale: an existing demo workspace of N elders")
+    parser.add_argument("--lines", metavar="NAMES",
+                        help="county_scale: only these lines (import,dashboard,workbook)")
+    parser.add_argument("--runs", type=_positive, metavar="N",
+                        help="county_scale: timed repeats of the import and its floor")
     args = parser.parse_args(argv)
+    options = {key: value for key, value in (("laptop", args.laptop), ("lines", args.lines),
+                                             ("runs", args.runs)) if value is not None}
     failed = 0
     for name in args.names or list(WORKLOADS):
         if name not in WORKLOADS:
@@ -62,7 +76,7 @@ def main(argv: list[str] | None = None) -> int:
         size = args.size or (quick if args.quick else full)
         try:
             module = importlib.import_module(f"benchmarks.{name}")
-            for line in module.run(size):
+            for line in module.run(size, **options) if options else module.run(size):
                 print(json.dumps({**line, "workload": name, "size": size},
                                  ensure_ascii=False), flush=True)
         except Exception:  # a failing workload must not hide the others
