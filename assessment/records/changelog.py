@@ -27,7 +27,13 @@ from sqlalchemy.orm import Session
 
 from assessment.errors import InputRejected, Problem
 from assessment.records.schema import ChangeEntry, DeviceState
-from assessment.wire.changes import RECORD_TYPES, Change, canonical_json, make_change
+from assessment.wire.changes import (
+    RECORD_TYPES,
+    Change,
+    WireChange,
+    canonical_json,
+    make_change,
+)
 from assessment.wire.hlc import HybridClock
 
 
@@ -172,6 +178,17 @@ def changes_after(session: Session, after_seq: int = 0, limit: int | None = None
     if limit is not None:
         query = query.limit(limit)
     return [to_change(entry) for entry in session.scalars(query)]
+
+
+def wire_after(session: Session, after_seq: int, limit: int) -> list[WireChange]:
+    """:func:`changes_after` in wire form, read as columns (no ORM objects) and assembled
+    around the stored canonical payload text (no JSON parsing or encoding)."""
+    c = ChangeEntry.__table__.c
+    rows = session.execute(
+        select(c.device_id, c.seq, c.record_type, c.record_id, c.version, c.hlc, c.payload,
+               c.prev_hash, c.hash)
+        .where(c.seq > after_seq).order_by(c.seq).limit(limit))
+    return [WireChange.stored(*row) for row in rows]
 
 
 def unacked(session: Session, limit: int | None = None) -> list[Change]:

@@ -24,7 +24,7 @@ from assessment.records.incoming import IncomingReport
 from assessment.records.keyring import Keyring
 from assessment.records.schema import Account, Setting
 from assessment.records.settings import Settings, put_setting
-from assessment.wire.changes import ChainBreak, Change, verify_chain
+from assessment.wire.changes import ChainBreak, Change, WireChange, verify_chain
 from assessment.wire.countydevice import county_device_of
 from assessment.wire.outbox import CountyNotices, SyncState
 
@@ -55,6 +55,14 @@ class SyncOutbox:
             if after_seq is None:
                 return changelog.unacked(session, limit)
             return changelog.changes_after(session, after_seq, limit)
+
+    def pending_wire(self, after_seq: int, limit: int) -> list[WireChange]:
+        """Own changes above ``after_seq`` in wire form, at most ``limit`` (the WireOutbox
+        protocol: push and bundles copy the stored canonical text without parsing it).
+        Refused once the county revoked this device."""
+        self._require_allowed()
+        with self._ctx.store.reading() as session:
+            return changelog.wire_after(session, after_seq, limit)
 
     def mark_acked(self, up_to_seq: int) -> None:
         """The county holds every own change up to ``up_to_seq`` (Outbox protocol).

@@ -172,6 +172,16 @@ class WireChange(NamedTuple):
         return cls(change.device_id, change.seq, change.record_type, change.prev_hash,
                    change.hash, change.wire_text().encode("utf-8"))
 
+    @classmethod
+    def stored(cls, device_id: str, seq: int, record_type: str, record_id: str, version: int,
+               hlc: int, payload_text: str, prev_hash: str, digest: str) -> WireChange:
+        """The wire form of a change kept as columns with its payload's canonical JSON text
+        (a store's change log): assembled around the text, never parsed. The text must be
+        the canonical JSON the hash covers; the county checks every hash."""
+        return cls(device_id, seq, record_type, prev_hash, digest,
+                   _assemble(device_id, seq, record_type, record_id, version, hlc,
+                             payload_text, prev_hash, digest).encode("utf-8"))
+
 
 class Link(Protocol):
     """What chain checks read of a change (:class:`Change` and :class:`WireChange` have it)."""

@@ -88,6 +88,22 @@ def test_workspace_is_an_outbox_and_its_chain_is_continuous(workspace: Workspace
     assert elder_changes[0].payload["changed"]  # elder payloads say which fields changed
 
 
+def test_wire_form_read_from_the_store_is_the_canonical_json_of_each_change(
+        workspace: Workspace) -> None:
+    _visit(workspace)
+    profile = workspace.elders.create(elder(sequence=321))
+    workspace.elders.save(dataclasses.replace(profile, phone="13912345678",
+                                              village="南\"村\\ \u2028"))
+    changes = list(workspace.outbox.pending_changes(0, 10_000))
+    wires = workspace.outbox.pending_wire(0, 10_000)
+    assert [w.raw for w in wires] == [c.wire_text().encode("utf-8") for c in changes]
+    assert [json.loads(w.raw) for w in wires] == [c.to_json() for c in changes]
+    assert all(hashlib.sha256(canonical_json({k: v for k, v in json.loads(w.raw).items()
+                                              if k != "hash"})).hexdigest() == w.hash
+               for w in wires)
+    assert [w.seq for w in workspace.outbox.pending_wire(3, 4)] == [4, 5, 6, 7]
+
+
 def test_ack_never_moves_backwards_and_deletes_nothing(workspace: Workspace) -> None:
     _visit(workspace)
     last = workspace.outbox.sync_state().last_seq
@@ -231,6 +247,8 @@ def test_revocations_from_the_county(workspace: Workspace) -> None:
     workspace.outbox.note_county(CountyNotices(revoked_devices=(workspace.device_id,)))
     with pytest.raises(SyncRefused, match="停用"):
         workspace.outbox.pending_changes(0, 10)
+    with pytest.raises(SyncRefused, match="停用"):
+        workspace.outbox.pending_wire(0, 10)
     with pytest.raises(SyncRefused, match="停用"):
         workspace.outbox.apply_incoming([], 1)
 
