@@ -27,7 +27,7 @@ from assessment.wire.changes import (
 )
 from assessment.wire.hlc import HybridClock
 from assessment.wire.merge import FieldState, changed_fields, merge_elder, snapshot
-from assessment.wire.outbox import CountyNotices, SyncState
+from assessment.wire.outbox import CountyNotices, PendingSummary, SyncState, summarise
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -110,6 +110,11 @@ class LocalOutbox:
                                 "ORDER BY seq LIMIT ?", (after_seq, limit)).fetchall()
         prefix = ('{"device_id":' + canonical_text(self._device_id) + ',"hash":"').encode()
         return [wire_fields(int(seq), raw, self._device_id, prefix) for seq, raw in rows]
+
+    def pending_summary(self, after_seq: int, limit: int) -> PendingSummary | None:
+        """What :meth:`pending_wire` would give (read through it: a test double's log is
+        small)."""
+        return summarise(self.pending_wire(after_seq, limit))
 
     def mark_acked(self, up_to_seq: int) -> None:
         """Advance the acknowledged sequence (never backwards)."""

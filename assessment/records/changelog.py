@@ -22,7 +22,7 @@ from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import Connection as SAConnection
-from sqlalchemy import Table, select, update
+from sqlalchemy import Table, func, select, update
 from sqlalchemy.orm import Session
 
 from assessment.errors import InputRejected, Problem
@@ -35,6 +35,7 @@ from assessment.wire.changes import (
     make_change,
 )
 from assessment.wire.hlc import HybridClock
+from assessment.wire.outbox import PendingSummary
 
 
 def utc_now() -> datetime:
@@ -189,6 +190,20 @@ def wire_after(session: Session, after_seq: int, limit: int) -> list[WireChange]
                c.prev_hash, c.hash)
         .where(c.seq > after_seq).order_by(c.seq).limit(limit))
     return [WireChange.stored(*row) for row in rows]
+
+
+def summary_after(session: Session, after_seq: int, limit: int) -> PendingSummary | None:
+    """What :func:`wire_after` would give, counted in SQL without reading a payload."""
+    c = ChangeEntry.__table__.c
+    window = (select(c.seq, c.record_type).where(c.seq > after_seq).order_by(c.seq)
+              .limit(limit).subquery())
+    rows = session.execute(select(window.c.record_type, func.count(), func.min(window.c.seq),
+                                  func.max(window.c.seq))
+                           .group_by(window.c.record_type)).all()
+    if not rows:
+        return None
+    return PendingSummary(sum(r[1] for r in rows), {r[0]: r[1] for r in sorted(rows)},
+                          min(r[2] for r in rows), max(r[3] for r in rows))
 
 
 def unacked(session: Session, limit: int | None = None) -> list[Change]:

@@ -26,7 +26,7 @@ from assessment.records.schema import Account, Setting
 from assessment.records.settings import Settings, put_setting
 from assessment.wire.changes import ChainBreak, Change, WireChange, verify_chain
 from assessment.wire.countydevice import county_device_of
-from assessment.wire.outbox import CountyNotices, SyncState
+from assessment.wire.outbox import CountyNotices, PendingSummary, SyncState
 
 
 class SyncOutbox:
@@ -63,6 +63,14 @@ class SyncOutbox:
         self._require_allowed()
         with self._ctx.store.reading() as session:
             return changelog.wire_after(session, after_seq, limit)
+
+    def pending_summary(self, after_seq: int, limit: int) -> PendingSummary | None:
+        """How many own changes above ``after_seq`` (at most ``limit``) and of which record
+        types, counted without reading them (the WireOutbox protocol: a bundle's manifest
+        is written before its frames)."""
+        self._require_allowed()
+        with self._ctx.store.reading() as session:
+            return changelog.summary_after(session, after_seq, limit)
 
     def mark_acked(self, up_to_seq: int) -> None:
         """The county holds every own change up to ``up_to_seq`` (Outbox protocol).

@@ -83,12 +83,18 @@ from assessment.wire.crypto import (
     verify,
 )
 from assessment.wire.device import DeviceKeys
-from assessment.wire.outbox import Outbox, pending_wire
+from assessment.wire.outbox import (
+    Outbox,
+    PendingSummary,
+    pending_summary,
+    pending_wire,
+    summarise,
+)
 
 __all__ = [
     "FORMAT_VERSION", "MAGIC", "BundleManifest", "BundleRejected", "OpenedBundle",
     "VerifiedBundle", "encode_bundle", "export_bundle", "open_bundle", "read_manifest",
-    "verify_bundle", "write_bundle",
+    "verify_bundle", "write_bundle", "write_stream",
 ]
 
 DEFAULT_MAX_BYTES = 512 * 1024 * 1024
@@ -97,6 +103,7 @@ FRAME_TARGET = 1024 * 1024  # plaintext bytes a writer puts in one frame (whole 
 MAX_FRAME_PLAIN = 64 * 1024 * 1024  # a frame's plaintext, decompressed, at most
 MAX_FRAME_SEALED = MAX_FRAME_PLAIN + 1024 * 1024  # a frame's sealed bytes, at most
 BATCH = 5000  # changes handed to the caller at a time
+EXPORT_PAGE = 5000  # changes an export reads from the outbox at a time
 _FRAME = struct.Struct(">BI")
 _INDEX = struct.Struct(">Q")
 _FINAL = 1
@@ -129,16 +136,33 @@ def _signed_message(body_digest: bytes) -> bytes:
 
 # --- writing ---------------------------------------------------------------------------------
 
-def _frames_of(wires: Sequence[WireChange]) -> Iterator[bytes]:
-    """The plaintext of each frame: whole changes, about :data:`FRAME_TARGET` bytes each."""
+def _frames_of(pages: Iterator[Sequence[WireChange]], summary: PendingSummary,
+               device_id: str) -> Iterator[bytes]:
+    """The plaintext of each frame: whole changes, about :data:`FRAME_TARGET` bytes each,
+    taken from ``pages`` as they come. The changes must be exactly those ``summary``
+    announced: this device's, consecutive from ``summary.seq_from``, each chained to the one
+    before, ``summary.count`` of them with the announced counts per record type; anything
+    else is refused (the caller removes the part written)."""
     part: list[bytes] = []
     size = 0
-    for wire in wires:
-        part.append(wire.raw)
-        size += len(wire.raw) + 1
-        if size >= FRAME_TARGET:
-            yield b'{"changes":[' + b",".join(part) + b"]}"
-            part, size = [], 0
+    seq, digest = summary.seq_from, ""
+    counts: Counter[str] = Counter()
+    for page in pages:
+        for wire in page:
+            if wire.device_id != device_id:
+                raise InputRejected([Problem("bundle", "device", "只能导出本机的变更")])
+            if wire.seq != seq or (digest and wire.prev_hash != digest):
+                raise InputRejected([Problem("bundle", "chain", "本机变更记录不连续，无法导出")])
+            seq, digest = seq + 1, wire.hash
+            counts[wire.record_type] += 1
+            part.append(wire.raw)
+            size += len(wire.raw) + 1
+            if size >= FRAME_TARGET:
+                yield b'{"changes":[' + b",".join(part) + b"]}"
+                part, size = [], 0
+    if seq != summary.seq_to + 1 or dict(counts) != summary.counts:
+        raise InputRejected([Problem("bundle", "chain",
+                                     "本机变更记录在导出时发生了变化，请重新导出")])
     if part:
         yield b'{"changes":[' + b",".join(part) + b"]}"
 
@@ -162,12 +186,26 @@ def write_bundle(handle: BinaryIO, keys: DeviceKeys, county_box: X25519PublicKey
     if not chained(wires) and verify_chain(wires, after_seq=first.seq - 1,
                                            after_hash=first.prev_hash):
         raise InputRejected([Problem("bundle", "chain", "本机变更记录不连续，无法导出")])
+    summary = summarise(wires)
+    assert summary is not None
+    return write_stream(handle, keys, county_box, summary, iter((wires,)),
+                        created_at=created_at, bundle_id=bundle_id)
+
+
+def write_stream(handle: BinaryIO, keys: DeviceKeys, county_box: X25519PublicKey,
+                 summary: PendingSummary, pages: Iterator[Sequence[WireChange]], *,
+                 created_at: datetime | None = None,
+                 bundle_id: str | None = None) -> BundleManifest:
+    """Seal and sign the changes ``summary`` announces, read page by page from ``pages``:
+    memory holds a page and a frame, whatever the bundle's size. The manifest (written
+    first, and bound into every frame) comes from ``summary``; the changes are checked
+    against it as they are written (:func:`_frames_of`)."""
     ephemeral = X25519PrivateKey.generate()
     created = (created_at or datetime.now(UTC)).astimezone(UTC)
     manifest: dict[str, Any] = {
         "format": FORMAT, "format_version": FORMAT_VERSION, "bundle_id": bundle_id or new_id(),
-        "device_id": keys.device_id, "seq_from": first.seq, "seq_to": wires[-1].seq,
-        "count": len(wires), "counts": dict(sorted(Counter(map(record_type, wires)).items())),
+        "device_id": keys.device_id, "seq_from": summary.seq_from, "seq_to": summary.seq_to,
+        "count": summary.count, "counts": dict(sorted(summary.counts.items())),
         "compression": "zlib", "frame_bytes": FRAME_TARGET,
         "created_at": created.isoformat(timespec="seconds"),
         "county_key_id": key_id(public_bytes(county_box)),
@@ -183,8 +221,10 @@ def write_bundle(handle: BinaryIO, keys: DeviceKeys, county_box: X25519PublicKey
         handle.write(data)
 
     put(MAGIC + HEAD.pack(len(manifest_bytes)) + manifest_bytes)
-    plains = _frames_of(wires)
-    plain = next(plains)
+    plains = _frames_of(pages, summary, keys.device_id)
+    plain = next(plains, None)
+    if plain is None:
+        raise InputRejected([Problem("bundle", "empty", "没有待上传的变更")])
     index = 0
     while True:
         following = next(plains, None)
@@ -213,16 +253,30 @@ def encode_bundle(keys: DeviceKeys, county_box: X25519PublicKey,
 
 
 def export_bundle(outbox: Outbox, keys: DeviceKeys, county_box: X25519PublicKey, path: Path,
-                  *, max_changes: int = DEFAULT_MAX_CHANGES) -> BundleManifest | None:
-    """Write every unacknowledged change to ``path``; None when there is nothing to send."""
-    state = outbox.sync_state()
-    changes = pending_wire(outbox, state.acked_seq, max_changes)
-    if not changes:
+                  *, max_changes: int = DEFAULT_MAX_CHANGES,
+                  after_seq: int | None = None) -> BundleManifest | None:
+    """Write the unacknowledged changes (those after ``after_seq`` if given: the next part of
+    a log longer than ``max_changes``) to ``path``, at most ``max_changes`` of them, read
+    from the outbox :data:`EXPORT_PAGE` at a time; None when there is nothing to send. The
+    file appears only when complete (written as ``.part``, then renamed)."""
+    after = outbox.sync_state().acked_seq if after_seq is None else after_seq
+    summary = pending_summary(outbox, after, max_changes)
+    if summary is None:
         return None
+
+    def pages() -> Iterator[Sequence[WireChange]]:
+        done = after
+        while done < summary.seq_to:
+            page = pending_wire(outbox, done, min(EXPORT_PAGE, summary.seq_to - done))
+            if not page:
+                return
+            yield page
+            done = page[-1].seq
+
     tmp = path.with_name(path.name + ".part")
     try:
         with tmp.open("wb") as handle:
-            manifest = write_bundle(handle, keys, county_box, changes)
+            manifest = write_stream(handle, keys, county_box, summary, pages())
         tmp.replace(path)
     finally:
         tmp.unlink(missing_ok=True)

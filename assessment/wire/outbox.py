@@ -110,13 +110,29 @@ class Outbox(Protocol):
         ...
 
 
+@dataclass(frozen=True, slots=True)
+class PendingSummary:
+    """What a bundle's manifest says of the changes it will hold, known before they are read:
+    how many, how many of each record type, and the first and last sequence numbers."""
+
+    count: int
+    counts: dict[str, int]
+    seq_from: int
+    seq_to: int
+
+
 @runtime_checkable
 class WireOutbox(Protocol):
-    """An outbox that can hand out pending changes as stored JSON text, unparsed (optional:
-    :func:`pending_wire` encodes :meth:`Outbox.pending_changes` for the others)."""
+    """An outbox that can hand out pending changes as stored JSON text, unparsed, and say
+    what they are without reading them (optional: :func:`pending_wire` and
+    :func:`pending_summary` work over :meth:`Outbox.pending_changes` for the others)."""
 
     def pending_wire(self, after_seq: int, limit: int) -> Sequence[WireChange]:
         """Like :meth:`Outbox.pending_changes`, as :class:`WireChange` items."""
+        ...
+
+    def pending_summary(self, after_seq: int, limit: int) -> PendingSummary | None:
+        """The summary of what :meth:`pending_wire` would give (None when nothing)."""
         ...
 
 
@@ -125,3 +141,21 @@ def pending_wire(outbox: Outbox, after_seq: int, limit: int) -> list[WireChange]
     if isinstance(outbox, WireOutbox):
         return list(outbox.pending_wire(after_seq, limit))
     return [WireChange.of(c) for c in outbox.pending_changes(after_seq, limit)]
+
+
+def summarise(wires: Sequence[WireChange]) -> PendingSummary | None:
+    """The summary of changes already read (None when there are none)."""
+    if not wires:
+        return None
+    counts: dict[str, int] = {}
+    for wire in wires:
+        counts[wire.record_type] = counts.get(wire.record_type, 0) + 1
+    return PendingSummary(len(wires), dict(sorted(counts.items())), wires[0].seq,
+                          wires[-1].seq)
+
+
+def pending_summary(outbox: Outbox, after_seq: int, limit: int) -> PendingSummary | None:
+    """What the next ``limit`` own changes after ``after_seq`` are (None when none)."""
+    if isinstance(outbox, WireOutbox):
+        return outbox.pending_summary(after_seq, limit)
+    return summarise(pending_wire(outbox, after_seq, limit))

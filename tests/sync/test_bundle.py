@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 
@@ -9,7 +10,9 @@ import pytest
 from sqlalchemy import func, select
 
 from assessment.errors import InputRejected
-from assessment.wire.bundle import export_bundle, read_manifest
+from assessment.wire import bundle as codec
+from assessment.wire.bundle import BundleManifest, export_bundle, read_manifest, write_stream
+from assessment.wire.outbox import pending_summary, pending_wire
 from assessment.wire.receipt import import_receipt, parse_receipt
 from server.bundles import import_bundle, write_receipt
 from server.context import ServerContext
@@ -103,3 +106,40 @@ def test_receipt_from_another_county_or_for_another_device_is_refused(
     assert device.outbox.sync_state().acked_seq == 0
     with pytest.raises(InputRejected):
         parse_receipt(b"not json", device.link.county_sign_key())
+
+
+def test_a_long_log_goes_out_in_parts_each_read_a_page_at_a_time(
+        county_ctx: ServerContext, device: Device, tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    device.record_visits(12)  # 24 changes
+    monkeypatch.setattr(codec, "EXPORT_PAGE", 5)
+    box = device.link.county_box_key()
+    parts: list[BundleManifest] = []
+    after = 0
+    while (manifest := export_bundle(device.outbox, device.keys, box,
+                                     tmp_path / f"{len(parts)}.ylb", max_changes=10,
+                                     after_seq=after)) is not None:
+        parts.append(manifest)
+        after = manifest.seq_to
+    assert [(m.seq_from, m.seq_to, m.count) for m in parts] == [(1, 10, 10), (11, 20, 10),
+                                                              (21, 24, 4)]
+    assert sum(sum(m.counts.values()) for m in parts) == 24
+    for number in range(3):
+        outcome = import_bundle(county_ctx, (tmp_path / f"{number}.ylb").read_bytes(), "test")
+    assert (outcome.result.acked_seq, _count(county_ctx)) == (24, 24)
+
+
+def test_changes_that_differ_from_the_announced_count_are_refused(device: Device,
+                                                                  tmp_path: Path) -> None:
+    device.record_visits(3)
+    summary = pending_summary(device.outbox, 0, 100)
+    assert summary is not None
+    assert summary.count == 6
+    box = device.link.county_box_key()
+    wires = pending_wire(device.outbox, 0, 100)
+    for wrong, pages in ((dataclasses.replace(summary, seq_to=7, count=7), [wires]),
+                         (summary, [wires[:3], wires[4:]]),  # one missing in the middle
+                         (dataclasses.replace(summary, seq_from=2), [wires[1:]])):
+        with (tmp_path / "x.ylb").open("wb") as handle, \
+                pytest.raises(InputRejected, match="变更记录"):
+            write_stream(handle, device.keys, box, wrong, iter(pages))

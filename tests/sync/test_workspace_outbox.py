@@ -25,7 +25,7 @@ from assessment.records.workspace import Workspace
 from assessment.sync.lists import install_announced_lists
 from assessment.wire.bundle import encode_bundle, open_bundle
 from assessment.wire.changes import Change, canonical_json, verify_chain
-from assessment.wire.outbox import CountyNotices, ListVersion, Outbox
+from assessment.wire.outbox import CountyNotices, ListVersion, Outbox, summarise
 from tests.records.conftest import PASSWORD, complete_answers, elder
 from tests.sync import framing
 
@@ -102,6 +102,10 @@ def test_wire_form_read_from_the_store_is_the_canonical_json_of_each_change(
                                               if k != "hash"})).hexdigest() == w.hash
                for w in wires)
     assert [w.seq for w in workspace.outbox.pending_wire(3, 4)] == [4, 5, 6, 7]
+    for after, limit in ((0, 10_000), (3, 4), (len(wires) - 1, 5)):
+        assert workspace.outbox.pending_summary(after, limit) == summarise(
+            workspace.outbox.pending_wire(after, limit))
+    assert workspace.outbox.pending_summary(len(wires), 5) is None
 
 
 def test_ack_never_moves_backwards_and_deletes_nothing(workspace: Workspace) -> None:
