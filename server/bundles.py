@@ -31,6 +31,7 @@ from assessment.wire.receipt import Receipt, sign_receipt
 from server import audit
 from server.auth import device_context
 from server.context import ServerContext
+from server.db.engine import is_sqlite
 from server.db.tables import receipts
 from server.errors import ServerError
 from server.ingest import IngestResult, gc_paused, ingest
@@ -87,6 +88,12 @@ def import_bundle(ctx: ServerContext, source: bytes | BinaryIO | Path, actor: st
         verified = verify_bundle(handle, device_key=device_key, county_box=ctx.keys.box,
                                  max_bytes=ctx.settings.max_bundle_bytes)
         with ctx.engine.begin() as conn:  # every batch, or none (see the module docstring)
+            if not is_sqlite(conn):
+                # psycopg prepares a statement run five times; PostgreSQL may then keep one
+                # generic plan for it, chosen while this transaction's tables were still small
+                # (a sequential scan), and use it for every later batch: the import then
+                # slowed down with every row it had written. Plan each batch's lookups anew.
+                conn.exec_driver_sql("SET LOCAL plan_cache_mode = force_custom_plan")
             return _apply(conn, ctx, verified, township["id"], actor, batch)
 
 
