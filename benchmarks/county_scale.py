@@ -3,7 +3,8 @@ workbook over it, each in a child process whose peak memory is reported.
 
 Data: a real demo laptop (:func:`assessment.records.demo.create_demo_workspace`, ``size``
 elders, about two thirds assessed, with re-assessments, corrections and drafts) exports
-every change as one bundle (format 3, streamed); records are its changes (elders,
+every change as one bundle (format 3, streamed; a log of more than 1,000,000 changes in
+parts, imported one after another); records are its changes (elders,
 assessments and the laptop's few account and setting records).
 
 Lines (one JSON line each):
@@ -84,13 +85,16 @@ def _peak_mb() -> float:
 
 # --- the child processes ---------------------------------------------------------------------
 
-def _child_import(data_dir: Path, url: str, bundle: Path) -> dict[str, Any]:
+def _child_import(data_dir: Path, url: str, bundles: list[Path]) -> dict[str, Any]:
+    applied = quarantined = 0
     with ServerContext.open(_settings(data_dir, url)) as ctx:
         start = time.perf_counter()
-        outcome = import_bundle(ctx, bundle, "bench")
+        for bundle in bundles:  # one, or the parts of a log longer than one bundle, in order
+            result = import_bundle(ctx, bundle, "bench").result
+            applied += result.applied
+            quarantined += result.quarantined
         seconds = time.perf_counter() - start
-    result = outcome.result
-    return {"seconds": seconds, "applied": result.applied, "quarantined": result.quarantined,
+    return {"seconds": seconds, "applied": applied, "quarantined": quarantined,
             "peak_rss_mb": _peak_mb()}
 
 
@@ -241,7 +245,7 @@ def _timed(work: Any, runs: int) -> float:
 
 def _run(size: int, work: Path, cluster: TempPostgres, laptop: Path | None,
          chosen: tuple[str, ...], runs: int) -> list[dict[str, object]]:
-    data_dir, bundle = work / "county", work / "demo.ylb"
+    data_dir = work / "county"
     if laptop is None:
         laptop = work / "laptop"
         create_demo_workspace(laptop, elders=size)
@@ -250,14 +254,21 @@ def _run(size: int, work: Path, cluster: TempPostgres, laptop: Path | None,
     ws = Workspace.open(laptop, DEMO_SUPERVISOR, DEMO_PASSWORD)
     try:
         keys = ws.device_keys()
-        manifests = []
-        export_s = _timed(lambda: manifests.append(export_bundle(ws.outbox, keys, box, bundle)),
-                          runs)
+        bundles: list[Path] = []
+
+        def export() -> None:  # a log longer than one bundle goes out in parts
+            bundles.clear()
+            after = 0
+            while (manifest := export_bundle(ws.outbox, keys, box,
+                                             work / f"demo-{len(bundles)}.ylb",
+                                             after_seq=after)) is not None:
+                bundles.append(work / f"demo-{len(bundles)}.ylb")
+                after = manifest.seq_to
+
+        export_s = _timed(export, runs)
+        records = ws.outbox.sync_state().last_seq
     finally:
         ws.close()
-    manifest = manifests[-1]
-    assert manifest is not None
-    records = manifest.count
 
     lines: list[dict[str, object]] = []
     imported = "import0"
@@ -265,7 +276,7 @@ def _run(size: int, work: Path, cluster: TempPostgres, laptop: Path | None,
     for run_no in range(runs if "import" in chosen else 1):
         url = cluster.create_database(f"import{run_no}")
         _county_for(data_dir, url, keys)
-        answer = _child("import", str(data_dir), url, str(bundle))
+        answer = _child("import", str(data_dir), url, *map(str, bundles))
         assert answer["applied"] == records, answer
         imports.append(answer)
     if "import" in chosen:
@@ -280,7 +291,8 @@ def _run(size: int, work: Path, cluster: TempPostgres, laptop: Path | None,
             "county_bundle_import", records / import_s, "records/s", records / floor_s,
             ">= 5000 records/s; peak RSS <= 400 MB",
             peak_rss_mb=max(a["peak_rss_mb"] for a in imports), records=records,
-            elders=size, bundle_mb=round(bundle.stat().st_size / 2**20, 1),
+            elders=size, bundles=len(bundles),
+            bundle_mb=round(sum(b.stat().st_size for b in bundles) / 2**20, 1),
             import_s=round(import_s, 3), floor_s=round(floor_s, 3), runs=runs,
             quarantined=imports[0]["quarantined"], export_s=round(export_s, 3),
             roundtrip_records_per_s=round(records / (export_s + import_s))))
@@ -312,11 +324,11 @@ def _run(size: int, work: Path, cluster: TempPostgres, laptop: Path | None,
 
 
 def main(argv: list[str]) -> int:
-    """The child processes: ``import DATA URL BUNDLE``, ``dashboard DATA URL``, ``workbook
+    """The child processes: ``import DATA URL BUNDLE…``, ``dashboard DATA URL``, ``workbook
     DATA URL OUT``; each prints one JSON line."""
     mode, *args = argv
     if mode == "import":
-        answer = _child_import(Path(args[0]), args[1], Path(args[2]))
+        answer = _child_import(Path(args[0]), args[1], [Path(a) for a in args[2:]])
     elif mode == "dashboard":
         answer = _child_dashboard(Path(args[0]), args[1])
     elif mode == "workbook":
