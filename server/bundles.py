@@ -33,6 +33,7 @@ from server.auth import device_context
 from server.context import ServerContext
 from server.db.engine import is_sqlite
 from server.db.tables import receipts
+from server.deferred_state import DeferredState
 from server.errors import ServerError
 from server.ingest import IngestResult, gc_paused, ingest
 from server.rolegrants import device_grants
@@ -110,14 +111,16 @@ def _apply(conn: Connection, ctx: ServerContext, verified: VerifiedBundle, towns
     if seen is not None:
         raise BundleRejected("replay", "该数据包已经导入过（重放），已拒绝；如需回执请重新签发")
     result = IngestResult(0, "", 0, 0, 0)
+    state = DeferredState(conn)  # each touched elder's current state once, at the end
     for changes in verified.batches(batch):
         with gc_paused():  # per batch: what one batch allocates is freed before the next
             step = ingest(conn, device_id=manifest.device_id, township_id=township_id,
-                          changes=changes, grader=ctx.grader, source="bundle")
+                          changes=changes, grader=ctx.grader, source="bundle", state=state)
         del changes
         result = IngestResult(step.acked_seq, step.acked_hash, result.applied + step.applied,
                               result.duplicates + step.duplicates,
                               result.quarantined + step.quarantined, step.gaps)
+    state.finish()
     receipt = Receipt(
         receipt_id=new_id(), device_id=manifest.device_id, bundle_id=manifest.bundle_id,
         bundle_sha256=verified.file_sha256, seq_from=manifest.seq_from, seq_to=manifest.seq_to,

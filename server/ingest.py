@@ -37,7 +37,7 @@ from assessment.registry.status import ACTIVE, DEREGISTERED, MERGED, STATUSES, E
 from assessment.registry.status import RECORD_TYPE as STATUS_RECORD
 from assessment.registry.status import parse_payload as parse_status
 from assessment.visits.synced import visit_payload_problem
-from assessment.wire.changes import Change, canonical_json
+from assessment.wire.changes import Change, canonical_text
 from assessment.wire.countygrant import account_fingerprint
 from assessment.wire.crypto import CryptoError
 from assessment.wire.merge import FieldState, changed_fields, merge_elder, snapshot
@@ -57,6 +57,7 @@ from server.db.tables import (
     received_changes,
     record_heads,
 )
+from server.deferred_state import DeferredState
 from server.grading import ServerGrader
 from server.scope import FOREIGN_CODE, FOREIGN_REASON, Holdings, load_holdings
 from server.timeutil import utcnow
@@ -121,7 +122,9 @@ class _Batch:
     gaps: list[dict[str, Any]] = field(default_factory=list)
     heads: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
     heads_existing: set[tuple[str, str]] = field(default_factory=set)
-    fields_new: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
+    # (record id, field) -> (value as canonical JSON text, hlc, device id, version)
+    fields_new: dict[tuple[str, str], tuple[str, int, str, int]] = \
+        field(default_factory=dict)
     fields_existing: set[tuple[str, str]] = field(default_factory=set)
     elder_versions: dict[tuple[str, int], dict[str, dict[str, Any]]] = \
         field(default_factory=dict)  # (record id, version) -> device id -> payload
@@ -140,16 +143,33 @@ class _Batch:
         })
 
 
+_string = json.encoder.encode_basestring  # what the canonical encoder writes for a str
+
+
 def _json(value: object) -> str:
-    return canonical_json(dict(value) if isinstance(value, Mapping) else value).decode("utf-8")
+    """Canonical JSON text of a value (a profile field's value: a string, an int, a boolean,
+    null or a list of strings, mostly, written without going through the encoder)."""
+    if type(value) is str:
+        return _string(value)
+    if type(value) is int:
+        return repr(value)
+    if value is None:
+        return "null"
+    if type(value) is bool:
+        return "true" if value else "false"
+    if type(value) is list and all(type(item) is str for item in value):
+        return "[" + ",".join(map(_string, value)) + "]"
+    return canonical_text(dict(value) if isinstance(value, Mapping) else value)
 
 
 def ingest(conn: Connection, *, device_id: str, township_id: int, changes: Sequence[Change],
            grader: ServerGrader, source: str = "push",
-           known_duplicates: int = 0) -> IngestResult:
+           known_duplicates: int = 0, state: DeferredState | None = None) -> IngestResult:
     """Apply ``changes`` of one device inside the caller's transaction.
 
     ``known_duplicates`` counts changes the caller already found held (not passed again).
+    ``state``: the current-state tables are refreshed later, once, by the caller (a bundle
+    import, :mod:`server.deferred_state`) instead of at the end of this batch.
     """
     if changes:  # nothing to insert, nothing to serialise (a repeated batch)
         lock_township(conn, township_id)
@@ -181,7 +201,7 @@ def ingest(conn: Connection, *, device_id: str, township_id: int, changes: Seque
                    change.version, change.hlc, payload_text, change.prev_hash, change.hash,
                    batch.route, status))
     _write(conn, batch)
-    _refresh_state(conn, batch)
+    _refresh_state(conn, batch, state)
     acked_seq, acked_hash, gaps = _advance_chain(conn, device_id, int(dev.acked_seq),
                                                  str(dev.acked_hash), int(dev.max_seq), fresh,
                                                  batch.now)
@@ -218,6 +238,7 @@ _SEQ = attrgetter("seq")
 _RECEIVED = ("device_id", "seq", "record_type", "record_id", "version", "hlc", "payload",
              "prev_hash", "hash", "township_id", "status")  # and source, received_at
 
+_FIELD_COLUMNS = ("record_id", "field", "value", "hlc", "device_id", "version")
 Bases = dict[tuple[str, int], list[tuple[str, str]]]
 """(elder id, version) -> (device id, payload text) of the stored changes, in arrival order."""
 
@@ -589,10 +610,8 @@ def _merge_elder(change: Change, batch: _Batch, elder_state: dict[str, dict[str,
                          hlc=change.hlc, device_id=change.device_id, version=change.version)
     for path in result.updated:
         state = result.fields[path]
-        batch.fields_new[(change.record_id, path)] = {
-            "record_id": change.record_id, "field": path, "value": _json(state.value),
-            "hlc": state.hlc, "device_id": state.device_id, "version": state.version,
-        }
+        batch.fields_new[(change.record_id, path)] = (
+            _json(state.value), state.hlc, state.device_id, state.version)
     for c in result.conflicts:
         batch.conflicts.append({
             "township_id": batch.route, "record_id": change.record_id, "field": c.field,
@@ -616,16 +635,21 @@ def _write(conn: Connection, batch: _Batch) -> None:
     insert_rows(conn, record_heads, new_heads)
     if old_heads:
         _update_many(conn, record_heads, ("record_type", "record_id"), old_heads)
-    new_fields = [r for k, r in batch.fields_new.items() if k not in batch.fields_existing]
-    old_fields = [r for k, r in batch.fields_new.items() if k in batch.fields_existing]
-    insert_rows(conn, elder_fields, new_fields)
+    existing = batch.fields_existing
+    with streamed_rows(conn, elder_fields, _FIELD_COLUMNS, bool(batch.fields_new)) as write:
+        for key, row in batch.fields_new.items():
+            if key not in existing:
+                write(key + row)
+    old_fields = [dict(zip(_FIELD_COLUMNS, key + row, strict=True))
+                  for key, row in batch.fields_new.items() if key in existing]
     if old_fields:
         _update_many(conn, elder_fields, ("record_id", "field"), old_fields)
 
 
-def _refresh_state(conn: Connection, batch: _Batch) -> None:
+def _refresh_state(conn: Connection, batch: _Batch, state: DeferredState | None) -> None:
     """Bring the current-state tables in step with the heads just written (same
-    transaction): every elder whose profile, lifecycle or assessment head the batch held."""
+    transaction): every elder whose profile, lifecycle or assessment head the batch held;
+    or note them in ``state`` for the caller to refresh once at the end."""
     if batch.source == "transfer" or not batch.heads:
         return
     elders: set[str] = set()
@@ -638,7 +662,9 @@ def _refresh_state(conn: Connection, batch: _Batch) -> None:
                 assessments.append(record_id)  # it may have named another elder before
             if head.get("elder_id"):
                 elders.add(str(head["elder_id"]))
-    if elders or assessments:
+    if state is not None:
+        state.note(elders, assessments)
+    elif elders or assessments:
         current_state.refresh(conn, elders, assessments)
 
 

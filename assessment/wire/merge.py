@@ -109,6 +109,10 @@ def merge_elder(current: Mapping[str, FieldState], payload: Mapping[str, Any],
                 version: int) -> MergeResult:
     """Merge one elder change into the current field states (pure; see module docstring)."""
     flat = flatten(payload)
+    if not current:  # a profile never seen: every changed field takes the incoming value
+        fresh = {path: FieldState(flat.get(path), hlc, device_id, version)
+                 for path in sorted(set(changed))}
+        return MergeResult(fresh, frozenset(fresh), ())
     fields = dict(current)
     updated: set[str] = set()
     conflicts: list[FieldConflict] = []
