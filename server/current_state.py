@@ -26,6 +26,7 @@ from typing import Any
 from sqlalchemy import Connection, delete, or_, select
 
 from assessment.wire.changes import canonical_json
+from server import visit_state
 from server.db.bulk import among, insert_rows
 from server.db.tables import assessment_state, elder_state, record_heads
 from server.stats_frames import SHOWN, _day, _grade, _object, _text
@@ -120,9 +121,9 @@ def refresh(conn: Connection, elder_ids: Iterable[str],
 def _refresh_part(conn: Connection, ids: Sequence[str]) -> None:
     h = record_heads.c
     heads = conn.execute(select(h.record_type, h.record_id, h.township_id, h.grade, h.status,
-                                h.payload).where(
+                                h.payload, h.elder_id).where(
         among(conn, h.elder_id, ids),
-        or_(h.record_type == "elder",
+        or_(h.record_type.in_(("elder", "visit", "referral")),
             (h.record_type == "assessment") & h.status.in_(SHOWN)))).all()
     lifecycles = conn.execute(select(h.record_id, h.payload).where(
         h.record_type == "elder_status", h.status.in_(LEFT),
@@ -130,7 +131,12 @@ def _refresh_part(conn: Connection, ids: Sequence[str]) -> None:
     left = {str(r): _left_on(str(p)) for r, p in lifecycles}
     assessments: list[dict[str, Any]] = []
     elders: list[tuple[str, int, str]] = []
-    for record_type, record_id, township_id, grade, status, payload in heads:
+    visits = visit_state.visit_facts(
+        (str(r), str(e) if e else "", s and str(s), str(p))
+        for r, _i, _t, _g, s, p, e in heads if r in ("visit", "referral"))
+    for record_type, record_id, township_id, grade, status, payload, _elder in heads:
+        if record_type in ("visit", "referral"):
+            continue
         if record_type == "elder":
             elders.append((str(record_id), int(township_id), str(payload)))
         else:
@@ -147,8 +153,11 @@ def _refresh_part(conn: Connection, ids: Sequence[str]) -> None:
     conn.execute(delete(elder_state).where(among(conn, elder_state.c.elder_id, ids)))
     conn.execute(delete(assessment_state).where(among(conn, assessment_state.c.elder_id, ids)))
     insert_rows(conn, assessment_state, assessments)
-    insert_rows(conn, elder_state, [elder_row(e, t, p, left.get(e), current.get(e))
-                                    for e, t, p in elders])
+    rows = [{**elder_row(e, t, p, left.get(e), current.get(e)),
+             **visits.get(e, visit_state.NO_VISITS)} for e, t, p in elders]
+    today = date.today()
+    visit_state.visit_columns(visit_state.plans(conn).in_force(today), today, rows)
+    insert_rows(conn, elder_state, rows)
 
 
 def rebuild(conn: Connection) -> None:

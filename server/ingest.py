@@ -662,6 +662,8 @@ def _refresh_state(conn: Connection, batch: _Batch, state: DeferredState | None)
                 assessments.append(record_id)  # it may have named another elder before
             if head.get("elder_id"):
                 elders.add(str(head["elder_id"]))
+        elif record_type in ("visit", "referral") and head.get("elder_id"):
+            elders.add(str(head["elder_id"]))  # 探访关爱 facts (server.visit_state)
     if state is not None:
         state.note(elders, assessments)
     elif elders or assessments:

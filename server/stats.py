@@ -30,7 +30,12 @@ from typing import Any
 from sqlalchemy import ColumnElement, Connection, and_, case, func, or_, select
 
 from assessment.documents.exports import write_statistics_xlsx
-from assessment.documents.statistics import Statistics, compute_statistics, default_period
+from assessment.documents.statistics import (
+    Statistics,
+    combine_statistics,
+    compute_statistics,
+    default_period,
+)
 from assessment.errors import InputRejected, Problem
 from assessment.forms import default_form
 from assessment.settings import ROUTINE_INTERVAL_MONTHS
@@ -42,7 +47,7 @@ from server.db.tables import (
     received_changes,
     townships,
 )
-from server.stats_frames import Township, county_statistics_input, county_townships
+from server.stats_frames import Township, county_statistics_parts, county_townships
 from server.visit_stats import SUMMARY_KEYS, county_visit_measure, township_figures
 
 #: The laptops' default routine re-assessment interval (decision D4); the county keeps no
@@ -164,7 +169,8 @@ def _compute_summary(conn: Connection, as_of: date) -> dict[str, Any]:
     places = county_townships(conn)
     counts = _township_counts(conn, as_of, start, end)
     month = as_of.strftime("%Y-%m")
-    visits = township_figures(county_visit_measure(conn, month, as_of, by_code=True))
+    visits = township_figures(county_visit_measure(conn, month, as_of, by_code=True,
+                                                      villages=False))
     return {"as_of": as_of.isoformat(), "period": [start.isoformat(), end.isoformat()],
             "visit_month": month, "townships": _rows(places, counts, visits)}
 
@@ -179,10 +185,11 @@ def county_workbook(conn: Connection, *, as_of: date, start: date | None = None,
                     end: date | None = None, with_eligibility: bool = True) -> Statistics:
     """Every statistics table per township (by name) and village, over the whole county."""
     lists = county_lists(conn) if with_eligibility else None
-    source = county_statistics_input(conn, as_of, lists=lists)
     visits = county_visit_measure(conn, as_of.strftime("%Y-%m"), as_of)
-    return compute_statistics(dataclasses.replace(source, visit_rate=visits), as_of=as_of,
-                              start=start, end=end, interval_months=INTERVAL_MONTHS)
+    parts = [compute_statistics(source, as_of=as_of, start=start, end=end,
+                                interval_months=INTERVAL_MONTHS)
+             for source in county_statistics_parts(conn, as_of, lists=lists)]
+    return dataclasses.replace(combine_statistics(parts), visit_rate=visits)
 
 
 def workbook_bytes(stats: Statistics) -> bytes:

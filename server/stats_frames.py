@@ -106,7 +106,10 @@ def read_assessments(conn: Connection) -> pd.DataFrame:
     a = assessment_state.c
     query = select(a.assessment_id, a.elder_id, a.reference_date, a.reason,
                    a.grade.label("final_grade"), a.status, a.township_id, a.finalized_at)
-    parts = list(_chunks(conn, query))
+    return _assessment_frame(list(_chunks(conn, query)))
+
+
+def _assessment_frame(parts: list[pd.DataFrame]) -> pd.DataFrame:
     frame = (pd.concat(parts, ignore_index=True) if parts
              else pd.DataFrame(columns=list(ASSESSMENT_COLUMNS)))
     frame = frame[list(ASSESSMENT_COLUMNS)]
@@ -194,3 +197,59 @@ def county_statistics_input(conn: Connection, as_of: date, *,
     if lists is not None and read.registry is not None:
         eligibility, names = registry_results(read.registry, as_of, lists)
     return StatisticsInput(read.elders, assessments, eligibility, names)
+
+
+#: Elders per part of the county workbook (:func:`county_statistics_parts`): memory is
+#: bounded by a part, not by the county.
+PART = 50_000
+
+
+def _assessments_between(conn: Connection, after: str | None, last: str) -> pd.DataFrame:
+    """The assessments of elders with ids in (``after``, ``last``] (the id order of
+    :func:`elder_chunks`), as :func:`read_assessments` frames them."""
+    a = assessment_state.c
+    query = select(a.assessment_id, a.elder_id, a.reference_date, a.reason,
+                   a.grade.label("final_grade"), a.status, a.township_id, a.finalized_at
+                   ).where(a.elder_id <= last, *([a.elder_id > after] if after is not None
+                                                 else []))
+    return _assessment_frame(list(_chunks(conn, query)))
+
+
+def county_statistics_parts(conn: Connection, as_of: date, *,
+                            lists: ListRegistry | None = None) -> Iterator[StatisticsInput]:
+    """What :func:`county_statistics_input` gives, as inputs of disjoint parts of
+    :data:`PART` elders (by id) each with the assessments of its elders, for
+    :func:`assessment.documents.statistics.combine_statistics`; one empty input when the
+    county holds no elder."""
+    frames: list[pd.DataFrame] = []
+    registry: list[pd.DataFrame] = []
+    held = 0
+    after: str | None = None
+    given = False
+    for frame, attributes in elder_chunks(conn, with_attributes=lists is not None):
+        frames.append(frame)
+        held += len(frame)
+        if lists is not None:
+            registry.append(profiles_frame(frame.drop(columns=["left_on"]), attributes,
+                                           lists.vocabulary))
+        if held >= PART:
+            yield _part(conn, as_of, lists, frames, registry, after)
+            after = str(frames[-1]["elder_id"].iloc[-1])
+            frames, registry, held, given = [], [], 0, True
+    if frames:
+        yield _part(conn, as_of, lists, frames, registry, after)
+    elif not given:
+        yield county_statistics_input(conn, as_of, lists=lists)
+
+
+def _part(conn: Connection, as_of: date, lists: ListRegistry | None,
+          frames: list[pd.DataFrame], registry: list[pd.DataFrame],
+          after: str | None) -> StatisticsInput:
+    elders = pd.concat(frames, ignore_index=True)
+    assessments = _assessments_between(conn, after, str(elders["elder_id"].iloc[-1]))
+    eligibility: pd.DataFrame | None = None
+    names: dict[str, str] = {}
+    if lists is not None:
+        eligibility, names = registry_results(pd.concat(registry, ignore_index=True), as_of,
+                                              lists)
+    return StatisticsInput(elders, assessments, eligibility, names)

@@ -15,16 +15,33 @@ from datetime import date
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, func, select
 
 from assessment.registry.current import current_rows
 from assessment.registry.status import is_active_on
-from assessment.visits.measure import SUBTOTAL, TOTAL, TOWNSHIP, VILLAGE, monthly_measure
+from assessment.visits.measure import (
+    RATE_COLUMNS,
+    SUBTOTAL,
+    TOTAL,
+    TOWNSHIP,
+    UNKNOWN_AREA,
+    VILLAGE,
+    measure_table,
+    monthly_measure,
+)
 from assessment.visits.schedule import month_bounds
 from assessment.visits.synced import visit_day
-from server.db.tables import record_heads
-from server.stats_frames import _chunks, _object, elder_chunks, read_assessments
+from server import visit_state
+from server.db.tables import elder_state, record_heads
+from server.stats_frames import (
+    _chunks,
+    _object,
+    county_townships,
+    elder_chunks,
+    read_assessments,
+)
 from server.visit_plans import county_plans
+from server.visit_state import COUNTS
 
 #: The per-township figures the dashboard and ``GET /admin/stats`` show.
 SUMMARY_KEYS = {"应探访人数": "visits_planned", "本月已探访人数": "visited",
@@ -88,11 +105,16 @@ def grades_on(conn: Connection, day: date) -> dict[str, float]:
 
 
 def county_visit_measure(conn: Connection, month: str, today: date | None = None, *,
-                         by_code: bool = False) -> pd.DataFrame:
-    """The monthly visit rate table of ``month`` over the whole county."""
+                         by_code: bool = False, villages: bool = True) -> pd.DataFrame:
+    """The monthly visit rate table of ``month`` over the whole county: from the current
+    state (:mod:`server.visit_state`) when the day counted is today or later, else from the
+    frames (the grades current then). ``villages=False`` (state path only) sums each
+    township under one village row: enough for :func:`township_figures`."""
     today = today or date.today()
     first, last = month_bounds(month)
     on = min(last, today) if first <= today else last
+    if on >= date.today():
+        return state_measure(conn, month, on, by_code=by_code, villages=villages)
     elders, attributes = read_registry(conn, on, by_code=by_code)
     visits, referrals = read_visits(conn)
     plan = county_plans(conn).in_force(on)
@@ -111,3 +133,48 @@ def township_figures(table: pd.DataFrame) -> dict[str, dict[str, Any]]:
                 float(value) if key == "visit_rate" else int(value))
         found[str(row[TOWNSHIP])] = figures
     return found
+
+
+def state_measure(conn: Connection, month: str, on: date, *, by_code: bool = False,
+                  villages: bool = True) -> pd.DataFrame:
+    """:func:`~assessment.visits.measure.monthly_measure`'s table from the current state:
+    per-village sums in SQL (:func:`server.visit_state.visit_counts`) put through the same
+    :func:`~assessment.visits.measure.measure_table`. Referrals of elders off the roll on
+    ``on`` or unknown to the county count under （未登记）, as in the frame computation."""
+    plan = visit_state.plans(conn).in_force(on)
+    first, last = month_bounds(month)
+    counts = visit_state.visit_counts(conn, plan, (first, last), on, by_village=villages)
+    places = {t.id: (t.code if by_code else t.label) for t in county_townships(conn)}
+    frame = pd.DataFrame({
+        TOWNSHIP: [_place(places.get(int(t))) for t in counts["township_id"]],
+        VILLAGE: ([_place(v) for v in counts["village"]] if villages
+                  else [SUBTOTAL] * len(counts)),
+        **{c: counts[c].astype("int64") for c in COUNTS}}, columns=[TOWNSHIP, VILLAGE, *COUNTS])
+    away = _referrals_away(conn, on)
+    if any(away):
+        frame = pd.concat([frame, pd.DataFrame(
+            [[UNKNOWN_AREA, UNKNOWN_AREA, 0, 0, 0, 0, *away]], columns=frame.columns)],
+            ignore_index=True)
+    shown = (frame["应探访人数"] > 0) | (frame["转介未办结"] > 0) | (frame["转介已办结"] > 0)
+    frame = frame[shown].assign(**{"月探访率（%）": 0.0})[list(RATE_COLUMNS)]
+    return measure_table(frame.reset_index(drop=True), month, on, plan)
+
+
+def _place(value: Any) -> str:
+    return value.strip() if isinstance(value, str) and value.strip() else UNKNOWN_AREA
+
+
+def _referrals_away(conn: Connection, on: date) -> tuple[int, int]:
+    """(open, closed) referrals of elders off the roll on ``on`` or without a state row."""
+    e, h = elder_state.c, record_heads.c
+    off = conn.execute(select(func.coalesce(func.sum(e.referrals_open), 0),
+                              func.coalesce(func.sum(e.referrals_closed), 0))
+                       .where(e.left_on.is_not(None), e.left_on <= on)).one()
+    known = select(e.elder_id).where(e.elder_id == h.elder_id).exists()
+    unknown: dict[str, int] = dict(conn.execute(
+        select(h.status, func.count()).where(h.record_type == "referral",
+                                             h.status.in_(("open", "closed")),
+                                             h.elder_id.is_not(None), h.elder_id != "", ~known)
+        .group_by(h.status)).all())
+    return (int(off[0]) + int(unknown.get("open", 0)),
+            int(off[1]) + int(unknown.get("closed", 0)))

@@ -33,7 +33,7 @@ a 合计 row.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -336,3 +336,51 @@ def compute_statistics(source: StatisticsInput, *, as_of: date | None = None,
 def default_period(as_of: date) -> tuple[date, date]:
     """The calendar year to ``as_of``: the usual reporting period."""
     return date(as_of.year, 1, 1), as_of
+
+
+def _summed(tables: Sequence[pd.DataFrame], *, total_column: bool) -> pd.DataFrame:
+    """Count tables of disjoint sets of elders (each with its 合计 row, and 合计 column when
+    ``total_column``) as one: the counts summed per area, areas in the order
+    :func:`_areas` gives them, the totals computed again."""
+    bodies = [t.iloc[:-1] for t in tables]
+    areas = {TOWNSHIP, VILLAGE, *([TOTAL] if total_column else [])}
+    counts: list[str] = []
+    for body in bodies:
+        counts.extend(c for c in body.columns if c not in areas and c not in counts)
+    joined = pd.concat([b.reindex(columns=[TOWNSHIP, VILLAGE, *counts], fill_value=0)
+                        for b in bodies], ignore_index=True)
+    sums = joined.groupby([TOWNSHIP, VILLAGE], sort=True)[counts].sum()
+    labels = sums.index.to_frame(index=False)
+    return _with_totals(labels, sums.reset_index(drop=True), total_column=total_column)
+
+
+def combine_statistics(parts: Sequence[Statistics]) -> Statistics:
+    """The statistics of the union of disjoint sets of elders (each with its own
+    assessments), from those of each set, computed with the same options: every count
+    summed per area (or per item), the due list merged in the order one computation over
+    all elders gives when the parts come in the elders' order. This is how the county
+    computes its workbook in bounded memory, a part of its elders at a time."""
+    if not parts:
+        raise ValueError("no statistics to combine")
+    first = parts[0]
+    if len(parts) == 1:
+        return first
+    summaries = [p.eligibility_summary for p in parts if len(p.eligibility_summary)]
+    summary = first.eligibility_summary
+    if summaries:
+        keys = ["项目编号", "服务项目"]
+        results = list(RESULT_LABELS.values())
+        summary = (pd.concat(summaries, ignore_index=True)
+                   .groupby(keys, sort=False)[results].sum().reset_index())
+        summary[results] = summary[results].astype(np.int64)
+    due_list = pd.concat([p.due_list for p in parts], ignore_index=True).sort_values(
+        [TOWNSHIP, VILLAGE, "复评到期日"], kind="stable").reset_index(drop=True)
+    return Statistics(
+        as_of=first.as_of, period=first.period,
+        grades=_summed([p.grades for p in parts], total_column=True),
+        age_sex=_summed([p.age_sex for p in parts], total_column=True),
+        eligibility=_summed([p.eligibility for p in parts], total_column=False),
+        eligibility_summary=summary,
+        assessments=_summed([p.assessments for p in parts], total_column=True),
+        due=_summed([p.due for p in parts], total_column=True),
+        due_list=due_list, visit_rate=first.visit_rate)

@@ -184,6 +184,14 @@ def monthly_measure(elders: pd.DataFrame, attributes: Sequence[dict[str, Any]],
         for e in sorted(set(open_refs.index) | set(closed_refs.index))]
     frame = pd.concat([planned, pd.DataFrame(referral_rows, columns=list(RATE_COLUMNS))],
                       ignore_index=True) if referral_rows else planned
+    return measure_table(frame, month, as_of, plan)
+
+
+def measure_table(frame: pd.DataFrame, month: str, as_of: dt.date,
+                  plan: VisitPlan) -> pd.DataFrame:
+    """The rate table of :func:`monthly_measure` from ``frame``: rows of
+    :data:`RATE_COLUMNS` whose counts are summed per village (one row per elder, or counts
+    already summed per village, as the county reads them from its current state)."""
     villages = _counts(frame, [TOWNSHIP, VILLAGE])
     parts: list[pd.DataFrame] = []
     for township, group in villages.groupby(TOWNSHIP, sort=True):
@@ -212,4 +220,4 @@ def monthly_measure(elders: pd.DataFrame, attributes: Sequence[dict[str, Any]],
 
 
 __all__ = ["DUE_COLUMNS", "MEASURE_BASIS", "RATE_COLUMNS", "STATUS_LABELS", "PlanRow",
-           "due_frame", "last_visits", "monthly_measure", "plan_rows"]
+           "due_frame", "last_visits", "measure_table", "monthly_measure", "plan_rows"]

@@ -139,6 +139,16 @@ elder_state = Table(
     Column("last_assessed", Date),  # its reference date
     Column("due_on", Date),  # routine re-assessment due (last_assessed + 12 months)
     Column("left_on", Date),  # deregistered or merged on this day (lifecycle head)
+    # 探访关爱 (server.visit_state): the latest visit date, open / closed referrals, and the
+    # tier under plan ``visit_plan`` valid from ``tier_from`` to ``tier_until`` (ages)
+    Column("last_visit", Date),
+    Column("referrals_open", Integer, nullable=False, server_default="0"),
+    Column("referrals_closed", Integer, nullable=False, server_default="0"),
+    Column("visit_plan", String(128)),
+    Column("visit_tier", Integer),  # the tier's position in the plan, -1: none
+    Column("visit_undetermined", Boolean),
+    Column("tier_from", Date),
+    Column("tier_until", Date),
     Index("ix_elder_state_township", "township_id"),
 )
 

@@ -18,8 +18,9 @@ depends_on: str | None = None
 
 
 def upgrade() -> None:
-    """Create both tables and fill them from the heads (the product's own rule, so that the
-    backfill and ingest cannot disagree)."""
+    """Create both tables. They are filled from the heads by migration 0009, which adds the
+    last columns of ``elder_state`` (the product's own rule, so that the backfill and ingest
+    cannot disagree: :func:`server.current_state.rebuild` writes the full row)."""
     op.create_table(
         "elder_state",
         sa.Column("elder_id", sa.String(64), nullable=False),
@@ -50,9 +51,6 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("assessment_id", name=op.f("pk_assessment_state")),
     )
     op.create_index("ix_assessment_state_elder", "assessment_state", ["elder_id"])
-    from server.current_state import rebuild
-
-    rebuild(op.get_bind())
 
 
 def downgrade() -> None:
