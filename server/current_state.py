@@ -14,6 +14,12 @@ elder's current assessment is its latest finalized (not superseded) one by refer
 then finalization time, then id (:func:`assessment.registry.current.current_rows`); an
 elder counts in the township the county holds it in; an elder whose lifecycle head is
 deregistered or merged left the roll that day.
+
+Each ``assessment_state`` row also keeps its elder's township (``elder_township``, NULL when
+the county holds no such elder), so that the dashboard counts the period's assessments per
+township in one scan, without joining the elders. The 探访关爱 columns of ``elder_state``
+(latest visit, referrals, visit tier) are filled here too, from the elder's ``visit`` and
+``referral`` heads and the plan in force today (:mod:`server.visit_state`).
 """
 
 from __future__ import annotations
@@ -150,6 +156,9 @@ def _refresh_part(conn: Connection, ids: Sequence[str]) -> None:
             held = current.get(row["elder_id"])
             if held is None or _order(row) > _order(held):
                 current[row["elder_id"]] = row
+    places = {e: t for e, t, _ in elders}
+    for row in assessments:
+        row["elder_township"] = places.get(row["elder_id"])
     conn.execute(delete(elder_state).where(among(conn, elder_state.c.elder_id, ids)))
     conn.execute(delete(assessment_state).where(among(conn, assessment_state.c.elder_id, ids)))
     insert_rows(conn, assessment_state, assessments)

@@ -12,9 +12,14 @@ the township the county holds it in.
   :func:`~assessment.documents.statistics.default_period`), re-assessments due — SQL
   aggregates over the current-state tables (:mod:`server.current_state`) that count what
   :func:`~assessment.documents.statistics.compute_statistics` counts.
+  The 探访关爱 figures of the as-of month are SQL aggregates too, over the visit columns
+  of the state (:mod:`server.visit_state`); a past month is computed from frames.
 * :func:`county_workbook` — every statistics table per township and village (the workbook
   ``yinling stats`` writes on a laptop), with service-list eligibility against the bundled
-  and published lists.
+  and published lists. It is computed a part of the elders at a time
+  (:func:`server.stats_frames.county_statistics_parts`, each part with its own assessments
+  and eligibility) and the parts' tables summed
+  (:func:`~assessment.documents.statistics.combine_statistics`): memory is bounded by a part.
 """
 
 from __future__ import annotations
@@ -23,10 +28,12 @@ import copy
 import dataclasses
 import tempfile
 import threading
+from collections.abc import Sequence
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 from sqlalchemy import ColumnElement, Connection, and_, case, func, or_, select
 
 from assessment.documents.exports import write_statistics_xlsx
@@ -39,6 +46,8 @@ from assessment.documents.statistics import (
 from assessment.errors import InputRejected, Problem
 from assessment.forms import default_form
 from assessment.settings import ROUTINE_INTERVAL_MONTHS
+from assessment.visits.schedule import month_bounds
+from server import visit_state
 from server.county_lists import county_lists
 from server.db.tables import (
     assessment_state,
@@ -48,7 +57,13 @@ from server.db.tables import (
     townships,
 )
 from server.stats_frames import Township, county_statistics_parts, county_townships
-from server.visit_stats import SUMMARY_KEYS, county_visit_measure, township_figures
+from server.visit_state import COUNTS
+from server.visit_stats import (
+    SUMMARY_KEYS,
+    county_visit_measure,
+    state_measure,
+    township_figures,
+)
 
 #: The laptops' default routine re-assessment interval (decision D4); the county keeps no
 #: setting of its own.
@@ -59,11 +74,12 @@ def _sum_if(condition: ColumnElement[bool]) -> ColumnElement[int]:
     return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
 
 
-def _township_counts(conn: Connection, as_of: date, start: date,
-                     end: date) -> dict[int, dict[str, Any]]:
+def _township_counts(conn: Connection, as_of: date, start: date, end: date,
+                     extra: Sequence[Any] = ()) -> tuple[dict[int, dict[str, Any]], list[Any]]:
     """Township id → its assessment figures, by SQL aggregates over the current-state
-    tables: one grouped scan of ``elder_state`` (elders on the roll on ``as_of``) and two of
-    ``assessment_state``."""
+    tables: one grouped scan of ``elder_state`` (elders on the roll on ``as_of``, with the
+    ``extra`` sums: the rows of that scan are returned too) and one of ``assessment_state``
+    (finalized heads by their township, assessments dated in the period by their elder's)."""
     e, a = elder_state.c, assessment_state.c
     bands = range(len(default_form().grades))
     soon = as_of + timedelta(days=DUE_SOON_DAYS)
@@ -72,7 +88,7 @@ def _township_counts(conn: Connection, as_of: date, start: date,
                _sum_if(e.current_grade.is_(None)).label("never"),
                *(_sum_if(e.current_grade == g).label(f"g{g}") for g in bands),
                _sum_if(e.due_on <= as_of).label("due"),
-               _sum_if(and_(e.due_on > as_of, e.due_on <= soon)).label("due_soon"))
+               _sum_if(and_(e.due_on > as_of, e.due_on <= soon)).label("due_soon"), *extra)
         .where(or_(e.left_on.is_(None), e.left_on > as_of)).group_by(e.township_id)).all()
     figures: dict[int, dict[str, Any]] = {
         int(r.township_id): {
@@ -81,19 +97,21 @@ def _township_counts(conn: Connection, as_of: date, start: date,
             "grades": {str(g): int(getattr(r, f"g{g}")) for g in bands},
             "due": int(r.due), "due_soon": int(r.due_soon),
         } for r in rows}
-    finalized: dict[int, int] = {int(t): int(n) for t, n in conn.execute(
-        select(a.township_id, func.count()).where(a.status == "finalized")
-        .group_by(a.township_id))}
-    period: dict[int, int] = {int(t): int(n) for t, n in conn.execute(
-        select(e.township_id, func.count()).select_from(
-            assessment_state.join(elder_state, a.elder_id == e.elder_id))
-        .where(a.reference_date >= start, a.reference_date <= end)
-        .group_by(e.township_id))}
+    finalized: dict[int, int] = {}
+    period: dict[int, int] = {}
+    for township, elder_township, held, dated in conn.execute(
+            select(a.township_id, a.elder_township,
+                   _sum_if(a.status == "finalized"),
+                   _sum_if(and_(a.reference_date >= start, a.reference_date <= end)))
+            .group_by(a.township_id, a.elder_township)):
+        finalized[int(township)] = finalized.get(int(township), 0) + int(held)
+        if elder_township is not None:
+            period[int(elder_township)] = period.get(int(elder_township), 0) + int(dated)
     for township_id in {*figures, *finalized, *period}:
         row = figures.setdefault(int(township_id), _empty(bands))
         row["assessments"] = int(finalized.get(township_id, 0))
         row["period_assessments"] = int(period.get(township_id, 0))
-    return figures
+    return figures, list(rows)
 
 
 DUE_SOON_DAYS = 30  # as assessment.documents.statistics counts 30天内到期
@@ -167,10 +185,21 @@ def county_summary(conn: Connection, as_of: date | None = None) -> dict[str, Any
 def _compute_summary(conn: Connection, as_of: date) -> dict[str, Any]:
     start, end = default_period(as_of)
     places = county_townships(conn)
-    counts = _township_counts(conn, as_of, start, end)
     month = as_of.strftime("%Y-%m")
-    visits = township_figures(county_visit_measure(conn, month, as_of, by_code=True,
-                                                      villages=False))
+    if as_of < date.today():  # a past month: the grades current then (server.visit_stats)
+        counts, _ = _township_counts(conn, as_of, start, end)
+        table = county_visit_measure(conn, month, as_of, by_code=True)
+    else:  # the visit sums in the same scan (server.visit_state)
+        plan = visit_state.plans(conn).in_force(as_of)
+        bounds = month_bounds(month)
+        counts, rows = _township_counts(conn, as_of, start, end,
+                                        visit_state.visit_sums(plan, bounds, as_of))
+        sums = [(r.township_id, *(getattr(r, c) for c in COUNTS)) for r in rows]
+        if any(r.stale for r in rows):
+            sums.extend(visit_state.stale_rows(conn, plan, bounds, as_of, by_village=False))
+        table = state_measure(conn, month, as_of, by_code=True, villages=False,
+                              counts=pd.DataFrame(sums, columns=["township_id", *COUNTS]))
+    visits = township_figures(table)
     return {"as_of": as_of.isoformat(), "period": [start.isoformat(), end.isoformat()],
             "visit_month": month, "townships": _rows(places, counts, visits)}
 

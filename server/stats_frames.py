@@ -19,7 +19,9 @@ elder and assessment rather than every payload:
   It is computed when asked for, not kept, because it depends on the as-of date (ages) and
   on the lists published since.
 
-Rows are read in chunks (``pandas.read_sql``, a server-side cursor on PostgreSQL).
+Rows are read in chunks (``pandas.read_sql``, a server-side cursor on PostgreSQL). The
+workbook takes them as parts of :data:`PART` elders (:func:`county_statistics_parts`): each
+part's frames, its elders' assessments and its eligibility, so no frame holds the county.
 """
 
 from __future__ import annotations

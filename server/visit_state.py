@@ -174,40 +174,53 @@ def _thresholds(plan: VisitPlan, on: dt.date) -> list[dt.date]:
     return found
 
 
+def visit_sums(plan: VisitPlan, month: tuple[dt.date, dt.date], on: dt.date) -> list[Any]:
+    """The SQL sums of a grouped scan of ``elder_state`` on the roll on ``on``: the count
+    columns of :data:`~assessment.visits.measure.RATE_COLUMNS` (labelled so) over the rows
+    whose tier is fresh (:func:`_fresh`), and ``stale``, how many rows are not (for
+    :func:`stale_rows`). The dashboard adds them to its grade counts (one scan)."""
+    e = elder_state.c
+    first, _last = month
+    fresh = _fresh(plan, on)
+    in_plan = and_(fresh, or_(e.visit_tier != NO_TIER, e.visit_undetermined.is_(True)))
+    effective = case((e.visit_tier == NO_TIER, 0), else_=e.visit_tier)
+    limits = _thresholds(plan, on)
+    overdue_before = case(*((effective == i, literal(d, Date)) for i, d in enumerate(limits)),
+                          else_=literal(limits[0], Date))
+
+    def total(condition: Any, value: Any = 1) -> Any:
+        return func.coalesce(func.sum(case((condition, value), else_=0)), 0)
+
+    return [total(in_plan).label("应探访人数"),
+            total(and_(in_plan, e.last_visit >= first)).label("本月已探访人数"),
+            total(and_(in_plan, e.last_visit < overdue_before)).label("逾期未探访"),
+            total(and_(in_plan, e.last_visit.is_(None))).label("从未探访"),
+            total(fresh, e.referrals_open).label("转介未办结"),
+            total(fresh, e.referrals_closed).label("转介已办结"),
+            func.coalesce(func.sum(case((fresh, 0), else_=1)), 0).label("stale")]
+
+
 def visit_counts(conn: Connection, plan: VisitPlan, month: tuple[dt.date, dt.date],
                  on: dt.date, *, by_village: bool) -> pd.DataFrame:
     """Per township id (and raw village with ``by_village``): the summed columns of
     :data:`~assessment.visits.measure.RATE_COLUMNS` over the elders on the roll on ``on``
     (``township_id``, ``village`` and the count columns)."""
     e = elder_state.c
-    first, _last = month
-    in_plan = or_(e.visit_tier != NO_TIER, e.visit_undetermined.is_(True))
-    effective = case((e.visit_tier == NO_TIER, 0), else_=e.visit_tier)
-    limits = _thresholds(plan, on)
-    overdue_before = case(*((effective == i, literal(d, Date)) for i, d in enumerate(limits)),
-                          else_=literal(limits[0], Date))
-
-    def total(condition: Any) -> Any:
-        return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
-
     keys = [e.township_id, *([e.village] if by_village else [])]
-    query = (select(*keys, total(in_plan).label("应探访人数"),
-                    total(and_(in_plan, e.last_visit >= first)).label("本月已探访人数"),
-                    total(and_(in_plan, e.last_visit < overdue_before)).label("逾期未探访"),
-                    total(and_(in_plan, e.last_visit.is_(None))).label("从未探访"),
-                    func.coalesce(func.sum(e.referrals_open), 0).label("转介未办结"),
-                    func.coalesce(func.sum(e.referrals_closed), 0).label("转介已办结"))
-             .where(_on_roll(on), _fresh(plan, on)).group_by(*keys))
+    found = conn.execute(select(*keys, *visit_sums(plan, month, on))
+                         .where(_on_roll(on)).group_by(*keys)).all()
+    rows = [tuple(r)[:-1] for r in found]
+    if any(r.stale for r in found):
+        rows.extend(stale_rows(conn, plan, month, on, by_village=by_village))
     columns = ["township_id", *(["village"] if by_village else []), *COUNTS]
-    rows = [tuple(r) for r in conn.execute(query)]
-    rows.extend(_other_rows(conn, plan, month, on, by_village))
     return pd.DataFrame(rows, columns=columns)
 
 
-def _other_rows(conn: Connection, plan: VisitPlan, month: tuple[dt.date, dt.date],
-                on: dt.date, by_village: bool) -> list[tuple[Any, ...]]:
-    """The rows :func:`visit_counts` cannot count in SQL: stale tiers (recomputed, and
-    written back on PostgreSQL) and latest visits after ``on`` (from the visit heads)."""
+def stale_rows(conn: Connection, plan: VisitPlan, month: tuple[dt.date, dt.date],
+               on: dt.date, *, by_village: bool) -> list[tuple[Any, ...]]:
+    """The rows (as :func:`visit_counts` gives them) the SQL sums leave out: stale tiers
+    (recomputed, and written back on PostgreSQL) and latest visits after ``on`` (from the
+    visit heads)."""
     e = elder_state.c
     found: list[tuple[Any, ...]] = []
     after = ""

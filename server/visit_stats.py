@@ -136,21 +136,23 @@ def township_figures(table: pd.DataFrame) -> dict[str, dict[str, Any]]:
 
 
 def state_measure(conn: Connection, month: str, on: date, *, by_code: bool = False,
-                  villages: bool = True) -> pd.DataFrame:
+                  villages: bool = True, counts: pd.DataFrame | None = None) -> pd.DataFrame:
     """:func:`~assessment.visits.measure.monthly_measure`'s table from the current state:
     per-village sums in SQL (:func:`server.visit_state.visit_counts`) put through the same
     :func:`~assessment.visits.measure.measure_table`. Referrals of elders off the roll on
     ``on`` or unknown to the county count under （未登记）, as in the frame computation."""
     plan = visit_state.plans(conn).in_force(on)
     first, last = month_bounds(month)
-    counts = visit_state.visit_counts(conn, plan, (first, last), on, by_village=villages)
+    if counts is None:  # else already summed (the dashboard's one scan)
+        counts = visit_state.visit_counts(conn, plan, (first, last), on, by_village=villages)
     places = {t.id: (t.code if by_code else t.label) for t in county_townships(conn)}
     frame = pd.DataFrame({
         TOWNSHIP: [_place(places.get(int(t))) for t in counts["township_id"]],
         VILLAGE: ([_place(v) for v in counts["village"]] if villages
                   else [SUBTOTAL] * len(counts)),
         **{c: counts[c].astype("int64") for c in COUNTS}}, columns=[TOWNSHIP, VILLAGE, *COUNTS])
-    away = _referrals_away(conn, on)
+    # By code, （未登记） is no township's row (:func:`township_figures`): not read.
+    away = (0, 0) if by_code else _referrals_away(conn, on)
     if any(away):
         frame = pd.concat([frame, pd.DataFrame(
             [[UNKNOWN_AREA, UNKNOWN_AREA, 0, 0, 0, 0, *away]], columns=frame.columns)],

@@ -162,6 +162,7 @@ assessment_state = Table(
     Column("reference_date", Date),
     Column("reason", Text),
     Column("finalized_at", Text),
+    Column("elder_township", Integer),  # its elder's (elder_state), NULL: no such elder
     Index("ix_assessment_state_elder", "elder_id"),
 )
 

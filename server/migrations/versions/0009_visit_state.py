@@ -1,5 +1,6 @@
 """elder_state gains the 探访关爱 facts (server.visit_state): latest visit, referral counts,
-and the visit tier with the plan version and the days it holds for; filled from the heads
+and the visit tier with the plan version and the days it holds for; assessment_state its
+elder's township (the dashboard's period count without a join); filled from the heads
 
 Revision ID: 0009
 Revises: 0007
@@ -34,6 +35,8 @@ def upgrade() -> None:
         batch.add_column(sa.Column("visit_undetermined", sa.Boolean))
         batch.add_column(sa.Column("tier_from", sa.Date))
         batch.add_column(sa.Column("tier_until", sa.Date))
+    with op.batch_alter_table("assessment_state") as batch:
+        batch.add_column(sa.Column("elder_township", sa.Integer))
     from server.current_state import rebuild
 
     rebuild(op.get_bind())
@@ -41,6 +44,8 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     """Drop the columns."""
+    with op.batch_alter_table("assessment_state") as batch:
+        batch.drop_column("elder_township")
     with op.batch_alter_table("elder_state") as batch:
         for name in reversed(COLUMNS):
             batch.drop_column(name)
