@@ -27,7 +27,9 @@ a file changed between the passes is refused. Checks that need the whole stream 
 the counts per record type, the final frame) can only fail after earlier batches were handed
 out: the county applies all batches inside one database transaction and a refusal raised by
 the stream rolls it back (:func:`server.bundles.import_bundle`), so a bundle is still applied
-whole or not at all. Memory stays bounded by a frame and a batch, whatever the bundle's size.
+whole or not at all. Memory stays bounded by a frame and a batch (:data:`BATCH` changes, or
+fewer when their plaintext reaches :data:`BATCH_BYTES`: a few large changes make a batch of
+their own), whatever the bundle's size.
 
 Version 2 bundles (one sealed payload) are still read (:mod:`assessment.wire.bundle_v2`);
 version 1 is refused as a downgrade.
@@ -103,6 +105,7 @@ FRAME_TARGET = 1024 * 1024  # plaintext bytes a writer puts in one frame (whole 
 MAX_FRAME_PLAIN = 64 * 1024 * 1024  # a frame's plaintext, decompressed, at most
 MAX_FRAME_SEALED = MAX_FRAME_PLAIN + 1024 * 1024  # a frame's sealed bytes, at most
 BATCH = 5000  # changes handed to the caller at a time
+BATCH_BYTES = 32 * 1024 * 1024  # or fewer, once their frames' plaintext reaches this
 EXPORT_PAGE = 5000  # changes an export reads from the outbox at a time
 _FRAME = struct.Struct(">BI")
 _INDEX = struct.Struct(">Q")
@@ -414,15 +417,18 @@ class _FrameReader:
 
     def batches(self, size: int) -> Iterator[tuple[Change, ...]]:
         pending: list[Change] = []
-        for changes in self._frames():
+        held = 0  # plaintext bytes of the pending changes
+        for changes, plain_bytes in self._frames():
             pending.extend(changes)
-            if len(pending) >= size:
+            held += plain_bytes
+            if len(pending) >= size or held >= BATCH_BYTES:
                 yield tuple(pending)
-                pending = []
+                pending, held = [], 0
         if pending:
             yield tuple(pending)
 
-    def _frames(self) -> Iterator[tuple[Change, ...]]:
+    def _frames(self) -> Iterator[tuple[tuple[Change, ...], int]]:
+        """Each frame's changes and the size of its plaintext."""
         manifest = self.manifest
         body = hashlib.sha256()
         self.source.seek(0)
@@ -449,7 +455,10 @@ class _FrameReader:
                 raise BundleRejected("frame", f"数据包第 {index + 1} 个数据块无法解密：内容被篡改、"
                                      "调换、重复或来自另一个数据包") from exc
             del sealed
-            changes = parse_payload(_inflate(compressed), seq - manifest["seq_from"])
+            plaintext = _inflate(compressed)
+            plain_bytes = len(plaintext)
+            changes = parse_payload(plaintext, seq - manifest["seq_from"])
+            del plaintext
             if not changes:
                 raise BundleRejected("payload", "数据包中有空的数据块")
             for change in changes:
@@ -470,9 +479,9 @@ class _FrameReader:
                 if self.source.tell() != self.size - SIGNATURE_BYTES or \
                         body.digest() != self.body_digest:
                     raise _changed()
-                yield changes
+                yield changes, plain_bytes
                 return
-            yield changes
+            yield changes, plain_bytes
 
 
 def _changed() -> BundleRejected:

@@ -13,11 +13,12 @@ from starlette.concurrency import run_in_threadpool
 from assessment.errors import InputRejected, Problem
 from server import county, review
 from server.bundles import import_bundle, write_receipt
-from server.deps import AdminDep, ContextDep, read_body
+from server.deps import AdminDep, ContextDep
 from server.elder_lookup import looks_like_id_number
 from server.list_publishing import publish_checked
 from server.stats import county_summary, parse_day
 from server.transfers import transfer_item
+from server.upload_spool import private_file, spool_body
 from server.validation import ItemId, LimitedRoute
 
 router = APIRouter(prefix="/admin", tags=["admin"], route_class=LimitedRoute)
@@ -120,16 +121,20 @@ def revoke_device(device_id: str, ctx: ContextDep, actor: AdminDep) -> dict[str,
 
 @router.post("/bundles")
 async def upload_bundle(request: Request, ctx: ContextDep, actor: AdminDep) -> dict[str, Any]:
-    """Import an uploaded bundle exactly like ``yinling import-bundle``; answer the receipt."""
-    data = await read_body(request, ctx.settings.max_bundle_bytes)
+    """Import an uploaded bundle exactly like ``yinling import-bundle``; answer the receipt.
+    The body streams to a private file first (:mod:`server.upload_spool`), never whole into
+    memory."""
+    with private_file(ctx.settings.data_dir) as handle:
+        await spool_body(request, ctx.settings.max_bundle_bytes, handle)
 
-    def work() -> dict[str, Any]:
-        outcome = import_bundle(ctx, bytes(data), actor)
-        write_receipt(outcome, ctx.settings.receipts_dir())
-        receipt: dict[str, Any] = json.loads(outcome.receipt_bytes)
-        return receipt
+        def work() -> dict[str, Any]:
+            handle.seek(0)
+            outcome = import_bundle(ctx, handle, actor)
+            write_receipt(outcome, ctx.settings.receipts_dir())
+            receipt: dict[str, Any] = json.loads(outcome.receipt_bytes)
+            return receipt
 
-    return await run_in_threadpool(work)
+        return await run_in_threadpool(work)
 
 
 @router.post("/lists", status_code=201)

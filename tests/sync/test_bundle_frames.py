@@ -6,6 +6,7 @@ all of them back; version 2 bundles still import."""
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 from pathlib import Path
 from typing import Any
@@ -231,3 +232,26 @@ def test_a_file_changed_between_the_passes_is_refused(county_ctx: ServerContext,
         with pytest.raises(BundleRejected):
             for _ in verified.batches(3):
                 pass
+
+
+def test_large_changes_make_smaller_batches(county_ctx: ServerContext, device: Device,
+                                            small_frames: None,
+                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    """A batch ends at :data:`BATCH` changes or once its frames' plaintext reaches
+    :data:`BATCH_BYTES`, so a bundle of large changes cannot gather thousands of them in
+    memory at once."""
+    data, changes = _bundle(device, 6)
+    frames = len(framing.split(data).frames)
+    assert frames >= 4
+
+    def batches() -> list[int]:
+        verified = codec.verify_bundle(
+            io.BytesIO(data), device_key=lambda _: device.keys.sign_key.public_key(),
+            county_box=county_ctx.keys.box)
+        return [len(b) for b in verified.batches(5000)]
+
+    assert batches() == [len(changes)]  # small changes: one batch
+    monkeypatch.setattr(codec, "BATCH_BYTES", 1)  # every frame is "large"
+    sizes = batches()
+    assert len(sizes) == frames
+    assert sum(sizes) == len(changes)

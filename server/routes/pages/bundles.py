@@ -21,9 +21,10 @@ from server.routes.pages.common import (
     page,
     page_router,
 )
+from server.upload_spool import private_file
 from server.web import bundle_view, lookups
 from server.web.labels import UI
-from server.web.posts import read_upload
+from server.web.posts import read_upload_into
 from server.web.responses import redirect
 
 log = logging.getLogger("server.pages")
@@ -42,26 +43,29 @@ def bundles_page(request: Request, ctx: ContextDep, session: WebSessionDep) -> R
 @router.post("/bundles")
 async def upload_bundle(request: Request, ctx: ContextDep,
                         session: AdminWebSessionDep) -> Response:
-    """Import an uploaded bundle exactly like ``yinling import-bundle``; show the result."""
-    upload = await read_upload(request, ctx.settings.max_bundle_bytes)
-    check_csrf(session, upload.fields)
-    data = upload.data
-    if not data:
-        session.flash("error", "请选择要导入的数据包文件（.ylb）。")
-        return redirect(f"{UI}/bundles")
+    """Import an uploaded bundle exactly like ``yinling import-bundle``; show the result.
+    The file streams to a private file in the data folder and is imported from there
+    (:mod:`server.upload_spool`): memory stays bounded whatever the bundle's size."""
+    with private_file(ctx.settings.data_dir) as handle:
+        upload = await read_upload_into(request, ctx.settings.max_bundle_bytes, handle)
+        check_csrf(session, upload.fields)
+        if not upload.size:
+            session.flash("error", "请选择要导入的数据包文件（.ylb）。")
+            return redirect(f"{UI}/bundles")
 
-    def work() -> tuple[ImportOutcome, lookups.Names]:
-        outcome = import_bundle(ctx, data, actor_of(session.operator))
-        write_receipt(outcome, ctx.settings.receipts_dir())
-        with ctx.engine.connect() as conn:
-            return outcome, lookups.names(conn)
+        def work() -> tuple[ImportOutcome, lookups.Names]:
+            handle.seek(0)
+            outcome = import_bundle(ctx, handle, actor_of(session.operator))
+            write_receipt(outcome, ctx.settings.receipts_dir())
+            with ctx.engine.connect() as conn:
+                return outcome, lookups.names(conn)
 
-    try:
-        outcome, names = await run_in_threadpool(work)
-    except BundleRejected as exc:
-        log.warning("网页导入数据包被拒绝（%s）", exc.code)
-        return page(request, session, "bundle_refused.html", "数据包未导入", "bundles", 400,
-                    reason=exc.reason, filename=upload.filename)
+        try:
+            outcome, names = await run_in_threadpool(work)
+        except BundleRejected as exc:
+            log.warning("网页导入数据包被拒绝（%s）", exc.code)
+            return page(request, session, "bundle_refused.html", "数据包未导入", "bundles",
+                        400, reason=exc.reason, filename=upload.filename)
     result = outcome.result
     log.info("网页导入数据包：新增 %d 条，重复 %d 条，隔离 %d 条",
              result.applied, result.duplicates, result.quarantined)
