@@ -45,6 +45,7 @@ from assessment.scoring import Grader
 from assessment.wire.hlc import HybridClock
 
 _CHUNK = 5000
+_LOOKUP_CHUNK = 500  # ID numbers per look-up (below SQLite's bound-parameter limit)
 # Page cache of the loading connection while a large load runs (KiB, as PRAGMA cache_size
 # takes it when negative): the search index grows by ~30 rows per elder in random order.
 _LOAD_CACHE_KIB = 262_144
@@ -216,6 +217,17 @@ def _insert_terms(connection: Connection, elders: Sequence[Mapping[str, Any]]) -
         "INSERT INTO search_terms (term, elder_num) VALUES (?, ?)", rows)
 
 
+def _registered(session: Session, numbers: Sequence[str]) -> list[str]:
+    """Those of ``numbers`` already registered: looked up in the unique index a chunk at a
+    time, so a load reads what it brings, not every number in the store (a
+    1,000,000-elder township is loaded in batches; each would read all the earlier ones)."""
+    found: list[str] = []
+    for start in range(0, len(numbers), _LOOKUP_CHUNK):
+        chunk = numbers[start:start + _LOOKUP_CHUNK]
+        found.extend(session.scalars(select(Elder.id_number).where(Elder.id_number.in_(chunk))))
+    return found
+
+
 def bulk_load(session: Session, state: DeviceState, ctx: LoadContext,
               profiles: Sequence[ElderProfile], assessments: Sequence[LoadAssessment], *,
               action: str = "bulk_load",
@@ -223,9 +235,7 @@ def bulk_load(session: Session, state: DeviceState, ctx: LoadContext,
     """Validate and insert everything inside the caller's transaction; return the counts."""
     now = changelog.utc_now()
     elders = _elder_rows(profiles, ctx.form, now)
-    numbers = [e["id_number"] for e in elders if e["id_number"]]
-    existing = set(session.scalars(select(Elder.id_number).where(Elder.id_number.is_not(None))))
-    clash = [n for n in numbers if n in existing]
+    clash = _registered(session, [e["id_number"] for e in elders if e["id_number"]])
     if clash:
         raise InputRejected([Problem("A.2.8", "duplicate", f"公民身份号码已登记：{len(clash)} 人")])
     rows = _assessment_rows(assessments, ctx, state, {e["id"] for e in elders})

@@ -62,12 +62,33 @@ def elder_row(session: Session, elder_id: str) -> Elder:
     return row
 
 
-def index_elder(session: Session, row: Elder) -> None:
-    """(Re)write the search terms of an elder and register its village."""
-    session.execute(delete(SearchTerm).where(SearchTerm.elder_num == row.num))
-    terms = elder_terms(row.name, row.id_number)
-    if terms:
-        session.execute(insert(SearchTerm), [{"term": t, "elder_num": row.num} for t in terms])
+Indexed = tuple[str, str | None]
+"""What an elder's search terms are made from: its (stored) name and ID number."""
+
+
+def indexed(row: Elder) -> Indexed:
+    """The name and ID number an elder's search terms are made from, as stored now (take it
+    before changing the row, for :func:`index_elder`)."""
+    return row.name, row.id_number
+
+
+def index_elder(session: Session, row: Elder, before: Indexed | None) -> None:
+    """Rewrite the search terms of an elder whose terms were made from ``before`` (``None``
+    for a new elder) and register its village.
+
+    The terms are a function of the name and ID number (:func:`~assessment.records.search.
+    elder_terms`), so the old ones are found again by primary key from ``before``: the table
+    keeps no index by elder (migration 0010). Only the difference is written.
+    """
+    old = elder_terms(*before) if before is not None else set()
+    new = elder_terms(row.name, row.id_number)
+    gone, added = old - new, new - old
+    if gone:
+        session.execute(delete(SearchTerm).where(SearchTerm.elder_num == row.num,
+                                                 SearchTerm.term.in_(sorted(gone))))
+    if added:
+        session.execute(insert(SearchTerm),
+                        [{"term": t, "elder_num": row.num} for t in sorted(added)])
     if row.village and session.get(Village, row.village) is None:
         keys = village_keys(row.village)
         session.add(Village(name=row.village, township=row.township, pinyin=keys.pinyin,
@@ -160,7 +181,7 @@ class Elders:
                         detail=ElderDetail(**detail), **columns)
             session.add(row)
             session.flush()
-            index_elder(session, row)
+            index_elder(session, row, None)
             self._ctx.store.log(session, state, "elder", row.id, 1,
                                 elder_change_payload(elder_payload(row), None), "create_elder")
             return elder_profile(row)
@@ -175,6 +196,7 @@ class Elders:
             check_writable(row.status)
             columns, detail = self._validated(session, profile, row.id)
             before = elder_payload(row)
+            terms_from = indexed(row)
             for name, value in columns.items():
                 setattr(row, name, value)
             row.detail.provenance = _entered_provenance(
@@ -189,7 +211,7 @@ class Elders:
             if before["info"] != after["info"]:
                 changed += [f"info.{k}" for k in sorted(set(before["info"]) | set(after["info"]))
                             if before["info"].get(k) != after["info"].get(k)]
-            index_elder(session, row)
+            index_elder(session, row, terms_from)
             self._ctx.store.log(session, state, "elder", row.id, row.version,
                                 elder_change_payload(after, before), "save_elder",
                                 {"changed": changed})

@@ -91,7 +91,8 @@ _ASSESSMENT_COPY = ("status", "assessment_no", "answers", "form_version", "rules
                     "initial_grade", "reasons", "final_grade", "certificate_no", "assessor_1",
                     "assessor_2", "created_by")
 
-IndexElder = Callable[[Session, Elder], None]
+# (session, row, the name and ID number its terms were made from or None for a new row)
+IndexElder = Callable[[Session, Elder, tuple[str, str | None] | None], None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -350,6 +351,7 @@ def _write_elder(ctx: _Context, elder_id: str, fields: Mapping[str, FieldState],
     for attr in COLUMN_ATTRIBUTES:
         value = attributes.get(attr)
         columns[attr] = value if isinstance(value, str) else None
+    terms_from = None if row is None else (row.name, row.id_number)
     if row is None:
         row = Elder(id=elder_id, version=version, created_at=ctx.now, updated_at=ctx.now,
                     draft_count=0, detail=ElderDetail(info=info, attributes=attributes,
@@ -364,7 +366,7 @@ def _write_elder(ctx: _Context, elder_id: str, fields: Mapping[str, FieldState],
         row.version = max(row.version, version)
         row.updated_at = ctx.now
     session.flush()
-    ctx.index_elder(session, row)
+    ctx.index_elder(session, row, terms_from)
     ctx.refresh.add(elder_id)
 
 

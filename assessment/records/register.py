@@ -70,8 +70,10 @@ _TERM_ROWS = "SELECT elder_num FROM search_terms WHERE term >= :lo AND term < :h
 # One elder's key row of the typed prefix, found by primary key (the key embeds the sort key).
 _HAS_KEY = ("EXISTS (SELECT 1 FROM search_terms "
             "WHERE term = :klo || elders.name_pinyin AND elder_num = elders.num)")
-_HAS_TERM = ("EXISTS (SELECT 1 FROM search_terms "
-             "WHERE elder_num = elders.num AND term >= :lo AND term < :hi)")
+# Whether an elder has a term in the typed range: the range's matches are read once per
+# statement into a temporary set that each elder is looked up in (the terms keep no index by
+# elder, migration 0010; a broad unkeyed range is a few thousand rows).
+_HAS_TERM = f"num IN ({_TERM_ROWS})"
 
 
 def matching_villages(session: Session, query: SearchText) -> list[str]:

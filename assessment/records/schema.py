@@ -136,13 +136,20 @@ class Elder(Base):
 
 
 class SearchTerm(Base):
-    """One search key of an elder; a typed prefix is a range scan over ``term``."""
+    """One search key of an elder; a typed prefix is a range scan over ``term``.
+
+    The primary key (``term``, ``elder_num``) is the only index (0010): an elder's old terms
+    are found again from its old name and ID number (:func:`~assessment.records.elders.
+    index_elder`), and "does this elder match" is a test against the matches of the typed
+    range, so no second copy of every term ordered by elder is kept (it was a fifth of the
+    store). Elders are never deleted, so the cascade never has to find an elder's rows.
+    """
 
     __tablename__ = "search_terms"
 
     term: Mapped[str] = mapped_column(String(64), primary_key=True)
     elder_num: Mapped[int] = mapped_column(
-        Integer, ForeignKey("elders.num", ondelete="CASCADE"), primary_key=True, index=True
+        Integer, ForeignKey("elders.num", ondelete="CASCADE"), primary_key=True
     )
 
     __table_args__ = ({"sqlite_with_rowid": False},)

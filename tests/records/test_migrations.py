@@ -42,3 +42,44 @@ def test_reopen_runs_no_migration(workspace: Workspace) -> None:
     with Workspace.open(data_dir, "admin", PASSWORD) as ws, ws._store.engine.connect() as conn:
         assert current_revision(conn) == head_revision()
         assert ws.audit.integrity_check() == "ok"
+
+
+def test_migration_0010_drops_and_rebuilds_the_term_index(workspace: Workspace) -> None:
+    """Down to 0009 the index by elder is built again from the table; up to 0010 it goes,
+    and search finds the same elders either way."""
+    from alembic import command
+
+    from assessment.records.api import RegisterFilter
+    from assessment.records.database import writer
+    from assessment.records.migrate import alembic_config
+    from tests.records.conftest import elder
+
+    for sequence, name in zip((371, 381, 391), ("张三", "张三丰", "王秀英"), strict=True):
+        workspace.elders.create(elder(name, sequence=sequence))
+    engine = workspace._store.engine
+
+    def indexes() -> set[str]:
+        with engine.connect() as conn:
+            return {row[0] for row in conn.exec_driver_sql(
+                "SELECT name FROM sqlite_master WHERE type = 'index' "
+                "AND tbl_name = 'search_terms'")}
+
+    def found(text: str) -> list[str]:
+        return [r.name for r in workspace.elders.page(RegisterFilter(text=text), 0, 10)]
+
+    assert "ix_search_terms_elder_num" not in indexes()
+    before = {t: found(t) for t in ("zs", "张三", "xiuying", "z")}
+    with writer(engine).begin() as conn:
+        command.downgrade(alembic_config(conn), "0009_packed_payloads")
+    assert "ix_search_terms_elder_num" in indexes()
+    with engine.connect() as conn:
+        rows = conn.exec_driver_sql("SELECT count(*) FROM search_terms "
+                                    "INDEXED BY ix_search_terms_elder_num "
+                                    "WHERE elder_num > 0").scalar_one()
+        assert rows == conn.exec_driver_sql("SELECT count(*) FROM search_terms").scalar_one()
+    with writer(engine).begin() as conn:
+        command.upgrade(alembic_config(conn), "head")
+        assert current_revision(conn) == HEAD_REVISION
+    assert "ix_search_terms_elder_num" not in indexes()
+    assert {t: found(t) for t in ("zs", "张三", "xiuying", "z")} == before
+    assert before["zs"] == ["张三", "张三丰"]

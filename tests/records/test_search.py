@@ -325,3 +325,32 @@ def test_keys_follow_renames(crowd: Workspace) -> None:
     assert crowd.elders.count(RegisterFilter(text="z")) == before - 1
     assert "阿三丰" in [r.name for r in crowd.elders.page(RegisterFilter(text="a"), 0, 100)]
     assert crowd.elders.count(RegisterFilter(text="sf")) == 1
+
+
+def stored_terms(ws: Workspace, elder_id: str) -> set[str]:
+    """The term rows the store holds for one elder."""
+    with ws._store.engine.connect() as conn:
+        return {row[0] for row in conn.exec_driver_sql(
+            "SELECT term FROM search_terms WHERE elder_num = "
+            "(SELECT num FROM elders WHERE id = ?)", (elder_id,))}
+
+
+def test_an_edit_leaves_exactly_the_new_terms(township: Workspace) -> None:
+    """The old terms are found again from the old name and ID number (there is no index by
+    elder to find them with): after a rename and a new ID number no old row is left."""
+    row = township.elders.page(RegisterFilter(text="张三丰"), 0, 1)[0]
+    profile = township.elders.get(row.elder_id)
+    assert stored_terms(township, row.elder_id) == elder_terms(profile.name, profile.id_number)
+    other = township.elders.page(RegisterFilter(text="王秀英"), 0, 1)[0]
+    untouched = stored_terms(township, other.elder_id)
+    new_number = elder("李四", sequence=991, birth=date(1950, 1, 2)).id_number
+    saved = township.elders.save(replace(profile, name="李四", id_number=new_number))
+    assert stored_terms(township, row.elder_id) == elder_terms("李四", new_number)
+    assert stored_terms(township, other.elder_id) == untouched
+    assert profile.id_number is not None
+    assert township.elders.count(RegisterFilter(text=profile.id_number[-4:])) == 0
+    assert new_number is not None
+    assert [r.name for r in township.elders.page(RegisterFilter(text=new_number[-4:]), 0, 5)] \
+        == ["李四"]
+    township.elders.save(replace(saved, address="别处"))  # no change to the terms
+    assert stored_terms(township, row.elder_id) == elder_terms("李四", new_number)
