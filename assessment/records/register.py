@@ -50,7 +50,7 @@ from sqlalchemy.orm import Session
 from assessment.records.api import RegisterFilter, RegisterKey, RegisterRow, RegisterSort
 from assessment.records.profiles import age_on, mask_id
 from assessment.records.schema import Village
-from assessment.records.search import SearchText, key_range, parse_search_text
+from assessment.records.search import ID_MARK, SearchText, key_range, parse_search_text
 
 BROAD = 3000  # matches above which the sort index drives the query
 _VILLAGE_ARMS = 60  # matching villages read one by one in name order (a compound SELECT)
@@ -70,10 +70,13 @@ _TERM_ROWS = "SELECT elder_num FROM search_terms WHERE term >= :lo AND term < :h
 # One elder's key row of the typed prefix, found by primary key (the key embeds the sort key).
 _HAS_KEY = ("EXISTS (SELECT 1 FROM search_terms "
             "WHERE term = :klo || elders.name_pinyin AND elder_num = elders.num)")
-# Whether an elder has a term in the typed range: the range's matches are read once per
-# statement into a temporary set that each elder is looked up in (the terms keep no index by
-# elder, migration 0010; a broad unkeyed range is a few thousand rows).
+# Whether an elder has a term in the typed range (the terms keep no index by elder, migration
+# 0010). An ID tail is tested on the row itself: the elder's one ID term is ``#`` + its
+# reversed number, so the range holds it exactly when the number ends in the typed digits. Any
+# other text: the range's matches are read once per statement into a temporary set that each
+# elder is looked up in (a broad unkeyed name range is a few thousand rows).
 _HAS_TERM = f"num IN ({_TERM_ROWS})"
+_HAS_ID_TAIL = "lower(substr(id_number, -:tail_len)) = :tail"
 
 
 def matching_villages(session: Session, query: SearchText) -> list[str]:
@@ -107,6 +110,9 @@ class _Where:
                 self.params["klo"], self.params["khi"] = key_range(key)
             else:
                 self.params.update(lo=self.query.prefix, hi=self.query.upper)
+                if self.query.is_id_tail:
+                    tail = self.query.prefix[len(ID_MARK):][::-1]
+                    self.params.update(tail=tail, tail_len=len(tail))
             villages = matching_villages(session, self.query)
             for i, village in enumerate(villages):
                 self.params[f"v{i}"] = village
@@ -144,6 +150,11 @@ class _Where:
         """The village test of a text that names villages (empty when none match)."""
         return f"village IN ({self.village_list})" if self.village_list else ""
 
+    @property
+    def has_term(self) -> str:
+        """The per-elder test of an unkeyed text (see ``_HAS_TERM``)."""
+        return _HAS_ID_TAIL if self.query is not None and self.query.is_id_tail else _HAS_TERM
+
     def estimate(self) -> int:
         """How many elders the text matches at most (index-only counts)."""
         total = self.scalar(f"SELECT count(*) FROM ({self.rows})")
@@ -158,7 +169,7 @@ class _Where:
         parts = list(self.filters)
         if self.query is not None:
             if probe:
-                member = _HAS_KEY if self.keyed else _HAS_TERM
+                member = _HAS_KEY if self.keyed else self.has_term
                 if self.village_list:
                     member = f"({member} OR {self.in_villages})"
             else:
@@ -248,7 +259,7 @@ def _name_page(where: _Where, descending: bool, after: RegisterKey | None) -> st
                    f"ORDER BY term {direction}, elder_num {direction}")
     elif where.scalar(_TERM_ROWS.replace("elder_num", "count(*)", 1)) > BROAD:
         matches = (f"SELECT name_pinyin AS sort, num FROM elders "
-                   f"INDEXED BY ix_elders_name_pinyin WHERE {_HAS_TERM}{past} {order}")
+                   f"INDEXED BY ix_elders_name_pinyin WHERE {where.has_term}{past} {order}")
     else:
         matches = (f"SELECT name_pinyin AS sort, num FROM elders "
                    f"INDEXED BY ix_elders_num_pinyin WHERE num IN ({_TERM_ROWS}){past} "

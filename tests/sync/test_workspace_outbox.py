@@ -146,6 +146,32 @@ def test_incoming_changes_appear_in_the_roster_and_never_in_the_outbox(
     assert two.counts() == {"elders": 1, "assessments": 1, "changes": before.last_seq}
 
 
+def _term_rows(ws: Workspace, elder_id: str) -> set[str]:
+    with ws._store.engine.connect() as conn:
+        return {row[0] for row in conn.exec_driver_sql(
+            "SELECT term FROM search_terms WHERE elder_num = "
+            "(SELECT num FROM elders WHERE id = ?)", (elder_id,))}
+
+
+def test_a_rename_from_another_laptop_rewrites_the_search_terms(
+        pair: tuple[Workspace, Workspace]) -> None:
+    """The incoming merge finds the elder's old terms from its old name (the terms keep no
+    index by elder): afterwards the other laptop holds exactly the new name's terms."""
+    from assessment.records.search import elder_terms
+
+    one, two = pair
+    elder_id, _ = _visit(one)
+    _hand_over(one, two)
+    mark = one.outbox.sync_state().last_seq
+    one.elders.save(dataclasses.replace(one.elders.get(elder_id), name="李四"))
+    _hand_over(one, two, mark, cursor=2)
+    renamed = two.elders.get(elder_id)
+    assert renamed.name == "李四"
+    assert _term_rows(two, elder_id) == elder_terms("李四", renamed.id_number)
+    assert two.elders.count(RegisterFilter(text="zs")) == 0
+    assert [r.name for r in two.elders.page(RegisterFilter(text="ls"), 0, 5)] == ["李四"]
+
+
 def test_concurrent_edits_merge_field_by_field_and_keep_the_loser(
         pair: tuple[Workspace, Workspace]) -> None:
     one, two = pair
