@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from collections import Counter
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
 
 from assessment.cli import main
-from assessment.errors import Problem
+from assessment.errors import InputRejected, Problem
 from assessment.identity import parse_resident_id
 from assessment.records.api import AssessmentStatus, ElderProfile, RegisterFilter
 from assessment.records.datadir import ENV_DATA_DIR, default_data_dir, workspace_exists
@@ -23,6 +23,7 @@ from assessment.records.demo import (
 )
 from assessment.records.search import KEY_MARK, elder_terms, parse_search_text, sort_key
 from assessment.records.workspace import Workspace
+from tests.records.conftest import elder
 
 
 @pytest.fixture(scope="module")
@@ -136,3 +137,22 @@ def test_batches_hold_the_same_people_as_one_generation() -> None:
     assert [(a.elder_id in {p.elder_id for p in some}) for some, theirs in batches
             for a in theirs] == [True] * len(loads)
     assert [a.answers for a in loads] == [a.answers for a in whole_loads]
+
+
+def test_a_bulk_load_with_a_registered_id_number_is_refused_whole(tmp_path: Path) -> None:
+    """The ID numbers a load brings are looked up in the store a chunk at a time (not every
+    registered number read into memory): a clash past the first chunk still refuses the
+    whole load, and nothing of it is written."""
+    with Workspace.create(tmp_path / "ws", username="guanli", password=DEMO_PASSWORD,
+                          display_name="管理员", role="supervisor") as ws:
+        start = date(1940, 1, 1)
+        taken = ws.elders.create(elder("王五", sequence=17, birth=start + timedelta(days=1234)))
+        profiles = [elder("张三", sequence=11, birth=start + timedelta(days=i))
+                    for i in range(1240) if i != 1234]
+        profiles.append(elder("李四", sequence=17, birth=start + timedelta(days=1234)))
+        assert profiles[-1].id_number == taken.id_number
+        with pytest.raises(InputRejected, match="公民身份号码已登记：1 人"):
+            ws.elders.bulk_load(profiles)
+        assert ws.elders.count(RegisterFilter()) == 1
+        ws.elders.bulk_load(profiles[:-1])
+        assert ws.elders.count(RegisterFilter()) == 1240
