@@ -52,6 +52,7 @@ def test_migration_0010_drops_and_rebuilds_the_term_index(workspace: Workspace) 
     from assessment.records.api import RegisterFilter
     from assessment.records.database import writer
     from assessment.records.migrate import alembic_config
+    from assessment.records.search import KEY_MARK, KEY_SORT, elder_terms, sort_key
     from tests.records.conftest import elder
 
     for sequence, name in zip((371, 381, 391), ("张三", "张三丰", "王秀英"), strict=True):
@@ -77,9 +78,24 @@ def test_migration_0010_drops_and_rebuilds_the_term_index(workspace: Workspace) 
                                     "INDEXED BY ix_search_terms_elder_num "
                                     "WHERE elder_num > 0").scalar_one()
         assert rows == conn.exec_driver_sql("SELECT count(*) FROM search_terms").scalar_one()
+        # A store whose terms were written under older rules: a prefix key missing, a term
+        # the rules no longer make. The upgrade brings them to the current rules first.
+        num = conn.exec_driver_sql("SELECT num FROM elders WHERE name = '张三'").scalar_one()
+    with writer(engine).begin() as conn:
+        conn.exec_driver_sql("DELETE FROM search_terms WHERE elder_num = ? AND term = ?",
+                             (num, KEY_MARK + "z" + KEY_SORT + sort_key("张三")))
+        conn.exec_driver_sql("INSERT INTO search_terms VALUES ('zhang san', ?)", (num,))
+    assert "张三" in before["z"]
+    assert "张三" not in found("z")
     with writer(engine).begin() as conn:
         command.upgrade(alembic_config(conn), "head")
         assert current_revision(conn) == HEAD_REVISION
     assert "ix_search_terms_elder_num" not in indexes()
+    with engine.connect() as conn:
+        stored = {row[0] for row in conn.exec_driver_sql(
+            "SELECT term FROM search_terms WHERE elder_num = ?", (num,))}
+    zhang = workspace.elders.get(workspace.elders.page(RegisterFilter(text="张三"), 0, 1)[0]
+                                 .elder_id)
+    assert stored == elder_terms("张三", zhang.id_number)
     assert {t: found(t) for t in ("zs", "张三", "xiuying", "z")} == before
     assert before["zs"] == ["张三", "张三丰"]

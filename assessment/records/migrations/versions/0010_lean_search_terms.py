@@ -7,9 +7,14 @@ an elder's terms finds the old ones by primary key from the old name and ID numb
 "does this elder match" (the roster walking a sort index for a broad text) is a lookup in the
 typed range's matches, read once per statement.
 
-Upgrade drops the index (one statement; its pages go to the file's free list and are reused as
-the store grows). Downgrade builds it again from the table (one ``CREATE INDEX``: SQLite
-sorts the terms itself, it reads no rows into Python).
+Rewriting terms from the old name relies on every elder's stored terms being exactly
+:func:`~assessment.records.search.elder_terms` of its name and ID number. Upgrade first makes
+that so, while the index by elder still exists: elders are read a batch at a time (by number),
+their stored terms compared with the current rules', and only the differences deleted or
+inserted (a store written by these rules gets no write at all; one written under older rules,
+say before the prefix keys, gets its missing keys and loses stale rows). Then it drops the
+index (its pages go to the file's free list and are reused as the store grows). Downgrade
+builds the index again from the table (one ``CREATE INDEX``: SQLite sorts the terms itself).
 
 Revision ID: 0010_lean_search_terms
 Revises: 0009_packed_payloads
@@ -18,7 +23,11 @@ Create Date: 2026-12-06 23:30:00.000000
 
 from __future__ import annotations
 
+from collections import defaultdict
+
 from alembic import op
+
+from assessment.records.search import elder_terms
 
 revision = '0010_lean_search_terms'
 down_revision = '0009_packed_payloads'
@@ -26,8 +35,48 @@ branch_labels = None
 depends_on = None
 
 
+BATCH = 2000  # elders per batch of the reconciliation
+
+
+def reconcile_terms() -> int:
+    """Make every elder's stored terms exactly those of the current rules, a batch of elders
+    at a time; return how many term rows were deleted or inserted."""
+    connection = op.get_bind()
+    last, changed = 0, 0
+    while True:
+        people = connection.exec_driver_sql(
+            "SELECT num, name, id_number FROM elders WHERE num > ? ORDER BY num LIMIT ?",
+            (last, BATCH)).all()
+        if not people:
+            return changed
+        first, last = people[0][0], people[-1][0]
+        stored: defaultdict[int, set[str]] = defaultdict(set)
+        for term, num in connection.exec_driver_sql(
+                "SELECT term, elder_num FROM search_terms WHERE elder_num BETWEEN ? AND ?",
+                (first, last)):
+            stored[num].add(term)
+        gone: list[tuple[str, int]] = []
+        added: list[tuple[str, int]] = []
+        for num, name, id_number in people:
+            wanted, held = elder_terms(name, id_number), stored.get(num, set())
+            gone.extend((term, num) for term in sorted(held - wanted))
+            added.extend((term, num) for term in sorted(wanted - held))
+        if gone:
+            connection.exec_driver_sql(
+                "DELETE FROM search_terms WHERE term = ? AND elder_num = ?", gone)
+        if added:
+            connection.exec_driver_sql(
+                "INSERT INTO search_terms (term, elder_num) VALUES (?, ?)", added)
+        changed += len(gone) + len(added)
+
+
 def upgrade() -> None:
-    """Drop the second copy of the terms."""
+    """Reconcile the terms with the current rules, then drop their second copy."""
+    has_index = op.get_bind().exec_driver_sql(
+        "SELECT 1 FROM sqlite_master WHERE type = 'index' "
+        "AND name = 'ix_search_terms_elder_num'").first()
+    if has_index is not None:
+        reconcile_terms()
     op.execute("DROP INDEX IF EXISTS ix_search_terms_elder_num")
 
 
