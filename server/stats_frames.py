@@ -127,10 +127,11 @@ def _dates(values: pd.Series) -> list[date | None]:
     return [v if isinstance(v, date) else _day(v) for v in values.tolist()]
 
 
-def elder_chunks(conn: Connection, *, with_attributes: bool = False,
-                 ) -> Iterator[tuple[pd.DataFrame, list[dict[str, Any]]]]:
+def elder_chunks(conn: Connection, *, with_attributes: bool = False, texts: bool = False,
+                 ) -> Iterator[tuple[pd.DataFrame, list[Any]]]:
     """Every elder of ``elder_state`` as frames of :data:`CHUNK` rows (columns
-    :data:`ELDER_COLUMNS` and ``left_on``), by id, with the attributes when asked for."""
+    :data:`ELDER_COLUMNS` and ``left_on``), by id, with the attributes when asked for (as
+    dicts, or with ``texts`` as the stored JSON text)."""
     places = {t.id: t for t in county_townships(conn)}
     e = elder_state.c
     query = (select(e.elder_id, e.township_id, e.name, e.village, e.sex, e.birth_date,
@@ -153,8 +154,10 @@ def elder_chunks(conn: Connection, *, with_attributes: bool = False,
             .to_numpy(),
             "left_on": pd.Series(_dates(chunk["left_on"]), dtype=object),
         })
-        attributes = ([_object(t) for t in chunk["attributes"].tolist()] if with_attributes
-                      else [])
+        attributes: list[Any] = []
+        if with_attributes:
+            stored = chunk["attributes"].tolist()
+            attributes = [str(t) for t in stored] if texts else [_object(t) for t in stored]
         yield frame, attributes
 
 
@@ -224,34 +227,33 @@ def county_statistics_parts(conn: Connection, as_of: date, *,
     :func:`assessment.documents.statistics.combine_statistics`; one empty input when the
     county holds no elder."""
     frames: list[pd.DataFrame] = []
-    registry: list[pd.DataFrame] = []
+    texts: list[str] = []
     held = 0
     after: str | None = None
     given = False
-    for frame, attributes in elder_chunks(conn, with_attributes=lists is not None):
+    for frame, attributes in elder_chunks(conn, with_attributes=lists is not None,
+                                          texts=True):
         frames.append(frame)
+        texts.extend(attributes)
         held += len(frame)
-        if lists is not None:
-            registry.append(profiles_frame(frame.drop(columns=["left_on"]), attributes,
-                                           lists.vocabulary))
         if held >= PART:
-            yield _part(conn, as_of, lists, frames, registry, after)
+            yield _part(conn, as_of, lists, frames, texts, after)
             after = str(frames[-1]["elder_id"].iloc[-1])
-            frames, registry, held, given = [], [], 0, True
+            frames, texts, held, given = [], [], 0, True
     if frames:
-        yield _part(conn, as_of, lists, frames, registry, after)
+        yield _part(conn, as_of, lists, frames, texts, after)
     elif not given:
         yield county_statistics_input(conn, as_of, lists=lists)
 
 
 def _part(conn: Connection, as_of: date, lists: ListRegistry | None,
-          frames: list[pd.DataFrame], registry: list[pd.DataFrame],
-          after: str | None) -> StatisticsInput:
+          frames: list[pd.DataFrame], texts: list[str], after: str | None
+          ) -> StatisticsInput:
     elders = pd.concat(frames, ignore_index=True)
     assessments = _assessments_between(conn, after, str(elders["elder_id"].iloc[-1]))
     eligibility: pd.DataFrame | None = None
     names: dict[str, str] = {}
-    if lists is not None:
-        eligibility, names = registry_results(pd.concat(registry, ignore_index=True), as_of,
-                                              lists)
+    if lists is not None:  # the registry frame of the whole part (each value parsed once)
+        registry = profiles_frame(elders.drop(columns=["left_on"]), texts, lists.vocabulary)
+        eligibility, names = registry_results(registry, as_of, lists)
     return StatisticsInput(elders, assessments, eligibility, names)

@@ -9,7 +9,8 @@ registry-frame reader: statistics and the desktop's township rosters both use it
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import json
+from collections.abc import Callable, Mapping, Sequence
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
@@ -42,52 +43,140 @@ IDENTITY_COLUMNS = {"person_id": "elder_id", "name": "name", "residence_township
 CHUNK = 2000
 
 
-def profiles_frame(elders: pd.DataFrame, attributes: list[dict[str, Any]], vocabulary: Any,
-                   step: Callable[[int, int], None] | None = None) -> pd.DataFrame:
+#: Profile keys taken from the elder's own columns rather than its stored attributes.
+OWN_KEYS = ("birth_date", "sex", "capability_grade")
+_REFUSED = None  # a part of a profile the engine refuses
+
+
+def _own_values(elders: pd.DataFrame) -> list[list[Any]]:
+    """Per key of :data:`OWN_KEYS`, each elder's value as a profile holds it (None: not
+    given, the stored attribute stays)."""
+    births = [b.isoformat()[:10] if isinstance(b, date) else None
+              for b in elders["birth_date"].tolist()]
+    sexes = [s if isinstance(s, str) else None for s in elders["sex"].tolist()]
+    grades = [int(g) if isinstance(g, float) and g == g else None
+              for g in pd.to_numeric(elders["current_grade"], errors="coerce").tolist()]
+    return [births, sexes, grades]
+
+
+def _attributes_key(value: Any) -> Any:
+    """A hashable stand-in for stored attributes (their JSON text as stored, or a dict)."""
+    if isinstance(value, str):
+        return value
+    return json.dumps(value, sort_keys=True, ensure_ascii=False, default=str)
+
+
+def profiles_frame(elders: pd.DataFrame, attributes: Sequence[Mapping[str, Any] | str],
+                   vocabulary: Any, step: Callable[[int, int], None] | None = None,
+                   ) -> pd.DataFrame:
     """The registry as the batch engine reads it: one row per elder the engine accepts.
 
     Birth date, sex and capability grade come from the elder's columns (the grade of the
-    current finalized assessment), the rest from the stored service-list attributes; the
-    identity columns (``person_id`` = elder id, name, township, village) are added. Elders
-    whose stored attributes the engine refuses are left out; their names are in
-    ``frame.attrs["skipped"]``. ``step(done, total)`` is called every :data:`CHUNK` rows
-    (progress; it may raise to cancel).
+    current finalized assessment), the rest from the stored service-list attributes (dicts,
+    or their JSON text as the county stores it); the identity columns (``person_id`` = elder
+    id, name, township, village) are added. Elders whose stored attributes the engine refuses
+    are left out; their names are in ``frame.attrs["skipped"]``. ``step(done, total)`` is
+    called every :data:`CHUNK` rows (progress; it may raise to cancel).
+
+    :func:`~assessment.eligibility.parse_profile` checks every key on its own and a profile
+    is refused when any key is, so the profile is validated in parts: the stored attributes
+    once per distinct content (and set of keys the elder's columns replace), each own column
+    once per distinct value; the frame is then built column by column. The result is the
+    one of parsing every elder's whole profile (a property test holds both to it).
     """
-    from assessment.eligibility import parse_profile, profiles_to_frame
+    from assessment.eligibility import parse_profile
 
     total = len(elders)
-    births: list[Any] = elders["birth_date"].tolist()
-    sexes: list[Any] = elders["sex"].tolist()
-    grades: list[Any] = pd.to_numeric(elders["current_grade"], errors="coerce").tolist()
-    names: list[Any] = elders["name"].tolist()
-    profiles = []
-    keep: list[int] = []
-    skipped: list[str] = []
+    own = _own_values(elders)
+    groups: dict[tuple[Any, int], int] = {}
+    group_of = np.empty(total, dtype=np.intp)
+    sources: list[tuple[Any, int]] = []
     for index, attrs in enumerate(attributes):
         if step is not None and index % CHUNK == 0:
             step(index, total)
-        data = {k: v for k, v in attrs.items() if v is not None}
-        birth, sex, grade = births[index], sexes[index], grades[index]
-        if isinstance(birth, date):
-            data["birth_date"] = birth.isoformat()[:10]
-        if isinstance(sex, str):
-            data["sex"] = sex
-        if isinstance(grade, float) and grade == grade:
-            data["capability_grade"] = int(grade)
-        try:
-            profiles.append(parse_profile(data, vocabulary))
-        except InputRejected:
-            skipped.append(str(names[index]))
-            continue
-        keep.append(index)
-    frame = profiles_to_frame(profiles, vocabulary)
-    rows = np.array(keep, dtype=np.intp)
-    for column, source in IDENTITY_COLUMNS.items():
-        if column in vocabulary.attributes:
-            frame[column] = elders[source].to_numpy(dtype=object)[rows]
+        mask = sum(1 << k for k in range(len(OWN_KEYS)) if own[k][index] is not None)
+        group = (_attributes_key(attrs), mask)
+        number = groups.get(group)
+        if number is None:
+            number = groups[group] = len(sources)
+            sources.append((attrs, mask))
+        group_of[index] = number
+    parsed: list[Mapping[str, Any] | None] = []
+    for attrs, mask in sources:
+        data = _stored(attrs) if isinstance(attrs, str) else attrs
+        stored = {k: v for k, v in data.items() if v is not None
+                  and not (k in OWN_KEYS and mask >> OWN_KEYS.index(k) & 1)}
+        parsed.append(_parse_part(parse_profile, stored, vocabulary))
+    own_parsed: list[dict[Any, Mapping[str, Any] | None]] = []
+    for number, own_key in enumerate(OWN_KEYS):
+        found: dict[Any, Mapping[str, Any] | None] = {}
+        for value in set(own[number]) - {None}:
+            found[value] = _parse_part(parse_profile, {own_key: value}, vocabulary)
+        own_parsed.append(found)
+    accepted = np.array([p is not _REFUSED for p in parsed], dtype=bool)[group_of]
+    own_codes: list[tuple[np.ndarray, list[Any]]] = []
+    for number in range(len(OWN_KEYS)):
+        codes_k, uniques = pd.factorize(pd.Series(own[number], dtype=object),
+                                        use_na_sentinel=True)
+        distinct = list(uniques)
+        own_codes.append((codes_k, distinct))
+        refused = np.array([own_parsed[number][v] is _REFUSED for v in distinct] + [False],
+                           dtype=bool)
+        accepted &= ~refused[codes_k]
+    rows = np.flatnonzero(accepted).astype(np.intp)
+    codes = group_of[rows]
+    names = [a.name for a in vocabulary.attributes.values() if a.kind != "age"]
+    columns: dict[str, np.ndarray] = {}
+    for name in names:
+        per_group = np.empty(len(parsed), dtype=object)
+        for number, flat in enumerate(parsed):
+            per_group[number] = _plain(flat.get(name)) if flat is not None else None
+        columns[name] = per_group[codes] if len(parsed) else np.empty(0, dtype=object)
+    for number in range(len(OWN_KEYS)):
+        codes_k, distinct = own_codes[number]
+        chosen = codes_k[rows]
+        given = chosen >= 0
+        parts = [own_parsed[number][v] for v in distinct]
+        for name in {n for p in parts if p is not None for n in p}:
+            per_value = np.empty(len(parts), dtype=object)
+            for position, part in enumerate(parts):
+                per_value[position] = _plain(part.get(name)) if part is not None else None
+            column = columns[name].copy()
+            column[given] = per_value[chosen[given]]
+            columns[name] = column
+    frame = pd.DataFrame(columns, columns=names, dtype=object)
+    for identity, source in IDENTITY_COLUMNS.items():
+        if identity in vocabulary.attributes:
+            frame[identity] = elders[source].to_numpy(dtype=object)[rows]
     frame = frame.reset_index(drop=True)
-    frame.attrs["skipped"] = tuple(skipped)
+    names_all = elders["name"].tolist()
+    frame.attrs["skipped"] = tuple(str(names_all[i]) for i in np.flatnonzero(~accepted))
     return frame
+
+
+def _stored(text: str) -> dict[str, Any]:
+    """Stored attributes' JSON text as a dict (anything else as an empty one)."""
+    try:
+        value = json.loads(text)
+    except ValueError:
+        return {}
+    return value if isinstance(value, dict) else {}
+
+
+def _plain(value: Any) -> Any:
+    """A parsed value as the frame holds it (an absent record field is unknown)."""
+    from assessment.eligibility.values import ABSENT
+
+    return None if value is ABSENT else value
+
+
+def _parse_part(parse: Callable[..., Any], data: dict[str, Any],
+                vocabulary: Any) -> Mapping[str, Any] | None:
+    """The flat values of a part of a profile, or :data:`_REFUSED`."""
+    try:
+        return dict(parse(data, vocabulary).values)
+    except InputRejected:
+        return _REFUSED
 
 
 def eligibility_input(workspace: Workspace, vocabulary: Any | None = None,
