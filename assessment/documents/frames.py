@@ -91,10 +91,12 @@ def profiles_frame(elders: pd.DataFrame, attributes: Sequence[Mapping[str, Any] 
     groups: dict[tuple[Any, int], int] = {}
     group_of = np.empty(total, dtype=np.intp)
     sources: list[tuple[Any, int]] = []
-    for index, attrs in enumerate(attributes):
+    masks = np.zeros(total, dtype=np.int64)
+    for bit, values in enumerate(own):
+        masks |= np.array([v is not None for v in values], dtype=np.int64) << bit
+    for index, (attrs, mask) in enumerate(zip(attributes, masks.tolist(), strict=True)):
         if step is not None and index % CHUNK == 0:
             step(index, total)
-        mask = sum(1 << k for k in range(len(OWN_KEYS)) if own[k][index] is not None)
         group = (_attributes_key(attrs), mask)
         number = groups.get(group)
         if number is None:
