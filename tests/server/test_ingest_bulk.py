@@ -21,7 +21,7 @@ from assessment.wire.enrolment import build_request
 from server import county
 from server.config import Settings
 from server.context import ServerContext
-from server.db.tables import devices, record_heads
+from server.db.tables import devices, elder_fields, record_heads
 from server.enrolment import enrol
 from server.ingest import IngestResult, gc_paused, held_changes, ingest
 from server.routes.sync import parse_push_lines
@@ -177,3 +177,22 @@ def test_gc_pause_nests_and_restores() -> None:
         assert not gc.isenabled()  # left as it was found
     finally:
         gc.enable()
+
+
+def test_profile_fields_with_copy_specials_are_stored_as_sent(ctx: ServerContext) -> None:
+    """Profile fields go to PostgreSQL through ``COPY``: a field name or value holding a
+    backslash, a tab, a newline or a carriage return (a profile is a laptop's input) must be
+    stored exactly, not split into other columns or rows, and so must ``\\.`` (the
+    end-of-data line of ``COPY``'s text format) and ``\\N`` (its null)."""
+    device = _devices(ctx)[0]
+    chain = Chain(device[0])
+    odd = ["a\\b", "tab\there", "line\nbreak", "cr\rhere", "\\.", "\\N", "引号\"和\\\\"]
+    info = {f"k{i}{text}": text for i, text in enumerate(odd)}
+    chain.add("elder", "odd\tid", 1, {"name": "张\\三", "info": info, "attributes": {}})
+    result = _ingest(ctx, device, chain.changes)
+    assert (result.applied, result.quarantined) == (1, 0)
+    with ctx.engine.connect() as conn:
+        stored = {str(f): json.loads(v) for f, v in conn.execute(
+            select(elder_fields.c.field, elder_fields.c.value)
+            .where(elder_fields.c.record_id == "odd\tid"))}
+    assert stored == {"name": "张\\三", **{f"info.{k}": v for k, v in info.items()}}
