@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 # Top-level scalar fields of an elder profile payload.
 PROFILE_FIELDS = ("name", "id_number", "sex", "birth_date", "township", "village", "address",
@@ -26,9 +26,10 @@ NESTED_FIELDS = ("info", "attributes", "provenance")
 META_KEYS = frozenset({"changed", "id", "version", "county"})
 
 
-@dataclass(frozen=True, slots=True)
-class FieldState:
-    """The current value of one field and the write that set it."""
+class FieldState(NamedTuple):
+    """The current value of one field and the write that set it (a named tuple: a profile
+    has dozens of fields and a county merges hundreds of thousands of profiles; a frozen
+    dataclass cost ten times as much to make)."""
 
     value: Any
     hlc: int
