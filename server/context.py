@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from sqlalchemy import Engine
 from sqlalchemy.exc import DatabaseError
 
+from server import upload_spool
 from server.config import Settings
 from server.datafolder import make_private_folder, restrict_database, warn_if_loose
 from server.db.cipher import DatabaseKeyError, database_key, encrypt_plain
@@ -33,6 +34,7 @@ class ServerContext:
         schema."""
         make_private_folder(settings.data_dir)
         warn_if_loose(settings.data_dir)
+        upload_spool.sweep(settings.data_dir)
         keys = load_or_create(settings.data_dir)
         public_url = resolve_public_url(settings.data_dir, settings.public_url)
         key: bytes | None = None

@@ -5,7 +5,9 @@ The request body is copied chunk by chunk (the endpoint's size limit enforced wh
 in, a declared ``Content-Length`` over it refused before a byte is read) into a fresh file in
 ``<data folder>/uploads`` (folder 0700, file 0600: only the server's user can read it; the
 system's temporary folder may be a RAM disk, the data folder is not). The file is removed when
-the request ends, imported or refused, so a refused upload leaves nothing behind.
+the request ends, imported or refused, so a refused upload leaves nothing behind; one left by
+a server stopped in the middle of an upload is removed when the server starts again
+(:func:`sweep`).
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from __future__ import annotations
 import os
 import sys
 import tempfile
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -26,6 +29,9 @@ from server.datafolder import FOLDER_MODE
 from server.errors import ServerError, TooLarge
 
 UPLOADS = "uploads"
+STALE_S = 3600.0
+"""An upload file this much older than the last write is a leftover (the file is written
+while the body comes in, then imported within minutes)."""
 WRITE_BYTES = 1024 * 1024
 """Chunks of the body gathered before each write to the file (in a worker thread)."""
 
@@ -38,6 +44,25 @@ def uploads_dir(data_dir: Path) -> Path:
         if sys.platform != "win32":
             os.chmod(folder, FOLDER_MODE)  # mkdir's mode is masked by the umask
     return folder
+
+
+def sweep(data_dir: Path, older_than_s: float = STALE_S) -> int:
+    """Remove uploads left behind by a server stopped in the middle of one (a crash, a
+    kill), older than ``older_than_s`` (another worker's upload in progress is younger);
+    how many were removed."""
+    folder = data_dir / UPLOADS
+    if not folder.is_dir():
+        return 0
+    removed = 0
+    limit = time.time() - older_than_s
+    for entry in folder.glob("upload-*.part"):
+        try:
+            if entry.stat().st_mtime < limit:
+                entry.unlink()
+                removed += 1
+        except OSError:  # gone meanwhile, or still open on Windows
+            continue
+    return removed
 
 
 @contextmanager

@@ -18,6 +18,7 @@ from __future__ import annotations
 import os
 import re
 import struct
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -27,6 +28,9 @@ import pytest
 
 from assessment.wire.bundle import export_bundle
 from assessment.wire.bundle_manifest import HEAD, MAGIC
+from server.config import Settings
+from server.context import ServerContext
+from server.upload_spool import STALE_S, uploads_dir
 from testkit.process import ServerProcess
 from tests.security.test_server_body_memory import _status_mb
 from tests.server.support import Laptop
@@ -140,3 +144,18 @@ def test_large_uploads_stream_to_a_private_file(server: ServerProcess, tmp_path:
         assert held() == 1
         assert list(uploads.iterdir()) == []
     laptop.close()
+
+
+def test_an_upload_left_by_a_stopped_server_is_removed_at_start(tmp_path: Path) -> None:
+    """A server killed in the middle of an upload leaves its file; the next start removes
+    it once it is old (an upload younger than that may be another worker's, in progress)."""
+    data_dir = tmp_path / "county"
+    folder = uploads_dir(data_dir)
+    old, recent = folder / "upload-old.part", folder / "upload-recent.part"
+    old.write_bytes(b"x" * 1024)
+    recent.write_bytes(b"y" * 1024)
+    stale = time.time() - 2 * STALE_S
+    os.utime(old, (stale, stale))
+    ServerContext.open(Settings(data_dir=data_dir)).close()
+    assert not old.exists()
+    assert recent.exists()
