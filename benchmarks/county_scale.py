@@ -161,9 +161,16 @@ def _copy_floor(cluster: TempPostgres, data_dir: Path, database: str, folder: Pa
                 keys: DeviceKeys) -> float:
     """Seconds to COPY the dumped rows into a fresh county (the same township and device),
     in one transaction."""
+    _county_for(data_dir, cluster.create_database(database), keys)
+    try:
+        return _copy_into(cluster, database, folder)
+    finally:
+        cluster.drop_database(database)
+
+
+def _copy_into(cluster: TempPostgres, database: str, folder: Path) -> float:
     import psycopg
 
-    _county_for(data_dir, cluster.create_database(database), keys)
     with psycopg.connect(cluster.dsn(database)) as conn, conn.cursor() as cursor:
         for table in COPIED:  # what the county set up is not part of the work
             cursor.execute(f"TRUNCATE {table} CASCADE".encode())
@@ -282,6 +289,8 @@ def _run(size: int, work: Path, cluster: TempPostgres, laptop: Path | None,
         answer = _child("import", str(data_dir), url, *map(str, bundles))
         assert answer["applied"] == records, answer
         imports.append(answer)
+        if run_no:  # only the first is read again (disk: a 1M-elder county is ~15 GB)
+            cluster.drop_database(f"import{run_no}")
     if "import" in chosen:
         import_s = statistics.median(a["seconds"] for a in imports)
         dumps = work / "dumps"

@@ -108,6 +108,11 @@ class TempPostgres:
             conn.execute(f'CREATE DATABASE "{name}"'.encode())
         return self.url(name)
 
+    def drop_database(self, name: str) -> None:
+        """Drop a database (its disk space back at once: large benchmarks make several)."""
+        with psycopg.connect(self.dsn("postgres"), autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE "{name}"'.encode())
+
     def stop(self) -> None:
         """Stop the server (fast shutdown) and delete its folder."""
         if self._process is not None:
