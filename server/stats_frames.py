@@ -26,6 +26,7 @@ part's frames, its elders' assessments and its eligibility, so no frame holds th
 
 from __future__ import annotations
 
+import io
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -75,6 +76,54 @@ def _chunks(conn: Connection, query: Select[Any]) -> Iterator[pd.DataFrame]:
                            chunksize=CHUNK)
 
 
+class _CopyStream(io.RawIOBase):
+    """The data of a PostgreSQL ``COPY … TO STDOUT`` as a readable binary stream."""
+
+    def __init__(self, blocks: Iterator[Any]) -> None:
+        self._blocks = blocks
+        self._held = b""
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        while not self._held:
+            block = next(self._blocks, None)
+            if block is None:
+                return 0
+            self._held = bytes(block)
+        size = min(len(buffer), len(self._held))
+        buffer[:size] = self._held[:size]
+        self._held = self._held[size:]
+        return size
+
+
+def _state_chunks(conn: Connection, query: Select[Any]) -> Iterator[pd.DataFrame]:
+    """Like :func:`_chunks` for the state tables' typed columns. On PostgreSQL every value
+    comes as text (None for NULL; the readers convert them as they convert SQLite's): the
+    rows come as ``COPY`` CSV parsed by pandas' C reader (at a million elders the row-by-row
+    fetch through the driver was most of the workbook's reading time), and the ``COPY``
+    holds the connection until it is read to the end. The state's text columns are never
+    empty strings (NULL instead), so an empty CSV field is NULL either way."""
+    if conn.dialect.name != "postgresql":
+        yield from _chunks(conn, query)
+        return
+    names = [c.name for c in query.selected_columns]
+    sql = str(query.compile(dialect=conn.dialect, compile_kwargs={"literal_binds": True}))
+    driver = conn.connection.driver_connection
+    assert driver is not None
+    with driver.cursor() as cursor, \
+            cursor.copy(f"COPY ({sql}) TO STDOUT (FORMAT csv)") as copy:
+        stream = io.BufferedReader(_CopyStream(iter(copy)), buffer_size=1 << 20)
+        if not stream.peek(1):  # no rows (pandas refuses an empty file)
+            return
+        for chunk in pd.read_csv(stream, header=None, names=names, dtype=str,
+                                 keep_default_na=False, na_values=[""], chunksize=CHUNK,
+                                 encoding="utf-8"):
+            if len(chunk):
+                yield chunk.astype(object).where(chunk.notna(), None)
+
+
 def _object(text: Any) -> dict[str, Any]:
     """A stored payload as a dict (anything else as an empty one)."""
     try:
@@ -108,7 +157,7 @@ def read_assessments(conn: Connection) -> pd.DataFrame:
     a = assessment_state.c
     query = select(a.assessment_id, a.elder_id, a.reference_date, a.reason,
                    a.grade.label("final_grade"), a.status, a.township_id, a.finalized_at)
-    return _assessment_frame(list(_chunks(conn, query)))
+    return _assessment_frame(list(_state_chunks(conn, query)))
 
 
 def _assessment_frame(parts: list[pd.DataFrame]) -> pd.DataFrame:
@@ -127,6 +176,21 @@ def _dates(values: pd.Series) -> list[date | None]:
     return [v if isinstance(v, date) else _day(v) for v in values.tolist()]
 
 
+def _pages(conn: Connection, query: Select[Any], key: Any) -> Iterator[pd.DataFrame]:
+    """The rows of ``query`` (ordered by ``key``) as :func:`_state_chunks` gives them, read
+    :data:`PART` rows at a time (keyset paging): each page is read whole before its chunks
+    are handed out, so the caller may query the connection between chunks (a ``COPY`` in
+    progress holds the connection)."""
+    after: str | None = None
+    while True:
+        page = query.where(key > after) if after is not None else query
+        chunks = list(_state_chunks(conn, page.limit(PART)))
+        yield from chunks
+        if sum(len(c) for c in chunks) < PART:
+            return
+        after = str(chunks[-1][key.name].iloc[-1])
+
+
 def elder_chunks(conn: Connection, *, with_attributes: bool = False, texts: bool = False,
                  ) -> Iterator[tuple[pd.DataFrame, list[Any]]]:
     """Every elder of ``elder_state`` as frames of :data:`CHUNK` rows (columns
@@ -138,7 +202,7 @@ def elder_chunks(conn: Connection, *, with_attributes: bool = False, texts: bool
                     e.current_grade, e.last_assessed, e.left_on,
                     *([e.attributes] if with_attributes else []))
              .order_by(e.elder_id))
-    for chunk in _chunks(conn, query):
+    for chunk in _pages(conn, query, e.elder_id):
         townships = [places.get(int(t)) for t in chunk["township_id"].tolist()]
         frame = pd.DataFrame({
             "elder_id": chunk["elder_id"].astype(str).to_numpy(dtype=object),
@@ -217,7 +281,7 @@ def _assessments_between(conn: Connection, after: str | None, last: str) -> pd.D
                    a.grade.label("final_grade"), a.status, a.township_id, a.finalized_at
                    ).where(a.elder_id <= last, *([a.elder_id > after] if after is not None
                                                  else []))
-    return _assessment_frame(list(_chunks(conn, query)))
+    return _assessment_frame(list(_state_chunks(conn, query)))
 
 
 def county_statistics_parts(conn: Connection, as_of: date, *,
@@ -233,6 +297,8 @@ def county_statistics_parts(conn: Connection, as_of: date, *,
     given = False
     for frame, attributes in elder_chunks(conn, with_attributes=lists is not None,
                                           texts=True):
+        if not len(frame):
+            continue
         frames.append(frame)
         texts.extend(attributes)
         held += len(frame)

@@ -216,5 +216,9 @@ def test_visit_figures_and_workbook_follow_the_state(
             elder_state.c.elder_id))] == rows
         _compare(conn, TODAY)
     assert _state(ctx)[1] == kept_state
+    # Parts of exactly all the elders: the last page read is empty.
+    monkeypatch.setattr(stats_frames, "PART", len(rows))
+    with ctx.engine.connect() as conn:
+        _compare(conn, TODAY)
     first.outbox.close()
     second.outbox.close()
