@@ -55,6 +55,7 @@ from server.db.tables import (
     list_versions,
     received_changes,
     townships,
+    visit_plan_versions,
 )
 from server.stats_frames import Township, county_statistics_parts, county_townships
 from server.visit_state import COUNTS
@@ -147,12 +148,14 @@ _SUMMARIES_KEPT = 8
 
 def _data_version(conn: Connection) -> tuple[object, ...]:
     """What a summary depends on, read cheaply: the newest received change (every push,
-    bundle, decision and transfer adds one), the published lists and the townships."""
+    bundle, decision and transfer adds one), the published lists and visit plans (the
+    visit figures follow the plan in force) and the townships."""
     newest = conn.execute(select(func.max(received_changes.c.id))).scalar()
     lists = conn.execute(select(func.count(), func.max(list_versions.c.id))).one()
+    plans = conn.execute(select(func.count(), func.max(visit_plan_versions.c.id))).one()
     places = tuple(tuple(row) for row in conn.execute(
         select(townships.c.id, townships.c.code, townships.c.name).order_by(townships.c.id)))
-    return newest, tuple(lists), places
+    return newest, tuple(lists), tuple(plans), places
 
 
 def county_summary(conn: Connection, as_of: date | None = None) -> dict[str, Any]:

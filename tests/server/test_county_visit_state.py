@@ -194,11 +194,15 @@ def test_visit_figures_and_workbook_follow_the_state(
             assert kept.visit_tier == 2
 
     # A new plan version in force from today: every tier computed again under it.
+    with ctx.engine.connect() as conn:
+        cached = stats.county_summary(conn, TODAY)
     with ctx.engine.begin() as conn:
         publish_plan(conn, _plan_file(tmp_path), "test")
     with ctx.engine.connect() as conn:
         republished = _compare(conn, TODAY)
+        assert stats.county_summary(conn, TODAY) == republished  # not the summary kept
     assert republished != moved
+    assert republished != cached
 
     # Rebuilding from the heads (migration 0009) gives the rows ingest kept, except the
     # tiers, which are computed for today under the plan in force.
