@@ -64,7 +64,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--lines", metavar="NAMES",
                         help="county_scale: only these lines (import,dashboard,workbook)")
     parser.add_argument("--runs", type=_positive, metavar="N",
-                        help="county_scale: timed repeats of the import and its floor")
+                        help="county_scale: timed repeats of the import, export, workbook, floors")
     args = parser.parse_args(argv)
     options = {key: value for key, value in (("laptop", args.laptop), ("lines", args.lines),
                                              ("runs", args.runs)) if value is not None}
