@@ -7,8 +7,8 @@ profiles, certificates… whatever the workload's size counts) instead of its fu
 For the largest sizes ``county_scale`` also takes ``--laptop DIR`` (an existing demo laptop
 workspace of ``N`` elders, password ``yinling123``, instead of building one), ``--lines``
 (``import,dashboard,workbook``: only those lines) and ``--runs N`` (timed repeats of the
-import, the export, the workbook and their floors; default 3, fewer only when one run takes many minutes — the line then
-says how many runs it took).
+import, the export, the workbook and their floors; default 3, fewer only when one run takes
+many minutes — the line then says how many runs it took).
 """
 
 from __future__ import annotations
