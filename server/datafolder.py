@@ -48,7 +48,7 @@ def restrict_database(path: Path) -> None:
 
 
 def _entries(path: Path) -> list[Path]:
-    folders = [path] + [p for p in (path / "receipts",) if p.is_dir()]
+    folders = [path] + [p for p in (path / "receipts", path / "uploads") if p.is_dir()]
     found: list[Path] = []
     for folder in folders:
         found.append(folder)
@@ -57,7 +57,8 @@ def _entries(path: Path) -> list[Path]:
 
 
 def loose_entries(path: Path, windows: LooseCheck | None = None) -> list[tuple[Path, int]]:
-    """The folder and the files directly in it (and in ``receipts``) that other users may
+    """The folder and the files directly in it (and in ``receipts`` and ``uploads``, where
+    bundles wait while they are imported) that other users may
     read, write or enter, with their modes. On Windows (or with a ``windows`` check given)
     the DACL decides and the mode is 0."""
     if not path.exists():

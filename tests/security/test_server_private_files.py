@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
+from server.datafolder import loose_entries
 from server.db.cipher import KEY_ENV, KEY_FILE, is_plain
 from server.db.engine import make_engine, upgrade
 from testkit.process import ServerProcess
@@ -101,3 +102,16 @@ def test_the_key_may_come_from_the_environment(tmp_path: Path,
     monkeypatch.setenv(KEY_ENV, "cd" * 32)  # the wrong key opens nothing
     with pytest.raises(RuntimeError, match="服务器未能启动"):
         ServerProcess(tmp_path / "county").start()
+
+
+def test_uploads_waiting_in_the_data_folder_are_checked_too(tmp_path: Path) -> None:
+    folder = tmp_path / "county"
+    uploads = folder / "uploads"
+    uploads.mkdir(parents=True)
+    os.chmod(folder, 0o700)
+    os.chmod(uploads, 0o755)
+    waiting = uploads / "upload-1.part"
+    waiting.write_bytes(b"YINLINGB")
+    os.chmod(waiting, 0o644)
+    assert {(entry.name, mode) for entry, mode in loose_entries(folder)} == {
+        ("uploads", 0o755), ("upload-1.part", 0o644)}
