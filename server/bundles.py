@@ -32,6 +32,7 @@ from server import audit
 from server.auth import device_context
 from server.context import ServerContext
 from server.db.engine import is_sqlite
+from server.db.planstats import FreshStatistics
 from server.db.tables import receipts
 from server.deferred_state import DeferredState
 from server.errors import ServerError
@@ -98,6 +99,10 @@ def import_bundle(ctx: ServerContext, source: bytes | BinaryIO | Path, actor: st
             return _apply(conn, ctx, verified, township["id"], actor, batch)
 
 
+#: The tables a bundle import writes (analyzed as they grow: :mod:`server.db.planstats`).
+WRITTEN = ("received_changes", "record_heads", "elder_fields", "conflicts")
+
+
 def _apply(conn: Connection, ctx: ServerContext, verified: VerifiedBundle, township_id: int,
            actor: str, batch: int) -> ImportOutcome:
     manifest = verified.manifest
@@ -112,6 +117,7 @@ def _apply(conn: Connection, ctx: ServerContext, verified: VerifiedBundle, towns
         raise BundleRejected("replay", "该数据包已经导入过（重放），已拒绝；如需回执请重新签发")
     result = IngestResult(0, "", 0, 0, 0)
     state = DeferredState(conn)  # each touched elder's current state once, at the end
+    planner = FreshStatistics(conn, WRITTEN)  # lookups stay index scans as the tables grow
     for changes in verified.batches(batch):
         with gc_paused():  # per batch: what one batch allocates is freed before the next
             step = ingest(conn, device_id=manifest.device_id, township_id=township_id,
@@ -120,6 +126,7 @@ def _apply(conn: Connection, ctx: ServerContext, verified: VerifiedBundle, towns
         result = IngestResult(step.acked_seq, step.acked_hash, result.applied + step.applied,
                               result.duplicates + step.duplicates,
                               result.quarantined + step.quarantined, step.gaps)
+        planner.done(result.applied + result.duplicates + result.quarantined)
     state.finish()
     receipt = Receipt(
         receipt_id=new_id(), device_id=manifest.device_id, bundle_id=manifest.bundle_id,

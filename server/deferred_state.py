@@ -19,6 +19,9 @@ from sqlalchemy import Column, Connection, MetaData, String, Table, select
 from server import current_state
 from server.db.bulk import insert_rows
 from server.db.engine import is_sqlite
+from server.db.planstats import FreshStatistics
+
+STATE_TABLES = ("elder_state", "assessment_state")
 
 _metadata = MetaData()
 pending_state = Table(
@@ -67,10 +70,20 @@ class DeferredState:
 
     def finish(self) -> None:
         """Refresh every noted elder once (the assessments' earlier elders first), then
-        drop the table."""
+        drop the table. The state tables grow as they are refreshed inside the import's
+        transaction: they (and the noted ids) are analyzed as they grow
+        (:mod:`server.db.planstats`), so each chunk's lookups stay index scans."""
+        planner = FreshStatistics(self.conn, ("pending_state", *STATE_TABLES),
+                                  first=current_state.BATCH)
+        planner.now()
+        done = 0
         for ids in self._ids("a"):
             current_state.refresh(self.conn, (), ids)
+            done += len(ids)
+            planner.done(done)
         for ids in self._ids("e"):
             current_state.refresh(self.conn, ids)
+            done += len(ids)
+            planner.done(done)
         self.conn.exec_driver_sql("DROP TABLE pending_state" if not is_sqlite(self.conn)
                                   else "DROP TABLE temp.pending_state")
