@@ -245,15 +245,6 @@ def run(size: int, *, laptop: str | None = None, lines: str | None = None,
         shutil.rmtree(work, ignore_errors=True)
 
 
-def _timed(work: Any, runs: int) -> float:
-    times = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        work()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
-
-
 def _run(size: int, work: Path, cluster: TempPostgres, laptop: Path | None,
          chosen: tuple[str, ...], runs: int) -> list[dict[str, object]]:
     data_dir = work / "county"
@@ -276,7 +267,7 @@ def _run(size: int, work: Path, cluster: TempPostgres, laptop: Path | None,
                 bundles.append(work / f"demo-{len(bundles)}.ylb")
                 after = manifest.seq_to
 
-        export_s = _timed(export, runs)
+        export_s = _median(export, runs)
         records = ws.outbox.sync_state().last_seq
     finally:
         ws.close()

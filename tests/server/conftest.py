@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
+from server import county
+from server.config import Settings
+from server.context import ServerContext
 from testkit.pgtemp import TempPostgres, find_bin_dir
 from testkit.process import ServerProcess
 
@@ -39,6 +43,26 @@ def db_url(request: pytest.FixtureRequest) -> str:
 def pg_url(pg: TempPostgres) -> str:
     """An empty PostgreSQL database."""
     return pg.create_database(f"t_{uuid.uuid4().hex[:12]}")
+
+
+@contextlib.contextmanager
+def one_township(db_url: str, folder: Path) -> Iterator[ServerContext]:
+    """A county (data in ``folder``) with township t1 (一镇) and its account ``ua``."""
+    context = ServerContext.open(Settings(data_dir=folder, db_url=db_url))
+    try:
+        with context.engine.begin() as conn:
+            county.add_township(conn, "t1", "一镇", "test")
+            county.add_account(conn, "ua", "甲", "t1", "test")
+        yield context
+    finally:
+        context.close()
+
+
+@pytest.fixture
+def township_county(db_url: str, tmp_path: Path) -> Iterator[ServerContext]:
+    """:func:`one_township` on each database kind."""
+    with one_township(db_url, tmp_path / "county") as context:
+        yield context
 
 
 ServerFactory = Callable[[str], ServerProcess]

@@ -4,7 +4,6 @@ no row anywhere; the same bundle without the fault goes in whole, batch by batch
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -13,9 +12,7 @@ from sqlalchemy import Engine, func, select
 
 from assessment.wire.bundle import BundleRejected, encode_bundle
 from assessment.wire.changes import canonical_json
-from server import county
 from server.bundles import import_bundle
-from server.config import Settings
 from server.context import ServerContext
 from server.db.tables import elder_state, metadata, received_changes
 from tests.sync import framing
@@ -23,13 +20,9 @@ from tests.sync.conftest import enrol_device
 
 
 @pytest.fixture
-def ctx(db_url: str, tmp_path: Path) -> Iterator[ServerContext]:
-    context = ServerContext.open(Settings(data_dir=tmp_path / "county", db_url=db_url))
-    with context.engine.begin() as conn:
-        county.add_township(conn, "t1", "一镇", "test")
-        county.add_account(conn, "ua", "甲", "t1", "test")
-    yield context
-    context.close()
+def ctx(township_county: ServerContext) -> ServerContext:
+    """A county with one township, on each database kind."""
+    return township_county
 
 
 def _snapshot(engine: Engine) -> dict[str, list[tuple[Any, ...]]]:

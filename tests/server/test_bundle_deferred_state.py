@@ -8,7 +8,6 @@ rows nor its table of pending ids behind. On SQLite and PostgreSQL."""
 from __future__ import annotations
 
 import random
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -19,9 +18,8 @@ from assessment.ids import new_id
 from assessment.scoring import Grader
 from assessment.wire.bundle import BundleRejected, encode_bundle
 from assessment.wire.changes import canonical_json
-from server import county, current_state
+from server import current_state
 from server.bundles import import_bundle
-from server.config import Settings
 from server.context import ServerContext
 from server.db.tables import assessment_state, elder_state
 from testkit.synthetic import assessment_payload, elder_payload
@@ -30,13 +28,9 @@ from tests.sync.conftest import Device, enrol_device
 
 
 @pytest.fixture
-def ctx(db_url: str, tmp_path: Path) -> Iterator[ServerContext]:
-    context = ServerContext.open(Settings(data_dir=tmp_path / "county", db_url=db_url))
-    with context.engine.begin() as conn:
-        county.add_township(conn, "t1", "一镇", "test")
-        county.add_account(conn, "ua", "甲", "t1", "test")
-    yield context
-    context.close()
+def ctx(township_county: ServerContext) -> ServerContext:
+    """A county with one township, on each database kind."""
+    return township_county
 
 
 def _state(ctx: ServerContext) -> tuple[list[Any], list[Any]]:

@@ -12,14 +12,13 @@ import pytest
 from sqlalchemy import Connection, create_engine, insert, select, text
 
 from assessment.wire.bundle import encode_bundle
-from server import county
 from server.bundles import import_bundle
-from server.config import Settings
 from server.context import ServerContext
 from server.db import planstats
 from server.db.bulk import among
 from server.db.planstats import FreshStatistics
 from server.db.tables import elder_fields, metadata
+from tests.server.conftest import one_township
 from tests.sync.conftest import enrol_device
 
 
@@ -65,12 +64,9 @@ def test_lookups_written_in_the_same_transaction_become_index_scans(pg_url: str)
 
 @pytest.fixture
 def ctx(pg_url: str, tmp_path: Path) -> Iterator[ServerContext]:
-    context = ServerContext.open(Settings(data_dir=tmp_path / "county", db_url=pg_url))
-    with context.engine.begin() as conn:
-        county.add_township(conn, "t1", "一镇", "test")
-        county.add_account(conn, "ua", "甲", "t1", "test")
-    yield context
-    context.close()
+    """A county with one township, on PostgreSQL (the statistics are PostgreSQL's)."""
+    with one_township(pg_url, tmp_path / "county") as context:
+        yield context
 
 
 def test_a_bundle_import_analyzes_what_it_writes(ctx: ServerContext, tmp_path: Path,
