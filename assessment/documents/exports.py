@@ -1,29 +1,37 @@
 """Excel export of the statistics: one sheet per table, Chinese headers, readable widths.
 
-The workbook is streamed (openpyxl's write-only mode): rows go to the file as they are
-written, so a county-wide due list of many thousand rows costs no more memory than its
-table already does.
+The workbook is written with XlsxWriter in its constant-memory mode: each row goes to the
+sheet's file as soon as it is written, so a county-wide due list of hundreds of thousands of
+rows costs no more memory than its table already does, and about a third of the time
+openpyxl's write-only mode took (it built a cell object for every value).
+
+Text is always written as text (``write_string``), never read as a formula: a name that
+begins with ``=`` stays a name in the county's spreadsheet.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Sequence
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.styles import Alignment, Font, PatternFill
-from openpyxl.utils import get_column_letter
-from openpyxl.worksheet._write_only import WriteOnlyWorksheet
+import xlsxwriter
+from xlsxwriter.format import Format
+from xlsxwriter.worksheet import Worksheet
 
 from assessment.documents.statistics import Statistics
 from assessment.visits.measure import MEASURE_BASIS
 
-_HEADER_FILL = PatternFill("solid", fgColor="DDE5F0")
+_HEADER_STYLE = {"bold": True, "bg_color": "#DDE5F0", "align": "center", "valign": "vcenter",
+                 "text_wrap": True, "border": 0}
+_DAY_FORMAT = "yyyy-mm-dd"
+_TIME_FORMAT = "yyyy-mm-dd hh:mm:ss"
+_EXCEL_EPOCH = date(1899, 12, 30)  # day 0 of Excel's 1900 date system (serials from 1900-03-01)
+_NS_PER_DAY = 86_400 * 10**9
+_EPOCH_SERIAL = (date(1970, 1, 1) - _EXCEL_EPOCH).days
 
 
 def _width(values: pd.Series, header: str) -> float:
@@ -54,10 +62,11 @@ def write_statistics_xlsx(stats: Statistics, path: Path | str) -> Path:
     sheets = {"说明": about, **stats.tables()}
     with path.open("wb") as handle:  # refused here (OSError) before any sheet is begun
         try:
-            book = Workbook(write_only=True)
+            book = xlsxwriter.Workbook(handle, {"constant_memory": True})
+            formats = _Formats(book)
             for title, table in sheets.items():
-                _write_sheet(book.create_sheet(title), table)
-            book.save(handle)
+                _write_sheet(book.add_worksheet(title), table, formats)
+            book.close()
         except BaseException:
             handle.close()
             path.unlink(missing_ok=True)  # no half-written workbook
@@ -65,48 +74,92 @@ def write_statistics_xlsx(stats: Statistics, path: Path | str) -> Path:
     return path
 
 
-_HEADER_FONT = Font(bold=True)
-_HEADER_ALIGN = Alignment(horizontal="center", vertical="center", wrap_text=True)
-_DAY_FORMAT = "yyyy-mm-dd"
+class _Formats:
+    """The workbook's three cell formats (a format belongs to one workbook)."""
+
+    def __init__(self, book: xlsxwriter.Workbook) -> None:
+        self.header: Format = book.add_format(_HEADER_STYLE)
+        self.day: Format = book.add_format({"num_format": _DAY_FORMAT})
+        self.time: Format = book.add_format({"num_format": _TIME_FORMAT})
 
 
-def _write_sheet(sheet: WriteOnlyWorksheet, table: pd.DataFrame) -> None:
-    """Widths, a frozen bold header row, then the rows as they come."""
-    sheet.freeze_panes = "A2"
-    for index, column in enumerate(table.columns, start=1):
-        sheet.column_dimensions[get_column_letter(index)].width = _width(
-            table[column], str(column))
-    header = []
-    for column in table.columns:
-        cell = WriteOnlyCell(sheet, value=str(column))
-        cell.font, cell.fill, cell.alignment = _HEADER_FONT, _HEADER_FILL, _HEADER_ALIGN
-        header.append(cell)
-    sheet.append(header)
-    for row in _rows(table):
-        sheet.append([_cell(sheet, value) for value in row])
+def _write_sheet(sheet: Worksheet, table: pd.DataFrame, formats: _Formats) -> None:
+    """Widths, a frozen bold header row, then the rows in order (constant memory writes a
+    row out when the next begins)."""
+    sheet.freeze_panes(1, 0)
+    for index, column in enumerate(table.columns):
+        sheet.set_column(index, index, _width(table[column], str(column)))
+        sheet.write_string(0, index, str(column), formats.header)
+    writers = [_column_writer(sheet, table[column], formats) for column in table.columns]
+    for row in range(len(table)):
+        for col, (put, values, style) in enumerate(writers):
+            value = values[row]
+            if value is not None:  # a missing value is an empty cell: nothing is written
+                put(row + 1, col, value, style)
 
 
-def _rows(table: pd.DataFrame) -> Iterator[tuple[Any, ...]]:
-    columns = [table[c].to_numpy(dtype=object) for c in table.columns]
-    return zip(*columns, strict=True) if columns else iter(())
+_Put = Callable[..., Any]
 
 
-def _cell(sheet: WriteOnlyWorksheet, value: Any) -> Any:
-    """A value as openpyxl writes it: missing as an empty cell, numpy numbers as Python
-    ones, days formatted as days."""
-    if value is None or value is pd.NaT or value is pd.NA or \
-            (isinstance(value, float) and value != value):
-        return None
-    if isinstance(value, np.generic):
-        value = value.item()
-    if isinstance(value, pd.Timestamp):
-        value = value.to_pydatetime()
-    if isinstance(value, date):
-        cell = WriteOnlyCell(sheet, value=value)
-        cell.number_format = _DAY_FORMAT if not isinstance(value, datetime) else \
-            "yyyy-mm-dd hh:mm:ss"
-        return cell
-    return value
+def _column_writer(sheet: Worksheet, values: pd.Series,
+                   formats: _Formats) -> tuple[_Put, Sequence[Any], Format | None]:
+    """How one column is written: the sheet's writer for its kind, its values as Python
+    objects (None where missing) and the cell format (days and times as Excel serials)."""
+    if pd.api.types.is_datetime64_any_dtype(values.dtype):
+        return sheet.write_number, _serials(values), formats.time
+    if pd.api.types.is_bool_dtype(values.dtype):
+        return sheet.write_boolean, values.tolist(), None
+    if pd.api.types.is_numeric_dtype(values.dtype):
+        numbers = values.to_numpy(dtype=float, na_value=np.nan)
+        return sheet.write_number, [None if v != v else v for v in numbers.tolist()], None
+    objects = values.to_numpy(dtype=object)
+    if all(type(v) is str for v in objects):
+        return sheet.write_string, objects.tolist(), None
+    if all(type(v) is date or _missing(v) for v in objects):  # days (``Series.dt.date``)
+        return sheet.write_number, [None if _missing(v) else (v - _EXCEL_EPOCH).days
+                                    for v in objects.tolist()], formats.day
+    return _any_value(sheet, formats), objects.tolist(), None
+
+
+def _missing(value: Any) -> bool:
+    """Whether a value is one of pandas' or Python's markers of a missing value."""
+    return value is None or value is pd.NaT or value is pd.NA or \
+        (isinstance(value, float) and value != value)
+
+
+def _serials(values: pd.Series) -> list[float | None]:
+    """Excel day serials (with the time of day as a fraction) of a datetime column."""
+    stamps = pd.to_datetime(values).dt.tz_localize(None) if getattr(values.dt, "tz", None) \
+        else values
+    nanos = stamps.to_numpy(dtype="datetime64[ns]").astype(np.int64)
+    missing = stamps.isna().to_numpy()
+    serials = nanos / _NS_PER_DAY + _EPOCH_SERIAL
+    return [None if gone else float(s) for s, gone in zip(serials.tolist(), missing.tolist(),
+                                                          strict=True)]
+
+
+def _any_value(sheet: Worksheet, formats: _Formats) -> _Put:
+    """A writer for a column of mixed values, deciding per value (``style`` is unused)."""
+    def put(row: int, col: int, value: Any, _style: Format | None) -> None:
+        if _missing(value):
+            return
+        if isinstance(value, np.generic):
+            value = value.item()
+        if isinstance(value, pd.Timestamp):
+            value = value.to_pydatetime()
+        if isinstance(value, str):
+            sheet.write_string(row, col, value)
+        elif isinstance(value, bool):
+            sheet.write_boolean(row, col, value)
+        elif isinstance(value, (int, float)):
+            sheet.write_number(row, col, value)
+        elif isinstance(value, datetime):
+            sheet.write_datetime(row, col, value.replace(tzinfo=None), formats.time)
+        elif isinstance(value, date):
+            sheet.write_number(row, col, (value - _EXCEL_EPOCH).days, formats.day)
+        else:
+            sheet.write_string(row, col, str(value))
+    return put
 
 
 def read_statistics_xlsx(path: Path | str) -> dict[str, pd.DataFrame]:

@@ -10,7 +10,7 @@ registry-frame reader: statistics and the desktop's township rosters both use it
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
@@ -103,12 +103,12 @@ def profiles_frame(elders: pd.DataFrame, attributes: Sequence[Mapping[str, Any] 
             number = groups[group] = len(sources)
             sources.append((attrs, mask))
         group_of[index] = number
+    cache = _PartCache(parse_profile, vocabulary)
     parsed: list[Mapping[str, Any] | None] = []
     for attrs, mask in sources:
         data = _stored(attrs) if isinstance(attrs, str) else attrs
-        stored = {k: v for k, v in data.items() if v is not None
-                  and not (k in OWN_KEYS and mask >> OWN_KEYS.index(k) & 1)}
-        parsed.append(_parse_part(parse_profile, stored, vocabulary))
+        parsed.append(cache.profile((k, v) for k, v in data.items() if v is not None
+                                    and not (k in OWN_KEYS and mask >> OWN_KEYS.index(k) & 1)))
     own_parsed: list[dict[Any, Mapping[str, Any] | None]] = []
     for number, own_key in enumerate(OWN_KEYS):
         found: dict[Any, Mapping[str, Any] | None] = {}
@@ -129,10 +129,9 @@ def profiles_frame(elders: pd.DataFrame, attributes: Sequence[Mapping[str, Any] 
     codes = group_of[rows]
     names = [a.name for a in vocabulary.attributes.values() if a.kind != "age"]
     columns: dict[str, np.ndarray] = {}
-    for name in names:
-        per_group = np.empty(len(parsed), dtype=object)
-        for number, flat in enumerate(parsed):
-            per_group[number] = _plain(flat.get(name)) if flat is not None else None
+    for name in names:  # the parts are plain already (see _PartCache)
+        per_group = np.fromiter((flat.get(name) if flat is not None else None
+                                 for flat in parsed), dtype=object, count=len(parsed))
         columns[name] = per_group[codes] if len(parsed) else np.empty(0, dtype=object)
     for number in range(len(OWN_KEYS)):
         codes_k, distinct = own_codes[number]
@@ -170,6 +169,58 @@ def _plain(value: Any) -> Any:
     from assessment.eligibility.values import ABSENT
 
     return None if value is ABSENT else value
+
+
+class _PartCache:
+    """Profiles parsed key by key, each distinct (key, value) once.
+
+    :func:`~assessment.eligibility.parse_profile` converts every key of a profile on its own
+    (a key's value alone decides its flat values, or its refusal) and refuses the profile
+    when any key is refused; so a profile's flat values are the union of its keys' parts,
+    in key order. A county's profiles are mostly distinct as wholes (a dozen independent
+    answers each) but share a few hundred (key, value) pairs: parsing those once instead
+    of every profile was most of the county workbook's matching time.
+    """
+
+    def __init__(self, parse: Callable[..., Any], vocabulary: Any) -> None:
+        self.parse = parse
+        self.vocabulary = vocabulary
+        self.known: dict[tuple[str, Any], dict[str, Any] | None] = {}
+
+    def part(self, key: str, value: Any) -> dict[str, Any] | None:
+        """The plain flat values of one key (absent record fields as None), or
+        :data:`_REFUSED`."""
+        cache_key = (key, _value_key(value))
+        try:
+            return self.known[cache_key]
+        except KeyError:
+            pass
+        flat = _parse_part(self.parse, {key: value}, self.vocabulary)
+        plain = None if flat is _REFUSED else {n: _plain(v) for n, v in flat.items()}
+        self.known[cache_key] = plain
+        return plain
+
+    def profile(self, items: Iterable[tuple[str, Any]]) -> dict[str, Any] | None:
+        """The plain flat values of a whole profile given as (key, value) pairs, or
+        :data:`_REFUSED` when any key is refused."""
+        flat: dict[str, Any] = {}
+        for key, value in items:
+            part = self.part(key, value)
+            if part is None:  # refused
+                return _REFUSED
+            flat.update(part)
+        return flat
+
+
+def _value_key(value: Any) -> Any:
+    """A hashable key telling apart every JSON value ``parse_profile`` could read
+    differently (``True`` and ``1``, ``1`` and ``1.0``, ``"1"`` and ``1``)."""
+    kind = type(value)
+    if kind is str or kind is bool or kind is int:
+        return kind.__name__, value
+    if kind is list and all(type(item) is str for item in value):
+        return "list", tuple(value)
+    return "json", json.dumps(value, sort_keys=True, ensure_ascii=False, default=repr)
 
 
 def _parse_part(parse: Callable[..., Any], data: dict[str, Any],

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
@@ -136,3 +137,30 @@ def test_empty_input() -> None:
                             pd.DataFrame(columns=["elder_id", "reference_date", "reason"]))
     stats = compute_statistics(empty, as_of=AS_OF)
     assert stats.grades.iloc[-1][TOTAL] == 0
+
+
+def test_excel_keeps_text_as_text_days_as_days_and_a_frozen_bold_header(
+        stats: Statistics, tmp_path: Path) -> None:
+    """What a county officer opens: a name that looks like a formula stays text (never
+    evaluated), due dates are real dates shown as days, missing values are empty cells, the
+    header row is bold and frozen."""
+    from datetime import datetime
+
+    from openpyxl import load_workbook
+
+    listing = stats.due_list.copy()
+    listing.loc[0, "姓名"] = '=HYPERLINK("http://evil.example","点我")'
+    listing.loc[1, "上次评估基准日期"] = None
+    path = write_statistics_xlsx(replace(stats, due_list=listing), tmp_path / "stats.xlsx")
+    sheet = load_workbook(path)["复评到期名单"]
+    header = [c.value for c in sheet[1]]
+    assert header == list(listing.columns)
+    assert all(c.font.b for c in sheet[1])
+    assert sheet.freeze_panes == "A2"
+    name = sheet.cell(row=2, column=header.index("姓名") + 1)
+    assert name.data_type == "s" and name.value.startswith("=HYPERLINK")
+    due = sheet.cell(row=2, column=header.index("复评到期日") + 1)
+    assert isinstance(due.value, datetime) and due.value.date() == listing.loc[0, "复评到期日"]
+    assert due.number_format == "yyyy-mm-dd"
+    assert sheet.cell(row=3, column=header.index("上次评估基准日期") + 1).value is None
+    assert sheet.column_dimensions["C"].width > 4
