@@ -26,6 +26,7 @@ and the rest to 400.
 from __future__ import annotations
 
 import json
+import math
 import os
 import re
 import stat
@@ -172,7 +173,8 @@ def _make_number_hook(limits: Limits) -> Any:
     def parse_float(text: str) -> Any:
         if len(text) > limits.max_int_digits + 20:
             return _LongNumber(text)
-        return float(text)
+        value = float(text)
+        return value if math.isfinite(value) else _BadConstant(text)  # 1e999 is infinite
 
     return parse_int, parse_float
 

@@ -102,7 +102,7 @@ def parse_payload(plaintext: bytes, first_index: int = 0) -> tuple[Change, ...]:
         raise BundleRejected("payload", "数据包内容格式不符")
     items = body["changes"]
     try:
-        return tuple(map(change_from_json, items))
+        return tuple(change_from_json(item, from_reader=True) for item in items)
     except InputRejected as exc:
         problem = exc
         for i, item in enumerate(items):  # again, to name the position of the invalid one

@@ -18,6 +18,8 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple, Protocol
 
+import orjson
+
 from assessment.errors import InputRejected, Problem
 
 GENESIS_HASH = "0" * 64
@@ -75,6 +77,25 @@ def _assemble(device_id: str, seq: int, record_type: str, record_id: str, versio
 
 def _payload_text(payload: Mapping[str, Any]) -> str:
     return _CANONICAL.encode(payload if type(payload) is dict else dict(payload))
+
+
+def _fast_payload_text(payload: Mapping[str, Any]) -> str | None:
+    """The payload's canonical text as orjson writes it, for checking a received change's
+    hash; None when orjson cannot write it.
+
+    orjson writes what the canonical encoder writes (sorted keys, no spaces, UTF-8 as is)
+    about seven times faster, except for a few values: small floats (``1e-05`` as
+    ``0.00001``), NaN and infinity (as ``null``, where the canonical encoder refuses). So it
+    is used only for payloads the input reader parsed (no NaN, no infinity there: a change
+    hashed over ``null`` could otherwise pass with an infinite value), and its text is
+    only ever trusted through the hash: a change whose hash matches it was hashed over that
+    very text; any other change is checked again with :func:`canonical_json`'s encoder,
+    which alone decides a refusal.
+    """
+    try:
+        return orjson.dumps(payload, option=orjson.OPT_SORT_KEYS).decode("utf-8")
+    except TypeError:  # not a dict, a key that is not text, an int beyond 64 bits, …
+        return None
 
 
 @dataclass(frozen=True, slots=True)
@@ -272,9 +293,14 @@ def _check_fields(data: object, where: str) -> Mapping[str, Any]:
     return data
 
 
-def change_from_json(data: object, where: str = "change") -> Change:
+def change_from_json(data: object, where: str = "change", *,
+                     from_reader: bool = False) -> Change:
     """Parse and verify a change from its wire form; refuse anything malformed or altered
-    (also a payload no canonical JSON can hold: NaN, infinity, a lone surrogate)."""
+    (also a payload no canonical JSON can hold: NaN, infinity, a lone surrogate).
+
+    ``from_reader``: ``data`` was parsed by the input reader
+    (:func:`assessment.inputreader.parse_json`), which admits finite numbers only; its hash
+    is then checked over orjson's text first (:func:`_fast_payload_text`)."""
     fields: Mapping[str, Any]
     if type(data) is dict and data.keys() == _FIELD_NAMES and \
             type(data["payload"]) is dict and type(data["hash"]) is str and \
@@ -289,14 +315,21 @@ def change_from_json(data: object, where: str = "change") -> Change:
         raise InputRejected([Problem(f"{where}.seq", "value", "序号和版本须为正整数")])
     # Every field is a str, an int (not bool) or a dict, so the canonical body can be
     # assembled around the payload's one encoding (the same bytes compute_hash would hash).
-    try:
-        text = _payload_text(fields["payload"])
-        digest = _body_digest(fields["device_id"], fields["seq"], fields["record_type"],
-                              fields["record_id"], fields["version"], fields["hlc"], text,
-                              fields["prev_hash"])
-    except ValueError as exc:  # NaN or infinity (allow_nan=False), a lone surrogate (UTF-8)
-        raise InputRejected([Problem(f"{where}.payload", "value",
-                                     "变更内容含有无法规范编码的值")]) from exc
+    def digest_of(text: str) -> str:
+        return _body_digest(fields["device_id"], fields["seq"], fields["record_type"],
+                            fields["record_id"], fields["version"], fields["hlc"], text,
+                            fields["prev_hash"])
+
+    text = _fast_payload_text(fields["payload"]) if from_reader else None
+    digest = digest_of(text) if text is not None else None
+    if digest != fields["hash"]:  # the canonical encoder decides (see _fast_payload_text)
+        try:
+            text = _payload_text(fields["payload"])
+            digest = digest_of(text)
+        except ValueError as exc:  # NaN or infinity (allow_nan=False), a lone surrogate
+            raise InputRejected([Problem(f"{where}.payload", "value",
+                                         "变更内容含有无法规范编码的值")]) from exc
+    assert text is not None
     if digest != fields["hash"]:
         raise InputRejected([Problem(f"{where}.hash", "hash", "哈希不符：记录已被篡改或损坏")])
     change = Change(fields["device_id"], fields["seq"], fields["record_type"],

@@ -61,7 +61,7 @@ def parse_push(body: bytes | bytearray, device_id: str, max_batch: int,
         if seq in known:
             duplicates += 1
             continue
-        fresh.append(change_from_json(item, f"changes[{i}]"))
+        fresh.append(change_from_json(item, f"changes[{i}]", from_reader=True))
     if len(set(seqs)) != len(seqs):
         raise InputRejected([Problem("changes", "seq", "同一批中序号重复")])
     return fresh, duplicates
@@ -93,7 +93,7 @@ def parse_push_lines(body: bytes | bytearray, device_id: str, max_batch: int,
         item = parse_json(text, PUSH_LIMITS.with_max_bytes(len(text)), f"changes[{i}]")
         if isinstance(item, dict) and item.get("device_id") != device_id:
             raise InputRejected([Problem("changes", "device", "只能推送本设备的变更")])
-        change = change_from_json(item, f"changes[{i}]")
+        change = change_from_json(item, f"changes[{i}]", from_reader=True)
         if change.seq != seq or change.hash != digest:
             raise InputRejected([Problem(f"changes[{i}]", "line",
                                          "推送行的序号或哈希与变更内容不符")])

@@ -158,9 +158,11 @@ def test_excel_keeps_text_as_text_days_as_days_and_a_frozen_bold_header(
     assert all(c.font.b for c in sheet[1])
     assert sheet.freeze_panes == "A2"
     name = sheet.cell(row=2, column=header.index("姓名") + 1)
-    assert name.data_type == "s" and name.value.startswith("=HYPERLINK")
+    assert name.data_type == "s"
+    assert name.value.startswith("=HYPERLINK")
     due = sheet.cell(row=2, column=header.index("复评到期日") + 1)
-    assert isinstance(due.value, datetime) and due.value.date() == listing.loc[0, "复评到期日"]
+    assert isinstance(due.value, datetime)
+    assert due.value.date() == listing.loc[0, "复评到期日"]
     assert due.number_format == "yyyy-mm-dd"
     assert sheet.cell(row=3, column=header.index("上次评估基准日期") + 1).value is None
     assert sheet.column_dimensions["C"].width > 4

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from assessment.errors import InputRejected
+from assessment.inputreader import parse_json
 from assessment.wire.changes import (
     RECORD_TYPES,
     WireChange,
@@ -132,3 +133,31 @@ def test_change_lines_round_trip_and_refuse_malformed_lines() -> None:
                 b"1 " + b"\xe5" * 64 + b" {}"):
         with pytest.raises(InputRejected, match="推送行格式"):
             split_change_lines(bad)
+
+
+@pytest.mark.parametrize("value", [1e-05, 2**70, "\ud800", float("nan"), float("inf")])
+@pytest.mark.parametrize("from_reader", [True, False])
+def test_values_the_fast_encoder_writes_otherwise_are_decided_by_the_canonical_one(
+        value: object, from_reader: bool) -> None:
+    """orjson checks a received change's hash first; where it writes a value differently
+    from the canonical encoder (a small float) or cannot write it (an int beyond 64 bits, a
+    lone surrogate), the change is checked again with the canonical encoder: verified with
+    its canonical text, or refused naming the payload. NaN and infinity, which orjson
+    writes as null, are refused even with a hash over null."""
+    body = {"device_id": "d", "seq": 1, "record_type": "elder", "record_id": "r",
+            "version": 1, "hlc": 1, "prev_hash": "0" * 64}
+    try:
+        change = make_change(**body, payload={"v": value})  # type: ignore[arg-type]
+    except ValueError:  # the canonical encoder refuses it: so must the receiver
+        forged = {**body, "payload": {"v": value},
+                  "hash": compute_hash({**body, "payload": {"v": None}})}
+        if (from_reader and value != value) or value == float("inf"):
+            forged_text = json.dumps(forged).replace("NaN", "1e999")  # as it could arrive
+            with pytest.raises(InputRejected, match="不是有效的数字"):
+                parse_json(forged_text.replace("Infinity", "1e999"))
+            return
+        with pytest.raises(InputRejected, match="无法规范编码"):
+            change_from_json(forged, from_reader=from_reader)
+        return
+    parsed = change_from_json(change.to_json(), from_reader=from_reader)
+    assert parsed.payload_text() == canonical_text({"v": value})
