@@ -69,7 +69,7 @@ from server.db.tables import assessment_state, elder_state
 from server.enrolment import enrol
 from testkit.pgtemp import TempPostgres
 
-COPIED = ("received_changes", "record_heads", "elder_fields", "elder_state",
+COPIED = ("received_changes", "record_heads", "elder_field_state", "elder_state",
           "assessment_state")
 MAX_BUNDLE = 8 * 1024 * 1024 * 1024
 

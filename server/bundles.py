@@ -100,7 +100,7 @@ def import_bundle(ctx: ServerContext, source: bytes | BinaryIO | Path, actor: st
 
 
 #: The tables a bundle import writes (analyzed as they grow: :mod:`server.db.planstats`).
-WRITTEN = ("received_changes", "record_heads", "elder_fields", "conflicts")
+WRITTEN = ("received_changes", "record_heads", "elder_field_state", "conflicts")
 
 
 def _apply(conn: Connection, ctx: ServerContext, verified: VerifiedBundle, township_id: int,

@@ -31,8 +31,9 @@ from sqlalchemy import Connection, func, select, update
 from assessment.wire.changes import Change
 from assessment.wire.countydevice import KEEP, MARK, PREFER_OTHER
 from assessment.wire.merge import flatten, unflatten
+from server import field_state
 from server.county_device import CountyAuthor, Draft, emit, lock_feeds, next_hlc
-from server.db.tables import conflicts, elder_fields, record_heads
+from server.db.tables import conflicts, record_heads
 from server.errors import Conflict, NotFound
 
 
@@ -62,8 +63,7 @@ def prefer_other(conn: Connection, author: CountyAuthor, item: Mapping[str, Any]
     everywhere; return the county change written. See the module docstring."""
     elder_id, path = str(item["record_id"]), str(item["field"])
     head = _locked_head(conn, elder_id)
-    current = conn.execute(select(elder_fields.c.hlc, elder_fields.c.device_id).where(
-        elder_fields.c.record_id == elder_id, elder_fields.c.field == path)).first()
+    current = field_state.field(conn, elder_id, path)
     if current is None or (int(current.hlc), str(current.device_id)) != \
             (int(item["winner_hlc"]), str(item["winner_device"])):
         raise Conflict(f"字段 {path} 在该冲突之后又被修改过，当前值已不是冲突中的胜出值，"

@@ -44,14 +44,14 @@ from assessment.wire.merge import FieldState, changed_fields, merge_elder, snaps
 from assessment.wire.restoreauthority import CODE as RESTORE_CODE
 from assessment.wire.restoreauthority import REASON as RESTORE_REASON
 from assessment.wire.restoreauthority import signature_ok as restore_signature_ok
-from server import current_state
+from server import current_state, field_state
 from server.db.bulk import among, insert_rows, streamed_rows
 from server.db.engine import lock_township
 from server.db.tables import (
     chain_gaps,
     conflicts,
     devices,
-    elder_fields,
+    elder_field_state,
     grade_mismatches,
     quarantine,
     received_changes,
@@ -122,10 +122,9 @@ class _Batch:
     gaps: list[dict[str, Any]] = field(default_factory=list)
     heads: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
     heads_existing: set[tuple[str, str]] = field(default_factory=set)
-    # (record id, field) -> (value as canonical JSON text, hlc, device id, version)
-    fields_new: dict[tuple[str, str], tuple[str, int, str, int]] = \
-        field(default_factory=dict)
-    fields_existing: set[tuple[str, str]] = field(default_factory=set)
+    # record id -> every field's state after the batch, for the elders whose fields changed
+    fields_new: dict[str, dict[str, FieldState]] = field(default_factory=dict)
+    fields_existing: set[str] = field(default_factory=set)  # elders with a stored row
     elder_versions: dict[tuple[str, int], dict[str, dict[str, Any]]] = \
         field(default_factory=dict)  # (record id, version) -> device id -> payload
     routes: dict[str, int] = field(default_factory=dict)  # elder id -> its township
@@ -238,7 +237,6 @@ _SEQ = attrgetter("seq")
 _RECEIVED = ("device_id", "seq", "record_type", "record_id", "version", "hlc", "payload",
              "prev_hash", "hash", "township_id", "status")  # and source, received_at
 
-_FIELD_COLUMNS = ("record_id", "field", "value", "hlc", "device_id", "version")
 Bases = dict[tuple[str, int], list[tuple[str, str]]]
 """(elder id, version) -> (device id, payload text) of the stored changes, in arrival order."""
 
@@ -297,16 +295,12 @@ def _load_heads(conn: Connection, fresh: Sequence[Change], batch: _Batch) -> Non
 
 def _load_elder_fields(conn: Connection, fresh: Sequence[Change],
                        batch: _Batch) -> dict[str, dict[str, FieldState]]:
+    """The field states of the batch's elders (:mod:`server.field_state`), empty for an
+    elder the county does not hold yet."""
     ids = sorted({c.record_id for c in fresh if c.record_type == "elder"})
-    state: dict[str, dict[str, FieldState]] = {i: {} for i in ids}
-    if not ids:
-        return state
-    for row in conn.execute(select(elder_fields).where(
-            among(conn, elder_fields.c.record_id, ids))):
-        state[row.record_id][row.field] = FieldState(json.loads(row.value), row.hlc,
-                                                     row.device_id, row.version)
-        batch.fields_existing.add((row.record_id, row.field))
-    return state
+    stored = field_state.load(conn, ids)
+    batch.fields_existing.update(stored)
+    return {i: stored.get(i, {}) for i in ids}
 
 
 def _apply(change: Change, payload_text: str, grader: ServerGrader, batch: _Batch,
@@ -608,10 +602,8 @@ def _merge_elder(change: Change, batch: _Batch, elder_state: dict[str, dict[str,
         base = json.loads(head["payload"]) if head is not None and change.version > 1 else None
     result = merge_elder(current, change.payload, changed_fields(change.payload, base),
                          hlc=change.hlc, device_id=change.device_id, version=change.version)
-    for path in result.updated:
-        state = result.fields[path]
-        batch.fields_new[(change.record_id, path)] = (
-            _json(state.value), state.hlc, state.device_id, state.version)
+    if result.updated:
+        batch.fields_new[change.record_id] = result.fields
     for c in result.conflicts:
         batch.conflicts.append({
             "township_id": batch.route, "record_id": change.record_id, "field": c.field,
@@ -636,14 +628,15 @@ def _write(conn: Connection, batch: _Batch) -> None:
     if old_heads:
         _update_many(conn, record_heads, ("record_type", "record_id"), old_heads)
     existing = batch.fields_existing
-    with streamed_rows(conn, elder_fields, _FIELD_COLUMNS, bool(batch.fields_new)) as write:
-        for key, row in batch.fields_new.items():
-            if key not in existing:
-                write(key + row)
-    old_fields = [dict(zip(_FIELD_COLUMNS, key + row, strict=True))
-                  for key, row in batch.fields_new.items() if key in existing]
+    with streamed_rows(conn, elder_field_state, ("record_id", "fields"),
+                       bool(batch.fields_new)) as write:
+        for record_id, fields in batch.fields_new.items():
+            if record_id not in existing:
+                write((record_id, field_state.encode(fields)))
+    old_fields = [{"record_id": record_id, "fields": field_state.encode(fields)}
+                  for record_id, fields in batch.fields_new.items() if record_id in existing]
     if old_fields:
-        _update_many(conn, elder_fields, ("record_id", "field"), old_fields)
+        _update_many(conn, elder_field_state, ("record_id",), old_fields)
 
 
 def _refresh_state(conn: Connection, batch: _Batch, state: DeferredState | None) -> None:

@@ -31,9 +31,9 @@ from assessment.registry.plan import (
 )
 from assessment.registry.status import ACTIVE, RECORD_TYPE
 from assessment.wire.hlc import unpack
-from server import audit
+from server import audit, field_state
 from server.county_device import CountyAuthor, Draft, emit, lock_feeds, next_hlc
-from server.db.tables import conflicts, elder_fields, record_heads
+from server.db.tables import conflicts, record_heads
 from server.timeutil import utcnow
 
 SOURCE_LIMIT = 100
@@ -64,9 +64,8 @@ def county_entries(conn: Connection, attribute: str) -> tuple[list[RegistryEntry
     h = record_heads.c
     off = {str(r) for r in conn.execute(select(h.record_id).where(
         h.record_type == RECORD_TYPE, h.status != ACTIVE)).scalars()}
-    written = {str(r.record_id): _day_of_hlc(int(r.hlc)) for r in conn.execute(
-        select(elder_fields.c.record_id, elder_fields.c.hlc).where(
-            elder_fields.c.field == f"attributes.{attribute}"))}
+    written = {elder_id: _day_of_hlc(state.hlc)
+               for elder_id, state in field_state.writes_of(conn, f"attributes.{attribute}")}
     entries: list[RegistryEntry] = []
     heads: dict[str, Any] = {}
     for row in conn.execute(select(h.record_id, h.version, h.township_id, h.payload,
@@ -167,8 +166,7 @@ def import_county_office_file(conn: Connection, author: CountyAuthor, path: Path
         # The current write is the winner, the roster's value the loser: the reviewer's
         # ``prefer_other`` then sets the roster's value everywhere, ``keep`` closes it.
         field = f"attributes.{c.attribute}"
-        current = conn.execute(select(elder_fields.c.hlc, elder_fields.c.device_id).where(
-            elder_fields.c.record_id == c.elder_id, elder_fields.c.field == field)).first()
+        current = field_state.field(conn, c.elder_id, field)
         conn.execute(insert(conflicts).values(
             township_id=int(heads[c.elder_id].township_id), record_id=c.elder_id, field=field,
             winner_value=json.dumps(c.registry, ensure_ascii=False),

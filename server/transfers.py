@@ -34,9 +34,9 @@ from sqlalchemy import Connection, insert, or_, select, update
 
 from assessment.errors import InputRejected, Problem
 from assessment.wire.countydevice import COPY, MARK, TRANSFER
-from server import audit, current_state
+from server import audit, current_state, field_state
 from server.county_device import CountyAuthor, Draft, emit, lock_feeds, next_hlc
-from server.db.tables import elder_fields, record_heads, townships, transfers
+from server.db.tables import record_heads, townships, transfers
 from server.errors import Conflict
 from server.timeutil import utcnow
 
@@ -103,11 +103,8 @@ def _profile_copies(conn: Connection, elder_id: str, profile: Mapping[str, Any],
     """The current profile, one change per write that holds fields now (its clock and
     version), each listing the fields it holds."""
     groups: dict[tuple[int, str, int], list[str]] = {}
-    for row in conn.execute(select(elder_fields.c.field, elder_fields.c.hlc,
-                                   elder_fields.c.device_id, elder_fields.c.version)
-                            .where(elder_fields.c.record_id == elder_id)):
-        groups.setdefault((int(row.hlc), str(row.device_id), int(row.version)),
-                          []).append(str(row.field))
+    for path, state in field_state.load(conn, [elder_id]).get(elder_id, {}).items():
+        groups.setdefault((state.hlc, state.device_id, state.version), []).append(path)
     return [Draft("elder", elder_id, version, hlc,
                   {**profile, "version": version, "changed": sorted(paths), MARK: dict(mark)})
             for (hlc, _device, version), paths in sorted(groups.items())]

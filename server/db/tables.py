@@ -166,14 +166,12 @@ assessment_state = Table(
     Index("ix_assessment_state_elder", "elder_id"),
 )
 
-elder_fields = Table(
-    "elder_fields", metadata,
+# Per elder, every profile field's value and the write that set it, as one JSON object
+# {path: [value, hlc, device_id, version]} (server.field_state; migration 0010).
+elder_field_state = Table(
+    "elder_field_state", metadata,
     Column("record_id", String(64), primary_key=True),
-    Column("field", String(128), primary_key=True),
-    Column("value", Text, nullable=False),
-    Column("hlc", BigInteger, nullable=False),
-    Column("device_id", String(64), nullable=False),
-    Column("version", Integer, nullable=False),
+    Column("fields", Text, nullable=False),
 )
 
 conflicts = Table(

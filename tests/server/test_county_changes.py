@@ -37,6 +37,14 @@ def fleet(tmp_path: Path, capsys: pytest.CaptureFixture[str],
     return laptops
 
 
+def _field(server: ServerProcess, elder_id: str, path: str) -> list[object]:
+    """[value, hlc, device, version] of one field of an elder's stored field state."""
+    text = server.scalar("SELECT fields FROM elder_field_state WHERE record_id = :r",
+                         r=elder_id)
+    state: list[object] = json.loads(str(text))[path]
+    return state
+
+
 def _resolve(admin_url: str, token: str, item: int, action: str) -> httpx.Response:
     with httpx.Client(base_url=admin_url, timeout=60) as http:
         return http.post(f"/admin/review/conflicts/{item}",
@@ -82,14 +90,12 @@ def test_prefer_other_reaches_every_laptop_of_the_township(shared_server: Server
 
     # "keep" changes no value: one county change of no field, in A's feed.
     held = feed_counts(server)
-    phone_before = server.scalar("SELECT value FROM elder_fields WHERE record_id = :r AND "
-                                 "field = 'phone'", r=elder_id)
+    phone_before = _field(server, elder_id, "phone")
     assert _resolve(server.url, admin.token, automatic["id"], "keep").status_code == 200
     after_keep = feed_counts(server)
     assert after_keep[0] == held[0] + 1  # the county's change telling the laptops
     assert after_keep[2] == held[2] + 1  # one audit entry
-    assert server.scalar("SELECT value FROM elder_fields WHERE record_id = :r AND "
-                         "field = 'phone'", r=elder_id) == phone_before
+    assert _field(server, elder_id, "phone") == phone_before
 
     # "prefer_other" becomes a county change in A's feed.
     answer = _resolve(server.url, admin.token, reviewed["id"], "prefer_other")
@@ -111,9 +117,8 @@ def test_prefer_other_reaches_every_laptop_of_the_township(shared_server: Server
     stamps = server.query("SELECT winner_hlc, loser_hlc FROM conflicts WHERE record_id = :r "
                           "AND field = :f", r=elder_id, f=FIELD)
     assert all(int(hlc) > max(int(w), int(lo)) for w, lo in stamps)
-    value, device = server.query("SELECT value, device_id FROM elder_fields "
-                                 "WHERE record_id = :r AND field = :f", r=elder_id, f=FIELD)[0]
-    assert (json.loads(value), device) == (loser, county)
+    value, _hlc, device, _version = _field(server, elder_id, FIELD)
+    assert (value, device) == (loser, county)
     head = json.loads(server.scalar("SELECT payload FROM record_heads WHERE record_type = "
                                     "'elder' AND record_id = :r", r=elder_id))
     assert head["attributes"]["assistance_status"] == loser

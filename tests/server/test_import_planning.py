@@ -9,7 +9,18 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Connection, create_engine, insert, select, text
+from sqlalchemy import (
+    Column,
+    Connection,
+    MetaData,
+    String,
+    Table,
+    Text,
+    create_engine,
+    insert,
+    select,
+    text,
+)
 
 from assessment.wire.bundle import encode_bundle
 from server.bundles import import_bundle
@@ -17,14 +28,20 @@ from server.context import ServerContext
 from server.db import planstats
 from server.db.bulk import among
 from server.db.planstats import FreshStatistics
-from server.db.tables import elder_fields, metadata
 from tests.server.conftest import one_township
 from tests.sync.conftest import enrol_device
+
+# Many rows per key, as a batch's lookups meet them (the per-field rows of old).
+_metadata = MetaData()
+probe = Table("planning_probe", _metadata,
+              Column("record_id", String(64), primary_key=True),
+              Column("field", String(128), primary_key=True),
+              Column("value", Text, nullable=False))
 
 
 def _estimate(conn: Connection, ids: list[str]) -> int:
     """The rows PostgreSQL expects a batch's field lookup to return."""
-    query = select(elder_fields).where(among(conn, elder_fields.c.record_id, ids))
+    query = select(probe).where(among(conn, probe.c.record_id, ids))
     compiled = query.compile(conn, compile_kwargs={"literal_binds": True})
     top = conn.exec_driver_sql(f"EXPLAIN {compiled}").first()
     assert top is not None
@@ -36,17 +53,17 @@ def _estimate(conn: Connection, ids: list[str]) -> int:
 def test_lookups_written_in_the_same_transaction_become_index_scans(pg_url: str) -> None:
     engine = create_engine(pg_url)
     try:
-        metadata.create_all(engine, tables=[elder_fields])
+        _metadata.create_all(engine)
         with engine.begin() as conn:
-            rows = [{"record_id": f"e{n:07d}", "field": f"f{k:02d}", "value": '"x"', "hlc": n,
-                     "device_id": "d", "version": 1} for n in range(8_000) for k in range(30)]
-            conn.execute(insert(elder_fields), rows)
+            rows = [{"record_id": f"e{n:07d}", "field": f"f{k:02d}", "value": '"x"'}
+                    for n in range(8_000) for k in range(30)]
+            conn.execute(insert(probe), rows)
             ids = [f"e{n:07d}" for n in range(0, 8_000, 4)]  # a batch's 2,000 elders
             # Without statistics: a share of the table (at 35 million rows, a parallel
             # sequential scan was chosen and ran for minutes per batch).
             unknown = _estimate(conn, ids)
             assert unknown >= len(rows) // 250
-            planner = FreshStatistics(conn, ["elder_fields"], first=100_000)
+            planner = FreshStatistics(conn, ["planning_probe"], first=100_000)
             planner.done(99_999)
             assert planner.runs == 0
             planner.done(150_000)
@@ -81,6 +98,7 @@ def test_a_bundle_import_analyzes_what_it_writes(ctx: ServerContext, tmp_path: P
     with ctx.engine.connect() as conn:
         analyzed: dict[str, int] = dict(conn.execute(text(
             "SELECT relname, analyze_count FROM pg_stat_user_tables WHERE relname IN "
-            "('elder_fields', 'record_heads', 'received_changes', 'elder_state')")).all())
+            "('elder_field_state', 'record_heads', 'received_changes', 'elder_state')")).all())
     assert all(count >= 1 for count in analyzed.values()), analyzed
-    assert set(analyzed) == {"elder_fields", "record_heads", "received_changes", "elder_state"}
+    assert set(analyzed) == {"elder_field_state", "record_heads", "received_changes",
+                             "elder_state"}

@@ -18,10 +18,10 @@ from assessment.scoring import Grader
 from assessment.wire.changes import Change, WireChange, change_lines
 from assessment.wire.device import DeviceKeys
 from assessment.wire.enrolment import build_request
-from server import county
+from server import county, field_state
 from server.config import Settings
 from server.context import ServerContext
-from server.db.tables import devices, elder_fields, record_heads
+from server.db.tables import devices, record_heads
 from server.enrolment import enrol
 from server.ingest import IngestResult, gc_paused, held_changes, ingest
 from server.routes.sync import parse_push_lines
@@ -192,7 +192,41 @@ def test_profile_fields_with_copy_specials_are_stored_as_sent(ctx: ServerContext
     result = _ingest(ctx, device, chain.changes)
     assert (result.applied, result.quarantined) == (1, 0)
     with ctx.engine.connect() as conn:
-        stored = {str(f): json.loads(v) for f, v in conn.execute(
-            select(elder_fields.c.field, elder_fields.c.value)
-            .where(elder_fields.c.record_id == "odd\tid"))}
+        stored = {path: state.value for path, state in
+                  field_state.load(conn, ["odd\tid"])["odd\tid"].items()}
     assert stored == {"name": "张\\三", **{f"info.{k}": v for k, v in info.items()}}
+
+
+def test_field_state_survives_the_migration_both_ways(ctx: ServerContext) -> None:
+    """Migration 0010 folds the per-field rows into one row per elder: down to 0009 the
+    fields come back as rows (values as canonical JSON), up again the same states; odd
+    values (a nested object, a small float, an integer beyond 64 bits) included."""
+    from alembic import command
+
+    from server.db.engine import alembic_config
+
+    device = _devices(ctx)[0]
+    chain = Chain(device[0])
+    odd = {"obj": {"b": [1, "二"], "a": None}, "small": 1e-05, "big": 2**70, "t": "制\t表"}
+    chain.add("elder", "e1", 1, {"name": "甲", "info": odd, "attributes": {"living": ["独居"]}})
+    chain.add("elder", "e2", 1, {"name": "乙", "info": {}, "attributes": {}})
+    chain.add("elder", "e1", 2, {"name": "甲二", "info": odd, "attributes": {"living": []},
+                                 "changed": ["name"]})
+    assert _ingest(ctx, device, chain.changes).applied == 3
+    with ctx.engine.connect() as conn:
+        before = field_state.load(conn, ["e1", "e2"])
+    assert before["e1"]["name"].value == "甲二"
+    assert before["e1"]["name"].version == 2
+    assert before["e1"]["info.big"].value == 2**70
+    config = alembic_config(ctx.engine)
+    command.downgrade(config, "0009")
+    with ctx.engine.connect() as conn:
+        rows = {(str(r), str(f)): (json.loads(v), int(h), str(d), int(ver))
+                for r, f, v, h, d, ver in conn.exec_driver_sql(
+                    "SELECT record_id, field, value, hlc, device_id, version "
+                    "FROM elder_fields")}
+    assert rows == {(elder, path): tuple(state) for elder, fields in before.items()
+                    for path, state in fields.items()}
+    command.upgrade(config, "head")
+    with ctx.engine.connect() as conn:
+        assert field_state.load(conn, ["e1", "e2"]) == before

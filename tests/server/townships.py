@@ -89,4 +89,4 @@ def feed_counts(server: ServerProcess) -> tuple[int, ...]:
     """Rows of the tables a refused county action must leave alone."""
     return tuple(int(server.scalar(f"SELECT COUNT(*) FROM {table}"))
                  for table in ("received_changes", "transfers", "audit", "record_heads",
-                               "elder_fields", "conflicts"))
+                               "elder_field_state", "conflicts"))
