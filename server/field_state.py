@@ -11,8 +11,10 @@ fields together: ingest merges a whole profile, a transfer copies it, a conflict
 a roster import looks at one field of one elder.
 
 The text is written by orjson (the exact value of every JSON value, floats by their shortest
-repr; the standard encoder where orjson cannot, an integer beyond 64 bits) and read back by
-orjson. It is the county's own bookkeeping: no hash or signature covers it.
+repr) and read back by orjson; where orjson cannot write it (an integer beyond 64 bits, which
+its reader would also turn into a float) the standard encoder writes it, marked by a leading
+space, and the standard reader reads it. It is the county's own bookkeeping: no hash or
+signature covers it.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from server.db.bulk import among
 from server.db.tables import elder_field_state
 
 Fields = dict[str, FieldState]
+_STANDARD = " "  # leads the text the standard encoder wrote (JSON ignores it)
 
 
 def encode(fields: Mapping[str, FieldState]) -> str:
@@ -36,15 +39,13 @@ def encode(fields: Mapping[str, FieldState]) -> str:
     try:
         return orjson.dumps(plain).decode("utf-8")
     except TypeError:  # an integer beyond 64 bits: the standard encoder writes it exactly
-        return json.dumps(plain, ensure_ascii=False, separators=(",", ":"))
+        return _STANDARD + json.dumps(plain, ensure_ascii=False, separators=(",", ":"))
 
 
 def decode(text: str) -> Fields:
     """An elder's field states from their stored text."""
-    try:
-        raw = orjson.loads(text)
-    except orjson.JSONDecodeError:  # written by the standard encoder (a very large integer)
-        raw = json.loads(text)
+    # orjson would read an integer beyond 64 bits as a float: such text is marked.
+    raw = json.loads(text) if text.startswith(_STANDARD) else orjson.loads(text)
     return {path: FieldState(value, int(hlc), str(device), int(version))
             for path, (value, hlc, device, version) in raw.items()}
 
