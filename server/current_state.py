@@ -88,17 +88,22 @@ def _left_on(text: str) -> date | None:
     return _day(data.get("on")) or _day(str(data.get("at") or "")[:10])
 
 
-def elder_row(record_id: str, township_id: int, text: str, left_on: date | None,
-              current: dict[str, Any] | None) -> dict[str, Any]:
-    """The ``elder_state`` row of an elder head, its lifecycle and current assessment."""
-    payload = _object(text)
+def elder_attributes(payload: dict[str, Any]) -> dict[str, Any]:
+    """The service-list attributes of an elder payload (an empty dict when it has none)."""
     raw = payload.get("attributes")
+    return raw if isinstance(raw, dict) else {}
+
+
+def elder_row(record_id: str, township_id: int, payload: dict[str, Any], left_on: date | None,
+              current: dict[str, Any] | None) -> dict[str, Any]:
+    """The ``elder_state`` row of an elder head (its payload parsed), its lifecycle and
+    current assessment."""
     last = current["reference_date"] if current else None
     return {
         "elder_id": record_id, "township_id": int(township_id),
         "name": _text(payload.get("name")), "village": _text(payload.get("village")),
         "sex": _text(payload.get("sex")), "birth_date": _day(payload.get("birth_date")),
-        "attributes": canonical_json(raw if isinstance(raw, dict) else {}).decode("utf-8"),
+        "attributes": canonical_json(elder_attributes(payload)).decode("utf-8"),
         "current_assessment": current["assessment_id"] if current else None,
         "current_grade": current["grade"] if current else None,
         "last_assessed": last,
@@ -162,10 +167,13 @@ def _refresh_part(conn: Connection, ids: Sequence[str]) -> None:
     conn.execute(delete(elder_state).where(among(conn, elder_state.c.elder_id, ids)))
     conn.execute(delete(assessment_state).where(among(conn, assessment_state.c.elder_id, ids)))
     insert_rows(conn, assessment_state, assessments)
-    rows = [{**elder_row(e, t, p, left.get(e), current.get(e)),
-             **visits.get(e, visit_state.NO_VISITS)} for e, t, p in elders]
+    payloads = [_object(p) for _e, _t, p in elders]  # each parsed once
+    rows = [{**elder_row(e, t, payload, left.get(e), current.get(e)),
+             **visits.get(e, visit_state.NO_VISITS)}
+            for (e, t, _p), payload in zip(elders, payloads, strict=True)]
     today = date.today()
-    visit_state.visit_columns(visit_state.plans(conn).in_force(today), today, rows)
+    visit_state.visit_columns(visit_state.plans(conn).in_force(today), today, rows,
+                              [elder_attributes(p) for p in payloads])
     insert_rows(conn, elder_state, rows)
 
 

@@ -121,11 +121,13 @@ def tiers(plan: VisitPlan, on: dt.date,
     return [(int(i), bool(u)) for i, u in zip(found.index, found.undetermined, strict=True)]
 
 
-def visit_columns(plan: VisitPlan, on: dt.date, rows: Sequence[dict[str, Any]]) -> None:
-    """Set the tier columns of new ``elder_state`` rows (their ``attributes`` JSON) on
-    ``on``."""
-    found = tiers(plan, on, [(r["birth_date"], r["sex"], r["current_grade"],
-                              _object(r["attributes"])) for r in rows])
+def visit_columns(plan: VisitPlan, on: dt.date, rows: Sequence[dict[str, Any]],
+                  attributes: Sequence[dict[str, Any]] | None = None) -> None:
+    """Set the tier columns of new ``elder_state`` rows on ``on``, from their attributes
+    (``attributes``, in row order, or else their ``attributes`` JSON)."""
+    held = attributes if attributes is not None else [_object(r["attributes"]) for r in rows]
+    found = tiers(plan, on, [(r["birth_date"], r["sex"], r["current_grade"], a)
+                             for r, a in zip(rows, held, strict=True)])
     for row, (tier, undetermined) in zip(rows, found, strict=True):
         row.update(visit_plan=plan.ref, visit_tier=tier, visit_undetermined=undetermined,
                    tier_from=on, tier_until=tier_until(row["birth_date"], on))
