@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
 
 import orjson
 from sqlalchemy import Connection, select
@@ -42,12 +43,22 @@ def encode(fields: Mapping[str, FieldState]) -> str:
         return _STANDARD + json.dumps(plain, ensure_ascii=False, separators=(",", ":"))
 
 
+def _raw(text: str) -> dict[str, list[Any]]:
+    """The stored object: path -> [value, hlc, device, version]."""
+    # orjson would read an integer beyond 64 bits as a float: such text is marked.
+    raw: dict[str, list[Any]] = json.loads(text) if text.startswith(_STANDARD) \
+        else orjson.loads(text)
+    return raw
+
+
+def _state(item: list[Any]) -> FieldState:
+    value, hlc, device, version = item
+    return FieldState(value, int(hlc), str(device), int(version))
+
+
 def decode(text: str) -> Fields:
     """An elder's field states from their stored text."""
-    # orjson would read an integer beyond 64 bits as a float: such text is marked.
-    raw = json.loads(text) if text.startswith(_STANDARD) else orjson.loads(text)
-    return {path: FieldState(value, int(hlc), str(device), int(version))
-            for path, (value, hlc, device, version) in raw.items()}
+    return {path: _state(item) for path, item in _raw(text).items()}
 
 
 def load(conn: Connection, elder_ids: Sequence[str]) -> dict[str, Fields]:
@@ -70,6 +81,6 @@ def writes_of(conn: Connection, path: str) -> Iterable[tuple[str, FieldState]]:
     s = elder_field_state.c
     query = select(s.record_id, s.fields).execution_options(yield_per=2000)
     for record_id, text in conn.execute(query):
-        state = decode(str(text)).get(path)
-        if state is not None:
-            yield str(record_id), state
+        item = _raw(str(text)).get(path)  # only this field made into a state
+        if item is not None:
+            yield str(record_id), _state(item)

@@ -129,8 +129,7 @@ def _missing(value: Any) -> bool:
 
 def _serials(values: pd.Series) -> list[float | None]:
     """Excel day serials (with the time of day as a fraction) of a datetime column."""
-    stamps = pd.to_datetime(values).dt.tz_localize(None) if getattr(values.dt, "tz", None) \
-        else values
+    stamps = values.dt.tz_localize(None) if values.dt.tz is not None else values
     nanos = stamps.to_numpy(dtype="datetime64[ns]").astype(np.int64)
     missing = stamps.isna().to_numpy()
     serials = nanos / _NS_PER_DAY + _EPOCH_SERIAL

@@ -320,18 +320,19 @@ def change_from_json(data: object, where: str = "change", *,
                             fields["record_id"], fields["version"], fields["hlc"], text,
                             fields["prev_hash"])
 
-    text = _fast_payload_text(fields["payload"]) if from_reader else None
-    digest = digest_of(text) if text is not None else None
-    if digest != fields["hash"]:  # the canonical encoder decides (see _fast_payload_text)
+    fast = _fast_payload_text(fields["payload"]) if from_reader else None
+    if fast is not None and digest_of(fast) == fields["hash"]:
+        text = fast
+    else:  # the canonical encoder decides (see _fast_payload_text)
         try:
             text = _payload_text(fields["payload"])
             digest = digest_of(text)
         except ValueError as exc:  # NaN or infinity (allow_nan=False), a lone surrogate
             raise InputRejected([Problem(f"{where}.payload", "value",
                                          "变更内容含有无法规范编码的值")]) from exc
-    assert text is not None
-    if digest != fields["hash"]:
-        raise InputRejected([Problem(f"{where}.hash", "hash", "哈希不符：记录已被篡改或损坏")])
+        if digest != fields["hash"]:
+            raise InputRejected([Problem(f"{where}.hash", "hash",
+                                         "哈希不符：记录已被篡改或损坏")])
     change = Change(fields["device_id"], fields["seq"], fields["record_type"],
                     fields["record_id"], fields["version"], fields["hlc"], fields["payload"],
                     fields["prev_hash"], fields["hash"])

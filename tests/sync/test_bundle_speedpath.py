@@ -114,7 +114,7 @@ def test_a_refusal_names_the_first_invalid_change(county_ctx: ServerContext,
     assert _count(county_ctx) == 0
 
 
-@pytest.mark.parametrize("text", ["NaN", "Infinity", "-Infinity", '"\\ud800"'])
+@pytest.mark.parametrize("text", ["NaN", "Infinity", "-Infinity", "1e999", '"\\ud800"'])
 def test_a_payload_without_a_canonical_form_is_refused(county_ctx: ServerContext,
                                                        device: Device, text: str) -> None:
     items = _items(device.record_visits(1))
@@ -127,6 +127,22 @@ def test_a_payload_without_a_canonical_form_is_refused(county_ctx: ServerContext
     # In a bundle the input reader refuses NaN/Infinity first, naming the same field.
     with pytest.raises(BundleRejected, match=r"changes\[1\].*(无法规范编码|不是有效的数字)"):
         import_bundle(county_ctx, _sealed(device, plain), "test")
+    assert _count(county_ctx) == 0
+
+
+def test_an_infinite_number_hashed_as_null_is_refused(county_ctx: ServerContext,
+                                                      device: Device) -> None:
+    """orjson writes infinity as ``null``: a change carrying ``1e999`` with a hash computed
+    over ``null`` would match orjson's text. The input reader refuses the number first."""
+    items = _items(device.record_visits(1))
+    last = {**items[-1], "payload": {**items[-1]["payload"], "x": None}}
+    body = {k: v for k, v in last.items() if k != "hash"}
+    items[-1] = {**last, "hash": hashlib.sha256(canonical_json(body)).hexdigest()}
+    plain = _plain(items)
+    assert plain.count(b'"x":null') == 1
+    with pytest.raises(BundleRejected, match="不是有效的数字"):
+        import_bundle(county_ctx, _sealed(device, plain.replace(b'"x":null', b'"x":1e999')),
+                      "test")
     assert _count(county_ctx) == 0
 
 
