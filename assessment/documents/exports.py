@@ -11,6 +11,8 @@ begins with ``=`` stays a name in the county's spreadsheet.
 
 from __future__ import annotations
 
+import contextlib
+import tempfile
 from collections.abc import Callable, Sequence
 from datetime import date, datetime
 from pathlib import Path
@@ -60,14 +62,20 @@ def write_statistics_xlsx(stats: Statistics, path: Path | str) -> Path:
         values.append(MEASURE_BASIS)
     about = pd.DataFrame({"项目": items, "内容": values})
     sheets = {"说明": about, **stats.tables()}
-    with path.open("wb") as handle:  # refused here (OSError) before any sheet is begun
+    # XlsxWriter keeps each sheet's rows (names: personal data) in temporary files until
+    # the workbook is closed: they go to a private folder of ours, removed whatever happens.
+    with path.open("wb") as handle, \
+            tempfile.TemporaryDirectory(prefix="yinling-xlsx-") as rows:
+        # (the output is refused above, OSError, before any sheet is begun)
+        book = xlsxwriter.Workbook(handle, {"constant_memory": True, "tmpdir": rows})
         try:
-            book = xlsxwriter.Workbook(handle, {"constant_memory": True})
             formats = _Formats(book)
             for title, table in sheets.items():
                 _write_sheet(book.add_worksheet(title), table, formats)
             book.close()
         except BaseException:
+            with contextlib.suppress(Exception):
+                book.close()  # closes the sheets' row files (what it writes is discarded)
             handle.close()
             path.unlink(missing_ok=True)  # no half-written workbook
             raise

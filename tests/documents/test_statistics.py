@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -166,3 +167,30 @@ def test_excel_keeps_text_as_text_days_as_days_and_a_frozen_bold_header(
     assert due.number_format == "yyyy-mm-dd"
     assert sheet.cell(row=3, column=header.index("上次评估基准日期") + 1).value is None
     assert sheet.column_dimensions["C"].width > 4
+
+
+def test_a_failed_excel_write_leaves_no_rows_behind(stats: Statistics, tmp_path: Path,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """The sheets' rows wait in temporary files while the workbook is written; a write that
+    fails half-way removes them and the half-written workbook (no names left on disk)."""
+    import tempfile
+
+    from assessment.documents import exports
+
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch))
+    written: list[str] = []
+    real = exports._write_sheet
+
+    def fail_on_the_third(sheet: Any, table: pd.DataFrame, formats: Any) -> None:
+        real(sheet, table, formats)
+        written.append(sheet.name)
+        if len(written) == 3:
+            raise OSError("磁盘已满")
+
+    monkeypatch.setattr(exports, "_write_sheet", fail_on_the_third)
+    with pytest.raises(OSError, match="磁盘已满"):
+        write_statistics_xlsx(stats, tmp_path / "stats.xlsx")
+    assert not (tmp_path / "stats.xlsx").exists()
+    assert list(scratch.rglob("*")) == []
