@@ -4,4 +4,6 @@ import sys
 
 from server.run import main
 
-sys.exit(main())
+# Guarded: a worker process started with ``spawn`` imports this module again.
+if __name__ == "__main__":
+    sys.exit(main())

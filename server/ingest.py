@@ -30,6 +30,7 @@ from datetime import UTC, datetime, timedelta
 from operator import attrgetter
 from typing import Any
 
+import orjson
 from sqlalchemy import Connection, and_, bindparam, insert, select, update
 
 from assessment.errors import InputRejected
@@ -159,6 +160,19 @@ def _json(value: object) -> str:
     if type(value) is list and all(type(item) is str for item in value):
         return "[" + ",".join(map(_string, value)) + "]"
     return canonical_text(dict(value) if isinstance(value, Mapping) else value)
+
+
+def _profile_text(merged: dict[str, Any]) -> str:
+    """The head text of a merged elder profile: orjson's (sorted keys, several times faster
+    than the canonical encoder), the canonical encoder's where orjson cannot write it (an
+    integer beyond 64 bits). Every value came from a change that passed the hash check, its
+    payload parsed by the input reader or written by the canonical encoder, both of which
+    refuse NaN and infinity (which orjson would write as null): both texts read back to the
+    same profile."""
+    try:
+        return orjson.dumps(merged, option=orjson.OPT_SORT_KEYS).decode("utf-8")
+    except TypeError:
+        return canonical_text(merged)
 
 
 def ingest(conn: Connection, *, device_id: str, township_id: int, changes: Sequence[Change],
@@ -372,7 +386,7 @@ def _apply(change: Change, payload_text: str, grader: ServerGrader, batch: _Batc
         "version": max(change.version, head["version"] if head else 0),
         "device_id": change.device_id, "seq": change.seq, "hlc": change.hlc,
         "township_id": batch.route if head is None else head["township_id"],
-        "payload": payload_text if merged is None else _json(merged), "grade": grade,
+        "payload": payload_text if merged is None else _profile_text(merged), "grade": grade,
         "status": status, "updated_at": batch.now, "elder_id": _head_elder(change),
     }
     return "applied"

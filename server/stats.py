@@ -49,6 +49,7 @@ from assessment.settings import ROUTINE_INTERVAL_MONTHS
 from assessment.visits.schedule import month_bounds
 from server import visit_state
 from server.county_lists import county_lists
+from server.db.engine import is_sqlite
 from server.db.tables import (
     assessment_state,
     elder_state,
@@ -57,7 +58,13 @@ from server.db.tables import (
     townships,
     visit_plan_versions,
 )
-from server.stats_frames import Township, county_statistics_parts, county_townships
+from server.stats_frames import (
+    Township,
+    county_statistics_parts,
+    county_townships,
+    part_bounds,
+)
+from server.stats_workers import parallel_statistics
 from server.visit_state import COUNTS
 from server.visit_stats import (
     SUMMARY_KEYS,
@@ -65,6 +72,7 @@ from server.visit_stats import (
     state_measure,
     township_figures,
 )
+from server.worker_pool import default_workers
 
 #: The laptops' default routine re-assessment interval (decision D4); the county keeps no
 #: setting of its own.
@@ -214,13 +222,28 @@ def county_statistics(conn: Connection, as_of: date | None = None) -> list[dict[
 
 
 def county_workbook(conn: Connection, *, as_of: date, start: date | None = None,
-                    end: date | None = None, with_eligibility: bool = True) -> Statistics:
-    """Every statistics table per township (by name) and village, over the whole county."""
-    lists = county_lists(conn) if with_eligibility else None
-    visits = county_visit_measure(conn, as_of.strftime("%Y-%m"), as_of)
-    parts = [compute_statistics(source, as_of=as_of, start=start, end=end,
-                                interval_months=INTERVAL_MONTHS)
-             for source in county_statistics_parts(conn, as_of, lists=lists)]
+                    end: date | None = None, with_eligibility: bool = True,
+                    workers: int | None = None) -> Statistics:
+    """Every statistics table per township (by name) and village, over the whole county.
+
+    On PostgreSQL a county of several parts is computed by ``workers`` processes (default:
+    :func:`server.worker_pool.default_workers`) under one snapshot
+    (:mod:`server.stats_workers`); otherwise part after part in this process."""
+    month = as_of.strftime("%Y-%m")
+    workers = default_workers() if workers is None else workers
+    bounds = part_bounds(conn) if workers > 1 and not is_sqlite(conn) else []
+    if len(bounds) > 1:
+        parts, visits = parallel_statistics(
+            conn, bounds, as_of=as_of, start=start, end=end, interval_months=INTERVAL_MONTHS,
+            with_eligibility=with_eligibility, workers=workers,
+            meanwhile=lambda: county_visit_measure(conn, month, as_of))
+    else:
+        visits = county_visit_measure(conn, month, as_of)
+        lists = county_lists(conn) if with_eligibility else None
+        parts = [compute_statistics(source, as_of=as_of, start=start, end=end,
+                                    interval_months=INTERVAL_MONTHS)
+                 for source in county_statistics_parts(conn, as_of, lists=lists,
+                                                       start=start, end=end)]
     return dataclasses.replace(combine_statistics(parts), visit_rate=visits)
 
 

@@ -35,7 +35,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Connection, Select, select
+from sqlalchemy import Connection, Select, func, select
 
 from assessment.documents.frames import profiles_frame, registry_results
 from assessment.documents.statistics import StatisticsInput
@@ -176,12 +176,12 @@ def _dates(values: pd.Series) -> list[date | None]:
     return [v if isinstance(v, date) else _day(v) for v in values.tolist()]
 
 
-def _pages(conn: Connection, query: Select[Any], key: Any) -> Iterator[pd.DataFrame]:
-    """The rows of ``query`` (ordered by ``key``) as :func:`_state_chunks` gives them, read
-    :data:`PART` rows at a time (keyset paging): each page is read whole before its chunks
-    are handed out, so the caller may query the connection between chunks (a ``COPY`` in
-    progress holds the connection)."""
-    after: str | None = None
+def _pages(conn: Connection, query: Select[Any], key: Any,
+           after: str | None = None) -> Iterator[pd.DataFrame]:
+    """The rows of ``query`` (ordered by ``key``, beyond ``after`` when given) as
+    :func:`_state_chunks` gives them, read :data:`PART` rows at a time (keyset paging): each
+    page is read whole before its chunks are handed out, so the caller may query the
+    connection between chunks (a ``COPY`` in progress holds the connection)."""
     while True:
         page = query.where(key > after) if after is not None else query
         chunks = list(_state_chunks(conn, page.limit(PART)))
@@ -192,17 +192,19 @@ def _pages(conn: Connection, query: Select[Any], key: Any) -> Iterator[pd.DataFr
 
 
 def elder_chunks(conn: Connection, *, with_attributes: bool = False, texts: bool = False,
+                 after: str | None = None, last: str | None = None,
                  ) -> Iterator[tuple[pd.DataFrame, list[Any]]]:
-    """Every elder of ``elder_state`` as frames of :data:`CHUNK` rows (columns
-    :data:`ELDER_COLUMNS` and ``left_on``), by id, with the attributes when asked for (as
-    dicts, or with ``texts`` as the stored JSON text)."""
+    """Every elder of ``elder_state`` (or those with ids in (``after``, ``last``]) as frames
+    of :data:`CHUNK` rows (columns :data:`ELDER_COLUMNS` and ``left_on``), by id, with the
+    attributes when asked for (as dicts, or with ``texts`` as the stored JSON text)."""
     places = {t.id: t for t in county_townships(conn)}
     e = elder_state.c
     query = (select(e.elder_id, e.township_id, e.name, e.village, e.sex, e.birth_date,
                     e.current_grade, e.last_assessed, e.left_on,
                     *([e.attributes] if with_attributes else []))
+             .where(*([e.elder_id <= last] if last is not None else []))
              .order_by(e.elder_id))
-    for chunk in _pages(conn, query, e.elder_id):
+    for chunk in _pages(conn, query, e.elder_id, after):
         townships = [places.get(int(t)) for t in chunk["township_id"].tolist()]
         frame = pd.DataFrame({
             "elder_id": chunk["elder_id"].astype(str).to_numpy(dtype=object),
@@ -273,53 +275,86 @@ def county_statistics_input(conn: Connection, as_of: date, *,
 PART = 50_000
 
 
-def _assessments_between(conn: Connection, after: str | None, last: str) -> pd.DataFrame:
-    """The assessments of elders with ids in (``after``, ``last``] (the id order of
-    :func:`elder_chunks`), as :func:`read_assessments` frames them."""
+#: The assessment columns :func:`~assessment.documents.statistics.compute_statistics` reads
+#: (its period table), all a part of the workbook reads.
+COUNTED_COLUMNS = ("elder_id", "reference_date", "reason")
+
+
+def _assessments_between(conn: Connection, after: str | None, last: str,
+                         start: date | None = None, end: date | None = None) -> pd.DataFrame:
+    """The assessments :func:`~assessment.documents.statistics.compute_statistics` counts
+    of elders with ids in (``after``, ``last``] (the id order of :func:`elder_chunks`): those
+    dated within ``start``–``end`` (open when None), with the columns it reads
+    (:data:`COUNTED_COLUMNS`; an undated assessment is never counted)."""
     a = assessment_state.c
-    query = select(a.assessment_id, a.elder_id, a.reference_date, a.reason,
-                   a.grade.label("final_grade"), a.status, a.township_id, a.finalized_at
-                   ).where(a.elder_id <= last, *([a.elder_id > after] if after is not None
-                                                 else []))
-    return _assessment_frame(list(_state_chunks(conn, query)))
+    query = select(a.elder_id, a.reference_date, a.reason).where(
+        a.elder_id <= last, a.reference_date.is_not(None),
+        *([a.elder_id > after] if after is not None else []),
+        *([a.reference_date >= start] if start is not None else []),
+        *([a.reference_date <= end] if end is not None else []))
+    parts = list(_state_chunks(conn, query))
+    frame = (pd.concat(parts, ignore_index=True) if parts
+             else pd.DataFrame(columns=list(COUNTED_COLUMNS)))
+    frame["reference_date"] = pd.to_datetime(frame["reference_date"], errors="coerce")
+    return frame
 
 
-def county_statistics_parts(conn: Connection, as_of: date, *,
-                            lists: ListRegistry | None = None) -> Iterator[StatisticsInput]:
-    """What :func:`county_statistics_input` gives, as inputs of disjoint parts of
-    :data:`PART` elders (by id) each with the assessments of its elders, for
-    :func:`assessment.documents.statistics.combine_statistics`; one empty input when the
-    county holds no elder."""
+def part_bounds(conn: Connection, size: int | None = None) -> list[tuple[str | None, str]]:
+    """The county's elders in parts of ``size`` (default :data:`PART`) by id: each part's
+    ids are those in (``after``, ``last``], in order (an empty list when the county holds
+    no elder). Each part's last id is found by skipping ``size`` entries of the id index
+    beyond the one before (a few milliseconds a part)."""
+    size = size or PART
+    e = elder_state.c
+    bounds: list[tuple[str | None, str]] = []
+    after: str | None = None
+    while True:
+        beyond = [e.elder_id > after] if after is not None else []
+        last = conn.execute(select(e.elder_id).where(*beyond).order_by(e.elder_id)
+                            .offset(size - 1).limit(1)).scalar()
+        if last is None:  # fewer than ``size`` left: the last part, if any
+            tail = conn.execute(select(func.max(e.elder_id)).where(*beyond)).scalar()
+            if tail is not None:
+                bounds.append((after, str(tail)))
+            return bounds
+        bounds.append((after, str(last)))
+        after = str(last)
+
+
+def part_input(conn: Connection, as_of: date, lists: ListRegistry | None,
+               after: str | None, last: str, start: date | None = None,
+               end: date | None = None) -> StatisticsInput:
+    """What :func:`county_statistics_input` gives for the elders with ids in (``after``,
+    ``last``] (a part of :func:`part_bounds`) and their assessments counted in the period
+    ``start``–``end`` (:func:`_assessments_between`)."""
     frames: list[pd.DataFrame] = []
     texts: list[str] = []
-    held = 0
-    after: str | None = None
-    given = False
     for frame, attributes in elder_chunks(conn, with_attributes=lists is not None,
-                                          texts=True):
-        if not len(frame):
-            continue
+                                          texts=True, after=after, last=last):
         frames.append(frame)
         texts.extend(attributes)
-        held += len(frame)
-        if held >= PART:
-            yield _part(conn, as_of, lists, frames, texts, after)
-            after = str(frames[-1]["elder_id"].iloc[-1])
-            frames, texts, held, given = [], [], 0, True
-    if frames:
-        yield _part(conn, as_of, lists, frames, texts, after)
-    elif not given:
-        yield county_statistics_input(conn, as_of, lists=lists)
-
-
-def _part(conn: Connection, as_of: date, lists: ListRegistry | None,
-          frames: list[pd.DataFrame], texts: list[str], after: str | None
-          ) -> StatisticsInput:
-    elders = pd.concat(frames, ignore_index=True)
-    assessments = _assessments_between(conn, after, str(elders["elder_id"].iloc[-1]))
+    elders = (pd.concat(frames, ignore_index=True) if frames
+              else pd.DataFrame(columns=_EMPTY_ELDERS))
+    assessments = _assessments_between(conn, after, last, start, end)
     eligibility: pd.DataFrame | None = None
     names: dict[str, str] = {}
-    if lists is not None:  # the registry frame of the whole part (each value parsed once)
+    if lists is not None and len(elders):  # the part's registry frame, each value parsed once
         registry = profiles_frame(elders.drop(columns=["left_on"]), texts, lists.vocabulary)
         eligibility, names = registry_results(registry, as_of, lists)
     return StatisticsInput(elders, assessments, eligibility, names)
+
+
+def county_statistics_parts(conn: Connection, as_of: date, *,
+                            lists: ListRegistry | None = None, start: date | None = None,
+                            end: date | None = None,
+                            size: int | None = None) -> Iterator[StatisticsInput]:
+    """What :func:`county_statistics_input` gives, as inputs of the disjoint parts of
+    :func:`part_bounds` each with the assessments of its elders counted in the period
+    ``start``–``end``, for
+    :func:`assessment.documents.statistics.combine_statistics`; one empty input when the
+    county holds no elder."""
+    bounds = part_bounds(conn, size)
+    if not bounds:
+        yield county_statistics_input(conn, as_of, lists=lists)
+    for after, last in bounds:
+        yield part_input(conn, as_of, lists, after, last, start, end)

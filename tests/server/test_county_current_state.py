@@ -25,7 +25,7 @@ from sqlalchemy import select
 from assessment.ids import new_id
 from assessment.scoring import Grader
 from assessment.wire.bundle import encode_bundle
-from server import county, current_state, registry, stats, transfers
+from server import county, current_state, registry, stats, stats_frames, transfers
 from server.bundles import import_bundle
 from server.config import Settings
 from server.context import ServerContext
@@ -111,7 +111,7 @@ def _same_tables(ours: dict[str, pd.DataFrame], theirs: dict[str, pd.DataFrame])
 
 
 def test_dashboard_and_workbook_equal_the_payload_computation(
-        ctx: ServerContext, tmp_path: Path) -> None:
+        ctx: ServerContext, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     rng = random.Random(42)
     rules = ctx.grader.rules_hash
     first = enrol_device(ctx, tmp_path / "a", "ua")
@@ -160,6 +160,17 @@ def test_dashboard_and_workbook_equal_the_payload_computation(
         for key in ("never", "assessments", "period_assessments", "due", "due_soon"):
             assert sum(r[key] for r in rows) > 0, key
 
+    # In parts of 17 elders, two worker processes sharing them (on PostgreSQL; SQLite
+    # computes them one after another): the same workbook.
+    monkeypatch.setattr(stats_frames, "PART", 17)
+    with ctx.engine.connect() as conn:
+        assert len(stats_frames.part_bounds(conn)) > 5
+        as_of = AS_OF[1]
+        _same_tables(stats.county_workbook(conn, as_of=as_of, start=date(2025, 1, 1),
+                                           end=as_of, workers=2).tables(),
+                     reference.reference_workbook(conn, as_of=as_of, start=date(2025, 1, 1),
+                                                  end=as_of).tables())
+
     kept = _state(ctx)
     with ctx.engine.begin() as conn:
         current_state.rebuild(conn)
@@ -175,3 +186,55 @@ def test_add_months_clips_to_the_month_end() -> None:
     for day in (date(2024, 2, 29), date(2023, 8, 31), date(2025, 12, 15)):
         assert current_state.add_months(day, 12) == \
             (pd.Timestamp(day) + pd.DateOffset(months=12)).date()
+
+
+def test_part_bounds_cover_every_elder_once(ctx: ServerContext, tmp_path: Path) -> None:
+    device = enrol_device(ctx, tmp_path / "a", "ua")
+    _records(device, random.Random(3), ctx.grader.rules_hash, 23)
+    _send(ctx, device)
+    with ctx.engine.connect() as conn:
+        ids = sorted(str(i) for (i,) in conn.execute(select(elder_state.c.elder_id)))
+        for size in (1, 5, 22, 23, 24, 1000):
+            bounds = stats_frames.part_bounds(conn, size)
+            assert len(bounds) == -(-len(ids) // size), size
+            parts = [[i for i in ids if (after is None or i > after) and i <= last]
+                     for after, last in bounds]
+            assert [i for part in parts for i in part] == ids
+            assert all(0 < len(part) <= size for part in parts)
+
+
+def test_workers_read_the_snapshot_of_the_request(pg_url: str, tmp_path: Path,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """Records arriving while the workbook is computed are not half counted: every worker
+    reads the snapshot of the connection that asked (here one held since before a bundle
+    arrived), not the database of the moment it starts."""
+    monkeypatch.setattr(stats_frames, "PART", 9)
+    context = ServerContext.open(Settings(data_dir=tmp_path / "county", db_url=pg_url))
+    try:
+        with context.engine.begin() as conn:
+            county.add_township(conn, "t1", "一镇", "test")
+            county.add_account(conn, "ua", "甲", "t1", "test")
+        rng = random.Random(5)
+        device = enrol_device(context, tmp_path / "a", "ua")
+        ids = _records(device, rng, context.grader.rules_hash, 30)
+        _send(context, device)
+        with context.engine.connect() as conn:
+            before = stats.county_workbook(conn, as_of=AS_OF[1], workers=1).tables()
+        held = context.engine.connect().execution_options(isolation_level="REPEATABLE READ")
+        try:
+            held.execute(select(elder_state.c.elder_id).limit(1)).all()  # the snapshot
+            grader = Grader()  # every elder assessed again, committed meanwhile
+            device.outbox.record_many([
+                ("assessment", new_id(), {**assessment_payload(
+                    grader, rng, elder_id, "finalized", rules_hash=context.grader.rules_hash),
+                    "reference_date": "2025-11-30"}) for elder_id in ids])
+            _send(context, device)
+            during = stats.county_workbook(held, as_of=AS_OF[1], workers=2).tables()
+        finally:
+            held.close()
+        _same_tables(during, before)
+        with context.engine.connect() as conn:
+            after = stats.county_workbook(conn, as_of=AS_OF[1], workers=2).tables()
+        assert not after["能力等级"].equals(before["能力等级"])  # the new elders count now
+    finally:
+        context.close()

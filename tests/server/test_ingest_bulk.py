@@ -234,3 +234,22 @@ def test_field_state_survives_the_migration_both_ways(ctx: ServerContext) -> Non
     assert after == before
     assert type(after["e1"]["info.big"].value) is int
     assert after["e1"]["info.small"].value == 1e-05
+
+
+def test_an_elder_head_reads_back_every_value_exactly(ctx: ServerContext) -> None:
+    """The merged profile of an elder head is written by orjson where it can: an integer
+    beyond 64 bits (which orjson refuses) and a small float (which it writes as
+    ``0.00001``) read back as sent, as do nested objects and Chinese text."""
+    device = _devices(ctx)[0]
+    chain = Chain(device[0])
+    info = {"big": 2**70, "small": 1e-05, "obj": {"b": [1, "二"], "a": None}, "t": "制\t表"}
+    chain.add("elder", "e-big", 1, {"name": "张三", "info": info, "attributes": {}})
+    chain.add("elder", "e-plain", 1, {"name": "李四", "info": {"small": 1e-05},
+                                      "attributes": {"living": ["独居"]}})
+    assert _ingest(ctx, device, chain.changes).applied == 2
+    big = json.loads(str(_head(ctx, "elder", "e-big")["payload"]))
+    assert big == {"name": "张三", "info": info, "attributes": {}, "id": "e-big"}
+    assert type(big["info"]["big"]) is int
+    plain = json.loads(str(_head(ctx, "elder", "e-plain")["payload"]))
+    assert plain["info"]["small"] == 1e-05
+    assert plain["attributes"] == {"living": ["独居"]}
