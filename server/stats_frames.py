@@ -27,7 +27,6 @@ part's frames, its elders' assessments and its eligibility, so no frame holds th
 from __future__ import annotations
 
 import io
-import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
@@ -40,6 +39,7 @@ from sqlalchemy import Connection, Select, func, select
 from assessment.documents.frames import profiles_frame, registry_results
 from assessment.documents.statistics import StatisticsInput
 from assessment.eligibility.registry import ListRegistry
+from assessment.storedjson import stored_object
 from server.db.tables import assessment_state, elder_state, townships
 
 CHUNK = 5000
@@ -126,11 +126,7 @@ def _state_chunks(conn: Connection, query: Select[Any]) -> Iterator[pd.DataFrame
 
 def _object(text: Any) -> dict[str, Any]:
     """A stored payload as a dict (anything else as an empty one)."""
-    try:
-        value = json.loads(text)
-    except (TypeError, ValueError):
-        return {}
-    return value if isinstance(value, dict) else {}
+    return stored_object(text)
 
 
 def _text(value: Any) -> str | None:

@@ -12,8 +12,8 @@ ROOT = Path(__file__).resolve().parent.parent
 # import units of its own layer or below, never above. ``assessment`` is the package itself
 # (its ``__init__``, the version).
 CORE_LAYERS: tuple[frozenset[str], ...] = (
-    frozenset({"assessment", "errors", "ids", "paths", "jsonio", "inputreader", "identity",
-               "divisions", "passwords", "privatefiles", "winacl", "accounts"}),
+    frozenset({"assessment", "errors", "ids", "paths", "jsonio", "storedjson", "inputreader",
+               "identity", "divisions", "passwords", "privatefiles", "winacl", "accounts"}),
     frozenset({"forms", "scoring", "settings", "devicekeys"}),  # settings: the registry
     frozenset({"wire", "eligibility", "registry"}),  # sync wire format; service-list rules;
     # the elder registry's rules (lifecycle, rosters, duplicates)

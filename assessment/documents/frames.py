@@ -19,6 +19,7 @@ import pandas as pd
 
 from assessment.documents.statistics import StatisticsInput
 from assessment.errors import FormFileError, InputRejected
+from assessment.storedjson import stored_object
 
 if TYPE_CHECKING:
     from assessment.records.workspace import Workspace
@@ -157,11 +158,7 @@ def profiles_frame(elders: pd.DataFrame, attributes: Sequence[Mapping[str, Any] 
 
 def _stored(text: str) -> dict[str, Any]:
     """Stored attributes' JSON text as a dict (anything else as an empty one)."""
-    try:
-        value = json.loads(text)
-    except ValueError:
-        return {}
-    return value if isinstance(value, dict) else {}
+    return stored_object(text)
 
 
 def _plain(value: Any) -> Any:
