@@ -26,6 +26,7 @@ from PySide6.QtGui import QFont
 from PySide6.QtWidgets import QApplication, QLabel, QMessageBox
 
 from app.common.background import BackgroundTask, CancelToken, ProgressDialog, ProgressFn
+from app.common.gui_gc import GuiThreadCollector
 from app.shell.idle_lock import IdleWatcher
 from app.shell.sign_in import Opener, SignInWindow
 from app.shell.store import data_dir_from, demo_hint, ensure_demo, opener_for, preload
@@ -60,7 +61,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
 
 
 def configure(app: QApplication) -> None:
-    """Fonts that show Chinese on Windows and Linux, the style sheet, Qt's texts in Chinese."""
+    """Fonts that show Chinese on Windows and Linux, the style sheet, Qt's texts in Chinese;
+    Python's garbage collector on the GUI thread only."""
     app.setApplicationName("银龄评估")
     app.setApplicationVersion(__version__)
     font = QFont()
@@ -69,6 +71,7 @@ def configure(app: QApplication) -> None:
     app.setFont(font)
     app.setStyleSheet(STYLE_SHEET)
     install_translations(app)
+    GuiThreadCollector(app)  # cycles collected on the GUI thread only (app.common.gui_gc)
 
 
 class AppController(QObject):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import os
 from collections.abc import Iterator
 from datetime import date
@@ -11,6 +12,7 @@ import pytest
 from PySide6.QtWidgets import QApplication
 
 from app.common.context import AppContext
+from app.common.gui_gc import GuiThreadCollector
 from app.shell.translations import install_translations
 from assessment.identity import make_resident_id
 from assessment.records import demo
@@ -41,6 +43,17 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 def chinese_qt(qapp: QApplication) -> None:
     """Qt's own dialogs in Chinese, as the app loads them at start."""
     install_translations(qapp)
+
+
+@pytest.fixture(scope="package", autouse=True)
+def gui_thread_collector(qapp: QApplication) -> Iterator[GuiThreadCollector]:
+    """Cycles collected on the GUI thread only, as the app does at start
+    (:mod:`app.common.gui_gc`); automatic collection again after the GUI tests."""
+    collector = GuiThreadCollector(qapp)
+    yield collector
+    collector.stop()
+    collector.deleteLater()
+    gc.collect()
 
 
 def build_workspace(data_dir: Path) -> None:
