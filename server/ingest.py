@@ -30,7 +30,6 @@ from datetime import UTC, datetime, timedelta
 from operator import attrgetter
 from typing import Any
 
-import orjson
 from sqlalchemy import Connection, and_, bindparam, insert, select, update
 
 from assessment.errors import InputRejected
@@ -38,7 +37,7 @@ from assessment.registry.status import ACTIVE, DEREGISTERED, MERGED, STATUSES, E
 from assessment.registry.status import RECORD_TYPE as STATUS_RECORD
 from assessment.registry.status import parse_payload as parse_status
 from assessment.visits.synced import visit_payload_problem
-from assessment.wire.changes import Change, canonical_text
+from assessment.wire.changes import Change, canonical_text, fast_payload_text
 from assessment.wire.countygrant import account_fingerprint
 from assessment.wire.crypto import CryptoError
 from assessment.wire.merge import FieldState, changed_fields, merge_elder, snapshot
@@ -164,15 +163,12 @@ def _json(value: object) -> str:
 
 def _profile_text(merged: dict[str, Any]) -> str:
     """The head text of a merged elder profile: orjson's (sorted keys, several times faster
-    than the canonical encoder), the canonical encoder's where orjson cannot write it (an
-    integer beyond 64 bits). Every value came from a change that passed the hash check, its
-    payload parsed by the input reader or written by the canonical encoder, both of which
-    refuse NaN and infinity (which orjson would write as null): both texts read back to the
-    same profile."""
-    try:
-        return orjson.dumps(merged, option=orjson.OPT_SORT_KEYS).decode("utf-8")
-    except TypeError:
-        return canonical_text(merged)
+    than the canonical encoder; :func:`fast_payload_text`), the canonical encoder's where
+    orjson cannot write it (an integer beyond 64 bits). Every value came from a change that
+    passed the hash check, its payload parsed by the input reader or written by the
+    canonical encoder, both of which refuse NaN and infinity (which orjson would write as
+    null): both texts read back to the same profile."""
+    return fast_payload_text(merged) or canonical_text(merged)
 
 
 def ingest(conn: Connection, *, device_id: str, township_id: int, changes: Sequence[Change],

@@ -79,7 +79,7 @@ def _payload_text(payload: Mapping[str, Any]) -> str:
     return _CANONICAL.encode(payload if type(payload) is dict else dict(payload))
 
 
-def _fast_payload_text(payload: Mapping[str, Any]) -> str | None:
+def fast_payload_text(payload: Mapping[str, Any]) -> str | None:
     """The payload's canonical text as orjson writes it, for checking a received change's
     hash; None when orjson cannot write it.
 
@@ -300,7 +300,7 @@ def change_from_json(data: object, where: str = "change", *,
 
     ``from_reader``: ``data`` was parsed by the input reader
     (:func:`assessment.inputreader.parse_json`), which admits finite numbers only; its hash
-    is then checked over orjson's text first (:func:`_fast_payload_text`)."""
+    is then checked over orjson's text first (:func:`fast_payload_text`)."""
     fields: Mapping[str, Any]
     if type(data) is dict and data.keys() == _FIELD_NAMES and \
             type(data["payload"]) is dict and type(data["hash"]) is str and \
@@ -320,10 +320,10 @@ def change_from_json(data: object, where: str = "change", *,
                             fields["record_id"], fields["version"], fields["hlc"], text,
                             fields["prev_hash"])
 
-    fast = _fast_payload_text(fields["payload"]) if from_reader else None
+    fast = fast_payload_text(fields["payload"]) if from_reader else None
     if fast is not None and digest_of(fast) == fields["hash"]:
         text = fast
-    else:  # the canonical encoder decides (see _fast_payload_text)
+    else:  # the canonical encoder decides (see fast_payload_text)
         try:
             text = _payload_text(fields["payload"])
             digest = digest_of(text)
