@@ -4,22 +4,24 @@ The bundle is read as a stream (:mod:`assessment.wire.bundle`), so memory stays 
 whatever its size. How "applied whole or not at all" holds: the file's shape and the device's
 signature over every byte are checked first (:func:`~assessment.wire.bundle.verify_bundle`,
 one streamed pass, nothing written); then its frames are decrypted, checked and applied batch
-by batch (:func:`server.ingest.ingest`, a few thousand changes at a time) inside **one**
-database transaction, together with the receipt row and the audit entry. A fault found later
-in the stream (a frame whose tag fails, a count that does not add up, a file changed between
-the passes) raises :class:`BundleRejected` inside that transaction, which rolls every batch
-back. A bundle id seen before is a replay and is refused.
+by batch (:func:`server.ingest.ingest`, a few thousand changes at a time; the next batch is
+decrypted and parsed by a helper thread while one is applied, :func:`read_ahead`) inside
+**one** database transaction, together with the receipt row and the audit entry. A fault
+found later in the stream (a frame whose tag fails, a count that does not add up, a file
+changed between the passes) raises :class:`BundleRejected` inside that transaction, which
+rolls every batch back. A bundle id seen before is a replay and is refused.
 """
 
 from __future__ import annotations
 
 import io
 import os
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, TypeVar
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from sqlalchemy import Connection, insert, select
@@ -39,6 +41,33 @@ from server.errors import ServerError
 from server.ingest import IngestResult, gc_paused, ingest
 from server.rolegrants import device_grants
 from server.timeutil import utcnow
+
+_T = TypeVar("_T")
+
+
+def _following(items: Iterator[_T]) -> tuple[_T] | None:
+    """The next item of ``items`` (in a one-tuple), or None at their end."""
+    for item in items:
+        return (item,)
+    return None
+
+
+def read_ahead(items: Iterator[_T]) -> Generator[_T, None, None]:
+    """``items``, each one read by a helper thread while the caller works on the one before.
+
+    A bundle's next batch is decrypted, decompressed, parsed and hash-checked while the
+    current one is written: the thread runs while this one waits for the database (psycopg
+    releases the interpreter lock then), so the two overlap on a second core. One batch is
+    read ahead, no more (memory stays bounded). A fault raised while reading (a frame that
+    fails its check) is raised here, in the caller's thread, in order: after the batches
+    before it and before any after it. Closing this generator early (the caller failed)
+    waits for the batch being read, then stops.
+    """
+    with ThreadPoolExecutor(1, thread_name_prefix="bundle-read") as reader:
+        pending = reader.submit(_following, items)
+        while (item := pending.result()) is not None:
+            pending = reader.submit(_following, items)
+            yield item[0]
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,7 +147,7 @@ def _apply(conn: Connection, ctx: ServerContext, verified: VerifiedBundle, towns
     result = IngestResult(0, "", 0, 0, 0)
     state = DeferredState(conn)  # each touched elder's current state once, at the end
     planner = FreshStatistics(conn, WRITTEN)  # lookups stay index scans as the tables grow
-    for changes in verified.batches(batch):
+    for changes in read_ahead(verified.batches(batch)):
         with gc_paused():  # per batch: what one batch allocates is freed before the next
             step = ingest(conn, device_id=manifest.device_id, township_id=township_id,
                           changes=changes, grader=ctx.grader, source="bundle", state=state)

@@ -4,6 +4,8 @@ no row anywhere; the same bundle without the fault goes in whole, batch by batch
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +14,7 @@ from sqlalchemy import Engine, func, select
 
 from assessment.wire.bundle import BundleRejected, encode_bundle
 from assessment.wire.changes import canonical_json
-from server.bundles import import_bundle
+from server.bundles import import_bundle, read_ahead
 from server.context import ServerContext
 from server.db.tables import elder_state, metadata, received_changes
 from tests.sync import framing
@@ -53,3 +55,42 @@ def test_a_late_fault_rolls_back_every_batch(ctx: ServerContext, tmp_path: Path)
         assert conn.execute(select(func.count()).select_from(received_changes)).scalar() == 20
         assert conn.execute(select(func.count()).select_from(elder_state)).scalar() == 10
     device.outbox.close()
+
+
+def _numbered(count: int, reading: list[threading.Event], readers: list[str],
+              fault: Exception) -> Iterator[int]:
+    """``count`` numbers, noting which thread read each and when it began, then ``fault``."""
+    for number in range(count):
+        readers.append(threading.current_thread().name)
+        reading[number].set()
+        yield number
+    raise fault
+
+
+def test_read_ahead_reads_one_batch_ahead_in_a_helper_thread() -> None:
+    """The next batch is read by another thread while the caller holds the current one (no
+    further), and a fault raised while reading comes out after the batches before it."""
+    reading = [threading.Event() for _ in range(3)]
+    readers: list[str] = []
+    fault = BundleRejected("frame", "第 3 帧校验失败")
+    batches = read_ahead(_numbered(3, reading, readers, fault))
+    assert next(batches) == 0
+    assert reading[1].wait(timeout=60)  # read while the caller still holds batch 0
+    assert not reading[2].is_set()  # one batch ahead, not more
+    assert threading.current_thread().name not in readers
+    assert [next(batches), next(batches)] == [1, 2]
+    with pytest.raises(BundleRejected) as raised:
+        next(batches)
+    assert raised.value is fault
+
+
+def test_read_ahead_stops_reading_when_the_caller_stops() -> None:
+    """A caller that fails (closes the batches early) leaves the stream unread beyond the
+    one batch read ahead, and no thread behind."""
+    reading = [threading.Event() for _ in range(5)]
+    readers: list[str] = []
+    batches = read_ahead(_numbered(5, reading, readers, BundleRejected("end", "完")))
+    assert next(batches) == 0
+    batches.close()
+    assert len(readers) == 2
+    assert not any(t.name.startswith("bundle-read") for t in threading.enumerate())
