@@ -347,7 +347,7 @@ class MultiEditor(FieldEditor):
             row.addWidget(help_label)
         if option.sub_options:
             sub = QComboBox()
-            sub.addItem("（请选择）", None)
+            sub.addItem("请选择", None)
             for text in option.sub_options:
                 sub.addItem(f"○{text}", text)
             sub.setEnabled(False)

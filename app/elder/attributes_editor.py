@@ -257,7 +257,7 @@ class DivisionEditor(TextEditor):
         self.table = division_table()
         self.city = QComboBox()
         self.city.setObjectName(f"city-{name}")
-        self.city.addItem("（选择市）", None)
+        self.city.addItem("请选择市", None)
         for row in sorted(self.table.values(), key=lambda r: r.code):
             if row.level == "prefecture":
                 self.city.addItem(row.name, row.code)
@@ -283,7 +283,7 @@ class DivisionEditor(TextEditor):
     def _fill_counties(self, city: str | None) -> None:
         self.county.blockSignals(True)
         self.county.clear()
-        self.county.addItem("（选择县、市、区）", None)
+        self.county.addItem("请选择县（市、区）", None)
         for row in sorted(self.table.values(), key=lambda r: r.code):
             if city is not None and row.parent == city and row.level in COUNTY_LEVELS:
                 self.county.addItem(row.name, row.code)

@@ -51,7 +51,7 @@ class AssessorEditor(SingleEditor):
         super().__init__(info, parent)
         self.combo.blockSignals(True)
         self.combo.clear()
-        self.combo.addItem("（请选择评估员）", None)
+        self.combo.addItem("请选择评估员", None)
         for person in assessors:
             self.combo.addItem(f"{person.display_name}（{person.username}）", person.username)
         self.combo.blockSignals(False)

@@ -49,7 +49,7 @@ from assessment.usecases.visits import (
     visit_plan,
 )
 
-ALL_VILLAGES = "（全部村）"
+ALL_VILLAGES = "全部村（社区）"
 DRAFT_PREFIX = "local.visit_draft."
 
 

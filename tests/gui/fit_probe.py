@@ -16,8 +16,15 @@ import json
 import sys
 from pathlib import Path
 
-from PySide6.QtCore import QRect
-from PySide6.QtWidgets import QApplication, QLabel, QWidget
+from PySide6.QtCore import QDeadlineTimer, QRect, QThread
+from PySide6.QtWidgets import (
+    QApplication,
+    QComboBox,
+    QLabel,
+    QStyle,
+    QStyleOptionComboBox,
+    QWidget,
+)
 
 from app.common.geometry import available_area, inside_screen
 from app.shell.main_window import MainWindow
@@ -62,13 +69,49 @@ def clipped_labels(container: QWidget, name: str) -> list[str]:
     return problems
 
 
+def clipped_combos(container: QWidget, name: str) -> list[str]:
+    """Visible drop-down lists whose text field is narrower than the text they show."""
+    problems: list[str] = []
+    for combo in container.findChildren(QComboBox):
+        if not combo.isVisible() or not combo.currentText() or combo.isEditable():
+            continue
+        option = QStyleOptionComboBox()
+        combo.initStyleOption(option)
+        field = combo.style().subControlRect(QStyle.ComplexControl.CC_ComboBox, option,
+                                             QStyle.SubControl.SC_ComboBoxEditField, combo)
+        # the text's ink: a full-width bracket's advance is twice its ink (the open one's
+        # ink in its right half, the close one's in its left)
+        need = combo.fontMetrics().boundingRect(combo.currentText()).right() + 1
+        if need > field.width():
+            problems.append(f"{name} 下拉框文字被截断：{combo.currentText()[:16]}"
+                            f"（需 {need}，实 {field.width()}）")
+    return problems
+
+
+def visits_window(window: MainWindow) -> list[str]:
+    """Open 探访关爱 from the menu, wait for its plan, check it; close it."""
+    visits = window.visits_menu.open_window()
+    deadline = QDeadlineTimer(60_000)
+    while visits.task is None or visits.task.running:
+        if deadline.hasExpired():
+            return ["探访关爱窗口 计划未能算出"]
+        QApplication.processEvents()
+        QThread.msleep(10)
+    settle()
+    problems = outside(visits, "探访关爱窗口") + clipped_combos(visits, "探访关爱窗口")
+    visits.close()
+    return problems
+
+
 def walk(window: MainWindow) -> list[str]:
-    """Visit roster, elder page (each tab) and entry page (each form page); collect problems."""
+    """Visit roster, elder page (each tab), entry page (each form page) and the 探访关爱
+    window; collect problems."""
     problems: list[str] = []
     settle()
     problems += outside(window, "主窗口")
     problems += outside(window.statusBar(), "状态栏")
     problems += outside(window.register, "花名册")
+    problems += clipped_combos(window.register, "花名册")
     elder = window.ctx.workspace.elders.page(RegisterFilter(), 0, 1)[0]
     window.open_elder(elder.elder_id)
     page = window.elder_page
@@ -78,6 +121,7 @@ def walk(window: MainWindow) -> list[str]:
         tab = page.tabs.currentWidget()
         assert tab is not None
         problems += outside(tab, f"老人页“{page.tabs.tabText(index)}”")
+        problems += clipped_combos(tab, f"老人页“{page.tabs.tabText(index)}”")
     page.tabs.setCurrentIndex(0)
     page.ask_reason = lambda reasons, default: default or reasons[0]
     page.new_assessment()
@@ -90,11 +134,13 @@ def walk(window: MainWindow) -> list[str]:
         current = form.stack.currentWidget()
         assert current is not None
         problems += outside(current, f"评估页“{title}”")
+        problems += clipped_combos(current, f"评估页“{title}”")
     problems += outside(entry.panel, "结果栏")
     problems += outside(entry.panel.finalize_button, "完成评估按钮")
     if not entry.panel.folded:
         problems += clipped_labels(entry.panel.details, "结果栏")
     problems += outside(window.statusBar(), "状态栏（评估页）")
+    problems += visits_window(window)
     return problems
 
 
