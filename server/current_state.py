@@ -26,11 +26,13 @@ from __future__ import annotations
 
 import calendar
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
 from sqlalchemy import Connection, delete, or_, select
 
+from assessment.visits.plan import VisitPlan
 from assessment.wire.changes import canonical_json
 from server import visit_state
 from server.db.bulk import among, insert_rows
@@ -129,7 +131,27 @@ def refresh(conn: Connection, elder_ids: Iterable[str],
         _refresh_part(conn, ordered[start:start + BATCH])
 
 
-def _refresh_part(conn: Connection, ids: Sequence[str]) -> None:
+@dataclass(frozen=True, slots=True)
+class PartHeads:
+    """What the state of a part of the elders is computed from: their heads (type, id,
+    township, grade, status, payload, elder id) and the lifecycle heads of those who left
+    the roll (id, payload). Plain values: a worker process may compute it
+    (:mod:`server.state_workers`)."""
+
+    heads: list[tuple[str, str, int, int | None, str | None, str, str | None]]
+    lifecycles: list[tuple[str, str]]
+
+
+@dataclass(frozen=True, slots=True)
+class PartRows:
+    """The ``assessment_state`` and ``elder_state`` rows of a part of the elders."""
+
+    assessments: list[dict[str, Any]]
+    elders: list[dict[str, Any]]
+
+
+def read_part(conn: Connection, ids: Sequence[str]) -> PartHeads:
+    """The heads the state of ``ids`` is computed from."""
     h = record_heads.c
     heads = conn.execute(select(h.record_type, h.record_id, h.township_id, h.grade, h.status,
                                 h.payload, h.elder_id).where(
@@ -139,20 +161,27 @@ def _refresh_part(conn: Connection, ids: Sequence[str]) -> None:
     lifecycles = conn.execute(select(h.record_id, h.payload).where(
         h.record_type == "elder_status", h.status.in_(LEFT),
         among(conn, h.record_id, ids))).all()
-    left = {str(r): _left_on(str(p)) for r, p in lifecycles}
+    return PartHeads(
+        [(str(r), str(i), int(t), None if g is None else int(g), None if s is None else str(s),
+          str(p), None if e is None else str(e)) for r, i, t, g, s, p, e in heads],
+        [(str(r), str(p)) for r, p in lifecycles])
+
+
+def part_rows(part: PartHeads, plan: VisitPlan, today: date) -> PartRows:
+    """The state rows of a part of the elders from their heads, with the visit tiers of
+    ``plan`` (the plan in force ``today``)."""
+    left = {r: _left_on(p) for r, p in part.lifecycles}
     assessments: list[dict[str, Any]] = []
     elders: list[tuple[str, int, str]] = []
     visits = visit_state.visit_facts(
-        (str(r), str(e) if e else "", s and str(s), str(p))
-        for r, _i, _t, _g, s, p, e in heads if r in ("visit", "referral"))
-    for record_type, record_id, township_id, grade, status, payload, _elder in heads:
+        (r, e or "", s, p) for r, _i, _t, _g, s, p, e in part.heads if r in ("visit", "referral"))
+    for record_type, record_id, township_id, grade, status, payload, _elder in part.heads:
         if record_type in ("visit", "referral"):
             continue
         if record_type == "elder":
-            elders.append((str(record_id), int(township_id), str(payload)))
+            elders.append((record_id, township_id, payload))
         else:
-            row = assessment_row(str(record_id), int(township_id), grade, str(status),
-                                 str(payload))
+            row = assessment_row(record_id, township_id, grade, str(status), payload)
             if row is not None:
                 assessments.append(row)
     current: dict[str, dict[str, Any]] = {}
@@ -164,17 +193,34 @@ def _refresh_part(conn: Connection, ids: Sequence[str]) -> None:
     places = {e: t for e, t, _ in elders}
     for row in assessments:
         row["elder_township"] = places.get(row["elder_id"])
-    conn.execute(delete(elder_state).where(among(conn, elder_state.c.elder_id, ids)))
-    conn.execute(delete(assessment_state).where(among(conn, assessment_state.c.elder_id, ids)))
-    insert_rows(conn, assessment_state, assessments)
     payloads = [_object(p) for _e, _t, p in elders]  # each parsed once
     rows = [{**elder_row(e, t, payload, left.get(e), current.get(e)),
              **visits.get(e, visit_state.NO_VISITS)}
             for (e, t, _p), payload in zip(elders, payloads, strict=True)]
+    visit_state.visit_columns(plan, today, rows, [elder_attributes(p) for p in payloads])
+    return PartRows(assessments, rows)
+
+
+def write_part(conn: Connection, ids: Sequence[str], rows: PartRows, *,
+               replace: bool = True) -> None:
+    """Replace the state rows of ``ids`` with ``rows`` (``replace`` false: the caller has
+    removed them already)."""
+    if replace:
+        conn.execute(delete(elder_state).where(among(conn, elder_state.c.elder_id, ids)))
+        conn.execute(delete(assessment_state).where(
+            among(conn, assessment_state.c.elder_id, ids)))
+    insert_rows(conn, assessment_state, rows.assessments)
+    insert_rows(conn, elder_state, rows.elders)
+
+
+def plan_today(conn: Connection) -> tuple[VisitPlan, date]:
+    """The county's visit plan in force today, and today."""
     today = date.today()
-    visit_state.visit_columns(visit_state.plans(conn).in_force(today), today, rows,
-                              [elder_attributes(p) for p in payloads])
-    insert_rows(conn, elder_state, rows)
+    return visit_state.plans(conn).in_force(today), today
+
+
+def _refresh_part(conn: Connection, ids: Sequence[str]) -> None:
+    write_part(conn, ids, part_rows(read_part(conn, ids), *plan_today(conn)))
 
 
 def rebuild(conn: Connection) -> None:

@@ -12,14 +12,17 @@ ids wait in the database, not in Python).
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterable
 
-from sqlalchemy import Column, Connection, MetaData, String, Table, select
+from sqlalchemy import Column, Connection, MetaData, String, Table, delete, select
 
 from server import current_state
 from server.db.bulk import insert_rows
 from server.db.engine import is_sqlite
 from server.db.planstats import FreshStatistics
+from server.db.tables import assessment_state, elder_state
+from server.state_workers import refresh_in_workers
 
 STATE_TABLES = ("elder_state", "assessment_state")
 
@@ -31,6 +34,9 @@ pending_state = Table(
     prefixes=["TEMPORARY"],
 )
 CHUNK = current_state.BATCH
+#: Chunks of elders from which :meth:`DeferredState.finish` computes in worker processes
+#: (starting them costs about as much as computing 50,000 elders' rows in one).
+PARALLEL_FROM = 25
 ID_MAX = 64
 
 
@@ -38,8 +44,9 @@ class DeferredState:
     """Collects what :func:`current_state.refresh` would be called with, batch after batch,
     in a temporary table of the caller's transaction; :meth:`finish` refreshes it all."""
 
-    def __init__(self, conn: Connection) -> None:
+    def __init__(self, conn: Connection, parallel_from: int | None = None) -> None:
         self.conn = conn
+        self.parallel_from = PARALLEL_FROM if parallel_from is None else parallel_from
         if is_sqlite(conn):
             conn.exec_driver_sql("DROP TABLE IF EXISTS temp.pending_state")
             conn.exec_driver_sql("CREATE TEMP TABLE pending_state (kind VARCHAR(1) NOT NULL, "
@@ -68,11 +75,17 @@ class DeferredState:
             yield ids
             after = ids[-1]
 
-    def finish(self) -> None:
+    def finish(self, workers: int = 1) -> None:
         """Refresh every noted elder once (the assessments' earlier elders first), then
-        drop the table. The state tables grow as they are refreshed inside the import's
-        transaction: they (and the noted ids) are analyzed as they grow
-        (:mod:`server.db.planstats`), so each chunk's lookups stay index scans."""
+        drop the table.
+
+        The assessments' chunks look their rows up in the state tables, which grow inside
+        the import's transaction: those tables (and the noted ids) are analyzed as they grow
+        (:mod:`server.db.planstats`), so each lookup stays an index scan. The elders' old
+        rows are then removed by one statement (not one lookup per chunk), and each chunk's
+        rows are inserted. On PostgreSQL, with ``workers`` above one and at least
+        :data:`PARALLEL_FROM` chunks of elders, the rows are computed by that many worker
+        processes (:mod:`server.state_workers`); fewer would not repay starting them."""
         planner = FreshStatistics(self.conn, ("pending_state", *STATE_TABLES),
                                   first=current_state.BATCH)
         planner.now()
@@ -81,9 +94,21 @@ class DeferredState:
             current_state.refresh(self.conn, (), ids)
             done += len(ids)
             planner.done(done)
-        for ids in self._ids("e"):
-            current_state.refresh(self.conn, ids)
-            done += len(ids)
-            planner.done(done)
+        noted = select(pending_state.c.id).where(pending_state.c.kind == "e")
+        self.conn.execute(delete(elder_state).where(elder_state.c.elder_id.in_(noted)))
+        self.conn.execute(delete(assessment_state).where(
+            assessment_state.c.elder_id.in_(noted)))
+        chunks = self._ids("e")
+        first = list(itertools.islice(chunks, self.parallel_from))
+        plan, today = current_state.plan_today(self.conn)
+        if workers > 1 and len(first) == self.parallel_from and not is_sqlite(self.conn):
+            refresh_in_workers(self.conn, itertools.chain(first, chunks), plan=plan,
+                               today=today, workers=workers)
+        else:
+            for ids in itertools.chain(first, chunks):
+                rows = current_state.part_rows(current_state.read_part(self.conn, ids), plan,
+                                               today)
+                current_state.write_part(self.conn, ids, rows, replace=False)
+        planner.now()  # the state tables' statistics as committed (the dashboard plans on them)
         self.conn.exec_driver_sql("DROP TABLE pending_state" if not is_sqlite(self.conn)
                                   else "DROP TABLE temp.pending_state")
