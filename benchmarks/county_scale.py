@@ -14,10 +14,10 @@ Lines (one JSON line each):
   assessment again, merge every profile, write changes, heads and current state, sign the
   receipt), in records per second, median of 3 imports into fresh databases, with the
   child's ``peak_rss_mb`` (the largest of the three) and ``total_peak_rss_mb``, the child
-  and the worker processes that compute the current state at the end of a big import
-  (:mod:`server.state_workers`) together. Floor: ``COPY`` of the very rows the
-  import wrote (changes, heads, profile fields, current state; dumped from the first import)
-  into a fresh schema on the same cluster, in one transaction, as records per second.
+  and any processes it starts together (none: the import runs in one process, with a
+  helper thread). Floor: ``COPY`` of the very rows the import wrote (changes, heads,
+  profile fields, current state; dumped from the first import) into a fresh schema on the
+  same cluster, in one transaction, as records per second.
   Goals: ≥ 5,000 records/s, peak RSS ≤ 400 MB. ``export_s`` and ``roundtrip_records_per_s``
   (export plus import) are reported beside.
 * ``county_dashboard``: the dashboard summary (:func:`server.stats._compute_summary`, not

@@ -41,7 +41,6 @@ from server.errors import ServerError
 from server.ingest import IngestResult, gc_paused, ingest
 from server.rolegrants import device_grants
 from server.timeutil import utcnow
-from server.worker_pool import default_workers
 
 _T = TypeVar("_T")
 
@@ -157,7 +156,7 @@ def _apply(conn: Connection, ctx: ServerContext, verified: VerifiedBundle, towns
                               result.duplicates + step.duplicates,
                               result.quarantined + step.quarantined, step.gaps)
         planner.done(result.applied + result.duplicates + result.quarantined)
-    state.finish(workers=default_workers())
+    state.finish()
     receipt = Receipt(
         receipt_id=new_id(), device_id=manifest.device_id, bundle_id=manifest.bundle_id,
         bundle_sha256=verified.file_sha256, seq_from=manifest.seq_from, seq_to=manifest.seq_to,

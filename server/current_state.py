@@ -135,8 +135,7 @@ def refresh(conn: Connection, elder_ids: Iterable[str],
 class PartHeads:
     """What the state of a part of the elders is computed from: their heads (type, id,
     township, grade, status, payload, elder id) and the lifecycle heads of those who left
-    the roll (id, payload). Plain values: a worker process may compute it
-    (:mod:`server.state_workers`)."""
+    the roll (id, payload)."""
 
     heads: list[tuple[str, str, int, int | None, str | None, str, str | None]]
     lifecycles: list[tuple[str, str]]

@@ -12,7 +12,6 @@ ids wait in the database, not in Python).
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Iterable
 
 from sqlalchemy import Column, Connection, MetaData, String, Table, delete, select
@@ -22,7 +21,6 @@ from server.db.bulk import insert_rows
 from server.db.engine import is_sqlite
 from server.db.planstats import FreshStatistics
 from server.db.tables import assessment_state, elder_state
-from server.state_workers import refresh_in_workers
 
 STATE_TABLES = ("elder_state", "assessment_state")
 
@@ -34,9 +32,6 @@ pending_state = Table(
     prefixes=["TEMPORARY"],
 )
 CHUNK = current_state.BATCH
-#: Chunks of elders from which :meth:`DeferredState.finish` computes in worker processes
-#: (starting them costs about as much as computing 50,000 elders' rows in one).
-PARALLEL_FROM = 25
 ID_MAX = 64
 
 
@@ -44,9 +39,8 @@ class DeferredState:
     """Collects what :func:`current_state.refresh` would be called with, batch after batch,
     in a temporary table of the caller's transaction; :meth:`finish` refreshes it all."""
 
-    def __init__(self, conn: Connection, parallel_from: int | None = None) -> None:
+    def __init__(self, conn: Connection) -> None:
         self.conn = conn
-        self.parallel_from = PARALLEL_FROM if parallel_from is None else parallel_from
         if is_sqlite(conn):
             conn.exec_driver_sql("DROP TABLE IF EXISTS temp.pending_state")
             conn.exec_driver_sql("CREATE TEMP TABLE pending_state (kind VARCHAR(1) NOT NULL, "
@@ -75,7 +69,7 @@ class DeferredState:
             yield ids
             after = ids[-1]
 
-    def finish(self, workers: int = 1) -> None:
+    def finish(self) -> None:
         """Refresh every noted elder once (the assessments' earlier elders first), then
         drop the table.
 
@@ -83,9 +77,7 @@ class DeferredState:
         the import's transaction: those tables (and the noted ids) are analyzed as they grow
         (:mod:`server.db.planstats`), so each lookup stays an index scan. The elders' old
         rows are then removed by one statement (not one lookup per chunk), and each chunk's
-        rows are inserted. On PostgreSQL, with ``workers`` above one and at least
-        :data:`PARALLEL_FROM` chunks of elders, the rows are computed by that many worker
-        processes (:mod:`server.state_workers`); fewer would not repay starting them."""
+        rows are computed from its heads and inserted."""
         planner = FreshStatistics(self.conn, ("pending_state", *STATE_TABLES),
                                   first=current_state.BATCH)
         planner.now()
@@ -98,17 +90,10 @@ class DeferredState:
         self.conn.execute(delete(elder_state).where(elder_state.c.elder_id.in_(noted)))
         self.conn.execute(delete(assessment_state).where(
             assessment_state.c.elder_id.in_(noted)))
-        chunks = self._ids("e")
-        first = list(itertools.islice(chunks, self.parallel_from))
         plan, today = current_state.plan_today(self.conn)
-        if workers > 1 and len(first) == self.parallel_from and not is_sqlite(self.conn):
-            refresh_in_workers(self.conn, itertools.chain(first, chunks), plan=plan,
-                               today=today, workers=workers)
-        else:
-            for ids in itertools.chain(first, chunks):
-                rows = current_state.part_rows(current_state.read_part(self.conn, ids), plan,
-                                               today)
-                current_state.write_part(self.conn, ids, rows, replace=False)
+        for ids in self._ids("e"):
+            rows = current_state.part_rows(current_state.read_part(self.conn, ids), plan, today)
+            current_state.write_part(self.conn, ids, rows, replace=False)
         planner.now()  # the state tables' statistics as committed (the dashboard plans on them)
         self.conn.exec_driver_sql("DROP TABLE pending_state" if not is_sqlite(self.conn)
                                   else "DROP TABLE temp.pending_state")

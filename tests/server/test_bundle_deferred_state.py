@@ -8,19 +8,17 @@ rows nor its table of pending ids behind. On SQLite and PostgreSQL."""
 from __future__ import annotations
 
 import random
-from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import Connection, inspect, select
+from sqlalchemy import inspect, select
 
-import server.bundles
 from assessment.ids import new_id
 from assessment.scoring import Grader
 from assessment.wire.bundle import BundleRejected, encode_bundle
 from assessment.wire.changes import canonical_json
-from server import current_state, deferred_state, state_workers
+from server import current_state
 from server.bundles import import_bundle
 from server.context import ServerContext
 from server.db.tables import assessment_state, elder_state
@@ -61,29 +59,7 @@ def _no_pending_table(ctx: ServerContext) -> None:
             "SELECT 1 FROM pg_class WHERE relname = 'pending_state'").first() is None
 
 
-@pytest.fixture(params=["in process", "workers"])
-def computed(request: pytest.FixtureRequest,
-             monkeypatch: pytest.MonkeyPatch) -> tuple[str, list[int]]:
-    """How the end of an import may compute the rows: in the import's process, or by two
-    worker processes, three elders a chunk, from the second chunk on (PostgreSQL only).
-    Gives the choice and the sizes of the parts the workers computed."""
-    parts: list[int] = []
-    if request.param == "workers":
-        monkeypatch.setattr(server.bundles, "default_workers", lambda: 2)
-        monkeypatch.setattr(deferred_state, "CHUNK", 3)
-        monkeypatch.setattr(deferred_state, "PARALLEL_FROM", 2)
-
-        def counted(conn: Connection, chunks: Iterable[Sequence[str]], **options: Any) -> None:
-            listed = [list(ids) for ids in chunks]
-            parts.extend(map(len, listed))
-            state_workers.refresh_in_workers(conn, listed, **options)
-
-        monkeypatch.setattr(deferred_state, "refresh_in_workers", counted)
-    return str(request.param), parts
-
-
-def test_state_refreshed_once_equals_the_heads(ctx: ServerContext, tmp_path: Path,
-                                               computed: tuple[str, list[int]]) -> None:
+def test_state_refreshed_once_equals_the_heads(ctx: ServerContext, tmp_path: Path) -> None:
     rng, grader = random.Random(7), Grader()
     rules = ctx.grader.rules_hash
     device = enrol_device(ctx, tmp_path / "laptop", "ua")
@@ -126,11 +102,6 @@ def test_state_refreshed_once_equals_the_heads(ctx: ServerContext, tmp_path: Pat
         current_state.rebuild(conn)
     assert _state(ctx) == kept
     _no_pending_table(ctx)
-    how, parts = computed
-    if how == "workers" and ctx.engine.dialect.name == "postgresql":
-        assert parts == [3, 3, 3, 3, 1]  # the second bundle's 13 elders, in chunks of three
-    else:
-        assert parts == []  # SQLite computes in the import's process
     device.outbox.close()
 
 
