@@ -107,8 +107,7 @@ def _child_import(data_dir: Path, url: str, bundles: list[Path]) -> dict[str, An
         seconds = time.perf_counter() - start
     return {"seconds": seconds, "applied": applied, "quarantined": quarantined,
             "peak_rss_mb": _peak_mb(),
-            "total_peak_rss_mb": max(_peak_mb(), round(tree.peak_kb / 1024, 1)),
-            "workers": default_workers()}
+            "total_peak_rss_mb": max(_peak_mb(), round(tree.peak_kb / 1024, 1))}
 
 
 def _child_dashboard(data_dir: Path, url: str) -> dict[str, Any]:
@@ -355,8 +354,7 @@ def _run(size: int, work: Path, cluster: TempPostgres, laptop: Path | None,
             "county_bundle_import", records / import_s, "records/s", records / floor_s,
             ">= 5000 records/s; peak RSS <= 400 MB",
             peak_rss_mb=max(a["peak_rss_mb"] for a in imports),
-            total_peak_rss_mb=max(a["total_peak_rss_mb"] for a in imports),
-            workers=imports[0]["workers"], records=records,
+            total_peak_rss_mb=max(a["total_peak_rss_mb"] for a in imports), records=records,
             elders=size, bundles=len(bundles),
             bundle_mb=round(sum(b.stat().st_size for b in bundles) / 2**20, 1),
             import_s=round(import_s, 3), floor_s=round(floor_s, 3), runs=runs,
