@@ -32,12 +32,13 @@ from typing import Any
 
 from sqlalchemy import Connection, delete, or_, select
 
+from assessment.storedjson import stored_object
 from assessment.visits.plan import VisitPlan
 from assessment.wire.changes import canonical_json
 from server import visit_state
 from server.db.bulk import among, insert_rows
 from server.db.tables import assessment_state, elder_state, record_heads
-from server.stats_frames import SHOWN, _day, _grade, _object, _text
+from server.stats_frames import SHOWN, _day, _grade, _text
 
 #: The routine re-assessment interval (the laptops' default, decision D4).
 INTERVAL_MONTHS = 12
@@ -57,7 +58,7 @@ def add_months(day: date, months: int) -> date:
 def assessment_row(record_id: str, township_id: int, grade: Any, status: str,
                    text: str) -> dict[str, Any] | None:
     """The ``assessment_state`` row of an assessment head (None without an elder id)."""
-    payload = _object(text)
+    payload = stored_object(text)
     elder_id = _text(payload.get("elder_id"))
     if elder_id is None or len(elder_id) > 64:
         return None
@@ -86,7 +87,7 @@ def _order(row: dict[str, Any]) -> tuple[bool, str, bool, str, str]:
 def _left_on(text: str) -> date | None:
     """The day a deregistered or merged elder left the roll: the lifecycle's ``on``, else
     the day of its ``at``; unknown, it stays on the roll."""
-    data = _object(text)
+    data = stored_object(text)
     return _day(data.get("on")) or _day(str(data.get("at") or "")[:10])
 
 
@@ -192,7 +193,7 @@ def part_rows(part: PartHeads, plan: VisitPlan, today: date) -> PartRows:
     places = {e: t for e, t, _ in elders}
     for row in assessments:
         row["elder_township"] = places.get(row["elder_id"])
-    payloads = [_object(p) for _e, _t, p in elders]  # each parsed once
+    payloads = [stored_object(p) for _e, _t, p in elders]  # each parsed once
     rows = [{**elder_row(e, t, payload, left.get(e), current.get(e)),
              **visits.get(e, visit_state.NO_VISITS)}
             for (e, t, _p), payload in zip(elders, payloads, strict=True)]
@@ -200,14 +201,14 @@ def part_rows(part: PartHeads, plan: VisitPlan, today: date) -> PartRows:
     return PartRows(assessments, rows)
 
 
-def write_part(conn: Connection, ids: Sequence[str], rows: PartRows, *,
-               replace: bool = True) -> None:
-    """Replace the state rows of ``ids`` with ``rows`` (``replace`` false: the caller has
-    removed them already)."""
-    if replace:
-        conn.execute(delete(elder_state).where(among(conn, elder_state.c.elder_id, ids)))
-        conn.execute(delete(assessment_state).where(
-            among(conn, assessment_state.c.elder_id, ids)))
+def remove_part(conn: Connection, ids: Sequence[str]) -> None:
+    """Remove the state rows of the elders ``ids`` (before their rows are written again)."""
+    conn.execute(delete(elder_state).where(among(conn, elder_state.c.elder_id, ids)))
+    conn.execute(delete(assessment_state).where(among(conn, assessment_state.c.elder_id, ids)))
+
+
+def write_part(conn: Connection, rows: PartRows) -> None:
+    """Insert a part's state rows (its elders' old rows removed)."""
     insert_rows(conn, assessment_state, rows.assessments)
     insert_rows(conn, elder_state, rows.elders)
 
@@ -219,7 +220,9 @@ def plan_today(conn: Connection) -> tuple[VisitPlan, date]:
 
 
 def _refresh_part(conn: Connection, ids: Sequence[str]) -> None:
-    write_part(conn, ids, part_rows(read_part(conn, ids), *plan_today(conn)))
+    rows = part_rows(read_part(conn, ids), *plan_today(conn))
+    remove_part(conn, ids)
+    write_part(conn, rows)
 
 
 def rebuild(conn: Connection) -> None:

@@ -93,7 +93,7 @@ class DeferredState:
         plan, today = current_state.plan_today(self.conn)
         for ids in self._ids("e"):
             rows = current_state.part_rows(current_state.read_part(self.conn, ids), plan, today)
-            current_state.write_part(self.conn, ids, rows, replace=False)
+            current_state.write_part(self.conn, rows)
         planner.now()  # the state tables' statistics as committed (the dashboard plans on them)
         self.conn.exec_driver_sql("DROP TABLE pending_state" if not is_sqlite(self.conn)
                                   else "DROP TABLE temp.pending_state")

@@ -124,11 +124,6 @@ def _state_chunks(conn: Connection, query: Select[Any]) -> Iterator[pd.DataFrame
                 yield chunk.astype(object).where(chunk.notna(), None)
 
 
-def _object(text: Any) -> dict[str, Any]:
-    """A stored payload as a dict (anything else as an empty one)."""
-    return stored_object(text)
-
-
 def _text(value: Any) -> str | None:
     return value if isinstance(value, str) and value else None
 
@@ -219,7 +214,7 @@ def elder_chunks(conn: Connection, *, with_attributes: bool = False, texts: bool
         attributes: list[Any] = []
         if with_attributes:
             stored = chunk["attributes"].tolist()
-            attributes = [str(t) for t in stored] if texts else [_object(t) for t in stored]
+            attributes = [str(t) for t in stored] if texts else [stored_object(t) for t in stored]
         yield frame, attributes
 
 

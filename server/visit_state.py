@@ -48,6 +48,7 @@ import pandas as pd
 from sqlalchemy import Connection, and_, case, func, literal, or_, select, update
 from sqlalchemy.types import Date
 
+from assessment.storedjson import stored_object
 from assessment.visits.measure import RATE_COLUMNS, stored_profile
 from assessment.visits.plan import VisitPlan
 from assessment.visits.schedule import period_of, visit_status
@@ -55,7 +56,6 @@ from assessment.visits.synced import visit_day
 from assessment.visits.tierbatch import NO_TIER, batch_tiers, read_keys, tier_frame
 from server.db.engine import is_sqlite
 from server.db.tables import elder_state, record_heads, visit_plan_versions
-from server.stats_frames import _object
 
 log = logging.getLogger("server.visit_state")
 BATCH = 5000
@@ -125,7 +125,7 @@ def visit_columns(plan: VisitPlan, on: dt.date, rows: Sequence[dict[str, Any]],
                   attributes: Sequence[dict[str, Any]] | None = None) -> None:
     """Set the tier columns of new ``elder_state`` rows on ``on``, from their attributes
     (``attributes``, in row order, or else their ``attributes`` JSON)."""
-    held = attributes if attributes is not None else [_object(r["attributes"]) for r in rows]
+    held = attributes if attributes is not None else [stored_object(r["attributes"]) for r in rows]
     found = tiers(plan, on, [(r["birth_date"], r["sex"], r["current_grade"], a)
                              for r, a in zip(rows, held, strict=True)])
     for row, (tier, undetermined) in zip(rows, found, strict=True):
@@ -145,7 +145,7 @@ def visit_facts(heads: Iterable[tuple[str, str, str | None, str]]
         held = facts.setdefault(elder_id, {"last_visit": None, "referrals_open": 0,
                                            "referrals_closed": 0})
         if record_type == "visit":
-            day = visit_day(_object(payload))
+            day = visit_day(stored_object(payload))
             if day is not None and (held["last_visit"] is None or day > held["last_visit"]):
                 held["last_visit"] = day
         elif status in ("open", "closed"):
@@ -253,7 +253,7 @@ def _count_part(conn: Connection, plan: VisitPlan, month: tuple[dt.date, dt.date
     parsed: dict[str, dict[str, Any]] = {}  # each distinct attribute content parsed once
     for r in stale:
         if r.attributes not in parsed:
-            parsed[r.attributes] = _object(r.attributes)
+            parsed[r.attributes] = stored_object(r.attributes)
     computed = dict(zip((str(r.elder_id) for r in stale), tiers(plan, on, [
         (_day(r.birth_date), r.sex, r.current_grade, parsed[r.attributes]) for r in stale]),
         strict=True))
@@ -294,7 +294,7 @@ def _visit_days(conn: Connection, elders: list[str]) -> dict[str, list[dt.date]]
     days: dict[str, list[dt.date]] = {e: [] for e in elders}
     for elder_id, payload in conn.execute(select(h.elder_id, h.payload).where(
             h.record_type == "visit", h.elder_id.in_(elders))):
-        day = visit_day(_object(payload))
+        day = visit_day(stored_object(payload))
         if day is not None:
             days[str(elder_id)].append(day)
     return days

@@ -19,6 +19,7 @@ from sqlalchemy import Connection, func, select
 
 from assessment.registry.current import current_rows
 from assessment.registry.status import is_active_on
+from assessment.storedjson import stored_object
 from assessment.visits.measure import (
     RATE_COLUMNS,
     SUBTOTAL,
@@ -35,7 +36,6 @@ from server import visit_state
 from server.db.tables import elder_state, record_heads
 from server.stats_frames import (
     _chunks,
-    _object,
     county_townships,
     elder_chunks,
     read_assessments,
@@ -58,7 +58,7 @@ def read_visits(conn: Connection) -> tuple[pd.DataFrame, pd.DataFrame]:
                          .where(h.record_type == "visit").order_by(h.record_id)):
         for record_id, elder_id, text in zip(chunk["record_id"], chunk["elder_id"],
                                              chunk["payload"], strict=True):
-            day = visit_day(_object(text))
+            day = visit_day(stored_object(text))
             if day is not None and elder_id:
                 visits.append((str(record_id), str(elder_id), day))
     referrals = [(str(r), str(e), str(s)) for r, e, s in conn.execute(

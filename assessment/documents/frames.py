@@ -107,7 +107,7 @@ def profiles_frame(elders: pd.DataFrame, attributes: Sequence[Mapping[str, Any] 
     cache = _PartCache(parse_profile, vocabulary)
     parsed: list[Mapping[str, Any] | None] = []
     for attrs, mask in sources:
-        data = _stored(attrs) if isinstance(attrs, str) else attrs
+        data = stored_object(attrs) if isinstance(attrs, str) else attrs
         parsed.append(cache.profile((k, v) for k, v in data.items() if v is not None
                                     and not (k in OWN_KEYS and mask >> OWN_KEYS.index(k) & 1)))
     own_parsed: list[dict[Any, Mapping[str, Any] | None]] = []
@@ -154,11 +154,6 @@ def profiles_frame(elders: pd.DataFrame, attributes: Sequence[Mapping[str, Any] 
     names_all = elders["name"].tolist()
     frame.attrs["skipped"] = tuple(str(names_all[i]) for i in np.flatnonzero(~accepted))
     return frame
-
-
-def _stored(text: str) -> dict[str, Any]:
-    """Stored attributes' JSON text as a dict (anything else as an empty one)."""
-    return stored_object(text)
 
 
 def _plain(value: Any) -> Any:
