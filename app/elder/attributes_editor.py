@@ -257,24 +257,35 @@ class DivisionEditor(TextEditor):
         self.table = division_table()
         self.city = QComboBox()
         self.city.setObjectName(f"city-{name}")
-        self.city.addItem("请选择市", None)
+        self.city.addItem("选择市", None)
         for row in sorted(self.table.values(), key=lambda r: r.code):
             if row.level == "prefecture":
                 self.city.addItem(row.name, row.code)
         self.county = QComboBox()
         self.county.setObjectName(f"county-{name}")
         self.county.setMinimumContentsLength(6)
-        self.edit.setMaximumWidth(96)
+        # refilled for each city: as wide as what it holds now, its placeholder included
+        self.county.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
+        self.edit.setMaximumWidth(80)
         self.edit.setPlaceholderText("代码")
         self.place = QLabel()
         self.place.setObjectName("fieldHint")
+        self.place.setWordWrap(True)
         layout = self.layout()
         assert isinstance(layout, QHBoxLayout)
         layout.removeWidget(self.edit)
-        layout.addWidget(self.city)
-        layout.addWidget(self.county)
-        layout.addWidget(self.edit)
-        layout.addWidget(self.place, 1)
+        # the pickers and the code on one line, the place's name under them: on a 1280-wide
+        # screen the four side by side squeezed the county list below its text
+        pickers = QHBoxLayout()
+        pickers.addWidget(self.city)
+        pickers.addWidget(self.county)
+        pickers.addWidget(self.edit)
+        pickers.addStretch(1)
+        column = QVBoxLayout()
+        column.setSpacing(2)
+        column.addLayout(pickers)
+        column.addWidget(self.place)
+        layout.addLayout(column, 1)
         self.city.currentIndexChanged.connect(self._city_chosen)
         self.county.currentIndexChanged.connect(self._county_chosen)
         self.edit.textChanged.connect(self._code_typed)
@@ -283,7 +294,7 @@ class DivisionEditor(TextEditor):
     def _fill_counties(self, city: str | None) -> None:
         self.county.blockSignals(True)
         self.county.clear()
-        self.county.addItem("请选择县（市、区）", None)
+        self.county.addItem("选择县（市、区）", None)
         for row in sorted(self.table.values(), key=lambda r: r.code):
             if city is not None and row.parent == city and row.level in COUNTY_LEVELS:
                 self.county.addItem(row.name, row.code)

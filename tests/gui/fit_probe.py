@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.common.geometry import available_area, inside_screen
+from app.elder.page import ElderPage
 from app.shell.main_window import MainWindow
 from assessment.records.api import RegisterFilter
 
@@ -88,6 +89,24 @@ def clipped_combos(container: QWidget, name: str) -> list[str]:
     return problems
 
 
+def unchosen_places(tab: QWidget, name: str) -> list[str]:
+    """The division pickers as an elder without a recorded place shows them (no city, the
+    county list's placeholder), checked like every list; then the stored values again."""
+    cities = [c for c in tab.findChildren(QComboBox)
+              if c.objectName().startswith("city-") and c.isVisible()]
+    if not cities:
+        return []
+    for city in cities:
+        city.setCurrentIndex(0)
+    settle()
+    problems = clipped_combos(tab, f"{name}（未选区划）")
+    elder_page = tab.window().findChild(ElderPage)
+    if elder_page is not None:
+        elder_page.revert_attributes_button.click()
+        settle()
+    return problems
+
+
 def visits_window(window: MainWindow) -> list[str]:
     """Open 探访关爱 from the menu, wait for its plan, check it; close it."""
     visits = window.visits_menu.open_window()
@@ -122,6 +141,7 @@ def walk(window: MainWindow) -> list[str]:
         assert tab is not None
         problems += outside(tab, f"老人页“{page.tabs.tabText(index)}”")
         problems += clipped_combos(tab, f"老人页“{page.tabs.tabText(index)}”")
+        problems += unchosen_places(tab, f"老人页“{page.tabs.tabText(index)}”")
     page.tabs.setCurrentIndex(0)
     page.ask_reason = lambda reasons, default: default or reasons[0]
     page.new_assessment()
