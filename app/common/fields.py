@@ -325,7 +325,9 @@ class MultiEditor(FieldEditor):
         self.subs: dict[str, QComboBox] = {}
         self.notes: dict[str, _BlankNote] = {}
         wide = any(len(o.text) > 14 for o in info.options)
-        columns = 1 if wide else self.COLUMNS
+        # an option with its drop-down beside it takes about two columns' room
+        columns = 1 if wide else 2 if any(o.sub_options for o in info.options) \
+            else self.COLUMNS
         for index, option in enumerate(info.options):
             cell = self._option_cell(option)
             grid.addWidget(cell, index // columns, index % columns)

@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
     QApplication,
     QComboBox,
     QLabel,
+    QScrollArea,
     QStyle,
     QStyleOptionComboBox,
     QWidget,
@@ -154,6 +155,8 @@ def walk(window: MainWindow) -> list[str]:
         current = form.stack.currentWidget()
         assert current is not None
         problems += outside(current, f"评估页“{title}”")
+        if isinstance(current, QScrollArea) and current.horizontalScrollBar().isVisible():
+            problems.append(f"评估页“{title}” 内容比窗口宽，需要横向滚动")
         problems += clipped_combos(current, f"评估页“{title}”")
     problems += outside(entry.panel, "结果栏")
     problems += outside(entry.panel.finalize_button, "完成评估按钮")
